@@ -1,0 +1,48 @@
+# inferd_layer(NAME DIR DEPS ...): one static library per layer from DIR/**/*.cpp.
+# Conventions (one edit point for every file of a layer):
+#   *_test.cpp     unit tests, compiled into the layer's test binary (label "unit")
+#   *_avx2.cpp     compiled with AVX2/FMA/F16C flags; called only after a run-time CPU check
+#   *_avx512.cpp   compiled with AVX-512 F/BW/VL/DQ/VNNI flags; called only after a run-time CPU check
+#   *_fuzz.cpp     libFuzzer entry points (fuzz/ builds them)
+set(INFERD_AVX2_FLAGS -mavx2 -mfma -mf16c -mbmi2)
+set(INFERD_AVX512_FLAGS ${INFERD_AVX2_FLAGS} -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16)
+
+function(inferd_apply_isa_flags)
+  foreach(src IN LISTS ARGN)
+    if(src MATCHES "_avx512\\.cpp$")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "${INFERD_AVX512_FLAGS}")
+    elseif(src MATCHES "_avx2\\.cpp$")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "${INFERD_AVX2_FLAGS}")
+    endif()
+  endforeach()
+endfunction()
+
+set_property(GLOBAL PROPERTY INFERD_TESTED_LAYERS "")
+
+function(inferd_layer name dir)
+  cmake_parse_arguments(L "" "" "DEPS" ${ARGN})
+  file(GLOB_RECURSE all CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/${dir}/*.cpp)
+  set(srcs "")
+  set(tests "")
+  foreach(f IN LISTS all)
+    if(f MATCHES "_test\\.cpp$")
+      list(APPEND tests ${f})
+    elseif(NOT f MATCHES "_fuzz\\.cpp$")
+      list(APPEND srcs ${f})
+    endif()
+  endforeach()
+  inferd_apply_isa_flags(${srcs} ${tests})
+  if(srcs)
+    add_library(inferd_${name} STATIC ${srcs})
+    set(scope PUBLIC)
+  else()  # a layer with headers only
+    add_library(inferd_${name} INTERFACE)
+    set(scope INTERFACE)
+  endif()
+  target_include_directories(inferd_${name} ${scope} ${CMAKE_SOURCE_DIR}/src)
+  target_link_libraries(inferd_${name} ${scope} ${L_DEPS})
+  if(tests)
+    set_property(GLOBAL APPEND PROPERTY INFERD_TESTED_LAYERS ${name})
+    set_property(GLOBAL PROPERTY INFERD_UNIT_TESTS_${name} ${tests})
+  endif()
+endfunction()

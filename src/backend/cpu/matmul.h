@@ -1,0 +1,42 @@
+// Matrix multiplication of a weight matrix (any computable DType, in its file layout) with a
+// batch of float activations, on the CPU thread pool. This is where nearly all inference time
+// goes; it is written to run at the memory-bandwidth limit for one token (decode) and to reuse
+// each loaded weight block across many tokens (prefill).
+#pragma once
+
+#include <cstdint>
+
+#include "backend/dtype.h"
+#include "base/aligned_buffer.h"
+#include "base/thread_pool.h"
+
+namespace inferd::backend::cpu {
+
+// A row-major weight matrix: `rows` rows of `cols` elements, each row `row_bytes` apart.
+struct MatrixRef {
+  DType type = DType::kF32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  const void* data = nullptr;
+  size_t row_bytes = 0;  // dtype_bytes(type, cols) for a dense matrix
+};
+
+// Scratch memory for matmul: sized once for the largest call, then reused without allocating.
+class MatmulScratch {
+ public:
+  // Ensures room for `num_tokens` activation rows of `cols` elements of any activation type.
+  void reserve(int64_t num_tokens, int64_t cols);
+  uint8_t* data() { return buffer_.data(); }
+  size_t size_bytes() const { return buffer_.size_bytes(); }
+
+ private:
+  AlignedBuffer buffer_;
+};
+
+// y[t * w.rows + r] = sum_k w[r, k] * x[t * w.cols + k] for t < num_tokens.
+// REQUIRES scratch.reserve(num_tokens, w.cols) was called (no allocation happens here);
+// x and y do not overlap. Runs one parallel region on `pool`.
+void matmul(const MatrixRef& w, const float* x, int64_t num_tokens, float* y, ThreadPool& pool,
+            MatmulScratch& scratch);
+
+}  // namespace inferd::backend::cpu
