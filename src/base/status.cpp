@@ -1,4 +1,4 @@
-#include "base/status.h"
+#include "inferd/status.h"
 
 namespace inferd {
 
