@@ -1,0 +1,30 @@
+#include "backend/cpu/vec_ops.h"
+
+namespace inferd::backend::cpu {
+namespace {
+
+float dot_f32_f16_ref(const float* a, const f16_t* b, int64_t n) {
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n; ++i) sum += a[i] * f16_to_f32(b[i]);
+  return sum;
+}
+
+void axpy_f16_ref(float alpha, const f16_t* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += alpha * f16_to_f32(x[i]);
+}
+
+void f32_to_f16_ref(const float* src, f16_t* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = f32_to_f16(src[i]);
+}
+
+constexpr VecOps kScalar = {dot_f32_f16_ref, axpy_f16_ref, f32_to_f16_ref};
+
+}  // namespace
+
+const VecOps& vec_ops(IsaLevel level) {
+  if (level >= IsaLevel::kAvx2)
+    if (const VecOps* v = vec_ops_avx2()) return *v;
+  return kScalar;
+}
+
+}  // namespace inferd::backend::cpu

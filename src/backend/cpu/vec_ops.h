@@ -1,0 +1,26 @@
+// Small vector kernels used by attention (f32 queries against f16 KV-cache rows), dispatched
+// once at run time between a scalar reference and AVX2 versions.
+#pragma once
+
+#include <cstdint>
+
+#include "base/cpu_features.h"
+#include "base/half.h"
+
+namespace inferd::backend::cpu {
+
+struct VecOps {
+  // sum_i a[i] * b[i]
+  float (*dot_f32_f16)(const float* a, const f16_t* b, int64_t n);
+  // y[i] += alpha * x[i]
+  void (*axpy_f16)(float alpha, const f16_t* x, float* y, int64_t n);
+  // dst[i] = f16(src[i]), round to nearest even
+  void (*f32_to_f16)(const float* src, f16_t* dst, int64_t n);
+};
+
+const VecOps& vec_ops(IsaLevel level = cpu_features().level);
+
+// Per-level tables (nullptr when the level has none).
+const VecOps* vec_ops_avx2();
+
+}  // namespace inferd::backend::cpu

@@ -1,0 +1,39 @@
+// Normalisation and activation blocks shared by every architecture (plain loops).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+namespace inferd::model {
+
+// out = x / rms(x) * weight over n elements. out may alias x.
+inline void rms_norm(const float* x, const float* weight, int64_t n, float eps, float* out) {
+  double sum_sq = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum_sq += static_cast<double>(x[i]) * x[i];
+  const float scale = static_cast<float>(1.0 / std::sqrt(sum_sq / static_cast<double>(n) + eps));
+  for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
+}
+
+// gate[i] = silu(gate[i]) * up[i]
+inline void silu_mul(float* gate, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
+// gate[i] = gelu(gate[i]) * up[i], with the tanh approximation of GELU.
+inline void gelu_tanh_mul(float* gate, const float* up, int64_t n) {
+  constexpr float kSqrt2OverPi = 0.7978845608028654f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    gate[i] = 0.5f * g * (1.0f + std::tanh(kSqrt2OverPi * (g + 0.044715f * g * g * g))) * up[i];
+  }
+}
+
+// x[i] = cap * tanh(x[i] / cap)
+inline void soft_cap(float* x, int64_t n, float cap) {
+  for (int64_t i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] / cap);
+}
+
+}  // namespace inferd::model

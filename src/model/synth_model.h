@@ -1,0 +1,32 @@
+// Synthetic models: deterministic random-weight llama-architecture GGUF files of any shape, with
+// a small generated SentencePiece-style vocabulary, for benchmarks, tests and the demo model.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "backend/dtype.h"
+#include "base/status.h"
+
+namespace inferd::model {
+
+struct SynthOptions {
+  int64_t dim = 256;
+  int64_t layers = 2;
+  int64_t heads = 4;
+  int64_t kv_heads = 2;
+  int64_t ffn = 768;
+  int64_t vocab = 4096;   // at least 259 (3 control tokens + 256 byte tokens)
+  int64_t context = 4096;
+  backend::DType type = backend::DType::kQ8_0;  // every matrix, including the output
+  uint64_t seed = 1;
+  std::string name = "inferd-synth";
+};
+
+// Checks shapes against the type's block size and basic sanity.
+Status validate(const SynthOptions& opt);
+
+// Writes the model to `path` (atomically). The same options always produce the same bytes.
+Status write_synth_model(const SynthOptions& opt, const std::string& path);
+
+}  // namespace inferd::model

@@ -1,0 +1,215 @@
+#include "model/transformer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "backend/cpu/type_ops.h"
+#include "backend/cpu/vec_ops.h"
+#include "model/norm.h"
+
+namespace inferd::model {
+namespace {
+
+using backend::cpu::matmul;
+
+HParams without_scaling(HParams hp) {
+  hp.rope_scaling = RopeScaling::kNone;
+  hp.rope_scale_factor = 1.0f;
+  return hp;
+}
+
+// Runs fn(b) for every token b of the batch, spread over the pool.
+template <typename Fn>
+void for_each_token(ThreadPool& pool, int64_t num_tokens, Fn&& fn) {
+  if (num_tokens == 1) {
+    fn(0);
+    return;
+  }
+  pool.run([&](int idx, int num) {
+    auto [begin, end] = ThreadPool::split(num_tokens, idx, num);
+    for (int64_t b = begin; b < end; ++b) fn(b);
+  });
+}
+
+void add_bias(float* x, const float* bias, int64_t n) {
+  if (!bias) return;
+  for (int64_t i = 0; i < n; ++i) x[i] += bias[i];
+}
+
+}  // namespace
+
+ForwardScratch::ForwardScratch(const HParams& hp, int64_t max_batch, int64_t ctx, int num_threads)
+    : max_batch_(max_batch), ctx_(ctx) {
+  const auto f32 = [&](int64_t per_token) { return static_cast<size_t>(max_batch * per_token) * sizeof(float); };
+  x_.resize(f32(hp.n_embd));
+  xn_.resize(f32(std::max(hp.n_embd, hp.attn_out_dim())));
+  q_.resize(f32(hp.q_dim()));
+  k_.resize(f32(hp.kv_dim()));
+  v_.resize(f32(hp.v_dim()));
+  att_.resize(f32(hp.attn_out_dim()));
+  tmp_.resize(f32(hp.n_embd));
+  gate_.resize(f32(hp.n_ff));
+  up_.resize(f32(hp.n_ff));
+  rope_cs_.resize(f32(hp.n_rot));
+  rope_cs_local_.resize(f32(hp.n_rot));
+  scores_.resize(static_cast<size_t>(num_threads * ((ctx + 15) / 16 * 16)) * sizeof(float));
+  matmul_.reserve(max_batch, std::max({hp.n_embd, hp.n_ff, hp.attn_out_dim()}));
+}
+
+Transformer::Transformer(const HParams& hp, const Weights& w)
+    : hp_(hp),
+      w_(w),
+      rope_(hp, hp.rope_base, w.rope_freq_factors),
+      rope_local_(hp.arch->local_rope_base > 0 ? without_scaling(hp) : hp, hp.rope_base_local,
+                  hp.arch->local_rope_base > 0 ? nullptr : w.rope_freq_factors) {}
+
+Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, ForwardScratch& s,
+                            ThreadPool& pool, float* logits) const {
+  const int64_t B = static_cast<int64_t>(batch.size());
+  if (B == 0) return {};
+  if (B > s.max_batch_) return invalid_argument("batch of {} tokens exceeds the maximum {}", B, s.max_batch_);
+  for (const BatchToken& t : batch) {
+    if (t.token < 0 || t.token >= hp_.n_vocab)
+      return invalid_argument("token id {} is outside the vocabulary [0, {})", t.token, hp_.n_vocab);
+    if (t.pos < 0 || t.pos >= kv.ctx())
+      return out_of_range("position {} is outside the context of {} tokens", t.pos, kv.ctx());
+    if (t.seq < 0 || t.seq >= kv.num_seqs())
+      return out_of_range("sequence {} is outside the {} sequences of the cache", t.seq, kv.num_seqs());
+  }
+
+  const int64_t E = hp_.n_embd, F = hp_.n_ff;
+  float* x = s.x_.as<float>();
+  float* xn = s.xn_.as<float>();
+  float* q = s.q_.as<float>();
+  float* k = s.k_.as<float>();
+  float* v = s.v_.as<float>();
+  float* att = s.att_.as<float>();
+  float* tmp = s.tmp_.as<float>();
+  float* gate = s.gate_.as<float>();
+  float* up = s.up_.as<float>();
+  float* cs = s.rope_cs_.as<float>();
+  float* cs_local = s.rope_cs_local_.as<float>();
+  const bool distinct_local_rope = hp_.arch->local_rope_base > 0;
+
+  const auto& embd_ops = backend::cpu::type_ops(w_.token_embd.type);
+  const float embd_scale = hp_.arch->embedding_scale ? std::sqrt(static_cast<float>(E)) : 1.0f;
+  for_each_token(pool, B, [&](int64_t b) {
+    const auto* row = static_cast<const uint8_t*>(w_.token_embd.data) + batch[b].token * w_.token_embd.row_bytes;
+    embd_ops.to_float(row, x + b * E, E);
+    if (embd_scale != 1.0f)
+      for (int64_t i = 0; i < E; ++i) x[b * E + i] *= embd_scale;
+    rope_.angles(batch[b].pos, cs + b * hp_.n_rot);
+    if (distinct_local_rope) rope_local_.angles(batch[b].pos, cs_local + b * hp_.n_rot);
+  });
+
+  const auto& vec = backend::cpu::vec_ops();
+  for (int64_t il = 0; il < hp_.n_layer; ++il) {
+    const LayerWeights& L = w_.layers[il];
+    const bool local = hp_.is_sliding_layer(il);
+    const Rope& rope = local ? rope_local_ : rope_;
+    const float* angles = local && distinct_local_rope ? cs_local : cs;
+
+    // Attention block.
+    for_each_token(pool, B, [&](int64_t b) { rms_norm(x + b * E, L.attn_norm, E, hp_.norm_eps, xn + b * E); });
+    matmul(L.wq, xn, B, q, pool, s.matmul_);
+    matmul(L.wk, xn, B, k, pool, s.matmul_);
+    matmul(L.wv, xn, B, v, pool, s.matmul_);
+    for_each_token(pool, B, [&](int64_t b) {
+      float* qb = q + b * hp_.q_dim();
+      float* kb = k + b * hp_.kv_dim();
+      float* vb = v + b * hp_.v_dim();
+      add_bias(qb, L.bq, hp_.q_dim());
+      add_bias(kb, L.bk, hp_.kv_dim());
+      add_bias(vb, L.bv, hp_.v_dim());
+      if (L.q_norm) {
+        for (int64_t h = 0; h < hp_.n_head; ++h)
+          rms_norm(qb + h * hp_.head_dim_k, L.q_norm, hp_.head_dim_k, hp_.norm_eps, qb + h * hp_.head_dim_k);
+        for (int64_t h = 0; h < hp_.n_head_kv; ++h)
+          rms_norm(kb + h * hp_.head_dim_k, L.k_norm, hp_.head_dim_k, hp_.norm_eps, kb + h * hp_.head_dim_k);
+      }
+      rope.apply(qb, hp_.n_head, hp_.head_dim_k, angles + b * hp_.n_rot);
+      rope.apply(kb, hp_.n_head_kv, hp_.head_dim_k, angles + b * hp_.n_rot);
+      vec.f32_to_f16(kb, kv.k(il, batch[b].seq, batch[b].pos), hp_.kv_dim());
+      vec.f32_to_f16(vb, kv.v(il, batch[b].seq, batch[b].pos), hp_.v_dim());
+    });
+    attention(batch, il, kv, s, pool);
+    matmul(L.wo, att, B, tmp, pool, s.matmul_);
+    for_each_token(pool, B, [&](int64_t b) {
+      float* t = tmp + b * E;
+      if (L.post_attn_norm) rms_norm(t, L.post_attn_norm, E, hp_.norm_eps, t);
+      float* xb = x + b * E;
+      for (int64_t i = 0; i < E; ++i) xb[i] += t[i];
+      rms_norm(xb, L.ffn_norm, E, hp_.norm_eps, xn + b * E);
+    });
+
+    // Feed-forward block.
+    matmul(L.w_gate, xn, B, gate, pool, s.matmul_);
+    matmul(L.w_up, xn, B, up, pool, s.matmul_);
+    for_each_token(pool, B, [&](int64_t b) {
+      if (hp_.arch->activation == FfnActivation::kSilu) silu_mul(gate + b * F, up + b * F, F);
+      else gelu_tanh_mul(gate + b * F, up + b * F, F);
+    });
+    matmul(L.w_down, gate, B, tmp, pool, s.matmul_);
+    for_each_token(pool, B, [&](int64_t b) {
+      float* t = tmp + b * E;
+      if (L.post_ffn_norm) rms_norm(t, L.post_ffn_norm, E, hp_.norm_eps, t);
+      float* xb = x + b * E;
+      for (int64_t i = 0; i < E; ++i) xb[i] += t[i];
+    });
+  }
+
+  // Output: final norm and vocabulary projection for the tokens that want logits.
+  int64_t num_out = 0;
+  for (int64_t b = 0; b < B; ++b)
+    if (batch[b].want_logits) rms_norm(x + b * E, w_.output_norm, E, hp_.norm_eps, xn + (num_out++) * E);
+  if (num_out == 0) return {};
+  matmul(w_.output, xn, num_out, logits, pool, s.matmul_);
+  if (hp_.final_softcap > 0) soft_cap(logits, num_out * hp_.n_vocab, hp_.final_softcap);
+  return {};
+}
+
+void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCache& kv,
+                            ForwardScratch& s, ThreadPool& pool) const {
+  const int64_t B = static_cast<int64_t>(batch.size());
+  const int64_t n_head = hp_.n_head, dk = hp_.head_dim_k, dv = hp_.head_dim_v;
+  const int64_t group = hp_.n_head / hp_.n_head_kv;
+  const int64_t window = hp_.is_sliding_layer(il) ? hp_.sliding_window : 0;
+  const int64_t scores_stride = (s.ctx_ + 15) / 16 * 16;
+  const float* q = s.q_.as<float>();
+  float* att = s.att_.as<float>();
+  const auto& vec = backend::cpu::vec_ops();
+  const float cap = hp_.attn_softcap;
+
+  pool.run([&](int idx, int num) {
+    float* scores = s.scores_.as<float>() + idx * scores_stride;
+    auto [begin, end] = ThreadPool::split(B * n_head, idx, num);
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t b = item / n_head, h = item % n_head, g = h / group;
+      const BatchToken& t = batch[b];
+      const int64_t first = window > 0 ? std::max<int64_t>(0, t.pos - window + 1) : 0;
+      const float* qh = q + b * hp_.q_dim() + h * dk;
+      float max_score = -std::numeric_limits<float>::infinity();
+      for (int64_t p = first; p <= t.pos; ++p) {
+        float sc = vec.dot_f32_f16(qh, kv.k(il, t.seq, p) + g * dk, dk) * hp_.attn_scale;
+        if (cap > 0) sc = cap * std::tanh(sc / cap);
+        scores[p - first] = sc;
+        max_score = std::max(max_score, sc);
+      }
+      float sum = 0.0f;
+      for (int64_t p = first; p <= t.pos; ++p) {
+        const float e = std::exp(scores[p - first] - max_score);
+        scores[p - first] = e;
+        sum += e;
+      }
+      float* out = att + b * hp_.attn_out_dim() + h * dv;
+      std::memset(out, 0, dv * sizeof(float));
+      const float inv_sum = 1.0f / sum;
+      for (int64_t p = first; p <= t.pos; ++p)
+        vec.axpy_f16(scores[p - first] * inv_sum, kv.v(il, t.seq, p) + g * dv, out, dv);
+    }
+  });
+}
+
+}  // namespace inferd::model

@@ -1,0 +1,67 @@
+// Transformer: the forward pass shared by every architecture in the table (arch.h). One call
+// evaluates a batch of tokens that may belong to several sequences, writing their keys and
+// values into a KvCache and the logits of the tokens that ask for them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "backend/cpu/matmul.h"
+#include "base/aligned_buffer.h"
+#include "base/status.h"
+#include "base/thread_pool.h"
+#include "model/hparams.h"
+#include "model/kv_cache.h"
+#include "model/rope.h"
+#include "model/weights.h"
+
+namespace inferd::model {
+
+struct BatchToken {
+  int32_t token = 0;
+  int32_t pos = 0;   // position in its sequence
+  int32_t seq = 0;   // sequence (KV cache slot)
+  bool want_logits = false;
+};
+
+// Buffers for one forward pass of up to `max_batch` tokens, sized once (no allocation per call).
+class ForwardScratch {
+ public:
+  ForwardScratch(const HParams& hp, int64_t max_batch, int64_t ctx, int num_threads);
+  int64_t max_batch() const { return max_batch_; }
+
+ private:
+  friend class Transformer;
+  int64_t max_batch_;
+  int64_t ctx_;
+  AlignedBuffer x_, xn_, q_, k_, v_, att_, tmp_, gate_, up_, rope_cs_, rope_cs_local_, scores_;
+  backend::cpu::MatmulScratch matmul_;
+};
+
+class Transformer {
+ public:
+  Transformer(const HParams& hp, const Weights& w);
+
+  const HParams& hparams() const { return hp_; }
+
+  // Evaluates `batch` and writes the logits of tokens with want_logits, in batch order, to
+  // `logits` ([count][n_vocab]). For every token, the KV cache must already hold the token's
+  // sequence at all earlier positions (from earlier calls or earlier tokens of this batch).
+  // Errors: tokens, positions or sequences out of range, batch larger than the scratch.
+  // Thread-safe for concurrent calls with distinct caches and scratches.
+  Status forward(std::span<const BatchToken> batch, KvCache& kv, ForwardScratch& scratch,
+                 ThreadPool& pool, float* logits) const;
+
+ private:
+  void attention(std::span<const BatchToken> batch, int64_t layer, KvCache& kv,
+                 ForwardScratch& s, ThreadPool& pool) const;
+
+  const HParams& hp_;
+  const Weights& w_;
+  Rope rope_;
+  Rope rope_local_;  // sliding-window layers (a different base in some families)
+};
+
+}  // namespace inferd::model

@@ -1,0 +1,51 @@
+// Weights: the tensors of a GGUF model bound to the transformer's structure, with every shape
+// checked against HParams. Matrices point into the file mapping (zero copy); small vectors
+// (norms, biases, RoPE factors) are converted to f32 copies owned here.
+// Immutable after bind(); safe to share between threads.
+#pragma once
+
+#include <vector>
+
+#include "backend/cpu/matmul.h"
+#include "base/aligned_buffer.h"
+#include "format/gguf_file.h"
+#include "model/hparams.h"
+
+namespace inferd::model {
+
+using backend::cpu::MatrixRef;
+
+struct LayerWeights {
+  const float* attn_norm = nullptr;
+  MatrixRef wq, wk, wv, wo;                  // fused qkv files: row slices of one matrix
+  const float* bq = nullptr;                 // optional biases (nullptr when absent)
+  const float* bk = nullptr;
+  const float* bv = nullptr;
+  const float* q_norm = nullptr;             // [head_dim_k], qk_norm families
+  const float* k_norm = nullptr;
+  const float* post_attn_norm = nullptr;     // post_norms families
+  const float* ffn_norm = nullptr;
+  MatrixRef w_gate, w_up, w_down;            // fused gate/up files: row slices of one matrix
+  const float* post_ffn_norm = nullptr;
+};
+
+class Weights {
+ public:
+  static Result<Weights> bind(const format::GgufFile& file, const HParams& hp);
+
+  MatrixRef token_embd;   // [n_vocab rows x n_embd]
+  MatrixRef output;       // [n_vocab rows x n_embd]; token_embd when tied
+  const float* output_norm = nullptr;
+  const float* rope_freq_factors = nullptr;  // [n_rot / 2] or nullptr (Llama 3 rope scaling)
+  std::vector<LayerWeights> layers;
+
+  // Bytes of weight data read for one token (every matrix once, one embedding row).
+  uint64_t bytes_per_token = 0;
+  // Bytes of all tensors in the file.
+  uint64_t total_bytes = 0;
+
+ private:
+  AlignedBuffer vectors_;  // f32 copies of norms, biases and factors
+};
+
+}  // namespace inferd::model
