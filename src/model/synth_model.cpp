@@ -8,6 +8,7 @@
 
 #include "backend/cpu/type_ops.h"
 #include "format/gguf_writer.h"
+#include "model/arch.h"
 
 namespace inferd::model {
 namespace {
@@ -57,11 +58,12 @@ GgufWriter::FillFn random_matrix(DType type, int64_t cols, float stddev, uint64_
   };
 }
 
-GgufWriter::FillFn norm_vector(int64_t n, uint64_t seed) {
+// Values uniform in [center - spread, center + spread) (norm weights, biases).
+GgufWriter::FillFn random_vector(int64_t n, float center, float spread, uint64_t seed) {
   return [=](std::span<uint8_t> out) {
     Rng rng(seed);
     std::vector<float> v(n);
-    for (auto& x : v) x = 1.0f + 0.1f * rng.uniform();
+    for (auto& x : v) x = center + spread * rng.uniform();
     std::memcpy(out.data(), v.data(), out.size());
   };
 }
@@ -131,61 +133,101 @@ Status validate(const SynthOptions& o) {
   if (o.dim <= 0 || o.layers <= 0 || o.heads <= 0 || o.kv_heads <= 0 || o.ffn <= 0 || o.context <= 0)
     return invalid_argument("every dimension must be positive");
   if (o.vocab < 259) return invalid_argument("vocab must be at least 259 (control and byte tokens)");
-  if (o.dim % o.heads != 0) return invalid_argument("dim {} is not a multiple of heads {}", o.dim, o.heads);
+  if (!find_arch(o.arch))
+    return invalid_argument("unknown architecture '{}' (supported: {})", o.arch, supported_arch_names());
+  if (o.head_dim == 0 && o.dim % o.heads != 0)
+    return invalid_argument("dim {} is not a multiple of heads {}", o.dim, o.heads);
   if (o.heads % o.kv_heads != 0)
     return invalid_argument("heads {} is not a multiple of kv-heads {}", o.heads, o.kv_heads);
-  if ((o.dim / o.heads) % 2 != 0) return invalid_argument("head size {} must be even", o.dim / o.heads);
+  const int64_t head_dim = o.head_dim > 0 ? o.head_dim : o.dim / o.heads;
+  if (head_dim % 2 != 0 || head_dim < 0) return invalid_argument("head size {} must be even", head_dim);
   const auto& info = backend::dtype_info(o.type);
   if (!info.computable || !backend::cpu::type_ops(o.type, IsaLevel::kScalar).from_float)
     return invalid_argument("cannot write weights of type {}", info.name);
-  if (o.dim % info.block_elems != 0 || o.ffn % info.block_elems != 0)
-    return invalid_argument("dim {} and ffn {} must be multiples of {} for type {}", o.dim, o.ffn,
-                            info.block_elems, info.name);
+  if (o.dim % info.block_elems != 0 || o.ffn % info.block_elems != 0 ||
+      (o.heads * head_dim) % info.block_elems != 0)
+    return invalid_argument("dim {}, ffn {} and heads x head size must be multiples of {} for type {}",
+                            o.dim, o.ffn, info.block_elems, info.name);
   return {};
 }
 
 Status write_synth_model(const SynthOptions& o, const std::string& path) {
   INFERD_RETURN_IF_ERROR(validate(o));
+  const ArchSpec& arch = *find_arch(o.arch);
+  const std::string a = o.arch + ".";
+  const int64_t head_dim = o.head_dim > 0 ? o.head_dim : o.dim / o.heads;
+  const int64_t q_dim = o.heads * head_dim;
+  const int64_t kv_dim = o.kv_heads * head_dim;
+
   GgufWriter w;
-  w.set_string("general.architecture", "llama");
+  w.set_string("general.architecture", o.arch);
   w.set_string("general.name", o.name);
-  w.set_u32("llama.context_length", static_cast<uint32_t>(o.context));
-  w.set_u32("llama.embedding_length", static_cast<uint32_t>(o.dim));
-  w.set_u32("llama.block_count", static_cast<uint32_t>(o.layers));
-  w.set_u32("llama.feed_forward_length", static_cast<uint32_t>(o.ffn));
-  w.set_u32("llama.attention.head_count", static_cast<uint32_t>(o.heads));
-  w.set_u32("llama.attention.head_count_kv", static_cast<uint32_t>(o.kv_heads));
-  w.set_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
-  w.set_f32("llama.rope.freq_base", 10000.0f);
-  w.set_u32("llama.vocab_size", static_cast<uint32_t>(o.vocab));
+  w.set_u32(a + "context_length", static_cast<uint32_t>(o.context));
+  w.set_u32(a + "embedding_length", static_cast<uint32_t>(o.dim));
+  w.set_u32(a + "block_count", static_cast<uint32_t>(o.layers));
+  w.set_u32(a + "feed_forward_length", static_cast<uint32_t>(o.ffn));
+  w.set_u32(a + "attention.head_count", static_cast<uint32_t>(o.heads));
+  w.set_u32(a + "attention.head_count_kv", static_cast<uint32_t>(o.kv_heads));
+  if (o.head_dim > 0) {
+    w.set_u32(a + "attention.key_length", static_cast<uint32_t>(head_dim));
+    w.set_u32(a + "attention.value_length", static_cast<uint32_t>(head_dim));
+  }
+  w.set_f32(a + "attention.layer_norm_rms_epsilon", 1e-5f);
+  w.set_f32(a + "rope.freq_base", o.rope_base);
+  if (o.rope_linear_factor > 1.0f) {
+    w.set_string(a + "rope.scaling.type", "linear");
+    w.set_f32(a + "rope.scaling.factor", o.rope_linear_factor);
+  }
+  if (o.sliding_window > 0) w.set_u32(a + "attention.sliding_window", static_cast<uint32_t>(o.sliding_window));
+  if (o.attn_softcap > 0) w.set_f32(a + "attn_logit_softcapping", o.attn_softcap);
+  if (o.final_softcap > 0) w.set_f32(a + "final_logit_softcapping", o.final_softcap);
+  w.set_u32(a + "vocab_size", static_cast<uint32_t>(o.vocab));
   add_vocab(w, o.vocab);
 
-  const int64_t head_dim = o.dim / o.heads;
-  const int64_t kv_dim = o.kv_heads * head_dim;
   auto matrix = [&](const std::string& name, int64_t rows, int64_t cols, float stddev) {
     w.add_tensor(name, o.type, {cols, rows}, random_matrix(o.type, cols, stddev, stream_seed(o.seed, name)));
   };
-  auto vector = [&](const std::string& name, int64_t n) {
-    w.add_tensor(name, DType::kF32, {n}, norm_vector(n, stream_seed(o.seed, name)));
+  auto vector = [&](const std::string& name, int64_t n, float spread = 0.1f, float center = 1.0f) {
+    w.add_tensor(name, DType::kF32, {n}, random_vector(n, center, spread, stream_seed(o.seed, name)));
   };
   // Standard deviations keep activations of order one through the layers.
   const float in_std = 1.0f / std::sqrt(static_cast<float>(o.dim));
+  const float attn_std = 1.0f / std::sqrt(static_cast<float>(q_dim));
   const float ffn_std = 1.0f / std::sqrt(static_cast<float>(o.ffn));
-  matrix("token_embd.weight", o.vocab, o.dim, 1.0f);
+  matrix("token_embd.weight", o.vocab, o.dim, arch.embedding_scale ? in_std : 1.0f);
   for (int64_t il = 0; il < o.layers; ++il) {
     const std::string p = fmt::format("blk.{}.", il);
     vector(p + "attn_norm.weight", o.dim);
-    matrix(p + "attn_q.weight", o.dim, o.dim, in_std);
-    matrix(p + "attn_k.weight", kv_dim, o.dim, in_std);
-    matrix(p + "attn_v.weight", kv_dim, o.dim, in_std);
-    matrix(p + "attn_output.weight", o.dim, o.dim, in_std);
+    if (arch.fused_qkv) {
+      matrix(p + "attn_qkv.weight", q_dim + 2 * kv_dim, o.dim, in_std);
+    } else {
+      matrix(p + "attn_q.weight", q_dim, o.dim, in_std);
+      matrix(p + "attn_k.weight", kv_dim, o.dim, in_std);
+      matrix(p + "attn_v.weight", kv_dim, o.dim, in_std);
+    }
+    if (arch.qkv_bias) {
+      vector(p + "attn_q.bias", q_dim, 0.5f, 0.0f);
+      vector(p + "attn_k.bias", kv_dim, 0.5f, 0.0f);
+      vector(p + "attn_v.bias", kv_dim, 0.5f, 0.0f);
+    }
+    if (arch.qk_norm) {
+      vector(p + "attn_q_norm.weight", head_dim);
+      vector(p + "attn_k_norm.weight", head_dim);
+    }
+    matrix(p + "attn_output.weight", o.dim, q_dim, attn_std);
+    if (arch.post_norms) vector(p + "post_attention_norm.weight", o.dim);
     vector(p + "ffn_norm.weight", o.dim);
-    matrix(p + "ffn_gate.weight", o.ffn, o.dim, in_std);
-    matrix(p + "ffn_up.weight", o.ffn, o.dim, in_std);
+    if (arch.fused_gate_up) {
+      matrix(p + "ffn_up.weight", 2 * o.ffn, o.dim, in_std);
+    } else {
+      matrix(p + "ffn_gate.weight", o.ffn, o.dim, in_std);
+      matrix(p + "ffn_up.weight", o.ffn, o.dim, in_std);
+    }
     matrix(p + "ffn_down.weight", o.dim, o.ffn, ffn_std);
+    if (arch.post_norms) vector(p + "post_ffw_norm.weight", o.dim);
   }
   vector("output_norm.weight", o.dim);
-  matrix("output.weight", o.vocab, o.dim, 4.0f * in_std);
+  if (!arch.embedding_scale) matrix("output.weight", o.vocab, o.dim, 4.0f * in_std);  // gemma: tied
   return w.write(path);
 }
 

@@ -1,0 +1,19 @@
+// Subcommands of the inferd binary: each registers itself on the CLI and returns how to run it.
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace inferd::cli {
+
+struct Command {
+  CLI::App* app;             // the parsed subcommand
+  std::function<int()> run;  // returns the exit status
+};
+
+Command add_run_command(CLI::App& app);
+Command add_synth_command(CLI::App& app);
+Command add_bench_command(CLI::App& app);
+
+}  // namespace inferd::cli

@@ -1,0 +1,125 @@
+// The inferd engine API: load a model, tokenize and detokenize, evaluate batches of tokens for
+// one or more sequences, and read logits. Everything above the engine (CLI, server) uses only
+// this header, sampler.h and text_stream.h.
+//
+// Thread safety: a Model is immutable and may be shared by any number of threads and contexts.
+// A Context (KV cache, scratch buffers, thread pool) is used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "inferd/status.h"
+
+namespace inferd {
+
+namespace model {
+class Model;
+}
+namespace tokenizer {
+class Tokenizer;
+}
+
+using TokenId = int32_t;
+
+struct ModelInfo {
+  std::string path;
+  std::string name;          // general.name
+  std::string architecture;  // general.architecture
+  std::string weight_type;   // type of most weight bytes, e.g. "q4_0"
+  int64_t n_vocab = 0;
+  int64_t n_ctx_train = 0;
+  int64_t n_embd = 0;
+  int64_t n_layer = 0;
+  int64_t n_head = 0;
+  int64_t n_head_kv = 0;
+  int64_t n_ff = 0;
+  uint64_t file_bytes = 0;
+  uint64_t weight_bytes = 0;            // all tensor data
+  uint64_t weight_bytes_per_token = 0;  // read once per decoded token
+  int64_t n_params = 0;
+};
+
+class Model {
+ public:
+  // Opens, validates and binds a GGUF model (weights stay memory-mapped).
+  static Result<std::shared_ptr<const Model>> load(const std::string& path);
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const ModelInfo& info() const;
+  int64_t vocab_size() const;
+
+  // Text to tokens. add_special: BOS/EOS as the model's vocabulary asks; parse_special:
+  // recognise special-token texts such as "<|eot_id|>" in `text` (for chat templates).
+  std::vector<TokenId> tokenize(std::string_view text, bool add_special = true,
+                                bool parse_special = false) const;
+  // The bytes of one token (may be an incomplete UTF-8 sequence).
+  std::string token_to_piece(TokenId id, bool render_special = false) const;
+  std::string detokenize(std::span<const TokenId> tokens, bool skip_special = true) const;
+  // End of generation: EOS, EOT and the vocabulary's other end-of-turn tokens.
+  bool is_end_of_generation(TokenId id) const;
+  std::optional<TokenId> bos() const;
+  std::optional<TokenId> eos() const;
+
+  // The layers below the API (for the engine loop and tools).
+  const model::Model& core() const;
+  const tokenizer::Tokenizer& tokenizer() const;
+
+ private:
+  struct Impl;
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+struct ContextOptions {
+  int64_t ctx_size = 0;    // positions per sequence; 0 = the model's training context, at most 4096
+  int64_t max_seqs = 1;    // sequences (KV slots)
+  int64_t max_batch = 512; // tokens per forward pass; larger decode() calls are split
+  int num_threads = 0;     // 0 = one per core
+};
+
+// One token to evaluate: its id, its position in its sequence, the sequence, and whether its
+// logits are wanted.
+struct BatchEntry {
+  TokenId token = 0;
+  int32_t pos = 0;
+  int32_t seq = 0;
+  bool logits = false;
+};
+
+class Context {
+ public:
+  static Result<std::unique_ptr<Context>> create(std::shared_ptr<const Model> model,
+                                                 const ContextOptions& options = {});
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  const Model& model() const;
+  int64_t ctx_size() const;
+  int64_t max_seqs() const;
+  int num_threads() const;
+  size_t kv_bytes() const;
+
+  // Evaluates `batch`. For each entry, positions before `pos` of its sequence must have been
+  // evaluated already (earlier calls or earlier entries). Logits of entries with `logits` set are
+  // available, in batch order, from logits(i) until the next decode().
+  Status decode(std::span<const BatchEntry> batch);
+  int64_t num_outputs() const;
+  // REQUIRES i < num_outputs(). n_vocab floats.
+  std::span<const float> logits(int64_t i) const;
+
+ private:
+  struct Impl;
+  explicit Context(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace inferd

@@ -1,0 +1,81 @@
+#include <map>
+
+#include "inferd/engine.h"
+#include "model/model.h"
+#include "tokenizer/tokenizer.h"
+
+namespace inferd {
+
+struct Model::Impl {
+  std::unique_ptr<model::Model> core;
+  std::unique_ptr<tokenizer::Tokenizer> tokenizer;
+  ModelInfo info;
+};
+
+namespace {
+
+ModelInfo describe(const model::Model& m) {
+  const model::HParams& hp = m.hparams();
+  ModelInfo info;
+  info.path = m.file().path();
+  info.name = hp.name;
+  info.architecture = std::string(hp.arch->gguf_name);
+  info.n_vocab = hp.n_vocab;
+  info.n_ctx_train = hp.n_ctx_train;
+  info.n_embd = hp.n_embd;
+  info.n_layer = hp.n_layer;
+  info.n_head = hp.n_head;
+  info.n_head_kv = hp.n_head_kv;
+  info.n_ff = hp.n_ff;
+  info.file_bytes = m.file().file_size_bytes();
+  info.weight_bytes = m.weights().total_bytes;
+  info.weight_bytes_per_token = m.weights().bytes_per_token;
+  std::map<backend::DType, uint64_t> bytes_by_type;
+  for (const auto& t : m.file().tensors()) {
+    bytes_by_type[t.type] += t.size_bytes;
+    info.n_params += t.num_elements();
+  }
+  uint64_t best = 0;
+  for (const auto& [type, bytes] : bytes_by_type)
+    if (bytes > best) {
+      best = bytes;
+      info.weight_type = backend::dtype_name(type);
+    }
+  return info;
+}
+
+}  // namespace
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+
+Result<std::shared_ptr<const Model>> Model::load(const std::string& path) {
+  auto impl = std::make_unique<Impl>();
+  INFERD_ASSIGN_OR_RETURN(impl->core, model::Model::load(path));
+  auto tok = tokenizer::Tokenizer::from_gguf(impl->core->file());
+  if (!tok.ok()) return tok.status().with_context(path);
+  impl->tokenizer = std::move(tok).value();
+  impl->info = describe(*impl->core);
+  return std::shared_ptr<const Model>(new Model(std::move(impl)));
+}
+
+const ModelInfo& Model::info() const { return impl_->info; }
+int64_t Model::vocab_size() const { return impl_->info.n_vocab; }
+const model::Model& Model::core() const { return *impl_->core; }
+const tokenizer::Tokenizer& Model::tokenizer() const { return *impl_->tokenizer; }
+
+std::vector<TokenId> Model::tokenize(std::string_view text, bool add_special, bool parse_special) const {
+  return impl_->tokenizer->encode(text, add_special, parse_special);
+}
+
+std::string Model::token_to_piece(TokenId id, bool render_special) const {
+  return impl_->tokenizer->token_to_piece(id, render_special);
+}
+
+std::string Model::detokenize(std::span<const TokenId> tokens, bool skip_special) const {
+  return impl_->tokenizer->decode(tokens, skip_special);
+}
+
+bool Model::is_end_of_generation(TokenId id) const { return impl_->tokenizer->is_eog(id); }
+
+}  // namespace inferd
