@@ -1,0 +1,69 @@
+#include "backend/cpu/bandwidth.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+
+#include "backend/cpu/bandwidth_kernels.h"
+#include "base/aligned_buffer.h"
+#include "base/check.h"
+#include "base/cpu_features.h"
+
+namespace inferd::backend::cpu {
+namespace {
+
+constexpr size_t kDefaultBytes = size_t{1} << 30;
+constexpr int kDefaultPasses = 5;
+constexpr size_t kChunk = 4096;  // each thread's part starts on its own page
+
+uint64_t read_all_scalar(const uint8_t* p, size_t bytes) {
+  uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  for (size_t i = 0; i < bytes; i += 32) {
+    uint64_t v[4];
+    std::memcpy(v, p + i, 32);
+    a0 ^= v[0];
+    a1 ^= v[1];
+    a2 ^= v[2];
+    a3 ^= v[3];
+  }
+  return a0 ^ a1 ^ a2 ^ a3;
+}
+
+using ReadFn = uint64_t (*)(const uint8_t*, size_t);
+
+// Indexed by IsaLevel.
+constexpr ReadFn kReaders[] = {read_all_scalar, avx2::read_all, avx512::read_all};
+
+}  // namespace
+
+double measure_read_bandwidth_gbps(ThreadPool& pool) {
+  return measure_read_bandwidth_gbps(pool, kDefaultBytes, kDefaultPasses);
+}
+
+double measure_read_bandwidth_gbps(ThreadPool& pool, size_t buffer_bytes, int passes) {
+  INFERD_CHECK(passes >= 1);
+  buffer_bytes = std::max(buffer_bytes, kChunk) / kChunk * kChunk;
+  // Non-zero contents: every page is written, so the reads hit real memory and not a shared
+  // zero page.
+  AlignedBuffer buffer(buffer_bytes);
+  std::memset(buffer.data(), 0x5b, buffer_bytes);
+  const ReadFn read = kReaders[static_cast<int>(cpu_features().level)];
+  std::atomic<uint64_t> sink{0};  // the read values go somewhere, so the loads stay
+  double best_seconds = 0.0;
+  for (int pass = 0; pass < passes; ++pass) {
+    const auto start = std::chrono::steady_clock::now();
+    pool.run([&](int idx, int num) {
+      const auto [c0, c1] =
+          ThreadPool::split(static_cast<int64_t>(buffer_bytes / kChunk), idx, num);
+      const uint64_t v = read(buffer.data() + c0 * kChunk, (c1 - c0) * kChunk);
+      sink.fetch_xor(v, std::memory_order_relaxed);
+    });
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (pass == 0 || seconds < best_seconds) best_seconds = seconds;
+  }
+  return static_cast<double>(buffer_bytes) / best_seconds / 1e9;
+}
+
+}  // namespace inferd::backend::cpu
