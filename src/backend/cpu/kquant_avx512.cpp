@@ -1,0 +1,344 @@
+// AVX-512 (F/BW/VL + VNNI) kernels of the K-quant family. Compiled with AVX-512 flags; reached
+// only through kquant_type_ops(type, IsaLevel::kAvx512), which callers select after the run-time
+// CPU check.
+//
+// Every weight type is decoded into one common form (Unpacked: 256 unsigned codes, int16 group
+// scales, bsum multipliers, d and dm) and then multiplied by the same code: vpmaddubsw (codes x
+// int8 activations, pairs summed into int16) followed by vpdpwssd (times the group scale, summed
+// into int32). Signed types (Q3_K, Q6_K) use unsigned codes q + offset and subtract
+// offset * scale * bsum, which is exact.
+// GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (GCC bug 105593).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+
+#include <cstring>
+
+#include "backend/cpu/blocks.h"
+#include "backend/cpu/kquant_kernels.h"
+#include "backend/cpu/kquant_scales.h"
+
+namespace inferd::backend::cpu::kquant {
+namespace {
+
+struct Unpacked {
+  __m512i q[4];   // unsigned codes of elements 64k .. 64k + 63, in element order
+  __m512i sc[4];  // int16 scale for each vpmaddubsw lane of q[k]: 128-bit lane m is group 4k + m
+  __m256i m16;    // int16 multiplier of each group's activation sum
+  __m512 d;       // d in every lane
+  __m512 neg_dm;  // -dm in every lane
+};
+
+// vpermw indices: word w of scale vector k takes group 4k + w / 8.
+struct ScaleIndex {
+  alignas(64) int16_t idx[4][32];
+};
+constexpr ScaleIndex make_scale_index() {
+  ScaleIndex s{};
+  for (int k = 0; k < 4; ++k)
+    for (int w = 0; w < 32; ++w) s.idx[k][w] = static_cast<int16_t>(4 * k + w / 8);
+  return s;
+}
+constexpr ScaleIndex kScaleIndex = make_scale_index();
+
+inline void expand_scales(__m256i sc16, __m512i sc[4]) {
+  const __m512i src = _mm512_castsi256_si512(sc16);
+  for (int k = 0; k < 4; ++k)
+    sc[k] = _mm512_permutexvar_epi16(_mm512_load_si512(kScaleIndex.idx[k]), src);
+}
+
+// 32 bytes at p in both 256-bit halves.
+inline __m512i load_twice(const uint8_t* p) {
+  return _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+// Per-half constants: `lo` in the low 256 bits, `hi` in the high 256 bits.
+inline __m512i halves16(short lo, short hi) {
+  return _mm512_inserti64x4(_mm512_set1_epi16(lo), _mm256_set1_epi16(hi), 1);
+}
+inline __m512i halves8(char lo, char hi) {
+  return _mm512_inserti64x4(_mm512_set1_epi8(lo), _mm256_set1_epi8(hi), 1);
+}
+
+// d and dmin stored as adjacent halves.
+inline void load_d_dmin(const f16_t* pair, Unpacked& u) {
+  uint32_t bits;
+  std::memcpy(&bits, pair, 4);
+  const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(bits)));
+  u.d = _mm512_broadcastss_ps(f);
+  u.neg_dm = _mm512_broadcastss_ps(_mm_movehdup_ps(_mm_sub_ps(_mm_setzero_ps(), f)));
+}
+// Signed types: the offset correction is scaled by d itself.
+inline void load_d_only(f16_t d, Unpacked& u) {
+  const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128(d));
+  u.d = _mm512_broadcastss_ps(f);
+  u.neg_dm = _mm512_sub_ps(_mm512_setzero_ps(), u.d);
+}
+
+// Q4_K / Q5_K: 8 scales and mins, each repeated for the two groups of its sub-block.
+inline void k4_scales(const uint8_t* packed, Unpacked& u) {
+  uint64_t scales, mins;
+  unpack_k4_scales(packed, &scales, &mins);
+  __m128i s = _mm_cvtsi64_si128(static_cast<long long>(scales));
+  __m128i m = _mm_cvtsi64_si128(static_cast<long long>(mins));
+  expand_scales(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(s, s)), u.sc);
+  u.m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m, m));
+}
+
+struct Q2K {
+  using Block = BlockQ2_K;
+  static void unpack(const Block& b, Unpacked& u) {
+    const __m512i three = _mm512_set1_epi8(3);
+    for (int h = 0; h < 2; ++h) {
+      const __m512i qs = load_twice(b.qs + 32 * h);
+      for (int p = 0; p < 2; ++p)
+        u.q[2 * h + p] =
+            _mm512_and_si512(_mm512_srlv_epi16(qs, halves16(4 * p, 4 * p + 2)), three);
+    }
+    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales));
+    const __m128i low4 = _mm_set1_epi8(15);
+    expand_scales(_mm256_cvtepu8_epi16(_mm_and_si128(raw, low4)), u.sc);
+    u.m16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(raw, 4), low4));
+    load_d_dmin(&b.d, u);
+  }
+};
+
+struct Q3K {
+  using Block = BlockQ3_K;
+  static void unpack(const Block& b, Unpacked& u) {
+    const __m512i three = _mm512_set1_epi8(3), four = _mm512_set1_epi8(4);
+    const __m512i hmask = load_twice(b.hmask);
+    for (int h = 0; h < 2; ++h) {
+      const __m512i qs = load_twice(b.qs + 32 * h);
+      for (int p = 0; p < 2; ++p) {
+        const int j = 2 * p;  // the low half holds j, the high half j + 1
+        const __m512i low =
+            _mm512_and_si512(_mm512_srlv_epi16(qs, halves16(2 * j, 2 * j + 2)), three);
+        const __mmask64 high = _mm512_test_epi8_mask(
+            hmask, halves8(static_cast<char>(1 << (4 * h + j)),
+                           static_cast<char>(1 << (4 * h + j + 1))));
+        u.q[2 * h + p] = _mm512_mask_add_epi8(low, high, low, four);
+      }
+    }
+    uint64_t lo, hi;
+    unpack_q3_k_scales(b.scales, &lo, &hi);
+    const __m256i sc16 = _mm256_sub_epi16(
+        _mm256_cvtepu8_epi16(_mm_set_epi64x(static_cast<long long>(hi), static_cast<long long>(lo))),
+        _mm256_set1_epi16(32));
+    expand_scales(sc16, u.sc);
+    u.m16 = _mm256_slli_epi16(sc16, 2);  // codes carry an offset of 4
+    load_d_only(b.d, u);
+  }
+};
+
+struct Q4K {
+  using Block = BlockQ4_K;
+  static void unpack(const Block& b, Unpacked& u) {
+    const __m512i low4 = _mm512_set1_epi8(15);
+    const __m512i shift = halves16(0, 4);
+    for (int j = 0; j < 4; ++j)
+      u.q[j] = _mm512_and_si512(_mm512_srlv_epi16(load_twice(b.qs + 32 * j), shift), low4);
+    k4_scales(b.scales, u);
+    load_d_dmin(&b.d, u);
+  }
+};
+
+struct Q5K {
+  using Block = BlockQ5_K;
+  static void unpack(const Block& b, Unpacked& u) {
+    const __m512i low4 = _mm512_set1_epi8(15), sixteen = _mm512_set1_epi8(16);
+    const __m512i shift = halves16(0, 4);
+    const __m512i qh = load_twice(b.qh);
+    for (int j = 0; j < 4; ++j) {
+      const __m512i low = _mm512_and_si512(_mm512_srlv_epi16(load_twice(b.qs + 32 * j), shift), low4);
+      const __mmask64 high = _mm512_test_epi8_mask(
+          qh, halves8(static_cast<char>(1 << (2 * j)), static_cast<char>(1 << (2 * j + 1))));
+      u.q[j] = _mm512_mask_add_epi8(low, high, low, sixteen);
+    }
+    k4_scales(b.scales, u);
+    load_d_dmin(&b.d, u);
+  }
+};
+
+struct Q6K {
+  using Block = BlockQ6_K;
+  static void unpack(const Block& b, Unpacked& u) {
+    const __m512i low4 = _mm512_set1_epi8(15), bits45 = _mm512_set1_epi8(0x30);
+    for (int h = 0; h < 2; ++h) {
+      const __m512i ql = _mm512_loadu_si512(b.ql + 64 * h);
+      const __m512i qh = load_twice(b.qh + 32 * h);
+      const __m512i lo = _mm512_and_si512(ql, low4);
+      const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(ql, 4), low4);
+      // (shifted & 0x30) | nibbles: qh bits 2k..2k+1 become bits 4..5 of the code.
+      u.q[2 * h] = _mm512_ternarylogic_epi64(_mm512_sllv_epi16(qh, halves16(4, 2)), bits45, lo, 0xEA);
+      u.q[2 * h + 1] =
+          _mm512_ternarylogic_epi64(_mm512_srlv_epi16(qh, halves16(0, 2)), bits45, hi, 0xEA);
+    }
+    const __m256i sc16 =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)));
+    expand_scales(sc16, u.sc);
+    u.m16 = _mm256_slli_epi16(sc16, 5);  // codes carry an offset of 32
+    load_d_only(b.d, u);
+  }
+};
+
+// One activation block in registers.
+struct Act {
+  __m512i qs[4];
+  __m256i bsums;
+  __m512 d;
+};
+
+inline Act load_act(const BlockQ8_K& x) {
+  Act a;
+  for (int k = 0; k < 4; ++k) a.qs[k] = _mm512_loadu_si512(x.qs + 64 * k);
+  a.bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bsums));
+  a.d = _mm512_set1_ps(x.d);
+  return a;
+}
+
+// acc + d_act * (d * sum sc*q*a - dm * sum m*bsum), spread over the lanes.
+inline __m512 block_dot(const Unpacked& u, const Act& x, __m512 acc) {
+  __m512i s = _mm512_setzero_si512();
+  for (int k = 0; k < 4; ++k)
+    s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(u.q[k], x.qs[k]), u.sc[k]);
+  const __m256i m = _mm256_madd_epi16(u.m16, x.bsums);
+  __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(s), u.d);
+  f = _mm512_mask3_fmadd_ps(_mm512_castps256_ps512(_mm256_cvtepi32_ps(m)), u.neg_dm, f, 0x00ff);
+  return _mm512_fmadd_ps(f, x.d, acc);
+}
+
+template <class T>
+const typename T::Block* row_blocks(const uint8_t* w, size_t w_stride, int r) {
+  return reinterpret_cast<const typename T::Block*>(w + r * w_stride);
+}
+
+// Decode: kRows weight rows against one activation row; each activation block is loaded once.
+template <class T, int kRows>
+void rows_x_one(int64_t num_blocks, const uint8_t* w, size_t w_stride, const BlockQ8_K* x,
+                float* out) {
+  __m512 acc[kRows];
+  for (int r = 0; r < kRows; ++r) acc[r] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < num_blocks; ++b) {
+    const Act a = load_act(x[b]);
+    for (int r = 0; r < kRows; ++r) {
+      Unpacked u;
+      T::unpack(row_blocks<T>(w, w_stride, r)[b], u);
+      acc[r] = block_dot(u, a, acc[r]);
+    }
+  }
+  for (int r = 0; r < kRows; ++r) out[r] = _mm512_reduce_add_ps(acc[r]);
+}
+
+// Prefill: one weight row against kActs activation rows; each block is unpacked once.
+template <class T, int kActs>
+void one_x_acts(int64_t num_blocks, const typename T::Block* w, const uint8_t* act,
+                size_t act_stride, float* out, size_t out_stride) {
+  __m512 acc[kActs];
+  for (int a = 0; a < kActs; ++a) acc[a] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < num_blocks; ++b) {
+    Unpacked u;
+    T::unpack(w[b], u);
+    for (int a = 0; a < kActs; ++a)
+      acc[a] = block_dot(u, load_act(reinterpret_cast<const BlockQ8_K*>(act + a * act_stride)[b]),
+                         acc[a]);
+  }
+  for (int a = 0; a < kActs; ++a) out[a * out_stride] = _mm512_reduce_add_ps(acc[a]);
+}
+
+template <class T>
+void gemm(int64_t n, const void* w, size_t w_stride, int num_rows, const void* act,
+          size_t act_stride, int num_acts, float* out, size_t out_stride) {
+  const int64_t num_blocks = n / kQK_K;
+  const uint8_t* wb = static_cast<const uint8_t*>(w);
+  const uint8_t* ab = static_cast<const uint8_t*>(act);
+  if (num_acts == 1) {
+    const BlockQ8_K* x = static_cast<const BlockQ8_K*>(act);
+    int r = 0;
+    for (; r + 4 <= num_rows; r += 4) rows_x_one<T, 4>(num_blocks, wb + r * w_stride, w_stride, x, out + r);
+    const uint8_t* rest = wb + r * w_stride;
+    switch (num_rows - r) {
+      case 3: rows_x_one<T, 3>(num_blocks, rest, w_stride, x, out + r); break;
+      case 2: rows_x_one<T, 2>(num_blocks, rest, w_stride, x, out + r); break;
+      case 1: rows_x_one<T, 1>(num_blocks, rest, w_stride, x, out + r); break;
+      default: break;
+    }
+    return;
+  }
+  for (int r = 0; r < num_rows; ++r) {
+    const auto* row = row_blocks<T>(wb, w_stride, r);
+    int a = 0;
+    for (; a + 8 <= num_acts; a += 8)
+      one_x_acts<T, 8>(num_blocks, row, ab + a * act_stride, act_stride, out + a * out_stride + r,
+                       out_stride);
+    if (num_acts - a >= 4) {
+      one_x_acts<T, 4>(num_blocks, row, ab + a * act_stride, act_stride, out + a * out_stride + r,
+                       out_stride);
+      a += 4;
+    }
+    if (num_acts - a >= 2) {
+      one_x_acts<T, 2>(num_blocks, row, ab + a * act_stride, act_stride, out + a * out_stride + r,
+                       out_stride);
+      a += 2;
+    }
+    if (num_acts - a >= 1)
+      one_x_acts<T, 1>(num_blocks, row, ab + a * act_stride, act_stride, out + a * out_stride + r,
+                       out_stride);
+  }
+}
+
+}  // namespace
+
+void q2_k_gemm_avx512(int64_t n, const void* w, size_t w_stride, int num_rows, const void* act,
+                      size_t act_stride, int num_acts, float* out, size_t out_stride) {
+  gemm<Q2K>(n, w, w_stride, num_rows, act, act_stride, num_acts, out, out_stride);
+}
+void q3_k_gemm_avx512(int64_t n, const void* w, size_t w_stride, int num_rows, const void* act,
+                      size_t act_stride, int num_acts, float* out, size_t out_stride) {
+  gemm<Q3K>(n, w, w_stride, num_rows, act, act_stride, num_acts, out, out_stride);
+}
+void q4_k_gemm_avx512(int64_t n, const void* w, size_t w_stride, int num_rows, const void* act,
+                      size_t act_stride, int num_acts, float* out, size_t out_stride) {
+  gemm<Q4K>(n, w, w_stride, num_rows, act, act_stride, num_acts, out, out_stride);
+}
+void q5_k_gemm_avx512(int64_t n, const void* w, size_t w_stride, int num_rows, const void* act,
+                      size_t act_stride, int num_acts, float* out, size_t out_stride) {
+  gemm<Q5K>(n, w, w_stride, num_rows, act, act_stride, num_acts, out, out_stride);
+}
+void q6_k_gemm_avx512(int64_t n, const void* w, size_t w_stride, int num_rows, const void* act,
+                      size_t act_stride, int num_acts, float* out, size_t out_stride) {
+  gemm<Q6K>(n, w, w_stride, num_rows, act, act_stride, num_acts, out, out_stride);
+}
+
+// Same arithmetic as the scalar q8_k_from_float, sixteen lanes at a time.
+void q8_k_from_float_avx512(const float* src, void* dst, int64_t n) {
+  BlockQ8_K* blocks = static_cast<BlockQ8_K*>(dst);
+  const __m512 sign = _mm512_set1_ps(-0.0f);
+  const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const float* x = src + b * kQK_K;
+    BlockQ8_K& y = blocks[b];
+    __m512 amax = _mm512_setzero_ps();
+    // max(v, amax) keeps amax when v is NaN, as the scalar loop does.
+    for (int i = 0; i < 16; ++i)
+      amax = _mm512_max_ps(_mm512_andnot_ps(sign, _mm512_loadu_ps(x + 16 * i)), amax);
+    const float m = _mm512_reduce_max_ps(amax);
+    if (m == 0) {
+      std::memset(&y, 0, sizeof(y));
+      continue;
+    }
+    const __m512 iscale = _mm512_set1_ps(127.0f / m);
+    y.d = m / 127.0f;
+    for (int g = 0; g < 16; ++g) {
+      __m512 v = _mm512_mul_ps(_mm512_loadu_ps(x + 16 * g), iscale);
+      v = _mm512_max_ps(v, lo);  // NaN -> -127
+      v = _mm512_min_ps(v, hi);
+      const __m512i q = _mm512_cvtps_epi32(v);  // round to nearest even
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(y.qs + 16 * g), _mm512_cvtepi32_epi8(q));
+      y.bsums[g] = static_cast<int16_t>(_mm512_reduce_add_epi32(q));
+    }
+  }
+}
+
+}  // namespace inferd::backend::cpu::kquant
