@@ -27,7 +27,7 @@ IncrementalDecoder::IncrementalDecoder(const Tokenizer& tokenizer, bool skip_spe
                                        bool at_sequence_start)
     : tokenizer_(&tokenizer),
       skip_special_(skip_special),
-      rule_(tokenizer.flags().add_space_prefix, at_sequence_start) {}
+      rule_(tokenizer.strips_leading_space(), at_sequence_start) {}
 
 void IncrementalDecoder::reset(bool at_sequence_start) {
   rule_.reset(at_sequence_start);

@@ -1,6 +1,6 @@
-// LeadingSpaceRule: the decoding side of SentencePiece's space prefix. encode() prepends a space
-// to the text at the start and after every special or added token; decoding removes one leading
-// space from the first text piece in those places. Shared by Tokenizer::decode() and
+// LeadingSpaceRule: the decoding side of SentencePiece's space prefix (and of WordPiece's word
+// marker). encode() prepends a space to the text at the start and after every special or added
+// token; decoding removes one leading space from the first text piece in those places. Shared by Tokenizer::decode() and
 // IncrementalDecoder so that both produce the same text.
 #pragma once
 

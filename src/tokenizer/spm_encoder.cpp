@@ -1,6 +1,6 @@
 #include "tokenizer/spm_encoder.h"
 
-#include <queue>
+#include <algorithm>
 #include <string>
 
 #include "tokenizer/utf8.h"
@@ -24,14 +24,21 @@ struct Bigram {
   uint32_t length;
 };
 
-struct BigramOrder {
-  // priority_queue pops the "largest": highest score, then leftmost.
-  bool operator()(const Bigram& a, const Bigram& b) const {
-    return a.score < b.score || (a.score == b.score && a.left > b.left);
-  }
-};
+// Heap order: the top is the highest score, then the leftmost.
+bool heap_less(const Bigram& a, const Bigram& b) {
+  return a.score < b.score || (a.score == b.score && a.left > b.left);
+}
+
+bool starts_with_marker(std::string_view text, size_t pos) {
+  return text.compare(pos, kSpaceMarker.size(), kSpaceMarker) == 0;
+}
 
 }  // namespace
+
+struct SpmEncoder::Scratch {
+  std::vector<Symbol> symbols;
+  std::vector<Bigram> heap;
+};
 
 SpmEncoder::SpmEncoder(const Vocab& vocab, TokenId unk) : vocab_(&vocab) {
   static const char kHex[] = "0123456789ABCDEF";
@@ -43,6 +50,15 @@ SpmEncoder::SpmEncoder(const Vocab& vocab, TokenId unk) : vocab_(&vocab) {
       id = vocab.find(std::string_view(&raw, 1));
     }
     byte_tokens_[b] = id != kNoToken ? id : unk;
+  }
+  // Words may be segmented separately unless some token continues past a word start.
+  split_words_ = true;
+  for (TokenId id = 0; id < vocab.size() && split_words_; ++id) {
+    const std::string_view text = vocab.text(id);
+    size_t pos = 0;
+    while (starts_with_marker(text, pos)) pos += kSpaceMarker.size();
+    if (text.find(kSpaceMarker, pos) != std::string_view::npos && find_piece(text) != kNoToken)
+      split_words_ = false;
   }
 }
 
@@ -70,10 +86,28 @@ void SpmEncoder::encode(std::string_view raw, bool space_prefix, std::vector<Tok
     }
   }
   if (text.empty()) return;
+  Scratch scratch;
+  if (!split_words_) {
+    encode_chunk(text, out, scratch);
+    return;
+  }
+  // Chunks begin at each run of "▁" that follows another character.
+  size_t chunk_start = 0;
+  for (size_t pos = 1; pos < text.size(); ++pos) {
+    if (starts_with_marker(text, pos) && !(pos >= kSpaceMarker.size() &&
+                                            starts_with_marker(text, pos - kSpaceMarker.size()))) {
+      encode_chunk(std::string_view(text).substr(chunk_start, pos - chunk_start), out, scratch);
+      chunk_start = pos;
+    }
+  }
+  encode_chunk(std::string_view(text).substr(chunk_start), out, scratch);
+}
 
+void SpmEncoder::encode_chunk(std::string_view text, std::vector<TokenId>& out,
+                              Scratch& scratch) const {
   // One symbol per UTF-8 character (a malformed byte is a character of its own).
-  std::vector<Symbol> symbols;
-  symbols.reserve(text.size());
+  std::vector<Symbol>& symbols = scratch.symbols;
+  symbols.clear();
   for (size_t pos = 0; pos < text.size();) {
     int len = utf8_valid_length(text, pos);
     if (len == 0) len = 1;
@@ -83,19 +117,22 @@ void SpmEncoder::encode(std::string_view raw, bool space_prefix, std::vector<Tok
   }
   symbols.back().next = -1;
 
-  std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue;
+  std::vector<Bigram>& heap = scratch.heap;
+  heap.clear();
   auto try_add = [&](int32_t left, int32_t right) {
     if (left < 0 || right < 0) return;
     const uint32_t length = symbols[left].length + symbols[right].length;
-    const TokenId id = find_piece(std::string_view(text).substr(symbols[left].start, length));
+    const TokenId id = find_piece(text.substr(symbols[left].start, length));
     if (id == kNoToken) return;
-    queue.push({vocab_->score(id), left, right, length});
+    heap.push_back({vocab_->score(id), left, right, length});
+    std::push_heap(heap.begin(), heap.end(), heap_less);
   };
   for (int32_t i = 1; i < static_cast<int32_t>(symbols.size()); ++i) try_add(i - 1, i);
 
-  while (!queue.empty()) {
-    const Bigram bigram = queue.top();
-    queue.pop();
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), heap_less);
+    const Bigram bigram = heap.back();
+    heap.pop_back();
     Symbol& left = symbols[bigram.left];
     Symbol& right = symbols[bigram.right];
     // Stale entry: one side has been merged since it was queued.
@@ -111,7 +148,7 @@ void SpmEncoder::encode(std::string_view raw, bool space_prefix, std::vector<Tok
 
   for (int32_t i = 0; i != -1; i = symbols[i].next) {
     const Symbol& s = symbols[i];
-    const std::string_view piece = std::string_view(text).substr(s.start, s.length);
+    const std::string_view piece = text.substr(s.start, s.length);
     const TokenId id = find_piece(piece);
     if (id != kNoToken) {
       out.push_back(id);

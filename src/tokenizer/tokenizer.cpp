@@ -166,7 +166,7 @@ std::vector<TokenId> Tokenizer::encode(std::string_view text, bool add_special,
 
 std::string Tokenizer::decode(std::span<const TokenId> ids, bool skip_special) const {
   std::string out;
-  LeadingSpaceRule rule(flags_.add_space_prefix, /*at_start=*/true);
+  LeadingSpaceRule rule(strips_leading_space(), /*at_start=*/true);
   for (TokenId id : ids) {
     if (!contains(id)) continue;
     const TokenType type = vocab_->type(id);

@@ -74,10 +74,10 @@ class Tokenizer {
   // As token_to_piece(id, true) without copying; valid as long as the tokenizer.
   std::string_view piece(TokenId id) const;
 
-  // Concatenated pieces of `ids` (special tokens omitted when `skip_special`). With a space
-  // prefix vocabulary, the leading space of the first text token, and of the first text token
-  // after each special or user-defined token, is removed: the inverse of encode(). Pieces are
-  // raw bytes and may be partial UTF-8 (see IncrementalDecoder for streaming).
+  // Concatenated pieces of `ids` (special tokens omitted when `skip_special`). When
+  // strips_leading_space(), the leading space of the first text token, and of the first text
+  // token after each special or user-defined token, is removed: the inverse of encode(). Pieces
+  // are raw bytes and may be partial UTF-8 (see IncrementalDecoder for streaming).
   std::string decode(std::span<const TokenId> ids, bool skip_special) const;
 
   int32_t vocab_size() const;
@@ -86,6 +86,11 @@ class Tokenizer {
   const std::string& pre_tokenizer_name() const { return pre_name_; }
   const SpecialTokens& special() const { return special_; }
   const TokenizerFlags& flags() const { return flags_; }
+  // Whether decoding drops the space that marks the first word (SentencePiece with a space
+  // prefix, and WordPiece, whose word-initial pieces all start with one).
+  bool strips_leading_space() const {
+    return flags_.add_space_prefix || model_ == TokenizerModel::kWordPiece;
+  }
   TokenId bos() const { return special_.bos; }
   TokenId eos() const { return special_.eos; }
   TokenId eot() const { return special_.eot; }
