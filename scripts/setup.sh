@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git python3
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libpcre2-dev
+  libicu-dev                     # Unicode character data for the BERT tokenizer
   clang lld libclang-rt-14-dev   # libFuzzer targets (fuzz preset)
 )
 

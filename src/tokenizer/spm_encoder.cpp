@@ -1,0 +1,164 @@
+#include "tokenizer/spm_encoder.h"
+
+#include <algorithm>
+#include <string>
+
+#include "tokenizer/utf8.h"
+
+namespace inferd::tokenizer {
+namespace {
+
+constexpr std::string_view kSpaceMarker = "\xE2\x96\x81";  // U+2581
+
+struct Symbol {
+  uint32_t start;
+  uint32_t length;  // 0 once merged into its left neighbour
+  int32_t prev;
+  int32_t next;
+};
+
+struct Bigram {
+  float score;
+  int32_t left;
+  int32_t right;
+  uint32_t length;
+};
+
+// Heap order: the top is the highest score, then the leftmost.
+bool heap_less(const Bigram& a, const Bigram& b) {
+  return a.score < b.score || (a.score == b.score && a.left > b.left);
+}
+
+bool starts_with_marker(std::string_view text, size_t pos) {
+  return text.compare(pos, kSpaceMarker.size(), kSpaceMarker) == 0;
+}
+
+}  // namespace
+
+struct SpmEncoder::Scratch {
+  std::vector<Symbol> symbols;
+  std::vector<Bigram> heap;
+};
+
+SpmEncoder::SpmEncoder(const Vocab& vocab, TokenId unk) : vocab_(&vocab) {
+  static const char kHex[] = "0123456789ABCDEF";
+  for (int b = 0; b < 256; ++b) {
+    const char name[6] = {'<', '0', 'x', kHex[b >> 4], kHex[b & 15], '>'};
+    TokenId id = vocab.find(std::string_view(name, 6));
+    if (id == kNoToken) {
+      const char raw = static_cast<char>(b);
+      id = vocab.find(std::string_view(&raw, 1));
+    }
+    byte_tokens_[b] = id != kNoToken ? id : unk;
+  }
+  // Words may be segmented separately unless some token continues past a word start.
+  split_words_ = true;
+  for (TokenId id = 0; id < vocab.size() && split_words_; ++id) {
+    const std::string_view text = vocab.text(id);
+    size_t pos = 0;
+    while (starts_with_marker(text, pos)) pos += kSpaceMarker.size();
+    if (text.find(kSpaceMarker, pos) != std::string_view::npos && find_piece(text) != kNoToken)
+      split_words_ = false;
+  }
+}
+
+TokenId SpmEncoder::find_piece(std::string_view text) const {
+  if (text.size() > vocab_->max_token_bytes()) return kNoToken;
+  const TokenId id = vocab_->find(text);
+  if (id == kNoToken) return kNoToken;
+  switch (vocab_->type(id)) {
+    case TokenType::kNormal:
+    case TokenType::kUserDefined:
+    case TokenType::kUndefined: return id;
+    default: return kNoToken;
+  }
+}
+
+void SpmEncoder::encode(std::string_view raw, bool space_prefix, std::vector<TokenId>& out) const {
+  std::string text;
+  text.reserve(raw.size() + 3 * 8);
+  if (space_prefix) text.append(kSpaceMarker);
+  for (char c : raw) {
+    if (c == ' ') {
+      text.append(kSpaceMarker);
+    } else {
+      text.push_back(c);
+    }
+  }
+  if (text.empty()) return;
+  Scratch scratch;
+  if (!split_words_) {
+    encode_chunk(text, out, scratch);
+    return;
+  }
+  // Chunks begin at each run of "▁" that follows another character.
+  size_t chunk_start = 0;
+  for (size_t pos = 1; pos < text.size(); ++pos) {
+    if (starts_with_marker(text, pos) && !(pos >= kSpaceMarker.size() &&
+                                            starts_with_marker(text, pos - kSpaceMarker.size()))) {
+      encode_chunk(std::string_view(text).substr(chunk_start, pos - chunk_start), out, scratch);
+      chunk_start = pos;
+    }
+  }
+  encode_chunk(std::string_view(text).substr(chunk_start), out, scratch);
+}
+
+void SpmEncoder::encode_chunk(std::string_view text, std::vector<TokenId>& out,
+                              Scratch& scratch) const {
+  // One symbol per UTF-8 character (a malformed byte is a character of its own).
+  std::vector<Symbol>& symbols = scratch.symbols;
+  symbols.clear();
+  for (size_t pos = 0; pos < text.size();) {
+    int len = utf8_valid_length(text, pos);
+    if (len == 0) len = 1;
+    const auto index = static_cast<int32_t>(symbols.size());
+    symbols.push_back({uint32_t(pos), uint32_t(len), index - 1, index + 1});
+    pos += len;
+  }
+  symbols.back().next = -1;
+
+  std::vector<Bigram>& heap = scratch.heap;
+  heap.clear();
+  auto try_add = [&](int32_t left, int32_t right) {
+    if (left < 0 || right < 0) return;
+    const uint32_t length = symbols[left].length + symbols[right].length;
+    const TokenId id = find_piece(text.substr(symbols[left].start, length));
+    if (id == kNoToken) return;
+    heap.push_back({vocab_->score(id), left, right, length});
+    std::push_heap(heap.begin(), heap.end(), heap_less);
+  };
+  for (int32_t i = 1; i < static_cast<int32_t>(symbols.size()); ++i) try_add(i - 1, i);
+
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), heap_less);
+    const Bigram bigram = heap.back();
+    heap.pop_back();
+    Symbol& left = symbols[bigram.left];
+    Symbol& right = symbols[bigram.right];
+    // Stale entry: one side has been merged since it was queued.
+    if (left.length == 0 || right.length == 0 || left.length + right.length != bigram.length)
+      continue;
+    left.length += right.length;
+    right.length = 0;
+    left.next = right.next;
+    if (right.next >= 0) symbols[right.next].prev = bigram.left;
+    try_add(left.prev, bigram.left);
+    try_add(bigram.left, left.next);
+  }
+
+  for (int32_t i = 0; i != -1; i = symbols[i].next) {
+    const Symbol& s = symbols[i];
+    const std::string_view piece = text.substr(s.start, s.length);
+    const TokenId id = find_piece(piece);
+    if (id != kNoToken) {
+      out.push_back(id);
+      continue;
+    }
+    for (char c : piece) {
+      const TokenId b = byte_tokens_[static_cast<uint8_t>(c)];
+      if (b != kNoToken) out.push_back(b);
+    }
+  }
+}
+
+}  // namespace inferd::tokenizer
