@@ -78,4 +78,13 @@ std::string Model::detokenize(std::span<const TokenId> tokens, bool skip_special
 
 bool Model::is_end_of_generation(TokenId id) const { return impl_->tokenizer->is_eog(id); }
 
+namespace {
+std::optional<TokenId> token_or_none(TokenId id) {
+  return id == tokenizer::kNoToken ? std::nullopt : std::optional<TokenId>(id);
+}
+}  // namespace
+
+std::optional<TokenId> Model::bos() const { return token_or_none(impl_->tokenizer->bos()); }
+std::optional<TokenId> Model::eos() const { return token_or_none(impl_->tokenizer->eos()); }
+
 }  // namespace inferd

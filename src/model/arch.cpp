@@ -17,11 +17,11 @@ constexpr ArchSpec kArchs[] = {
      .rope = kNeox, .qk_norm = true},
     {.gguf_name = "gemma2", .hf_classes = {"Gemma2ForCausalLM"},
      .rope = kNeox, .activation = kGeluTanh, .post_norms = true, .embedding_scale = true,
-     .sliding = kEven, .embd_query_scale_layers = 46},
+     .sliding = kEven, .scale_query = true, .embd_query_scale_layers = 46},
     {.gguf_name = "gemma3", .hf_classes = {"Gemma3ForCausalLM", "Gemma3ForConditionalGeneration"},
      .rope = kNeox, .activation = kGeluTanh, .qk_norm = true, .post_norms = true,
      .embedding_scale = true, .sliding = kFiveOfSix, .local_rope_base = 10000.0f,
-     .embd_query_scale_layers = 62},
+     .scale_query = true, .embd_query_scale_layers = 62},
     {.gguf_name = "phi3", .hf_classes = {"Phi3ForCausalLM"},
      .rope = kNeox, .fused_qkv = true, .fused_gate_up = true, .sliding = kAll},
 };

@@ -40,6 +40,9 @@ struct ArchSpec {
   SlidingLayers sliding = SlidingLayers::kNone;
   // RoPE base of sliding-window layers when it differs from rope.freq_base (0 = same).
   float local_rope_base = 0.0f;
+  // The attention scale multiplies the query before q.k instead of the scores (same value,
+  // different rounding; the reference implementation of these families does it this way).
+  bool scale_query = false;
   // Models of this family with exactly this many layers scale attention by
   // 1/sqrt(n_embd / n_head) instead of 1/sqrt(head_dim) (Gemma 2/3 27B set query_pre_attn_scalar
   // that way; GGUF files do not record it). 0 = never.

@@ -9,8 +9,9 @@ namespace inferd::model {
 // out = x / rms(x) * weight over n elements. out may alias x.
 inline void rms_norm(const float* x, const float* weight, int64_t n, float eps, float* out) {
   double sum_sq = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum_sq += static_cast<double>(x[i]) * x[i];
-  const float scale = static_cast<float>(1.0 / std::sqrt(sum_sq / static_cast<double>(n) + eps));
+  for (int64_t i = 0; i < n; ++i) sum_sq += static_cast<double>(x[i] * x[i]);
+  const float mean = static_cast<float>(sum_sq / static_cast<double>(n));
+  const float scale = 1.0f / std::sqrt(mean + eps);
   for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
 }
 
@@ -33,7 +34,8 @@ inline void gelu_tanh_mul(float* gate, const float* up, int64_t n) {
 
 // x[i] = cap * tanh(x[i] / cap)
 inline void soft_cap(float* x, int64_t n, float cap) {
-  for (int64_t i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] / cap);
+  const float inv_cap = 1.0f / cap;
+  for (int64_t i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] * inv_cap);
 }
 
 }  // namespace inferd::model

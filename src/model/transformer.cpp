@@ -54,7 +54,8 @@ ForwardScratch::ForwardScratch(const HParams& hp, int64_t max_batch, int64_t ctx
   up_.resize(f32(hp.n_ff));
   rope_cs_.resize(f32(hp.n_rot));
   rope_cs_local_.resize(f32(hp.n_rot));
-  scores_.resize(static_cast<size_t>(num_threads * ((ctx + 15) / 16 * 16)) * sizeof(float));
+  head_dim_ = hp.head_dim_k;
+  scores_.resize(static_cast<size_t>(num_threads * scores_stride()) * sizeof(float));
   matmul_.reserve(max_batch, std::max({hp.n_embd, hp.n_ff, hp.attn_out_dim()}));
 }
 
@@ -170,44 +171,57 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
   return {};
 }
 
+// Attention numerics follow the common reference implementation of GGUF models: the query is
+// rounded to f16 like the cached keys (after the attention scale for families that scale the
+// query), scores and the softmax run in f32 with a double-precision sum, and probabilities are
+// rounded to f16 before weighting the f16 values. Matching these roundings keeps the logits of
+// quantized models within a few hundredths of that implementation's; each rounding changes a
+// value by at most 2^-11 relative.
 void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCache& kv,
                             ForwardScratch& s, ThreadPool& pool) const {
   const int64_t B = static_cast<int64_t>(batch.size());
   const int64_t n_head = hp_.n_head, dk = hp_.head_dim_k, dv = hp_.head_dim_v;
   const int64_t group = hp_.n_head / hp_.n_head_kv;
   const int64_t window = hp_.is_sliding_layer(il) ? hp_.sliding_window : 0;
-  const int64_t scores_stride = (s.ctx_ + 15) / 16 * 16;
+  const int64_t per_thread = s.scores_stride();
   const float* q = s.q_.as<float>();
   float* att = s.att_.as<float>();
   const auto& vec = backend::cpu::vec_ops();
-  const float cap = hp_.attn_softcap;
+  const float cap = hp_.attn_softcap, inv_cap = cap > 0 ? 1.0f / cap : 0.0f;
+  const float query_scale = hp_.arch->scale_query ? hp_.attn_scale : 1.0f;
+  const float score_scale = hp_.arch->scale_query ? 1.0f : hp_.attn_scale;
 
   pool.run([&](int idx, int num) {
-    float* scores = s.scores_.as<float>() + idx * scores_stride;
+    float* scores = s.scores_.as<float>() + idx * per_thread;
+    float* qh = scores + s.ctx_;  // [dk] rounded query
     auto [begin, end] = ThreadPool::split(B * n_head, idx, num);
     for (int64_t item = begin; item < end; ++item) {
       const int64_t b = item / n_head, h = item % n_head, g = h / group;
       const BatchToken& t = batch[b];
       const int64_t first = window > 0 ? std::max<int64_t>(0, t.pos - window + 1) : 0;
-      const float* qh = q + b * hp_.q_dim() + h * dk;
+      const int64_t n = t.pos - first + 1;
+      const float* qsrc = q + b * hp_.q_dim() + h * dk;
+      for (int64_t i = 0; i < dk; ++i) qh[i] = f16_to_f32(f32_to_f16(qsrc[i] * query_scale));
+
       float max_score = -std::numeric_limits<float>::infinity();
-      for (int64_t p = first; p <= t.pos; ++p) {
-        float sc = vec.dot_f32_f16(qh, kv.k(il, t.seq, p) + g * dk, dk) * hp_.attn_scale;
-        if (cap > 0) sc = cap * std::tanh(sc / cap);
-        scores[p - first] = sc;
+      for (int64_t j = 0; j < n; ++j) {
+        float sc = vec.dot_f32_f16(qh, kv.k(il, t.seq, first + j) + g * dk, dk) * score_scale;
+        if (cap > 0) sc = cap * std::tanh(sc * inv_cap);
+        scores[j] = sc;
         max_score = std::max(max_score, sc);
       }
-      float sum = 0.0f;
-      for (int64_t p = first; p <= t.pos; ++p) {
-        const float e = std::exp(scores[p - first] - max_score);
-        scores[p - first] = e;
-        sum += e;
+      double sum = 0.0;
+      for (int64_t j = 0; j < n; ++j) {
+        scores[j] = std::exp(scores[j] - max_score);
+        sum += scores[j];
       }
+      const float inv_sum = static_cast<float>(1.0 / sum);
       float* out = att + b * hp_.attn_out_dim() + h * dv;
       std::memset(out, 0, dv * sizeof(float));
-      const float inv_sum = 1.0f / sum;
-      for (int64_t p = first; p <= t.pos; ++p)
-        vec.axpy_f16(scores[p - first] * inv_sum, kv.v(il, t.seq, p) + g * dv, out, dv);
+      for (int64_t j = 0; j < n; ++j) {
+        const float prob = f16_to_f32(f32_to_f16(scores[j] * inv_sum));
+        vec.axpy_f16(prob, kv.v(il, t.seq, first + j) + g * dv, out, dv);
+      }
     }
   });
 }

@@ -34,8 +34,12 @@ class ForwardScratch {
 
  private:
   friend class Transformer;
+  // Per-thread attention scratch: scores for every position, then the rounded query.
+  int64_t scores_stride() const { return (ctx_ + head_dim_ + 15) / 16 * 16; }
+
   int64_t max_batch_;
   int64_t ctx_;
+  int64_t head_dim_ = 0;
   AlignedBuffer x_, xn_, q_, k_, v_, att_, tmp_, gate_, up_, rope_cs_, rope_cs_local_, scores_;
   backend::cpu::MatmulScratch matmul_;
 };

@@ -21,7 +21,7 @@ std::filesystem::path temp_dir();
 
 // Skips the current test, naming the missing path, when a shared fixture is absent.
 #define INFERD_REQUIRE_SHARED(path_var, relative)                                            \
-  const std::filesystem::path path_var = ::inferd::testing::shared_path(relative);           \
+  const std::filesystem::path path_var = ::inferd::testing::shared_path((relative));         \
   if (path_var.empty() || !std::filesystem::exists(path_var))                                \
-  GTEST_SKIP() << "shared test data missing: " << (::inferd::testing::shared_dir() / relative) \
+  GTEST_SKIP() << "shared test data missing: " << (::inferd::testing::shared_dir() / (relative)) \
                << " (expected ../shared beside the repository, or set INFERD_SHARED_DIR)"
