@@ -71,7 +71,7 @@ void BertNormalizer::split_words(std::string_view text, std::string& buffer,
   size_t word_start = 0;
   auto finish_word = [&] {
     if (buffer.size() > word_start)
-      words.push_back({uint32_t(word_start), uint32_t(buffer.size() - word_start)});
+      words.push_back({word_start, buffer.size() - word_start});
     word_start = buffer.size();
   };
   size_t pos = 0;

@@ -9,14 +9,14 @@ namespace {
 
 struct Symbol {
   TokenId id;  // kNoToken for a byte the vocabulary lacks
-  int32_t prev;
-  int32_t next;
+  int64_t prev;
+  int64_t next;
 };
 
 struct Candidate {
   int32_t rank;
-  int32_t left;
-  int32_t right;
+  int64_t left;
+  int64_t right;
   TokenId left_id;
   TokenId right_id;
   TokenId result;
@@ -97,13 +97,13 @@ void BpeEncoder::encode_piece(std::string_view piece, std::vector<TokenId>& out,
   std::vector<Symbol>& symbols = scratch.symbols;
   symbols.resize(piece.size());
   for (size_t i = 0; i < piece.size(); ++i) {
-    symbols[i] = {byte_tokens_[static_cast<uint8_t>(piece[i])], int32_t(i) - 1, int32_t(i) + 1};
+    symbols[i] = {byte_tokens_[static_cast<uint8_t>(piece[i])], int64_t(i) - 1, int64_t(i) + 1};
   }
   symbols.back().next = -1;
 
   std::vector<Candidate>& heap = scratch.heap;
   heap.clear();
-  auto try_add = [&](int32_t left, int32_t right) {
+  auto try_add = [&](int64_t left, int64_t right) {
     if (left < 0 || right < 0) return;
     const TokenId l = symbols[left].id;
     const TokenId r = symbols[right].id;
@@ -113,7 +113,7 @@ void BpeEncoder::encode_piece(std::string_view piece, std::vector<TokenId>& out,
     heap.push_back({it->second.rank, left, right, l, r, it->second.result});
     std::push_heap(heap.begin(), heap.end(), heap_less);
   };
-  for (int32_t i = 1; i < static_cast<int32_t>(symbols.size()); ++i) try_add(i - 1, i);
+  for (int64_t i = 1; i < static_cast<int64_t>(symbols.size()); ++i) try_add(i - 1, i);
 
   while (!heap.empty()) {
     std::pop_heap(heap.begin(), heap.end(), heap_less);
@@ -132,7 +132,7 @@ void BpeEncoder::encode_piece(std::string_view piece, std::vector<TokenId>& out,
     try_add(c.left, left.next);
   }
 
-  for (int32_t i = 0; i != -1; i = symbols[i].next) {
+  for (int64_t i = 0; i != -1; i = symbols[i].next) {
     if (symbols[i].id != kNoToken) {
       out.push_back(symbols[i].id);
     } else if (unk_ != kNoToken) {

@@ -92,15 +92,15 @@ void SpecialTokenMatcher::partition(std::string_view text, bool parse_special,
     if (flag(lstrip_, id))
       while (raw_end > raw_start && is_ascii_space(text[raw_end - 1])) --raw_end;
     if (raw_end > raw_start)
-      out.push_back({uint32_t(raw_start), uint32_t(raw_end - raw_start), kNoToken});
-    out.push_back({uint32_t(pos), uint32_t(len), id});
+      out.push_back({raw_start, raw_end - raw_start, kNoToken});
+    out.push_back({pos, len, id});
     pos += len;
     if (flag(rstrip_, id))
       while (pos < text.size() && is_ascii_space(text[pos])) ++pos;
     raw_start = pos;
   }
   if (raw_start < text.size())
-    out.push_back({uint32_t(raw_start), uint32_t(text.size() - raw_start), kNoToken});
+    out.push_back({raw_start, text.size() - raw_start, kNoToken});
 }
 
 }  // namespace inferd::tokenizer

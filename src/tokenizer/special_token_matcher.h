@@ -17,8 +17,8 @@ namespace inferd::tokenizer {
 
 // A run of raw text [offset, offset + length) or, when token != kNoToken, one matched token.
 struct Segment {
-  uint32_t offset = 0;
-  uint32_t length = 0;
+  size_t offset = 0;
+  size_t length = 0;
   TokenId token = kNoToken;
 };
 

@@ -11,17 +11,17 @@ namespace {
 constexpr std::string_view kSpaceMarker = "\xE2\x96\x81";  // U+2581
 
 struct Symbol {
-  uint32_t start;
-  uint32_t length;  // 0 once merged into its left neighbour
-  int32_t prev;
-  int32_t next;
+  size_t start;
+  size_t length;  // 0 once merged into its left neighbour
+  int64_t prev;
+  int64_t next;
 };
 
 struct Bigram {
   float score;
-  int32_t left;
-  int32_t right;
-  uint32_t length;
+  int64_t left;
+  int64_t right;
+  size_t length;
 };
 
 // Heap order: the top is the highest score, then the leftmost.
@@ -111,23 +111,23 @@ void SpmEncoder::encode_chunk(std::string_view text, std::vector<TokenId>& out,
   for (size_t pos = 0; pos < text.size();) {
     int len = utf8_valid_length(text, pos);
     if (len == 0) len = 1;
-    const auto index = static_cast<int32_t>(symbols.size());
-    symbols.push_back({uint32_t(pos), uint32_t(len), index - 1, index + 1});
+    const auto index = static_cast<int64_t>(symbols.size());
+    symbols.push_back({pos, static_cast<size_t>(len), index - 1, index + 1});
     pos += len;
   }
   symbols.back().next = -1;
 
   std::vector<Bigram>& heap = scratch.heap;
   heap.clear();
-  auto try_add = [&](int32_t left, int32_t right) {
+  auto try_add = [&](int64_t left, int64_t right) {
     if (left < 0 || right < 0) return;
-    const uint32_t length = symbols[left].length + symbols[right].length;
+    const size_t length = symbols[left].length + symbols[right].length;
     const TokenId id = find_piece(text.substr(symbols[left].start, length));
     if (id == kNoToken) return;
     heap.push_back({vocab_->score(id), left, right, length});
     std::push_heap(heap.begin(), heap.end(), heap_less);
   };
-  for (int32_t i = 1; i < static_cast<int32_t>(symbols.size()); ++i) try_add(i - 1, i);
+  for (int64_t i = 1; i < static_cast<int64_t>(symbols.size()); ++i) try_add(i - 1, i);
 
   while (!heap.empty()) {
     std::pop_heap(heap.begin(), heap.end(), heap_less);
@@ -146,7 +146,7 @@ void SpmEncoder::encode_chunk(std::string_view text, std::vector<TokenId>& out,
     try_add(bigram.left, left.next);
   }
 
-  for (int32_t i = 0; i != -1; i = symbols[i].next) {
+  for (int64_t i = 0; i != -1; i = symbols[i].next) {
     const Symbol& s = symbols[i];
     const std::string_view piece = text.substr(s.start, s.length);
     const TokenId id = find_piece(piece);
