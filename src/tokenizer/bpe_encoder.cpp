@@ -23,9 +23,11 @@ struct Candidate {
 };
 
 // Heap order: the top is the lowest rank, then the leftmost.
-bool heap_less(const Candidate& a, const Candidate& b) {
-  return a.rank > b.rank || (a.rank == b.rank && a.left > b.left);
-}
+struct HeapLess {
+  bool operator()(const Candidate& a, const Candidate& b) const {
+    return a.rank > b.rank || (a.rank == b.rank && a.left > b.left);
+  }
+};
 
 // Tokens that segmentation may produce from text.
 bool producible(TokenType t) {
@@ -34,11 +36,23 @@ bool producible(TokenType t) {
 
 }  // namespace
 
-// Storage reused across the pieces of one encode() call.
+// Working storage, kept per thread between calls: fresh pages for every request are expensive.
 struct BpeEncoder::Scratch {
+  std::vector<TextSpan> pieces;
+  std::vector<TextSpan> split_scratch;
   std::string text;
   std::vector<Symbol> symbols;
   std::vector<Candidate> heap;
+
+  // Releases storage grown by an unusually long input.
+  void trim() {
+    constexpr size_t kKeepBytes = size_t{4} << 20;
+    if (pieces.capacity() * sizeof(TextSpan) > kKeepBytes) std::vector<TextSpan>().swap(pieces);
+    if (split_scratch.capacity() * sizeof(TextSpan) > kKeepBytes) std::vector<TextSpan>().swap(split_scratch);
+    if (symbols.capacity() * sizeof(Symbol) > kKeepBytes) std::vector<Symbol>().swap(symbols);
+    if (heap.capacity() * sizeof(heap[0]) > kKeepBytes) std::vector<Candidate>().swap(heap);
+    if (text.capacity() > kKeepBytes) std::string().swap(text);
+  }
 };
 
 Result<BpeEncoder> BpeEncoder::build(const Vocab& vocab, const std::vector<std::string>& merges,
@@ -50,7 +64,10 @@ Result<BpeEncoder> BpeEncoder::build(const Vocab& vocab, const std::vector<std::
   enc.unk_ = unk;
   for (int b = 0; b < 256; ++b) enc.byte_tokens_[b] = vocab.find(byte_to_unicode_utf8(uint8_t(b)));
 
-  enc.merges_.reserve(merges.size());
+  size_t capacity = 16;
+  while (capacity < 2 * merges.size()) capacity *= 2;
+  enc.merges_.assign(capacity, MergeSlot{kEmptyKey, 0, kNoToken});
+  enc.merge_mask_ = capacity - 1;
   std::string joined;
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const std::string& m = merges[rank];
@@ -68,7 +85,9 @@ Result<BpeEncoder> BpeEncoder::build(const Vocab& vocab, const std::vector<std::
       return invalid_argument("merge {} \"{}\" names a token that is not in the vocabulary", rank,
                               m);
     // A repeated pair keeps its first (best) rank.
-    enc.merges_.emplace(pair_key(left_id, right_id), Merge{static_cast<int32_t>(rank), result});
+    const uint64_t k = pair_key(left_id, right_id);
+    MergeSlot& slot = enc.merges_[enc.merge_slot(k)];
+    if (slot.key == kEmptyKey) slot = MergeSlot{k, static_cast<int32_t>(rank), result};
   }
   return enc;
 }
@@ -96,6 +115,7 @@ void BpeEncoder::encode_piece(std::string_view piece, std::vector<TokenId>& out,
 
   std::vector<Symbol>& symbols = scratch.symbols;
   symbols.resize(piece.size());
+  scratch.heap.reserve(piece.size());
   for (size_t i = 0; i < piece.size(); ++i) {
     symbols[i] = {byte_tokens_[static_cast<uint8_t>(piece[i])], int64_t(i) - 1, int64_t(i) + 1};
   }
@@ -108,15 +128,15 @@ void BpeEncoder::encode_piece(std::string_view piece, std::vector<TokenId>& out,
     const TokenId l = symbols[left].id;
     const TokenId r = symbols[right].id;
     if (l == kNoToken || r == kNoToken) return;
-    auto it = merges_.find(pair_key(l, r));
-    if (it == merges_.end()) return;
-    heap.push_back({it->second.rank, left, right, l, r, it->second.result});
-    std::push_heap(heap.begin(), heap.end(), heap_less);
+    const MergeSlot& m = merges_[merge_slot(pair_key(l, r))];
+    if (m.key == kEmptyKey) return;
+    heap.push_back({m.rank, left, right, l, r, m.result});
+    std::push_heap(heap.begin(), heap.end(), HeapLess());
   };
   for (int64_t i = 1; i < static_cast<int64_t>(symbols.size()); ++i) try_add(i - 1, i);
 
   while (!heap.empty()) {
-    std::pop_heap(heap.begin(), heap.end(), heap_less);
+    std::pop_heap(heap.begin(), heap.end(), HeapLess());
     const Candidate c = heap.back();
     heap.pop_back();
     Symbol& left = symbols[c.left];
@@ -142,11 +162,11 @@ void BpeEncoder::encode_piece(std::string_view piece, std::vector<TokenId>& out,
 }
 
 void BpeEncoder::encode(std::string_view text, std::vector<TokenId>& out) const {
-  std::vector<TextSpan> pieces;
-  std::vector<TextSpan> scratch_spans;
-  Scratch scratch;
-  pre_.split(text, pieces, scratch_spans);
-  for (const TextSpan& p : pieces) encode_piece(text.substr(p.offset, p.length), out, scratch);
+  thread_local Scratch scratch;
+  pre_.split(text, scratch.pieces, scratch.split_scratch);
+  for (const TextSpan& p : scratch.pieces)
+    encode_piece(text.substr(p.offset, p.length), out, scratch);
+  scratch.trim();
 }
 
 }  // namespace inferd::tokenizer
