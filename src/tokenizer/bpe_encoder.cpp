@@ -81,9 +81,12 @@ Result<BpeEncoder> BpeEncoder::build(const Vocab& vocab, const std::vector<std::
     const TokenId right_id = vocab.find(right);
     joined.assign(left).append(right);
     const TokenId result = vocab.find(joined);
-    if (left_id == kNoToken || right_id == kNoToken || result == kNoToken)
+    if (left_id == kNoToken || right_id == kNoToken)
       return invalid_argument("merge {} \"{}\" names a token that is not in the vocabulary", rank,
                               m);
+    if (result == kNoToken)
+      return invalid_argument("merge {} \"{}\" makes \"{}\", which is not in the vocabulary",
+                              rank, m, joined);
     // A repeated pair keeps its first (best) rank.
     const uint64_t k = pair_key(left_id, right_id);
     MergeSlot& slot = enc.merges_[enc.merge_slot(k)];
