@@ -160,6 +160,38 @@ TEST(SpmTokenizer, LongInputsWithoutSpacesStayFast) {
   EXPECT_EQ(tok->decode(ids, false), text);
 }
 
+TEST(SpmTokenizer, TokensSpanningWordStartsAreFound) {
+  // "a▁b" continues past a word start, so words cannot be segmented separately.
+  VocabSpec s = spm_spec({kW + "b", "a" + kW + "b", kW, "a", "b"});
+  auto tok = load(s.writer());
+  ASSERT_TRUE(tok.ok());
+  EXPECT_EQ((*tok)->encode("a b", false, false),
+            (std::vector<TokenId>{(*tok)->find_token(kW), (*tok)->find_token("a" + kW + "b")}));
+}
+
+// Deterministic pseudo-random bytes.
+std::string random_bytes(uint32_t seed, size_t n, bool avoid_high_bytes = false) {
+  std::string out(n, '\0');
+  for (char& c : out) {
+    seed = seed * 1664525u + 1013904223u;
+    c = static_cast<char>(seed >> 24);
+    if (avoid_high_bytes && static_cast<uint8_t>(c) >= 0xE0) c = 'x';
+  }
+  return out;
+}
+
+TEST(SpmTokenizer, ArbitraryBytesRoundTrip) {
+  auto tok = spm_tokenizer();
+  for (uint32_t seed = 1; seed <= 50; ++seed) {
+    // Bytes of U+2581 are avoided: SentencePiece reads that character as a space.
+    const std::string text = random_bytes(seed, 1 + seed * 7, /*avoid_high_bytes=*/true);
+    for (bool parse_special : {false, true}) {
+      const auto ids = tok->encode(text, true, parse_special);
+      EXPECT_EQ(tok->decode(ids, true), text) << "seed " << seed;
+    }
+  }
+}
+
 TEST(SpmTokenizer, ConcurrentEncodingIsConsistent) {
   auto tok = spm_tokenizer();
   const std::string text = "hello world<|eot_id|> hello é";
@@ -202,8 +234,9 @@ std::unique_ptr<Tokenizer> bpe_tokenizer(const std::string& pre = "gpt-2") {
   auto w = s.writer();
   w.set_string("tokenizer.ggml.pre", pre);
   w.set_u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(s.tokens.size() - 1));
+  w.set_u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(s.tokens.size() - 1));
   auto tok = load(w);
-  EXPECT_TRUE(tok.ok()) << tok.status().to_string();
+  EXPECT_TRUE(tok.ok()) << pre << ": " << tok.status().to_string();
   return std::move(tok).value();
 }
 
@@ -226,6 +259,18 @@ TEST(BpeTokenizer, EveryByteRoundTrips) {
   for (int b = 0; b < 256; ++b) all.push_back(static_cast<char>(b));
   all += "héllo wörld 🙂 \xFF\xFE";
   EXPECT_EQ(tok->decode(tok->encode(all, false, false), false), all);
+}
+
+TEST(BpeTokenizer, ArbitraryBytesRoundTrip) {
+  for (const char* pre : {"gpt-2", "llama-bpe", "qwen2", "deepseek-llm", "deepseek-coder", "falcon",
+                          "chameleon", "tekken", "default", "deepseek-v3", "bloom"}) {
+    auto tok = bpe_tokenizer(pre);
+    for (uint32_t seed = 1; seed <= 30; ++seed) {
+      const std::string text = random_bytes(seed, 1 + seed * 11);
+      EXPECT_EQ(tok->decode(tok->encode(text, false, false), false), text)
+          << pre << " seed " << seed;
+    }
+  }
 }
 
 TEST(BpeTokenizer, SpecialTokenParsing) {
@@ -272,6 +317,9 @@ TEST(WordPieceTokenizer, LowercasesStripsAccentsAndSplitsPunctuation) {
   EXPECT_EQ((*tok)->encode("unknownword world", false, false), (std::vector<TokenId>{1, 11}));
   EXPECT_EQ((*tok)->encode("hello", true, false), (std::vector<TokenId>{2, 5, 3}));
   EXPECT_EQ((*tok)->decode((*tok)->encode("hello world", false, false), false), "hello world");
+  // Any bytes are accepted.
+  for (uint32_t seed = 1; seed <= 30; ++seed)
+    (*tok)->encode(random_bytes(seed, seed * 13), true, true);
 }
 
 // Malformed metadata: each case is one mistake, reported as an error (never a crash).
