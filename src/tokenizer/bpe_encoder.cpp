@@ -48,7 +48,8 @@ struct BpeEncoder::Scratch {
   void trim() {
     constexpr size_t kKeepBytes = size_t{4} << 20;
     if (pieces.capacity() * sizeof(TextSpan) > kKeepBytes) std::vector<TextSpan>().swap(pieces);
-    if (split_scratch.capacity() * sizeof(TextSpan) > kKeepBytes) std::vector<TextSpan>().swap(split_scratch);
+    if (split_scratch.capacity() * sizeof(TextSpan) > kKeepBytes)
+      std::vector<TextSpan>().swap(split_scratch);
     if (symbols.capacity() * sizeof(Symbol) > kKeepBytes) std::vector<Symbol>().swap(symbols);
     if (heap.capacity() * sizeof(heap[0]) > kKeepBytes) std::vector<Candidate>().swap(heap);
     if (text.capacity() > kKeepBytes) std::string().swap(text);
@@ -85,8 +86,8 @@ Result<BpeEncoder> BpeEncoder::build(const Vocab& vocab, const std::vector<std::
       return invalid_argument("merge {} \"{}\" names a token that is not in the vocabulary", rank,
                               m);
     if (result == kNoToken)
-      return invalid_argument("merge {} \"{}\" makes \"{}\", which is not in the vocabulary",
-                              rank, m, joined);
+      return invalid_argument("merge {} \"{}\" makes \"{}\", which is not in the vocabulary", rank,
+                              m, joined);
     // A repeated pair keeps its first (best) rank.
     const uint64_t k = pair_key(left_id, right_id);
     MergeSlot& slot = enc.merges_[enc.merge_slot(k)];

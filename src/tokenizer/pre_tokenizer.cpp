@@ -74,12 +74,12 @@ void PreTokenizer::split_piece(const Regex& re, std::string_view text, TextSpan 
       // An empty match is only a split point; continue one character further.
       gap_start = begin;
       if (begin >= length) break;
-      const int step = utf8_valid_length(std::string_view(text.data() + piece.offset, length), begin);
+      const int step =
+          utf8_valid_length(std::string_view(text.data() + piece.offset, length), begin);
       search = begin + (step > 0 ? step : 1);
     }
   }
-  if (gap_start < length)
-    out.push_back({piece.offset + gap_start, length - gap_start});
+  if (gap_start < length) out.push_back({piece.offset + gap_start, length - gap_start});
 }
 
 void PreTokenizer::split(std::string_view text, std::vector<TextSpan>& pieces,

@@ -6,9 +6,9 @@ namespace inferd::tokenizer {
 namespace {
 
 Vocab make_vocab() {
-  auto v = Vocab::build({"a", "<|x|>", "<|x|>y", "<|u|>", "<s>", "<"},
-                        {}, {TokenType::kNormal, TokenType::kControl, TokenType::kControl,
-                             TokenType::kUserDefined, TokenType::kControl, TokenType::kNormal});
+  auto v = Vocab::build({"a", "<|x|>", "<|x|>y", "<|u|>", "<s>", "<"}, {},
+                        {TokenType::kNormal, TokenType::kControl, TokenType::kControl,
+                         TokenType::kUserDefined, TokenType::kControl, TokenType::kNormal});
   EXPECT_TRUE(v.ok());
   return std::move(v).value();
 }

@@ -111,8 +111,8 @@ void SpmEncoder::encode(std::string_view raw, bool space_prefix, std::vector<Tok
   // Chunks begin at each run of "▁" that follows another character.
   size_t chunk_start = 0;
   for (size_t pos = 1; pos < text.size(); ++pos) {
-    if (starts_with_marker(text, pos) && !(pos >= kSpaceMarker.size() &&
-                                            starts_with_marker(text, pos - kSpaceMarker.size()))) {
+    if (starts_with_marker(text, pos) &&
+        !(pos >= kSpaceMarker.size() && starts_with_marker(text, pos - kSpaceMarker.size()))) {
       encode_chunk(std::string_view(text).substr(chunk_start, pos - chunk_start), out, scratch);
       chunk_start = pos;
     }

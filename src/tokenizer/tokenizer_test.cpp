@@ -229,8 +229,8 @@ VocabSpec bpe_spec(const std::vector<std::string>& merges, const std::string& pr
 
 std::unique_ptr<Tokenizer> bpe_tokenizer(const std::string& pre = "gpt-2") {
   // "Ġ" is the byte-level character of a space.
-  VocabSpec s = bpe_spec({"h e", "l l", "he ll", "hell o", "Ġ w", "o r", "Ġw or", "Ġwor ld", "l d"},
-                         pre);
+  VocabSpec s =
+      bpe_spec({"h e", "l l", "he ll", "hell o", "Ġ w", "o r", "Ġw or", "Ġwor ld", "l d"}, pre);
   auto w = s.writer();
   w.set_string("tokenizer.ggml.pre", pre);
   w.set_u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(s.tokens.size() - 1));
@@ -301,8 +301,8 @@ TEST(BpeTokenizer, Llama3PreTokenizerAddsBos) {
 TEST(WordPieceTokenizer, LowercasesStripsAccentsAndSplitsPunctuation) {
   VocabSpec s;
   s.model = "bert";
-  s.tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", kW + "hello", kW + "cafe", kW + "!",
-              kW + "un", "aff", "able", kW + "world"};
+  s.tokens = {"[PAD]",     "[UNK]",  "[CLS]",   "[SEP]", "[MASK]", kW + "hello",
+              kW + "cafe", kW + "!", kW + "un", "aff",   "able",   kW + "world"};
   s.types = {3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1};
   auto w = s.writer();
   w.set_u32("tokenizer.ggml.unknown_token_id", 1);
@@ -350,7 +350,10 @@ TEST(TokenizerMetadata, MalformedMetadataIsAnError) {
       {"unknown model", [](auto& w) { w.set_string("tokenizer.ggml.model", "t9"); }, good},
       {"model not a string", [](auto& w) { w.set_u32("tokenizer.ggml.model", 1); }, good},
       {"tokens not strings",
-       [](auto& w) { w.set_array("tokenizer.ggml.tokens", testing::i32_array({1, 2})); }, good},
+       [](auto& w) {
+         w.set_array("tokenizer.ggml.tokens", testing::i32_array({1, 2}));
+       },
+       good},
       {"no tokens", [](auto&) {}, VocabSpec{}},
       {"scores too short", [](auto&) {}, spec_with([](VocabSpec& s) { s.scores.pop_back(); })},
       {"types too long", [](auto&) {}, spec_with([](VocabSpec& s) { s.types.push_back(1); })},
@@ -359,17 +362,16 @@ TEST(TokenizerMetadata, MalformedMetadataIsAnError) {
       {"duplicate token", [](auto&) {}, spec_with([](VocabSpec& s) { s.tokens[4] = s.tokens[5]; })},
       {"scores not floats",
        [](auto& w) { w.set_array("tokenizer.ggml.scores", testing::string_array({"x"})); }, good},
-      {"bos out of range", [](auto& w) { w.set_u32("tokenizer.ggml.bos_token_id", 100000); },
-       good},
+      {"bos out of range", [](auto& w) { w.set_u32("tokenizer.ggml.bos_token_id", 100000); }, good},
       {"eos negative", [](auto& w) { w.set_i32("tokenizer.ggml.eos_token_id", -3); }, good},
       {"eot out of range", [](auto& w) { w.set_u32("tokenizer.ggml.eot_token_id", 260); },
-       spec_with([](VocabSpec& s) { s.tokens.resize(260), s.scores.resize(260), s.types.resize(260); })},
+       spec_with(
+           [](VocabSpec& s) { s.tokens.resize(260), s.scores.resize(260), s.types.resize(260); })},
       {"pad not an integer", [](auto& w) { w.set_string("tokenizer.ggml.padding_token_id", "0"); },
        good},
       {"add_bos not a bool", [](auto& w) { w.set_string("tokenizer.ggml.add_bos_token", "yes"); },
        good},
-      {"add_eos without eos",
-       [](auto& w) { w.set_bool("tokenizer.ggml.add_eos_token", true); },
+      {"add_eos without eos", [](auto& w) { w.set_bool("tokenizer.ggml.add_eos_token", true); },
        bpe_good},
       {"bpe without merges", [](auto&) {}, bpe_with([](VocabSpec& s) { s.merges.clear(); })},
       {"merge without separator", [](auto&) {},
@@ -380,8 +382,8 @@ TEST(TokenizerMetadata, MalformedMetadataIsAnError) {
        bpe_with([](VocabSpec& s) { s.merges.push_back("he zz"); })},
       {"merge result not a token", [](auto&) {},
        bpe_with([](VocabSpec& s) { s.merges.push_back("a b"); })},
-      {"unknown pre-tokenizer",
-       [](auto& w) { w.set_string("tokenizer.ggml.pre", "no-such-pre"); }, bpe_good},
+      {"unknown pre-tokenizer", [](auto& w) { w.set_string("tokenizer.ggml.pre", "no-such-pre"); },
+       bpe_good},
   };
   for (const BadCase& c : cases) {
     auto w = c.spec.writer();

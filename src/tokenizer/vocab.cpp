@@ -29,8 +29,8 @@ Result<Vocab> Vocab::build(const std::vector<std::string>& texts, std::vector<fl
     v.max_token_bytes_ = std::max(v.max_token_bytes_, t.size());
   }
   v.scores_ = std::move(scores);
-  v.types_ = types.empty() ? std::vector<TokenType>(texts.size(), TokenType::kNormal)
-                           : std::move(types);
+  v.types_ =
+      types.empty() ? std::vector<TokenType>(texts.size(), TokenType::kNormal) : std::move(types);
   size_t capacity = 16;
   while (capacity < 2 * texts.size()) capacity *= 2;
   v.slots_.assign(capacity, Slot{0, kNoToken});
