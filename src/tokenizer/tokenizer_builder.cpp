@@ -16,7 +16,6 @@ namespace {
 
 using format::GgufArray;
 using format::GgufFile;
-using format::GgufType;
 
 constexpr std::string_view kPrefix = "tokenizer.ggml.";
 
