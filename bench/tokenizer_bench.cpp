@@ -1,6 +1,7 @@
-// Tokenizer throughput on ~100 KB inputs: English-like prose, one long run without spaces, digits
-// and CJK text, for an SPM, a byte-level BPE and a WordPiece vocabulary from ../shared/vocab
-// (or $INFERD_SHARED_DIR/vocab). Run from the release build: build/release/bench/tokenizer_bench.
+// Tokenizer throughput on ~100 KB inputs: English-like prose, one long run without spaces, digits,
+// CJK text, punctuation runs and whitespace runs, for an SPM, a byte-level BPE and a WordPiece
+// vocabulary from ../shared/vocab (or $INFERD_SHARED_DIR/vocab). Run from the release build:
+// build/release/bench/tokenizer_bench.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -84,6 +85,10 @@ std::string input(const std::string& kind) {
     while (out.size() < kInputBytes) out += "abcdefghijklmnopqrstuvwxyz";
   } else if (kind == "digits") {
     while (out.size() < kInputBytes) out += "31415926535897932384";
+  } else if (kind == "punct") {
+    while (out.size() < kInputBytes) out += " !?. \t";
+  } else if (kind == "spaces") {
+    while (out.size() < kInputBytes) out += "            \t\t \n x";
   } else {  // cjk
     while (out.size() < kInputBytes) out += "我想在工作天气很好今天";
   }
@@ -110,7 +115,7 @@ void BM_Encode(benchmark::State& state, const std::string& vocab, const std::str
 
 void register_all() {
   for (const char* vocab : {"llama-spm", "gpt-2", "deepseek-llm", "falcon", "bert-bge"})
-    for (const char* kind : {"prose", "nospace", "digits", "cjk"})
+    for (const char* kind : {"prose", "nospace", "digits", "cjk", "punct", "spaces"})
       benchmark::RegisterBenchmark((std::string("encode/") + vocab + "/" + kind).c_str(),
                                    [vocab = std::string(vocab), kind = std::string(kind)](
                                        benchmark::State& s) { BM_Encode(s, vocab, kind); })
