@@ -13,13 +13,15 @@ struct Symbol {
   int64_t next;
 };
 
+// A candidate merge of symbol `left` with its right neighbour. While the two symbols still hold
+// left_id and right_id they are still neighbours (a symbol only loses its neighbour by merging),
+// so the entry is current exactly then.
 struct Candidate {
   int32_t rank;
-  int64_t left;
-  int64_t right;
   TokenId left_id;
   TokenId right_id;
   TokenId result;
+  int64_t left;
 };
 
 // Heap order: the top is the lowest rank, then the leftmost.
@@ -134,7 +136,7 @@ void BpeEncoder::encode_piece(std::string_view piece, std::vector<TokenId>& out,
     if (l == kNoToken || r == kNoToken) return;
     const MergeSlot& m = merges_[merge_slot(pair_key(l, r))];
     if (m.key == kEmptyKey) return;
-    heap.push_back({m.rank, left, right, l, r, m.result});
+    heap.push_back({m.rank, l, r, m.result, left});
     std::push_heap(heap.begin(), heap.end(), HeapLess());
   };
   for (int64_t i = 1; i < static_cast<int64_t>(symbols.size()); ++i) try_add(i - 1, i);
@@ -144,9 +146,10 @@ void BpeEncoder::encode_piece(std::string_view piece, std::vector<TokenId>& out,
     const Candidate c = heap.back();
     heap.pop_back();
     Symbol& left = symbols[c.left];
-    Symbol& right = symbols[c.right];
     // Stale entry: a side has merged since it was queued.
-    if (left.next != c.right || left.id != c.left_id || right.id != c.right_id) continue;
+    if (left.id != c.left_id || left.next < 0) continue;
+    Symbol& right = symbols[left.next];
+    if (right.id != c.right_id) continue;
     left.id = c.result;
     left.next = right.next;
     if (right.next >= 0) symbols[right.next].prev = c.left;
