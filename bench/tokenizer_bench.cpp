@@ -1,13 +1,16 @@
-// Tokenizer throughput on ~100 KB inputs: English-like prose, one long run without spaces, digits
-// and CJK text, for an SPM, a byte-level BPE and a WordPiece vocabulary from ../shared/vocab
-// (or $INFERD_SHARED_DIR/vocab). Run from the release build: build/release/bench/tokenizer_bench.
+// Tokenizer throughput on ~100 KB inputs: English-like prose, one long run without spaces, digits,
+// CJK text, punctuation runs and whitespace runs, for an SPM, a byte-level BPE and a WordPiece
+// vocabulary from ../shared/vocab (or $INFERD_SHARED_DIR/vocab). Run from the release build:
+// build/release/bench/tokenizer_bench.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "format/gguf_file.h"
 #include "tokenizer/tokenizer.h"
@@ -28,7 +31,8 @@ const Tokenizer* tokenizer(const std::string& name) {
   static std::map<std::string, std::unique_ptr<Tokenizer>> cache;
   auto it = cache.find(name);
   if (it != cache.end()) return it->second.get();
-  auto file = inferd::format::GgufFile::open((vocab_dir() / ("ggml-vocab-" + name + ".gguf")).string());
+  auto file =
+      inferd::format::GgufFile::open((vocab_dir() / ("ggml-vocab-" + name + ".gguf")).string());
   if (!file.ok()) return nullptr;
   auto tok = Tokenizer::from_gguf(**file);
   if (!tok.ok()) return nullptr;
@@ -37,23 +41,32 @@ const Tokenizer* tokenizer(const std::string& name) {
 
 // Deterministic English-like prose with punctuation, numbers and line breaks.
 std::string prose() {
-  static const char* kWords[] = {
-      "the", "of", "and", "to", "in", "a", "is", "that", "for", "it", "as", "was", "with", "be",
-      "by", "on", "not", "he", "I", "this", "are", "or", "his", "from", "at", "which", "but",
-      "have", "an", "had", "they", "you", "were", "their", "one", "all", "we", "can", "her",
-      "has", "there", "been", "if", "more", "when", "will", "would", "who", "so", "no",
-      "tokenizer", "inference", "throughput", "latency", "question", "government", "different",
-      "important", "however", "information", "understanding", "don't", "it's", "we're"};
+  static const std::vector<std::string> kWords = [] {
+    const std::string list =
+        "the of and to in a is that for it as was with be by on not he I this are or his from at "
+        "which but have an had they you were their one all we can her has there been if more when "
+        "will would who so no tokenizer inference throughput latency question government "
+        "different important however information understanding don't it's we're";
+    std::vector<std::string> words;
+    size_t pos = 0;
+    while (pos < list.size()) {
+      const size_t end = std::min(list.find(' ', pos), list.size());
+      words.push_back(list.substr(pos, end - pos));
+      pos = end + 1;
+    }
+    return words;
+  }();
   std::string out;
   uint32_t state = 12345;
   size_t sentence = 0;
   while (out.size() < kInputBytes) {
     state = state * 1664525u + 1013904223u;
-    std::string word = kWords[(state >> 8) % (sizeof(kWords) / sizeof(kWords[0]))];
-    if (sentence == 0) word[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(word[0])));
+    std::string word = kWords[(state >> 8) % kWords.size()];
+    if (sentence == 0)
+      word[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(word[0])));
     out += word;
     ++sentence;
-    if ((state >> 20) % 97 == 0) out += " " + std::to_string(state % 10000);
+    if ((state >> 20) % 97 == 0) out.append(" ").append(std::to_string(state % 10000));
     if (sentence > 8 && (state >> 4) % 6 == 0) {
       out += (state >> 12) % 5 == 0 ? "?" : ".";
       out += (state >> 16) % 7 == 0 ? "\n\n" : " ";
@@ -72,6 +85,10 @@ std::string input(const std::string& kind) {
     while (out.size() < kInputBytes) out += "abcdefghijklmnopqrstuvwxyz";
   } else if (kind == "digits") {
     while (out.size() < kInputBytes) out += "31415926535897932384";
+  } else if (kind == "punct") {
+    while (out.size() < kInputBytes) out += " !?. \t";
+  } else if (kind == "spaces") {
+    while (out.size() < kInputBytes) out += "            \t\t \n x";
   } else {  // cjk
     while (out.size() < kInputBytes) out += "我想在工作天气很好今天";
   }
@@ -98,7 +115,7 @@ void BM_Encode(benchmark::State& state, const std::string& vocab, const std::str
 
 void register_all() {
   for (const char* vocab : {"llama-spm", "gpt-2", "deepseek-llm", "falcon", "bert-bge"})
-    for (const char* kind : {"prose", "nospace", "digits", "cjk"})
+    for (const char* kind : {"prose", "nospace", "digits", "cjk", "punct", "spaces"})
       benchmark::RegisterBenchmark((std::string("encode/") + vocab + "/" + kind).c_str(),
                                    [vocab = std::string(vocab), kind = std::string(kind)](
                                        benchmark::State& s) { BM_Encode(s, vocab, kind); })

@@ -44,8 +44,8 @@ bool is_cjk(uint32_t cp) {
 void append_folded(std::string& out, uint32_t cp, const UNormalizer2* nfd) {
   UChar decomposed[32];
   UErrorCode status = U_ZERO_ERROR;
-  int32_t n = nfd != nullptr ? unorm2_getDecomposition(nfd, UChar32(cp), decomposed, 32, &status)
-                             : -1;
+  int32_t n =
+      nfd != nullptr ? unorm2_getDecomposition(nfd, UChar32(cp), decomposed, 32, &status) : -1;
   if (U_FAILURE(status) || n < 0) {
     if (u_charType(UChar32(cp)) != U_NON_SPACING_MARK) utf8_append(out, u_tolower(UChar32(cp)));
     return;
@@ -70,8 +70,7 @@ void BertNormalizer::split_words(std::string_view text, std::string& buffer,
 
   size_t word_start = 0;
   auto finish_word = [&] {
-    if (buffer.size() > word_start)
-      words.push_back({uint32_t(word_start), uint32_t(buffer.size() - word_start)});
+    if (buffer.size() > word_start) words.push_back({word_start, buffer.size() - word_start});
     word_start = buffer.size();
   };
   size_t pos = 0;

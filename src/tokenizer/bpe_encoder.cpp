@@ -9,23 +9,27 @@ namespace {
 
 struct Symbol {
   TokenId id;  // kNoToken for a byte the vocabulary lacks
-  int32_t prev;
-  int32_t next;
+  int64_t prev;
+  int64_t next;
 };
 
+// A candidate merge of symbol `left` with its right neighbour. While the two symbols still hold
+// left_id and right_id they are still neighbours (a symbol only loses its neighbour by merging),
+// so the entry is current exactly then.
 struct Candidate {
   int32_t rank;
-  int32_t left;
-  int32_t right;
   TokenId left_id;
   TokenId right_id;
   TokenId result;
+  int64_t left;
 };
 
 // Heap order: the top is the lowest rank, then the leftmost.
-bool heap_less(const Candidate& a, const Candidate& b) {
-  return a.rank > b.rank || (a.rank == b.rank && a.left > b.left);
-}
+struct HeapLess {
+  bool operator()(const Candidate& a, const Candidate& b) const {
+    return a.rank > b.rank || (a.rank == b.rank && a.left > b.left);
+  }
+};
 
 // Tokens that segmentation may produce from text.
 bool producible(TokenType t) {
@@ -34,11 +38,24 @@ bool producible(TokenType t) {
 
 }  // namespace
 
-// Storage reused across the pieces of one encode() call.
+// Working storage, kept per thread between calls: fresh pages for every request are expensive.
 struct BpeEncoder::Scratch {
+  std::vector<TextSpan> pieces;
+  std::vector<TextSpan> split_scratch;
   std::string text;
   std::vector<Symbol> symbols;
   std::vector<Candidate> heap;
+
+  // Releases storage grown by an unusually long input.
+  void trim() {
+    constexpr size_t kKeepBytes = size_t{4} << 20;
+    if (pieces.capacity() * sizeof(TextSpan) > kKeepBytes) std::vector<TextSpan>().swap(pieces);
+    if (split_scratch.capacity() * sizeof(TextSpan) > kKeepBytes)
+      std::vector<TextSpan>().swap(split_scratch);
+    if (symbols.capacity() * sizeof(Symbol) > kKeepBytes) std::vector<Symbol>().swap(symbols);
+    if (heap.capacity() * sizeof(heap[0]) > kKeepBytes) std::vector<Candidate>().swap(heap);
+    if (text.capacity() > kKeepBytes) std::string().swap(text);
+  }
 };
 
 Result<BpeEncoder> BpeEncoder::build(const Vocab& vocab, const std::vector<std::string>& merges,
@@ -50,7 +67,10 @@ Result<BpeEncoder> BpeEncoder::build(const Vocab& vocab, const std::vector<std::
   enc.unk_ = unk;
   for (int b = 0; b < 256; ++b) enc.byte_tokens_[b] = vocab.find(byte_to_unicode_utf8(uint8_t(b)));
 
-  enc.merges_.reserve(merges.size());
+  size_t capacity = 16;
+  while (capacity < 2 * merges.size()) capacity *= 2;
+  enc.merges_.assign(capacity, MergeSlot{kEmptyKey, 0, kNoToken});
+  enc.merge_mask_ = capacity - 1;
   std::string joined;
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const std::string& m = merges[rank];
@@ -64,11 +84,16 @@ Result<BpeEncoder> BpeEncoder::build(const Vocab& vocab, const std::vector<std::
     const TokenId right_id = vocab.find(right);
     joined.assign(left).append(right);
     const TokenId result = vocab.find(joined);
-    if (left_id == kNoToken || right_id == kNoToken || result == kNoToken)
+    if (left_id == kNoToken || right_id == kNoToken)
       return invalid_argument("merge {} \"{}\" names a token that is not in the vocabulary", rank,
                               m);
+    if (result == kNoToken)
+      return invalid_argument("merge {} \"{}\" makes \"{}\", which is not in the vocabulary", rank,
+                              m, joined);
     // A repeated pair keeps its first (best) rank.
-    enc.merges_.emplace(pair_key(left_id, right_id), Merge{static_cast<int32_t>(rank), result});
+    const uint64_t k = pair_key(left_id, right_id);
+    MergeSlot& slot = enc.merges_[enc.merge_slot(k)];
+    if (slot.key == kEmptyKey) slot = MergeSlot{k, static_cast<int32_t>(rank), result};
   }
   return enc;
 }
@@ -96,33 +121,35 @@ void BpeEncoder::encode_piece(std::string_view piece, std::vector<TokenId>& out,
 
   std::vector<Symbol>& symbols = scratch.symbols;
   symbols.resize(piece.size());
+  scratch.heap.reserve(piece.size());
   for (size_t i = 0; i < piece.size(); ++i) {
-    symbols[i] = {byte_tokens_[static_cast<uint8_t>(piece[i])], int32_t(i) - 1, int32_t(i) + 1};
+    symbols[i] = {byte_tokens_[static_cast<uint8_t>(piece[i])], int64_t(i) - 1, int64_t(i) + 1};
   }
   symbols.back().next = -1;
 
   std::vector<Candidate>& heap = scratch.heap;
   heap.clear();
-  auto try_add = [&](int32_t left, int32_t right) {
+  auto try_add = [&](int64_t left, int64_t right) {
     if (left < 0 || right < 0) return;
     const TokenId l = symbols[left].id;
     const TokenId r = symbols[right].id;
     if (l == kNoToken || r == kNoToken) return;
-    auto it = merges_.find(pair_key(l, r));
-    if (it == merges_.end()) return;
-    heap.push_back({it->second.rank, left, right, l, r, it->second.result});
-    std::push_heap(heap.begin(), heap.end(), heap_less);
+    const MergeSlot& m = merges_[merge_slot(pair_key(l, r))];
+    if (m.key == kEmptyKey) return;
+    heap.push_back({m.rank, l, r, m.result, left});
+    std::push_heap(heap.begin(), heap.end(), HeapLess());
   };
-  for (int32_t i = 1; i < static_cast<int32_t>(symbols.size()); ++i) try_add(i - 1, i);
+  for (int64_t i = 1; i < static_cast<int64_t>(symbols.size()); ++i) try_add(i - 1, i);
 
   while (!heap.empty()) {
-    std::pop_heap(heap.begin(), heap.end(), heap_less);
+    std::pop_heap(heap.begin(), heap.end(), HeapLess());
     const Candidate c = heap.back();
     heap.pop_back();
     Symbol& left = symbols[c.left];
-    Symbol& right = symbols[c.right];
     // Stale entry: a side has merged since it was queued.
-    if (left.next != c.right || left.id != c.left_id || right.id != c.right_id) continue;
+    if (left.id != c.left_id || left.next < 0) continue;
+    Symbol& right = symbols[left.next];
+    if (right.id != c.right_id) continue;
     left.id = c.result;
     left.next = right.next;
     if (right.next >= 0) symbols[right.next].prev = c.left;
@@ -132,7 +159,7 @@ void BpeEncoder::encode_piece(std::string_view piece, std::vector<TokenId>& out,
     try_add(c.left, left.next);
   }
 
-  for (int32_t i = 0; i != -1; i = symbols[i].next) {
+  for (int64_t i = 0; i != -1; i = symbols[i].next) {
     if (symbols[i].id != kNoToken) {
       out.push_back(symbols[i].id);
     } else if (unk_ != kNoToken) {
@@ -142,11 +169,11 @@ void BpeEncoder::encode_piece(std::string_view piece, std::vector<TokenId>& out,
 }
 
 void BpeEncoder::encode(std::string_view text, std::vector<TokenId>& out) const {
-  std::vector<TextSpan> pieces;
-  std::vector<TextSpan> scratch_spans;
-  Scratch scratch;
-  pre_.split(text, pieces, scratch_spans);
-  for (const TextSpan& p : pieces) encode_piece(text.substr(p.offset, p.length), out, scratch);
+  thread_local Scratch scratch;
+  pre_.split(text, scratch.pieces, scratch.split_scratch);
+  for (const TextSpan& p : scratch.pieces)
+    encode_piece(text.substr(p.offset, p.length), out, scratch);
+  scratch.trim();
 }
 
 }  // namespace inferd::tokenizer

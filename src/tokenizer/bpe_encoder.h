@@ -2,17 +2,17 @@
 // piece starts as one symbol per byte (the byte-level character's token) and adjacent symbols are
 // merged by merge rank (lowest first, leftmost on ties) while a merge applies. O(n log n) per
 // piece; nothing is quadratic in the input length.
-// Thread safety: encode() is const and uses only local scratch.
+// Thread safety: encode() is const; its working storage is per thread (thread_local).
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
+#include "tokenizer/hash_mix.h"
 #include "tokenizer/pre_tokenizer.h"
 #include "tokenizer/vocab.h"
 
@@ -29,13 +29,22 @@ class BpeEncoder {
   void encode(std::string_view text, std::vector<TokenId>& out) const;
 
  private:
-  struct Merge {
+  // Open addressing over (left, right) token pairs: at most half full.
+  struct MergeSlot {
+    uint64_t key;  // kEmptyKey: empty
     int32_t rank;
     TokenId result;
   };
+  static constexpr uint64_t kEmptyKey = ~uint64_t{0};  // ids are non-negative: never a pair
   static uint64_t pair_key(TokenId left, TokenId right) {
     return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) |
            static_cast<uint32_t>(right);
+  }
+  // The index of the slot holding `key`, or of the empty slot where it would go.
+  size_t merge_slot(uint64_t key) const {
+    for (size_t i = hash_mix64(key) & merge_mask_;; i = (i + 1) & merge_mask_) {
+      if (merges_[i].key == key || merges_[i].key == kEmptyKey) return i;
+    }
   }
   struct Scratch;
   explicit BpeEncoder(PreTokenizer pre) : pre_(std::move(pre)) {}
@@ -47,7 +56,8 @@ class BpeEncoder {
   bool ignore_merges_ = false;
   TokenId unk_ = kNoToken;
   std::array<TokenId, 256> byte_tokens_{};  // token of each byte's byte-level character
-  std::unordered_map<uint64_t, Merge> merges_;
+  std::vector<MergeSlot> merges_;
+  size_t merge_mask_ = 0;
 };
 
 }  // namespace inferd::tokenizer

@@ -33,9 +33,13 @@ const ByteLevelTables& tables() {
 
 }  // namespace
 
-uint32_t byte_to_unicode(uint8_t byte) { return tables().to_unicode[byte]; }
+uint32_t byte_to_unicode(uint8_t byte) {
+  return tables().to_unicode[byte];
+}
 
-std::string_view byte_to_unicode_utf8(uint8_t byte) { return tables().to_utf8[byte]; }
+std::string_view byte_to_unicode_utf8(uint8_t byte) {
+  return tables().to_utf8[byte];
+}
 
 int unicode_to_byte(uint32_t cp) {
   return cp < tables().from_unicode.size() ? tables().from_unicode[cp] : -1;

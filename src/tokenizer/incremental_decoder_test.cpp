@@ -16,7 +16,9 @@ std::unique_ptr<Tokenizer> make_tokenizer() {
   return std::move(tok).value();
 }
 
-TokenId byte_token(uint8_t b) { return 3 + b; }
+TokenId byte_token(uint8_t b) {
+  return 3 + b;
+}
 
 TEST(IncrementalDecoder, HoldsBackSplitUtf8UntilComplete) {
   auto tok = make_tokenizer();
@@ -57,17 +59,18 @@ TEST(IncrementalDecoder, MalformedBytesBecomeReplacementCharacters) {
   auto tok = make_tokenizer();
   IncrementalDecoder dec(*tok, false, false);
   std::string out;
-  dec.push(byte_token(0xFF), out);         // never valid
-  dec.push(byte_token(0xC3), out);         // lead byte ...
-  dec.push(tok->find_token("hi"), out);    // ... not followed by a continuation byte
-  dec.push(byte_token(0x80), out);         // stray continuation byte
+  dec.push(byte_token(0xFF), out);       // never valid
+  dec.push(byte_token(0xC3), out);       // lead byte ...
+  dec.push(tok->find_token("hi"), out);  // ... not followed by a continuation byte
+  dec.push(byte_token(0x80), out);       // stray continuation byte
   dec.flush(out);
   EXPECT_EQ(out, "\xEF\xBF\xBD\xEF\xBF\xBDhi\xEF\xBF\xBD");
 }
 
 TEST(IncrementalDecoder, MatchesDecodeIncludingTheLeadingSpaceRule) {
   auto tok = make_tokenizer();
-  for (const std::string text : {"hi hi!", " hi", "hi<|eot_id|>hi", "é🙂 hi", "<|tool|>hi", ""}) {
+  for (const std::string text :
+       {"hi hi!", " hi", "hi<|eot_id|>hi", "é🙂 hi", "<|tool|>hi", ""}) {
     for (bool parse_special : {false, true}) {
       for (bool skip_special : {false, true}) {
         const auto ids = tok->encode(text, /*add_special=*/true, parse_special);

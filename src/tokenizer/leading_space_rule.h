@@ -1,7 +1,7 @@
 // LeadingSpaceRule: the decoding side of SentencePiece's space prefix (and of WordPiece's word
 // marker). encode() prepends a space to the text at the start and after every special or added
-// token; decoding removes one leading space from the first text piece in those places. Shared by Tokenizer::decode() and
-// IncrementalDecoder so that both produce the same text.
+// token; decoding removes one leading space from the first text piece in those places. Shared by
+// Tokenizer::decode() and IncrementalDecoder so that both produce the same text.
 #pragma once
 
 #include <string_view>

@@ -65,28 +65,28 @@ void PreTokenizer::split_piece(const Regex& re, std::string_view text, TextSpan 
     const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(match_data);
     const size_t begin = ovector[0];
     const size_t end = ovector[1];
-    if (begin > gap_start) out.push_back({piece.offset + uint32_t(gap_start), uint32_t(begin - gap_start)});
+    if (begin > gap_start) out.push_back({piece.offset + gap_start, begin - gap_start});
     if (end > begin) {
-      out.push_back({piece.offset + uint32_t(begin), uint32_t(end - begin)});
+      out.push_back({piece.offset + begin, end - begin});
       gap_start = end;
       search = end;
     } else {
       // An empty match is only a split point; continue one character further.
       gap_start = begin;
       if (begin >= length) break;
-      const int step = utf8_valid_length(std::string_view(text.data() + piece.offset, length), begin);
+      const int step =
+          utf8_valid_length(std::string_view(text.data() + piece.offset, length), begin);
       search = begin + (step > 0 ? step : 1);
     }
   }
-  if (gap_start < length)
-    out.push_back({piece.offset + uint32_t(gap_start), uint32_t(length - gap_start)});
+  if (gap_start < length) out.push_back({piece.offset + gap_start, length - gap_start});
 }
 
 void PreTokenizer::split(std::string_view text, std::vector<TextSpan>& pieces,
                          std::vector<TextSpan>& scratch) const {
   pieces.clear();
   if (text.empty()) return;
-  pieces.push_back({0, static_cast<uint32_t>(text.size())});
+  pieces.push_back({0, text.size()});
   for (const Regex& re : regexes_) {
     pcre2_match_data* md = pcre2_match_data_create(re.max_captures, nullptr);
     if (md == nullptr) return;  // out of memory: keep the pieces split so far

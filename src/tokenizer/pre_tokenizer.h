@@ -17,8 +17,8 @@ namespace inferd::tokenizer {
 
 // A piece of the input: [offset, offset + length).
 struct TextSpan {
-  uint32_t offset;
-  uint32_t length;
+  size_t offset;
+  size_t length;
 };
 
 class PreTokenizer {
@@ -30,7 +30,7 @@ class PreTokenizer {
   ~PreTokenizer();
 
   // Replaces `pieces` with the pieces of `text`, in order; they cover `text` exactly and none is
-  // empty. `scratch` is reused storage. REQUIRES: text.size() < 4 GiB.
+  // empty. `scratch` is reused storage.
   void split(std::string_view text, std::vector<TextSpan>& pieces,
              std::vector<TextSpan>& scratch) const;
 

@@ -37,7 +37,8 @@ constexpr std::string_view kDeepseekLlmLetters =
     R"(\x{104D8}-\x{104FB}\x{10C80}-\x{10CB2}\x{10CC0}-\x{10CF2}\x{118A0}-\x{118DF})"
     R"(\x{1E900}-\x{1E943}]+)";
 // CJK ideographs, and the block below them, and Hangul syllables.
-constexpr std::string_view kDeepseekCjk = R"([\x{4E00}-\x{9FA5}\x{800}-\x{4E00}\x{AC00}-\x{D7FF}]+)";
+constexpr std::string_view kDeepseekCjk =
+    R"([\x{4E00}-\x{9FA5}\x{800}-\x{4E00}\x{AC00}-\x{D7FF}]+)";
 
 // '|'-separated name list matching.
 bool lists_name(std::string_view names, std::string_view name) {

@@ -59,8 +59,7 @@ TEST(PreTokenizer, StarcoderIsolatesDigitsFirst) {
 }
 
 TEST(PreTokenizer, TekkenSplitsCaseRuns) {
-  EXPECT_EQ(split("tekken", "camelCase HTTPServer"),
-            (Pieces{"camel", "Case", " HTTPServer"}));
+  EXPECT_EQ(split("tekken", "camelCase HTTPServer"), (Pieces{"camel", "Case", " HTTPServer"}));
 }
 
 TEST(PreTokenizer, DeepseekLlmUsesItsLetterClassesAndIsolatesCjk) {

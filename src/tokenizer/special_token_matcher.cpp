@@ -59,7 +59,8 @@ TokenId SpecialTokenMatcher::longest_match(std::string_view text, size_t pos, bo
     const auto b = static_cast<uint8_t>(text[i]);
     const Edge* begin = edges_.data() + n.first_edge;
     const Edge* end = begin + n.num_edges;
-    const Edge* e = std::lower_bound(begin, end, b, [](const Edge& x, uint8_t v) { return x.byte < v; });
+    const Edge* e =
+        std::lower_bound(begin, end, b, [](const Edge& x, uint8_t v) { return x.byte < v; });
     if (e == end || e->byte != b) break;
     node = e->child;
     const Node& m = nodes_[node];
@@ -91,16 +92,14 @@ void SpecialTokenMatcher::partition(std::string_view text, bool parse_special,
     size_t raw_end = pos;
     if (flag(lstrip_, id))
       while (raw_end > raw_start && is_ascii_space(text[raw_end - 1])) --raw_end;
-    if (raw_end > raw_start)
-      out.push_back({uint32_t(raw_start), uint32_t(raw_end - raw_start), kNoToken});
-    out.push_back({uint32_t(pos), uint32_t(len), id});
+    if (raw_end > raw_start) out.push_back({raw_start, raw_end - raw_start, kNoToken});
+    out.push_back({pos, len, id});
     pos += len;
     if (flag(rstrip_, id))
       while (pos < text.size() && is_ascii_space(text[pos])) ++pos;
     raw_start = pos;
   }
-  if (raw_start < text.size())
-    out.push_back({uint32_t(raw_start), uint32_t(text.size() - raw_start), kNoToken});
+  if (raw_start < text.size()) out.push_back({raw_start, text.size() - raw_start, kNoToken});
 }
 
 }  // namespace inferd::tokenizer

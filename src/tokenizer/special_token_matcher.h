@@ -17,8 +17,8 @@ namespace inferd::tokenizer {
 
 // A run of raw text [offset, offset + length) or, when token != kNoToken, one matched token.
 struct Segment {
-  uint32_t offset = 0;
-  uint32_t length = 0;
+  size_t offset = 0;
+  size_t length = 0;
   TokenId token = kNoToken;
 };
 
@@ -27,8 +27,7 @@ class SpecialTokenMatcher {
   SpecialTokenMatcher() = default;
   // Indexes every non-empty token of a partition type (control, unknown, user-defined).
   // `lstrip`/`rstrip` are empty or have one flag per token.
-  SpecialTokenMatcher(const Vocab& vocab, std::vector<uint8_t> lstrip,
-                      std::vector<uint8_t> rstrip);
+  SpecialTokenMatcher(const Vocab& vocab, std::vector<uint8_t> lstrip, std::vector<uint8_t> rstrip);
 
   // Replaces `out` with the segments of `text`, in order. Raw segments are never empty.
   void partition(std::string_view text, bool parse_special, std::vector<Segment>& out) const;

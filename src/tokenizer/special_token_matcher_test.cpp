@@ -6,9 +6,9 @@ namespace inferd::tokenizer {
 namespace {
 
 Vocab make_vocab() {
-  auto v = Vocab::build({"a", "<|x|>", "<|x|>y", "<|u|>", "<s>", "<"},
-                        {}, {TokenType::kNormal, TokenType::kControl, TokenType::kControl,
-                             TokenType::kUserDefined, TokenType::kControl, TokenType::kNormal});
+  auto v = Vocab::build({"a", "<|x|>", "<|x|>y", "<|u|>", "<s>", "<"}, {},
+                        {TokenType::kNormal, TokenType::kControl, TokenType::kControl,
+                         TokenType::kUserDefined, TokenType::kControl, TokenType::kNormal});
   EXPECT_TRUE(v.ok());
   return std::move(v).value();
 }
@@ -17,9 +17,9 @@ std::string show(std::string_view text, const std::vector<Segment>& segs) {
   std::string out;
   for (const Segment& s : segs) {
     if (s.token != kNoToken) {
-      out += "[" + std::to_string(s.token) + "]";
+      out.append("[").append(std::to_string(s.token)).append("]");
     } else {
-      out += "(" + std::string(text.substr(s.offset, s.length)) + ")";
+      out.append("(").append(text.substr(s.offset, s.length)).append(")");
     }
   }
   return out;

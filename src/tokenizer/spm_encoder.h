@@ -4,7 +4,7 @@
 // "<0xAB>". O(n log n) in the input length. When no token has "▁" after another character (true
 // of SentencePiece vocabularies that split by whitespace), no merge can cross the start of a
 // word, so each word is segmented on its own: the same result, with small working sets.
-// Thread safety: encode() is const and uses only local scratch.
+// Thread safety: encode() is const; its working storage is per thread (thread_local).
 #pragma once
 
 #include <array>

@@ -14,7 +14,7 @@ enum class TokenType : uint8_t {
   kUndefined = 0,
   kNormal = 1,
   kUnknown = 2,
-  kControl = 3,      // BOS, EOS, chat markers: only produced from text when special tokens are parsed
+  kControl = 3,  // BOS, EOS, chat markers: only produced from text when special tokens are parsed
   kUserDefined = 4,  // added tokens: always matched in text as a whole
   kUnused = 5,
   kByte = 6,  // SentencePiece byte fallback "<0xAB>"

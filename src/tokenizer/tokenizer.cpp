@@ -57,13 +57,25 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_gguf(const format::GgufFile& 
   return tok;
 }
 
-int32_t Tokenizer::vocab_size() const { return vocab_->size(); }
-std::string_view Tokenizer::token_text(TokenId id) const { return vocab_->text(id); }
-TokenType Tokenizer::token_type(TokenId id) const { return vocab_->type(id); }
-float Tokenizer::token_score(TokenId id) const { return vocab_->score(id); }
-TokenId Tokenizer::find_token(std::string_view text) const { return vocab_->find(text); }
+int32_t Tokenizer::vocab_size() const {
+  return vocab_->size();
+}
+std::string_view Tokenizer::token_text(TokenId id) const {
+  return vocab_->text(id);
+}
+TokenType Tokenizer::token_type(TokenId id) const {
+  return vocab_->type(id);
+}
+float Tokenizer::token_score(TokenId id) const {
+  return vocab_->score(id);
+}
+TokenId Tokenizer::find_token(std::string_view text) const {
+  return vocab_->find(text);
+}
 
-bool Tokenizer::is_eog(TokenId id) const { return contains(id) && is_eog_[id] != 0; }
+bool Tokenizer::is_eog(TokenId id) const {
+  return contains(id) && is_eog_[id] != 0;
+}
 
 void Tokenizer::build_pieces() {
   const int32_t n = vocab_->size();

@@ -16,11 +16,12 @@ namespace {
 
 using format::GgufArray;
 using format::GgufFile;
-using format::GgufType;
 
 constexpr std::string_view kPrefix = "tokenizer.ggml.";
 
-std::string key(std::string_view name) { return std::string(kPrefix) + std::string(name); }
+std::string key(std::string_view name) {
+  return std::string(kPrefix) + std::string(name);
+}
 
 // Model families: tokenizer.ggml.model -> algorithm, default special ids and flags.
 struct ModelFamily {
@@ -32,10 +33,13 @@ struct ModelFamily {
 
 const ModelFamily* find_family(std::string_view name) {
   static const ModelFamily kFamilies[] = {
-      {"llama", TokenizerModel::kSpm, {.bos = 1, .eos = 2, .unk = 0},
+      {"llama",
+       TokenizerModel::kSpm,
+       {.bos = 1, .eos = 2, .unk = 0},
        {.add_bos = true, .add_space_prefix = true}},
       {"gpt2", TokenizerModel::kBpe, {}, {}},
-      {"bert", TokenizerModel::kWordPiece,
+      {"bert",
+       TokenizerModel::kWordPiece,
        {.bos = 101, .unk = 100, .sep = 102, .pad = 0, .cls = 101, .mask = 103},
        {.add_bos = true, .add_sep = true}},
   };
@@ -50,22 +54,23 @@ struct SpecialKey {
   TokenId SpecialTokens::*field;
 };
 constexpr SpecialKey kSpecialKeys[] = {
-    {"bos_token_id", &SpecialTokens::bos},     {"eos_token_id", &SpecialTokens::eos},
-    {"eot_token_id", &SpecialTokens::eot},     {"eom_token_id", &SpecialTokens::eom},
-    {"unknown_token_id", &SpecialTokens::unk}, {"seperator_token_id", &SpecialTokens::sep},
+    {"bos_token_id", &SpecialTokens::bos},       {"eos_token_id", &SpecialTokens::eos},
+    {"eot_token_id", &SpecialTokens::eot},       {"eom_token_id", &SpecialTokens::eom},
+    {"unknown_token_id", &SpecialTokens::unk},   {"seperator_token_id", &SpecialTokens::sep},
     {"separator_token_id", &SpecialTokens::sep}, {"padding_token_id", &SpecialTokens::pad},
-    {"cls_token_id", &SpecialTokens::cls},     {"mask_token_id", &SpecialTokens::mask},
+    {"cls_token_id", &SpecialTokens::cls},       {"mask_token_id", &SpecialTokens::mask},
 };
 
 // Token texts that end a turn, in order of preference for the EOT id when the metadata names none.
 constexpr std::string_view kEotTexts[] = {
-    "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>",
-    "<EOT>", "_<EOT>", "<｜end▁of▁sentence｜>", "<end_of_utterance>",
+    "<|eot_id|>",      "<|im_end|>", "<|end|>", "<end_of_turn>",         "<|endoftext|>",
+    "<|end_of_text|>", "<EOT>",      "_<EOT>",  "<｜end▁of▁sentence｜>", "<end_of_utterance>",
 };
 // Every token text that ends generation when present.
 constexpr std::string_view kEogTexts[] = {
-    "<|eot_id|>", "<|im_end|>", "<|end|>",   "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
-    "<EOT>",      "_<EOT>",     "<|end_of_text|>", "<end_of_utterance>", "<|return|>", "<|call|>",
+    "<|eot_id|>",      "<|im_end|>",         "<|end|>",    "<end_of_turn>",
+    "<|endoftext|>",   "<|eom_id|>",         "<EOT>",      "_<EOT>",
+    "<|end_of_text|>", "<end_of_utterance>", "<|return|>", "<|call|>",
 };
 
 // Vocabularies whose added tokens swallow the whitespace after them, keyed by a substring of
@@ -126,13 +131,20 @@ Result<std::vector<TokenType>> read_types(const GgufFile& f) {
       types.push_back(static_cast<TokenType>(v));
     }
   };
-  if (const auto* v = arr->get<int32_t>()) convert(*v);
-  else if (const auto* v = arr->get<uint32_t>()) convert(*v);
-  else if (const auto* v = arr->get<int8_t>()) convert(*v);
-  else if (const auto* v = arr->get<uint8_t>()) convert(*v);
-  else if (const auto* v = arr->get<int16_t>()) convert(*v);
-  else if (const auto* v = arr->get<uint16_t>()) convert(*v);
-  else if (const auto* v = arr->get<int64_t>()) convert(*v);
+  if (const auto* v = arr->get<int32_t>())
+    convert(*v);
+  else if (const auto* v = arr->get<uint32_t>())
+    convert(*v);
+  else if (const auto* v = arr->get<int8_t>())
+    convert(*v);
+  else if (const auto* v = arr->get<uint8_t>())
+    convert(*v);
+  else if (const auto* v = arr->get<int16_t>())
+    convert(*v);
+  else if (const auto* v = arr->get<uint16_t>())
+    convert(*v);
+  else if (const auto* v = arr->get<int64_t>())
+    convert(*v);
   else
     return invalid_argument("{} must be an array of integers, not of {}", k,
                             format::gguf_type_name(arr->elem_type));
@@ -266,9 +278,7 @@ Result<std::unique_ptr<Tokenizer>> TokenizerBuilder::build(const GgufFile& file)
 
   // Segmentation.
   switch (family->model) {
-    case TokenizerModel::kSpm:
-      tok->spm_ = std::make_unique<SpmEncoder>(vocab, special.unk);
-      break;
+    case TokenizerModel::kSpm: tok->spm_ = std::make_unique<SpmEncoder>(vocab, special.unk); break;
     case TokenizerModel::kBpe: {
       INFERD_ASSIGN_OR_RETURN(std::vector<std::string> merges, read_strings(file, "merges", true));
       auto bpe = BpeEncoder::build(vocab, merges, *pre_spec, special.unk);
@@ -296,8 +306,8 @@ Result<std::unique_ptr<Tokenizer>> TokenizerBuilder::build(const GgufFile& file)
       if (TokenId id = vocab.find(text); id != kNoToken) rstrip[id] = 0;
     break;
   }
-  tok->matcher_ = std::make_unique<SpecialTokenMatcher>(vocab, std::vector<uint8_t>{},
-                                                        std::move(rstrip));
+  tok->matcher_ =
+      std::make_unique<SpecialTokenMatcher>(vocab, std::vector<uint8_t>{}, std::move(rstrip));
   tok->special_ = special;
   tok->flags_ = flags;
   tok->build_pieces();

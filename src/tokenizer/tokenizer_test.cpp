@@ -160,6 +160,38 @@ TEST(SpmTokenizer, LongInputsWithoutSpacesStayFast) {
   EXPECT_EQ(tok->decode(ids, false), text);
 }
 
+TEST(SpmTokenizer, TokensSpanningWordStartsAreFound) {
+  // "a▁b" continues past a word start, so words cannot be segmented separately.
+  VocabSpec s = spm_spec({kW + "b", "a" + kW + "b", kW, "a", "b"});
+  auto tok = load(s.writer());
+  ASSERT_TRUE(tok.ok());
+  EXPECT_EQ((*tok)->encode("a b", false, false),
+            (std::vector<TokenId>{(*tok)->find_token(kW), (*tok)->find_token("a" + kW + "b")}));
+}
+
+// Deterministic pseudo-random bytes.
+std::string random_bytes(uint32_t seed, size_t n, bool avoid_high_bytes = false) {
+  std::string out(n, '\0');
+  for (char& c : out) {
+    seed = seed * 1664525u + 1013904223u;
+    c = static_cast<char>(seed >> 24);
+    if (avoid_high_bytes && static_cast<uint8_t>(c) >= 0xE0) c = 'x';
+  }
+  return out;
+}
+
+TEST(SpmTokenizer, ArbitraryBytesRoundTrip) {
+  auto tok = spm_tokenizer();
+  for (uint32_t seed = 1; seed <= 50; ++seed) {
+    // Bytes of U+2581 are avoided: SentencePiece reads that character as a space.
+    const std::string text = random_bytes(seed, 1 + seed * 7, /*avoid_high_bytes=*/true);
+    for (bool parse_special : {false, true}) {
+      const auto ids = tok->encode(text, true, parse_special);
+      EXPECT_EQ(tok->decode(ids, true), text) << "seed " << seed;
+    }
+  }
+}
+
 TEST(SpmTokenizer, ConcurrentEncodingIsConsistent) {
   auto tok = spm_tokenizer();
   const std::string text = "hello world<|eot_id|> hello é";
@@ -197,13 +229,14 @@ VocabSpec bpe_spec(const std::vector<std::string>& merges, const std::string& pr
 
 std::unique_ptr<Tokenizer> bpe_tokenizer(const std::string& pre = "gpt-2") {
   // "Ġ" is the byte-level character of a space.
-  VocabSpec s = bpe_spec({"h e", "l l", "he ll", "hell o", "Ġ w", "o r", "Ġw or", "Ġwor ld", "l d"},
-                         pre);
+  VocabSpec s =
+      bpe_spec({"h e", "l l", "he ll", "hell o", "Ġ w", "o r", "Ġw or", "Ġwor ld", "l d"}, pre);
   auto w = s.writer();
   w.set_string("tokenizer.ggml.pre", pre);
   w.set_u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(s.tokens.size() - 1));
+  w.set_u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(s.tokens.size() - 1));
   auto tok = load(w);
-  EXPECT_TRUE(tok.ok()) << tok.status().to_string();
+  EXPECT_TRUE(tok.ok()) << pre << ": " << tok.status().to_string();
   return std::move(tok).value();
 }
 
@@ -226,6 +259,18 @@ TEST(BpeTokenizer, EveryByteRoundTrips) {
   for (int b = 0; b < 256; ++b) all.push_back(static_cast<char>(b));
   all += "héllo wörld 🙂 \xFF\xFE";
   EXPECT_EQ(tok->decode(tok->encode(all, false, false), false), all);
+}
+
+TEST(BpeTokenizer, ArbitraryBytesRoundTrip) {
+  for (const char* pre : {"gpt-2", "llama-bpe", "qwen2", "deepseek-llm", "deepseek-coder", "falcon",
+                          "chameleon", "tekken", "default", "deepseek-v3", "bloom"}) {
+    auto tok = bpe_tokenizer(pre);
+    for (uint32_t seed = 1; seed <= 30; ++seed) {
+      const std::string text = random_bytes(seed, 1 + seed * 11);
+      EXPECT_EQ(tok->decode(tok->encode(text, false, false), false), text)
+          << pre << " seed " << seed;
+    }
+  }
 }
 
 TEST(BpeTokenizer, SpecialTokenParsing) {
@@ -256,8 +301,8 @@ TEST(BpeTokenizer, Llama3PreTokenizerAddsBos) {
 TEST(WordPieceTokenizer, LowercasesStripsAccentsAndSplitsPunctuation) {
   VocabSpec s;
   s.model = "bert";
-  s.tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", kW + "hello", kW + "cafe", kW + "!",
-              kW + "un", "aff", "able", kW + "world"};
+  s.tokens = {"[PAD]",     "[UNK]",  "[CLS]",   "[SEP]", "[MASK]", kW + "hello",
+              kW + "cafe", kW + "!", kW + "un", "aff",   "able",   kW + "world"};
   s.types = {3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1};
   auto w = s.writer();
   w.set_u32("tokenizer.ggml.unknown_token_id", 1);
@@ -272,6 +317,9 @@ TEST(WordPieceTokenizer, LowercasesStripsAccentsAndSplitsPunctuation) {
   EXPECT_EQ((*tok)->encode("unknownword world", false, false), (std::vector<TokenId>{1, 11}));
   EXPECT_EQ((*tok)->encode("hello", true, false), (std::vector<TokenId>{2, 5, 3}));
   EXPECT_EQ((*tok)->decode((*tok)->encode("hello world", false, false), false), "hello world");
+  // Any bytes are accepted.
+  for (uint32_t seed = 1; seed <= 30; ++seed)
+    (*tok)->encode(random_bytes(seed, seed * 13), true, true);
 }
 
 // Malformed metadata: each case is one mistake, reported as an error (never a crash).
@@ -298,13 +346,15 @@ TEST(TokenizerMetadata, MalformedMetadataIsAnError) {
     return s;
   };
   std::vector<BadCase> cases = {
-      {"missing model", [](auto& w) { w.set_string("tokenizer.ggml.model", ""); }, good},
+      {"empty model name", [](auto& w) { w.set_string("tokenizer.ggml.model", ""); }, good},
       {"unknown model", [](auto& w) { w.set_string("tokenizer.ggml.model", "t9"); }, good},
       {"model not a string", [](auto& w) { w.set_u32("tokenizer.ggml.model", 1); }, good},
       {"tokens not strings",
-       [](auto& w) { w.set_array("tokenizer.ggml.tokens", testing::i32_array({1, 2})); }, good},
-      {"no tokens", [](auto& w) { w.set_array("tokenizer.ggml.tokens", testing::string_array({})); },
+       [](auto& w) {
+         w.set_array("tokenizer.ggml.tokens", testing::i32_array({1, 2}));
+       },
        good},
+      {"no tokens", [](auto&) {}, VocabSpec{}},
       {"scores too short", [](auto&) {}, spec_with([](VocabSpec& s) { s.scores.pop_back(); })},
       {"types too long", [](auto&) {}, spec_with([](VocabSpec& s) { s.types.push_back(1); })},
       {"bad token type", [](auto&) {}, spec_with([](VocabSpec& s) { s.types[5] = 9; })},
@@ -312,17 +362,16 @@ TEST(TokenizerMetadata, MalformedMetadataIsAnError) {
       {"duplicate token", [](auto&) {}, spec_with([](VocabSpec& s) { s.tokens[4] = s.tokens[5]; })},
       {"scores not floats",
        [](auto& w) { w.set_array("tokenizer.ggml.scores", testing::string_array({"x"})); }, good},
-      {"bos out of range", [](auto& w) { w.set_u32("tokenizer.ggml.bos_token_id", 100000); },
-       good},
+      {"bos out of range", [](auto& w) { w.set_u32("tokenizer.ggml.bos_token_id", 100000); }, good},
       {"eos negative", [](auto& w) { w.set_i32("tokenizer.ggml.eos_token_id", -3); }, good},
       {"eot out of range", [](auto& w) { w.set_u32("tokenizer.ggml.eot_token_id", 260); },
-       spec_with([](VocabSpec& s) { s.tokens.resize(260), s.scores.resize(260), s.types.resize(260); })},
+       spec_with(
+           [](VocabSpec& s) { s.tokens.resize(260), s.scores.resize(260), s.types.resize(260); })},
       {"pad not an integer", [](auto& w) { w.set_string("tokenizer.ggml.padding_token_id", "0"); },
        good},
       {"add_bos not a bool", [](auto& w) { w.set_string("tokenizer.ggml.add_bos_token", "yes"); },
        good},
-      {"add_eos without eos",
-       [](auto& w) { w.set_bool("tokenizer.ggml.add_eos_token", true); },
+      {"add_eos without eos", [](auto& w) { w.set_bool("tokenizer.ggml.add_eos_token", true); },
        bpe_good},
       {"bpe without merges", [](auto&) {}, bpe_with([](VocabSpec& s) { s.merges.clear(); })},
       {"merge without separator", [](auto&) {},
@@ -333,8 +382,8 @@ TEST(TokenizerMetadata, MalformedMetadataIsAnError) {
        bpe_with([](VocabSpec& s) { s.merges.push_back("he zz"); })},
       {"merge result not a token", [](auto&) {},
        bpe_with([](VocabSpec& s) { s.merges.push_back("a b"); })},
-      {"unknown pre-tokenizer",
-       [](auto& w) { w.set_string("tokenizer.ggml.pre", "no-such-pre"); }, bpe_good},
+      {"unknown pre-tokenizer", [](auto& w) { w.set_string("tokenizer.ggml.pre", "no-such-pre"); },
+       bpe_good},
   };
   for (const BadCase& c : cases) {
     auto w = c.spec.writer();

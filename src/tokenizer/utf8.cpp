@@ -13,7 +13,9 @@ int utf8_sequence_length(uint8_t lead) {
 
 namespace {
 
-bool is_continuation(uint8_t b) { return (b & 0xC0) == 0x80; }
+bool is_continuation(uint8_t b) {
+  return (b & 0xC0) == 0x80;
+}
 
 // Whether `second` may follow `lead` (rules out overlongs, surrogates and values > U+10FFFF).
 bool second_byte_ok(uint8_t lead, uint8_t second) {

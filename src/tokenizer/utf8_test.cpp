@@ -18,7 +18,10 @@ TEST(Utf8, ValidLengthRejectsMalformedSequences) {
   EXPECT_EQ(utf8_valid_length("\xE0\x80\x80", 0), 0);      // overlong
   EXPECT_EQ(utf8_valid_length("\xED\xA0\x80", 0), 0);      // surrogate
   EXPECT_EQ(utf8_valid_length("\xF4\x90\x80\x80", 0), 0);  // above U+10FFFF
-  EXPECT_EQ(utf8_valid_length("\xC3" "a", 0), 0);           // bad continuation
+  EXPECT_EQ(utf8_valid_length("\xC3"
+                              "a",
+                              0),
+            0);  // bad continuation
 }
 
 TEST(Utf8, DecodeAndAppendRoundTrip) {

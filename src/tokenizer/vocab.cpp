@@ -29,15 +29,21 @@ Result<Vocab> Vocab::build(const std::vector<std::string>& texts, std::vector<fl
     v.max_token_bytes_ = std::max(v.max_token_bytes_, t.size());
   }
   v.scores_ = std::move(scores);
-  v.types_ = types.empty() ? std::vector<TokenType>(texts.size(), TokenType::kNormal)
-                           : std::move(types);
-  v.index_.reserve(texts.size());
+  v.types_ =
+      types.empty() ? std::vector<TokenType>(texts.size(), TokenType::kNormal) : std::move(types);
+  size_t capacity = 16;
+  while (capacity < 2 * texts.size()) capacity *= 2;
+  v.slots_.assign(capacity, Slot{0, kNoToken});
+  v.slot_mask_ = capacity - 1;
   for (TokenId id = 0; id < v.size(); ++id) {
     const std::string_view text = v.text(id);
     if (text.empty()) continue;
-    auto [it, inserted] = v.index_.emplace(text, id);
-    if (!inserted)
-      return invalid_argument("token {} duplicates the text of token {}", id, it->second);
+    if (const TokenId other = v.find(text); other != kNoToken)
+      return invalid_argument("token {} duplicates the text of token {}", id, other);
+    const uint64_t h = hash_bytes(text);
+    size_t i = h & v.slot_mask_;
+    while (v.slots_[i].id != kNoToken) i = (i + 1) & v.slot_mask_;
+    v.slots_[i] = Slot{static_cast<uint32_t>(h >> 32), id};
   }
   return v;
 }

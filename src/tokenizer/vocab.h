@@ -1,15 +1,15 @@
 // Vocab: the token table of a tokenizer (texts, types, scores) with text -> id lookup.
-// Token texts live in one arena; lookups never allocate.
+// Token texts live in one arena; lookups (open addressing) never allocate.
 // Thread safety: immutable after build(); safe to share.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
+#include "tokenizer/hash_mix.h"
 #include "tokenizer/token_types.h"
 
 namespace inferd::tokenizer {
@@ -39,8 +39,13 @@ class Vocab {
 
   // The id whose text is exactly `text`, or kNoToken.
   TokenId find(std::string_view text) const {
-    auto it = index_.find(text);
-    return it == index_.end() ? kNoToken : it->second;
+    const uint64_t h = hash_bytes(text);
+    const auto tag = static_cast<uint32_t>(h >> 32);
+    for (size_t i = h & slot_mask_;; i = (i + 1) & slot_mask_) {
+      const Slot& slot = slots_[i];
+      if (slot.id == kNoToken) return kNoToken;
+      if (slot.tag == tag && this->text(slot.id) == text) return slot.id;
+    }
   }
   // Longest token text in bytes.
   size_t max_token_bytes() const { return max_token_bytes_; }
@@ -54,7 +59,13 @@ class Vocab {
   std::vector<Span> spans_;
   std::vector<TokenType> types_;
   std::vector<float> scores_;
-  std::unordered_map<std::string_view, TokenId> index_;  // views into arena_
+  // Open addressing over token texts: at most half full, so probes stop at an empty slot.
+  struct Slot {
+    uint32_t tag;  // high half of the text's hash
+    TokenId id;    // kNoToken: empty
+  };
+  std::vector<Slot> slots_;
+  size_t slot_mask_ = 0;
   size_t max_token_bytes_ = 0;
 };
 

@@ -73,9 +73,9 @@ std::string escaped(std::string_view s) {
 std::string describe(const Tokenizer& tok, const std::vector<TokenId>& ids) {
   std::string out;
   for (TokenId id : ids) {
-    out += std::to_string(id);
-    if (tok.contains(id)) out += "'" + escaped(tok.token_text(id)) + "'";
-    out += ' ';
+    out.append(std::to_string(id));
+    if (tok.contains(id)) out.append("'").append(escaped(tok.token_text(id))).append("'");
+    out.push_back(' ');
   }
   return out;
 }
