@@ -28,7 +28,7 @@ struct Unpacked {
   __m512i sc[4];  // int16 scale for each vpmaddubsw lane of q[k]: 128-bit lane m is group 4k + m
   __m256i m16;    // int16 multiplier of each group's activation sum
   __m512 d;       // d in every lane
-  __m512 neg_dm;  // -dm in every lane
+  __m512 dm;      // dm in every lane
 };
 
 // vpermw indices: word w of scale vector k takes group 4k + w / 8.
@@ -61,22 +61,36 @@ inline __m512i halves8(char lo, char hi) {
   return _mm512_inserti64x4(_mm512_set1_epi8(lo), _mm256_set1_epi8(hi), 1);
 }
 
-// d and dmin stored as adjacent halves.
+// d and dmin stored as adjacent halves: broadcast the pair, convert, then split the lanes.
 inline void load_d_dmin(const f16_t* pair, Unpacked& u) {
-  uint32_t bits;
+  int32_t bits;
   std::memcpy(&bits, pair, 4);
-  const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(bits)));
-  u.d = _mm512_broadcastss_ps(f);
-  u.neg_dm = _mm512_broadcastss_ps(_mm_movehdup_ps(_mm_sub_ps(_mm_setzero_ps(), f)));
+  const __m512 both = _mm512_cvtph_ps(_mm256_set1_epi32(bits));  // d, dmin, d, dmin, ...
+  u.d = _mm512_shuffle_ps(both, both, 0x00);
+  u.dm = _mm512_shuffle_ps(both, both, 0x55);
 }
 // Signed types: the offset correction is scaled by d itself.
 inline void load_d_only(f16_t d, Unpacked& u) {
-  const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128(d));
-  u.d = _mm512_broadcastss_ps(f);
-  u.neg_dm = _mm512_sub_ps(_mm512_setzero_ps(), u.d);
+  u.d = _mm512_cvtph_ps(_mm256_set1_epi16(static_cast<short>(d)));
+  u.dm = u.d;
 }
 
-// Q4_K / Q5_K: 8 scales and mins, each repeated for the two groups of its sub-block.
+// vpermw indices of Q4_K / Q5_K, from the words scale 0..7, min 0..7: word w of scale vector k
+// takes sub-block 2k + w / 16; word g of the min vector takes min g / 2.
+struct K4Index {
+  alignas(64) int16_t scale[4][32];
+  alignas(32) int16_t min[16];
+};
+constexpr K4Index make_k4_index() {
+  K4Index s{};
+  for (int k = 0; k < 4; ++k)
+    for (int w = 0; w < 32; ++w) s.scale[k][w] = static_cast<int16_t>(2 * k + w / 16);
+  for (int g = 0; g < 16; ++g) s.min[g] = static_cast<int16_t>(8 + g / 2);
+  return s;
+}
+constexpr K4Index kK4Index = make_k4_index();
+
+// Q4_K / Q5_K: 8 scales and mins, each used for the two groups of its sub-block.
 inline void k4_scales(const uint8_t* packed, Unpacked& u) {
   uint64_t scales, mins;
   unpack_k4_scales(packed, &scales, &mins);
@@ -200,51 +214,39 @@ inline Act load_act(const BlockQ8_K& x) {
 
 // acc + d_act * (d * sum sc*q*a - dm * sum m*bsum), spread over the lanes.
 inline __m512 block_dot(const Unpacked& u, const Act& x, __m512 acc) {
-  __m512i s = _mm512_setzero_si512();
-  for (int k = 0; k < 4; ++k)
-    s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(u.q[k], x.qs[k]), u.sc[k]);
+  // Two independent accumulation chains.
+  __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+  s0 = _mm512_dpwssd_epi32(s0, _mm512_maddubs_epi16(u.q[0], x.qs[0]), u.sc[0]);
+  s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(u.q[1], x.qs[1]), u.sc[1]);
+  s0 = _mm512_dpwssd_epi32(s0, _mm512_maddubs_epi16(u.q[2], x.qs[2]), u.sc[2]);
+  s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(u.q[3], x.qs[3]), u.sc[3]);
+  const __m512i s = _mm512_add_epi32(s0, s1);
   const __m256i m = _mm256_madd_epi16(u.m16, x.bsums);
   __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(s), u.d);
-  f = _mm512_mask3_fmadd_ps(_mm512_castps256_ps512(_mm256_cvtepi32_ps(m)), u.neg_dm, f, 0x00ff);
+  f = _mm512_mask3_fnmadd_ps(_mm512_castps256_ps512(_mm256_cvtepi32_ps(m)), u.dm, f, 0x00ff);
   return _mm512_fmadd_ps(f, x.d, acc);
 }
 
-template <class T>
-const typename T::Block* row_blocks(const uint8_t* w, size_t w_stride, int r) {
-  return reinterpret_cast<const typename T::Block*>(w + r * w_stride);
-}
-
-// Decode: kRows weight rows against one activation row; each activation block is loaded once.
-template <class T, int kRows>
-void rows_x_one(int64_t num_blocks, const uint8_t* w, size_t w_stride, const BlockQ8_K* x,
-                float* out) {
-  __m512 acc[kRows];
-  for (int r = 0; r < kRows; ++r) acc[r] = _mm512_setzero_ps();
-  for (int64_t b = 0; b < num_blocks; ++b) {
-    const Act a = load_act(x[b]);
-    for (int r = 0; r < kRows; ++r) {
-      Unpacked u;
-      T::unpack(row_blocks<T>(w, w_stride, r)[b], u);
-      acc[r] = block_dot(u, a, acc[r]);
-    }
-  }
-  for (int r = 0; r < kRows; ++r) out[r] = _mm512_reduce_add_ps(acc[r]);
-}
-
-// Prefill: one weight row against kActs activation rows; each block is unpacked once.
+// Weight rows against kActs activation rows. Rows are walked in memory order, so decode reads
+// one sequential stream that the hardware prefetcher follows (interleaving rows measured several
+// times slower from DRAM); each block is unpacked once for all kActs activation rows, which stay
+// in L1/L2.
 template <class T, int kActs>
-void one_x_acts(int64_t num_blocks, const typename T::Block* w, const uint8_t* act,
-                size_t act_stride, float* out, size_t out_stride) {
-  __m512 acc[kActs];
-  for (int a = 0; a < kActs; ++a) acc[a] = _mm512_setzero_ps();
-  for (int64_t b = 0; b < num_blocks; ++b) {
-    Unpacked u;
-    T::unpack(w[b], u);
-    for (int a = 0; a < kActs; ++a)
-      acc[a] = block_dot(u, load_act(reinterpret_cast<const BlockQ8_K*>(act + a * act_stride)[b]),
-                         acc[a]);
+void rows_x_acts(int64_t num_blocks, const uint8_t* w, size_t w_stride, int num_rows,
+                 const uint8_t* act, size_t act_stride, float* out, size_t out_stride) {
+  const BlockQ8_K* x[kActs];
+  for (int a = 0; a < kActs; ++a) x[a] = reinterpret_cast<const BlockQ8_K*>(act + a * act_stride);
+  for (int r = 0; r < num_rows; ++r) {
+    const auto* row = reinterpret_cast<const typename T::Block*>(w + r * w_stride);
+    __m512 acc[kActs];
+    for (int a = 0; a < kActs; ++a) acc[a] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < num_blocks; ++b) {
+      Unpacked u;
+      T::unpack(row[b], u);
+      for (int a = 0; a < kActs; ++a) acc[a] = block_dot(u, load_act(x[a][b]), acc[a]);
+    }
+    for (int a = 0; a < kActs; ++a) out[a * out_stride + r] = _mm512_reduce_add_ps(acc[a]);
   }
-  for (int a = 0; a < kActs; ++a) out[a * out_stride] = _mm512_reduce_add_ps(acc[a]);
 }
 
 template <class T>
@@ -253,39 +255,16 @@ void gemm(int64_t n, const void* w, size_t w_stride, int num_rows, const void* a
   const int64_t num_blocks = n / kQK_K;
   const uint8_t* wb = static_cast<const uint8_t*>(w);
   const uint8_t* ab = static_cast<const uint8_t*>(act);
-  if (num_acts == 1) {
-    const BlockQ8_K* x = static_cast<const BlockQ8_K*>(act);
-    int r = 0;
-    for (; r + 4 <= num_rows; r += 4) rows_x_one<T, 4>(num_blocks, wb + r * w_stride, w_stride, x, out + r);
-    const uint8_t* rest = wb + r * w_stride;
-    switch (num_rows - r) {
-      case 3: rows_x_one<T, 3>(num_blocks, rest, w_stride, x, out + r); break;
-      case 2: rows_x_one<T, 2>(num_blocks, rest, w_stride, x, out + r); break;
-      case 1: rows_x_one<T, 1>(num_blocks, rest, w_stride, x, out + r); break;
-      default: break;
-    }
-    return;
-  }
-  for (int r = 0; r < num_rows; ++r) {
-    const auto* row = row_blocks<T>(wb, w_stride, r);
-    int a = 0;
-    for (; a + 8 <= num_acts; a += 8)
-      one_x_acts<T, 8>(num_blocks, row, ab + a * act_stride, act_stride, out + a * out_stride + r,
-                       out_stride);
-    if (num_acts - a >= 4) {
-      one_x_acts<T, 4>(num_blocks, row, ab + a * act_stride, act_stride, out + a * out_stride + r,
-                       out_stride);
-      a += 4;
-    }
-    if (num_acts - a >= 2) {
-      one_x_acts<T, 2>(num_blocks, row, ab + a * act_stride, act_stride, out + a * out_stride + r,
-                       out_stride);
-      a += 2;
-    }
-    if (num_acts - a >= 1)
-      one_x_acts<T, 1>(num_blocks, row, ab + a * act_stride, act_stride, out + a * out_stride + r,
-                       out_stride);
-  }
+  int a = 0;
+  auto run = [&]<int kActs>() {
+    rows_x_acts<T, kActs>(num_blocks, wb, w_stride, num_rows, ab + a * act_stride, act_stride,
+                          out + a * out_stride, out_stride);
+    a += kActs;
+  };
+  while (num_acts - a >= 8) run.template operator()<8>();
+  if (num_acts - a >= 4) run.template operator()<4>();
+  if (num_acts - a >= 2) run.template operator()<2>();
+  if (num_acts - a >= 1) run.template operator()<1>();
 }
 
 }  // namespace

@@ -20,9 +20,9 @@ using GemmFn = void (*)(int64_t n, const void* w, size_t w_stride, int num_rows,
                         size_t act_stride, int num_acts, float* out, size_t out_stride);
 
 // Tile limits per level (TypeOps::max_rows / max_acts).
-inline constexpr int kRefMaxRows = 1, kRefMaxActs = 8;
-inline constexpr int kAvx2MaxRows = 8, kAvx2MaxActs = 4;
-inline constexpr int kAvx512MaxRows = 8, kAvx512MaxActs = 8;
+inline constexpr int kRefMaxRows = 4, kRefMaxActs = 8;
+inline constexpr int kAvx2MaxRows = 16, kAvx2MaxActs = 4;
+inline constexpr int kAvx512MaxRows = 16, kAvx512MaxActs = 8;
 
 // Scalar reference (kquant_ref.cpp): exact GGUF semantics.
 void q2_k_to_float(const void* src, float* dst, int64_t n);
