@@ -181,7 +181,9 @@ void bm_q8_k_from_float(benchmark::State& state, IsaLevel level) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n * sizeof(float)));
 }
 
-std::string shape_name(Shape s) { return std::to_string(s.rows) + "x" + std::to_string(s.cols); }
+std::string shape_name(Shape s) {
+  return std::to_string(s.rows) + "x" + std::to_string(s.cols);
+}
 
 void register_all() {
   std::vector<IsaLevel> levels;
@@ -190,17 +192,17 @@ void register_all() {
   for (DType type : kTypes)
     for (IsaLevel level : levels)
       for (Shape shape : kShapes) {
-        const std::string suffix = std::string(dtype_name(type)) + "/" + isa_level_name(level) +
-                                   "/" + shape_name(shape);
+        const std::string suffix =
+            std::string(dtype_name(type)) + "/" + isa_level_name(level) + "/" + shape_name(shape);
         benchmark::RegisterBenchmark(("decode/" + suffix + "/hot").c_str(), bm_gemm, type, level,
                                      shape, false, false)
             ->UseRealTime();
         if (level == IsaLevel::kScalar) continue;  // the reference is far from memory-bound
-        benchmark::RegisterBenchmark(("decode/" + suffix + "/dram").c_str(), bm_gemm, type,
-                                     level, shape, false, true)
+        benchmark::RegisterBenchmark(("decode/" + suffix + "/dram").c_str(), bm_gemm, type, level,
+                                     shape, false, true)
             ->UseRealTime();
-        benchmark::RegisterBenchmark(("tile/" + suffix).c_str(), bm_gemm, type, level, shape,
-                                     true, false)
+        benchmark::RegisterBenchmark(("tile/" + suffix).c_str(), bm_gemm, type, level, shape, true,
+                                     false)
             ->UseRealTime();
       }
   benchmark::RegisterBenchmark("stream_read", bm_stream_read)
@@ -208,9 +210,8 @@ void register_all() {
       ->Arg(static_cast<int64_t>(pool_bytes()))
       ->UseRealTime();
   for (IsaLevel level : levels)
-    benchmark::RegisterBenchmark(
-        (std::string("q8_k_from_float/") + isa_level_name(level)).c_str(), bm_q8_k_from_float,
-        level)
+    benchmark::RegisterBenchmark((std::string("q8_k_from_float/") + isa_level_name(level)).c_str(),
+                                 bm_q8_k_from_float, level)
         ->Arg(2048)
         ->Arg(5632);
 }

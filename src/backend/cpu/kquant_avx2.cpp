@@ -65,9 +65,12 @@ inline __m256i load32(const uint8_t* p) {
 template <int from, int to>
 inline __m256i move_bit(__m256i v) {
   __m256i s;
-  if constexpr (from > to) s = _mm256_srli_epi16(v, from - to);
-  else if constexpr (from < to) s = _mm256_slli_epi16(v, to - from);
-  else s = v;
+  if constexpr (from > to)
+    s = _mm256_srli_epi16(v, from - to);
+  else if constexpr (from < to)
+    s = _mm256_slli_epi16(v, to - from);
+  else
+    s = v;
   return _mm256_and_si256(s, _mm256_set1_epi8(static_cast<char>(1 << to)));
 }
 template <int shift>
@@ -119,9 +122,10 @@ struct Q3K {
   static void prepare(const Block& b, Prepared& p) {
     uint64_t lo, hi;
     unpack_q3_k_scales(b.scales, &lo, &hi);
-    const __m256i sc16 = _mm256_sub_epi16(
-        _mm256_cvtepu8_epi16(_mm_set_epi64x(static_cast<long long>(hi), static_cast<long long>(lo))),
-        _mm256_set1_epi16(32));
+    const __m256i sc16 =
+        _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_set_epi64x(static_cast<long long>(hi),
+                                                             static_cast<long long>(lo))),
+                         _mm256_set1_epi16(32));
     set_scales(sc16, _mm256_slli_epi16(sc16, 2), p);  // codes carry an offset of 4
     load_d_only(b.d, p);
   }

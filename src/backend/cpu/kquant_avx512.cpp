@@ -7,6 +7,7 @@
 // int8 activations, pairs summed into int16) followed by vpdpwssd (times the group scale, summed
 // into int32). Signed types (Q3_K, Q6_K) use unsigned codes q + offset and subtract
 // offset * scale * bsum, which is exact.
+
 // GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (GCC bug 105593).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -75,29 +76,68 @@ inline void load_d_only(f16_t d, Unpacked& u) {
   u.dm = u.d;
 }
 
-// vpermw indices of Q4_K / Q5_K, from the words scale 0..7, min 0..7: word w of scale vector k
-// takes sub-block 2k + w / 16; word g of the min vector takes min g / 2.
-struct K4Index {
-  alignas(64) int16_t scale[4][32];
-  alignas(32) int16_t min[16];
+// Q4_K / Q5_K scales, decoded in vector registers. Word i of one vector gathers two bytes of
+// the packed 12 (vpshufb) from which (W >> shift & mask1) | (W >> 10 & mask2) is scale i (i < 8)
+// or min i - 8:
+//   scale j < 4:  byte j & 63                 min j < 4:  byte j + 4 & 63
+//   scale j >= 4: byte j + 4 & 15, bits 6..7 of byte j - 4 on top
+//   min j >= 4:   byte j + 4 >> 4, bits 6..7 of byte j on top
+// Then vpshufb spreads scale 2k + w / 16 over word w of scale vector k and min g / 2 over word g
+// of the min vector.
+struct K4Tables {
+  alignas(32) uint8_t gather[32];
+  alignas(32) int16_t shift[16];
+  alignas(32) int16_t mask1[16];
+  alignas(32) int16_t mask2[16];
+  alignas(64) uint8_t scale_spread[4][64];
+  alignas(32) uint8_t min_spread[32];
 };
-constexpr K4Index make_k4_index() {
-  K4Index s{};
+constexpr K4Tables make_k4_tables() {
+  K4Tables t{};
+  for (int i = 0; i < 16; ++i) {
+    const int j = i % 8;
+    const bool is_min = i >= 8, high = j >= 4;
+    const int lo = is_min ? j + 4 : (high ? j + 4 : j);
+    const int hi = !high ? 0x80 : (is_min ? j : j - 4);  // 0x80: vpshufb writes zero
+    t.shift[i] = static_cast<int16_t>(is_min && high ? 4 : 0);
+    t.mask1[i] = static_cast<int16_t>(high ? 15 : 63);
+    t.mask2[i] = static_cast<int16_t>(high ? 0x30 : 0);
+    // vpshufb works per 128-bit lane and both lanes hold the same 16 bytes: word i lives in
+    // lane i / 8 at byte 2 * (i % 8).
+    t.gather[16 * (i / 8) + 2 * (i % 8)] = static_cast<uint8_t>(lo);
+    t.gather[16 * (i / 8) + 2 * (i % 8) + 1] = static_cast<uint8_t>(hi);
+  }
+  // vpshufb controls on scale words 0..7 (min words 0..7) repeated in every 128-bit lane.
   for (int k = 0; k < 4; ++k)
-    for (int w = 0; w < 32; ++w) s.scale[k][w] = static_cast<int16_t>(2 * k + w / 16);
-  for (int g = 0; g < 16; ++g) s.min[g] = static_cast<int16_t>(8 + g / 2);
-  return s;
+    for (int i = 0; i < 64; ++i) {
+      const int word = 2 * k + i / 32;
+      t.scale_spread[k][i] = static_cast<uint8_t>(2 * word + i % 2);
+    }
+  for (int i = 0; i < 32; ++i) {
+    const int word = (i / 16) * 4 + (i % 16) / 4;  // word g / 2 for g = i / 2
+    t.min_spread[i] = static_cast<uint8_t>(2 * word + i % 2);
+  }
+  return t;
 }
-constexpr K4Index kK4Index = make_k4_index();
+constexpr K4Tables kK4 = make_k4_tables();
 
-// Q4_K / Q5_K: 8 scales and mins, each used for the two groups of its sub-block.
+inline __m256i load256(const void* p) {
+  return _mm256_load_si256(static_cast<const __m256i*>(p));
+}
+
 inline void k4_scales(const uint8_t* packed, Unpacked& u) {
-  uint64_t scales, mins;
-  unpack_k4_scales(packed, &scales, &mins);
-  __m128i s = _mm_cvtsi64_si128(static_cast<long long>(scales));
-  __m128i m = _mm_cvtsi64_si128(static_cast<long long>(mins));
-  expand_scales(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(s, s)), u.sc);
-  u.m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m, m));
+  const __m256i bytes =
+      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(packed)));
+  const __m256i w = _mm256_shuffle_epi8(bytes, load256(kK4.gather));
+  const __m256i low =
+      _mm256_and_si256(_mm256_srlv_epi16(w, load256(kK4.shift)), load256(kK4.mask1));
+  // (w >> 10 & mask2) | low
+  const __m256i words =
+      _mm256_ternarylogic_epi32(_mm256_srli_epi16(w, 10), load256(kK4.mask2), low, 0xEA);
+  const __m512i scales = _mm512_broadcast_i32x4(_mm256_castsi256_si128(words));
+  for (int k = 0; k < 4; ++k)
+    u.sc[k] = _mm512_shuffle_epi8(scales, _mm512_load_si512(kK4.scale_spread[k]));
+  u.m16 = _mm256_shuffle_epi8(_mm256_permute4x64_epi64(words, 0xee), load256(kK4.min_spread));
 }
 
 struct Q2K {
@@ -107,8 +147,7 @@ struct Q2K {
     for (int h = 0; h < 2; ++h) {
       const __m512i qs = load_twice(b.qs + 32 * h);
       for (int p = 0; p < 2; ++p)
-        u.q[2 * h + p] =
-            _mm512_and_si512(_mm512_srlv_epi16(qs, halves16(4 * p, 4 * p + 2)), three);
+        u.q[2 * h + p] = _mm512_and_si512(_mm512_srlv_epi16(qs, halves16(4 * p, 4 * p + 2)), three);
     }
     const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales));
     const __m128i low4 = _mm_set1_epi8(15);
@@ -130,16 +169,17 @@ struct Q3K {
         const __m512i low =
             _mm512_and_si512(_mm512_srlv_epi16(qs, halves16(2 * j, 2 * j + 2)), three);
         const __mmask64 high = _mm512_test_epi8_mask(
-            hmask, halves8(static_cast<char>(1 << (4 * h + j)),
-                           static_cast<char>(1 << (4 * h + j + 1))));
+            hmask,
+            halves8(static_cast<char>(1 << (4 * h + j)), static_cast<char>(1 << (4 * h + j + 1))));
         u.q[2 * h + p] = _mm512_mask_add_epi8(low, high, low, four);
       }
     }
     uint64_t lo, hi;
     unpack_q3_k_scales(b.scales, &lo, &hi);
-    const __m256i sc16 = _mm256_sub_epi16(
-        _mm256_cvtepu8_epi16(_mm_set_epi64x(static_cast<long long>(hi), static_cast<long long>(lo))),
-        _mm256_set1_epi16(32));
+    const __m256i sc16 =
+        _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_set_epi64x(static_cast<long long>(hi),
+                                                             static_cast<long long>(lo))),
+                         _mm256_set1_epi16(32));
     expand_scales(sc16, u.sc);
     u.m16 = _mm256_slli_epi16(sc16, 2);  // codes carry an offset of 4
     load_d_only(b.d, u);
@@ -165,7 +205,8 @@ struct Q5K {
     const __m512i shift = halves16(0, 4);
     const __m512i qh = load_twice(b.qh);
     for (int j = 0; j < 4; ++j) {
-      const __m512i low = _mm512_and_si512(_mm512_srlv_epi16(load_twice(b.qs + 32 * j), shift), low4);
+      const __m512i low =
+          _mm512_and_si512(_mm512_srlv_epi16(load_twice(b.qs + 32 * j), shift), low4);
       const __mmask64 high = _mm512_test_epi8_mask(
           qh, halves8(static_cast<char>(1 << (2 * j)), static_cast<char>(1 << (2 * j + 1))));
       u.q[j] = _mm512_mask_add_epi8(low, high, low, sixteen);
@@ -185,7 +226,8 @@ struct Q6K {
       const __m512i lo = _mm512_and_si512(ql, low4);
       const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(ql, 4), low4);
       // (shifted & 0x30) | nibbles: qh bits 2k..2k+1 become bits 4..5 of the code.
-      u.q[2 * h] = _mm512_ternarylogic_epi64(_mm512_sllv_epi16(qh, halves16(4, 2)), bits45, lo, 0xEA);
+      u.q[2 * h] =
+          _mm512_ternarylogic_epi64(_mm512_sllv_epi16(qh, halves16(4, 2)), bits45, lo, 0xEA);
       u.q[2 * h + 1] =
           _mm512_ternarylogic_epi64(_mm512_srlv_epi16(qh, halves16(0, 2)), bits45, hi, 0xEA);
     }

@@ -96,9 +96,9 @@ TEST(KquantGemm, MatchesReferenceAtEveryLevel) {
       for (int64_t n : {256, 256 * 9}) {
         for (int rows : {1, 2, 3, 5, ops.max_rows, ops.max_rows + 3}) {
           for (int acts : {1, 2, 3, 5, 7, ops.max_acts, 2 * ops.max_acts + 1}) {
-            SCOPED_TRACE(::testing::Message() << dtype_name(type) << " " << isa_level_name(level)
-                                              << " n=" << n << " rows=" << rows
-                                              << " acts=" << acts);
+            SCOPED_TRACE(::testing::Message()
+                         << dtype_name(type) << " " << isa_level_name(level) << " n=" << n
+                         << " rows=" << rows << " acts=" << acts);
             const Problem p = make_problem(rng, type, n, rows, acts);
             const auto got = run_tiled(ops, p);
             const auto want = run_tiled(ref, p);
