@@ -3,10 +3,10 @@
 // CPU check.
 //
 // Every weight type is decoded into one common form (Unpacked: 256 unsigned codes, int16 group
-// scales, bsum multipliers, d and dm) and then multiplied by the same code: vpmaddubsw (codes x
-// int8 activations, pairs summed into int16) followed by vpdpwssd (times the group scale, summed
-// into int32). Signed types (Q3_K, Q6_K) use unsigned codes q + offset and subtract
-// offset * scale * bsum, which is exact.
+// scales, bsum multipliers, d and dm) and then multiplied by the same code: vpdpbusd (codes x
+// int8 activations, four products summed per int32 lane), vpackssdw to int16 (exact), then
+// vpmaddwd / vpdpwssd (times the group scale, summed into int32). Signed types (Q3_K, Q6_K) use
+// unsigned codes q + offset and subtract offset * scale * bsum, which is exact.
 
 // GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (GCC bug 105593).
 #pragma GCC diagnostic push
@@ -25,29 +25,37 @@ namespace inferd::backend::cpu::kquant {
 namespace {
 
 struct Unpacked {
-  __m512i q[4];   // unsigned codes of elements 64k .. 64k + 63, in element order
-  __m512i sc[4];  // int16 scale for each vpmaddubsw lane of q[k]: 128-bit lane m is group 4k + m
-  __m256i m16;    // int16 multiplier of each group's activation sum
-  __m512 d;       // d in every lane
-  __m512 dm;      // dm in every lane
+  __m512i q[4];  // unsigned codes of elements 64k .. 64k + 63, in element order
+  // int16 group scales matching vpackssdw(vpdpbusd(q[2p]), vpdpbusd(q[2p + 1])): in 128-bit lane
+  // m of sc[p], words 0..3 hold group 8p + m's scale and words 4..7 group 8p + 4 + m's.
+  __m512i sc[2];
+  __m256i m16;  // int16 multiplier of each group's activation sum
+  __m512 d;     // d in every lane
+  __m512 dm;    // dm in every lane
 };
 
 // vpermw indices: word w of scale vector k takes group 4k + w / 8.
+// Group whose scale word w of Unpacked::sc[p] holds.
+constexpr int group_of_word(int p, int w) {
+  return 8 * p + w / 8 + 4 * ((w % 8) / 4);
+}
+
+// vpermw indices from the 16 group scales.
 struct ScaleIndex {
-  alignas(64) int16_t idx[4][32];
+  alignas(64) int16_t idx[2][32];
 };
 constexpr ScaleIndex make_scale_index() {
   ScaleIndex s{};
-  for (int k = 0; k < 4; ++k)
-    for (int w = 0; w < 32; ++w) s.idx[k][w] = static_cast<int16_t>(4 * k + w / 8);
+  for (int p = 0; p < 2; ++p)
+    for (int w = 0; w < 32; ++w) s.idx[p][w] = static_cast<int16_t>(group_of_word(p, w));
   return s;
 }
 constexpr ScaleIndex kScaleIndex = make_scale_index();
 
-inline void expand_scales(__m256i sc16, __m512i sc[4]) {
+inline void expand_scales(__m256i sc16, __m512i sc[2]) {
   const __m512i src = _mm512_castsi256_si512(sc16);
-  for (int k = 0; k < 4; ++k)
-    sc[k] = _mm512_permutexvar_epi16(_mm512_load_si512(kScaleIndex.idx[k]), src);
+  for (int p = 0; p < 2; ++p)
+    sc[p] = _mm512_permutexvar_epi16(_mm512_load_si512(kScaleIndex.idx[p]), src);
 }
 
 // 32 bytes at p in both 256-bit halves.
@@ -82,14 +90,14 @@ inline void load_d_only(f16_t d, Unpacked& u) {
 //   scale j < 4:  byte j & 63                 min j < 4:  byte j + 4 & 63
 //   scale j >= 4: byte j + 4 & 15, bits 6..7 of byte j - 4 on top
 //   min j >= 4:   byte j + 4 >> 4, bits 6..7 of byte j on top
-// Then vpshufb spreads scale 2k + w / 16 over word w of scale vector k and min g / 2 over word g
-// of the min vector.
+// Then vpshufb spreads each group's sub-block scale over the words of Unpacked::sc, and min g / 2
+// over word g of the min vector.
 struct K4Tables {
   alignas(32) uint8_t gather[32];
   alignas(32) int16_t shift[16];
   alignas(32) int16_t mask1[16];
   alignas(32) int16_t mask2[16];
-  alignas(64) uint8_t scale_spread[4][64];
+  alignas(64) uint8_t scale_spread[2][64];
   alignas(32) uint8_t min_spread[32];
 };
 constexpr K4Tables make_k4_tables() {
@@ -108,10 +116,10 @@ constexpr K4Tables make_k4_tables() {
     t.gather[16 * (i / 8) + 2 * (i % 8) + 1] = static_cast<uint8_t>(hi);
   }
   // vpshufb controls on scale words 0..7 (min words 0..7) repeated in every 128-bit lane.
-  for (int k = 0; k < 4; ++k)
+  for (int p = 0; p < 2; ++p)
     for (int i = 0; i < 64; ++i) {
-      const int word = 2 * k + i / 32;
-      t.scale_spread[k][i] = static_cast<uint8_t>(2 * word + i % 2);
+      const int word = group_of_word(p, i / 2) / 2;  // the group's sub-block
+      t.scale_spread[p][i] = static_cast<uint8_t>(2 * word + i % 2);
     }
   for (int i = 0; i < 32; ++i) {
     const int word = (i / 16) * 4 + (i % 16) / 4;  // word g / 2 for g = i / 2
@@ -135,8 +143,8 @@ inline void k4_scales(const uint8_t* packed, Unpacked& u) {
   const __m256i words =
       _mm256_ternarylogic_epi32(_mm256_srli_epi16(w, 10), load256(kK4.mask2), low, 0xEA);
   const __m512i scales = _mm512_broadcast_i32x4(_mm256_castsi256_si128(words));
-  for (int k = 0; k < 4; ++k)
-    u.sc[k] = _mm512_shuffle_epi8(scales, _mm512_load_si512(kK4.scale_spread[k]));
+  for (int p = 0; p < 2; ++p)
+    u.sc[p] = _mm512_shuffle_epi8(scales, _mm512_load_si512(kK4.scale_spread[p]));
   u.m16 = _mm256_shuffle_epi8(_mm256_permute4x64_epi64(words, 0xee), load256(kK4.min_spread));
 }
 
@@ -256,13 +264,15 @@ inline Act load_act(const BlockQ8_K& x) {
 
 // acc + d_act * (d * sum sc*q*a - dm * sum m*bsum), spread over the lanes.
 inline __m512 block_dot(const Unpacked& u, const Act& x, __m512 acc) {
-  // Two independent accumulation chains.
-  __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
-  s0 = _mm512_dpwssd_epi32(s0, _mm512_maddubs_epi16(u.q[0], x.qs[0]), u.sc[0]);
-  s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(u.q[1], x.qs[1]), u.sc[1]);
-  s0 = _mm512_dpwssd_epi32(s0, _mm512_maddubs_epi16(u.q[2], x.qs[2]), u.sc[2]);
-  s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(u.q[3], x.qs[3]), u.sc[3]);
-  const __m512i s = _mm512_add_epi32(s0, s1);
+  // vpdpbusd sums 4 products per int32 lane (|sum| <= 4 * 63 * 128 fits int16, so vpackssdw is
+  // exact); vpmaddwd / vpdpwssd then weight pairs of those sums with their group scale.
+  __m512i s;
+  for (int p = 0; p < 2; ++p) {
+    const __m512i lo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u.q[2 * p], x.qs[2 * p]);
+    const __m512i hi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u.q[2 * p + 1], x.qs[2 * p + 1]);
+    const __m512i sums = _mm512_packs_epi32(lo, hi);
+    s = p == 0 ? _mm512_madd_epi16(sums, u.sc[0]) : _mm512_dpwssd_epi32(s, sums, u.sc[1]);
+  }
   const __m256i m = _mm256_madd_epi16(u.m16, x.bsums);
   __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(s), u.d);
   f = _mm512_mask3_fnmadd_ps(_mm512_castps256_ps512(_mm256_cvtepi32_ps(m)), u.dm, f, 0x00ff);
