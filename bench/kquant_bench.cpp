@@ -9,8 +9,9 @@
 //                                      decode figures should be compared with
 //   q8_k_from_float/<isa>/<n>          activation quantization
 //
-// The pool size is KQUANT_BENCH_POOL_MB (default 512). Timings on a shared machine are noisy:
-// use --benchmark_repetitions and compare the best runs.
+// The pool size is KQUANT_BENCH_POOL_MB (default 512). Rates are per CPU second of the (single)
+// benchmark thread, which time slices lost to other processes do not inflate; on a shared
+// machine still use --benchmark_repetitions and compare the best runs.
 #include <benchmark/benchmark.h>
 #include <emmintrin.h>
 
@@ -195,20 +196,16 @@ void register_all() {
         const std::string suffix =
             std::string(dtype_name(type)) + "/" + isa_level_name(level) + "/" + shape_name(shape);
         benchmark::RegisterBenchmark(("decode/" + suffix + "/hot").c_str(), bm_gemm, type, level,
-                                     shape, false, false)
-            ->UseRealTime();
+                                     shape, false, false);
         if (level == IsaLevel::kScalar) continue;  // the reference is far from memory-bound
         benchmark::RegisterBenchmark(("decode/" + suffix + "/dram").c_str(), bm_gemm, type, level,
-                                     shape, false, true)
-            ->UseRealTime();
+                                     shape, false, true);
         benchmark::RegisterBenchmark(("tile/" + suffix).c_str(), bm_gemm, type, level, shape, true,
-                                     false)
-            ->UseRealTime();
+                                     false);
       }
   benchmark::RegisterBenchmark("stream_read", bm_stream_read)
       ->Arg(int64_t{4} << 20)
-      ->Arg(static_cast<int64_t>(pool_bytes()))
-      ->UseRealTime();
+      ->Arg(static_cast<int64_t>(pool_bytes()));
   for (IsaLevel level : levels)
     benchmark::RegisterBenchmark((std::string("q8_k_from_float/") + isa_level_name(level)).c_str(),
                                  bm_q8_k_from_float, level)
