@@ -22,8 +22,8 @@ namespace inferd {
 namespace {
 
 using backend::DType;
-using backend::cpu::TypeOps;
 using backend::cpu::kquant_type_ops;
+using backend::cpu::TypeOps;
 using format::GgufFile;
 using format::GgufTensorInfo;
 
@@ -159,10 +159,10 @@ TEST(KquantGguf, GemmOnFileBlocksApproximatesF16Product) {
   auto q4 = open_or_fail(q4_path);
   auto q6 = open_or_fail(q6_path);
   ASSERT_TRUE(f16 && q4 && q6);
-  check_gemm_on_tensor(*q4, *f16, "blk.0.attn_q.weight", 0.09);    // Q4_K
-  check_gemm_on_tensor(*q4, *f16, "blk.0.ffn_down.weight", 0.09);  // Q4_K, 768 columns
-  check_gemm_on_tensor(*q4, *f16, "blk.1.ffn_down.weight", 0.025); // Q6_K
-  check_gemm_on_tensor(*q6, *f16, "blk.0.ffn_gate.weight", 0.025); // Q6_K
+  check_gemm_on_tensor(*q4, *f16, "blk.0.attn_q.weight", 0.09);     // Q4_K
+  check_gemm_on_tensor(*q4, *f16, "blk.0.ffn_down.weight", 0.09);   // Q4_K, 768 columns
+  check_gemm_on_tensor(*q4, *f16, "blk.1.ffn_down.weight", 0.025);  // Q6_K
+  check_gemm_on_tensor(*q6, *f16, "blk.0.ffn_gate.weight", 0.025);  // Q6_K
 }
 
 // Our round-to-nearest quantizer on the F16 weights: within a small factor of the files' own
@@ -175,8 +175,10 @@ TEST(KquantGguf, OwnQuantizerOnRealWeights) {
   ASSERT_NE(t, nullptr);
   const std::vector<float> w = f16_values(*t);
   const int64_t n = t->num_elements();
-  const std::pair<DType, double> bounds[] = {{DType::kQ2_K, 0.40}, {DType::kQ3_K, 0.20},
-                                             {DType::kQ4_K, 0.09}, {DType::kQ5_K, 0.045},
+  const std::pair<DType, double> bounds[] = {{DType::kQ2_K, 0.40},
+                                             {DType::kQ3_K, 0.20},
+                                             {DType::kQ4_K, 0.09},
+                                             {DType::kQ5_K, 0.045},
                                              {DType::kQ6_K, 0.025}};
   for (const auto& [type, bound] : bounds) {
     const TypeOps& ops = *kquant_type_ops(type, IsaLevel::kScalar);

@@ -65,9 +65,12 @@ inline __m256i load32(const uint8_t* p) {
 template <int from, int to>
 inline __m256i move_bit(__m256i v) {
   __m256i s;
-  if constexpr (from > to) s = _mm256_srli_epi16(v, from - to);
-  else if constexpr (from < to) s = _mm256_slli_epi16(v, to - from);
-  else s = v;
+  if constexpr (from > to)
+    s = _mm256_srli_epi16(v, from - to);
+  else if constexpr (from < to)
+    s = _mm256_slli_epi16(v, to - from);
+  else
+    s = v;
   return _mm256_and_si256(s, _mm256_set1_epi8(static_cast<char>(1 << to)));
 }
 template <int shift>
@@ -119,9 +122,10 @@ struct Q3K {
   static void prepare(const Block& b, Prepared& p) {
     uint64_t lo, hi;
     unpack_q3_k_scales(b.scales, &lo, &hi);
-    const __m256i sc16 = _mm256_sub_epi16(
-        _mm256_cvtepu8_epi16(_mm_set_epi64x(static_cast<long long>(hi), static_cast<long long>(lo))),
-        _mm256_set1_epi16(32));
+    const __m256i sc16 =
+        _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_set_epi64x(static_cast<long long>(hi),
+                                                             static_cast<long long>(lo))),
+                         _mm256_set1_epi16(32));
     set_scales(sc16, _mm256_slli_epi16(sc16, 2), p);  // codes carry an offset of 4
     load_d_only(b.d, p);
   }
@@ -201,64 +205,61 @@ inline __m256i dot_pair(__m256i q0, __m256i q1, __m256i s0, __m256i s1, const in
   return _mm256_add_epi32(p0, p1);
 }
 
-// One weight row against kActs activation rows; each chunk is decoded once for all of them.
+// Weight rows, in memory order (one sequential stream for the hardware prefetcher), against
+// kActs activation rows; each chunk is decoded once for all of them.
 template <class T, int kActs>
-void one_x_acts(int64_t num_blocks, const typename T::Block* w, const uint8_t* act,
-                size_t act_stride, float* out, size_t out_stride) {
-  __m256 acc[kActs];
-  for (int a = 0; a < kActs; ++a) acc[a] = _mm256_setzero_ps();
+void rows_x_acts(int64_t num_blocks, const uint8_t* w, size_t w_stride, int num_rows,
+                 const uint8_t* act, size_t act_stride, float* out, size_t out_stride) {
   const BlockQ8_K* x[kActs];
   for (int a = 0; a < kActs; ++a) x[a] = reinterpret_cast<const BlockQ8_K*>(act + a * act_stride);
-  for (int64_t b = 0; b < num_blocks; ++b) {
-    const typename T::Block& blk = w[b];
-    Prepared p;
-    T::prepare(blk, p);
-    __m256i isum[kActs];
-    for (int a = 0; a < kActs; ++a) isum[a] = _mm256_setzero_si256();
-    auto step = [&]<int c>() {
-      __m256i q0, q1, s0, s1;
-      T::template chunk<c>(blk, q0, q1);
-      chunk_scales<c>(p, s0, s1);
-      for (int a = 0; a < kActs; ++a)
-        isum[a] = _mm256_add_epi32(isum[a], dot_pair(q0, q1, s0, s1, x[a][b].qs + 64 * c));
-    };
-    step.template operator()<0>();
-    step.template operator()<1>();
-    step.template operator()<2>();
-    step.template operator()<3>();
-    for (int a = 0; a < kActs; ++a) {
-      const __m256i m = _mm256_madd_epi16(
-          p.m16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[a][b].bsums)));
-      const __m256 f = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), p.neg_dm,
-                                       _mm256_mul_ps(_mm256_cvtepi32_ps(isum[a]), p.d));
-      acc[a] = _mm256_fmadd_ps(f, _mm256_set1_ps(x[a][b].d), acc[a]);
+  for (int r = 0; r < num_rows; ++r) {
+    const auto* row = reinterpret_cast<const typename T::Block*>(w + r * w_stride);
+    __m256 acc[kActs];
+    for (int a = 0; a < kActs; ++a) acc[a] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < num_blocks; ++b) {
+      const typename T::Block& blk = row[b];
+      Prepared p;
+      T::prepare(blk, p);
+      __m256i isum[kActs];
+      for (int a = 0; a < kActs; ++a) isum[a] = _mm256_setzero_si256();
+      auto step = [&]<int c>() {
+        __m256i q0, q1, s0, s1;
+        T::template chunk<c>(blk, q0, q1);
+        chunk_scales<c>(p, s0, s1);
+        for (int a = 0; a < kActs; ++a)
+          isum[a] = _mm256_add_epi32(isum[a], dot_pair(q0, q1, s0, s1, x[a][b].qs + 64 * c));
+      };
+      step.template operator()<0>();
+      step.template operator()<1>();
+      step.template operator()<2>();
+      step.template operator()<3>();
+      for (int a = 0; a < kActs; ++a) {
+        const __m256i m = _mm256_madd_epi16(
+            p.m16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[a][b].bsums)));
+        const __m256 f = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), p.neg_dm,
+                                         _mm256_mul_ps(_mm256_cvtepi32_ps(isum[a]), p.d));
+        acc[a] = _mm256_fmadd_ps(f, _mm256_set1_ps(x[a][b].d), acc[a]);
+      }
     }
+    for (int a = 0; a < kActs; ++a) out[a * out_stride + r] = hsum(acc[a]);
   }
-  for (int a = 0; a < kActs; ++a) out[a * out_stride] = hsum(acc[a]);
 }
 
 template <class T>
 void gemm(int64_t n, const void* w, size_t w_stride, int num_rows, const void* act,
           size_t act_stride, int num_acts, float* out, size_t out_stride) {
   const int64_t num_blocks = n / kQK_K;
+  const uint8_t* wb = static_cast<const uint8_t*>(w);
   const uint8_t* ab = static_cast<const uint8_t*>(act);
-  for (int r = 0; r < num_rows; ++r) {
-    const auto* row = reinterpret_cast<const typename T::Block*>(
-        static_cast<const uint8_t*>(w) + r * w_stride);
-    int a = 0;
-    if (num_acts - a >= 4) {
-      one_x_acts<T, 4>(num_blocks, row, ab, act_stride, out + r, out_stride);
-      a += 4;
-    }
-    if (num_acts - a >= 2) {
-      one_x_acts<T, 2>(num_blocks, row, ab + a * act_stride, act_stride, out + a * out_stride + r,
-                       out_stride);
-      a += 2;
-    }
-    if (num_acts - a >= 1)
-      one_x_acts<T, 1>(num_blocks, row, ab + a * act_stride, act_stride, out + a * out_stride + r,
-                       out_stride);
-  }
+  int a = 0;
+  auto run = [&]<int kActs>() {
+    rows_x_acts<T, kActs>(num_blocks, wb, w_stride, num_rows, ab + a * act_stride, act_stride,
+                          out + a * out_stride, out_stride);
+    a += kActs;
+  };
+  while (num_acts - a >= 4) run.template operator()<4>();
+  if (num_acts - a >= 2) run.template operator()<2>();
+  if (num_acts - a >= 1) run.template operator()<1>();
 }
 
 }  // namespace

@@ -258,11 +258,21 @@ std::vector<float> expected_q5_k(const BlockQ5_K& b) {
   return expected_k4(b.qs, b.qh, b.scales, b.d, b.dmin);
 }
 
-TEST(KquantFormat, Q2KRandomBlocks) { check_random_blocks<BlockQ2_K>(q2_k_to_float, expected_q2_k); }
-TEST(KquantFormat, Q3KRandomBlocks) { check_random_blocks<BlockQ3_K>(q3_k_to_float, expected_q3_k); }
-TEST(KquantFormat, Q4KRandomBlocks) { check_random_blocks<BlockQ4_K>(q4_k_to_float, expected_q4_k); }
-TEST(KquantFormat, Q5KRandomBlocks) { check_random_blocks<BlockQ5_K>(q5_k_to_float, expected_q5_k); }
-TEST(KquantFormat, Q6KRandomBlocks) { check_random_blocks<BlockQ6_K>(q6_k_to_float, expected_q6_k); }
+TEST(KquantFormat, Q2KRandomBlocks) {
+  check_random_blocks<BlockQ2_K>(q2_k_to_float, expected_q2_k);
+}
+TEST(KquantFormat, Q3KRandomBlocks) {
+  check_random_blocks<BlockQ3_K>(q3_k_to_float, expected_q3_k);
+}
+TEST(KquantFormat, Q4KRandomBlocks) {
+  check_random_blocks<BlockQ4_K>(q4_k_to_float, expected_q4_k);
+}
+TEST(KquantFormat, Q5KRandomBlocks) {
+  check_random_blocks<BlockQ5_K>(q5_k_to_float, expected_q5_k);
+}
+TEST(KquantFormat, Q6KRandomBlocks) {
+  check_random_blocks<BlockQ6_K>(q6_k_to_float, expected_q6_k);
+}
 
 // The tables: every K-quant weight type takes Q8_K activations at every level, and every level
 // has complete kernels.

@@ -3,6 +3,7 @@
 // activations. Also the Q8_K activation quantizer of every level against the scalar one.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -96,9 +97,9 @@ TEST(KquantGemm, MatchesReferenceAtEveryLevel) {
       for (int64_t n : {256, 256 * 9}) {
         for (int rows : {1, 2, 3, 5, ops.max_rows, ops.max_rows + 3}) {
           for (int acts : {1, 2, 3, 5, 7, ops.max_acts, 2 * ops.max_acts + 1}) {
-            SCOPED_TRACE(::testing::Message() << dtype_name(type) << " " << isa_level_name(level)
-                                              << " n=" << n << " rows=" << rows
-                                              << " acts=" << acts);
+            SCOPED_TRACE(::testing::Message()
+                         << dtype_name(type) << " " << isa_level_name(level) << " n=" << n
+                         << " rows=" << rows << " acts=" << acts);
             const Problem p = make_problem(rng, type, n, rows, acts);
             const auto got = run_tiled(ops, p);
             const auto want = run_tiled(ref, p);
@@ -135,6 +136,49 @@ TEST(KquantGemm, MatchesDoublePrecisionDequantizedProduct) {
             want += static_cast<double>(w[e]) * xb[e / kQK_K].d * xb[e / kQK_K].qs[e % kQK_K];
           EXPECT_NEAR(got[j * p.out_stride + i], want, 4e-6 * magnitude(p, i, j) + 1e-30)
               << "row " << i << " act " << j;
+        }
+      }
+    }
+  }
+}
+
+// Largest codes and scales against activations of -128 or 127 everywhere: the int16 and int32
+// intermediate sums of the fast kernels must not saturate or wrap.
+TEST(KquantGemm, ExtremeValuesMatchReference) {
+  std::mt19937 rng(77);
+  for (DType type : kWeightTypes) {
+    for (IsaLevel level : runnable_levels()) {
+      const TypeOps& ops = *kquant_type_ops(type, level);
+      const TypeOps& ref = *kquant_type_ops(type, IsaLevel::kScalar);
+      for (int8_t a : {int8_t{-128}, int8_t{127}}) {
+        for (uint8_t fill : {uint8_t{0xff}, uint8_t{0x00}, uint8_t{0x80}}) {
+          SCOPED_TRACE(::testing::Message() << dtype_name(type) << " " << isa_level_name(level)
+                                            << " act " << int{a} << " fill " << int{fill});
+          Problem p = make_problem(rng, type, 2 * kQK_K, 2, 1);
+          // Every byte `fill` (all codes and scales at one extreme), then sane half scales.
+          std::fill(p.w.begin(), p.w.end(), fill);
+          for (int r = 0; r < p.rows; ++r) {
+            uint8_t* row = p.w.data() + r * p.w_stride;
+            const size_t block_bytes = static_cast<size_t>(dtype_info(type).block_bytes);
+            for (int b = 0; b < 2; ++b) {
+              // d (and dmin) sit at the start for Q4_K/Q5_K and at the end otherwise.
+              const bool front = type == DType::kQ4_K || type == DType::kQ5_K;
+              const size_t scale_bytes = type == DType::kQ3_K || type == DType::kQ6_K ? 2 : 4;
+              uint8_t* d = row + b * block_bytes + (front ? 0 : block_bytes - scale_bytes);
+              const f16_t one = f32_to_f16(0.5f);
+              for (size_t i = 0; i < scale_bytes; i += 2) std::memcpy(d + i, &one, 2);
+            }
+          }
+          auto* xb = reinterpret_cast<BlockQ8_K*>(p.act.data());
+          for (int b = 0; b < 2; ++b) {
+            xb[b].d = 1.0f;
+            std::fill(std::begin(xb[b].qs), std::end(xb[b].qs), a);
+            std::fill(std::begin(xb[b].bsums), std::end(xb[b].bsums), static_cast<int16_t>(16 * a));
+          }
+          const auto got = run_tiled(ops, p);
+          const auto want = run_tiled(ref, p);
+          for (int i = 0; i < p.rows; ++i)
+            EXPECT_NEAR(got[i], want[i], 2e-6 * magnitude(p, i, 0) + 1e-30) << "row " << i;
         }
       }
     }

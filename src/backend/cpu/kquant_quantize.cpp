@@ -58,9 +58,9 @@ struct AsymmetricBlock {
       // The step that lets the top of the group reach code kMaxQ under the stored offset, rounded
       // up (less 1%) so that the range stays covered.
       const float needed = (hi[g] + offset) / kMaxQ;
-      sc[g] = df > 0 ? static_cast<uint8_t>(round_clamped(std::ceil(needed / df - 0.01f), 0,
-                                                          kMaxScale))
-                     : 0;
+      sc[g] =
+          df > 0 ? static_cast<uint8_t>(round_clamped(std::ceil(needed / df - 0.01f), 0, kMaxScale))
+                 : 0;
       const float group_step = df * sc[g];
       for (int e = g * kGroup; e < (g + 1) * kGroup; ++e)
         q[e] = group_step > 0
@@ -99,9 +99,9 @@ struct SymmetricBlock {
           round_clamped(ratio < 0 ? -magnitude : magnitude, -kNegScale, kNegScale - 1));
       const float group_step = df * sc[g];
       for (int e = 16 * g; e < 16 * g + 16; ++e)
-        q[e] = group_step != 0 ? static_cast<int8_t>(
-                                     round_clamped(x[e] / group_step, -kNegQ, kNegQ - 1))
-                               : 0;
+        q[e] = group_step != 0
+                   ? static_cast<int8_t>(round_clamped(x[e] / group_step, -kNegQ, kNegQ - 1))
+                   : 0;
     }
   }
 };
@@ -189,10 +189,20 @@ void from_float(const float* src, void* dst, int64_t n) {
 
 }  // namespace
 
-void q2_k_from_float(const float* src, void* dst, int64_t n) { from_float<BlockQ2_K>(src, dst, n); }
-void q3_k_from_float(const float* src, void* dst, int64_t n) { from_float<BlockQ3_K>(src, dst, n); }
-void q4_k_from_float(const float* src, void* dst, int64_t n) { from_float<BlockQ4_K>(src, dst, n); }
-void q5_k_from_float(const float* src, void* dst, int64_t n) { from_float<BlockQ5_K>(src, dst, n); }
-void q6_k_from_float(const float* src, void* dst, int64_t n) { from_float<BlockQ6_K>(src, dst, n); }
+void q2_k_from_float(const float* src, void* dst, int64_t n) {
+  from_float<BlockQ2_K>(src, dst, n);
+}
+void q3_k_from_float(const float* src, void* dst, int64_t n) {
+  from_float<BlockQ3_K>(src, dst, n);
+}
+void q4_k_from_float(const float* src, void* dst, int64_t n) {
+  from_float<BlockQ4_K>(src, dst, n);
+}
+void q5_k_from_float(const float* src, void* dst, int64_t n) {
+  from_float<BlockQ5_K>(src, dst, n);
+}
+void q6_k_from_float(const float* src, void* dst, int64_t n) {
+  from_float<BlockQ6_K>(src, dst, n);
+}
 
 }  // namespace inferd::backend::cpu::kquant

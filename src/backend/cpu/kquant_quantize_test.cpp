@@ -23,7 +23,7 @@ struct Bounds {
 };
 
 constexpr Bounds kBounds[] = {
-    {DType::kQ2_K, 0.38, 0.36},  {DType::kQ3_K, 0.17, 0.26},  {DType::kQ4_K, 0.09, 0.075},
+    {DType::kQ2_K, 0.38, 0.36},  {DType::kQ3_K, 0.17, 0.26},   {DType::kQ4_K, 0.09, 0.075},
     {DType::kQ5_K, 0.045, 0.04}, {DType::kQ6_K, 0.022, 0.035},
 };
 
@@ -49,8 +49,10 @@ Errors round_trip(DType type, const std::vector<float>& x) {
       EXPECT_TRUE(std::isfinite(y[b * kQK_K + i]));
       err2 += d * d;
       norm2 += static_cast<double>(x[b * kQK_K + i]) * x[b * kQK_K + i];
-      if (amax > 0) e.max_over_amax = std::max(e.max_over_amax, std::fabs(d) / amax);
-      else EXPECT_EQ(y[b * kQK_K + i], 0.0f);
+      if (amax > 0)
+        e.max_over_amax = std::max(e.max_over_amax, std::fabs(d) / amax);
+      else
+        EXPECT_EQ(y[b * kQK_K + i], 0.0f);
     }
   }
   e.rel_rms = norm2 > 0 ? std::sqrt(err2 / norm2) : std::sqrt(err2);
@@ -108,7 +110,8 @@ TEST(KquantQuantize, QuantizedGemmApproximatesFloatProduct) {
       const TypeOps& ops = *kquant_type_ops(bound.type, level);
       const TypeOps& act = *kquant_type_ops(DType::kQ8_K, level);
       const size_t row_bytes = static_cast<size_t>(dtype_bytes(bound.type, n));
-      std::vector<uint8_t> wq(row_bytes * rows), xq(static_cast<size_t>(dtype_bytes(DType::kQ8_K, n)));
+      std::vector<uint8_t> wq(row_bytes * rows),
+          xq(static_cast<size_t>(dtype_bytes(DType::kQ8_K, n)));
       ops.from_float(w.data(), wq.data(), rows * n);
       act.from_float(x.data(), xq.data(), n);
       std::vector<float> y(rows);

@@ -122,8 +122,8 @@ void gemm_ref(int64_t n, const void* w, size_t w_stride, int num_rows, const voi
     for (int64_t b = 0; b < num_blocks; ++b) {
       unpack_ints(wb[b], &u);
       for (int j = 0; j < num_acts; ++j) {
-        const BlockQ8_K& x = reinterpret_cast<const BlockQ8_K*>(
-            static_cast<const char*>(act) + j * act_stride)[b];
+        const BlockQ8_K& x =
+            reinterpret_cast<const BlockQ8_K*>(static_cast<const char*>(act) + j * act_stride)[b];
         int32_t isum = 0, msum = 0;
         for (int g = 0; g < 16; ++g) {
           int32_t gsum = 0;
@@ -140,11 +140,21 @@ void gemm_ref(int64_t n, const void* w, size_t w_stride, int num_rows, const voi
 
 }  // namespace
 
-void q2_k_to_float(const void* src, float* dst, int64_t n) { to_float_ref<BlockQ2_K>(src, dst, n); }
-void q3_k_to_float(const void* src, float* dst, int64_t n) { to_float_ref<BlockQ3_K>(src, dst, n); }
-void q4_k_to_float(const void* src, float* dst, int64_t n) { to_float_ref<BlockQ4_K>(src, dst, n); }
-void q5_k_to_float(const void* src, float* dst, int64_t n) { to_float_ref<BlockQ5_K>(src, dst, n); }
-void q6_k_to_float(const void* src, float* dst, int64_t n) { to_float_ref<BlockQ6_K>(src, dst, n); }
+void q2_k_to_float(const void* src, float* dst, int64_t n) {
+  to_float_ref<BlockQ2_K>(src, dst, n);
+}
+void q3_k_to_float(const void* src, float* dst, int64_t n) {
+  to_float_ref<BlockQ3_K>(src, dst, n);
+}
+void q4_k_to_float(const void* src, float* dst, int64_t n) {
+  to_float_ref<BlockQ4_K>(src, dst, n);
+}
+void q5_k_to_float(const void* src, float* dst, int64_t n) {
+  to_float_ref<BlockQ5_K>(src, dst, n);
+}
+void q6_k_to_float(const void* src, float* dst, int64_t n) {
+  to_float_ref<BlockQ6_K>(src, dst, n);
+}
 
 void q8_k_to_float(const void* src, float* dst, int64_t n) {
   const BlockQ8_K* blocks = static_cast<const BlockQ8_K*>(src);

@@ -37,7 +37,9 @@ inline void fix_scales(std::mt19937& rng, BlockQ2_K& b) {
   b.d = random_half(rng, 1e-3f, 1e-2f, false);
   b.dmin = random_half(rng, 1e-3f, 1e-2f, false);
 }
-inline void fix_scales(std::mt19937& rng, BlockQ3_K& b) { b.d = random_half(rng, 1e-3f, 1e-2f, true); }
+inline void fix_scales(std::mt19937& rng, BlockQ3_K& b) {
+  b.d = random_half(rng, 1e-3f, 1e-2f, true);
+}
 inline void fix_scales(std::mt19937& rng, BlockQ4_K& b) {
   b.d = random_half(rng, 1e-4f, 1e-3f, false);
   b.dmin = random_half(rng, 1e-4f, 1e-3f, false);
@@ -46,7 +48,9 @@ inline void fix_scales(std::mt19937& rng, BlockQ5_K& b) {
   b.d = random_half(rng, 1e-4f, 1e-3f, false);
   b.dmin = random_half(rng, 1e-4f, 1e-3f, false);
 }
-inline void fix_scales(std::mt19937& rng, BlockQ6_K& b) { b.d = random_half(rng, 1e-4f, 1e-3f, true); }
+inline void fix_scales(std::mt19937& rng, BlockQ6_K& b) {
+  b.d = random_half(rng, 1e-4f, 1e-3f, true);
+}
 
 template <class Block>
 void randomize_rows(std::mt19937& rng, uint8_t* data, int rows, int64_t blocks_per_row,
