@@ -25,8 +25,8 @@ using inferd::format::GgufValue;
   std::fprintf(stderr, "gguf_file_fuzz: contract broken: %s\n", what);
   std::abort();
 }
-#define FUZZ_EXPECT(cond) \
-  do {                    \
+#define FUZZ_EXPECT(cond)                \
+  do {                                   \
     if (!(cond)) contract_broken(#cond); \
   } while (0)
 
@@ -57,8 +57,10 @@ void touch_array(const GgufArray& a, Digest& d, int depth) {
       [&](const auto& vec) {
         using T = typename std::decay_t<decltype(vec)>::value_type;
         for (const auto& x : vec) {
-          if constexpr (std::is_same_v<T, GgufArray>) touch_array(x, d, depth + 1);
-          else d.add_value(static_cast<T>(x));
+          if constexpr (std::is_same_v<T, GgufArray>)
+            touch_array(x, d, depth + 1);
+          else
+            d.add_value(static_cast<T>(x));
         }
       },
       a.items);
@@ -94,7 +96,14 @@ void touch_file(const GgufFile& f, std::span<const uint8_t> input, Digest& d) {
     if (auto r = f.get_bool(key); r.ok()) d.add_value(*r);
     if (auto r = f.get_string(key); r.ok()) d.add_value(*r);
     if (auto r = f.get_array(key); r.ok()) FUZZ_EXPECT(*r == value.as_array());
+    FUZZ_EXPECT(f.get_int_or(key, 0).ok() == f.get_int(key).ok());
+    FUZZ_EXPECT(f.get_float_or(key, 0).ok() == f.get_float(key).ok());
+    FUZZ_EXPECT(f.get_bool_or(key, false).ok() == f.get_bool(key).ok());
+    FUZZ_EXPECT(f.get_string_or(key, "").ok() == f.get_string(key).ok());
   }
+  // An absent key gives the fallback.
+  const std::string absent = "\001absent";
+  if (!f.find(absent)) FUZZ_EXPECT(*f.get_int_or(absent, 7) == 7);
 
   const uint32_t alignment = f.alignment();
   FUZZ_EXPECT(alignment > 0 && (alignment & (alignment - 1)) == 0);

@@ -70,7 +70,8 @@ void add_tensor(GgufWriter& w, const std::string& name, DType type, std::vector<
   int64_t n = 1;
   for (int64_t d : dims) n *= d;
   const auto bytes = static_cast<size_t>(inferd::backend::dtype_bytes(type, n));
-  w.add_tensor_bytes(name, type, std::move(dims), pattern(bytes, static_cast<uint8_t>(name.size())));
+  w.add_tensor_bytes(name, type, std::move(dims),
+                     pattern(bytes, static_cast<uint8_t>(name.size())));
 }
 
 // One entry of every scalar type and every array element type.
@@ -109,7 +110,8 @@ void add_nested_arrays(GgufWriter& w) {
   GgufArray mid = make_array(GgufType::kArray, std::vector<GgufArray>{inner1, inner2});
   GgufArray empty_nested = make_array(GgufType::kArray, std::vector<GgufArray>{});
   w.set_array("n.two_levels", mid);
-  w.set_array("n.three_levels", make_array(GgufType::kArray, std::vector<GgufArray>{mid, empty_nested}));
+  w.set_array("n.three_levels",
+              make_array(GgufType::kArray, std::vector<GgufArray>{mid, empty_nested}));
   GgufArray deep = make_array(GgufType::kU8, std::vector<uint8_t>{42});
   for (int i = 0; i < 7; ++i) deep = make_array(GgufType::kArray, std::vector<GgufArray>{deep});
   w.set_array("n.deep", deep);
@@ -173,8 +175,10 @@ GgufArray clip_array(const GgufArray& a) {
         using V = std::decay_t<decltype(vec)>;
         V clipped;
         for (size_t i = 0; i < vec.size() && i < kMaxArrayElems; ++i) {
-          if constexpr (std::is_same_v<typename V::value_type, GgufArray>) clipped.push_back(clip_array(vec[i]));
-          else clipped.push_back(vec[i]);
+          if constexpr (std::is_same_v<typename V::value_type, GgufArray>)
+            clipped.push_back(clip_array(vec[i]));
+          else
+            clipped.push_back(vec[i]);
         }
         out.items = std::move(clipped);
       },
@@ -202,8 +206,10 @@ bool write_real(const fs::path& dir, const fs::path& real) {
   GgufWriter w((*file)->alignment());
   for (const auto& [key, value] : (*file)->metadata()) {
     if (key == "general.alignment") continue;  // the writer adds it for non-default alignment
-    if (const GgufArray* a = value.as_array()) w.set_array(key, clip_array(*a));
-    else w.set(key, value);
+    if (const GgufArray* a = value.as_array())
+      w.set_array(key, clip_array(*a));
+    else
+      w.set(key, value);
   }
   for (const auto& t : (*file)->tensors()) {
     const auto& info = inferd::backend::dtype_info(t.type);

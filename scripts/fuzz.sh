@@ -9,11 +9,35 @@
 #      build/fuzz/crashes. Exits non-zero when the fuzzer finds a crash, leak, timeout or OOM.
 # Reproduce a finding: build/fuzz/fuzz/gguf_file_fuzz build/fuzz/crashes/<file>
 # Environment: FUZZ_JOBS (default 1), FUZZ_MAX_LEN (default 65536), FUZZ_ARGS (extra flags).
+#
+# Usage: scripts/fuzz.sh coverage
+#   replays the corpus kept so far through a build with clang source coverage
+#   (build/fuzz-coverage) and prints the line and branch coverage of src/format.
 set -euo pipefail
 
-seconds="${1:-60}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+
+if [ "${1:-}" = "coverage" ]; then
+  cov="$root/build/fuzz-coverage"
+  cmake -S "$root" -B "$cov" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+    -DINFERD_FUZZ=ON -DINFERD_BUILD_TESTS=OFF -DINFERD_BUILD_BENCH=OFF \
+    -DCMAKE_CXX_FLAGS="-fprofile-instr-generate -fcoverage-mapping" \
+    -DCMAKE_EXE_LINKER_FLAGS="-fprofile-instr-generate" >/dev/null
+  cmake --build "$cov" -j2 --target gguf_file_fuzz
+  rm -f "$cov"/*.profraw
+  LLVM_PROFILE_FILE="$cov/replay.profraw" "$cov/fuzz/gguf_file_fuzz" -runs=0 \
+    "$root/build/fuzz/corpus/gguf" "$root/build/fuzz/corpus/gguf_seed" 2>&1 | grep -E "INITED|DONE" || true
+  llvm-profdata merge -sparse "$cov/replay.profraw" -o "$cov/replay.profdata"
+  llvm-cov report "$cov/fuzz/gguf_file_fuzz" -instr-profile="$cov/replay.profdata" \
+    "$root/src/format/gguf_file.cpp" "$root/src/format/gguf_value.cpp"
+  echo "uncovered lines: llvm-cov show $cov/fuzz/gguf_file_fuzz -instr-profile=$cov/replay.profdata" \
+       "$root/src/format/gguf_file.cpp"
+  exit 0
+fi
+
+seconds="${1:-60}"
 
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j2 --target gguf_file_fuzz gguf_seed_corpus

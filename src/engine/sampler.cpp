@@ -47,7 +47,8 @@ void Sampler::load_adjusted(std::span<const float> logits) {
     const float x = logits[i];
     candidates_[i] = {std::isnan(x) ? kNegInf : x, static_cast<TokenId>(i)};
   }
-  for (const auto& [id, bias] : params_.logit_bias) candidates_[static_cast<size_t>(id)].logit += bias;
+  for (const auto& [id, bias] : params_.logit_bias)
+    candidates_[static_cast<size_t>(id)].logit += bias;
   if (!params_.has_penalties()) return;
   const float rep = params_.repetition_penalty;
   for (const TokenWindow::Entry& e : window_.distinct()) {
@@ -64,7 +65,9 @@ TokenId Sampler::pick_greedy() const {
   return candidates_[best].id;
 }
 
-double Sampler::uniform01() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
+double Sampler::uniform01() {
+  return static_cast<double>(rng_() >> 11) * 0x1.0p-53;
+}
 
 TokenId Sampler::sample(std::span<const float> logits) {
   INFERD_CHECK(logits.size() == candidates_.size());
@@ -77,7 +80,8 @@ TokenId Sampler::sample(std::span<const float> logits) {
     const size_t n = drop_impossible();
     chosen = n == 0 ? 0 : draw(filter(n), u);
   }
-  if (params_.wants_logprobs()) last_logprobs_ = token_logprobs(logits, chosen, params_.num_top_logprobs);
+  if (params_.wants_logprobs())
+    last_logprobs_ = token_logprobs(logits, chosen, params_.num_top_logprobs);
   return chosen;
 }
 
@@ -100,23 +104,39 @@ size_t Sampler::apply_top_k(size_t n) {
 }
 
 size_t Sampler::apply_top_p(size_t n, double total) {
-  // Sorts only as far as needed: chunks of doubling size, most likely first.
-  const double target = static_cast<double>(params_.top_p) * total;
-  const auto begin = candidates_.begin();
-  double cum = 0.0;
-  size_t sorted = 0;
-  for (size_t chunk = 64; sorted < n; chunk *= 2) {
-    const size_t end = std::min(n, sorted + chunk);
-    std::partial_sort(begin + static_cast<std::ptrdiff_t>(sorted),
-                      begin + static_cast<std::ptrdiff_t>(end),
-                      begin + static_cast<std::ptrdiff_t>(n), RanksBefore{});
-    for (size_t i = sorted; i < end; ++i) {
-      cum += candidates_[i].logit;
-      if (cum >= target) return i + 1;
-    }
-    sorted = end;
+  // The kept set is the shortest prefix of the candidates in RanksBefore order whose mass reaches
+  // top_p * total. Nothing is sorted beyond what is needed to find it: the best few first (most
+  // of the mass usually sits there), then bisection with nth_element over the rest, O(n).
+  constexpr size_t kSortedHead = 64;
+  const auto at = [this](size_t i) { return candidates_.begin() + static_cast<std::ptrdiff_t>(i); };
+  double need = static_cast<double>(params_.top_p) * total;
+
+  const size_t head = std::min(n, kSortedHead);
+  std::partial_sort(at(0), at(head), at(n), RanksBefore{});
+  for (size_t i = 0; i < head; ++i) {
+    need -= candidates_[i].logit;
+    if (need <= 0.0) return i + 1;
   }
-  return n;
+  // Invariant: [0, lo) is kept and ranks before [lo, hi); the answer lies in (lo, hi].
+  size_t lo = head, hi = n;
+  while (hi - lo > kSortedHead) {
+    const size_t mid = lo + (hi - lo) / 2;
+    std::nth_element(at(lo), at(mid), at(hi), RanksBefore{});
+    double mass = 0.0;
+    for (size_t i = lo; i < mid; ++i) mass += candidates_[i].logit;
+    if (mass >= need) {
+      hi = mid;
+    } else {
+      need -= mass;
+      lo = mid;
+    }
+  }
+  std::sort(at(lo), at(hi), RanksBefore{});
+  for (size_t i = lo; i < hi; ++i) {
+    need -= candidates_[i].logit;
+    if (need <= 0.0) return i + 1;
+  }
+  return hi;  // rounding: the mass of [lo, hi) fell a hair short of what was needed
 }
 
 size_t Sampler::apply_min_p(size_t n) {

@@ -11,7 +11,8 @@
 // the lowest id is returned.
 //
 // Memory: 8 bytes per vocabulary entry of scratch, plus 4 per entry when penalties are on.
-// Allocation: none in sample(); accept() as TokenWindow. Thread safety: none (one engine thread).
+// Allocation: none in sample() (all buffers are sized at construction); accept() only while a
+// penalty window above TokenWindow::kPreallocTokens fills. Thread safety: none (one engine thread).
 #pragma once
 
 #include <cstdint>

@@ -48,8 +48,10 @@ std::map<TokenId, double> reference_distribution(const std::vector<float>& logit
   std::vector<TokenId> ids;
   for (size_t i = 0; i < logits.size(); ++i)
     if (logits[i] > -kInf) ids.push_back(static_cast<TokenId>(i));
-  std::stable_sort(ids.begin(), ids.end(), [&](TokenId a, TokenId b) { return logits[a] > logits[b]; });
-  if (p.top_k > 0 && static_cast<size_t>(p.top_k) < ids.size()) ids.resize(static_cast<size_t>(p.top_k));
+  std::stable_sort(ids.begin(), ids.end(),
+                   [&](TokenId a, TokenId b) { return logits[a] > logits[b]; });
+  if (p.top_k > 0 && static_cast<size_t>(p.top_k) < ids.size())
+    ids.resize(static_cast<size_t>(p.top_k));
   std::vector<double> probs;
   double sum = 0;
   for (TokenId id : ids) {
@@ -107,7 +109,9 @@ double chi_square(const std::map<TokenId, int>& counts, const std::vector<TokenP
 }
 
 // About the 1e-6 upper quantile of chi-square with `dof` degrees of freedom (generous).
-double chi_square_bound(int dof) { return dof + 7.0 * std::sqrt(2.0 * dof) + 10.0; }
+double chi_square_bound(int dof) {
+  return dof + 7.0 * std::sqrt(2.0 * dof) + 10.0;
+}
 
 TEST(Sampler, GreedyPicksArgmaxWithTiesToLowestId) {
   SamplingParams p;
@@ -212,8 +216,8 @@ TEST(Sampler, FiltersMatchTheReferenceOnRandomLogits) {
     float top_p;
     float min_p;
   };
-  const Case cases[] = {{1.0f, 0, 1.0f, 0.0f},  {0.7f, 40, 1.0f, 0.0f}, {1.0f, 0, 0.9f, 0.0f},
-                        {1.3f, 0, 0.99f, 0.0f}, {0.8f, 0, 1.0f, 0.05f}, {0.6f, 50, 0.95f, 0.02f},
+  const Case cases[] = {{1.0f, 0, 1.0f, 0.0f},  {0.7f, 40, 1.0f, 0.0f},   {1.0f, 0, 0.9f, 0.0f},
+                        {1.3f, 0, 0.99f, 0.0f}, {0.8f, 0, 1.0f, 0.05f},   {0.6f, 50, 0.95f, 0.02f},
                         {2.0f, 0, 0.5f, 0.1f},  {1.0f, 2500, 0.97f, 0.0f}};
   for (const Case& c : cases) {
     std::vector<float> logits(kVocab);
@@ -225,8 +229,8 @@ TEST(Sampler, FiltersMatchTheReferenceOnRandomLogits) {
     p.min_p = c.min_p;
     const auto want = reference_distribution(logits, p);
     const auto got = make(p, kVocab).distribution(logits);
-    ASSERT_EQ(got.size(), want.size()) << "T " << c.temperature << " k " << c.top_k << " p "
-                                       << c.top_p << " min_p " << c.min_p;
+    ASSERT_EQ(got.size(), want.size())
+        << "T " << c.temperature << " k " << c.top_k << " p " << c.top_p << " min_p " << c.min_p;
     for (const auto& tp : got) {
       ASSERT_TRUE(want.count(tp.id)) << tp.id;
       EXPECT_NEAR(tp.prob, want.at(tp.id), 1e-6 + 1e-5 * want.at(tp.id));
@@ -269,7 +273,8 @@ TEST(Sampler, DrawsFollowTheFilteredDistribution) {
       const double observed = counts.count(tp.id) ? counts.at(tp.id) : 0;
       plain_stat += (observed - expected) * (observed - expected) / expected;
     }
-    EXPECT_GT(plain_stat, chi_square_bound(static_cast<int>(unfiltered.size()) - 1)) << "config " << c;
+    EXPECT_GT(plain_stat, chi_square_bound(static_cast<int>(unfiltered.size()) - 1))
+        << "config " << c;
   }
 }
 

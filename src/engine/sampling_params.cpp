@@ -6,7 +6,8 @@
 namespace inferd::engine {
 
 Status SamplingParams::validate(int vocab_size) const {
-  if (vocab_size <= 0) return invalid_argument("vocabulary size must be positive, got {}", vocab_size);
+  if (vocab_size <= 0)
+    return invalid_argument("vocabulary size must be positive, got {}", vocab_size);
   if (!std::isfinite(temperature) || temperature < 0.0f)
     return invalid_argument("temperature must be a finite number >= 0, got {}", temperature);
   if (top_k < 0) return invalid_argument("top_k must be >= 0 (0 disables it), got {}", top_k);

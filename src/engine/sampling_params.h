@@ -21,9 +21,9 @@ struct SamplingParams {
   // 0 picks the most likely token (greedy, ties to the lowest id); otherwise logits are divided
   // by it before the softmax.
   float temperature = 1.0f;
-  int32_t top_k = 0;        // keep the k most likely tokens; 0 = off
-  float top_p = 1.0f;       // keep the smallest set with cumulative probability >= top_p; 1 = off
-  float min_p = 0.0f;       // keep tokens with probability >= min_p * max probability; 0 = off
+  int32_t top_k = 0;   // keep the k most likely tokens; 0 = off
+  float top_p = 1.0f;  // keep the smallest set with cumulative probability >= top_p; 1 = off
+  float min_p = 0.0f;  // keep tokens with probability >= min_p * max probability; 0 = off
   // Multiplicative penalty for tokens in the penalty window: positive logits are divided by it,
   // negative ones multiplied. 1 = off.
   float repetition_penalty = 1.0f;

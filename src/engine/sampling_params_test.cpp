@@ -66,11 +66,16 @@ TEST(SamplingParams, NamesTheBadField) {
   expect_rejected(with([&](auto& p) { p.presence_penalty = nan; }), "presence_penalty");
   expect_rejected(with([](auto& p) { p.frequency_penalty = -3.0f; }), "frequency_penalty");
   expect_rejected(with([](auto& p) { p.penalty_last_n = -2; }), "penalty_last_n");
-  expect_rejected(with([](auto& p) { p.logit_bias = {{kVocab, 1.0f}}; }), "logit_bias token id 100");
+  expect_rejected(with([](auto& p) {
+                    p.logit_bias = {{kVocab, 1.0f}};
+                  }),
+                  "logit_bias token id 100");
   expect_rejected(with([](auto& p) { p.logit_bias = {{-1, 1.0f}}; }), "logit_bias token id -1");
   expect_rejected(with([](auto& p) { p.logit_bias = {{3, 100.5f}}; }), "logit_bias for token 3");
   expect_rejected(with([&](auto& p) { p.logit_bias = {{3, nan}}; }), "logit_bias for token 3");
-  expect_rejected(with([](auto& p) { p.logit_bias = {{5, 1.0f}, {7, 1.0f}, {5, 2.0f}}; }),
+  expect_rejected(with([](auto& p) {
+                    p.logit_bias = {{5, 1.0f}, {7, 1.0f}, {5, 2.0f}};
+                  }),
                   "logit_bias lists token 5 more than once");
   expect_rejected(with([](auto& p) { p.num_top_logprobs = 21; }), "top_logprobs");
   expect_rejected(with([](auto& p) { p.num_top_logprobs = -1; }), "top_logprobs");

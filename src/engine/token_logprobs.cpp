@@ -11,7 +11,9 @@ namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-inline float clean(float x) { return std::isnan(x) ? kNegInf : x; }
+inline float clean(float x) {
+  return std::isnan(x) ? kNegInf : x;
+}
 
 // True when (a_logit, a_id) ranks before (b_logit, b_id): higher logit, then lower id.
 inline bool ranks_before(float a_logit, TokenId a_id, float b_logit, TokenId b_id) {
@@ -47,8 +49,8 @@ double log_sum_exp(std::span<const float> logits) {
 TokenLogprobs token_logprobs(std::span<const float> logits, TokenId token, int num_top) {
   INFERD_CHECK(token >= 0 && static_cast<size_t>(token) < logits.size() && num_top >= 0);
   TokenLogprobs out;
-  const int n = static_cast<int>(
-      std::min<size_t>(std::min(num_top, TokenLogprobs::kMaxTop), logits.size()));
+  const int n =
+      static_cast<int>(std::min<size_t>(std::min(num_top, TokenLogprobs::kMaxTop), logits.size()));
 
   // Pass 1: the maximum, and the n best (logit, id) kept sorted by insertion. Most logits lose
   // against the current n-th best with one comparison, so this stays O(vocab) in practice.

@@ -27,7 +27,9 @@ struct TokenLogprobs {
   // fewer than num_top tokens have finite logits.
   std::array<TokenLogprob, kMaxTop> top{};
 
-  std::span<const TokenLogprob> top_span() const { return {top.data(), static_cast<size_t>(num_top)}; }
+  std::span<const TokenLogprob> top_span() const {
+    return {top.data(), static_cast<size_t>(num_top)};
+  }
 };
 
 // log(sum(exp(logits))), computed stably in double precision; -inf when every logit is -inf/NaN,

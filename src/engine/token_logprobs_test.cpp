@@ -29,7 +29,8 @@ std::vector<double> reference_logsoftmax(const std::vector<float>& logits) {
 std::vector<TokenId> reference_top(const std::vector<float>& logits, int n) {
   std::vector<TokenId> ids(logits.size());
   std::iota(ids.begin(), ids.end(), 0);
-  std::stable_sort(ids.begin(), ids.end(), [&](TokenId a, TokenId b) { return logits[a] > logits[b]; });
+  std::stable_sort(ids.begin(), ids.end(),
+                   [&](TokenId a, TokenId b) { return logits[a] > logits[b]; });
   ids.resize(static_cast<size_t>(n));
   return ids;
 }
@@ -51,7 +52,8 @@ TEST(TokenLogprobs, MatchesDoublePrecisionReference) {
       for (TokenId chosen : {TokenId{0}, static_cast<TokenId>(vocab / 3), want_top[0]}) {
         const TokenLogprobs lp = token_logprobs(logits, chosen, 20);
         EXPECT_EQ(lp.chosen.id, chosen);
-        EXPECT_NEAR(lp.chosen.logprob, ref[chosen], 1e-5) << "vocab " << vocab << " offset " << offset;
+        EXPECT_NEAR(lp.chosen.logprob, ref[chosen], 1e-5)
+            << "vocab " << vocab << " offset " << offset;
         ASSERT_EQ(lp.num_top, 20);
         for (int i = 0; i < 20; ++i) {
           EXPECT_EQ(lp.top[i].id, want_top[i]) << i;
@@ -66,7 +68,8 @@ TEST(TokenLogprobs, ProbabilitiesSumToOne) {
   const auto logits = random_logits(5000, 7, 3.0f);
   double sum = 0;
   for (size_t i = 0; i < logits.size(); ++i)
-    sum += std::exp(static_cast<double>(token_logprobs(logits, static_cast<TokenId>(i), 0).chosen.logprob));
+    sum += std::exp(
+        static_cast<double>(token_logprobs(logits, static_cast<TokenId>(i), 0).chosen.logprob));
   EXPECT_NEAR(sum, 1.0, 1e-4);
 }
 
