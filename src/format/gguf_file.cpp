@@ -11,6 +11,11 @@ namespace {
 
 constexpr uint32_t kMagic = 0x46554747;  // "GGUF" little-endian
 constexpr int kMaxArrayDepth = 8;
+// Counts come from the file: at most this many entries are reserved before they are read, so
+// memory follows what the file really holds, not what its header or an array length claims.
+constexpr uint64_t kMaxReservedEntries = 1 << 16;
+
+uint64_t reservation(uint64_t claimed) { return std::min(claimed, kMaxReservedEntries); }
 
 // Bounded little-endian reader over the mapped bytes. Every read checks the remaining length.
 class Cursor {
@@ -61,6 +66,8 @@ bool valid_type(uint32_t t) { return t <= static_cast<uint32_t>(GgufType::kF64);
 
 Status read_value(Cursor& c, GgufType type, int depth, GgufValue* out);
 
+// Fixed-size elements: `count` fits in the remaining bytes (checked by the caller), so the vector
+// is no larger than the file region it is read from.
 template <typename T>
 Status read_scalar_vector(Cursor& c, uint64_t count, std::vector<T>* v, const char* what) {
   v->resize(count);
@@ -104,14 +111,16 @@ Status read_array(Cursor& c, int depth, GgufArray* arr) {
     }
     case GgufType::kString: {
       auto& v = arr->items.emplace<8>();
-      v.resize(count);
-      for (uint64_t i = 0; i < count; ++i) INFERD_RETURN_IF_ERROR(c.read_string(&v[i], "string"));
+      v.reserve(reservation(count));
+      for (uint64_t i = 0; i < count; ++i)
+        INFERD_RETURN_IF_ERROR(c.read_string(&v.emplace_back(), "string"));
       return {};
     }
     case GgufType::kArray: {
       auto& v = arr->items.emplace<9>();
-      v.resize(count);
-      for (uint64_t i = 0; i < count; ++i) INFERD_RETURN_IF_ERROR(read_array(c, depth + 1, &v[i]));
+      v.reserve(reservation(count));
+      for (uint64_t i = 0; i < count; ++i)
+        INFERD_RETURN_IF_ERROR(read_array(c, depth + 1, &v.emplace_back()));
       return {};
     }
   }
@@ -208,7 +217,7 @@ Status GgufFile::parse_all() {
   if (num_tensors > c.remaining() / 32)
     return data_loss("header claims {} tensors; the file is too small", num_tensors);
 
-  kv_.reserve(num_kv);
+  kv_.reserve(reservation(num_kv));
   for (uint64_t i = 0; i < num_kv; ++i) {
     std::string key;
     INFERD_RETURN_IF_ERROR(c.read_string(&key, "metadata key"));
@@ -232,7 +241,7 @@ Status GgufFile::parse_all() {
     alignment_ = static_cast<uint32_t>(al);
   }
 
-  tensors_.reserve(num_tensors);
+  tensors_.reserve(reservation(num_tensors));
   for (uint64_t i = 0; i < num_tensors; ++i) {
     GgufTensorInfo t;
     INFERD_RETURN_IF_ERROR(c.read_string(&t.name, "tensor name"));

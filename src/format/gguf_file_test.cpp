@@ -1,5 +1,9 @@
 #include "format/gguf_file.h"
 
+#include <sys/mman.h>
+
+#include <cstring>
+
 #include <gtest/gtest.h>
 
 #include "format/gguf_writer.h"
@@ -104,6 +108,87 @@ TEST(GgufFile, EverySingleByteCorruptionIsHandled) {
       if (!f.ok()) continue;
       for (const auto& t : (*f)->tensors()) ASSERT_LE(t.data + t.size_bytes, b.data() + b.size());
     }
+  }
+}
+
+TEST(GgufFile, ZeroSizedTensorRoundTrips) {
+  // Regression: writing a tensor with no bytes passed a null pointer to memcpy (UBSan).
+  GgufWriter w;
+  w.add_tensor_bytes("empty", DType::kF32, {0, 4}, {});
+  w.add_tensor_bytes("one", DType::kF32, {1}, std::vector<uint8_t>(4, 1));
+  const auto bytes = w.to_bytes();
+  auto f = GgufFile::parse(bytes, "mem");
+  ASSERT_TRUE(f.ok()) << f.status().to_string();
+  EXPECT_EQ((*f)->find_tensor("empty")->size_bytes, 0u);
+  EXPECT_EQ((*f)->find_tensor("one")->size_bytes, 4u);
+}
+
+// A huge, mostly unbacked (zero) region standing for a hostile multi-terabyte file: counts in its
+// header may claim as many entries as its size allows.
+class HugeRegion {
+ public:
+  static constexpr size_t kBytes = size_t{2} << 40;  // 2 TiB of address space, no memory
+  HugeRegion() {
+    void* p = mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    data_ = p == MAP_FAILED ? nullptr : static_cast<uint8_t*>(p);
+  }
+  ~HugeRegion() {
+    if (data_) munmap(data_, kBytes);
+  }
+  bool ok() const { return data_ != nullptr; }
+  std::span<const uint8_t> bytes() const { return {data_, kBytes}; }
+  // Writes little-endian values from `pos` on; returns the position after them.
+  template <typename T>
+  size_t put(size_t pos, T v) {
+    std::memcpy(data_ + pos, &v, sizeof(v));
+    return pos + sizeof(v);
+  }
+  size_t put_header(uint64_t num_tensors, uint64_t num_kv) {
+    size_t pos = put<uint32_t>(0, 0x46554747);
+    pos = put<uint32_t>(pos, 3);
+    pos = put<uint64_t>(pos, num_tensors);
+    return put<uint64_t>(pos, num_kv);
+  }
+
+ private:
+  uint8_t* data_ = nullptr;
+};
+
+TEST(GgufFile, HugeClaimedCountsDoNotAllocateUpFront) {
+  // Regression: the reader reserved memory for every entry a header or an array length claimed
+  // (up to ~5 bytes of memory per byte of file) before reading any, so a hostile file of a few
+  // terabytes (or a sparse one) aborted the process with bad_alloc instead of returning an error.
+  HugeRegion r;
+  if (!r.ok()) GTEST_SKIP() << "cannot reserve 2 TiB of address space";
+  const uint64_t room = HugeRegion::kBytes - 24;
+
+  // Metadata count: zero bytes parse as entries with the empty key, so the second is a duplicate.
+  r.put_header(0, room / 13);
+  auto f = GgufFile::parse(r.bytes(), "huge-kv");
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("duplicate metadata key"), std::string::npos) << f.status().to_string();
+
+  // Tensor count: a zero-filled tensor info has no dimensions.
+  r.put_header(room / 32, 0);
+  f = GgufFile::parse(r.bytes(), "huge-tensors");
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("dimensions"), std::string::npos) << f.status().to_string();
+
+  // Array lengths (string and nested arrays), whose first element is corrupt.
+  for (uint32_t elem_type : {8u, 9u}) {
+    size_t pos = r.put_header(0, 1);
+    pos = r.put<uint64_t>(pos, 1);  // key "a"
+    pos = r.put<uint8_t>(pos, 'a');
+    pos = r.put<uint32_t>(pos, 9);  // array
+    pos = r.put<uint32_t>(pos, elem_type);
+    pos = r.put<uint64_t>(pos, (HugeRegion::kBytes - pos - 8) / 12);
+    // A string claiming more bytes than remain, or an inner array of type 99.
+    if (elem_type == 8) r.put<uint64_t>(pos, ~uint64_t{0});
+    else r.put<uint32_t>(pos, 99);
+    f = GgufFile::parse(r.bytes(), "huge-array");
+    EXPECT_FALSE(f.ok()) << "array of type " << elem_type;
+    r.put<uint64_t>(pos, 0);
   }
 }
 

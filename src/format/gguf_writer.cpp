@@ -124,7 +124,7 @@ void GgufWriter::add_tensor_bytes(std::string name, backend::DType type, std::ve
   auto shared = std::make_shared<std::vector<uint8_t>>(std::move(data));
   add_tensor(std::move(name), type, std::move(dims), [shared](std::span<uint8_t> out) {
     INFERD_CHECK(out.size() == shared->size());
-    std::memcpy(out.data(), shared->data(), out.size());
+    if (!out.empty()) std::memcpy(out.data(), shared->data(), out.size());  // empty: data() may be null
   });
 }
 

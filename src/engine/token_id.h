@@ -1,0 +1,10 @@
+// TokenId: a token's index in a model's vocabulary, in [0, vocab_size).
+#pragma once
+
+#include <cstdint>
+
+namespace inferd::engine {
+
+using TokenId = int32_t;
+
+}  // namespace inferd::engine
