@@ -5,10 +5,10 @@
 
 #include <benchmark/benchmark.h>
 
-#include "engine/sampler.h"
-#include "engine/token_logprobs.h"
+#include "inferd/sampler.h"
+#include "inferd/token_logprobs.h"
 
-namespace inferd::engine {
+namespace inferd {
 namespace {
 
 constexpr int kVocab = 152064;
@@ -87,6 +87,6 @@ BENCHMARK(BM_GreedyWithTop5Logprobs);
 BENCHMARK(BM_TokenLogprobsTop20);
 
 }  // namespace
-}  // namespace inferd::engine
+}  // namespace inferd
 
 BENCHMARK_MAIN();

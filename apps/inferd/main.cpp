@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")->capture_default_str();
 
   const inferd::cli::Command commands[] = {
-      // run: added with the sampler
+      inferd::cli::add_run_command(app),
       inferd::cli::add_synth_command(app),
       inferd::cli::add_bench_command(app),
   };

@@ -1,6 +1,6 @@
 // The inferd engine API: load a model, tokenize and detokenize, evaluate batches of tokens for
 // one or more sequences, and read logits. Everything above the engine (CLI, server) uses only
-// this header, sampler.h and text_stream.h.
+// the headers of include/inferd.
 //
 // Thread safety: a Model is immutable and may be shared by any number of threads and contexts.
 // A Context (KV cache, scratch buffers, thread pool) is used by one thread at a time.
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "inferd/status.h"
+#include "inferd/token_id.h"
 
 namespace inferd {
 
@@ -24,8 +25,6 @@ class Model;
 namespace tokenizer {
 class Tokenizer;
 }
-
-using TokenId = int32_t;
 
 struct ModelInfo {
   std::string path;

@@ -1,4 +1,4 @@
-#include "engine/sampler.h"
+#include "inferd/sampler.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include "base/check.h"
 
-namespace inferd::engine {
+namespace inferd {
 namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
@@ -214,4 +214,4 @@ void Sampler::adjusted_logits(std::span<const float> logits, std::span<float> ou
   for (size_t i = 0; i < out.size(); ++i) out[i] = candidates_[i].logit;
 }
 
-}  // namespace inferd::engine
+}  // namespace inferd

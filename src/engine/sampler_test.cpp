@@ -1,4 +1,4 @@
-#include "engine/sampler.h"
+#include "inferd/sampler.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,7 +11,7 @@
 
 #include <gtest/gtest.h>
 
-namespace inferd::engine {
+namespace inferd {
 namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
@@ -515,4 +515,4 @@ TEST(Sampler, LargeVocabularyTopP) {
 }
 
 }  // namespace
-}  // namespace inferd::engine
+}  // namespace inferd

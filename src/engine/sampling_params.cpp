@@ -1,9 +1,9 @@
-#include "engine/sampling_params.h"
+#include "inferd/sampling_params.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace inferd::engine {
+namespace inferd {
 
 Status SamplingParams::validate(int vocab_size) const {
   if (vocab_size <= 0)
@@ -46,4 +46,4 @@ Status SamplingParams::validate(int vocab_size) const {
   return {};
 }
 
-}  // namespace inferd::engine
+}  // namespace inferd

@@ -1,4 +1,4 @@
-#include "engine/sampling_params.h"
+#include "inferd/sampling_params.h"
 
 #include <cmath>
 #include <limits>
@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-namespace inferd::engine {
+namespace inferd {
 namespace {
 
 constexpr int kVocab = 100;
@@ -103,4 +103,4 @@ TEST(SamplingParams, PenaltiesNeedAWindow) {
 }
 
 }  // namespace
-}  // namespace inferd::engine
+}  // namespace inferd

@@ -1,4 +1,4 @@
-#include "engine/token_logprobs.h"
+#include "inferd/token_logprobs.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include "base/check.h"
 
-namespace inferd::engine {
+namespace inferd {
 namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
@@ -82,4 +82,4 @@ TokenLogprobs token_logprobs(std::span<const float> logits, TokenId token, int n
   return out;
 }
 
-}  // namespace inferd::engine
+}  // namespace inferd

@@ -1,4 +1,4 @@
-#include "engine/token_logprobs.h"
+#include "inferd/token_logprobs.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-namespace inferd::engine {
+namespace inferd {
 namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
@@ -127,4 +127,4 @@ TEST(TokenLogprobs, DegenerateInputs) {
 }
 
 }  // namespace
-}  // namespace inferd::engine
+}  // namespace inferd

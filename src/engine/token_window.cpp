@@ -1,10 +1,10 @@
-#include "engine/token_window.h"
+#include "inferd/token_window.h"
 
 #include <algorithm>
 
 #include "base/check.h"
 
-namespace inferd::engine {
+namespace inferd {
 
 TokenWindow::TokenWindow(int vocab_size, int32_t window) : window_(window) {
   INFERD_CHECK(vocab_size > 0 && window >= -1);
@@ -64,4 +64,4 @@ int32_t TokenWindow::count(TokenId token) const {
   return slot < 0 ? 0 : distinct_[static_cast<size_t>(slot)].count;
 }
 
-}  // namespace inferd::engine
+}  // namespace inferd

@@ -1,4 +1,4 @@
-#include "engine/token_window.h"
+#include "inferd/token_window.h"
 
 #include <algorithm>
 #include <deque>
@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-namespace inferd::engine {
+namespace inferd {
 namespace {
 
 // Checks every count and the distinct list against a plain recount of the last `window` tokens.
@@ -58,4 +58,4 @@ TEST(TokenWindow, OutOfRangeCountIsZero) {
 }
 
 }  // namespace
-}  // namespace inferd::engine
+}  // namespace inferd

@@ -3,8 +3,8 @@
 
 #include <cstdint>
 
-namespace inferd::engine {
+namespace inferd {
 
 using TokenId = int32_t;
 
-}  // namespace inferd::engine
+}  // namespace inferd

@@ -8,10 +8,10 @@
 #include <utility>
 #include <vector>
 
-#include "base/status.h"
-#include "engine/token_id.h"
+#include "inferd/status.h"
+#include "inferd/token_id.h"
 
-namespace inferd::engine {
+namespace inferd {
 
 struct SamplingParams {
   static constexpr int kMaxTopLogprobs = 20;
@@ -54,4 +54,4 @@ struct SamplingParams {
   Status validate(int vocab_size) const;
 };
 
-}  // namespace inferd::engine
+}  // namespace inferd

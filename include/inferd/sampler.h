@@ -20,13 +20,13 @@
 #include <span>
 #include <vector>
 
-#include "base/status.h"
-#include "engine/sampling_params.h"
-#include "engine/token_id.h"
-#include "engine/token_logprobs.h"
-#include "engine/token_window.h"
+#include "inferd/status.h"
+#include "inferd/sampling_params.h"
+#include "inferd/token_id.h"
+#include "inferd/token_logprobs.h"
+#include "inferd/token_window.h"
 
-namespace inferd::engine {
+namespace inferd {
 
 struct TokenProb {
   TokenId id = 0;
@@ -99,4 +99,4 @@ class Sampler {
   TokenLogprobs last_logprobs_;
 };
 
-}  // namespace inferd::engine
+}  // namespace inferd

@@ -11,9 +11,9 @@
 #include <span>
 #include <vector>
 
-#include "engine/token_id.h"
+#include "inferd/token_id.h"
 
-namespace inferd::engine {
+namespace inferd {
 
 class TokenWindow {
  public:
@@ -49,4 +49,4 @@ class TokenWindow {
   size_t num_tokens_ = 0;
 };
 
-}  // namespace inferd::engine
+}  // namespace inferd

@@ -8,9 +8,9 @@
 #include <cstddef>
 #include <span>
 
-#include "engine/token_id.h"
+#include "inferd/token_id.h"
 
-namespace inferd::engine {
+namespace inferd {
 
 struct TokenLogprob {
   TokenId id = 0;
@@ -40,4 +40,4 @@ double log_sum_exp(std::span<const float> logits);
 // REQUIRES 0 <= token < logits.size(), num_top >= 0.
 TokenLogprobs token_logprobs(std::span<const float> logits, TokenId token, int num_top);
 
-}  // namespace inferd::engine
+}  // namespace inferd
