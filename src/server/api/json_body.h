@@ -13,7 +13,8 @@
 
 namespace inferd::server {
 
-using Json = nlohmann::json;
+// Keys keep their order (tool schemas are rendered into prompts as sent).
+using Json = nlohmann::ordered_json;
 
 // Nesting deeper than this is refused before parsing.
 constexpr int kMaxJsonDepth = 64;
