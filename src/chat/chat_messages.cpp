@@ -34,38 +34,75 @@ Result<std::string> join_text_parts(const json& parts, size_t message_index) {
   return text;
 }
 
-// The message with content joined and tool-call arguments converted, as JSON.
-Result<json> normalize_message(const json& message, const ChatTemplateCaps& caps, size_t index) {
-  if (!message.is_object()) return invalid_argument("messages[{}] must be an object", index);
-  json out = message;
-  auto content = out.find("content");
-  if (content != out.end() && content->is_array() && !caps.iterates_content) {
-    INFERD_ASSIGN_OR_RETURN(std::string text, join_text_parts(*content, index));
-    *content = std::move(text);
+// Tool-call arguments as the template wants them (see ChatTemplateCaps::object_arguments).
+Result<jinja::Value> convert_arguments(const json& arguments, const ChatTemplateCaps& caps,
+                                       uint32_t max_depth) {
+  if (caps.object_arguments && arguments.is_string()) {
+    const json parsed =
+        json::parse(arguments.get<std::string>(), nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_object()) return jinja::value_from_json(parsed, max_depth);
+  } else if (!caps.object_arguments && arguments.is_object()) {
+    // Python's json.dumps layout (", " and ": "), which templates reproduce verbatim.
+    INFERD_ASSIGN_OR_RETURN(jinja::Value value, jinja::value_from_json(arguments, max_depth));
+    INFERD_ASSIGN_OR_RETURN(std::string text,
+                            jinja::json_dumps(value, jinja::JsonDumpOptions(), 16u << 20));
+    return jinja::Value::string(std::move(text));
   }
-  auto tool_calls = out.find("tool_calls");
-  if (tool_calls != out.end() && tool_calls->is_array()) {
-    for (json& call : *tool_calls) {
-      if (!call.is_object()) continue;
-      auto function = call.find("function");
-      if (function == call.end() || !function->is_object()) continue;
-      auto arguments = function->find("arguments");
-      if (arguments == function->end()) continue;
-      if (caps.object_arguments && arguments->is_string()) {
-        json parsed = json::parse(arguments->get<std::string>(), nullptr, /*allow_exceptions=*/false);
-        if (parsed.is_object()) *arguments = std::move(parsed);
-      } else if (!caps.object_arguments && arguments->is_object()) {
-        // Python's json.dumps layout (", " and ": "), which templates reproduce verbatim.
-        jinja::JsonDumpOptions options;
-        auto value = jinja::value_from_json(*arguments, 256);
-        if (!value.ok()) return value.status();
-        auto text = jinja::json_dumps(*value, options, 16u << 20);
-        if (!text.ok()) return text.status();
-        *arguments = *text;
-      }
+  return jinja::value_from_json(arguments, max_depth);
+}
+
+// Converts a JSON object member by member; `convert_member` handles the members it knows.
+template <typename F>
+Result<jinja::Value> convert_object(const json& object, uint32_t max_depth, F convert_member) {
+  if (max_depth == 0) return invalid_argument("JSON value nested too deeply");
+  auto dict = std::make_shared<jinja::DictData>();
+  for (const auto& [key, value] : object.items()) {
+    INFERD_ASSIGN_OR_RETURN(jinja::Value v, convert_member(key, value, max_depth - 1));
+    INFERD_RETURN_IF_ERROR(dict->set(jinja::Value::string(key), std::move(v)));
+  }
+  return jinja::Value::dict(std::move(dict));
+}
+
+Result<jinja::Value> convert_tool_calls(const json& calls, const ChatTemplateCaps& caps,
+                                        uint32_t max_depth) {
+  if (max_depth == 0) return invalid_argument("JSON value nested too deeply");
+  std::vector<jinja::Value> items;
+  for (const json& call : calls) {
+    if (!call.is_object()) {
+      INFERD_ASSIGN_OR_RETURN(jinja::Value v, jinja::value_from_json(call, max_depth - 1));
+      items.push_back(std::move(v));
+      continue;
     }
+    INFERD_ASSIGN_OR_RETURN(
+        jinja::Value v,
+        convert_object(call, max_depth - 1,
+                       [&](const std::string& key, const json& value, uint32_t depth) -> Result<jinja::Value> {
+                         if (key != "function" || !value.is_object()) return jinja::value_from_json(value, depth);
+                         return convert_object(value, depth,
+                                               [&](const std::string& k, const json& v2, uint32_t d2) {
+                                                 return k == "arguments" ? convert_arguments(v2, caps, d2)
+                                                                         : jinja::value_from_json(v2, d2);
+                                               });
+                       }));
+    items.push_back(std::move(v));
   }
-  return out;
+  return jinja::Value::list(std::move(items));
+}
+
+// A message with content parts joined and tool-call arguments converted. Converts straight from
+// the request JSON (never copies it: nlohmann copies recurse, and request JSON is untrusted).
+Result<jinja::Value> convert_message(const json& message, const ChatTemplateCaps& caps,
+                                     size_t index, uint32_t max_depth) {
+  if (!message.is_object()) return invalid_argument("messages[{}] must be an object", index);
+  return convert_object(
+      message, max_depth, [&](const std::string& key, const json& value, uint32_t depth) -> Result<jinja::Value> {
+        if (key == "content" && value.is_array() && !caps.iterates_content) {
+          INFERD_ASSIGN_OR_RETURN(std::string text, join_text_parts(value, index));
+          return jinja::Value::string(std::move(text));
+        }
+        if (key == "tool_calls" && value.is_array()) return convert_tool_calls(value, caps, depth);
+        return jinja::value_from_json(value, depth);
+      });
 }
 
 bool is_content_access(const jinja::Expr& e) {
@@ -86,12 +123,14 @@ bool is_content_access(const jinja::Expr& e) {
 Result<jinja::Value> messages_to_value(const json& messages, const ChatTemplateCaps& caps,
                                        uint32_t max_depth) {
   if (!messages.is_array()) return invalid_argument("messages must be an array");
-  json normalized = json::array();
+  if (max_depth == 0) return invalid_argument("JSON value nested too deeply");
+  std::vector<jinja::Value> items;
+  items.reserve(messages.size());
   for (size_t i = 0; i < messages.size(); ++i) {
-    INFERD_ASSIGN_OR_RETURN(json m, normalize_message(messages[i], caps, i));
-    normalized.push_back(std::move(m));
+    INFERD_ASSIGN_OR_RETURN(jinja::Value m, convert_message(messages[i], caps, i, max_depth - 1));
+    items.push_back(std::move(m));
   }
-  return jinja::value_from_json(normalized, max_depth);
+  return jinja::Value::list(std::move(items));
 }
 
 bool template_iterates_content(const jinja::TemplateAst& ast) {

@@ -144,6 +144,30 @@ TEST(ChatTemplateTest, TemplateErrorsAreStatuses) {
   EXPECT_EQ(out.status().message(), "too many");
 }
 
+TEST(ChatTemplateTest, DeeplyNestedRequestJsonIsAnError) {
+  const ChatTemplate t = parse("{% for m in messages %}{{ m.content }}{% endfor %}");
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  for (const std::string& message : {
+           R"({"role": "user", "content": )" + deep + "}",
+           R"({"role": "assistant", "tool_calls": [{"function": {"name": "f", "arguments": )" + deep + "}}]}",
+       }) {
+    const json messages = json::parse("[" + message + "]");
+    auto out = render(t, messages);
+    EXPECT_FALSE(out.ok());
+  }
+  const ChatTemplate object_args = parse("{{ messages[-1].tool_calls[0].function.arguments | tojson }}");
+  ASSERT_TRUE(object_args.caps().object_arguments);
+  const json messages = json::parse(R"([{"role": "assistant", "tool_calls": [{"function": {"name": "f", "arguments": ")" +
+                                    std::string(100000, '[') + std::string(100000, ']') + R"("}}]}])");
+  EXPECT_TRUE(render(object_args, messages).ok());  // not a JSON object: stays a string
+  std::string obj;
+  for (int i = 0; i < 50000; ++i) obj += R"({\"a\": )";
+  obj += "1";
+  obj += std::string(50000, '}');
+  const json deep_args = json::parse(R"([{"role": "assistant", "tool_calls": [{"function": {"name": "f", "arguments": ")" + obj + R"("}}]}])");
+  EXPECT_FALSE(render(object_args, deep_args).ok());
+}
+
 TEST(ChatTemplateTest, LimitsApply) {
   ChatTemplate t = parse("{% for i in range(100000) %}x{% endfor %}");
   jinja::Limits limits;

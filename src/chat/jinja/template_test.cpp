@@ -3,6 +3,7 @@
 #include "chat/jinja/template.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <string>
 
@@ -211,10 +212,11 @@ TEST(TemplateLimitsTest, QuadraticListGrowthHitsStepBudget) {
 TEST(TemplateLimitsTest, ValueNestingIsBounded) {
   Status st = err("{% set ns = namespace(v=[]) %}{% for i in range(5000) %}{% set ns.v = [ns.v] %}{% endfor %}{{ ns.v }}");
   EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
-  json deep = json::array();
-  for (int i = 0; i < 5000; ++i) deep = json::array({deep});
-  auto r = render("{{ x | length }}", {{"x", deep}});
-  EXPECT_FALSE(r.ok());
+  // Built by parsing: nlohmann's own copy constructor recurses.
+  const json vars = json::parse("{\"x\": " + std::string(100000, '[') + std::string(100000, ']') + "}");
+  auto t = Template::parse("{{ x | length }}");
+  ASSERT_TRUE(t.ok());
+  EXPECT_FALSE(t->render_json(vars).ok());
 }
 
 TEST(TemplateLimitsTest, DeeplyNestedSourceFailsToParse) {
@@ -249,6 +251,47 @@ TEST(TemplateLimitsTest, DeeplyNestedSourceFailsToParse) {
   auto t = Template::parse(sum);
   ASSERT_TRUE(t.ok()) << t.status().to_string();
   EXPECT_EQ(*t->render({}), "150");
+}
+
+// Runs `fn` on a thread with a `stack_bytes` stack.
+void run_with_stack(size_t stack_bytes, void (*fn)()) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, stack_bytes);
+  pthread_t thread;
+  ASSERT_EQ(pthread_create(&thread, &attr, [](void* f) -> void* {
+              reinterpret_cast<void (*)()>(f)();
+              return nullptr;
+            }, reinterpret_cast<void*>(fn)), 0);
+  pthread_join(thread, nullptr);
+  pthread_attr_destroy(&attr);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr size_t kRenderStackBytes = 8u << 20;  // sanitizer frames are several times larger
+#else
+constexpr size_t kRenderStackBytes = 1u << 20;
+#endif
+
+// The deepest evaluation the default limits allow fits in a 1 MiB stack.
+TEST(TemplateLimitsTest, DeepestEvaluationFitsInOneMegabyteStack) {
+  run_with_stack(kRenderStackBytes, [] {
+    // Nested expressions inside recursive macros: reaches max_eval_depth before max_call_depth.
+    std::string source = "{% macro r(n) %}{% if n < 1000 %}{{ ";
+    for (int i = 0; i < 60; ++i) source += "[";
+    source += "r(n + 1)";
+    for (int i = 0; i < 60; ++i) source += "]";
+    source += " }}{% endif %}{% endmacro %}{{ r(0) }}";
+    auto t = Template::parse(source);
+    ASSERT_TRUE(t.ok()) << t.status().to_string();
+    auto r = t->render({});
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("nested deeper"), std::string::npos) << r.status().message();
+    // Deep macro recursion with a filter chain in each call.
+    auto u = Template::parse("{% macro r(n) %}{{ r(n + 1) | trim | upper | lower | string }}{% endmacro %}{{ r(0) }}");
+    ASSERT_TRUE(u.ok());
+    EXPECT_FALSE(u->render({}).ok());
+  });
 }
 
 TEST(TemplateLimitsTest, NamespaceCyclesPrintAndRelease) {
