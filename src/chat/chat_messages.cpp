@@ -75,15 +75,17 @@ Result<jinja::Value> convert_tool_calls(const json& calls, const ChatTemplateCap
     }
     INFERD_ASSIGN_OR_RETURN(
         jinja::Value v,
-        convert_object(call, max_depth - 1,
-                       [&](const std::string& key, const json& value, uint32_t depth) -> Result<jinja::Value> {
-                         if (key != "function" || !value.is_object()) return jinja::value_from_json(value, depth);
-                         return convert_object(value, depth,
-                                               [&](const std::string& k, const json& v2, uint32_t d2) {
-                                                 return k == "arguments" ? convert_arguments(v2, caps, d2)
-                                                                         : jinja::value_from_json(v2, d2);
-                                               });
-                       }));
+        convert_object(
+            call, max_depth - 1,
+            [&](const std::string& key, const json& value, uint32_t depth) -> Result<jinja::Value> {
+              if (key != "function" || !value.is_object())
+                return jinja::value_from_json(value, depth);
+              return convert_object(value, depth,
+                                    [&](const std::string& k, const json& v2, uint32_t d2) {
+                                      return k == "arguments" ? convert_arguments(v2, caps, d2)
+                                                              : jinja::value_from_json(v2, d2);
+                                    });
+            }));
     items.push_back(std::move(v));
   }
   return jinja::Value::list(std::move(items));
@@ -95,7 +97,8 @@ Result<jinja::Value> convert_message(const json& message, const ChatTemplateCaps
                                      size_t index, uint32_t max_depth) {
   if (!message.is_object()) return invalid_argument("messages[{}] must be an object", index);
   return convert_object(
-      message, max_depth, [&](const std::string& key, const json& value, uint32_t depth) -> Result<jinja::Value> {
+      message, max_depth,
+      [&](const std::string& key, const json& value, uint32_t depth) -> Result<jinja::Value> {
         if (key == "content" && value.is_array() && !caps.iterates_content) {
           INFERD_ASSIGN_OR_RETURN(std::string text, join_text_parts(value, index));
           return jinja::Value::string(std::move(text));
@@ -172,9 +175,10 @@ bool template_wants_object_arguments(const jinja::Template& tmpl) {
     json call = {{"id", "call00001"},
                  {"type", "function"},
                  {"function", {{"name", "probe_function"}, {"arguments", arguments}}}};
-    messages.push_back({{"role", "assistant"}, {"content", nullptr}, {"tool_calls", json::array({call})}});
-    json vars = {{"messages", messages},  {"tools", nullptr},      {"documents", nullptr},
-                 {"add_generation_prompt", false}, {"bos_token", ""}, {"eos_token", ""}};
+    messages.push_back(
+        {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", json::array({call})}});
+    json vars = {{"messages", messages},           {"tools", nullptr}, {"documents", nullptr},
+                 {"add_generation_prompt", false}, {"bos_token", ""},  {"eos_token", ""}};
     jinja::RenderOptions options;
     options.now = 0;
     options.limits.max_steps = 2'000'000;

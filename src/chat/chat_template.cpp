@@ -47,7 +47,9 @@ Result<ChatTemplate> ChatTemplate::parse(std::string source) {
   return result;
 }
 
-std::string_view ChatTemplate::chatml_source() { return kChatmlSource; }
+std::string_view ChatTemplate::chatml_source() {
+  return kChatmlSource;
+}
 
 const ChatTemplate& ChatTemplate::chatml() {
   static const ChatTemplate* const kChatml = [] {
@@ -76,7 +78,8 @@ Result<std::string> ChatTemplate::render(const ChatRequestView& request) const {
   vars.emplace_back("bos_token", jinja::Value::string(std::string(request.bos_token)));
   vars.emplace_back("eos_token", jinja::Value::string(std::string(request.eos_token)));
   if (request.extra != nullptr && !request.extra->is_null()) {
-    if (!request.extra->is_object()) return invalid_argument("extra template variables must be an object");
+    if (!request.extra->is_object())
+      return invalid_argument("extra template variables must be an object");
     for (const auto& [key, value] : request.extra->items()) {
       INFERD_ASSIGN_OR_RETURN(jinja::Value v, jinja::value_from_json(value, max_depth));
       bool replaced = false;

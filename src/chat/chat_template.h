@@ -49,8 +49,8 @@ struct ChatRequestView {
 
 // How a template wants its input, detected at parse time.
 struct ChatTemplateCaps {
-  bool object_arguments = false;   // tool call arguments as objects rather than JSON strings
-  bool iterates_content = false;   // content-part arrays passed through unchanged
+  bool object_arguments = false;  // tool call arguments as objects rather than JSON strings
+  bool iterates_content = false;  // content-part arrays passed through unchanged
 };
 
 class ChatTemplate {

@@ -33,7 +33,8 @@ ChatTemplate parse(const std::string& source) {
 TEST(ChatTemplateTest, RendersMessagesAndSpecialTokens) {
   const ChatTemplate t = parse(
       "{{ bos_token }}{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}"
-      "{% if add_generation_prompt %}[assistant]{% endif %}{{ tools is none }}{{ documents is none }}");
+      "{% if add_generation_prompt %}[assistant]{% endif %}{{ tools is none }}{{ documents is none "
+      "}}");
   const json messages = json::parse(R"([{"role": "user", "content": "hi"}])");
   auto out = render(t, messages);
   ASSERT_TRUE(out.ok()) << out.status().to_string();
@@ -67,7 +68,8 @@ TEST(ChatTemplateTest, RejectsNonTextPartsForStringTemplates) {
 TEST(ChatTemplateTest, PassesContentPartsToTemplatesThatIterateThem) {
   for (const char* source : {
            "{% for m in messages %}{% for p in m.content %}<{{ p.type }}>{% endfor %}{% endfor %}",
-           "{% for m in messages %}{% set c = m['content'] %}{% for p in c %}<{{ p.type }}>{% endfor %}{% endfor %}",
+           "{% for m in messages %}{% set c = m['content'] %}{% for p in c %}<{{ p.type }}>{% "
+           "endfor %}{% endfor %}",
        }) {
     const ChatTemplate t = parse(source);
     EXPECT_TRUE(t.caps().iterates_content) << source;
@@ -107,15 +109,18 @@ TEST(ChatTemplateTest, KeepsArgumentStringsForTemplatesThatConcatenateThem) {
 }
 
 TEST(ChatTemplateTest, ToolsKeepKeyOrderAndExtraVariablesApply) {
-  const ChatTemplate t = parse("{{ tools | tojson }}|{{ date_string }}|{{ add_generation_prompt }}");
+  const ChatTemplate t =
+      parse("{{ tools | tojson }}|{{ date_string }}|{{ add_generation_prompt }}");
   const json messages = json::array();
   const json tools = json::parse(R"([{"type": "function", "function": {"name": "f", "parameters":
     {"type": "object", "properties": {"z": {}, "a": {}}}}}])");
-  const json extra = json::parse(R"({"date_string": "01 Jan 2025", "add_generation_prompt": false})");
+  const json extra =
+      json::parse(R"({"date_string": "01 Jan 2025", "add_generation_prompt": false})");
   auto out = render(t, messages, &tools, true, &extra);
   ASSERT_TRUE(out.ok()) << out.status().to_string();
-  EXPECT_EQ(*out,
-            R"([{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {"z": {}, "a": {}}}}}]|01 Jan 2025|False)");
+  EXPECT_EQ(
+      *out,
+      R"([{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {"z": {}, "a": {}}}}}]|01 Jan 2025|False)");
 }
 
 TEST(ChatTemplateTest, InvalidRequestsAreErrors) {
@@ -137,7 +142,8 @@ TEST(ChatTemplateTest, TemplateErrorsAreStatuses) {
   auto bad = ChatTemplate::parse("{% for m in messages %}");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("chat template"), std::string::npos);
-  const ChatTemplate t = parse("{% if messages | length > 1 %}{{ raise_exception('too many') }}{% endif %}");
+  const ChatTemplate t =
+      parse("{% if messages | length > 1 %}{{ raise_exception('too many') }}{% endif %}");
   const json messages = json::parse(R"([{"role": "user"}, {"role": "user"}])");
   auto out = render(t, messages);
   ASSERT_FALSE(out.ok());
@@ -149,22 +155,27 @@ TEST(ChatTemplateTest, DeeplyNestedRequestJsonIsAnError) {
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   for (const std::string& message : {
            R"({"role": "user", "content": )" + deep + "}",
-           R"({"role": "assistant", "tool_calls": [{"function": {"name": "f", "arguments": )" + deep + "}}]}",
+           R"({"role": "assistant", "tool_calls": [{"function": {"name": "f", "arguments": )" +
+               deep + "}}]}",
        }) {
     const json messages = json::parse("[" + message + "]");
     auto out = render(t, messages);
     EXPECT_FALSE(out.ok());
   }
-  const ChatTemplate object_args = parse("{{ messages[-1].tool_calls[0].function.arguments | tojson }}");
+  const ChatTemplate object_args =
+      parse("{{ messages[-1].tool_calls[0].function.arguments | tojson }}");
   ASSERT_TRUE(object_args.caps().object_arguments);
-  const json messages = json::parse(R"([{"role": "assistant", "tool_calls": [{"function": {"name": "f", "arguments": ")" +
-                                    std::string(100000, '[') + std::string(100000, ']') + R"("}}]}])");
+  const json messages = json::parse(
+      R"([{"role": "assistant", "tool_calls": [{"function": {"name": "f", "arguments": ")" +
+      std::string(100000, '[') + std::string(100000, ']') + R"("}}]}])");
   EXPECT_TRUE(render(object_args, messages).ok());  // not a JSON object: stays a string
   std::string obj;
   for (int i = 0; i < 50000; ++i) obj += R"({\"a\": )";
   obj += "1";
   obj += std::string(50000, '}');
-  const json deep_args = json::parse(R"([{"role": "assistant", "tool_calls": [{"function": {"name": "f", "arguments": ")" + obj + R"("}}]}])");
+  const json deep_args = json::parse(
+      R"([{"role": "assistant", "tool_calls": [{"function": {"name": "f", "arguments": ")" + obj +
+      R"("}}]}])");
   EXPECT_FALSE(render(object_args, deep_args).ok());
 }
 
@@ -190,13 +201,17 @@ TEST(ChatTemplateTest, ChatmlFallback) {
   ASSERT_TRUE(out.ok()) << out.status().to_string();
   EXPECT_EQ(*out,
             "<|im_start|>system\nsys<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n"
-            "<|im_start|>assistant\n<tool_call>\n{\"name\": \"f\", \"arguments\": {\"a\": 1}}\n</tool_call><|im_end|>\n"
+            "<|im_start|>assistant\n<tool_call>\n{\"name\": \"f\", \"arguments\": {\"a\": "
+            "1}}\n</tool_call><|im_end|>\n"
             "<|im_start|>tool\n42<|im_end|>\n<|im_start|>assistant\n");
 }
 
 TEST(ChatTemplateTest, ConcurrentRendersShareOneTemplate) {
-  const ChatTemplate t = parse("{% set ns = namespace(n=0) %}{% for m in messages %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.n }}");
-  const json messages = json::parse(R"([{"role": "user", "content": "a"}, {"role": "user", "content": "b"}])");
+  const ChatTemplate t = parse(
+      "{% set ns = namespace(n=0) %}{% for m in messages %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ "
+      "ns.n }}");
+  const json messages =
+      json::parse(R"([{"role": "user", "content": "a"}, {"role": "user", "content": "b"}])");
   std::vector<std::thread> threads;
   std::atomic<int> good{0};
   for (int i = 0; i < 4; ++i) {

@@ -25,7 +25,9 @@ namespace {
 using json = nlohmann::ordered_json;
 namespace fs = std::filesystem;
 
-fs::path data_dir() { return testing::source_dir() / "tests" / "data" / "chat"; }
+fs::path data_dir() {
+  return testing::source_dir() / "tests" / "data" / "chat";
+}
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -81,10 +83,11 @@ void check_template(const std::string& stem, const fs::path& path, int& compared
     if (fs::exists(base.string() + ".txt")) {
       const std::string want = read_file(base.string() + ".txt");
       if (!rendered.ok()) {
-        ADD_FAILURE() << stem << " x " << conv_stem << ": jinja2 rendered it, we failed: "
-                      << rendered.status().to_string();
+        ADD_FAILURE() << stem << " x " << conv_stem
+                      << ": jinja2 rendered it, we failed: " << rendered.status().to_string();
       } else if (*rendered != want) {
-        const auto mismatch = std::mismatch(want.begin(), want.end(), rendered->begin(), rendered->end());
+        const auto mismatch =
+            std::mismatch(want.begin(), want.end(), rendered->begin(), rendered->end());
         const size_t at = static_cast<size_t>(mismatch.first - want.begin());
         ADD_FAILURE() << stem << " x " << conv_stem << ": output differs at byte " << at
                       << "\n  want: " << json(want.substr(at > 40 ? at - 40 : 0, 120)).dump()
@@ -95,7 +98,8 @@ void check_template(const std::string& stem, const fs::path& path, int& compared
                                   << read_file(base.string() + ".error") << ") but we rendered:\n"
                                   << *rendered;
     } else {
-      ADD_FAILURE() << "no expected output for " << base << "; run scripts/render_chat_templates.py";
+      ADD_FAILURE() << "no expected output for " << base
+                    << "; run scripts/render_chat_templates.py";
     }
     ++compared;
   }
@@ -119,7 +123,8 @@ TEST(ChatTemplateGoldenTest, LocalTemplatesMatchJinja2) {
 }
 
 TEST(ChatTemplateGoldenTest, ChatmlFallbackIsTheTestedTemplate) {
-  EXPECT_EQ(ChatTemplate::chatml_source(), read_file(data_dir() / "templates" / "chatml-fallback.jinja"));
+  EXPECT_EQ(ChatTemplate::chatml_source(),
+            read_file(data_dir() / "templates" / "chatml-fallback.jinja"));
 }
 
 }  // namespace

@@ -21,7 +21,9 @@ namespace {
 using json = nlohmann::ordered_json;
 namespace fs = std::filesystem;
 
-fs::path cases_dir() { return testing::source_dir() / "tests" / "data" / "chat" / "jinja"; }
+fs::path cases_dir() {
+  return testing::source_dir() / "tests" / "data" / "chat" / "jinja";
+}
 
 json read_json(const fs::path& path) {
   std::ifstream in(path);
@@ -57,7 +59,8 @@ TEST_P(JinjaConformanceTest, MatchesJinja2) {
   const json spec = read_json(cases_dir() / (GetParam() + ".json"));
   const json expected = read_json(cases_dir() / "expected" / (GetParam() + ".json"));
   ASSERT_TRUE(spec.is_object()) << "bad case file";
-  ASSERT_TRUE(expected.is_object()) << "missing or bad expected file; run scripts/render_chat_templates.py";
+  ASSERT_TRUE(expected.is_object())
+      << "missing or bad expected file; run scripts/render_chat_templates.py";
   TemplateOptions options;
   if (spec.contains("env")) {
     const json& env = spec["env"];
@@ -78,8 +81,8 @@ TEST_P(JinjaConformanceTest, MatchesJinja2) {
     ASSERT_TRUE(expected.contains(name)) << "no expected result for " << name;
     const json& want = expected[name];
     auto tmpl = Template::parse(source, options);
-    Result<std::string> got = tmpl.ok() ? tmpl->render_json(context, render_options)
-                                        : Result<std::string>(tmpl.status());
+    Result<std::string> got =
+        tmpl.ok() ? tmpl->render_json(context, render_options) : Result<std::string>(tmpl.status());
     if (want.contains("output")) {
       const std::string want_text = want["output"].get<std::string>();
       if (!got.ok()) {
@@ -87,14 +90,15 @@ TEST_P(JinjaConformanceTest, MatchesJinja2) {
                       << " but we failed: " << got.status().to_string()
                       << "\n  template: " << json(source).dump();
       } else if (*got != want_text) {
-        ADD_FAILURE() << GetParam() << "/" << name << ": output differs\n  want: "
-                      << json(want_text).dump() << "\n  got:  " << json(*got).dump()
+        ADD_FAILURE() << GetParam() << "/" << name
+                      << ": output differs\n  want: " << json(want_text).dump()
+                      << "\n  got:  " << json(*got).dump()
                       << "\n  template: " << json(source).dump();
       }
     } else if (got.ok()) {
       ADD_FAILURE() << GetParam() << "/" << name << ": jinja2 failed ("
-                    << want["error"].get<std::string>() << ") but we rendered "
-                    << json(*got).dump() << "\n  template: " << json(source).dump();
+                    << want["error"].get<std::string>() << ") but we rendered " << json(*got).dump()
+                    << "\n  template: " << json(source).dump();
     }
     ++checked;
   }
@@ -102,7 +106,9 @@ TEST_P(JinjaConformanceTest, MatchesJinja2) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, JinjaConformanceTest, ::testing::ValuesIn(case_files()),
-                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 }  // namespace
 }  // namespace inferd::chat::jinja

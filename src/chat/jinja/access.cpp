@@ -10,8 +10,8 @@ namespace inferd::chat::jinja {
 namespace {
 
 Value missing_attribute(const Value& obj, std::string_view name) {
-  return Value::undefined(fmt::format("{} has no attribute {}", string_repr(object_type_repr(obj)),
-                                      string_repr(name)));
+  return Value::undefined(
+      fmt::format("{} has no attribute {}", string_repr(object_type_repr(obj)), string_repr(name)));
 }
 
 Value missing_item(const Value& obj, const Value& key) {
@@ -50,8 +50,7 @@ Result<Value> Context::getattr(const Value& obj, std::string_view name) {
 
 Result<Value> Context::getitem(const Value& obj, const Value& key) {
   switch (obj.kind()) {
-    case ValueKind::kUndefined:
-      return undefined_error(obj);
+    case ValueKind::kUndefined: return undefined_error(obj);
     case ValueKind::kDict: {
       if (const Value* v = obj.as_dict().find(key)) return *v;
       break;
@@ -69,7 +68,8 @@ Result<Value> Context::getitem(const Value& obj, const Value& key) {
       const std::string& s = obj.as_string();
       size_t i;
       if (unicode::is_ascii(s)) {
-        if (resolve_index(key.as_int(), s.size(), i)) return Value::string(s.substr(i, 1), obj.is_markup());
+        if (resolve_index(key.as_int(), s.size(), i))
+          return Value::string(s.substr(i, 1), obj.is_markup());
         break;
       }
       const std::u32string u = unicode::to_u32(s);
@@ -96,8 +96,7 @@ Result<Value> Context::getitem(const Value& obj, const Value& key) {
       if (found) return out;
       break;
     }
-    default:
-      break;
+    default: break;
   }
   if (key.is_string()) {
     Value method;

@@ -17,7 +17,9 @@ struct Param {
   Value default_value;  // used when not required and not given
 };
 
-inline Param required(std::string_view name) { return Param{name, true, Value()}; }
+inline Param required(std::string_view name) {
+  return Param{name, true, Value()};
+}
 inline Param optional(std::string_view name, Value default_value) {
   return Param{name, false, std::move(default_value)};
 }

@@ -156,7 +156,10 @@ struct CompareExpr : Expr {
 
 struct CondExpr : Expr {
   CondExpr(uint32_t off, ExprPtr t, ExprPtr a, ExprPtr b)
-      : Expr(ExprKind::kCondExpr, off), test(std::move(t)), then(std::move(a)), otherwise(std::move(b)) {}
+      : Expr(ExprKind::kCondExpr, off),
+        test(std::move(t)),
+        then(std::move(a)),
+        otherwise(std::move(b)) {}
   ExprPtr test, then;
   ExprPtr otherwise;  // may be null: yields undefined
 };

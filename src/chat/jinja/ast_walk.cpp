@@ -33,7 +33,9 @@ void walk_expr(const Expr* e, AstVisitor& v, bool soft) {
         walk_expr(kv.second.get(), v, soft);
       }
       break;
-    case ExprKind::kGetattr: walk_expr(static_cast<const GetattrExpr*>(e)->object.get(), v, soft); break;
+    case ExprKind::kGetattr:
+      walk_expr(static_cast<const GetattrExpr*>(e)->object.get(), v, soft);
+      break;
     case ExprKind::kGetitem: {
       const auto* g = static_cast<const GetitemExpr*>(e);
       walk_expr(g->object.get(), v, soft);
@@ -65,7 +67,9 @@ void walk_expr(const Expr* e, AstVisitor& v, bool soft) {
       walk_args(t->args, v, soft);
       break;
     }
-    case ExprKind::kUnary: walk_expr(static_cast<const UnaryExpr*>(e)->operand.get(), v, soft); break;
+    case ExprKind::kUnary:
+      walk_expr(static_cast<const UnaryExpr*>(e)->operand.get(), v, soft);
+      break;
     case ExprKind::kNot: walk_expr(static_cast<const NotExpr*>(e)->operand.get(), v, soft); break;
     case ExprKind::kBinary: {
       const auto* b = static_cast<const BinaryExpr*>(e);
@@ -96,8 +100,7 @@ void walk_expr(const Expr* e, AstVisitor& v, bool soft) {
       walk_expr(c->otherwise.get(), v, true);
       break;
     }
-    default:
-      break;
+    default: break;
   }
 }
 
@@ -171,8 +174,7 @@ void walk(const Body& body, AstVisitor& v, bool soft) {
       }
       case StmtKind::kScope: walk(static_cast<const ScopeStmt*>(s.get())->body, v, false); break;
       case StmtKind::kBreak:
-      case StmtKind::kContinue:
-        break;
+      case StmtKind::kContinue: break;
     }
   }
 }

@@ -39,7 +39,8 @@ Result<Value> builtin_range(Context&, CallArgs& args) {
   }
   if (step == 0) return invalid_argument("range() arg 3 must not be zero");
   // Length without overflow: compute in long double-free integer arithmetic.
-  __int128 span = step > 0 ? static_cast<__int128>(stop) - start : static_cast<__int128>(start) - stop;
+  __int128 span =
+      step > 0 ? static_cast<__int128>(stop) - start : static_cast<__int128>(start) - stop;
   const __int128 abs_step = step > 0 ? step : -static_cast<__int128>(step);
   const __int128 length = span <= 0 ? 0 : (span + abs_step - 1) / abs_step;
   if (length > kMaxRange) {
@@ -68,8 +69,8 @@ Status add_pairs(DictData& dict, const Value& source) {
   for (size_t i = 0; i < items.size(); ++i) {
     INFERD_ASSIGN_OR_RETURN(std::vector<Value> pair, py_iterate(items[i]));
     if (pair.size() != 2) {
-      return invalid_argument(
-          "dictionary update sequence element #{} has length {}; 2 is required", i, pair.size());
+      return invalid_argument("dictionary update sequence element #{} has length {}; 2 is required",
+                              i, pair.size());
     }
     INFERD_RETURN_IF_ERROR(dict.set(pair[0], pair[1]));
   }
@@ -122,7 +123,8 @@ Result<Value> builtin_raise_exception(Context& ctx, CallArgs& args) {
 }
 
 Result<Value> builtin_strftime_now(Context& ctx, CallArgs& args) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a, bind_args("strftime_now", args, {required("format")}));
+  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
+                          bind_args("strftime_now", args, {required("format")}));
   if (!a[0].is_string()) {
     return invalid_argument("strftime() argument 1 must be str, not {}", py_type_name(a[0]));
   }
@@ -150,20 +152,22 @@ Result<Value> builtin_strftime_now(Context& ctx, CallArgs& args) {
 // jinja2's lipsum(n=5, html=True, min=20, max=100). jinja2 picks words at random; this
 // version is deterministic (a fixed pseudo-random sequence), so renders are reproducible.
 Result<Value> builtin_lipsum(Context& ctx, CallArgs& args) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
-                          bind_args("generate_lorem_ipsum", args,
-                                    {optional("n", Value::integer(5)), optional("html", Value::boolean(true)),
-                                     optional("min", Value::integer(20)), optional("max", Value::integer(100))}));
+  INFERD_ASSIGN_OR_RETURN(
+      std::vector<Value> a,
+      bind_args("generate_lorem_ipsum", args,
+                {optional("n", Value::integer(5)), optional("html", Value::boolean(true)),
+                 optional("min", Value::integer(20)), optional("max", Value::integer(100))}));
   for (const Value& v : {a[0], a[2], a[3]}) {
     if (!v.is_integral()) {
       return invalid_argument("'{}' object cannot be interpreted as an integer", py_type_name(v));
     }
   }
   static constexpr std::string_view kWords[] = {
-      "lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit", "sed",
-      "do", "eiusmod", "tempor", "incididunt", "ut", "labore", "et", "dolore", "magna",
-      "aliqua", "enim", "ad", "minim", "veniam", "quis", "nostrud", "exercitation", "ullamco",
-      "laboris", "nisi", "aliquip", "ex", "ea", "commodo", "consequat"};
+      "lorem",  "ipsum",   "dolor",  "sit",     "amet",         "consectetur", "adipiscing",
+      "elit",   "sed",     "do",     "eiusmod", "tempor",       "incididunt",  "ut",
+      "labore", "et",      "dolore", "magna",   "aliqua",       "enim",        "ad",
+      "minim",  "veniam",  "quis",   "nostrud", "exercitation", "ullamco",     "laboris",
+      "nisi",   "aliquip", "ex",     "ea",      "commodo",      "consequat"};
   const int64_t n = a[0].as_int(), lo = a[2].as_int(), hi = a[3].as_int();
   if (lo >= hi) return invalid_argument("empty range for randrange() ({}, {})", lo, hi);
   if (n > 1000 || hi > 100000) return invalid_argument("lipsum() arguments are too large");

@@ -24,8 +24,8 @@ Result<Value> slice_value(Budget& budget, const Value& obj, const Value& start, 
   if (obj.is_undefined()) return undefined_error(obj);
   if (obj.is_sequence()) {
     const auto& items = obj.items();
-    INFERD_ASSIGN_OR_RETURN(SliceBounds b, slice_indices(static_cast<int64_t>(items.size()), start,
-                                                         stop, step));
+    INFERD_ASSIGN_OR_RETURN(SliceBounds b,
+                            slice_indices(static_cast<int64_t>(items.size()), start, stop, step));
     INFERD_RETURN_IF_ERROR(budget.charge_items(b.indices.size()));
     std::vector<Value> out;
     out.reserve(b.indices.size());
@@ -35,8 +35,8 @@ Result<Value> slice_value(Budget& budget, const Value& obj, const Value& start, 
   if (obj.is_string()) {
     const std::string& s = obj.as_string();
     if (unicode::is_ascii(s)) {
-      INFERD_ASSIGN_OR_RETURN(SliceBounds b, slice_indices(static_cast<int64_t>(s.size()), start,
-                                                           stop, step));
+      INFERD_ASSIGN_OR_RETURN(SliceBounds b,
+                              slice_indices(static_cast<int64_t>(s.size()), start, stop, step));
       std::string out;
       out.reserve(b.indices.size());
       for (int64_t i : b.indices) out.push_back(s[static_cast<size_t>(i)]);
@@ -44,8 +44,8 @@ Result<Value> slice_value(Budget& budget, const Value& obj, const Value& start, 
       return Value::string(std::move(out), obj.is_markup());
     }
     const std::u32string u = unicode::to_u32(s);
-    INFERD_ASSIGN_OR_RETURN(SliceBounds b, slice_indices(static_cast<int64_t>(u.size()), start,
-                                                         stop, step));
+    INFERD_ASSIGN_OR_RETURN(SliceBounds b,
+                            slice_indices(static_cast<int64_t>(u.size()), start, stop, step));
     std::u32string out;
     for (int64_t i : b.indices) out.push_back(u[static_cast<size_t>(i)]);
     std::string text = unicode::to_utf8(out);
@@ -54,8 +54,8 @@ Result<Value> slice_value(Budget& budget, const Value& obj, const Value& start, 
   }
   if (obj.is_iterator() && obj.as_iterator().flavor == IteratorData::Flavor::kRange) {
     const IteratorData& r = obj.as_iterator();
-    INFERD_ASSIGN_OR_RETURN(SliceBounds b, slice_indices(static_cast<int64_t>(r.items.size()),
-                                                         start, stop, step));
+    INFERD_ASSIGN_OR_RETURN(SliceBounds b,
+                            slice_indices(static_cast<int64_t>(r.items.size()), start, stop, step));
     auto it = std::make_shared<IteratorData>();
     it->flavor = IteratorData::Flavor::kRange;
     it->type_name = "range";
@@ -123,7 +123,8 @@ Result<Value> Context::eval_inner(const Expr& expr, const FramePtr& frame) {
       INFERD_RETURN_IF_ERROR(eval_args(c.args, frame, args));
       return call(callee, args);
     }
-    case ExprKind::kFilter: return eval_filter(static_cast<const FilterExpr&>(expr), frame, nullptr);
+    case ExprKind::kFilter:
+      return eval_filter(static_cast<const FilterExpr&>(expr), frame, nullptr);
     case ExprKind::kTest: return eval_test(static_cast<const TestExpr&>(expr), frame);
     case ExprKind::kUnary: {
       const auto& u = static_cast<const UnaryExpr&>(expr);
@@ -252,7 +253,8 @@ Result<Value> Context::eval_filter(const FilterExpr& expr, const FramePtr& frame
     if (input == nullptr) return internal_error("filter without input");
     in = *input;
   } else if (input != nullptr && expr.input->kind == ExprKind::kFilter) {
-    INFERD_ASSIGN_OR_RETURN(in, eval_filter(static_cast<const FilterExpr&>(*expr.input), frame, input));
+    INFERD_ASSIGN_OR_RETURN(in,
+                            eval_filter(static_cast<const FilterExpr&>(*expr.input), frame, input));
   } else {
     INFERD_ASSIGN_OR_RETURN(in, eval(*expr.input, frame));
   }

@@ -70,7 +70,8 @@ Status Context::check_container(const Value& v) {
   return Status::ok_status();
 }
 
-Result<Context::Flow> Context::exec_body(const Body& body, const FramePtr& frame, std::string& out) {
+Result<Context::Flow> Context::exec_body(const Body& body, const FramePtr& frame,
+                                         std::string& out) {
   for (const auto& stmt : body) {
     INFERD_ASSIGN_OR_RETURN(Flow flow, exec(*stmt, frame, out));
     if (flow != Flow::kNormal) return flow;
@@ -83,10 +84,8 @@ Result<Context::Flow> Context::exec(const Stmt& stmt, const FramePtr& frame, std
   INFERD_RETURN_IF_ERROR(locate(guard.check(), stmt.offset));
   INFERD_RETURN_IF_ERROR(locate(budget_.charge(1), stmt.offset));
   switch (stmt.kind) {
-    case StmtKind::kOutput:
-      return exec_output(static_cast<const OutputStmt&>(stmt), frame, out);
-    case StmtKind::kIf:
-      return exec_if(static_cast<const IfStmt&>(stmt), frame, out);
+    case StmtKind::kOutput: return exec_output(static_cast<const OutputStmt&>(stmt), frame, out);
+    case StmtKind::kIf: return exec_if(static_cast<const IfStmt&>(stmt), frame, out);
     case StmtKind::kFor: {
       const auto& s = static_cast<const ForStmt&>(stmt);
       INFERD_ASSIGN_OR_RETURN(Value iterable, eval(*s.iter, frame));
@@ -120,8 +119,7 @@ Result<Context::Flow> Context::exec(const Stmt& stmt, const FramePtr& frame, std
       return Flow::kNormal;
     }
     case StmtKind::kCallBlock:
-      INFERD_RETURN_IF_ERROR(
-          exec_call_block(static_cast<const CallBlockStmt&>(stmt), frame, out));
+      INFERD_RETURN_IF_ERROR(exec_call_block(static_cast<const CallBlockStmt&>(stmt), frame, out));
       return Flow::kNormal;
     case StmtKind::kFilterBlock: {
       const auto& s = static_cast<const FilterBlockStmt&>(stmt);
@@ -129,8 +127,8 @@ Result<Context::Flow> Context::exec(const Stmt& stmt, const FramePtr& frame, std
       std::string captured;
       INFERD_ASSIGN_OR_RETURN(Flow flow, exec_body(s.body, inner, captured));
       if (flow != Flow::kNormal) return flow;
-      INFERD_ASSIGN_OR_RETURN(Value value,
-                              apply_filter_chain(*s.filter, inner, Value::string(std::move(captured))));
+      INFERD_ASSIGN_OR_RETURN(
+          Value value, apply_filter_chain(*s.filter, inner, Value::string(std::move(captured))));
       INFERD_ASSIGN_OR_RETURN(std::string text, to_str(value));
       INFERD_RETURN_IF_ERROR(locate(append(out, text), stmt.offset));
       return Flow::kNormal;
@@ -144,13 +142,15 @@ Result<Context::Flow> Context::exec(const Stmt& stmt, const FramePtr& frame, std
       }
       auto inner = std::make_shared<Frame>(frame);
       for (size_t i = 0; i < values.size(); ++i) {
-        INFERD_RETURN_IF_ERROR(locate(assign(*s.assignments[i].first, values[i], inner), stmt.offset));
+        INFERD_RETURN_IF_ERROR(
+            locate(assign(*s.assignments[i].first, values[i], inner), stmt.offset));
       }
       return exec_body(s.body, inner, out);
     }
     case StmtKind::kScope: {
       auto inner = std::make_shared<Frame>(frame);
-      INFERD_ASSIGN_OR_RETURN(Flow flow, exec_body(static_cast<const ScopeStmt&>(stmt).body, inner, out));
+      INFERD_ASSIGN_OR_RETURN(Flow flow,
+                              exec_body(static_cast<const ScopeStmt&>(stmt).body, inner, out));
       (void)flow;
       return Flow::kNormal;
     }
@@ -179,7 +179,8 @@ Result<Context::Flow> Context::exec_output(const OutputStmt& stmt, const FramePt
   return Flow::kNormal;
 }
 
-Result<Context::Flow> Context::exec_if(const IfStmt& stmt, const FramePtr& frame, std::string& out) {
+Result<Context::Flow> Context::exec_if(const IfStmt& stmt, const FramePtr& frame,
+                                       std::string& out) {
   for (const auto& [test, body] : stmt.branches) {
     INFERD_ASSIGN_OR_RETURN(Value cond, eval(*test, frame));
     if (truthy(cond)) return exec_body(body, frame, out);
@@ -213,9 +214,8 @@ Status Context::exec_for(const ForStmt& stmt, const FramePtr& frame, const Value
   };
   if (items.empty()) return run_else();
   const size_t n = items.size();
-  auto loop = std::make_shared<LoopObject>(std::move(items), depth0,
-                                           stmt.recursive ? &stmt : nullptr,
-                                           stmt.recursive ? frame : nullptr);
+  auto loop = std::make_shared<LoopObject>(
+      std::move(items), depth0, stmt.recursive ? &stmt : nullptr, stmt.recursive ? frame : nullptr);
   track(loop);
   const Value loop_value = Value::object(loop);
   for (size_t i = 0; i < n; ++i) {
@@ -234,7 +234,8 @@ Status Context::exec_for(const ForStmt& stmt, const FramePtr& frame, const Value
 Result<Value> Context::render_recursive_loop(const ForStmt& stmt, const FramePtr& frame,
                                              const Value& iterable, uint32_t depth0) {
   if (call_depth_ >= limits().max_call_depth) {
-    return resource_exhausted("template calls nested deeper than {} levels", limits().max_call_depth);
+    return resource_exhausted("template calls nested deeper than {} levels",
+                              limits().max_call_depth);
   }
   ++call_depth_;
   std::string out;
@@ -272,12 +273,12 @@ Status Context::assign(const Expr& target, const Value& value, const FramePtr& f
       }
       return Status::ok_status();
     }
-    default:
-      return invalid_argument("can't assign to this expression");
+    default: return invalid_argument("can't assign to this expression");
   }
 }
 
-Status Context::exec_call_block(const CallBlockStmt& stmt, const FramePtr& frame, std::string& out) {
+Status Context::exec_call_block(const CallBlockStmt& stmt, const FramePtr& frame,
+                                std::string& out) {
   const auto& call = static_cast<const CallExpr&>(*stmt.call);
   auto caller = std::make_shared<MacroObject>("caller", &stmt.signature, &stmt.body, frame);
   track(caller);
@@ -351,7 +352,8 @@ Result<Value> Context::invoke_macro(MacroObject& macro, CallArgs& args) {
     return invalid_argument("macro '{}' takes not more than {} argument(s)", macro.name(), n);
   }
   if (call_depth_ >= limits().max_call_depth) {
-    return resource_exhausted("template calls nested deeper than {} levels", limits().max_call_depth);
+    return resource_exhausted("template calls nested deeper than {} levels",
+                              limits().max_call_depth);
   }
   if (macro.closure() == nullptr) {
     return invalid_argument("macro '{}' called after its template finished", macro.name());

@@ -8,7 +8,8 @@
 
 namespace inferd::chat::jinja {
 
-Result<AttrGetter> AttrGetter::make(const Value& attribute, Value default_value, bool lower_strings) {
+Result<AttrGetter> AttrGetter::make(const Value& attribute, Value default_value,
+                                    bool lower_strings) {
   AttrGetter g;
   g.default_ = std::move(default_value);
   g.lower_ = lower_strings;
@@ -18,7 +19,8 @@ Result<AttrGetter> AttrGetter::make(const Value& attribute, Value default_value,
     size_t start = 0;
     while (true) {
       const size_t dot = path.find('.', start);
-      const std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      const std::string part =
+          path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
       int64_t index;
       const bool digits = unicode::str_all(part, unicode::is_digit) && unicode::is_ascii(part);
       if (digits && parse_py_int(part, 10, index)) {
@@ -86,7 +88,9 @@ Status sort_by_keys(std::vector<Value>& items, std::vector<Value>& keys, bool re
 
 namespace {
 
-std::string strip_ws(std::string_view s) { return unicode::strip(s, std::nullopt, true, true); }
+std::string strip_ws(std::string_view s) {
+  return unicode::strip(s, std::nullopt, true, true);
+}
 
 int digit_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -106,10 +110,14 @@ bool parse_py_int(std::string_view input, int base, int64_t& out) {
     return i + 1 < s.size() && s[i] == '0' && (s[i + 1] | 0x20) == p;
   };
   if (base == 0) {
-    if (has_prefix('x')) base = 16;
-    else if (has_prefix('o')) base = 8;
-    else if (has_prefix('b')) base = 2;
-    else base = 10;
+    if (has_prefix('x'))
+      base = 16;
+    else if (has_prefix('o'))
+      base = 8;
+    else if (has_prefix('b'))
+      base = 2;
+    else
+      base = 10;
     if (base != 10) i += 2;
   } else if ((base == 16 && has_prefix('x')) || (base == 8 && has_prefix('o')) ||
              (base == 2 && has_prefix('b'))) {
@@ -136,7 +144,8 @@ bool parse_py_int(std::string_view input, int base, int64_t& out) {
   }
   if (!any || prev_underscore) return false;
   if (!negative && value > static_cast<unsigned __int128>(INT64_MAX)) return false;
-  out = negative ? static_cast<int64_t>(-static_cast<__int128>(value)) : static_cast<int64_t>(value);
+  out =
+      negative ? static_cast<int64_t>(-static_cast<__int128>(value)) : static_cast<int64_t>(value);
   return true;
 }
 
@@ -170,7 +179,8 @@ bool parse_py_float(std::string_view input, double& out) {
   if (cleaned.empty()) return false;
   char* end = nullptr;
   out = std::strtod(cleaned.c_str(), &end);
-  return end == cleaned.c_str() + cleaned.size() && cleaned.find_first_of("0123456789") != std::string::npos;
+  return end == cleaned.c_str() + cleaned.size() &&
+         cleaned.find_first_of("0123456789") != std::string::npos;
 }
 
 }  // namespace inferd::chat::jinja

@@ -16,7 +16,9 @@ namespace inferd::chat::jinja {
 namespace {
 
 // soft_str(input) as a string value plus its text.
-Result<Value> soft(const Value& v) { return soft_str(v); }
+Result<Value> soft(const Value& v) {
+  return soft_str(v);
+}
 
 Result<Value> filter_abs(Context&, const Value& input, CallArgs& args) {
   INFERD_RETURN_IF_ERROR(expect_no_args("abs", args));
@@ -37,8 +39,8 @@ Result<Value> filter_attr(Context& ctx, const Value& input, CallArgs& args) {
   } else if (lookup_method(input, name, out)) {
     return out;
   }
-  return Value::undefined(fmt::format("{} has no attribute {}", string_repr(object_type_repr(input)),
-                                      string_repr(name)));
+  return Value::undefined(fmt::format("{} has no attribute {}",
+                                      string_repr(object_type_repr(input)), string_repr(name)));
 }
 
 template <std::string (*F)(std::string_view)>
@@ -77,7 +79,8 @@ Result<Value> filter_title(Context&, const Value& input, CallArgs& args) {
 }
 
 Result<Value> filter_center(Context& ctx, const Value& input, CallArgs& args) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a, bind_args("do_center", args, {optional("width", Value::integer(80))}));
+  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
+                          bind_args("do_center", args, {optional("width", Value::integer(80))}));
   INFERD_ASSIGN_OR_RETURN(Value s, soft(input));
   if (!a[0].is_integral()) {
     return invalid_argument("'{}' object cannot be interpreted as an integer", py_type_name(a[0]));
@@ -96,8 +99,9 @@ Result<Value> filter_center(Context& ctx, const Value& input, CallArgs& args) {
 
 Result<Value> filter_default(Context&, const Value& input, CallArgs& args) {
   INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
-                          bind_args("do_default", args, {optional("default_value", Value::string("")),
-                                                         optional("boolean", Value::boolean(false))}));
+                          bind_args("do_default", args,
+                                    {optional("default_value", Value::string("")),
+                                     optional("boolean", Value::boolean(false))}));
   if (input.is_undefined() || (truthy(a[1]) && !truthy(input))) return a[0];
   return input;
 }
@@ -136,9 +140,9 @@ Result<Value> filter_float(Context&, const Value& input, CallArgs& args) {
 }
 
 Result<Value> filter_int(Context&, const Value& input, CallArgs& args) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
-                          bind_args("do_int", args, {optional("default", Value::integer(0)),
-                                                     optional("base", Value::integer(10))}));
+  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a, bind_args("do_int", args,
+                                                          {optional("default", Value::integer(0)),
+                                                           optional("base", Value::integer(10))}));
   if (input.is_undefined()) return undefined_error(input);
   if (input.is_integral()) return Value::integer(input.as_int());
   if (input.is_float()) {
@@ -153,7 +157,8 @@ Result<Value> filter_int(Context&, const Value& input, CallArgs& args) {
     const int base = a[1].is_integral() ? static_cast<int>(a[1].as_int()) : 10;
     if (parse_py_int(input.as_string(), base, i)) return Value::integer(i);
     double d;
-    if (parse_py_float(input.as_string(), d) && std::isfinite(d) && std::fabs(d) < 9.2233720368547758e18) {
+    if (parse_py_float(input.as_string(), d) && std::isfinite(d) &&
+        std::fabs(d) < 9.2233720368547758e18) {
       return Value::integer(static_cast<int64_t>(d));
     }
   }
@@ -174,13 +179,15 @@ Result<Value> filter_format(Context& ctx, const Value& input, CallArgs& args) {
 }
 
 Result<Value> filter_indent(Context& ctx, const Value& input, CallArgs& args) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
-                          bind_args("do_indent", args, {optional("width", Value::integer(4)),
-                                                        optional("first", Value::boolean(false)),
-                                                        optional("blank", Value::boolean(false))}));
+  INFERD_ASSIGN_OR_RETURN(
+      std::vector<Value> a,
+      bind_args("do_indent", args,
+                {optional("width", Value::integer(4)), optional("first", Value::boolean(false)),
+                 optional("blank", Value::boolean(false))}));
   if (input.is_undefined()) return undefined_error(input);
   if (!input.is_string()) {
-    return invalid_argument("unsupported operand type(s) for +=: '{}' and 'str'", py_type_name(input));
+    return invalid_argument("unsupported operand type(s) for +=: '{}' and 'str'",
+                            py_type_name(input));
   }
   std::string indention;
   if (a[0].is_string()) {
@@ -219,9 +226,9 @@ Result<Value> filter_indent(Context& ctx, const Value& input, CallArgs& args) {
 }
 
 Result<Value> filter_replace(Context& ctx, const Value& input, CallArgs& args) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
-                          bind_args("do_replace", args, {required("old"), required("new"),
-                                                         optional("count", Value::none())}));
+  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a, bind_args("do_replace", args,
+                                                          {required("old"), required("new"),
+                                                           optional("count", Value::none())}));
   INFERD_ASSIGN_OR_RETURN(std::string s, to_str(input));
   INFERD_ASSIGN_OR_RETURN(std::string old_text, to_str(a[0]));
   INFERD_ASSIGN_OR_RETURN(std::string new_text, to_str(a[1]));
@@ -235,8 +242,9 @@ Result<Value> filter_replace(Context& ctx, const Value& input, CallArgs& args) {
 
 Result<Value> filter_round(Context&, const Value& input, CallArgs& args) {
   INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
-                          bind_args("do_round", args, {optional("precision", Value::integer(0)),
-                                                       optional("method", Value::string("common"))}));
+                          bind_args("do_round", args,
+                                    {optional("precision", Value::integer(0)),
+                                     optional("method", Value::string("common"))}));
   const std::string method = a[1].is_string() ? a[1].as_string() : std::string();
   if (method != "common" && method != "ceil" && method != "floor") {
     return invalid_argument("method must be common, ceil or floor");
@@ -267,7 +275,8 @@ Result<Value> filter_round(Context&, const Value& input, CallArgs& args) {
     if (!std::isfinite(x)) return Value::number(x);
     if (precision >= 0) {
       char buf[512];
-      std::snprintf(buf, sizeof(buf), "%.*f", static_cast<int>(std::min<int64_t>(precision, 300)), x);
+      std::snprintf(buf, sizeof(buf), "%.*f", static_cast<int>(std::min<int64_t>(precision, 300)),
+                    x);
       return Value::number(std::strtod(buf, nullptr));
     }
     const double scale = std::pow(10.0, static_cast<double>(-precision));
@@ -279,11 +288,12 @@ Result<Value> filter_round(Context&, const Value& input, CallArgs& args) {
 }
 
 Result<Value> filter_tojson(Context& ctx, const Value& input, CallArgs& args) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
-                          bind_args("tojson", args, {optional("ensure_ascii", Value::boolean(false)),
-                                                     optional("indent", Value::none()),
-                                                     optional("separators", Value::none()),
-                                                     optional("sort_keys", Value::boolean(false))}));
+  INFERD_ASSIGN_OR_RETURN(
+      std::vector<Value> a,
+      bind_args(
+          "tojson", args,
+          {optional("ensure_ascii", Value::boolean(false)), optional("indent", Value::none()),
+           optional("separators", Value::none()), optional("sort_keys", Value::boolean(false))}));
   JsonDumpOptions options;
   options.ensure_ascii = truthy(a[0]);
   options.sort_keys = truthy(a[3]);
@@ -304,13 +314,15 @@ Result<Value> filter_tojson(Context& ctx, const Value& input, CallArgs& args) {
     options.item_separator = a[2].items()[0].as_string();
     options.key_separator = a[2].items()[1].as_string();
   }
-  INFERD_ASSIGN_OR_RETURN(std::string text, json_dumps(input, options, ctx.limits().max_output_bytes));
+  INFERD_ASSIGN_OR_RETURN(std::string text,
+                          json_dumps(input, options, ctx.limits().max_output_bytes));
   INFERD_RETURN_IF_ERROR(ctx.budget().charge_string(text.size()));
   return Value::string(std::move(text));
 }
 
 Result<Value> filter_trim(Context&, const Value& input, CallArgs& args) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a, bind_args("do_trim", args, {optional("chars", Value::none())}));
+  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
+                          bind_args("do_trim", args, {optional("chars", Value::none())}));
   INFERD_ASSIGN_OR_RETURN(Value s, soft(input));
   std::optional<std::string> chars;
   if (!a[0].is_none()) {
@@ -323,15 +335,17 @@ Result<Value> filter_trim(Context&, const Value& input, CallArgs& args) {
 }
 
 Result<Value> filter_truncate(Context&, const Value& input, CallArgs& args) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
-                          bind_args("do_truncate", args, {optional("length", Value::integer(255)),
-                                                          optional("killwords", Value::boolean(false)),
-                                                          optional("end", Value::string("...")),
-                                                          optional("leeway", Value::none())}));
+  INFERD_ASSIGN_OR_RETURN(
+      std::vector<Value> a,
+      bind_args(
+          "do_truncate", args,
+          {optional("length", Value::integer(255)), optional("killwords", Value::boolean(false)),
+           optional("end", Value::string("...")), optional("leeway", Value::none())}));
   if (!input.is_string()) {
     return invalid_argument("object of type '{}' has no len()", py_type_name(input));
   }
-  if (!a[0].is_integral() || !a[2].is_string()) return invalid_argument("invalid truncate arguments");
+  if (!a[0].is_integral() || !a[2].is_string())
+    return invalid_argument("invalid truncate arguments");
   const int64_t length = a[0].as_int();
   const int64_t leeway = a[3].is_integral() ? a[3].as_int() : 5;
   const std::u32string end = unicode::to_u32(a[2].as_string());
@@ -365,8 +379,9 @@ Result<Value> filter_wordcount(Context&, const Value& input, CallArgs& args) {
 }
 
 Result<Value> filter_filesizeformat(Context&, const Value& input, CallArgs& args) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
-                          bind_args("do_filesizeformat", args, {optional("binary", Value::boolean(false))}));
+  INFERD_ASSIGN_OR_RETURN(
+      std::vector<Value> a,
+      bind_args("do_filesizeformat", args, {optional("binary", Value::boolean(false))}));
   double bytes;
   if (input.is_number()) {
     bytes = input.as_float();
@@ -386,7 +401,8 @@ Result<Value> filter_filesizeformat(Context&, const Value& input, CallArgs& args
     unit = std::pow(base, i + 2);
     if (bytes < unit || i == 7) {
       char buf[64];
-      std::snprintf(buf, sizeof(buf), "%.1f %s", base * bytes / unit, binary ? kBinary[i] : kDecimal[i]);
+      std::snprintf(buf, sizeof(buf), "%.1f %s", base * bytes / unit,
+                    binary ? kBinary[i] : kDecimal[i]);
       return Value::string(buf);
     }
   }
@@ -456,6 +472,8 @@ const FilterFn* find_filter(std::string_view name) {
   return nullptr;
 }
 
-bool is_known_filter(std::string_view name) { return find_filter(name) != nullptr; }
+bool is_known_filter(std::string_view name) {
+  return find_filter(name) != nullptr;
+}
 
 }  // namespace inferd::chat::jinja

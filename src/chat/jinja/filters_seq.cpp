@@ -21,7 +21,8 @@ Result<std::vector<Value>> iterate_charged(Context& ctx, const Value& v) {
 // The (key, value) pairs of a mapping, for dictsort.
 Result<std::vector<Value>> mapping_items(const Value& v) {
   if (v.is_undefined()) return undefined_error(v);
-  if (!v.is_dict()) return invalid_argument("'{}' object has no attribute 'items'", py_type_name(v));
+  if (!v.is_dict())
+    return invalid_argument("'{}' object has no attribute 'items'", py_type_name(v));
   std::vector<Value> out;
   for (const auto& [k, val] : v.as_dict().entries()) out.push_back(Value::tuple({k, val}));
   return out;
@@ -44,7 +45,8 @@ Result<Value> select_or_reject(Context& ctx, const Value& input, CallArgs& args,
   CallArgs test_args;
   if (has_test) {
     if (!args.positional[off].is_string()) {
-      return invalid_argument("test name must be a string, not {}", py_type_name(args.positional[off]));
+      return invalid_argument("test name must be a string, not {}",
+                              py_type_name(args.positional[off]));
     }
     test_name = args.positional[off].as_string();
     test_args.positional.assign(args.positional.begin() + static_cast<std::ptrdiff_t>(off + 1),
@@ -78,7 +80,8 @@ Result<Value> min_or_max(Context& ctx, const Value& input, CallArgs& args, bool 
   INFERD_ASSIGN_OR_RETURN(Value best_key, getter(ctx, items[0]));
   for (size_t i = 1; i < items.size(); ++i) {
     INFERD_ASSIGN_OR_RETURN(Value key, getter(ctx, items[i]));
-    INFERD_ASSIGN_OR_RETURN(bool better, want_max ? py_less(best_key, key, ">") : py_less(key, best_key, "<"));
+    INFERD_ASSIGN_OR_RETURN(bool better,
+                            want_max ? py_less(best_key, key, ">") : py_less(key, best_key, "<"));
     if (better) {
       best = i;
       best_key = std::move(key);
@@ -134,9 +137,9 @@ Result<Value> filter_items(Context&, const Value& input, CallArgs& args) {
 }
 
 Result<Value> filter_join(Context& ctx, const Value& input, CallArgs& args) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
-                          bind_args("do_join", args, {optional("d", Value::string("")),
-                                                      optional("attribute", Value::none())}));
+  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a, bind_args("do_join", args,
+                                                          {optional("d", Value::string("")),
+                                                           optional("attribute", Value::none())}));
   INFERD_ASSIGN_OR_RETURN(std::vector<Value> items, iterate_charged(ctx, input));
   INFERD_ASSIGN_OR_RETURN(AttrGetter getter, AttrGetter::make(a[1]));
   INFERD_ASSIGN_OR_RETURN(std::string sep, to_str(a[0]));
@@ -183,7 +186,8 @@ Result<Value> filter_map(Context& ctx, const Value& input, CallArgs& args) {
   }
   if (args.positional.empty()) return invalid_argument("map requires a filter argument");
   if (!args.positional[0].is_string()) {
-    return invalid_argument("filter name must be a string, not {}", py_type_name(args.positional[0]));
+    return invalid_argument("filter name must be a string, not {}",
+                            py_type_name(args.positional[0]));
   }
   const std::string name = args.positional[0].as_string();
   CallArgs rest;
@@ -247,7 +251,8 @@ Result<Value> filter_reverse(Context& ctx, const Value& input, CallArgs& args) {
   }
   INFERD_ASSIGN_OR_RETURN(std::vector<Value> items, iterate_charged(ctx, input));
   std::reverse(items.begin(), items.end());
-  if (input.is_iterator() && input.as_iterator().single_pass()) return Value::list(std::move(items));
+  if (input.is_iterator() && input.as_iterator().single_pass())
+    return Value::list(std::move(items));
   auto it = std::make_shared<IteratorData>();
   it->flavor = IteratorData::Flavor::kReverseIter;
   it->type_name = input.is_list()    ? "list_reverseiterator"
@@ -272,9 +277,11 @@ Result<Value> filter_sort(Context& ctx, const Value& input, CallArgs& args) {
     size_t start = 0;
     while (true) {
       const size_t comma = spec.find(',', start);
-      INFERD_ASSIGN_OR_RETURN(AttrGetter g, AttrGetter::make(
-          Value::string(spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start)),
-          Value(), lower));
+      INFERD_ASSIGN_OR_RETURN(
+          AttrGetter g, AttrGetter::make(Value::string(spec.substr(start, comma == std::string::npos
+                                                                              ? std::string::npos
+                                                                              : comma - start)),
+                                         Value(), lower));
       getters.push_back(std::move(g));
       if (comma == std::string::npos) break;
       start = comma + 1;
@@ -333,9 +340,9 @@ Result<Value> filter_min(Context& ctx, const Value& input, CallArgs& args) {
 }
 
 Result<Value> filter_sum(Context& ctx, const Value& input, CallArgs& args) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
-                          bind_args("sync_do_sum", args, {optional("attribute", Value::none()),
-                                                          optional("start", Value::integer(0))}));
+  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a, bind_args("sync_do_sum", args,
+                                                          {optional("attribute", Value::none()),
+                                                           optional("start", Value::integer(0))}));
   INFERD_ASSIGN_OR_RETURN(std::vector<Value> items, iterate_charged(ctx, input));
   INFERD_ASSIGN_OR_RETURN(AttrGetter getter, AttrGetter::make(a[0]));
   Value total = a[1];
@@ -347,11 +354,12 @@ Result<Value> filter_sum(Context& ctx, const Value& input, CallArgs& args) {
 }
 
 Result<Value> filter_batch(Context& ctx, const Value& input, CallArgs& args) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
-                          bind_args("do_batch", args, {required("linecount"),
-                                                       optional("fill_with", Value::none())}));
+  INFERD_ASSIGN_OR_RETURN(
+      std::vector<Value> a,
+      bind_args("do_batch", args, {required("linecount"), optional("fill_with", Value::none())}));
   if (!a[0].is_number()) {
-    return invalid_argument("'<' not supported between instances of 'int' and '{}'", py_type_name(a[0]));
+    return invalid_argument("'<' not supported between instances of 'int' and '{}'",
+                            py_type_name(a[0]));
   }
   INFERD_ASSIGN_OR_RETURN(std::vector<Value> items, iterate_charged(ctx, input));
   const double linecount = a[0].as_float();
@@ -367,7 +375,8 @@ Result<Value> filter_batch(Context& ctx, const Value& input, CallArgs& args) {
     if (!a[1].is_none()) {
       const double missing = linecount - static_cast<double>(tmp.size());
       if (missing > 0) {
-        INFERD_RETURN_IF_ERROR(ctx.budget().charge_items(tmp.size() + static_cast<size_t>(missing)));
+        INFERD_RETURN_IF_ERROR(
+            ctx.budget().charge_items(tmp.size() + static_cast<size_t>(missing)));
         for (double i = 0; i < missing; ++i) tmp.push_back(a[1]);
       }
     }
@@ -377,9 +386,9 @@ Result<Value> filter_batch(Context& ctx, const Value& input, CallArgs& args) {
 }
 
 Result<Value> filter_slice(Context& ctx, const Value& input, CallArgs& args) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
-                          bind_args("sync_do_slice", args, {required("slices"),
-                                                            optional("fill_with", Value::none())}));
+  INFERD_ASSIGN_OR_RETURN(
+      std::vector<Value> a,
+      bind_args("sync_do_slice", args, {required("slices"), optional("fill_with", Value::none())}));
   if (!a[0].is_integral()) {
     return invalid_argument("'{}' object cannot be interpreted as an integer", py_type_name(a[0]));
   }

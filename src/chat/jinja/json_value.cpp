@@ -15,8 +15,7 @@ Result<Value> convert(const nlohmann::ordered_json& j, uint32_t depth, uint32_t 
   using Type = nlohmann::ordered_json::value_t;
   switch (j.type()) {
     case Type::null:
-    case Type::discarded:
-      return Value::none();
+    case Type::discarded: return Value::none();
     case Type::boolean: return Value::boolean(j.get<bool>());
     case Type::number_integer: return Value::integer(j.get<int64_t>());
     case Type::number_unsigned: {
@@ -30,8 +29,7 @@ Result<Value> convert(const nlohmann::ordered_json& j, uint32_t depth, uint32_t 
     case Type::string: return Value::string(j.get<std::string>());
     case Type::binary: return invalid_argument("binary JSON values are not supported");
     case Type::array:
-    case Type::object:
-      break;
+    case Type::object: break;
   }
   if (depth >= max_depth) {
     return invalid_argument("JSON value nested deeper than {} levels", max_depth);

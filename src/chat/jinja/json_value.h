@@ -30,7 +30,6 @@ struct JsonDumpOptions {
 
 // json.dumps(v): TypeError-like errors for values JSON cannot represent (Undefined,
 // generators, namespaces, macros) and for dict keys other than str/int/float/bool/None.
-Result<std::string> json_dumps(const Value& v, const JsonDumpOptions& options,
-                               size_t max_bytes);
+Result<std::string> json_dumps(const Value& v, const JsonDumpOptions& options, size_t max_bytes);
 
 }  // namespace inferd::chat::jinja

@@ -49,8 +49,12 @@ bool all_spaces(std::string_view s) {
   return !s.empty() && skip_spaces(s, 0) == s.size();
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_hex(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 // Length of (\d+_)*\d+ at pos, or 0.
 size_t digit_run(std::string_view s, size_t pos, bool (*digit)(char) = is_digit) {
@@ -369,7 +373,8 @@ class Lexer {
       const char32_t c = unicode::decode_next(s_, q);
       return (unicode::is_word(c) || unicode::is_case_ignorable(c)) ? q - p : 0;
     }
-    return ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || b == '_' || is_digit(static_cast<char>(b)))
+    return ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || b == '_' ||
+            is_digit(static_cast<char>(b)))
                ? 1
                : 0;
   }
@@ -382,8 +387,8 @@ class Lexer {
       p += s_[p] == '\\' ? 2 : 1;
     }
     if (p >= s_.size()) {
-      return error(start, fmt::format("unexpected char {} at {}", string_repr(std::string(1, quote)),
-                                      start));
+      return error(start, fmt::format("unexpected char {} at {}",
+                                      string_repr(std::string(1, quote)), start));
     }
     std::string out;
     INFERD_RETURN_IF_ERROR(unescape(s_.substr(start + 1, p - start - 1), start, out));
@@ -434,8 +439,7 @@ class Lexer {
           unicode::append_utf8(out, cp);
           break;
         }
-        case 'N':
-          return error(offset, "\\N{...} escapes are not supported");
+        case 'N': return error(offset, "\\N{...} escapes are not supported");
         default:
           if (c >= '0' && c <= '7') {
             char32_t cp = static_cast<char32_t>(c - '0');
@@ -473,14 +477,14 @@ class Lexer {
       TokenType type;
     };
     static constexpr Op kOps[] = {
-        {"//", TokenType::kFloorDiv}, {"**", TokenType::kPow}, {"==", TokenType::kEq},
-        {"!=", TokenType::kNe},       {">=", TokenType::kGe},  {"<=", TokenType::kLe},
-        {"+", TokenType::kAdd},       {"-", TokenType::kSub},  {"/", TokenType::kDiv},
-        {"*", TokenType::kMul},       {"%", TokenType::kMod},  {"~", TokenType::kTilde},
-        {"[", TokenType::kLBracket},  {"]", TokenType::kRBracket}, {"(", TokenType::kLParen},
-        {")", TokenType::kRParen},    {"{", TokenType::kLBrace}, {"}", TokenType::kRBrace},
-        {">", TokenType::kGt},        {"<", TokenType::kLt},   {"=", TokenType::kAssign},
-        {".", TokenType::kDot},       {":", TokenType::kColon}, {"|", TokenType::kPipe},
+        {"//", TokenType::kFloorDiv}, {"**", TokenType::kPow},      {"==", TokenType::kEq},
+        {"!=", TokenType::kNe},       {">=", TokenType::kGe},       {"<=", TokenType::kLe},
+        {"+", TokenType::kAdd},       {"-", TokenType::kSub},       {"/", TokenType::kDiv},
+        {"*", TokenType::kMul},       {"%", TokenType::kMod},       {"~", TokenType::kTilde},
+        {"[", TokenType::kLBracket},  {"]", TokenType::kRBracket},  {"(", TokenType::kLParen},
+        {")", TokenType::kRParen},    {"{", TokenType::kLBrace},    {"}", TokenType::kRBrace},
+        {">", TokenType::kGt},        {"<", TokenType::kLt},        {"=", TokenType::kAssign},
+        {".", TokenType::kDot},       {":", TokenType::kColon},     {"|", TokenType::kPipe},
         {",", TokenType::kComma},     {";", TokenType::kSemicolon},
     };
     for (const Op& op : kOps) {

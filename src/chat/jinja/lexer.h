@@ -23,9 +23,32 @@ enum class TokenType : uint8_t {
   kInteger,
   kFloat,
   // Operators.
-  kAdd, kSub, kDiv, kFloorDiv, kMul, kMod, kPow, kTilde,
-  kLBracket, kRBracket, kLParen, kRParen, kLBrace, kRBrace,
-  kEq, kNe, kGt, kGe, kLt, kLe, kAssign, kDot, kColon, kPipe, kComma, kSemicolon,
+  kAdd,
+  kSub,
+  kDiv,
+  kFloorDiv,
+  kMul,
+  kMod,
+  kPow,
+  kTilde,
+  kLBracket,
+  kRBracket,
+  kLParen,
+  kRParen,
+  kLBrace,
+  kRBrace,
+  kEq,
+  kNe,
+  kGt,
+  kGe,
+  kLt,
+  kLe,
+  kAssign,
+  kDot,
+  kColon,
+  kPipe,
+  kComma,
+  kSemicolon,
   kEof,
 };
 
@@ -34,8 +57,8 @@ std::string_view describe_token_type(TokenType type);
 
 struct Token {
   TokenType type = TokenType::kEof;
-  uint32_t offset = 0;    // byte offset in the normalised source
-  std::string text;       // data, name or (unescaped) string value
+  uint32_t offset = 0;  // byte offset in the normalised source
+  std::string text;     // data, name or (unescaped) string value
   int64_t int_value = 0;
   double float_value = 0.0;
 };

@@ -54,8 +54,8 @@ class Budget {
   // Checks the size of a string being built, without charging for it.
   Status check_string(size_t bytes) const {
     if (bytes > limits_.max_output_bytes) {
-      return resource_exhausted("template built a string of {} bytes, over the limit of {}",
-                                bytes, limits_.max_output_bytes);
+      return resource_exhausted("template built a string of {} bytes, over the limit of {}", bytes,
+                                limits_.max_output_bytes);
     }
     return Status::ok_status();
   }

@@ -94,7 +94,8 @@ size_t cp_index(const std::string& s, size_t byte_offset) {
 // ---- str ----------------------------------------------------------------------------------------
 
 Result<Value> str_strip_impl(const Value& self, CallArgs& args, const char* name, bool l, bool r) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a, bind_args(name, args, {optional("chars", Value::none())}));
+  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
+                          bind_args(name, args, {optional("chars", Value::none())}));
   INFERD_ASSIGN_OR_RETURN(auto chars, chars_arg(name, a[0]));
   return result_string(self, unicode::strip(self.as_string(), chars, l, r));
 }
@@ -124,18 +125,22 @@ template <bool (*P)(char32_t)>
 bool all_of_str(std::string_view s) {
   return unicode::str_all(s, P);
 }
-bool isascii_str(std::string_view s) { return unicode::is_ascii(s); }
+bool isascii_str(std::string_view s) {
+  return unicode::is_ascii(s);
+}
 
 Result<Value> str_split_impl(const Value& self, CallArgs& args, bool from_right) {
   const char* name = from_right ? "rsplit" : "split";
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
-                          bind_args(name, args, {optional("sep", Value::none()),
-                                                 optional("maxsplit", Value::integer(-1))}));
+  INFERD_ASSIGN_OR_RETURN(
+      std::vector<Value> a,
+      bind_args(name, args,
+                {optional("sep", Value::none()), optional("maxsplit", Value::integer(-1))}));
   INFERD_ASSIGN_OR_RETURN(int64_t maxsplit, int_arg(name, a[1]));
   const std::string& s = self.as_string();
   std::vector<std::string> parts;
   if (a[0].is_none()) {
-    parts = from_right ? unicode::rsplit_whitespace(s, maxsplit) : unicode::split_whitespace(s, maxsplit);
+    parts = from_right ? unicode::rsplit_whitespace(s, maxsplit)
+                       : unicode::split_whitespace(s, maxsplit);
   } else {
     INFERD_ASSIGN_OR_RETURN(std::string sep, str_arg(name, a[0]));
     if (sep.empty()) return invalid_argument("empty separator");
@@ -175,8 +180,9 @@ Result<Value> str_rsplit(Context&, const Value& self, CallArgs& args) {
 }
 
 Result<Value> str_splitlines(Context&, const Value& self, CallArgs& args) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
-                          bind_args("splitlines", args, {optional("keepends", Value::boolean(false))}));
+  INFERD_ASSIGN_OR_RETURN(
+      std::vector<Value> a,
+      bind_args("splitlines", args, {optional("keepends", Value::boolean(false))}));
   std::vector<Value> out;
   for (auto& line : unicode::splitlines(self.as_string(), truthy(a[0]))) {
     out.push_back(result_string(self, std::move(line)));
@@ -186,10 +192,12 @@ Result<Value> str_splitlines(Context&, const Value& self, CallArgs& args) {
 
 Result<Value> str_affix_impl(const Value& self, CallArgs& args, const char* name, bool prefix) {
   INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
-                          bind_args(name, args, {required("affix"), optional("start", Value::none()),
-                                                 optional("end", Value::none())}));
+                          bind_args(name, args,
+                                    {required("affix"), optional("start", Value::none()),
+                                     optional("end", Value::none())}));
   INFERD_ASSIGN_OR_RETURN(ByteRange range, sub_range(self.as_string(), a[1], a[2]));
-  const std::string_view sub = std::string_view(self.as_string()).substr(range.begin, range.end - range.begin);
+  const std::string_view sub =
+      std::string_view(self.as_string()).substr(range.begin, range.end - range.begin);
   std::vector<Value> candidates;
   if (a[0].is_tuple()) {
     candidates = a[0].items();
@@ -222,14 +230,16 @@ Result<Value> str_endswith(Context&, const Value& self, CallArgs& args) {
 Result<Value> str_search_impl(const Value& self, CallArgs& args, const char* name, bool reverse,
                               bool raise, bool count) {
   INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
-                          bind_args(name, args, {required("sub"), optional("start", Value::none()),
-                                                 optional("end", Value::none())}));
+                          bind_args(name, args,
+                                    {required("sub"), optional("start", Value::none()),
+                                     optional("end", Value::none())}));
   INFERD_ASSIGN_OR_RETURN(std::string sub, str_arg(name, a[0]));
   const std::string& s = self.as_string();
   INFERD_ASSIGN_OR_RETURN(ByteRange range, sub_range(s, a[1], a[2]));
   const std::string_view hay = std::string_view(s).substr(range.begin, range.end - range.begin);
   if (count) {
-    if (sub.empty()) return Value::integer(static_cast<int64_t>(unicode::count_code_points(hay) + 1));
+    if (sub.empty())
+      return Value::integer(static_cast<int64_t>(unicode::count_code_points(hay) + 1));
     int64_t n = 0;
     size_t pos = 0;
     while ((pos = hay.find(sub, pos)) != std::string_view::npos) {
@@ -262,9 +272,9 @@ Result<Value> str_count(Context&, const Value& self, CallArgs& args) {
 }
 
 Result<Value> str_replace(Context& ctx, const Value& self, CallArgs& args) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
-                          bind_args("replace", args, {required("old"), required("new"),
-                                                      optional("count", Value::integer(-1))}));
+  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a, bind_args("replace", args,
+                                                          {required("old"), required("new"),
+                                                           optional("count", Value::integer(-1))}));
   INFERD_RETURN_IF_ERROR(str_arg("replace", a[0]).status());
   INFERD_RETURN_IF_ERROR(str_arg("replace", a[1]).status());
   INFERD_ASSIGN_OR_RETURN(int64_t count, int_arg("replace", a[2]));
@@ -326,8 +336,9 @@ Result<Value> str_join(Context& ctx, const Value& self, CallArgs& args) {
 
 Result<Value> str_justify_impl(Context& ctx, const Value& self, CallArgs& args, const char* name,
                                char mode) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
-                          bind_args(name, args, {required("width"), optional("fillchar", Value::string(" "))}));
+  INFERD_ASSIGN_OR_RETURN(
+      std::vector<Value> a,
+      bind_args(name, args, {required("width"), optional("fillchar", Value::string(" "))}));
   INFERD_ASSIGN_OR_RETURN(int64_t width, int_arg(name, a[0]));
   if (!a[1].is_string() || unicode::count_code_points(a[1].as_string()) != 1) {
     return invalid_argument("The fill character must be exactly one character long");
@@ -335,7 +346,8 @@ Result<Value> str_justify_impl(Context& ctx, const Value& self, CallArgs& args, 
   const std::string& s = self.as_string();
   const int64_t len = static_cast<int64_t>(unicode::count_code_points(s));
   if (width <= len) return self;
-  INFERD_RETURN_IF_ERROR(ctx.budget().charge_string(static_cast<size_t>(width) * a[1].as_string().size()));
+  INFERD_RETURN_IF_ERROR(
+      ctx.budget().charge_string(static_cast<size_t>(width) * a[1].as_string().size()));
   const int64_t total = width - len;
   int64_t left = 0;
   if (mode == 'r') left = total;
@@ -364,7 +376,8 @@ Result<Value> str_zfill(Context& ctx, const Value& self, CallArgs& args) {
   if (width <= len) return self;
   INFERD_RETURN_IF_ERROR(ctx.budget().charge_string(static_cast<size_t>(width)));
   const size_t sign = (!s.empty() && (s[0] == '+' || s[0] == '-')) ? 1 : 0;
-  std::string out = s.substr(0, sign) + std::string(static_cast<size_t>(width - len), '0') + s.substr(sign);
+  std::string out =
+      s.substr(0, sign) + std::string(static_cast<size_t>(width - len), '0') + s.substr(sign);
   return result_string(self, std::move(out));
 }
 
@@ -396,15 +409,18 @@ Result<Value> str_rpartition(Context&, const Value& self, CallArgs& args) {
 }
 
 Result<Value> str_removeprefix(Context&, const Value& self, CallArgs& args) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a, bind_args("removeprefix", args, {required("prefix")}));
+  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
+                          bind_args("removeprefix", args, {required("prefix")}));
   INFERD_ASSIGN_OR_RETURN(std::string p, str_arg("removeprefix", a[0]));
   const std::string& s = self.as_string();
-  if (s.compare(0, p.size(), p) == 0 && s.size() >= p.size()) return result_string(self, s.substr(p.size()));
+  if (s.compare(0, p.size(), p) == 0 && s.size() >= p.size())
+    return result_string(self, s.substr(p.size()));
   return self;
 }
 
 Result<Value> str_removesuffix(Context&, const Value& self, CallArgs& args) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a, bind_args("removesuffix", args, {required("suffix")}));
+  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
+                          bind_args("removesuffix", args, {required("suffix")}));
   INFERD_ASSIGN_OR_RETURN(std::string p, str_arg("removesuffix", a[0]));
   const std::string& s = self.as_string();
   if (!p.empty() && s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0) {
@@ -414,16 +430,21 @@ Result<Value> str_removesuffix(Context&, const Value& self, CallArgs& args) {
 }
 
 Result<Value> str_format_method(Context& ctx, const Value& self, CallArgs& args) {
-  return str_format(ctx.budget(), self, args, [&ctx](const Value& obj, bool is_attr, const std::string& key) -> Result<Value> {
-    if (is_attr) return ctx.getattr(obj, key);
-    const bool numeric = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (numeric && key.size() < 18) return ctx.getitem(obj, Value::integer(std::stoll(key)));
-    return ctx.getitem(obj, Value::string(key));
-  });
+  return str_format(
+      ctx.budget(), self, args,
+      [&ctx](const Value& obj, bool is_attr, const std::string& key) -> Result<Value> {
+        if (is_attr) return ctx.getattr(obj, key);
+        const bool numeric = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+          return c >= '0' && c <= '9';
+        });
+        if (numeric && key.size() < 18) return ctx.getitem(obj, Value::integer(std::stoll(key)));
+        return ctx.getitem(obj, Value::string(key));
+      });
 }
 
 Result<Value> str_format_map(Context& ctx, const Value& self, CallArgs& args) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a, bind_args("format_map", args, {required("mapping")}));
+  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
+                          bind_args("format_map", args, {required("mapping")}));
   if (!a[0].is_dict()) return invalid_argument("format_map() argument must be a mapping");
   CallArgs kw;
   for (const auto& [k, v] : a[0].as_dict().entries()) {
@@ -433,7 +454,8 @@ Result<Value> str_format_map(Context& ctx, const Value& self, CallArgs& args) {
 }
 
 Result<Value> str_expandtabs(Context& ctx, const Value& self, CallArgs& args) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a, bind_args("expandtabs", args, {optional("tabsize", Value::integer(8))}));
+  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
+                          bind_args("expandtabs", args, {optional("tabsize", Value::integer(8))}));
   INFERD_ASSIGN_OR_RETURN(int64_t tab, int_arg("expandtabs", a[0]));
   const std::u32string u = unicode::to_u32(self.as_string());
   std::u32string out;
@@ -500,12 +522,14 @@ constexpr MethodEntry kStrMethods[] = {
     {"expandtabs", str_expandtabs},
 };
 
-// ---- list / tuple ---------------------------------------------------------------------------------
+// ---- list / tuple
+// ---------------------------------------------------------------------------------
 
 Result<Value> seq_index(Context&, const Value& self, CallArgs& args) {
   INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
-                          bind_args("index", args, {required("value"), optional("start", Value::integer(0)),
-                                                    optional("stop", Value::integer(INT64_MAX))}));
+                          bind_args("index", args,
+                                    {required("value"), optional("start", Value::integer(0)),
+                                     optional("stop", Value::integer(INT64_MAX))}));
   const auto& items = self.items();
   const int64_t n = static_cast<int64_t>(items.size());
   INFERD_ASSIGN_OR_RETURN(int64_t start, int_arg("index", a[1]));
@@ -541,10 +565,11 @@ constexpr MethodEntry kTupleMethods[] = {
     {"index", seq_index},
     {"count", seq_count},
 };
-constexpr std::string_view kListMutators[] = {"append", "clear",   "extend", "insert",
-                                              "pop",    "remove",  "reverse", "sort"};
+constexpr std::string_view kListMutators[] = {"append", "clear",  "extend",  "insert",
+                                              "pop",    "remove", "reverse", "sort"};
 
-// ---- dict ----------------------------------------------------------------------------------------
+// ---- dict
+// ----------------------------------------------------------------------------------------
 
 Value dict_view(const Value& self, const char* type_name, int part) {
   auto it = std::make_shared<IteratorData>();
@@ -588,16 +613,14 @@ Result<Value> dict_copy(Context&, const Value& self, CallArgs& args) {
 }
 
 constexpr MethodEntry kDictMethods[] = {
-    {"items", dict_items},
-    {"keys", dict_keys},
-    {"values", dict_values},
-    {"get", dict_get},
-    {"copy", dict_copy},
+    {"items", dict_items}, {"keys", dict_keys}, {"values", dict_values},
+    {"get", dict_get},     {"copy", dict_copy},
 };
 constexpr std::string_view kDictMutators[] = {"clear", "pop", "popitem", "setdefault", "update"};
 
 template <size_t N>
-bool find_in(const MethodEntry (&table)[N], const Value& receiver, std::string_view name, Value& out) {
+bool find_in(const MethodEntry (&table)[N], const Value& receiver, std::string_view name,
+             Value& out) {
   for (const MethodEntry& m : table) {
     if (m.name != name) continue;
     const MethodFn fn = m.fn;
@@ -628,12 +651,13 @@ bool lookup_method(const Value& receiver, std::string_view name, Value& out) {
   switch (receiver.kind()) {
     case ValueKind::kString: return find_in(kStrMethods, receiver, name, out);
     case ValueKind::kList:
-      return find_in(kListMethods, receiver, name, out) || unsafe_in(kListMutators, receiver, name, out);
+      return find_in(kListMethods, receiver, name, out) ||
+             unsafe_in(kListMutators, receiver, name, out);
     case ValueKind::kTuple: return find_in(kTupleMethods, receiver, name, out);
     case ValueKind::kDict:
-      return find_in(kDictMethods, receiver, name, out) || unsafe_in(kDictMutators, receiver, name, out);
-    default:
-      return false;
+      return find_in(kDictMethods, receiver, name, out) ||
+             unsafe_in(kDictMutators, receiver, name, out);
+    default: return false;
   }
 }
 

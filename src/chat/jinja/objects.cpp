@@ -31,7 +31,9 @@ Value make_function(std::string name, NativeFunction::Fn fn) {
   return Value::object(std::make_shared<NativeFunction>(std::move(name), std::move(fn)));
 }
 
-Result<std::string> MacroObject::repr() const { return "<Macro " + string_repr(name_) + ">"; }
+Result<std::string> MacroObject::repr() const {
+  return "<Macro " + string_repr(name_) + ">";
+}
 
 Result<bool> MacroObject::get_attr(Context&, std::string_view name, Value& out) {
   if (name == "name") {
@@ -52,7 +54,9 @@ Result<bool> MacroObject::get_attr(Context&, std::string_view name, Value& out) 
   return true;
 }
 
-Result<Value> MacroObject::call(Context& ctx, CallArgs& args) { return ctx.invoke_macro(*this, args); }
+Result<Value> MacroObject::call(Context& ctx, CallArgs& args) {
+  return ctx.invoke_macro(*this, args);
+}
 
 Result<std::string> LoopObject::repr() const {
   return fmt::format("<LoopContext {}/{}>", index0_ + 1, items_.size());
@@ -119,7 +123,8 @@ Result<Value> LoopObject::call(Context& ctx, CallArgs& args) {
   if (stmt_ == nullptr || frame_ == nullptr) {
     return invalid_argument("The loop must have the 'recursive' marker to be called recursively.");
   }
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> bound, bind_args("loop", args, {required("iterable")}));
+  INFERD_ASSIGN_OR_RETURN(std::vector<Value> bound,
+                          bind_args("loop", args, {required("iterable")}));
   return ctx.render_recursive_loop(*stmt_, frame_, bound[0], depth0_ + 1);
 }
 

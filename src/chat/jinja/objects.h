@@ -89,7 +89,10 @@ class LoopObject final : public Object, public Releasable {
  public:
   LoopObject(std::vector<Value> items, uint32_t depth0, const ForStmt* recursive_stmt,
              std::shared_ptr<Frame> frame)
-      : items_(std::move(items)), depth0_(depth0), stmt_(recursive_stmt), frame_(std::move(frame)) {}
+      : items_(std::move(items)),
+        depth0_(depth0),
+        stmt_(recursive_stmt),
+        frame_(std::move(frame)) {}
   std::string_view type_name() const override { return "LoopContext"; }
   std::string object_type_repr() const override { return "jinja2.runtime.LoopContext object"; }
   Result<std::string> repr() const override;
@@ -110,7 +113,7 @@ class LoopObject final : public Object, public Releasable {
   std::vector<Value> items_;
   size_t index0_ = 0;
   uint32_t depth0_;
-  const ForStmt* stmt_;          // non-null for recursive loops
+  const ForStmt* stmt_;           // non-null for recursive loops
   std::shared_ptr<Frame> frame_;  // the frame the loop runs in (recursive loops)
   bool has_last_changed_ = false;
   std::vector<Value> last_changed_;

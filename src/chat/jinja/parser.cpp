@@ -24,10 +24,11 @@ Status Parser::fail_unknown_or_eof(const std::string* name, uint32_t offset) con
   std::string message = name == nullptr ? "Unexpected end of template."
                                         : fmt::format("Encountered unknown tag '{}'.", *name);
   if (!currently_looking.empty()) {
-    if (name != nullptr &&
-        std::find(expected.begin(), expected.end(), *name) != expected.end()) {
-      message += " You probably made a nesting mistake. Jinja is expecting this tag, but "
-                 "currently looking for " + currently_looking + ".";
+    if (name != nullptr && std::find(expected.begin(), expected.end(), *name) != expected.end()) {
+      message +=
+          " You probably made a nesting mistake. Jinja is expecting this tag, but "
+          "currently looking for " +
+          currently_looking + ".";
     } else {
       message += " Jinja was looking for the following tags: " + currently_looking + ".";
     }
@@ -118,11 +119,12 @@ Result<StmtPtr> Parser::parse_statement() {
   INFERD_RETURN_IF_ERROR(check_depth());
   const std::string name = t.text;
   const uint32_t offset = t.offset;
-  static const char* const kUnsupported[] = {"block", "extends", "include", "import", "from",
-                                             "autoescape"};
+  static const char* const kUnsupported[] = {"block",  "extends", "include",
+                                             "import", "from",    "autoescape"};
   for (const char* u : kUnsupported) {
     if (name == u) {
-      return fail(fmt::format("tag '{}' is not supported (templates are rendered standalone)", name));
+      return fail(
+          fmt::format("tag '{}' is not supported (templates are rendered standalone)", name));
     }
   }
   tag_stack_.push_back(name);
@@ -144,8 +146,8 @@ Result<StmtPtr> Parser::dispatch_statement(const std::string& name, uint32_t off
   if (name == "break" || name == "continue") {
     advance();
     if (loop_depth_ == 0) return fail_at(offset, fmt::format("'{}' outside of a loop", name));
-    return StmtPtr(std::make_unique<Stmt>(name == "break" ? StmtKind::kBreak : StmtKind::kContinue,
-                                          offset));
+    return StmtPtr(
+        std::make_unique<Stmt>(name == "break" ? StmtKind::kBreak : StmtKind::kContinue, offset));
   }
   tag_stack_.pop_back();
   Status st = fail_unknown_or_eof(&name, offset);
@@ -157,14 +159,16 @@ Result<StmtPtr> Parser::parse_for() {
   auto node = std::make_unique<ForStmt>(advance().offset);
   INFERD_ASSIGN_OR_RETURN(node->target, parse_assign_target(true, false, {name_rule("in")}, false));
   INFERD_RETURN_IF_ERROR(expect(name_rule("in")).status());
-  INFERD_ASSIGN_OR_RETURN(node->iter, parse_tuple(false, false, {name_rule("recursive")}, false, false));
+  INFERD_ASSIGN_OR_RETURN(node->iter,
+                          parse_tuple(false, false, {name_rule("recursive")}, false, false));
   if (skip_if_name("if")) {
     INFERD_ASSIGN_OR_RETURN(node->filter, parse_expression(true));
   }
   node->recursive = skip_if_name("recursive");
   {
     LoopScope scope(*this, loop_depth_ + 1);
-    INFERD_ASSIGN_OR_RETURN(node->body, parse_statements({name_rule("endfor"), name_rule("else")}, false));
+    INFERD_ASSIGN_OR_RETURN(node->body,
+                            parse_statements({name_rule("endfor"), name_rule("else")}, false));
   }
   if (advance().text != "endfor") {
     LoopScope scope(*this, loop_depth_);

@@ -7,15 +7,13 @@ namespace inferd::chat::jinja::parser_detail {
 bool Parser::can_assign(const Expr* e) {
   switch (e->kind) {
     case ExprKind::kName:
-    case ExprKind::kNsRef:
-      return true;
+    case ExprKind::kNsRef: return true;
     case ExprKind::kTuple:
       for (const auto& i : static_cast<const SeqExpr*>(e)->items) {
         if (!can_assign(i.get())) return false;
       }
       return true;
-    default:
-      return false;
+    default: return false;
   }
 }
 
@@ -33,7 +31,7 @@ const char* Parser::node_type_name(const Expr* e) {
 }
 
 Result<ExprPtr> Parser::parse_assign_target(bool with_tuple, bool name_only, const Rules& extra_end,
-                                    bool with_namespace) {
+                                            bool with_namespace) {
   ExprPtr target;
   if (name_only) {
     INFERD_ASSIGN_OR_RETURN(Token t, expect(TokenRule{TokenType::kName, {}}));
@@ -44,7 +42,8 @@ Result<ExprPtr> Parser::parse_assign_target(bool with_tuple, bool name_only, con
     INFERD_ASSIGN_OR_RETURN(target, parse_primary(with_namespace));
   }
   if (!can_assign(target.get())) {
-    return fail_at(target->offset, fmt::format("can't assign to '{}'", node_type_name(target.get())));
+    return fail_at(target->offset,
+                   fmt::format("can't assign to '{}'", node_type_name(target.get())));
   }
   return target;
 }
@@ -69,7 +68,8 @@ Result<ExprPtr> Parser::parse_condexpr() {
       INFERD_RETURN_IF_ERROR(check_depth());
       INFERD_ASSIGN_OR_RETURN(expr3, parse_condexpr());
     }
-    expr1 = std::make_unique<CondExpr>(offset, std::move(expr2), std::move(expr1), std::move(expr3));
+    expr1 =
+        std::make_unique<CondExpr>(offset, std::move(expr2), std::move(expr1), std::move(expr3));
   }
   return expr1;
 }
@@ -232,9 +232,12 @@ Result<ExprPtr> Parser::parse_primary(bool with_namespace) {
   switch (t.type) {
     case TokenType::kName: {
       const std::string name = advance().text;
-      if (name == "true" || name == "True") return ExprPtr(std::make_unique<ConstExpr>(offset, Value::boolean(true)));
-      if (name == "false" || name == "False") return ExprPtr(std::make_unique<ConstExpr>(offset, Value::boolean(false)));
-      if (name == "none" || name == "None") return ExprPtr(std::make_unique<ConstExpr>(offset, Value::none()));
+      if (name == "true" || name == "True")
+        return ExprPtr(std::make_unique<ConstExpr>(offset, Value::boolean(true)));
+      if (name == "false" || name == "False")
+        return ExprPtr(std::make_unique<ConstExpr>(offset, Value::boolean(false)));
+      if (name == "none" || name == "None")
+        return ExprPtr(std::make_unique<ConstExpr>(offset, Value::none()));
       if (with_namespace && cur().type == TokenType::kDot) {
         advance();
         INFERD_ASSIGN_OR_RETURN(Token attr, expect(TokenRule{TokenType::kName, {}}));
@@ -259,21 +262,21 @@ Result<ExprPtr> Parser::parse_primary(bool with_namespace) {
     }
     case TokenType::kLBracket: return parse_list();
     case TokenType::kLBrace: return parse_dict();
-    default:
-      return fail(fmt::format("unexpected '{}'", describe(t)));
+    default: return fail(fmt::format("unexpected '{}'", describe(t)));
   }
 }
 
 bool Parser::is_tuple_end(const Rules& extra_end) const {
   const TokenType type = cur().type;
-  if (type == TokenType::kVariableEnd || type == TokenType::kBlockEnd || type == TokenType::kRParen) {
+  if (type == TokenType::kVariableEnd || type == TokenType::kBlockEnd ||
+      type == TokenType::kRParen) {
     return true;
   }
   return test_any(extra_end);
 }
 
 Result<ExprPtr> Parser::parse_tuple(bool simplified, bool with_condexpr, const Rules& extra_end,
-                            bool explicit_parentheses, bool with_namespace) {
+                                    bool explicit_parentheses, bool with_namespace) {
   const uint32_t offset = cur().offset;
   std::vector<ExprPtr> args;
   bool is_tuple = false;

@@ -14,14 +14,15 @@
 
 namespace inferd::chat::jinja::parser_detail {
 
-
 // A token test as jinja2 writes it: a type, or a name with a given value ("name:endfor").
 struct TokenRule {
   TokenType type;
   std::string_view name;  // for kName rules; empty matches any name
 };
 
-constexpr TokenRule name_rule(std::string_view name) { return {TokenType::kName, name}; }
+constexpr TokenRule name_rule(std::string_view name) {
+  return {TokenType::kName, name};
+}
 
 class Parser {
  public:
@@ -46,7 +47,8 @@ class Parser {
     return rule.name.empty() || t.text == rule.name;
   }
   bool test_any(const Rules& rules) const {
-    return std::any_of(rules.begin(), rules.end(), [&](const TokenRule& r) { return test(cur(), r); });
+    return std::any_of(rules.begin(), rules.end(),
+                       [&](const TokenRule& r) { return test(cur(), r); });
   }
   bool is_name(std::string_view value) const {
     return cur().type == TokenType::kName && cur().text == value;
@@ -81,7 +83,8 @@ class Parser {
       if (cur().type == TokenType::kEof) {
         return fail(fmt::format("unexpected end of template, expected '{}'.", describe_rule(rule)));
       }
-      return fail(fmt::format("expected token '{}', got '{}'", describe_rule(rule), describe(cur())));
+      return fail(
+          fmt::format("expected token '{}', got '{}'", describe_rule(rule), describe(cur())));
     }
     return advance();
   }
@@ -104,7 +107,8 @@ class Parser {
   };
   Status check_depth() const {
     if (depth_ > limits_.max_nesting) {
-      return fail(fmt::format("template nesting exceeds the limit of {} levels", limits_.max_nesting));
+      return fail(
+          fmt::format("template nesting exceeds the limit of {} levels", limits_.max_nesting));
     }
     return Status::ok_status();
   }

@@ -144,7 +144,8 @@ Result<FormatSpec> parse_spec(std::string_view spec) {
     s.align = static_cast<char>(u[0]);
     i = 1;
   }
-  if (i < u.size() && (u[i] == '+' || u[i] == '-' || u[i] == ' ')) s.sign = static_cast<char>(u[i++]);
+  if (i < u.size() && (u[i] == '+' || u[i] == '-' || u[i] == ' '))
+    s.sign = static_cast<char>(u[i++]);
   if (i < u.size() && u[i] == '#') {
     s.alt = true;
     ++i;
@@ -196,8 +197,8 @@ std::string apply_alignment(const FormatSpec& s, const std::string& sign_prefix,
     align = '=';
     fill = '0';
   }
-  const int64_t len =
-      static_cast<int64_t>(unicode::count_code_points(sign_prefix) + unicode::count_code_points(body));
+  const int64_t len = static_cast<int64_t>(unicode::count_code_points(sign_prefix) +
+                                           unicode::count_code_points(body));
   if (s.width <= len) return sign_prefix + body;
   const int64_t total = s.width - len;
   std::string fill_text;
@@ -228,18 +229,29 @@ Result<std::string> format_int(const FormatSpec& s, int64_t v) {
   std::string prefix;
   switch (type) {
     case 'd': digits = group_digits(to_base(magnitude(v), 10, false), s.grouping); break;
-    case 'b': digits = to_base(magnitude(v), 2, false); prefix = s.alt ? "0b" : ""; break;
-    case 'o': digits = to_base(magnitude(v), 8, false); prefix = s.alt ? "0o" : ""; break;
-    case 'x': digits = to_base(magnitude(v), 16, false); prefix = s.alt ? "0x" : ""; break;
-    case 'X': digits = to_base(magnitude(v), 16, true); prefix = s.alt ? "0X" : ""; break;
+    case 'b':
+      digits = to_base(magnitude(v), 2, false);
+      prefix = s.alt ? "0b" : "";
+      break;
+    case 'o':
+      digits = to_base(magnitude(v), 8, false);
+      prefix = s.alt ? "0o" : "";
+      break;
+    case 'x':
+      digits = to_base(magnitude(v), 16, false);
+      prefix = s.alt ? "0x" : "";
+      break;
+    case 'X':
+      digits = to_base(magnitude(v), 16, true);
+      prefix = s.alt ? "0X" : "";
+      break;
     case 'c': {
       if (v < 0 || v > 0x10FFFF) return out_of_range("%c arg not in range(0x110000)");
       std::string c;
       unicode::append_utf8(c, static_cast<char32_t>(v));
       return apply_alignment(s, "", c, '<');
     }
-    default:
-      return invalid_argument("Unknown format code '{}' for object of type 'int'", type);
+    default: return invalid_argument("Unknown format code '{}' for object of type 'int'", type);
   }
   return apply_alignment(s, sign_text(s, v < 0) + prefix, digits, '>');
 }
@@ -348,12 +360,18 @@ Result<Value> percent_format(Budget& budget, const Value& fmt, const Value& args
     PercentSpec spec;
     for (; i < f.size(); ++i) {
       const char fl = f[i];
-      if (fl == '-') spec.left = true;
-      else if (fl == '+') spec.plus = true;
-      else if (fl == ' ') spec.space = true;
-      else if (fl == '#') spec.alt = true;
-      else if (fl == '0') spec.zero = true;
-      else break;
+      if (fl == '-')
+        spec.left = true;
+      else if (fl == '+')
+        spec.plus = true;
+      else if (fl == ' ')
+        spec.space = true;
+      else if (fl == '#')
+        spec.alt = true;
+      else if (fl == '0')
+        spec.zero = true;
+      else
+        break;
     }
     auto read_number = [&](int64_t& out_value) -> Status {
       if (i < f.size() && f[i] == '*') {
@@ -458,8 +476,7 @@ Result<Value> percent_format(Budget& budget, const Value& fmt, const Value& args
         break;
       default:
         return invalid_argument("unsupported format character '{}' (0x{:x}) at index {}", type,
-                                static_cast<unsigned>(static_cast<unsigned char>(type)),
-                                i - 1);
+                                static_cast<unsigned>(static_cast<unsigned char>(type)), i - 1);
     }
     out += piece;
     INFERD_RETURN_IF_ERROR(budget.check_string(out.size()));
@@ -585,7 +602,8 @@ Result<Value> str_format(Budget& budget, const Value& fmt, const CallArgs& args,
     char conversion = 0;
     std::string spec;
     if (k < body.size() && body[k] == '!') {
-      if (k + 1 >= body.size()) return invalid_argument("end of string while looking for conversion specifier");
+      if (k + 1 >= body.size())
+        return invalid_argument("end of string while looking for conversion specifier");
       conversion = body[k + 1];
       k += 2;
       if (k < body.size() && body[k] != ':') {

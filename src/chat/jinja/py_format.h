@@ -16,8 +16,8 @@ namespace inferd::chat::jinja {
 Result<Value> percent_format(Budget& budget, const Value& fmt, const Value& args);
 
 // Looks up `obj.name` (is_attr) or `obj[key]` for str.format() field names such as {0.name}.
-using FieldLookup = std::function<Result<Value>(const Value& obj, bool is_attr,
-                                                const std::string& key)>;
+using FieldLookup =
+    std::function<Result<Value>(const Value& obj, bool is_attr, const std::string& key)>;
 
 // `fmt.format(*args, **kwargs)`.
 Result<Value> str_format(Budget& budget, const Value& fmt, const CallArgs& args,

@@ -205,8 +205,8 @@ Result<Value> arith(BinaryOp op, const Value& a, const Value& b) {
     case BinaryOp::kMod: {
       if (use_float) {
         if (b.as_float() == 0.0) {
-          return invalid_argument("{}", op == BinaryOp::kMod ? "float modulo"
-                                                             : "float floor division by zero");
+          return invalid_argument(
+              "{}", op == BinaryOp::kMod ? "float modulo" : "float floor division by zero");
         }
         double fd, m;
         float_divmod(a.as_float(), b.as_float(), fd, m);
@@ -244,8 +244,7 @@ Result<Value> arith(BinaryOp op, const Value& a, const Value& b) {
       }
       return Value::number(r);
     }
-    default:
-      return unsupported_operands(op, a, b);
+    default: return unsupported_operands(op, a, b);
   }
 }
 
@@ -258,15 +257,13 @@ Status undefined_error(const Value& undefined) {
 bool truthy(const Value& v) {
   switch (v.kind()) {
     case ValueKind::kUndefined:
-    case ValueKind::kNone:
-      return false;
+    case ValueKind::kNone: return false;
     case ValueKind::kBool: return v.as_bool();
     case ValueKind::kInt: return v.as_int() != 0;
     case ValueKind::kFloat: return v.as_float() != 0.0;
     case ValueKind::kString: return !v.as_string().empty();
     case ValueKind::kList:
-    case ValueKind::kTuple:
-      return !v.items().empty();
+    case ValueKind::kTuple: return !v.items().empty();
     case ValueKind::kDict: return v.as_dict().size() != 0;
     case ValueKind::kIterator: {
       const IteratorData& it = v.as_iterator();
@@ -285,8 +282,7 @@ bool py_equal(const Value& a, const Value& b) {
   if (a.kind() != b.kind()) return false;
   switch (a.kind()) {
     case ValueKind::kUndefined:
-    case ValueKind::kNone:
-      return true;
+    case ValueKind::kNone: return true;
     case ValueKind::kString: return a.as_string() == b.as_string();
     case ValueKind::kList:
     case ValueKind::kTuple: {
@@ -310,8 +306,7 @@ bool py_equal(const Value& a, const Value& b) {
       }
       return true;
     }
-    default:
-      return a.identity() == b.identity();
+    default: return a.identity() == b.identity();
   }
 }
 
@@ -381,11 +376,9 @@ bool py_same(const Value& a, const Value& b) {
 Result<int64_t> py_len(const Value& v) {
   switch (v.kind()) {
     case ValueKind::kUndefined: return 0;
-    case ValueKind::kString:
-      return static_cast<int64_t>(unicode::count_code_points(v.as_string()));
+    case ValueKind::kString: return static_cast<int64_t>(unicode::count_code_points(v.as_string()));
     case ValueKind::kList:
-    case ValueKind::kTuple:
-      return static_cast<int64_t>(v.items().size());
+    case ValueKind::kTuple: return static_cast<int64_t>(v.items().size());
     case ValueKind::kDict: return static_cast<int64_t>(v.as_dict().size());
     case ValueKind::kIterator: {
       const IteratorData& it = v.as_iterator();
@@ -397,8 +390,7 @@ Result<int64_t> py_len(const Value& v) {
       if (len >= 0) return len;
       break;
     }
-    default:
-      break;
+    default: break;
   }
   return invalid_argument("object of type '{}' has no len()", py_type_name(v));
 }
@@ -418,8 +410,7 @@ Result<std::vector<Value>> py_iterate(const Value& v) {
       return out;
     }
     case ValueKind::kList:
-    case ValueKind::kTuple:
-      return v.items();
+    case ValueKind::kTuple: return v.items();
     case ValueKind::kDict: {
       std::vector<Value> out;
       out.reserve(v.as_dict().size());
@@ -429,12 +420,12 @@ Result<std::vector<Value>> py_iterate(const Value& v) {
     case ValueKind::kIterator: {
       IteratorData& it = v.as_iterator();
       if (!it.single_pass()) return it.items;
-      std::vector<Value> out(it.items.begin() + static_cast<std::ptrdiff_t>(it.pos), it.items.end());
+      std::vector<Value> out(it.items.begin() + static_cast<std::ptrdiff_t>(it.pos),
+                             it.items.end());
       it.pos = it.items.size();
       return out;
     }
-    default:
-      break;
+    default: break;
   }
   return invalid_argument("'{}' object is not iterable", py_type_name(v));
 }
@@ -472,8 +463,7 @@ Result<bool> py_contains(const Value& container, const Value& item) {
       }
       return false;
     }
-    default:
-      break;
+    default: break;
   }
   return invalid_argument("argument of type '{}' is not iterable", py_type_name(container));
 }
@@ -485,8 +475,7 @@ Result<Value> py_binary(Budget& budget, BinaryOp op, const Value& a, const Value
     case BinaryOp::kMod:
       if (a.is_string()) return percent_format(budget, a, b);
       return arith(op, a, b);
-    default:
-      return arith(op, a, b);
+    default: return arith(op, a, b);
   }
 }
 
@@ -527,8 +516,7 @@ Result<SliceBounds> slice_indices(int64_t length, const Value& start, const Valu
       return Status::ok_status();
     }
     if (!v.is_integral()) {
-      return invalid_argument(
-          "slice indices must be integers or None or have an __index__ method");
+      return invalid_argument("slice indices must be integers or None or have an __index__ method");
     }
     present = true;
     out = v.as_int();

@@ -21,8 +21,8 @@ SourceMap::Location SourceMap::locate(uint32_t offset) const {
   const size_t line_idx = static_cast<size_t>(it - line_starts_.begin()) - 1;
   loc.line = static_cast<uint32_t>(line_idx + 1);
   const uint32_t start = line_starts_[line_idx];
-  loc.column = static_cast<uint32_t>(
-      unicode::count_code_points(source_.substr(start, offset - start)) + 1);
+  loc.column =
+      static_cast<uint32_t>(unicode::count_code_points(source_.substr(start, offset - start)) + 1);
   return loc;
 }
 

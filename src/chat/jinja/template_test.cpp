@@ -34,7 +34,8 @@ Status err(std::string_view source, const json& vars = json::object(),
 
 TEST(TemplateTest, OutputsTextAndExpressions) {
   EXPECT_EQ(ok("Hello {{ name }}!", {{"name", "World"}}), "Hello World!");
-  EXPECT_EQ(ok("{{ 1 + 2 * 3 }} {{ 7 // 2 }} {{ 7 / 2 }} {{ 2 ** 10 }} {{ -7 % 3 }}"), "7 3 3.5 1024 2");
+  EXPECT_EQ(ok("{{ 1 + 2 * 3 }} {{ 7 // 2 }} {{ 7 / 2 }} {{ 2 ** 10 }} {{ -7 % 3 }}"),
+            "7 3 3.5 1024 2");
   EXPECT_EQ(ok("{{ none }} {{ true }} {{ 1.0 }} {{ [1, 'a'] }} {{ {'k': none} }}"),
             "None True 1.0 [1, 'a'] {'k': None}");
   EXPECT_EQ(ok("[{{ missing }}]"), "[]");
@@ -49,16 +50,20 @@ TEST(TemplateTest, Conditionals) {
 }
 
 TEST(TemplateTest, LoopsAndLoopVariables) {
-  EXPECT_EQ(ok("{% for x in xs %}{{ loop.index }}{{ x }}{% if not loop.last %},{% endif %}{% endfor %}",
-               {{"xs", {"a", "b", "c"}}}),
-            "1a,2b,3c");
+  EXPECT_EQ(
+      ok("{% for x in xs %}{{ loop.index }}{{ x }}{% if not loop.last %},{% endif %}{% endfor %}",
+         {{"xs", {"a", "b", "c"}}}),
+      "1a,2b,3c");
   EXPECT_EQ(ok("{% for x in [] %}x{% else %}empty{% endfor %}"), "empty");
-  EXPECT_EQ(ok("{% for k, v in d | items %}{{ k }}={{ v }};{% endfor %}", {{"d", {{"z", 1}, {"a", 2}}}}),
-            "z=1;a=2;");
+  EXPECT_EQ(
+      ok("{% for k, v in d | items %}{{ k }}={{ v }};{% endfor %}", {{"d", {{"z", 1}, {"a", 2}}}}),
+      "z=1;a=2;");
   EXPECT_EQ(ok("{% for x in range(6) if x is even %}{{ x }}/{{ loop.length }} {% endfor %}"),
             "0/3 2/3 4/3 ");
-  EXPECT_EQ(ok("{% for x in range(9) %}{% if x == 3 %}{% break %}{% endif %}{{ x }}{% endfor %}"), "012");
-  EXPECT_EQ(ok("{% for x in [1,2,3] %}{{ loop.previtem }}-{{ loop.nextitem }} {% endfor %}"), "-2 1-3 2- ");
+  EXPECT_EQ(ok("{% for x in range(9) %}{% if x == 3 %}{% break %}{% endif %}{{ x }}{% endfor %}"),
+            "012");
+  EXPECT_EQ(ok("{% for x in [1,2,3] %}{{ loop.previtem }}-{{ loop.nextitem }} {% endfor %}"),
+            "-2 1-3 2- ");
 }
 
 TEST(TemplateTest, SetNamespaceAndScoping) {
@@ -74,10 +79,12 @@ TEST(TemplateTest, MacrosAndCallBlocks) {
   EXPECT_EQ(ok("{% macro tag(name, body='') %}<{{ name }}>{{ body }}</{{ name }}>{% endmacro %}"
                "{{ tag('b', 'x') }}{{ tag(name='i') }}"),
             "<b>x</b><i></i>");
-  EXPECT_EQ(ok("{% macro list(items) %}{% for i in items %}{{ caller(i) }}{% endfor %}{% endmacro %}"
-               "{% call(item) list([1, 2]) %}[{{ item }}]{% endcall %}"),
-            "[1][2]");
-  EXPECT_EQ(ok("{% macro m() %}{{ varargs | length }}{{ kwargs | length }}{% endmacro %}{{ m(1, 2, a=3) }}"),
+  EXPECT_EQ(
+      ok("{% macro list(items) %}{% for i in items %}{{ caller(i) }}{% endfor %}{% endmacro %}"
+         "{% call(item) list([1, 2]) %}[{{ item }}]{% endcall %}"),
+      "[1][2]");
+  EXPECT_EQ(ok("{% macro m() %}{{ varargs | length }}{{ kwargs | length }}{% endmacro %}{{ m(1, 2, "
+               "a=3) }}"),
             "21");
 }
 
@@ -118,11 +125,13 @@ TEST(TemplateTest, SyntaxErrorsNameLineAndColumn) {
   EXPECT_NE(u.status().message().find("endfor"), std::string::npos) << u.status().message();
   auto v = Template::parse("ok\n\n  {{ x | nosuchfilter }}");
   ASSERT_FALSE(v.ok());
-  EXPECT_NE(v.status().message().find("line 3, column 10"), std::string::npos) << v.status().message();
+  EXPECT_NE(v.status().message().find("line 3, column 10"), std::string::npos)
+      << v.status().message();
   EXPECT_NE(v.status().message().find("No filter named 'nosuchfilter'"), std::string::npos);
   auto w = Template::parse("{{ 'unterminated }}");
   ASSERT_FALSE(w.ok());
-  EXPECT_NE(w.status().message().find("line 1, column 4"), std::string::npos) << w.status().message();
+  EXPECT_NE(w.status().message().find("line 1, column 4"), std::string::npos)
+      << w.status().message();
 }
 
 TEST(TemplateTest, RuntimeErrorsNameTheLocation) {
@@ -170,8 +179,10 @@ TEST(TemplateLimitsTest, DeepRecursiveLoopFails) {
 TEST(TemplateLimitsTest, ExponentialMacroFanOutHitsStepBudget) {
   RenderOptions options;
   options.limits.max_steps = 200'000;
-  Status st = err("{% macro f(n) %}{% if n > 0 %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(40) }}",
-                  json::object(), options);
+  Status st =
+      err("{% macro f(n) %}{% if n > 0 %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ "
+          "f(40) }}",
+          json::object(), options);
   EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
   EXPECT_NE(st.message().find("steps"), std::string::npos) << st.message();
 }
@@ -194,8 +205,10 @@ TEST(TemplateLimitsTest, OutputAndStringSizesAreBounded) {
   EXPECT_EQ(out.code(), StatusCode::kResourceExhausted);
   Status repeat = err("{{ 'x' * 100000000000 }}", json::object(), options);
   EXPECT_EQ(repeat.code(), StatusCode::kResourceExhausted);
-  Status doubling = err("{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
-                        json::object(), options);
+  Status doubling =
+      err("{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% "
+          "endfor %}",
+          json::object(), options);
   EXPECT_EQ(doubling.code(), StatusCode::kResourceExhausted);
   Status list = err("{{ ([0] * 100000000) | length }}", json::object(), options);
   EXPECT_EQ(list.code(), StatusCode::kResourceExhausted);
@@ -204,16 +217,21 @@ TEST(TemplateLimitsTest, OutputAndStringSizesAreBounded) {
 TEST(TemplateLimitsTest, QuadraticListGrowthHitsStepBudget) {
   RenderOptions options;
   options.limits.max_steps = 1'000'000;
-  Status st = err("{% set ns = namespace(l=[]) %}{% for i in range(100000) %}{% set ns.l = ns.l + [i] %}{% endfor %}",
-                  json::object(), options);
+  Status st =
+      err("{% set ns = namespace(l=[]) %}{% for i in range(100000) %}{% set ns.l = ns.l + [i] %}{% "
+          "endfor %}",
+          json::object(), options);
   EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
 }
 
 TEST(TemplateLimitsTest, ValueNestingIsBounded) {
-  Status st = err("{% set ns = namespace(v=[]) %}{% for i in range(5000) %}{% set ns.v = [ns.v] %}{% endfor %}{{ ns.v }}");
+  Status st =
+      err("{% set ns = namespace(v=[]) %}{% for i in range(5000) %}{% set ns.v = [ns.v] %}{% "
+          "endfor %}{{ ns.v }}");
   EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
   // Built by parsing: nlohmann's own copy constructor recurses.
-  const json vars = json::parse("{\"x\": " + std::string(100000, '[') + std::string(100000, ']') + "}");
+  const json vars =
+      json::parse("{\"x\": " + std::string(100000, '[') + std::string(100000, ']') + "}");
   auto t = Template::parse("{{ x | length }}");
   ASSERT_TRUE(t.ok());
   EXPECT_FALSE(t->render_json(vars).ok());
@@ -259,10 +277,14 @@ void run_with_stack(size_t stack_bytes, void (*fn)()) {
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, stack_bytes);
   pthread_t thread;
-  ASSERT_EQ(pthread_create(&thread, &attr, [](void* f) -> void* {
-              reinterpret_cast<void (*)()>(f)();
-              return nullptr;
-            }, reinterpret_cast<void*>(fn)), 0);
+  ASSERT_EQ(pthread_create(
+                &thread, &attr,
+                [](void* f) -> void* {
+                  reinterpret_cast<void (*)()>(f)();
+                  return nullptr;
+                },
+                reinterpret_cast<void*>(fn)),
+            0);
   pthread_join(thread, nullptr);
   pthread_attr_destroy(&attr);
 }
@@ -286,9 +308,11 @@ TEST(TemplateLimitsTest, DeepestEvaluationFitsInOneMegabyteStack) {
     ASSERT_TRUE(t.ok()) << t.status().to_string();
     auto r = t->render({});
     ASSERT_FALSE(r.ok());
-    EXPECT_NE(r.status().message().find("nested deeper"), std::string::npos) << r.status().message();
+    EXPECT_NE(r.status().message().find("nested deeper"), std::string::npos)
+        << r.status().message();
     // Deep macro recursion with a filter chain in each call.
-    auto u = Template::parse("{% macro r(n) %}{{ r(n + 1) | trim | upper | lower | string }}{% endmacro %}{{ r(0) }}");
+    auto u = Template::parse(
+        "{% macro r(n) %}{{ r(n + 1) | trim | upper | lower | string }}{% endmacro %}{{ r(0) }}");
     ASSERT_TRUE(u.ok());
     EXPECT_FALSE(u->render({}).ok());
   });
@@ -296,12 +320,17 @@ TEST(TemplateLimitsTest, DeepestEvaluationFitsInOneMegabyteStack) {
 
 TEST(TemplateLimitsTest, NamespaceCyclesPrintAndRelease) {
   // Printed with Python's recursion marker; released at the end of the render (no leak).
-  EXPECT_EQ(ok("{% set a = namespace() %}{% set a.me = a %}{{ a }}"), "<Namespace {'me': <Namespace {...}>}>");
-  EXPECT_EQ(ok("{% macro m() %}{{ m is defined }}{% endmacro %}{% set ns = namespace(f=m) %}{{ ns.f() }}"), "True");
+  EXPECT_EQ(ok("{% set a = namespace() %}{% set a.me = a %}{{ a }}"),
+            "<Namespace {'me': <Namespace {...}>}>");
+  EXPECT_EQ(ok("{% macro m() %}{{ m is defined }}{% endmacro %}{% set ns = namespace(f=m) %}{{ "
+               "ns.f() }}"),
+            "True");
 }
 
 TEST(TemplateLimitsTest, LongNamespaceChainsFailToPrint) {
-  Status st = err("{% set ns = namespace(x=none) %}{% for i in range(2000) %}{% set ns.x = namespace(x=ns.x) %}{% endfor %}{{ ns }}");
+  Status st =
+      err("{% set ns = namespace(x=none) %}{% for i in range(2000) %}{% set ns.x = "
+          "namespace(x=ns.x) %}{% endfor %}{{ ns }}");
   EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
 }
 

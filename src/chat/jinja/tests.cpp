@@ -67,12 +67,9 @@ Result<bool> test_iterable(Context&, const Value& v, CallArgs& args) {
     case ValueKind::kList:
     case ValueKind::kTuple:
     case ValueKind::kDict:
-    case ValueKind::kIterator:
-      return true;
-    case ValueKind::kObject:
-      return v.as_object().type_name() == "LoopContext";
-    default:
-      return false;
+    case ValueKind::kIterator: return true;
+    case ValueKind::kObject: return v.as_object().type_name() == "LoopContext";
+    default: return false;
   }
 }
 Result<bool> test_sequence(Context&, const Value& v, CallArgs& args) {
@@ -82,12 +79,9 @@ Result<bool> test_sequence(Context&, const Value& v, CallArgs& args) {
     case ValueKind::kString:
     case ValueKind::kList:
     case ValueKind::kTuple:
-    case ValueKind::kDict:
-      return true;
-    case ValueKind::kIterator:
-      return v.as_iterator().flavor == IteratorData::Flavor::kRange;
-    default:
-      return false;
+    case ValueKind::kDict: return true;
+    case ValueKind::kIterator: return v.as_iterator().flavor == IteratorData::Flavor::kRange;
+    default: return false;
   }
 }
 Result<bool> test_callable(Context&, const Value& v, CallArgs& args) {
@@ -123,7 +117,8 @@ Result<bool> test_even(Context& ctx, const Value& v, CallArgs& args) {
   return parity(ctx, v, 0);
 }
 Result<bool> test_divisibleby(Context& ctx, const Value& v, CallArgs& args) {
-  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a, bind_args("test_divisibleby", args, {required("num")}));
+  INFERD_ASSIGN_OR_RETURN(std::vector<Value> a,
+                          bind_args("test_divisibleby", args, {required("num")}));
   INFERD_ASSIGN_OR_RETURN(Value r, py_binary(ctx.budget(), BinaryOp::kMod, v, a[0]));
   return py_equal(r, Value::integer(0));
 }
@@ -206,6 +201,8 @@ const TestFn* find_test(std::string_view name) {
   return nullptr;
 }
 
-bool is_known_test(std::string_view name) { return find_test(name) != nullptr; }
+bool is_known_test(std::string_view name) {
+  return find_test(name) != nullptr;
+}
 
 }  // namespace inferd::chat::jinja

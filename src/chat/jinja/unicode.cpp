@@ -188,12 +188,25 @@ bool is_valid_utf8(std::string_view s) {
 
 bool is_space(char32_t c) {
   switch (c) {
-    case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x1C: case 0x1D: case 0x1E:
-    case 0x1F: case 0x20: case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029:
-    case 0x202F: case 0x205F: case 0x3000:
-      return true;
-    default:
-      return c >= 0x2000 && c <= 0x200A;
+    case 0x09:
+    case 0x0A:
+    case 0x0B:
+    case 0x0C:
+    case 0x0D:
+    case 0x1C:
+    case 0x1D:
+    case 0x1E:
+    case 0x1F:
+    case 0x20:
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000: return true;
+    default: return c >= 0x2000 && c <= 0x200A;
   }
 }
 
@@ -217,7 +230,9 @@ bool is_numeric(char32_t c) {
   if (c < 0x80) return c >= '0' && c <= '9';
   return in_ranges(tables::numeric_ranges, c);
 }
-bool is_alnum(char32_t c) { return is_alpha(c) || is_decimal(c) || is_digit(c) || is_numeric(c); }
+bool is_alnum(char32_t c) {
+  return is_alpha(c) || is_decimal(c) || is_digit(c) || is_numeric(c);
+}
 bool is_lowercase(char32_t c) {
   if (c < 0x80) return c >= 'a' && c <= 'z';
   return in_ranges(tables::lowercase_ranges, c);
@@ -226,18 +241,32 @@ bool is_uppercase(char32_t c) {
   if (c < 0x80) return c >= 'A' && c <= 'Z';
   return in_ranges(tables::uppercase_ranges, c);
 }
-bool is_titlecase(char32_t c) { return c >= 0x80 && in_ranges(tables::titlecase_ranges, c); }
-bool is_cased(char32_t c) { return is_lowercase(c) || is_uppercase(c) || is_titlecase(c); }
-bool is_case_ignorable(char32_t c) { return in_ranges(tables::case_ignorable_ranges, c); }
-bool is_word(char32_t c) { return c == '_' || is_alnum(c); }
+bool is_titlecase(char32_t c) {
+  return c >= 0x80 && in_ranges(tables::titlecase_ranges, c);
+}
+bool is_cased(char32_t c) {
+  return is_lowercase(c) || is_uppercase(c) || is_titlecase(c);
+}
+bool is_case_ignorable(char32_t c) {
+  return in_ranges(tables::case_ignorable_ranges, c);
+}
+bool is_word(char32_t c) {
+  return c == '_' || is_alnum(c);
+}
 
 bool is_line_break(char32_t c) {
   switch (c) {
-    case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x1C: case 0x1D: case 0x1E: case 0x85:
-    case 0x2028: case 0x2029:
-      return true;
-    default:
-      return false;
+    case 0x0A:
+    case 0x0B:
+    case 0x0C:
+    case 0x0D:
+    case 0x1C:
+    case 0x1D:
+    case 0x1E:
+    case 0x85:
+    case 0x2028:
+    case 0x2029: return true;
+    default: return false;
   }
 }
 
@@ -374,7 +403,9 @@ std::string strip(std::string_view s, const std::optional<std::string>& chars, b
   if (!chars.has_value() && is_ascii(s)) {
     size_t b = 0;
     size_t e = s.size();
-    auto ws = [](char c) { return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F); };
+    auto ws = [](char c) {
+      return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F);
+    };
     if (left) {
       while (b < e && ws(s[b])) ++b;
     }

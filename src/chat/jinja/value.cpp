@@ -20,12 +20,9 @@ const std::string& default_undefined_message() {
 bool is_hashable(const Value& v) {
   switch (v.kind()) {
     case ValueKind::kList:
-    case ValueKind::kDict:
-      return false;
-    case ValueKind::kTuple:
-      return std::all_of(v.items().begin(), v.items().end(), is_hashable);
-    default:
-      return true;
+    case ValueKind::kDict: return false;
+    case ValueKind::kTuple: return std::all_of(v.items().begin(), v.items().end(), is_hashable);
+    default: return true;
   }
 }
 
@@ -37,9 +34,13 @@ uint32_t items_depth(const std::vector<Value>& items) {
 
 }  // namespace
 
-std::string Object::object_type_repr() const { return std::string(type_name()) + " object"; }
+std::string Object::object_type_repr() const {
+  return std::string(type_name()) + " object";
+}
 
-Result<bool> Object::get_attr(Context&, std::string_view, Value&) { return false; }
+Result<bool> Object::get_attr(Context&, std::string_view, Value&) {
+  return false;
+}
 
 Result<Value> Object::call(Context&, CallArgs&) {
   return invalid_argument("'{}' object is not callable", type_name());
@@ -166,12 +167,9 @@ bool Value::undefined_is_security_error() const {
 uint32_t Value::depth() const {
   switch (kind_) {
     case ValueKind::kList:
-    case ValueKind::kTuple:
-      return static_cast<const ListData*>(ptr_.get())->depth;
-    case ValueKind::kDict:
-      return static_cast<const DictData*>(ptr_.get())->depth();
-    default:
-      return 0;
+    case ValueKind::kTuple: return static_cast<const ListData*>(ptr_.get())->depth;
+    case ValueKind::kDict: return static_cast<const DictData*>(ptr_.get())->depth();
+    default: return 0;
   }
 }
 
@@ -203,8 +201,7 @@ std::string object_type_repr(const Value& v) {
   switch (v.kind()) {
     case ValueKind::kNone: return "None";
     case ValueKind::kUndefined: return "jinja2.runtime.Undefined object";
-    case ValueKind::kString:
-      return v.is_markup() ? "markupsafe.Markup object" : "str object";
+    case ValueKind::kString: return v.is_markup() ? "markupsafe.Markup object" : "str object";
     case ValueKind::kObject: return v.as_object().object_type_repr();
     default: return py_type_name(v) + " object";
   }

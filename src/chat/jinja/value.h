@@ -92,19 +92,21 @@ class DictData {
 // dict.items()/keys()/values() views and range objects.
 struct IteratorData {
   enum class Flavor : uint8_t {
-    kGenerator,     // single pass, no len(), always true
-    kReverseIter,   // reversed(list): single pass, no len()
-    kDictView,      // dict_items/dict_keys/dict_values: re-iterable, sized
-    kRange,         // range: re-iterable, sized, subscriptable
+    kGenerator,    // single pass, no len(), always true
+    kReverseIter,  // reversed(list): single pass, no len()
+    kDictView,     // dict_items/dict_keys/dict_values: re-iterable, sized
+    kRange,        // range: re-iterable, sized, subscriptable
   };
   Flavor flavor = Flavor::kGenerator;
   std::string type_name;  // "generator", "list_reverseiterator", "dict_items", "range", ...
   std::string producer;   // generator function name for repr ("sync_do_map", ...)
   std::vector<Value> items;
-  size_t pos = 0;         // next item for single-pass flavors
+  size_t pos = 0;  // next item for single-pass flavors
   int64_t range_start = 0, range_stop = 0, range_step = 1;
 
-  bool single_pass() const { return flavor == Flavor::kGenerator || flavor == Flavor::kReverseIter; }
+  bool single_pass() const {
+    return flavor == Flavor::kGenerator || flavor == Flavor::kReverseIter;
+  }
   bool sized() const { return !single_pass(); }
 };
 
@@ -132,7 +134,9 @@ class Value {
   bool is_int() const { return kind_ == ValueKind::kInt; }
   bool is_float() const { return kind_ == ValueKind::kFloat; }
   // int, float or bool (Python's numbers.Number).
-  bool is_number() const { return kind_ == ValueKind::kInt || kind_ == ValueKind::kFloat || kind_ == ValueKind::kBool; }
+  bool is_number() const {
+    return kind_ == ValueKind::kInt || kind_ == ValueKind::kFloat || kind_ == ValueKind::kBool;
+  }
   // int or bool (Python's int, of which bool is a subclass).
   bool is_integral() const { return kind_ == ValueKind::kInt || kind_ == ValueKind::kBool; }
   bool is_string() const { return kind_ == ValueKind::kString; }
@@ -146,9 +150,13 @@ class Value {
 
   bool as_bool() const { return b_; }
   int64_t as_int() const { return kind_ == ValueKind::kBool ? (b_ ? 1 : 0) : i_; }
-  double as_float() const { return kind_ == ValueKind::kFloat ? f_ : static_cast<double>(as_int()); }
+  double as_float() const {
+    return kind_ == ValueKind::kFloat ? f_ : static_cast<double>(as_int());
+  }
   const std::string& as_string() const { return *static_cast<const std::string*>(ptr_.get()); }
-  const std::vector<Value>& items() const { return static_cast<const ListData*>(ptr_.get())->items; }
+  const std::vector<Value>& items() const {
+    return static_cast<const ListData*>(ptr_.get())->items;
+  }
   const DictData& as_dict() const { return *static_cast<const DictData*>(ptr_.get()); }
   IteratorData& as_iterator() const { return *static_cast<IteratorData*>(ptr_.get()); }
   Object& as_object() const { return *static_cast<Object*>(ptr_.get()); }

@@ -55,8 +55,7 @@ Status append_repr(std::string& out, const Value& v) {
         out += string_repr(v.as_string());
       }
       return Status::ok_status();
-    default:
-      break;
+    default: break;
   }
   if (g_repr_stack.size() >= kMaxReprDepth) {
     return resource_exhausted("value nested too deeply to print");
@@ -124,8 +123,7 @@ Status append_repr(std::string& out, const Value& v) {
       out += text;
       return Status::ok_status();
     }
-    default:
-      return Status::ok_status();
+    default: return Status::ok_status();
   }
 }
 
@@ -253,8 +251,7 @@ Result<std::string> to_str(const Value& v) {
     case ValueKind::kNone:
     case ValueKind::kBool:
     case ValueKind::kInt:
-    case ValueKind::kFloat:
-      return repr(v);
+    case ValueKind::kFloat: return repr(v);
   }
   return std::string();
 }

@@ -43,14 +43,16 @@ TEST(ValueFormatTest, StringsReprLikePython) {
 
 TEST(ValueFormatTest, PrintsContainersAndSpecialValues) {
   auto dict = std::make_shared<DictData>();
-  ASSERT_TRUE(dict->set(Value::string("a"), Value::list({Value::none(), Value::boolean(true)})).ok());
+  ASSERT_TRUE(
+      dict->set(Value::string("a"), Value::list({Value::none(), Value::boolean(true)})).ok());
   ASSERT_TRUE(dict->set(Value::integer(1), Value::tuple({Value::number(2.5)})).ok());
   EXPECT_EQ(*repr(Value::dict(dict)), "{'a': [None, True], 1: (2.5,)}");
   EXPECT_EQ(*to_str(Value()), "");
   EXPECT_EQ(*repr(Value()), "Undefined");
   EXPECT_EQ(*to_str(Value::string("<b>", true)), "<b>");
   EXPECT_EQ(*repr(Value::string("<b>", true)), "Markup('<b>')");
-  EXPECT_EQ(html_escape("<a href=\"x\">'&'</a>"), "&lt;a href=&#34;x&#34;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+  EXPECT_EQ(html_escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&#34;x&#34;&gt;&#39;&amp;&#39;&lt;/a&gt;");
 }
 
 TEST(PyOpsTest, EqualityAndHashingFollowPython) {
@@ -86,9 +88,11 @@ TEST(PyOpsTest, IntegerOverflowIsAnError) {
   EXPECT_EQ(py_binary(budget, BinaryOp::kPow, Value::integer(2), Value::integer(62))->as_int(),
             int64_t{1} << 62);
   EXPECT_FALSE(py_negate(Value::integer(std::numeric_limits<int64_t>::min())).ok());
-  EXPECT_EQ(py_binary(budget, BinaryOp::kFloorDiv, Value::integer(-7), Value::integer(2))->as_int(), -4);
+  EXPECT_EQ(py_binary(budget, BinaryOp::kFloorDiv, Value::integer(-7), Value::integer(2))->as_int(),
+            -4);
   EXPECT_EQ(py_binary(budget, BinaryOp::kMod, Value::integer(-7), Value::integer(3))->as_int(), 2);
-  EXPECT_EQ(py_binary(budget, BinaryOp::kMod, Value::number(-7.5), Value::integer(2))->as_float(), 0.5);
+  EXPECT_EQ(py_binary(budget, BinaryOp::kMod, Value::number(-7.5), Value::integer(2))->as_float(),
+            0.5);
 }
 
 TEST(PyOpsTest, SliceIndicesFollowPython) {
@@ -106,8 +110,8 @@ TEST(PyFormatTest, PercentAndFormat) {
   Limits limits;
   Budget budget(limits);
   auto r = percent_format(budget, Value::string("%s|%5.2f|%-3d|%x|%%"),
-                          Value::tuple({Value::string("a"), Value::number(3.14159), Value::integer(7),
-                                        Value::integer(255)}));
+                          Value::tuple({Value::string("a"), Value::number(3.14159),
+                                        Value::integer(7), Value::integer(255)}));
   ASSERT_TRUE(r.ok()) << r.status().to_string();
   EXPECT_EQ(r->as_string(), "a| 3.14|7  |ff|%");
   EXPECT_EQ(*format_with_spec(Value::integer(1234567), ","), "1,234,567");
@@ -118,16 +122,19 @@ TEST(PyFormatTest, PercentAndFormat) {
 }
 
 TEST(JsonValueTest, DumpsLikePythonJson) {
-  const auto parsed = nlohmann::ordered_json::parse(R"({"b": [1, 2.0, null, true], "a": "é\n\u0001"})");
+  const auto parsed =
+      nlohmann::ordered_json::parse(R"({"b": [1, 2.0, null, true], "a": "é\n\u0001"})");
   auto v = value_from_json(parsed, 64);
   ASSERT_TRUE(v.ok());
   JsonDumpOptions compact;
-  EXPECT_EQ(*json_dumps(*v, compact, 1 << 20), "{\"b\": [1, 2.0, null, true], \"a\": \"é\\n\\u0001\"}");
+  EXPECT_EQ(*json_dumps(*v, compact, 1 << 20),
+            "{\"b\": [1, 2.0, null, true], \"a\": \"é\\n\\u0001\"}");
   JsonDumpOptions pretty;
   pretty.indent = "  ";
   pretty.ensure_ascii = true;
   EXPECT_EQ(*json_dumps(*v, pretty, 1 << 20),
-            "{\n  \"b\": [\n    1,\n    2.0,\n    null,\n    true\n  ],\n  \"a\": \"\\u00e9\\n\\u0001\"\n}");
+            "{\n  \"b\": [\n    1,\n    2.0,\n    null,\n    true\n  ],\n  \"a\": "
+            "\"\\u00e9\\n\\u0001\"\n}");
   EXPECT_FALSE(json_dumps(Value(), compact, 100).ok());
   EXPECT_FALSE(json_dumps(*v, compact, 10).ok());  // over the size limit
 }
@@ -151,10 +158,12 @@ TEST(UnicodeTest, CaseMappingFollowsPython) {
 TEST(UnicodeTest, WhitespaceAndLines) {
   EXPECT_EQ(unicode::strip("\u3000\u00a0 x \t", std::nullopt, true, true), "x");
   EXPECT_EQ(unicode::strip("xxaxx", std::string("x"), true, false), "axx");
-  EXPECT_EQ(unicode::split_whitespace(" a  b\u2003c ", -1), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(unicode::split_whitespace(" a  b\u2003c ", -1),
+            (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_EQ(unicode::split_whitespace("a b c", 1), (std::vector<std::string>{"a", "b c"}));
   EXPECT_EQ(unicode::rsplit_whitespace("a b c", 1), (std::vector<std::string>{"a b", "c"}));
-  EXPECT_EQ(unicode::splitlines("a\r\nb\u2028c\n", false), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(unicode::splitlines("a\r\nb\u2028c\n", false),
+            (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_EQ(unicode::splitlines("a\nb", true), (std::vector<std::string>{"a\n", "b"}));
 }
 
@@ -167,20 +176,26 @@ TEST(UnicodeTest, MalformedUtf8NeverReadsOutOfBounds) {
 }
 
 TEST(LexerTest, TokenizesTagsAndOperators) {
-  const std::string src = normalize_source("a{{ x.y|f(1, 2.5) }}{% if b // 2 ** 3 %}c{% endif %}", false);
+  const std::string src =
+      normalize_source("a{{ x.y|f(1, 2.5) }}{% if b // 2 ** 3 %}c{% endif %}", false);
   const SourceMap map(src);
   auto tokens = tokenize(src, map, LexerOptions{});
   ASSERT_TRUE(tokens.ok()) << tokens.status().to_string();
   std::vector<TokenType> types;
   for (const Token& t : *tokens) types.push_back(t.type);
-  const std::vector<TokenType> want = {
-      TokenType::kData, TokenType::kVariableBegin, TokenType::kName, TokenType::kDot,
-      TokenType::kName, TokenType::kPipe, TokenType::kName, TokenType::kLParen,
-      TokenType::kInteger, TokenType::kComma, TokenType::kFloat, TokenType::kRParen,
-      TokenType::kVariableEnd, TokenType::kBlockBegin, TokenType::kName, TokenType::kName,
-      TokenType::kFloorDiv, TokenType::kInteger, TokenType::kPow, TokenType::kInteger,
-      TokenType::kBlockEnd, TokenType::kData, TokenType::kBlockBegin, TokenType::kName,
-      TokenType::kBlockEnd, TokenType::kEof};
+  const std::vector<TokenType> want = {TokenType::kData,        TokenType::kVariableBegin,
+                                       TokenType::kName,        TokenType::kDot,
+                                       TokenType::kName,        TokenType::kPipe,
+                                       TokenType::kName,        TokenType::kLParen,
+                                       TokenType::kInteger,     TokenType::kComma,
+                                       TokenType::kFloat,       TokenType::kRParen,
+                                       TokenType::kVariableEnd, TokenType::kBlockBegin,
+                                       TokenType::kName,        TokenType::kName,
+                                       TokenType::kFloorDiv,    TokenType::kInteger,
+                                       TokenType::kPow,         TokenType::kInteger,
+                                       TokenType::kBlockEnd,    TokenType::kData,
+                                       TokenType::kBlockBegin,  TokenType::kName,
+                                       TokenType::kBlockEnd,    TokenType::kEof};
   EXPECT_EQ(types, want);
 }
 
