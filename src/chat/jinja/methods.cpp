@@ -539,7 +539,6 @@ Result<Value> seq_index(Context&, const Value& self, CallArgs& args) {
   for (int64_t i = start; i < std::min(stop, n); ++i) {
     if (py_equal(items[static_cast<size_t>(i)], a[0])) return Value::integer(i);
   }
-  INFERD_ASSIGN_OR_RETURN(std::string r, repr(a[0]));
   return invalid_argument("{}.index(x): x not in {}", self.is_list() ? "list" : "tuple",
                           self.is_list() ? "list" : "tuple");
 }
