@@ -12,6 +12,7 @@ Outputs (committed; the C++ tests do not need Python):
   tests/data/chat/expected/<template>__<conversation>.error  when rendering raises
       for every template in ../shared/templates and tests/data/chat/templates and every
       conversation in tests/data/chat/conversations;
+  tests/data/chat/expected/capabilities.json   the normalisation each template gets;
   tests/data/chat/jinja/expected/<file>.json   for the language cases in tests/data/chat/jinja.
 
 Request messages are normalised exactly as inferd's ChatTemplate does (src/chat/chat_template.h):
@@ -116,24 +117,34 @@ def iterates_content(env, source):
     return False
 
 
+PROBE_TOOLS = [{"type": "function", "function": {
+    "name": "probe_function", "description": "Probe.",
+    "parameters": {"type": "object", "properties": {"probe_argument": {"type": "string",
+                   "description": "Probe."}}, "required": ["probe_argument"]}}}]
+
+
 def wants_object_arguments(env, source):
-    def probe(arguments):
+    def probe(arguments, tools):
         messages = [
             {"role": "user", "content": "probe"},
             {"role": "assistant", "content": None, "tool_calls": [
                 {"id": "call00001", "type": "function",
                  "function": {"name": "probe_function", "arguments": arguments}}]},
         ]
-        kind, text = render(env, source, {"messages": messages, "tools": None, "documents": None,
+        kind, text = render(env, source, {"messages": messages, "tools": tools, "documents": None,
                                           "add_generation_prompt": False, "bos_token": "",
                                           "eos_token": ""})
         return text if kind == "output" else ""
 
-    as_string = probe(PROBE_JSON)
-    as_object = probe(json.loads(PROBE_JSON))
-    renders_string = PROBE_JSON in as_string
-    renders_object = PROBE_JSON in as_object or PROBE_REPR in as_object
-    return renders_object and not renders_string
+    # Probed without and with a tool list: some templates only render tool calls in one case.
+    for tools in (None, PROBE_TOOLS):
+        as_string = probe(PROBE_JSON, tools)
+        as_object = probe(json.loads(PROBE_JSON), tools)
+        renders_string = PROBE_JSON in as_string
+        renders_object = PROBE_JSON in as_object or PROBE_REPR in as_object
+        if renders_object and not renders_string:
+            return True
+    return False
 
 
 class NormalizeError(Exception):
@@ -251,11 +262,13 @@ def render_chat_pairs(writer):
             conversations[os.path.splitext(os.path.basename(path))[0]] = json.load(f)
     expected_dir = os.path.join(DATA, "expected")
     summary = []
+    all_caps = {}
     for stem, path in template_files().items():
         with open(path, encoding="utf-8", newline="") as f:
             source = f.read()
         caps = {"iterates_content": iterates_content(env, source),
                 "object_arguments": wants_object_arguments(env, source)}
+        all_caps[stem] = caps
         errors = 0
         for conv_stem, conversation in conversations.items():
             kind, text = render_conversation(env, source, caps, conversation)
@@ -266,6 +279,8 @@ def render_chat_pairs(writer):
                 errors += 1
                 writer.write(base + ".error", text + "\n")
         summary.append(f"{stem}: {len(conversations) - errors} rendered, {errors} errors, caps {caps}")
+    writer.write(os.path.join(expected_dir, "capabilities.json"),
+                 json.dumps(all_caps, indent=1, sort_keys=True) + "\n")
     writer.prune(os.path.join(expected_dir, "*"))
     return summary
 

@@ -169,7 +169,11 @@ bool template_iterates_content(const jinja::TemplateAst& ast) {
 bool template_wants_object_arguments(const jinja::Template& tmpl) {
   static constexpr std::string_view kJsonText = R"({"probe_argument": "probe_value"})";
   static constexpr std::string_view kReprText = R"({'probe_argument': 'probe_value'})";
-  auto render_probe = [&](const json& arguments) -> std::string {
+  const json probe_tools = json::parse(R"([{"type": "function", "function": {
+      "name": "probe_function", "description": "Probe.",
+      "parameters": {"type": "object", "properties": {"probe_argument": {"type": "string",
+                     "description": "Probe."}}, "required": ["probe_argument"]}}}])");
+  auto render_probe = [&](const json& arguments, const json& tools) -> std::string {
     json messages = json::array();
     messages.push_back({{"role", "user"}, {"content", "probe"}});
     json call = {{"id", "call00001"},
@@ -177,20 +181,28 @@ bool template_wants_object_arguments(const jinja::Template& tmpl) {
                  {"function", {{"name", "probe_function"}, {"arguments", arguments}}}};
     messages.push_back(
         {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", json::array({call})}});
-    json vars = {{"messages", messages},           {"tools", nullptr}, {"documents", nullptr},
-                 {"add_generation_prompt", false}, {"bos_token", ""},  {"eos_token", ""}};
+    json vars = {{"messages", messages},
+                 {"tools", tools},
+                 {"documents", nullptr},
+                 {"add_generation_prompt", false},
+                 {"bos_token", ""},
+                 {"eos_token", ""}};
     jinja::RenderOptions options;
     options.now = 0;
     options.limits.max_steps = 2'000'000;
     auto out = tmpl.render_json(vars, options);
     return out.ok() ? *out : std::string();
   };
-  const std::string as_string = render_probe(json(std::string(kJsonText)));
-  const std::string as_object = render_probe(json::parse(kJsonText));
-  const bool renders_string = as_string.find(kJsonText) != std::string::npos;
-  const bool renders_object = as_object.find(kJsonText) != std::string::npos ||
-                              as_object.find(kReprText) != std::string::npos;
-  return renders_object && !renders_string;
+  // Probed without and with a tool list: some templates only render tool calls in one case.
+  for (const json& tools : {json(nullptr), probe_tools}) {
+    const std::string as_string = render_probe(json(std::string(kJsonText)), tools);
+    const std::string as_object = render_probe(json::parse(kJsonText), tools);
+    const bool renders_string = as_string.find(kJsonText) != std::string::npos;
+    const bool renders_object = as_object.find(kJsonText) != std::string::npos ||
+                                as_object.find(kReprText) != std::string::npos;
+    if (renders_object && !renders_string) return true;
+  }
+  return false;
 }
 
 }  // namespace inferd::chat

@@ -59,6 +59,12 @@ std::time_t fixed_now() {
 void check_template(const std::string& stem, const fs::path& path, int& compared) {
   const auto parsed = ChatTemplate::parse(read_file(path));
   ASSERT_TRUE(parsed.ok()) << stem << ": " << parsed.status().to_string();
+  // The capabilities the Python reference detected for the same template.
+  const json caps = json::parse(read_file(data_dir() / "expected" / "capabilities.json"), nullptr,
+                                /*allow_exceptions=*/false);
+  ASSERT_TRUE(caps.is_object() && caps.contains(stem)) << "no capabilities for " << stem;
+  EXPECT_EQ(parsed->caps().iterates_content, caps[stem]["iterates_content"].get<bool>()) << stem;
+  EXPECT_EQ(parsed->caps().object_arguments, caps[stem]["object_arguments"].get<bool>()) << stem;
   const auto conversations = files_in(data_dir() / "conversations", ".json");
   ASSERT_FALSE(conversations.empty());
   for (const auto& [conv_stem, conv_path] : conversations) {
