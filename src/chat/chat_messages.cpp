@@ -181,12 +181,8 @@ bool template_wants_object_arguments(const jinja::Template& tmpl) {
                  {"function", {{"name", "probe_function"}, {"arguments", arguments}}}};
     messages.push_back(
         {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", json::array({call})}});
-    json vars = {{"messages", messages},
-                 {"tools", tools},
-                 {"documents", nullptr},
-                 {"add_generation_prompt", false},
-                 {"bos_token", ""},
-                 {"eos_token", ""}};
+    json vars = {{"messages", messages},           {"tools", tools},  {"documents", nullptr},
+                 {"add_generation_prompt", false}, {"bos_token", ""}, {"eos_token", ""}};
     jinja::RenderOptions options;
     options.now = 0;
     options.limits.max_steps = 2'000'000;

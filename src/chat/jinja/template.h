@@ -4,6 +4,19 @@
 //
 // A Template is immutable and cheap to copy; render() may run concurrently from several
 // threads. Every failure (syntax, runtime, raise_exception, resource limits) is a Status.
+//
+// Known differences from jinja2 (all outside what chat templates use):
+//  - integers are 64-bit; overflow is an error where Python would grow the integer;
+//  - generators (map, select, ...) are computed when the filter runs, so an error inside one
+//    surfaces there rather than when it is consumed;
+//  - no template loading: {% include %}, {% import %}, {% extends %} and {% block %} are errors;
+//  - filters groupby, striptags, urlencode, urlize, wordwrap, xmlattr, pprint and random are
+//    not provided ("No filter named ..."); lipsum() is deterministic;
+//  - jinja2 folds constant {{ }} expressions at compile time with item-access semantics, so
+//    `{{ [1][1.5:] }}` prints "" there but fails here (as the same expression on a variable
+//    fails in jinja2);
+//  - the reprs of functions, generators and iterators name no memory address; `\N{...}` string
+//    escapes are not supported; `is sameas` approximates CPython object identity.
 #pragma once
 
 #include <ctime>
