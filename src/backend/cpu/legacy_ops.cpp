@@ -248,6 +248,15 @@ constexpr TypeOps kScalarOps[] = {
     reference_ops<Q5_1>(), reference_ops<Q8_0>(),
 };
 
+const TypeOps kAvx2Ops[] = {
+    simd_ops<Q4_0>(avx2::gemm_q4_0, nullptr, avx2::kLegacyMaxRows, avx2::kLegacyMaxActs),
+    simd_ops<Q4_1>(avx2::gemm_q4_1, nullptr, avx2::kLegacyMaxRows, avx2::kLegacyMaxActs),
+    simd_ops<Q5_0>(avx2::gemm_q5_0, nullptr, avx2::kLegacyMaxRows, avx2::kLegacyMaxActs),
+    simd_ops<Q5_1>(avx2::gemm_q5_1, nullptr, avx2::kLegacyMaxRows, avx2::kLegacyMaxActs),
+    simd_ops<Q8_0>(avx2::gemm_q8_0, avx2::quantize_q8_0, avx2::kLegacyMaxRows,
+                   avx2::kLegacyMaxActs),
+};
+
 const TypeOps kAvx512Ops[] = {
     simd_ops<Q4_0>(avx512::gemm_q4_0, nullptr, avx512::kLegacyMaxRows, avx512::kLegacyMaxActs),
     simd_ops<Q4_1>(avx512::gemm_q4_1, nullptr, avx512::kLegacyMaxRows, avx512::kLegacyMaxActs),
@@ -268,7 +277,7 @@ const TypeOps* find(const TypeOps* table, size_t size, DType type) {
 const TypeOps* legacy_type_ops(DType type, IsaLevel level) {
   switch (level) {
     case IsaLevel::kScalar: return find(kScalarOps, std::size(kScalarOps), type);
-    case IsaLevel::kAvx2: return nullptr;
+    case IsaLevel::kAvx2: return find(kAvx2Ops, std::size(kAvx2Ops), type);
     case IsaLevel::kAvx512: return find(kAvx512Ops, std::size(kAvx512Ops), type);
   }
   return nullptr;

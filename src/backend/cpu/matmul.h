@@ -18,7 +18,9 @@ struct MatrixRef {
   int64_t rows = 0;
   int64_t cols = 0;
   const void* data = nullptr;
-  size_t row_bytes = 0;  // dtype_bytes(type, cols) for a dense matrix
+  // dtype_bytes(type, cols) for a dense matrix; data and row_bytes keep each row aligned to its
+  // element (4 bytes for F32, 2 for the other types, as in GGUF files).
+  size_t row_bytes = 0;
 };
 
 // Scratch memory for matmul: sized once for the largest call, then reused without allocating.

@@ -89,7 +89,7 @@ TEST(Matmul, PaddedRowsAndManyTokens) {
   uint32_t seed = 1000;
   for (DType type : kTypes) {
     check_matmul(type, {19, 2048, 1}, 2, 64, seed += 2);
-    check_matmul(type, {21, 512, 67}, 3, 2, seed += 2);
+    check_matmul(type, {21, 512, 67}, 3, 4, seed += 2);
   }
 }
 
