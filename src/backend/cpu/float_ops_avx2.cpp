@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "backend/cpu/float_kernels.h"
+#include "backend/cpu/tile_prefetch.h"
 
 namespace inferd::backend::cpu::avx2 {
 namespace {
@@ -60,8 +61,10 @@ void tile(int64_t n, const uint8_t* w, size_t w_stride, int num_rows, const uint
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
+  TilePrefetch prefetch(w, R * w_stride, n / 8);
   int64_t k = 0;
   for (; k + 8 <= n; k += 8) {
+    prefetch.step();
     __m256 a[T];
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) a[t] = _mm256_loadu_ps(acts[t] + k);
@@ -72,7 +75,11 @@ void tile(int64_t n, const uint8_t* w, size_t w_stride, int num_rows, const uint
       for (int t = 0; t < T; ++t) acc[r][t] = _mm256_fmadd_ps(wv, a[t], acc[r][t]);
     }
   }
-  for (int r = 0; r < num_rows; ++r) {
+  // Unrolled with constant indices, so that acc stays in registers.
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+    if (r >= num_rows) break;
+#pragma GCC unroll 4
     for (int t = 0; t < T; ++t) {
       float sum = hsum(acc[r][t]);
       for (int64_t i = k; i < n; ++i) sum += W::load1(rows[r] + i) * acts[t][i];

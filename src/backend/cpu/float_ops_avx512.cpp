@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "backend/cpu/float_kernels.h"
+#include "backend/cpu/tile_prefetch.h"
 
 // GCC 12 reports the _mm512_undefined_* placeholders inside its own intrinsics (cvtph_ps,
 // reduce_add_ps) as uninitialized once they are inlined; they are not.
@@ -57,7 +58,9 @@ void tile(int64_t n, const uint8_t* w, size_t w_stride, int num_rows, const uint
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
 
+  TilePrefetch prefetch(w, R * w_stride, (n + 15) / 16);
   auto step = [&](int64_t k, __mmask16 mask, bool full) __attribute__((always_inline)) {
+    prefetch.step();
     __m512 a[T];
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t)
@@ -73,8 +76,13 @@ void tile(int64_t n, const uint8_t* w, size_t w_stride, int num_rows, const uint
   for (; k + 16 <= n; k += 16) step(k, 0xffff, true);
   if (k < n) step(k, static_cast<__mmask16>((1u << (n - k)) - 1), false);
 
-  for (int r = 0; r < num_rows; ++r)
+    // Unrolled with constant indices, so that acc stays in registers.
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    if (r >= num_rows) break;
+#pragma GCC unroll 4
     for (int t = 0; t < T; ++t) out[t * out_stride + r] = _mm512_reduce_add_ps(acc[r][t]);
+  }
 }
 
 template <class W>

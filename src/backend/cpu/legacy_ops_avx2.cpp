@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "backend/cpu/legacy_kernels.h"
+#include "backend/cpu/tile_prefetch.h"
 
 namespace inferd::backend::cpu::avx2 {
 namespace {
@@ -123,7 +124,9 @@ void tile(int64_t nb, const uint8_t* w, size_t w_stride, int num_rows, const uin
     for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
   const __m256i ones = _mm256_set1_epi16(1);
 
+  TilePrefetch prefetch(w, R * w_stride, nb);
   for (int64_t b = 0; b < nb; ++b) {
+    prefetch.step();
     ActBlock a[T];
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) a[t] = load_act<L>(act + t * act_stride + b * kQ8Bytes);
@@ -142,8 +145,13 @@ void tile(int64_t nb, const uint8_t* w, size_t w_stride, int num_rows, const uin
       }
     }
   }
-  for (int r = 0; r < num_rows; ++r)
+  // Unrolled with constant indices, so that acc stays in registers.
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+    if (r >= num_rows) break;
+#pragma GCC unroll 4
     for (int t = 0; t < T; ++t) out[t * out_stride + r] = hsum(acc[r][t]);
+  }
 }
 
 template <class L>

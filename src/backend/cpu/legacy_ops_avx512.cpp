@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "backend/cpu/legacy_kernels.h"
+#include "backend/cpu/tile_prefetch.h"
 
 // GCC 12 reports the _mm512_undefined_* placeholders inside its own intrinsics (cvtph_ps,
 // cvtepi32_ps, reduce_add_ps) as uninitialized once they are inlined; they are not.
@@ -200,6 +201,8 @@ void tile(int64_t nb, const uint8_t* w, size_t w_stride, int num_rows, const uin
   const uint8_t* rows[R];
   for (int r = 0; r < R; ++r) rows[r] = w + (r < num_rows ? r : num_rows - 1) * w_stride;
 
+  TilePrefetch prefetch(w, R * w_stride, (nb + 1) / 2);
+
   __m512 acc[R][T];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
@@ -207,6 +210,7 @@ void tile(int64_t nb, const uint8_t* w, size_t w_stride, int num_rows, const uin
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
 
   auto step = [&](int64_t b, bool two) __attribute__((always_inline)) {
+    prefetch.step();
     ActPair ap[T];
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t)
@@ -227,8 +231,13 @@ void tile(int64_t nb, const uint8_t* w, size_t w_stride, int num_rows, const uin
   for (; b + 2 <= nb; b += 2) step(b, true);
   if (b < nb) step(b, false);
 
-  for (int r = 0; r < num_rows; ++r)
+    // Unrolled with constant indices, so that acc stays in registers.
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    if (r >= num_rows) break;
+#pragma GCC unroll 4
     for (int t = 0; t < T; ++t) out[t * out_stride + r] = _mm512_reduce_add_ps(acc[r][t]);
+  }
 }
 
 // One row tile for one activation, wider row tiles when the activations are reused less.
