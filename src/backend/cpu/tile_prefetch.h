@@ -23,18 +23,19 @@ class TilePrefetch {
   // kernel will call step() `num_steps` times.
   [[gnu::always_inline]] TilePrefetch(const void* tile, size_t tile_bytes, int64_t num_steps)
       : next_(static_cast<const char*>(tile) + tile_bytes),
-        lines_per_step_(
-            static_cast<int64_t>(tile_bytes / kLineBytes) / (num_steps > 0 ? num_steps : 1) + 1) {}
+        bytes_per_step_(static_cast<int64_t>(tile_bytes) / (num_steps > 0 ? num_steps : 1)) {}
 
   [[gnu::always_inline]] void step() {
-    for (int64_t i = 0; i < lines_per_step_; ++i, next_ += kLineBytes)
+    credit_ += bytes_per_step_;
+    for (; credit_ > 0; credit_ -= kLineBytes, next_ += kLineBytes)
       _mm_prefetch(next_, _MM_HINT_T0);
   }
 
  private:
-  static constexpr size_t kLineBytes = 64;
+  static constexpr int64_t kLineBytes = 64;
   const char* next_;
-  int64_t lines_per_step_;
+  int64_t bytes_per_step_;
+  int64_t credit_ = 0;  // bytes of the next tile due for prefetch, minus those requested
 };
 
 }  // namespace inferd::backend::cpu
