@@ -2,6 +2,7 @@
 // ISA level. Float weights multiply F32 activations; the reference accumulates each dot product
 // in float, element by element.
 #include <cstring>
+#include <span>
 
 #include "backend/cpu/float_kernels.h"
 #include "backend/cpu/type_ops.h"
@@ -88,20 +89,14 @@ constexpr TypeOps kAvx512Ops[] = {
              avx512::kFloatMaxRows, avx512::kFloatMaxActs),
 };
 
-const TypeOps* find(const TypeOps* table, size_t size, DType type) {
-  for (size_t i = 0; i < size; ++i)
-    if (table[i].type == type) return &table[i];
-  return nullptr;
-}
+// Indexed by IsaLevel.
+const std::span<const TypeOps> kTables[] = {kScalarOps, kAvx2Ops, kAvx512Ops};
 
 }  // namespace
 
 const TypeOps* float_type_ops(DType type, IsaLevel level) {
-  switch (level) {
-    case IsaLevel::kScalar: return find(kScalarOps, std::size(kScalarOps), type);
-    case IsaLevel::kAvx2: return find(kAvx2Ops, std::size(kAvx2Ops), type);
-    case IsaLevel::kAvx512: return find(kAvx512Ops, std::size(kAvx512Ops), type);
-  }
+  for (const TypeOps& ops : kTables[static_cast<int>(level)])
+    if (ops.type == type) return &ops;
   return nullptr;
 }
 
