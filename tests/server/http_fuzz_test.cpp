@@ -2,6 +2,12 @@
 // running server. Every connection must end promptly (the client half-closes after writing),
 // whatever the server sends back must be an HTTP/1.1 response, and afterwards the server still
 // answers a normal request. Deterministic: each worker thread has a fixed seed.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <random>
 
@@ -60,9 +66,20 @@ const std::vector<std::string>& corpus() {
 std::string mutate(std::mt19937& rng, std::string s) {
   auto pick = [&](size_t n) { return n == 0 ? size_t{0} : static_cast<size_t>(rng() % n); };
   const int num_mutations = 1 + static_cast<int>(rng() % 4);
-  static const char* const kTokens[] = {"\r\n", "\r\n\r\n", ":", " ", "%", "%00", "/../",
-                                        "99999999999999999999", "-1", "\0", "chunked", "\xff",
-                                        "Content-Length: 5\r\n", "Transfer-Encoding: chunked\r\n"};
+  static const char* const kTokens[] = {"\r\n",
+                                        "\r\n\r\n",
+                                        ":",
+                                        " ",
+                                        "%",
+                                        "%00",
+                                        "/../",
+                                        "99999999999999999999",
+                                        "-1",
+                                        "\0",
+                                        "chunked",
+                                        "\xff",
+                                        "Content-Length: 5\r\n",
+                                        "Transfer-Encoding: chunked\r\n"};
   for (int m = 0; m < num_mutations; ++m) {
     switch (rng() % 8) {
       case 0:  // flip one byte
@@ -102,6 +119,46 @@ std::string mutate(std::mt19937& rng, std::string s) {
   return s;
 }
 
+// One exchange on a plain blocking socket (lighter than TestClient for thousands of cases):
+// connects, writes `bytes`, half-closes, and reads until the server closes. Returns false when
+// the connection could not be made or the server kept it open past `timeout`.
+bool send_and_wait_closed(uint16_t port, const std::string& bytes, Millis timeout,
+                          std::string* received) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool closed = false;
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0) {
+    size_t off = 0;
+    while (off < bytes.size()) {  // the server may refuse early: stop writing then
+      const ssize_t n = ::send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      off += static_cast<size_t>(n);
+    }
+    ::shutdown(fd, SHUT_WR);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    char buf[4096];
+    while (true) {
+      const auto left =
+          std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
+      if (left <= 0ms) break;
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+      const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+      if (n <= 0) {
+        closed = true;  // EOF or reset
+        break;
+      }
+      received->append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  return closed;
+}
+
 class HttpFuzzTest : public HttpServerFixture {};
 
 TEST_F(HttpFuzzTest, RandomAndMutatedRequestsNeverHangOrCrashTheServer) {
@@ -114,7 +171,7 @@ TEST_F(HttpFuzzTest, RandomAndMutatedRequestsNeverHangOrCrashTheServer) {
   start_server(fuzz_router(), o);
 
   constexpr int kThreads = 4;
-  constexpr int kCasesPerThread = 750;
+  constexpr int kCasesPerThread = 500;
   std::atomic<int> hangs{0};
   std::atomic<int> bad_responses{0};
   std::atomic<int> answered{0};
@@ -130,15 +187,8 @@ TEST_F(HttpFuzzTest, RandomAndMutatedRequestsNeverHangOrCrashTheServer) {
         } else {
           bytes = mutate(rng, corpus()[rng() % corpus().size()]);
         }
-        TestClient c(port_);
-        if (!c.connected()) {
-          hangs.fetch_add(1);
-          continue;
-        }
-        (void)c.write(bytes, 2000ms);
-        c.shutdown_send();
         std::string received;
-        if (!c.wait_closed(3000ms, &received)) {
+        if (!send_and_wait_closed(port_, bytes, 3000ms, &received)) {
           hangs.fetch_add(1);
           ADD_FAILURE() << "connection not closed for input: " << ::testing::PrintToString(bytes);
         }
@@ -146,7 +196,8 @@ TEST_F(HttpFuzzTest, RandomAndMutatedRequestsNeverHangOrCrashTheServer) {
           answered.fetch_add(1);
           if (received.rfind("HTTP/1.1 ", 0) != 0) {
             bad_responses.fetch_add(1);
-            ADD_FAILURE() << "not an HTTP response: " << ::testing::PrintToString(received.substr(0, 80));
+            ADD_FAILURE() << "not an HTTP response: "
+                          << ::testing::PrintToString(received.substr(0, 80));
           }
         }
       }

@@ -24,7 +24,9 @@
 namespace inferd::server::testing {
 namespace {
 
-std::string frame(int i) { return sse_data("{\"i\":" + std::to_string(i) + "}"); }
+std::string frame(int i) {
+  return sse_data("{\"i\":" + std::to_string(i) + "}");
+}
 
 std::string frames(int n) {
   std::string out;
@@ -45,6 +47,16 @@ bool read_to_end(TestClient& c, ResponseParser& p) {
     if (!c.read_some(p, 3000ms)) return false;
   }
   return true;
+}
+
+// Sets `reason` to the exchange's cancel reason when its cancel callbacks run.
+void report_cancel_reason(const std::shared_ptr<Exchange>& ex,
+                          std::shared_ptr<std::promise<CancelReason>> reason) {
+  std::weak_ptr<Exchange> weak = ex;
+  ex->on_cancel([reason = std::move(reason), weak] {
+    auto self = weak.lock();
+    reason->set_value(self ? self->cancel_reason() : CancelReason::kNone);
+  });
 }
 
 class HttpStreamingTest : public HttpServerFixture {};
@@ -99,14 +111,16 @@ TEST_F(HttpStreamingTest, Http10StreamEndsByClosing) {
                      [this](const Request&, std::shared_ptr<Exchange> ex) {
                        (void)ex->start_stream(200, {{"Content-Type", "text/plain"}});
                        spawn([ex] {
-                         for (int i = 0; i < 5; ++i) (void)ex->send("line " + std::to_string(i) + "\n");
+                         for (int i = 0; i < 5; ++i)
+                           (void)ex->send("line " + std::to_string(i) + "\n");
                          (void)ex->finish();
                        });
                      }})
                   .ok());
   start_server(std::move(r));
   TestClient c(port_);
-  ASSERT_TRUE(c.write(make_request("GET", "/stream", "", {{"Connection", "keep-alive"}}, "HTTP/1.0")));
+  ASSERT_TRUE(
+      c.write(make_request("GET", "/stream", "", {{"Connection", "keep-alive"}}, "HTTP/1.0")));
   std::string received;
   ASSERT_TRUE(c.wait_closed(3000ms, &received));
   const size_t body_pos = received.find("\r\n\r\n");
@@ -122,11 +136,7 @@ TEST_F(HttpStreamingTest, ClientDisconnectMidStreamCancelsPromptly) {
   Router r;
   ASSERT_TRUE(r.add({"POST", "/stream",
                      [=](const Request&, std::shared_ptr<Exchange> ex) {
-                       std::weak_ptr<Exchange> weak = ex;
-                       ex->on_cancel([cancelled, weak] {
-                         auto self = weak.lock();
-                         cancelled->set_value(self ? self->cancel_reason() : CancelReason::kNone);
-                       });
+                       report_cancel_reason(ex, cancelled);
                        (void)ex->start_stream(200, sse_headers());
                        (void)ex->send(frame(0));
                        kept->set_value(ex);  // the "engine" keeps generating
@@ -164,12 +174,8 @@ TEST_F(HttpStreamingTest, SlowReaderOverflowsTheQueueAndIsCancelled) {
   Router r;
   ASSERT_TRUE(r.add({"GET", "/flood",
                      [=, this](const Request&, std::shared_ptr<Exchange> ex) {
-                       std::weak_ptr<Exchange> weak = ex;
-                       ex->on_cancel([reason, weak, fired] {
-                         auto self = weak.lock();
-                         reason->set_value(self ? self->cancel_reason() : CancelReason::kNone);
-                         fired->store(true);
-                       });
+                       report_cancel_reason(ex, reason);
+                       ex->on_cancel([fired] { fired->store(true); });
                        (void)ex->start_stream(200, {{"Content-Type", "application/octet-stream"}});
                        spawn([ex, result, fired] {
                          const std::string chunk(64 * 1024, 'z');
@@ -231,11 +237,7 @@ TEST_F(HttpStreamingTest, StalledWriteTimesOutAndCancels) {
   Router r;
   ASSERT_TRUE(r.add({"GET", "/flood",
                      [=, this](const Request&, std::shared_ptr<Exchange> ex) {
-                       std::weak_ptr<Exchange> weak = ex;
-                       ex->on_cancel([reason, weak] {
-                         auto self = weak.lock();
-                         reason->set_value(self ? self->cancel_reason() : CancelReason::kNone);
-                       });
+                       report_cancel_reason(ex, reason);
                        (void)ex->start_stream(200, {{"Content-Type", "application/octet-stream"}});
                        spawn([ex] {
                          const std::string chunk(256 * 1024, 'z');
@@ -309,11 +311,7 @@ TEST_F(HttpStreamingTest, StopCancelsStreamsStillRunningAtTheDeadline) {
   Router r;
   ASSERT_TRUE(r.add({"POST", "/stream",
                      [=](const Request&, std::shared_ptr<Exchange> ex) {
-                       std::weak_ptr<Exchange> weak = ex;
-                       ex->on_cancel([cancelled, weak] {
-                         auto self = weak.lock();
-                         cancelled->set_value(self ? self->cancel_reason() : CancelReason::kNone);
-                       });
+                       report_cancel_reason(ex, cancelled);
                        (void)ex->start_stream(200, sse_headers());
                        (void)ex->send(frame(0));
                        kept->set_value(ex);  // never finishes on its own

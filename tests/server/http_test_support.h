@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -23,7 +24,6 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <gtest/gtest.h>
 
 #include "server/http/header_map.h"
 #include "server/http/http_server.h"
@@ -56,7 +56,8 @@ inline std::string make_request(std::string_view method, std::string_view target
   out += version;
   out += "\r\nHost: 127.0.0.1\r\n";
   for (const auto& [n, v] : headers) out += n + ": " + v + "\r\n";
-  if (!body.empty() || method == "POST") out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  if (!body.empty() || method == "POST")
+    out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   out += "\r\n";
   out += body;
   return out;
@@ -100,15 +101,13 @@ class TestClient {
   // Reads the head of a streamed response into `parser`.
   bool read_header(ResponseParser& parser, Millis timeout = 5000ms) {
     parser.body_limit(boost::none);
-    return !run(timeout, [&](auto handler) {
-      http::async_read_header(stream_, buffer_, parser, handler);
-    });
+    return !run(timeout,
+                [&](auto handler) { http::async_read_header(stream_, buffer_, parser, handler); });
   }
   // Reads and parses what has arrived of the body.
   bool read_some(ResponseParser& parser, Millis timeout = 5000ms) {
-    return !run(timeout, [&](auto handler) {
-      http::async_read_some(stream_, buffer_, parser, handler);
-    });
+    return !run(timeout,
+                [&](auto handler) { http::async_read_some(stream_, buffer_, parser, handler); });
   }
 
   // Reads raw bytes until the server closes the connection (true) or `timeout` passes (false).
@@ -121,7 +120,8 @@ class TestClient {
     buffer_.consume(buffer_.size());
     char scratch[4096];
     while (true) {
-      const auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
       if (left <= 0ms) return false;
       size_t got = 0;
       const auto ec = run(left, [&](auto handler) {
@@ -192,6 +192,14 @@ class HttpServerFixture : public ::testing::Test {
     ASSERT_TRUE(st.ok()) << st.to_string();
     port_ = server_->port();
     ASSERT_NE(port_, 0);
+  }
+
+  // A new connection gets 200 for GET `health_path`.
+  void expect_healthy(std::string_view health_path = "/health") {
+    TestClient c(port_);
+    auto res = c.request("GET", health_path);
+    ASSERT_TRUE(res) << "no answer to GET " << health_path;
+    EXPECT_EQ(res->result_int(), 200);
   }
 
   // Runs `fn` on a new thread, joined in TearDown (fn must finish on its own).

@@ -30,7 +30,9 @@ constexpr std::chrono::milliseconds kLingerTimeout{500};
 constexpr uint64_t kMaxLingerBytes = 1u << 20;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
-std::string_view to_std(boost::beast::string_view s) { return {s.data(), s.size()}; }
+std::string_view to_std(boost::beast::string_view s) {
+  return {s.data(), s.size()};
+}
 
 bool is_parse_error(const error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_method).category() &&
@@ -51,8 +53,12 @@ Connection::~Connection() {
   if (phase_ != Phase::kClosed) context_->unregister_connection(id_);
 }
 
-const HttpServerOptions& Connection::options() const { return context_->options(); }
-bool Connection::stopping() const { return context_->stopping(); }
+const HttpServerOptions& Connection::options() const {
+  return context_->options();
+}
+bool Connection::stopping() const {
+  return context_->stopping();
+}
 
 // ---- cross-thread entry points ----
 
@@ -82,10 +88,10 @@ void Connection::post_abort(CancelReason reason) {
 
 void Connection::post_exchange_abandoned(bool stream_started,
                                          std::vector<std::function<void()>> callbacks) {
-  net::post(socket_.get_executor(),
-            [self = shared_from_this(), stream_started, callbacks = std::move(callbacks)]() mutable {
-              self->exchange_abandoned(stream_started, callbacks);
-            });
+  net::post(socket_.get_executor(), [self = shared_from_this(), stream_started,
+                                     callbacks = std::move(callbacks)]() mutable {
+    self->exchange_abandoned(stream_started, callbacks);
+  });
 }
 
 // ---- reading ----
@@ -163,8 +169,7 @@ void Connection::on_background_read(error_code ec, size_t bytes) {
       return;
     case Phase::kHeader:
     case Phase::kBody:
-    case Phase::kClosed:
-      return;  // no watch runs in these phases
+    case Phase::kClosed: return;  // no watch runs in these phases
   }
 }
 
@@ -199,21 +204,20 @@ void Connection::read_header_some() {
     on_header(http::error::header_limit);
     return;
   }
-  socket_.async_read_some(buffer_.prepare(kReadChunkBytes),
-                          [self = shared_from_this()](error_code ec, size_t n) {
-                            if (self->phase_ == Phase::kClosed) return;
-                            if (ec) {
-                              if (ec == net::error::eof) {
-                                ec = self->parser_->got_some() || self->buffer_.size() > 0
-                                         ? http::error::partial_message
-                                         : http::error::end_of_stream;
-                              }
-                              self->on_header(ec);
-                              return;
-                            }
-                            self->buffer_.commit(n);
-                            self->read_header_some();
-                          });
+  socket_.async_read_some(buffer_.prepare(kReadChunkBytes), [self = shared_from_this()](
+                                                                error_code ec, size_t n) {
+    if (self->phase_ == Phase::kClosed) return;
+    if (ec) {
+      if (ec == net::error::eof) {
+        ec = self->parser_->got_some() || self->buffer_.size() > 0 ? http::error::partial_message
+                                                                   : http::error::end_of_stream;
+      }
+      self->on_header(ec);
+      return;
+    }
+    self->buffer_.commit(n);
+    self->read_header_some();
+  });
 }
 
 void Connection::on_header(error_code ec) {
@@ -373,8 +377,7 @@ void Connection::dispatch() {
                       {{"Allow", match.allow}});
       }
       return;
-    case RouteMatch::Kind::kFound:
-      break;
+    case RouteMatch::Kind::kFound: break;
   }
 
   req.path = std::move(target->path);
@@ -442,8 +445,7 @@ void Connection::respond_error(const ApiError& error, bool keep_alive, HeaderLis
   HeaderList headers = error_headers(error);
   for (auto& h : extra) headers.push_back(std::move(h));
   spdlog::debug("http: connection {} answers {}: {}", id_, error.status, error.message);
-  respond_direct(error.status, kJsonContentType, error_json(error), std::move(headers),
-                 keep_alive);
+  respond_direct(error.status, kJsonContentType, error_json(error), std::move(headers), keep_alive);
 }
 
 // ---- writing ----
@@ -519,15 +521,7 @@ void Connection::on_response_complete() {
 
 void Connection::exchange_abandoned(bool stream_started,
                                     std::vector<std::function<void()>>& callbacks) {
-  for (auto& cb : callbacks) {
-    try {
-      cb();
-    } catch (const std::exception& e) {
-      spdlog::warn("http: cancel callback threw: {}", e.what());
-    } catch (...) {
-      spdlog::warn("http: cancel callback threw");
-    }
-  }
+  run_cancel_callbacks(callbacks);
   if (phase_ != Phase::kHandling) return;
   if (stream_started) {
     spdlog::warn("http: a handler dropped its stream unfinished (connection {})", id_);
@@ -536,8 +530,7 @@ void Connection::exchange_abandoned(bool stream_started,
   }
   spdlog::error("http: a handler returned without answering (request {})", request_id_);
   const bool keep_alive = parser_ && parser_->get().keep_alive();
-  respond_error(server_error("The server had an error while processing your request."),
-                keep_alive);
+  respond_error(server_error("The server had an error while processing your request."), keep_alive);
 }
 
 // ---- closing ----
@@ -609,9 +602,7 @@ void Connection::on_read_timeout() {
   read_timed_out_ = true;
   switch (phase_) {
     case Phase::kIdle:
-    case Phase::kClosing:
-      close(CancelReason::kClientDisconnected);
-      return;
+    case Phase::kClosing: close(CancelReason::kClientDisconnected); return;
     case Phase::kHeader:
     case Phase::kBody: {
       error_code ec;
@@ -619,8 +610,7 @@ void Connection::on_read_timeout() {
       return;
     }
     case Phase::kHandling:
-    case Phase::kClosed:
-      return;
+    case Phase::kClosed: return;
   }
 }
 

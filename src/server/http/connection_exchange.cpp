@@ -73,8 +73,12 @@ void ConnectionExchange::deliver_finish() {
   connection_->post_deliver(std::move(last), /*response_end=*/true, stream_keep_alive_);
 }
 
-void ConnectionExchange::request_abort(CancelReason reason) { connection_->post_abort(reason); }
+void ConnectionExchange::request_abort(CancelReason reason) {
+  connection_->post_abort(reason);
+}
 
-void ConnectionExchange::on_terminal_locked() { connection_.reset(); }
+void ConnectionExchange::on_terminal_locked() {
+  connection_.reset();
+}
 
 }  // namespace inferd::server

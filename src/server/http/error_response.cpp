@@ -42,7 +42,8 @@ std::string error_json(const ApiError& error) {
 
 HeaderList error_headers(const ApiError& error) {
   HeaderList headers;
-  if (error.retry_after_s) headers.emplace_back("Retry-After", std::to_string(*error.retry_after_s));
+  if (error.retry_after_s)
+    headers.emplace_back("Retry-After", std::to_string(*error.retry_after_s));
   return headers;
 }
 
@@ -68,22 +69,34 @@ ApiError not_found_error(std::string message, std::optional<std::string> code) {
 }
 
 ApiError unknown_url_error(std::string_view method, std::string_view path) {
-  return {404, fmt::format("Invalid URL ({} {})", method, path), "", std::nullopt,
-          std::string("unknown_url"), std::nullopt};
+  return {404,
+          fmt::format("Invalid URL ({} {})", method, path),
+          "",
+          std::nullopt,
+          std::string("unknown_url"),
+          std::nullopt};
 }
 
 ApiError method_not_allowed_error(std::string_view method, std::string_view path) {
-  return {405, fmt::format("Invalid method for URL ({} {})", method, path), "", std::nullopt,
-          std::string("method_not_allowed"), std::nullopt};
+  return {405,
+          fmt::format("Invalid method for URL ({} {})", method, path),
+          "",
+          std::nullopt,
+          std::string("method_not_allowed"),
+          std::nullopt};
 }
 
 ApiError payload_too_large_error(uint64_t limit_bytes) {
-  return {413, fmt::format("Request body is larger than the limit of {} bytes", limit_bytes), "",
-          std::nullopt, std::string("request_too_large"), std::nullopt};
+  return {413,
+          fmt::format("Request body is larger than the limit of {} bytes", limit_bytes),
+          "",
+          std::nullopt,
+          std::string("request_too_large"),
+          std::nullopt};
 }
 
 ApiError rate_limit_error(std::string message, int retry_after_s) {
-  return {429, std::move(message), "", std::nullopt, std::string("rate_limit_exceeded"),
+  return {429,          std::move(message), "", std::nullopt, std::string("rate_limit_exceeded"),
           retry_after_s};
 }
 
@@ -92,7 +105,7 @@ ApiError server_error(std::string message) {
 }
 
 ApiError overloaded_error(std::string message, int retry_after_s) {
-  return {503, std::move(message), "", std::nullopt, std::string("server_overloaded"),
+  return {503,          std::move(message), "", std::nullopt, std::string("server_overloaded"),
           retry_after_s};
 }
 

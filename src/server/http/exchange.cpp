@@ -26,9 +26,13 @@ Status validate_headers(const HeaderList& headers, bool allow_content_type) {
   return Status::ok_status();
 }
 
-bool body_forbidden(int status) { return status == 204 || status == 304; }
+bool body_forbidden(int status) {
+  return status == 204 || status == 304;
+}
 
-void run_callbacks(std::vector<std::function<void()>>& callbacks) {
+}  // namespace
+
+void run_cancel_callbacks(std::vector<std::function<void()>>& callbacks) {
   for (auto& cb : callbacks) {
     try {
       cb();
@@ -39,8 +43,6 @@ void run_callbacks(std::vector<std::function<void()>>& callbacks) {
     }
   }
 }
-
-}  // namespace
 
 const char* cancel_reason_name(CancelReason reason) {
   switch (reason) {
@@ -72,7 +74,8 @@ void Exchange::complete_locked(std::vector<std::function<void()>>* released) {
 
 Status Exchange::respond(int status, std::string_view content_type, std::string body,
                          HeaderList headers) {
-  if (status < 200 || status > 599) return invalid_argument("respond: status {} out of range", status);
+  if (status < 200 || status > 599)
+    return invalid_argument("respond: status {} out of range", status);
   if (body_forbidden(status) && !body.empty()) {
     return invalid_argument("respond: status {} takes no body", status);
   }
@@ -98,7 +101,8 @@ Status Exchange::start_stream(int status, HeaderList headers) {
   if (status < 200 || status > 599) {
     return invalid_argument("start_stream: status {} out of range", status);
   }
-  if (body_forbidden(status)) return invalid_argument("start_stream: status {} takes no body", status);
+  if (body_forbidden(status))
+    return invalid_argument("start_stream: status {} takes no body", status);
   INFERD_RETURN_IF_ERROR(validate_headers(headers, /*allow_content_type=*/true));
   std::lock_guard<std::mutex> lock(mu_);
   INFERD_RETURN_IF_ERROR(check_open_locked("start_stream"));
@@ -155,7 +159,7 @@ void Exchange::on_cancel(std::function<void()> callback) {
   }
   std::vector<std::function<void()>> one;
   one.push_back(std::move(callback));
-  run_callbacks(one);
+  run_cancel_callbacks(one);
 }
 
 void Exchange::cancel(CancelReason reason) {
@@ -168,7 +172,7 @@ void Exchange::cancel(CancelReason reason) {
     callbacks.swap(callbacks_);
     on_terminal_locked();
   }
-  run_callbacks(callbacks);
+  run_cancel_callbacks(callbacks);
 }
 
 bool Exchange::cancelled() const {

@@ -49,6 +49,9 @@ enum class CancelReason : uint8_t {
 };
 const char* cancel_reason_name(CancelReason reason);
 
+// Runs cancel callbacks in order; one that throws is logged and the others still run.
+void run_cancel_callbacks(std::vector<std::function<void()>>& callbacks);
+
 class Exchange {
  public:
   explicit Exchange(Request request);

@@ -24,8 +24,8 @@
 namespace inferd::server {
 
 namespace net = boost::asio;
-using net::ip::tcp;
 using boost::system::error_code;
+using net::ip::tcp;
 
 namespace {
 
@@ -155,8 +155,8 @@ struct HttpServer::Impl {
       endpoint = tcp::endpoint(address, o.port);
     } else {
       tcp::resolver resolver(ioc);
-      const auto results = resolver.resolve(o.host, std::to_string(o.port),
-                                            tcp::resolver::passive, ec);
+      const auto results =
+          resolver.resolve(o.host, std::to_string(o.port), tcp::resolver::passive, ec);
       if (ec || results.empty()) {
         return not_found("http server: cannot resolve host '{}': {}", o.host,
                          ec ? ec.message() : "no address");
@@ -165,8 +165,8 @@ struct HttpServer::Impl {
     }
 
     auto fail = [&](const char* step) {
-      const Status st = io_error("http server: cannot {} {}:{}: {}", step, o.host, o.port,
-                                 ec.message());
+      const Status st =
+          io_error("http server: cannot {} {}:{}: {}", step, o.host, o.port, ec.message());
       error_code ignored;
       acceptor.close(ignored);
       return st;
@@ -189,8 +189,7 @@ struct HttpServer::Impl {
       threads.emplace_back([this] { run_io_thread(); });
     }
     state = State::kRunning;
-    spdlog::info("http: listening on {}:{} ({} I/O threads)", o.host, bound_port,
-                 o.num_io_threads);
+    spdlog::info("http: listening on {}:{} ({} I/O threads)", o.host, bound_port, o.num_io_threads);
     return Status::ok_status();
   }
 
@@ -320,16 +319,24 @@ HttpServer::~HttpServer() {
   impl_->stop();
 }
 
-Status HttpServer::start() { return impl_->start(); }
-void HttpServer::stop() { impl_->stop(); }
+Status HttpServer::start() {
+  return impl_->start();
+}
+void HttpServer::stop() {
+  impl_->stop();
+}
 
 uint16_t HttpServer::port() const {
   std::lock_guard<std::mutex> lock(impl_->state_mu);
   return impl_->state == Impl::State::kNew ? 0 : impl_->bound_port;
 }
 
-const HttpServerOptions& HttpServer::options() const { return impl_->context->options(); }
+const HttpServerOptions& HttpServer::options() const {
+  return impl_->context->options();
+}
 
-size_t HttpServer::num_open_connections() const { return impl_->context->num_open(); }
+size_t HttpServer::num_open_connections() const {
+  return impl_->context->num_open();
+}
 
 }  // namespace inferd::server

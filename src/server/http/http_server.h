@@ -40,14 +40,14 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";  // an IP address or a resolvable name
   uint16_t port = 0;               // 0: any free port; read it with HttpServer::port()
   int num_io_threads = 2;
-  uint64_t max_body_bytes = 32ull << 20;   // over this: 413
-  uint32_t max_header_bytes = 16u << 10;   // request line and fields; over this: 431
+  uint64_t max_body_bytes = 32ull << 20;             // over this: 413
+  uint32_t max_header_bytes = 16u << 10;             // request line and fields; over this: 431
   std::chrono::milliseconds header_timeout{10'000};  // from the first byte to the end of the header
   std::chrono::milliseconds body_timeout{60'000};    // to read the whole body
   std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait for the next request
   std::chrono::milliseconds write_timeout{30'000};   // each write of queued bytes
   std::chrono::milliseconds shutdown_deadline{10'000};  // stop(): in-flight requests get this long
-  int max_connections = 1024;  // open connections; over this: 503 and close
+  int max_connections = 1024;      // open connections; over this: 503 and close
   int overload_retry_after_s = 1;  // Retry-After of that 503
   // Unwritten bytes a streamed response may queue on one connection before the client counts as
   // too slow: the exchange is then cancelled and the connection closed.

@@ -34,9 +34,7 @@ struct Request {
   std::optional<std::string_view> param(std::string_view name) const {
     return path_params.get(name);
   }
-  std::optional<std::string_view> header(std::string_view name) const {
-    return headers.get(name);
-  }
+  std::optional<std::string_view> header(std::string_view name) const { return headers.get(name); }
 };
 
 }  // namespace inferd::server

@@ -40,10 +40,32 @@ TEST(RequestTarget, AcceptsAbsoluteForm) {
 
 TEST(RequestTarget, RejectsMalformedTargetsAndTraversal) {
   for (const char* bad : {
-           "", "v1/models", "*", "ftp://x/y", "http:///y", "http://x?y", "/a b", "/a#frag",
-           "/a/%", "/a/%4", "/a/%zz", "/a?x=%g0", "/../etc/passwd", "/a/./b", "/a/..",
-           "/a/%2e%2e/b", "/a/%2E%2e", "/a/.%2e", "/a/%2e", "/a/x%2F..%2Fy", "/a/..%5Cb",
-           "/a/%00", "/a/%0d%0a", "/a/%7f", "/a/\x01", "/a/\x80",
+           "",
+           "v1/models",
+           "*",
+           "ftp://x/y",
+           "http:///y",
+           "http://x?y",
+           "/a b",
+           "/a#frag",
+           "/a/%",
+           "/a/%4",
+           "/a/%zz",
+           "/a?x=%g0",
+           "/../etc/passwd",
+           "/a/./b",
+           "/a/..",
+           "/a/%2e%2e/b",
+           "/a/%2E%2e",
+           "/a/.%2e",
+           "/a/%2e",
+           "/a/x%2F..%2Fy",
+           "/a/..%5Cb",
+           "/a/%00",
+           "/a/%0d%0a",
+           "/a/%7f",
+           "/a/\x01",
+           "/a/\x80",
        }) {
     EXPECT_FALSE(parse_request_target(bad).ok()) << "accepted: " << bad;
   }

@@ -81,8 +81,8 @@ std::string format_http_date(std::chrono::system_clock::time_point time) {
   std::tm tm{};
   gmtime_r(&t, &tm);
   return fmt::format("{}, {:02d} {} {:04d} {:02d}:{:02d}:{:02d} GMT", kDays[tm.tm_wday % 7],
-                     tm.tm_mday, kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec);
+                     tm.tm_mday, kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec);
 }
 
 std::string format_response_head(const ResponseHead& head) {
@@ -101,11 +101,8 @@ std::string format_response_head(const ResponseHead& head) {
     case BodyFraming::kContentLength:
       if (!no_body) append_field(out, "Content-Length", std::to_string(head.content_length));
       break;
-    case BodyFraming::kChunked:
-      append_field(out, "Transfer-Encoding", "chunked");
-      break;
-    case BodyFraming::kUntilClose:
-      break;
+    case BodyFraming::kChunked: append_field(out, "Transfer-Encoding", "chunked"); break;
+    case BodyFraming::kUntilClose: break;
   }
   const bool keep_alive = head.keep_alive && head.framing != BodyFraming::kUntilClose;
   if (!keep_alive) {

@@ -19,9 +19,9 @@ enum class BodyFraming : uint8_t {
 
 struct ResponseHead {
   int status = 200;
-  std::string_view content_type;          // empty: no Content-Type
-  const HeaderList* headers = nullptr;    // extra fields, already validated
-  std::string_view request_id;            // X-Request-Id; empty: none
+  std::string_view content_type;        // empty: no Content-Type
+  const HeaderList* headers = nullptr;  // extra fields, already validated
+  std::string_view request_id;          // X-Request-Id; empty: none
   BodyFraming framing = BodyFraming::kContentLength;
   uint64_t content_length = 0;
   bool keep_alive = true;  // false: "Connection: close"

@@ -46,7 +46,8 @@ TEST(ResponseHead, ChunkedCloseAndHttp10) {
             "HTTP/1.1 200 OK\r\nServer: inferd\r\nConnection: close\r\n\r\n");
   ResponseHead n;
   n.status = 204;
-  EXPECT_EQ(without_date(format_response_head(n)), "HTTP/1.1 204 No Content\r\nServer: inferd\r\n\r\n");
+  EXPECT_EQ(without_date(format_response_head(n)),
+            "HTTP/1.1 204 No Content\r\nServer: inferd\r\n\r\n");
 }
 
 TEST(ResponseHead, DateReasonAndChunks) {

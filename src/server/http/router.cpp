@@ -21,8 +21,8 @@ namespace {
 bool is_param_name(std::string_view name) {
   if (name.empty()) return false;
   for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -77,21 +77,27 @@ Router::~Router() = default;
 Router::Router(Router&&) noexcept = default;
 Router& Router::operator=(Router&&) noexcept = default;
 
-size_t Router::size() const { return rows_.size(); }
+size_t Router::size() const {
+  return rows_.size();
+}
 
 Status Router::add(Route route, const std::vector<std::string>& prefixes) {
   if (route.method.empty()) return invalid_argument("route {} has no method", route.pattern);
   for (char c : route.method) {
-    if (c < 'A' || c > 'Z') return invalid_argument("route method '{}' is not upper-case", route.method);
+    if (c < 'A' || c > 'Z')
+      return invalid_argument("route method '{}' is not upper-case", route.method);
   }
-  if (!route.handler) return invalid_argument("route {} {} has no handler", route.method, route.pattern);
-  if (prefixes.empty()) return invalid_argument("route {} has no prefix (use \"\" for the root)", route.pattern);
+  if (!route.handler)
+    return invalid_argument("route {} {} has no handler", route.method, route.pattern);
+  if (prefixes.empty())
+    return invalid_argument("route {} has no prefix (use \"\" for the root)", route.pattern);
 
   auto shared = std::make_shared<const Route>(std::move(route));
   std::vector<Row> added;
   for (const std::string& prefix : prefixes) {
     if (!prefix.empty() && (prefix.front() != '/' || prefix.back() == '/')) {
-      return invalid_argument("route prefix '{}' must be \"\" or \"/name\" without a trailing '/'", prefix);
+      return invalid_argument("route prefix '{}' must be \"\" or \"/name\" without a trailing '/'",
+                              prefix);
     }
     Row row;
     row.method = shared->method;
@@ -143,8 +149,8 @@ Status Router::add(Route route, const std::vector<std::string>& prefixes) {
   for (size_t i = 0; i < added.size(); ++i) {
     for (const Row& existing : rows_) {
       if (same_shape(existing, added[i])) {
-        return invalid_argument("route {} {} duplicates {} {}", added[i].method,
-                                added[i].pattern, existing.method, existing.pattern);
+        return invalid_argument("route {} {} duplicates {} {}", added[i].method, added[i].pattern,
+                                existing.method, existing.pattern);
       }
     }
     for (size_t j = 0; j < i; ++j) {

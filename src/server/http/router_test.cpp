@@ -39,12 +39,13 @@ TEST(Router, MatchesLiteralAndParameterSegments) {
 
 TEST(Router, MountsUnderSeveralPrefixesAndTheRoot) {
   Router router;
-  ASSERT_TRUE(router
-                  .add({"POST", "/chat/completions", noop(), AuthScope::kInference,
-                        RateClass::kInference},
-                       {"/v1", "/api/v1"})
-                  .ok());
-  ASSERT_TRUE(router.add({"GET", "/health", noop(), AuthScope::kPublic, RateClass::kUnlimited}).ok());
+  ASSERT_TRUE(
+      router
+          .add({"POST", "/chat/completions", noop(), AuthScope::kInference, RateClass::kInference},
+               {"/v1", "/api/v1"})
+          .ok());
+  ASSERT_TRUE(
+      router.add({"GET", "/health", noop(), AuthScope::kPublic, RateClass::kUnlimited}).ok());
   EXPECT_EQ(router.size(), 3u);
 
   for (const char* path : {"/v1/chat/completions", "/api/v1/chat/completions"}) {

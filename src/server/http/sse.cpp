@@ -10,7 +10,8 @@ void append_field_lines(std::string& out, std::string_view field, std::string_vi
     const size_t end = value.find_first_of("\r\n", start);
     out += field;
     out += ": ";
-    out += value.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    out +=
+        value.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
     out += '\n';
     if (end == std::string_view::npos) break;
     start = end + 1;
@@ -43,7 +44,9 @@ std::string sse_event(std::string_view event, std::string_view data) {
   return out;
 }
 
-std::string sse_error(const ApiError& error) { return sse_event("error", error_json(error)); }
+std::string sse_error(const ApiError& error) {
+  return sse_event("error", error_json(error));
+}
 
 std::string sse_comment(std::string_view text) {
   std::string out;
