@@ -40,6 +40,9 @@ struct GenerationRequest {
   // many alternatives; -1 = off.
   int prompt_logprobs = -1;
   std::unique_ptr<TokenConstraint> constraint;  // optional
+  // Instead of generating: the embedding of the prompt (mean of the final normalised hidden
+  // states of its tokens, scaled to unit length), delivered through on_embedding().
+  bool embedding = false;
 };
 
 enum class FinishReason { kStop, kLength, kCancelled, kError };
@@ -60,6 +63,8 @@ class GenerationSink {
   virtual ~GenerationSink() = default;
   // Echo: log-probabilities of prompt tokens 1..n-1 (each predicted from the tokens before it).
   virtual void on_prompt_logprobs(std::span<const TokenLogprobs> logprobs) {}
+  // Embedding requests: the prompt's embedding (n_embd floats), before on_finish.
+  virtual void on_embedding(std::span<const float> embedding) {}
   // One generated token and the text it releases (may be empty while text is held back for a
   // possible stop string or an unfinished UTF-8 character). `logprobs` is null unless asked for.
   virtual void on_token(TokenId token, std::string_view text, const TokenLogprobs* logprobs) = 0;

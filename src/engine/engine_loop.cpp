@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -75,6 +76,8 @@ struct Slot {
   int64_t num_outputs = 0;
   int64_t chunk_begin = 0;  // prompt index of the first token evaluated this step
   int64_t chunk_len = 0;    // prompt tokens evaluated this step
+  int64_t first_embedding = -1;
+  std::vector<double> embedding_sum;  // embedding requests: sum of hidden states so far
 };
 
 }  // namespace
@@ -104,6 +107,8 @@ struct EngineLoop::Impl {
   bool admit_and_collect_cancels(std::vector<uint64_t>* cancelled);
   void step();
   void finish(std::optional<Slot>& slot, FinishReason reason, Status error = {});
+  void accumulate_embedding(Slot& s, int64_t evaluated);
+  void finish_embedding(std::optional<Slot>& slot);
   // Samples the slot's next token from `logits`; returns false when the request finished.
   bool sample_next(std::optional<Slot>& slot, std::span<const float> logits);
 };
@@ -158,7 +163,8 @@ Result<uint64_t> EngineLoop::submit(GenerationRequest request, std::shared_ptr<G
   for (TokenId t : request.prompt)
     if (t < 0 || t >= impl_->n_vocab)
       return invalid_argument("prompt token {} is outside the vocabulary [0, {})", t, impl_->n_vocab);
-  const int64_t room = request.max_tokens > 0 ? request.max_tokens : (request.max_tokens == 0 ? 0 : 1);
+  const int64_t room = request.embedding ? 0 : request.max_tokens > 0 ? request.max_tokens
+                                              : (request.max_tokens == 0 ? 0 : 1);
   if (n_prompt + room > n_ctx)
     return invalid_argument(
         "this model's context holds {} tokens; the request has {} prompt tokens{}", n_ctx, n_prompt,
@@ -265,6 +271,28 @@ bool EngineLoop::Impl::sample_next(std::optional<Slot>& slot, std::span<const fl
   return true;
 }
 
+void EngineLoop::Impl::accumulate_embedding(Slot& s, int64_t evaluated) {
+  const int64_t n_embd = model->info().n_embd;
+  if (s.embedding_sum.empty()) s.embedding_sum.assign(n_embd, 0.0);
+  for (int64_t k = 0; k < evaluated; ++k) {
+    auto e = ctx->embedding(s.first_embedding + k);
+    for (int64_t i = 0; i < n_embd; ++i) s.embedding_sum[i] += e[i];
+  }
+}
+
+void EngineLoop::Impl::finish_embedding(std::optional<Slot>& slot) {
+  Slot& s = *slot;
+  double norm = 0.0;
+  for (double v : s.embedding_sum) norm += v * v;
+  norm = std::sqrt(norm);
+  std::vector<float> out(s.embedding_sum.size());
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i] = norm > 0 ? static_cast<float>(s.embedding_sum[i] / norm) : 0.0f;
+  s.first_token_at = Clock::now();
+  s.sink->on_embedding(out);
+  finish(slot, FinishReason::kStop);
+}
+
 bool EngineLoop::Impl::admit_and_collect_cancels(std::vector<uint64_t>* cancelled) {
   std::unique_lock<std::mutex> lock(mu);
   const auto busy = [&] {
@@ -352,21 +380,25 @@ void EngineLoop::Impl::step() {
     const int64_t chunk = std::min({n_prompt - s.kv_len, budget, echo ? kEchoChunkTokens : budget});
     s.chunk_begin = s.kv_len;
     s.chunk_len = chunk;
+    const bool embed = s.request.embedding;
     for (int64_t j = 0; j < chunk; ++j) {
       const int64_t pos = s.kv_len + j;
-      const bool wants = echo || pos == n_prompt - 1;
-      batch.push_back({s.request.prompt[pos], static_cast<int32_t>(pos), static_cast<int32_t>(i), wants});
+      const bool wants = !embed && (echo || pos == n_prompt - 1);
+      batch.push_back({s.request.prompt[pos], static_cast<int32_t>(pos), static_cast<int32_t>(i), wants, embed});
     }
     budget -= chunk;
   }
   if (batch.empty()) return;
-  // Outputs are numbered in batch order among the entries with logits.
+  // Outputs are numbered in batch order among the entries with logits (and embeddings among
+  // those with embeddings).
   for (auto& slot : slots)
-    if (slot) slot->num_outputs = 0, slot->first_output = -1;
-  int64_t out = 0;
+    if (slot) slot->num_outputs = 0, slot->first_output = -1, slot->first_embedding = -1;
+  int64_t out = 0, embd = 0;
   for (const BatchEntry& e : batch) {
-    if (!e.logits) continue;
     Slot& s = *slots[e.seq];
+    if (e.embedding && s.first_embedding < 0) s.first_embedding = embd;
+    embd += e.embedding ? 1 : 0;
+    if (!e.logits) continue;
     if (s.first_output < 0) s.first_output = out;
     s.num_outputs++;
     ++out;
@@ -388,6 +420,12 @@ void EngineLoop::Impl::step() {
     const int64_t evaluated = std::exchange(s.chunk_len, 0);
     if (evaluated == 0) continue;
     const auto n_prompt = static_cast<int64_t>(s.request.prompt.size());
+    if (s.request.embedding) {
+      accumulate_embedding(s, evaluated);
+      s.kv_len += evaluated;
+      if (s.kv_len == n_prompt) finish_embedding(slot);
+      continue;
+    }
     if (s.request.prompt_logprobs >= 0) {
       // Output k predicts prompt token chunk_begin + k + 1.
       for (int64_t k = 0; k < s.num_outputs; ++k) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <condition_variable>
 #include <mutex>
 
@@ -18,6 +19,10 @@ class CollectingSink : public GenerationSink {
   void on_prompt_logprobs(std::span<const TokenLogprobs> lp) override {
     std::lock_guard<std::mutex> lock(mu_);
     prompt_logprobs.assign(lp.begin(), lp.end());
+  }
+  void on_embedding(std::span<const float> e) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    embedding.assign(e.begin(), e.end());
   }
   void on_token(TokenId token, std::string_view piece, const TokenLogprobs* lp) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -40,6 +45,7 @@ class CollectingSink : public GenerationSink {
   std::vector<TokenId> tokens;
   std::string text;
   std::vector<TokenLogprobs> logprobs, prompt_logprobs;
+  std::vector<float> embedding;
   GenerationResult result;
   bool done = false;
 
@@ -198,6 +204,34 @@ TEST_F(EngineLoopTest, EchoReportsPromptLogprobsWithoutGenerating) {
     EXPECT_LE(sink->prompt_logprobs[i].chosen.logprob, 0.0f);
     EXPECT_EQ(sink->prompt_logprobs[i].num_top, 2);
   }
+}
+
+TEST_F(EngineLoopTest, EmbeddingIsTheNormalisedMeanOfHiddenStates) {
+  auto loop = EngineLoop::create(*model_, {.max_slots = 2, .ctx_per_slot = 128, .max_batch_tokens = 8,
+                                           .num_threads = 1});
+  ASSERT_TRUE(loop.ok());
+  const std::vector<TokenId> prompt = {1, 300, 301, 302, 303, 304, 305, 306, 307, 308, 309, 310};
+  GenerationRequest r;
+  r.prompt = prompt;
+  r.embedding = true;
+  auto sink = std::make_shared<CollectingSink>();
+  ASSERT_TRUE((*loop)->submit(std::move(r), sink).ok());  // 12 tokens: two chunks of at most 8
+  sink->wait();
+  EXPECT_EQ(sink->result.reason, FinishReason::kStop);
+  EXPECT_TRUE(sink->tokens.empty());
+  // The same mean computed directly.
+  auto ctx = Context::create(*model_, {.ctx_size = 128, .num_threads = 1});
+  std::vector<BatchEntry> batch;
+  for (size_t i = 0; i < prompt.size(); ++i) batch.push_back({prompt[i], static_cast<int32_t>(i), 0, false, true});
+  ASSERT_TRUE((*ctx)->decode(batch).ok());
+  const int64_t n_embd = (*model_)->info().n_embd;
+  std::vector<double> mean(n_embd, 0.0);
+  for (int64_t k = 0; k < (*ctx)->num_embeddings(); ++k)
+    for (int64_t i = 0; i < n_embd; ++i) mean[i] += (*ctx)->embedding(k)[i];
+  double norm = 0;
+  for (double v : mean) norm += v * v;
+  ASSERT_EQ(sink->embedding.size(), static_cast<size_t>(n_embd));
+  for (int64_t i = 0; i < n_embd; ++i) EXPECT_NEAR(sink->embedding[i], mean[i] / std::sqrt(norm), 1e-5);
 }
 
 TEST_F(EngineLoopTest, RejectsWhatCannotRun) {
