@@ -178,8 +178,13 @@ struct Q8_0 {
     *m = 0.0f;
   }
   static void pack(const float* x, Block* b) {
-    // Symmetric range [-127, 127], so that negating a value never overflows.
-    const float id = store_scale(std::fabs(signed_absmax(x)) / 127.0f, &b->d);
+    // Symmetric range [-127, 127], so that negating a value never overflows. The values are
+    // scaled by 127 / amax (not by the inverse of the half-rounded scale), the convention of
+    // the reference implementation of GGUF models: activations quantized alike keep logits
+    // within a few hundredths of it.
+    const float amax = std::fabs(signed_absmax(x));
+    store_scale(amax / 127.0f, &b->d);
+    const float id = amax > 0.0f && std::isfinite(amax) ? 127.0f / amax : 0.0f;
     for (int j = 0; j < kQK; ++j)
       b->qs[j] = static_cast<int8_t>(quantize_value(x[j] * id, -127, 127));
   }

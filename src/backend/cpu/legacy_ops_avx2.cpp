@@ -193,8 +193,8 @@ void gemm_q8_0(int64_t n, const void* w, size_t ws, int nr, const void* a, size_
   gemm<Q8_0L>(n, w, ws, nr, a, as, na, out, os);
 }
 
-// Bit-identical to the reference Q8_0 from_float (legacy_ops.cpp): the same scale, its half
-// rounding, the same clamps (NaN to -127) and round-to-nearest-even.
+// Bit-identical to the reference Q8_0 from_float (legacy_ops.cpp): the same scale and its half
+// rounding, values scaled by 127 / amax, the same clamps (NaN to -127), round-to-nearest-even.
 void quantize_q8_0(const float* src, void* dst, int64_t n) {
   auto* out = static_cast<uint8_t*>(dst);
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
@@ -210,8 +210,8 @@ void quantize_q8_0(const float* src, void* dst, int64_t n) {
     m = _mm_max_ps(m, _mm_movehl_ps(m, m));
     m = _mm_max_ss(m, _mm_movehdup_ps(m));
     const uint16_t dh = _cvtss_sh(_mm_cvtss_f32(m) / 127.0f, _MM_FROUND_TO_NEAREST_INT);
-    const float stored = _cvtsh_ss(dh);
-    const float id = stored != 0.0f && stored - stored == 0.0f ? 1.0f / stored : 0.0f;
+    const float max_abs = _mm_cvtss_f32(m);
+    const float id = max_abs > 0.0f && max_abs - max_abs == 0.0f ? 127.0f / max_abs : 0.0f;
     const __m256 vid = _mm256_set1_ps(id);
     __m256i q[4];
     for (int k = 0; k < 4; ++k)

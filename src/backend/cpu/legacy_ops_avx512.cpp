@@ -313,8 +313,8 @@ void gemm_q8_0(int64_t n, const void* w, size_t ws, int nr, const void* a, size_
   gemm<Q8_0L>(n, w, ws, nr, a, as, na, out, os);
 }
 
-// Bit-identical to the reference Q8_0 from_float (legacy_ops.cpp): the same scale, its half
-// rounding, the same clamps (NaN to -127) and round-to-nearest-even.
+// Bit-identical to the reference Q8_0 from_float (legacy_ops.cpp): the same scale and its half
+// rounding, values scaled by 127 / amax, the same clamps (NaN to -127), round-to-nearest-even.
 void quantize_q8_0(const float* src, void* dst, int64_t n) {
   auto* out = static_cast<uint8_t*>(dst);
   const __m512 abs_mask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
@@ -326,8 +326,7 @@ void quantize_q8_0(const float* src, void* dst, int64_t n) {
     const __m512 a1 = _mm512_max_ps(_mm512_and_ps(x1, abs_mask), _mm512_setzero_ps());
     const float amax = _mm512_reduce_max_ps(_mm512_max_ps(a0, a1));
     const uint16_t dh = _cvtss_sh(amax / 127.0f, _MM_FROUND_TO_NEAREST_INT);
-    const float stored = _cvtsh_ss(dh);
-    const float id = stored != 0.0f && stored - stored == 0.0f ? 1.0f / stored : 0.0f;
+    const float id = amax > 0.0f && amax - amax == 0.0f ? 127.0f / amax : 0.0f;
     const __m512 vid = _mm512_set1_ps(id);
     const __m512 v0 = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(x0, vid), lo), hi);
     const __m512 v1 = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(x1, vid), lo), hi);
