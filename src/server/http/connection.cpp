@@ -414,8 +414,7 @@ void Connection::invoke_handler(const Handler& handler,
   spdlog::error("http: handler for {} {} threw: {} (request {})", exchange->request().method,
                 exchange->request().route_pattern, what, exchange->request().request_id);
   if (!exchange->response_started()) {
-    (void)server::respond_error(
-        *exchange, server_error("The server had an error while processing your request."));
+    (void)server::respond_error(*exchange, server_error(std::string(kInternalErrorMessage)));
   } else if (!exchange->completed()) {
     close_after_flush(CancelReason::kConnectionError);
   }
@@ -530,7 +529,7 @@ void Connection::exchange_abandoned(bool stream_started,
   }
   spdlog::error("http: a handler returned without answering (request {})", request_id_);
   const bool keep_alive = parser_ && parser_->get().keep_alive();
-  respond_error(server_error("The server had an error while processing your request."), keep_alive);
+  respond_error(server_error(std::string(kInternalErrorMessage)), keep_alive);
 }
 
 // ---- closing ----

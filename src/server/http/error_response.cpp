@@ -20,7 +20,30 @@ constexpr StatusType kStatusTypes[] = {
     {429, "rate_limit_error"},
 };
 
+struct CodeStatus {
+  StatusCode code;
+  int status;
+};
+
+constexpr CodeStatus kStatusForCode[] = {
+    {StatusCode::kInvalidArgument, 400},   {StatusCode::kOutOfRange, 400},
+    {StatusCode::kUnsupported, 400},       {StatusCode::kNotFound, 404},
+    {StatusCode::kResourceExhausted, 503},
+};
+
 }  // namespace
+
+ApiError api_error_from_status(const Status& status) {
+  int http_status = 500;
+  for (const CodeStatus& row : kStatusForCode) {
+    if (row.code == status.code()) http_status = row.status;
+  }
+  ApiError error;
+  error.status = http_status;
+  error.message = http_status == 500 ? std::string(kInternalErrorMessage) : status.message();
+  if (!status.field().empty()) error.param = status.field();
+  return error;
+}
 
 std::string_view error_type_for_status(int status) {
   for (const StatusType& row : kStatusTypes) {

@@ -19,6 +19,9 @@ namespace inferd::server {
 class Exchange;
 
 inline constexpr std::string_view kJsonContentType = "application/json";
+// The message of a 500: the cause goes to the log, not to the client.
+inline constexpr std::string_view kInternalErrorMessage =
+    "The server had an error while processing your request.";
 
 struct ApiError {
   int status = 500;
@@ -37,6 +40,11 @@ std::string error_json(const ApiError& error);
 HeaderList error_headers(const ApiError& error);
 // Answers the exchange with the envelope (application/json).
 Status respond_error(Exchange& exchange, const ApiError& error);
+
+// The answer to a Status from the layers below (must not be ok): kInvalidArgument, kOutOfRange
+// and kUnsupported -> 400, kNotFound -> 404, kResourceExhausted -> 503, others -> 500. The
+// Status's field becomes "param". A 500 carries a generic message (the cause is for the log).
+ApiError api_error_from_status(const Status& status);
 
 ApiError invalid_request_error(std::string message, std::optional<std::string> param = {},
                                std::optional<std::string> code = {});

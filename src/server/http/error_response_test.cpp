@@ -61,6 +61,26 @@ TEST(ErrorResponse, RetryAfterAndRespond) {
   EXPECT_EQ(nlohmann::json::parse(rec.body)["error"]["type"], "rate_limit_error");
 }
 
+TEST(ErrorResponse, FromStatus) {
+  ApiError e =
+      api_error_from_status(invalid_argument("must be between 0 and 2").with_field("temperature"));
+  EXPECT_EQ(e.status, 400);
+  EXPECT_EQ(e.message, "must be between 0 and 2");
+  EXPECT_EQ(e.param.value_or(""), "temperature");
+  EXPECT_EQ(nlohmann::json::parse(error_json(e))["error"]["type"], "invalid_request_error");
+
+  e = api_error_from_status(not_found("model 'x' is not loaded"));
+  EXPECT_EQ(e.status, 404);
+  EXPECT_FALSE(e.param.has_value());
+  EXPECT_EQ(api_error_from_status(unsupported("logprobs")).status, 400);
+  EXPECT_EQ(api_error_from_status(resource_exhausted("queue full")).status, 503);
+
+  e = api_error_from_status(io_error("cannot read /secret/path"));
+  EXPECT_EQ(e.status, 500);
+  EXPECT_EQ(e.message.find("/secret"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(error_json(e))["error"]["type"], "server_error");
+}
+
 TEST(ErrorResponse, Constructors) {
   EXPECT_EQ(authentication_error("no key").status, 401);
   EXPECT_EQ(permission_error("no").status, 403);

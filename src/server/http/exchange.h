@@ -11,13 +11,17 @@
 // kInvalidArgument and changes nothing. Calls after cancellation return kIo naming the reason.
 // A send() that would grow the connection's queue of unwritten bytes past
 // HttpServerOptions::max_stream_queue_bytes (a client reading too slowly) returns
-// kResourceExhausted and cancels the exchange: the connection is closed.
+// kResourceExhausted and cancels the exchange: the connection is closed. The queue counts bytes
+// from send() until the socket takes them, so a producer sends as it goes (tokens, frames), not
+// bursts larger than that limit.
 //
 // Cancellation: the exchange is cancelled when the client disconnects, the connection fails or
 // falls too far behind, or the server stops before the response is complete. Callbacks registered
 // with on_cancel() then run once each, in registration order, on an I/O thread; a callback
 // registered after cancellation runs at once on the calling thread. Callbacks never run once the
-// response is complete (respond() or finish() returned ok) and are released then.
+// response is complete (respond() or finish() returned ok) and are released then. A callback must
+// be quick and must not block (it runs on an I/O thread): flag the work as cancelled and return.
+// A client that closes its sending side (EOF) while the handler works counts as disconnected.
 //
 // Dropping the last reference before the response is complete counts as a cancellation: the
 // callbacks run on an I/O thread, and the client gets a 500 (or, mid-stream, the connection
