@@ -67,21 +67,21 @@ inline constexpr size_t kMaxTriggers = 3;
 
 // One output format: the single place that defines a family.
 struct FormatRow {
-  OutputFormat format;
+  OutputFormat format = OutputFormat::kGeneric;
   std::string_view name;
-  bool (*detect)(std::string_view template_source);   // nullptr: only as the fallback
-  std::array<SectionTrigger, kMaxTriggers> triggers;  // unused entries have empty text
+  bool (*detect)(std::string_view template_source) = nullptr;  // nullptr: only as the fallback
+  std::array<SectionTrigger, kMaxTriggers> triggers{};         // unused entries have empty text
   // Parses a message that starts (after whitespace) with '{' or '[' as calls; nullptr when the
   // format has no bare-JSON calls.
-  SectionParser leading_json;
-  ReasoningTags reasoning;
-  std::string_view id_prefix;
-  size_t id_random_chars;
+  SectionParser leading_json = nullptr;
+  ReasoningTags reasoning{"<think>", "</think>"};
+  std::string_view id_prefix = "call_";
+  size_t id_random_chars = 24;
   // Forced call: prefix + name (JSON-escaped when name_in_json) + name_suffix + A + after.
   std::string_view forced_prefix;
   std::string_view forced_name_suffix;
   std::string_view forced_after;
-  bool forced_name_in_json;
+  bool forced_name_in_json = true;
 };
 
 // The table row of `format`.
