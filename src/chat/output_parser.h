@@ -16,6 +16,10 @@
 // close tag, tool-call section) is dropped; other content is passed through unchanged. Bytes that
 // are not well-formed UTF-8 become U+FFFD, so every event's text is valid UTF-8.
 //
+// The markers are special tokens in most vocabularies (<|python_tag|>, [TOOL_CALLS],
+// <｜tool▁calls▁begin｜>, <|START_ACTION|>, and <tool_call>/<think> in Qwen's): the text fed in
+// must be detokenized with special tokens rendered as their text, except end-of-turn tokens.
+//
 // Not thread-safe; one generation's deltas arrive in order on one thread.
 #pragma once
 
