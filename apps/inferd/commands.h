@@ -10,10 +10,12 @@ namespace inferd::cli {
 struct Command {
   CLI::App* app;             // the parsed subcommand
   std::function<int()> run;  // returns the exit status
+  const char* log_level = "warn";  // unless --log-level or INFERD_LOG_LEVEL says otherwise
 };
 
 Command add_run_command(CLI::App& app);
 Command add_synth_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
+Command add_serve_command(CLI::App& app);
 
 }  // namespace inferd::cli

@@ -66,6 +66,8 @@ class Model {
   bool is_end_of_generation(TokenId id) const;
   std::optional<TokenId> bos() const;
   std::optional<TokenId> eos() const;
+  // Whether tokenize(..., add_special = true) starts with BOS.
+  bool adds_bos() const;
 
   // The layers below the API (for the engine loop and tools).
   const model::Model& core() const;

@@ -86,5 +86,6 @@ std::optional<TokenId> token_or_none(TokenId id) {
 
 std::optional<TokenId> Model::bos() const { return token_or_none(impl_->tokenizer->bos()); }
 std::optional<TokenId> Model::eos() const { return token_or_none(impl_->tokenizer->eos()); }
+bool Model::adds_bos() const { return impl_->tokenizer->flags().add_bos; }
 
 }  // namespace inferd

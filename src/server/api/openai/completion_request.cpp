@@ -78,6 +78,7 @@ Result<EmbeddingRequest> parse_embedding_request(const Json& body) {
   INFERD_RETURN_IF_ERROR(r.string("encoding_format", &format));
   if (format != "float" && format != "base64") return r.error("encoding_format", "must be \"float\" or \"base64\"");
   req.base64 = format == "base64";
+  INFERD_RETURN_IF_ERROR(r.integer("dimensions", 1, 1 << 20, &req.dimensions));
   return req;
 }
 

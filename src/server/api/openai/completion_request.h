@@ -26,7 +26,8 @@ struct CompletionRequest {
 struct EmbeddingRequest {
   std::string model;
   std::vector<PromptInput> inputs;
-  bool base64 = false;  // encoding_format "base64"
+  bool base64 = false;     // encoding_format "base64"
+  int64_t dimensions = 0;  // 0 = the model's; otherwise it must be the model's
 };
 
 constexpr size_t kMaxPrompts = 256;

@@ -1,0 +1,165 @@
+// inferd serve: the OpenAI-compatible HTTP server on one model (a built-in random-weight demo
+// model when none is given). It answers at once (GET /health says 503 while the model loads),
+// and stops gracefully on SIGINT or SIGTERM: no new connections, in-flight requests get
+// --shutdown-timeout seconds to finish, the rest are cancelled.
+#include <csignal>
+#include <filesystem>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "commands.h"
+#include "model/synth_model.h"
+#include "server/http/http_server.h"
+#include "server/openai_server.h"
+
+namespace inferd::cli {
+namespace {
+
+struct ServeOptions {
+  std::string model;
+  std::string model_id;
+  std::vector<std::string> aliases;
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  int threads = 0;
+  int64_t ctx_size = 0;
+  int parallel = 4;
+  std::string api_prefix = "/api/v1";
+  uint64_t max_body_mb = 32;
+  int max_connections = 1024;
+  int shutdown_timeout_s = 10;
+};
+
+// The demo model: small, deterministic random weights (so its output is meaningless).
+Result<std::string> write_demo_model() {
+  model::SynthOptions o;
+  o.dim = 256;
+  o.layers = 4;
+  o.heads = 4;
+  o.kv_heads = 2;
+  o.ffn = 768;
+  o.vocab = 4096;
+  o.context = 4096;
+  o.name = "inferd-demo";
+  std::error_code ec;
+  const auto dir = std::filesystem::temp_directory_path(ec);
+  if (ec) return io_error("no temporary directory for the demo model: {}", ec.message());
+  const std::string path = (dir / ("inferd-demo-" + std::to_string(::getpid()) + ".gguf")).string();
+  INFERD_RETURN_IF_ERROR(model::write_synth_model(o, path));
+  return path;
+}
+
+Result<std::unique_ptr<server::ServedModel>> load_model(const ServeOptions& o) {
+  server::ServedModelOptions m;
+  m.id = o.model_id;
+  m.aliases = o.aliases;
+  m.engine.num_threads = o.threads;
+  m.engine.ctx_per_slot = o.ctx_size;
+  m.engine.max_slots = o.parallel;
+  if (!o.model.empty()) {
+    m.path = o.model;
+    return server::ServedModel::load(m);
+  }
+  spdlog::warn("no --model given: serving the built-in demo model 'inferd-demo' (random weights, so its "
+               "answers are meaningless; pass --model PATH.gguf to serve a real model)");
+  INFERD_ASSIGN_OR_RETURN(m.path, write_demo_model());
+  if (m.id.empty()) m.id = "inferd-demo";
+  auto loaded = server::ServedModel::load(m);
+  std::error_code ec;
+  std::filesystem::remove(m.path, ec);  // the mapping stays valid after the name is gone
+  return loaded;
+}
+
+int serve(const ServeOptions& o) {
+  // Signals are taken synchronously by this thread; every thread started below inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto api = std::make_shared<server::ApiContext>();
+  auto router = server::make_openai_router(api, o.api_prefix);
+  if (!router.ok()) {
+    spdlog::error("--api-prefix: {}", router.status().message());
+    return 2;
+  }
+  server::HttpServerOptions http;
+  http.host = o.host;
+  http.port = o.port;
+  http.max_body_bytes = o.max_body_mb << 20;
+  http.max_connections = o.max_connections;
+  http.shutdown_deadline = std::chrono::seconds(o.shutdown_timeout_s);
+  server::HttpServer server(http, std::move(router).value());
+  if (Status st = server.start(); !st.ok()) {
+    spdlog::error("cannot listen: {}", st.to_string());
+    return 1;
+  }
+  spdlog::info("inferd {} listening on http://{}:{} (OpenAI API under /v1 and {})", server::kServerVersion, o.host,
+               server.port(), o.api_prefix.empty() ? "nothing else" : o.api_prefix);
+
+  std::atomic<bool> load_failed{false};
+  std::thread loader([&] {
+    auto m = load_model(o);
+    if (!m.ok()) {
+      spdlog::error("cannot load the model: {}", m.status().to_string());
+      load_failed = true;
+      return;
+    }
+    const ModelInfo& info = (*m)->model().info();
+    spdlog::info("model '{}' ready: {} {}, {} parameters, context {} per request, {} parallel requests", (*m)->id(),
+                 info.architecture, info.weight_type, info.n_params, (*m)->engine().ctx_per_slot(), o.parallel);
+    std::vector<std::unique_ptr<server::ServedModel>> models;
+    models.push_back(std::move(m).value());
+    api->publish(std::move(models));
+  });
+
+  int exit_code = 0;
+  for (;;) {
+    const timespec tick{0, 200'000'000};
+    const int sig = sigtimedwait(&signals, nullptr, &tick);
+    if (sig == SIGINT || sig == SIGTERM) {
+      spdlog::info("{}: stopping (in-flight requests get {} s)", sig == SIGINT ? "SIGINT" : "SIGTERM",
+                   o.shutdown_timeout_s);
+      break;
+    }
+    if (load_failed) {
+      exit_code = 1;
+      break;
+    }
+  }
+  server.stop();
+  loader.join();
+  spdlog::info("stopped");
+  return exit_code;
+}
+
+}  // namespace
+
+Command add_serve_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("serve", "Serve a model over the OpenAI-compatible HTTP API");
+  auto o = std::make_shared<ServeOptions>();
+  cmd->add_option("-m,--model", o->model, "GGUF model (default: a built-in random-weight demo model)");
+  cmd->add_option("--model-id", o->model_id, "Name clients use for the model (default: the file name)");
+  cmd->add_option("--alias", o->aliases, "Another name for the model (repeatable)");
+  cmd->add_option("--host", o->host, "Address to listen on")->capture_default_str();
+  cmd->add_option("--port", o->port, "Port to listen on (0 = any free port)")->capture_default_str();
+  cmd->add_option("-t,--threads", o->threads, "Engine threads (0 = one per core)")->capture_default_str();
+  cmd->add_option("-c,--ctx-size", o->ctx_size, "Context per request (0 = the model's, at most 4096)")
+      ->capture_default_str();
+  cmd->add_option("--parallel", o->parallel, "Requests decoded concurrently")->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--api-prefix", o->api_prefix, "Second prefix of the /v1 routes (empty = none)")
+      ->capture_default_str();
+  cmd->add_option("--max-body-mb", o->max_body_mb, "Largest request body in MiB (413 beyond)")->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--max-connections", o->max_connections, "Open connections at most (503 beyond)")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--shutdown-timeout", o->shutdown_timeout_s, "Seconds in-flight requests get on SIGTERM/SIGINT")
+      ->capture_default_str()->check(CLI::Range(0, 3600));
+  return {cmd, [o] { return serve(*o); }, "info"};
+}
+
+}  // namespace inferd::cli

@@ -1,0 +1,52 @@
+// ApiContext: what the API handlers share: the served models and the API's own settings.
+//
+// The server answers before its models are loaded (GET /health says 503 "loading" meanwhile):
+// publish() makes the models visible once, after which the context is read-only.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/http/error_response.h"
+#include "server/served_model.h"
+
+namespace inferd::server {
+
+class ApiContext {
+ public:
+  // Makes `models` (the first is the default) visible to requests. Call once.
+  void publish(std::vector<std::unique_ptr<ServedModel>> models) {
+    models_ = std::move(models);
+    ready_.store(true, std::memory_order_release);
+  }
+  bool ready() const { return ready_.load(std::memory_order_acquire); }
+  // Empty until publish().
+  std::span<const std::unique_ptr<ServedModel>> models() const {
+    if (!ready()) return {};
+    return models_;
+  }
+
+  // The model a request names (empty = the default): 503 while loading, 404 model_not_found
+  // when unknown.
+  const ServedModel* find_model(std::string_view name, ApiError* error) const {
+    const auto all = models();
+    if (all.empty()) {
+      *error = overloaded_error("the model is loading; retry shortly", 5);
+      return nullptr;
+    }
+    if (name.empty()) return all.front().get();
+    for (const auto& m : all)
+      if (m->answers_to(name)) return m.get();
+    *error = not_found_error("The model '" + std::string(name) + "' does not exist", "model_not_found");
+    error->param = "model";
+    return nullptr;
+  }
+
+ private:
+  std::vector<std::unique_ptr<ServedModel>> models_;
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace inferd::server

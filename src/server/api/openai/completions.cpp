@@ -1,0 +1,271 @@
+#include "server/api/openai/completions.h"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "server/api/openai/completion_request.h"
+#include "server/api/openai/generation_job.h"
+#include "server/api/openai/openai_json.h"
+#include "server/http/sse.h"
+
+namespace inferd::server::openai {
+namespace {
+
+std::vector<TokenId> tokens_of(const Model& model, const PromptInput& input) {
+  if (const auto* ids = std::get_if<std::vector<TokenId>>(&input)) return *ids;
+  return model.tokenize(std::get<std::string>(input), /*add_special=*/true, /*parse_special=*/false);
+}
+
+class CompletionJob : public GenerationJob {
+ public:
+  // Choice k belongs to prompt k / n.
+  CompletionJob(std::shared_ptr<Exchange> ex, const ServedModel& m, const CompletionRequest& r,
+                std::string model_name, std::vector<std::vector<TokenId>> prompts)
+      : GenerationJob(std::move(ex), m, r.gen.stream, static_cast<int>(prompts.size()) * r.gen.n),
+        id_(make_id("cmpl-")),
+        created_(unix_now()),
+        model_name_(std::move(model_name)),
+        include_usage_(r.gen.include_usage),
+        echo_(r.echo),
+        logprobs_(r.logprobs >= 0),
+        n_(r.gen.n),
+        prompts_(std::move(prompts)),
+        inputs_(r.prompts),
+        choices_(num_choices_) {
+    for (const auto& p : prompts_) prompt_tokens_ += static_cast<int64_t>(p.size());
+  }
+
+ private:
+  struct Choice {
+    std::string text;
+    CompletionLogprobs logprobs;
+    std::string finish_reason;
+    bool echoed = false;
+  };
+
+  Json chunk(int index, std::string text, Json logprobs, Json finish_reason) const {
+    Json j;
+    j["id"] = id_;
+    j["object"] = "text_completion";
+    j["created"] = created_;
+    j["model"] = model_name_;
+    j["system_fingerprint"] = system_fingerprint();
+    j["choices"] = Json::array({{{"text", std::move(text)}, {"index", index}, {"logprobs", std::move(logprobs)},
+                                 {"finish_reason", std::move(finish_reason)}}});
+    if (include_usage_) j["usage"] = nullptr;
+    return j;
+  }
+
+  // Echo: the prompt's text (and, with logprobs, its tokens) start the choice.
+  void echo_prompt(int i, std::span<const TokenLogprobs> prompt_lp) {
+    Choice& c = choices_[i];
+    if (!echo_ || c.echoed) return;
+    c.echoed = true;
+    const auto& prompt = prompts_[i / n_];
+    const auto* given = std::get_if<std::string>(&inputs_[i / n_]);
+    const std::string text = given ? *given : model_.model().detokenize(prompt, /*skip_special=*/false);
+    CompletionLogprobs lp;
+    if (logprobs_)
+      for (size_t k = 0; k < prompt.size(); ++k)
+        lp.add(model_.model(), prompt[k], k == 0 || k - 1 >= prompt_lp.size() ? nullptr : &prompt_lp[k - 1]);
+    if (stream_) {
+      send_event(chunk(i, text, logprobs_ ? lp.to_json() : Json(nullptr), nullptr));
+    } else {
+      c.text = text;
+      c.logprobs = std::move(lp);
+    }
+  }
+
+  void on_prompt_logprobs(int i, std::span<const TokenLogprobs> lp) override { echo_prompt(i, lp); }
+
+  void on_token(int i, TokenId token, std::string_view text, const TokenLogprobs* lp) override {
+    echo_prompt(i, {});
+    Choice& c = choices_[i];
+    if (!stream_) {
+      c.text.append(text);
+      if (logprobs_) c.logprobs.add(model_.model(), token, lp);
+      return;
+    }
+    CompletionLogprobs one;
+    if (logprobs_) one.add(model_.model(), token, lp);
+    if (text.empty() && !logprobs_) return;
+    send_event(chunk(i, std::string(text), logprobs_ ? one.to_json() : Json(nullptr), nullptr));
+  }
+
+  void on_finish(int i, const GenerationResult& r) override {
+    echo_prompt(i, {});
+    Choice& c = choices_[i];
+    c.finish_reason = finish_reason_text(r.reason, false);
+    completion_tokens_ += r.completion_tokens;
+    if (!stream_) {
+      c.text += r.tail_text;
+      return;
+    }
+    send_event(chunk(i, r.tail_text, nullptr, c.finish_reason));
+  }
+
+  void finish_response() override {
+    const Json usage = usage_json(prompt_tokens_, completion_tokens_, 0);
+    if (stream_) {
+      if (include_usage_) {
+        Json last = chunk(0, "", nullptr, nullptr);
+        last["choices"] = Json::array();
+        last["usage"] = usage;
+        send_event(last);
+      }
+      (void)exchange_->send(std::string(kSseDone));
+      (void)exchange_->finish();
+      return;
+    }
+    Json choices = Json::array();
+    for (int i = 0; i < num_choices_; ++i) {
+      Choice& c = choices_[i];
+      choices.push_back({{"text", c.text}, {"index", i},
+                         {"logprobs", logprobs_ ? c.logprobs.to_json() : Json(nullptr)},
+                         {"finish_reason", c.finish_reason}});
+    }
+    Json j;
+    j["id"] = id_;
+    j["object"] = "text_completion";
+    j["created"] = created_;
+    j["model"] = model_name_;
+    j["system_fingerprint"] = system_fingerprint();
+    j["choices"] = std::move(choices);
+    j["usage"] = usage;
+    (void)exchange_->respond(200, kJsonContentType, dump_json(j));
+  }
+
+  const std::string id_;
+  const int64_t created_;
+  const std::string model_name_;
+  const bool include_usage_, echo_, logprobs_;
+  const int n_;
+  const std::vector<std::vector<TokenId>> prompts_;
+  const std::vector<PromptInput> inputs_;  // echo returns text prompts as given
+  int64_t prompt_tokens_ = 0, completion_tokens_ = 0;
+  std::vector<Choice> choices_;
+};
+
+class EmbeddingJob : public GenerationJob {
+ public:
+  EmbeddingJob(std::shared_ptr<Exchange> ex, const ServedModel& m, std::string model_name, bool base64,
+               int num_inputs, int64_t prompt_tokens)
+      : GenerationJob(std::move(ex), m, /*stream=*/false, num_inputs),
+        model_name_(std::move(model_name)),
+        base64_(base64),
+        prompt_tokens_(prompt_tokens),
+        vectors_(num_inputs) {}
+
+ private:
+  void on_embedding(int i, std::span<const float> e) override { vectors_[i].assign(e.begin(), e.end()); }
+  void on_token(int, TokenId, std::string_view, const TokenLogprobs*) override {}
+  void on_finish(int, const GenerationResult&) override {}
+
+  static std::string base64_of(const std::vector<float>& v) {
+    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string bytes(v.size() * sizeof(float), '\0');
+    std::memcpy(bytes.data(), v.data(), bytes.size());
+    std::string out;
+    for (size_t i = 0; i < bytes.size(); i += 3) {
+      const uint32_t b0 = static_cast<uint8_t>(bytes[i]);
+      const uint32_t b1 = i + 1 < bytes.size() ? static_cast<uint8_t>(bytes[i + 1]) : 0;
+      const uint32_t b2 = i + 2 < bytes.size() ? static_cast<uint8_t>(bytes[i + 2]) : 0;
+      const uint32_t w = (b0 << 16) | (b1 << 8) | b2;
+      out += kAlphabet[(w >> 18) & 63];
+      out += kAlphabet[(w >> 12) & 63];
+      out += i + 1 < bytes.size() ? kAlphabet[(w >> 6) & 63] : '=';
+      out += i + 2 < bytes.size() ? kAlphabet[w & 63] : '=';
+    }
+    return out;
+  }
+
+  void finish_response() override {
+    Json data = Json::array();
+    for (size_t i = 0; i < vectors_.size(); ++i) {
+      Json e = {{"object", "embedding"}, {"index", i}};
+      if (base64_) e["embedding"] = base64_of(vectors_[i]);
+      else e["embedding"] = vectors_[i];
+      data.push_back(std::move(e));
+    }
+    Json j = {{"object", "list"}, {"data", std::move(data)}, {"model", model_name_},
+              {"usage", {{"prompt_tokens", prompt_tokens_}, {"total_tokens", prompt_tokens_}}}};
+    (void)exchange_->respond(200, kJsonContentType, dump_json(j));
+  }
+
+  const std::string model_name_;
+  const bool base64_;
+  const int64_t prompt_tokens_;
+  std::vector<std::vector<float>> vectors_;
+};
+
+}  // namespace
+
+void handle_completions(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange) {
+  auto body = parse_json_object(request.body);
+  if (!body.ok()) return (void)respond_error(*exchange, api_error_from_status(body.status()));
+  auto req = parse_completion_request(*body);
+  if (!req.ok()) return (void)respond_error(*exchange, api_error_from_status(req.status()));
+  ApiError error;
+  const ServedModel* m = api.find_model(req->gen.model, &error);
+  if (!m) return (void)respond_error(*exchange, error);
+  if (req->prompts.size() * static_cast<size_t>(req->gen.n) > static_cast<size_t>(kMaxChoices) * 4)
+    return (void)respond_error(*exchange, invalid_request_error("too many prompts times n (at most 64 generations)", "prompt"));
+
+  std::vector<std::vector<TokenId>> prompts;
+  std::vector<GenerationRequest> requests;
+  const int64_t max_tokens = req->gen.max_tokens.value_or(16);  // OpenAI's default for completions
+  for (const auto& input : req->prompts) {
+    prompts.push_back(tokens_of(m->model(), input));
+    const auto& p = prompts.back();
+    if (p.empty()) return (void)respond_error(*exchange, invalid_request_error("a prompt is empty", "prompt"));
+    if (auto e = check_context(*m, static_cast<int64_t>(p.size()), max_tokens, "prompt"))
+      return (void)respond_error(*exchange, *e);
+    for (int i = 0; i < req->gen.n; ++i) {
+      GenerationRequest g;
+      g.prompt = p;
+      g.sampling = req->gen.sampling;
+      if (g.sampling.seed) g.sampling.seed = *g.sampling.seed + static_cast<uint64_t>(requests.size());
+      g.max_tokens = max_tokens;
+      g.stop = req->gen.stop;
+      if (req->echo && req->logprobs >= 0) g.prompt_logprobs = req->logprobs;
+      requests.push_back(std::move(g));
+    }
+  }
+  const std::string name = req->gen.model.empty() ? m->id() : req->gen.model;
+  auto job = std::make_shared<CompletionJob>(std::move(exchange), *m, *req, name, std::move(prompts));
+  job->run(std::move(requests));
+}
+
+void handle_embeddings(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange) {
+  auto body = parse_json_object(request.body);
+  if (!body.ok()) return (void)respond_error(*exchange, api_error_from_status(body.status()));
+  auto req = parse_embedding_request(*body);
+  if (!req.ok()) return (void)respond_error(*exchange, api_error_from_status(req.status()));
+  ApiError error;
+  const ServedModel* m = api.find_model(req->model, &error);
+  if (!m) return (void)respond_error(*exchange, error);
+  if (req->dimensions != 0 && req->dimensions != m->model().info().n_embd)
+    return (void)respond_error(*exchange, invalid_request_error(
+        fmt::format("this model's embeddings have {} dimensions", m->model().info().n_embd), "dimensions"));
+
+  std::vector<GenerationRequest> requests;
+  int64_t prompt_tokens = 0;
+  for (const auto& input : req->inputs) {
+    GenerationRequest g;
+    g.prompt = tokens_of(m->model(), input);
+    if (g.prompt.empty()) return (void)respond_error(*exchange, invalid_request_error("an input is empty", "input"));
+    if (auto e = check_context(*m, static_cast<int64_t>(g.prompt.size()), 0, "input"))
+      return (void)respond_error(*exchange, *e);
+    prompt_tokens += static_cast<int64_t>(g.prompt.size());
+    g.embedding = true;
+    g.max_tokens = 0;
+    requests.push_back(std::move(g));
+  }
+  const std::string name = req->model.empty() ? m->id() : req->model;
+  auto job = std::make_shared<EmbeddingJob>(std::move(exchange), *m, name, req->base64,
+                                            static_cast<int>(requests.size()), prompt_tokens);
+  job->run(std::move(requests));
+}
+
+}  // namespace inferd::server::openai

@@ -1,0 +1,75 @@
+// GenerationJob: the generations of one HTTP request (n choices, several prompts) bridged to its
+// Exchange. Each choice runs as one EngineLoop request; engine callbacks (all on the model's
+// engine thread) reach the endpoint's overrides with the choice index. The client going away
+// cancels every choice. When every choice has finished, finish_response() answers (a whole
+// response) or ends the stream.
+//
+// Streaming order: start_stream() happens before the first submission, so events can never
+// arrive before the stream exists. A submission refused after that (queue full) ends the stream
+// with an error event.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "inferd/engine_loop.h"
+#include "server/api/json_body.h"
+#include "server/http/error_response.h"
+#include "server/http/exchange.h"
+#include "server/served_model.h"
+
+namespace inferd::server::openai {
+
+class GenerationJob : public std::enable_shared_from_this<GenerationJob> {
+ public:
+  GenerationJob(std::shared_ptr<Exchange> exchange, const ServedModel& model, bool stream,
+                int num_choices);
+  virtual ~GenerationJob() = default;
+
+  // Submits every request (index = choice) and answers errors itself. Call once.
+  void run(std::vector<GenerationRequest> requests);
+
+ protected:
+  // Engine-thread callbacks for one choice.
+  virtual void on_prompt_logprobs(int choice, std::span<const TokenLogprobs> logprobs) {}
+  virtual void on_embedding(int choice, std::span<const float> embedding) {}
+  virtual void on_token(int choice, TokenId token, std::string_view text, const TokenLogprobs* lp) = 0;
+  virtual void on_finish(int choice, const GenerationResult& result) = 0;
+  // Streaming: sent once the stream has started, before any choice's events.
+  virtual void on_stream_start() {}
+  // Every choice has finished (none failed): answer or end the stream.
+  virtual void finish_response() = 0;
+
+  // Streaming helpers: one SSE event of `data`; the error event followed by the end of stream.
+  void send_event(const Json& data);
+  void fail(const ApiError& error);
+
+  std::shared_ptr<Exchange> exchange_;
+  const ServedModel& model_;
+  const bool stream_;
+  const int num_choices_;
+
+ private:
+  class ChoiceSink;
+  void cancel_all();
+  void finished_one(int choice, const GenerationResult& result);
+
+  std::mutex mu_;                 // guards ids_
+  std::vector<uint64_t> ids_;     // engine ids of submitted choices
+  std::atomic<bool> failed_{false};
+  int remaining_ = 0;             // engine thread only (after submission)
+  std::atomic<int> submitted_{0};
+};
+
+// Converts an engine submission error to the API error it should produce.
+ApiError submit_error(const Status& status);
+
+// The 400 for a prompt (plus the requested completion) that does not fit the model's context,
+// or nothing. `what` names the input ("messages", "prompt").
+std::optional<ApiError> check_context(const ServedModel& model, int64_t prompt_tokens,
+                                      std::optional<int64_t> max_tokens, const char* what);
+
+}  // namespace inferd::server::openai

@@ -1,0 +1,53 @@
+// ServedModel: one model as the server offers it: the loaded weights and tokenizer, its engine
+// loop, its chat template and the names clients may call it by. Immutable after load (the
+// engine loop is internally synchronised); shared by every request.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chat/chat_template.h"
+#include "inferd/engine.h"
+#include "inferd/engine_loop.h"
+
+namespace inferd::server {
+
+struct ServedModelOptions {
+  std::string path;
+  std::string id;                    // empty = the file name without extension
+  std::vector<std::string> aliases;  // other names accepted in "model"
+  EngineOptions engine;
+};
+
+class ServedModel {
+ public:
+  static Result<std::unique_ptr<ServedModel>> load(const ServedModelOptions& options);
+
+  const std::string& id() const { return id_; }
+  bool answers_to(std::string_view name) const;
+  const Model& model() const { return *model_; }
+  const std::shared_ptr<const Model>& model_ptr() const { return model_; }
+  EngineLoop& engine() const { return *engine_; }
+  const chat::ChatTemplate& chat_template() const { return *template_; }
+  bool has_own_template() const { return has_own_template_; }
+  int64_t created_unix() const { return created_; }
+
+  // The text of special tokens templates refer to (empty when the vocabulary has none).
+  const std::string& bos_text() const { return bos_text_; }
+  const std::string& eos_text() const { return eos_text_; }
+
+ private:
+  ServedModel() = default;
+  std::string id_;
+  std::vector<std::string> aliases_;
+  std::shared_ptr<const Model> model_;
+  std::unique_ptr<EngineLoop> engine_;
+  std::unique_ptr<chat::ChatTemplate> template_;
+  bool has_own_template_ = false;
+  int64_t created_ = 0;
+  std::string bos_text_, eos_text_;
+};
+
+}  // namespace inferd::server
