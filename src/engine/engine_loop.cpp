@@ -195,6 +195,7 @@ void EngineLoop::cancel(uint64_t id) {
 
 void EngineLoop::Impl::finish(std::optional<Slot>& slot, FinishReason reason, Status error) {
   Slot& s = *slot;
+  const std::shared_ptr<GenerationSink> sink = s.sink;
   GenerationResult r;
   r.reason = reason;
   r.error = std::move(error);
@@ -214,14 +215,16 @@ void EngineLoop::Impl::finish(std::optional<Slot>& slot, FinishReason reason, St
   r.queue_ms = ms_between(s.queued_at, started);
   r.prefill_ms = ms_between(started, first);
   r.decode_ms = ms_between(first, now);
-  s.sink->on_finish(r);
+  slot.reset();
   {
     std::lock_guard<std::mutex> lock(mu);
+    stats.running--;
     stats.completed++;
     stats.prompt_tokens += r.prompt_tokens;
     stats.generated_tokens += r.completion_tokens;
   }
-  slot.reset();
+  // After the slot is free: a sink that submits again from on_finish finds room.
+  sink->on_finish(r);
 }
 
 bool EngineLoop::Impl::sample_next(std::optional<Slot>& slot, std::span<const float> logits) {

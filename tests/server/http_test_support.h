@@ -93,9 +93,10 @@ class TestClient {
   }
 
   std::optional<Response> request(std::string_view method, std::string_view target,
-                                  std::string_view body = "", const HeaderList& headers = {}) {
+                                  std::string_view body = "", const HeaderList& headers = {},
+                                  Millis timeout = 5000ms) {
     if (!write(make_request(method, target, body, headers))) return std::nullopt;
-    return read_response();
+    return read_response(timeout);
   }
 
   // Reads the head of a streamed response into `parser`.

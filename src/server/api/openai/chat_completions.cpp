@@ -179,6 +179,7 @@ void handle_chat_completions(const ApiContext& api, const Request& request, std:
     const int64_t room = m->engine().ctx_per_slot() - static_cast<int64_t>(prompt->size());
     g.max_tokens = req->gen.max_tokens ? *req->gen.max_tokens : std::max<int64_t>(room, 1);
     g.stop = req->gen.stop;
+    g.ignore_eos = req->gen.ignore_eos;
     requests.push_back(std::move(g));
   }
   const std::string name = req->gen.model.empty() ? m->id() : req->gen.model;

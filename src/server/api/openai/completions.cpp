@@ -12,9 +12,19 @@
 namespace inferd::server::openai {
 namespace {
 
-std::vector<TokenId> tokens_of(const Model& model, const PromptInput& input) {
-  if (const auto* ids = std::get_if<std::vector<TokenId>>(&input)) return *ids;
-  return model.tokenize(std::get<std::string>(input), /*add_special=*/true, /*parse_special=*/false);
+// The tokens of one prompt; `field` ("prompt", "input") names it in errors.
+Result<std::vector<TokenId>> tokens_of(const Model& model, const PromptInput& input, const char* field) {
+  std::vector<TokenId> tokens;
+  if (const auto* ids = std::get_if<std::vector<TokenId>>(&input)) {
+    for (TokenId t : *ids)
+      if (t < 0 || t >= model.vocab_size())
+        return invalid_argument("token id {} is outside the vocabulary [0, {})", t, model.vocab_size()).with_field(field);
+    tokens = *ids;
+  } else {
+    tokens = model.tokenize(std::get<std::string>(input), /*add_special=*/true, /*parse_special=*/false);
+  }
+  if (tokens.empty()) return invalid_argument("{} is empty", field).with_field(field);
+  return tokens;
 }
 
 class CompletionJob : public GenerationJob {
@@ -216,9 +226,10 @@ void handle_completions(const ApiContext& api, const Request& request, std::shar
   std::vector<GenerationRequest> requests;
   const int64_t max_tokens = req->gen.max_tokens.value_or(16);  // OpenAI's default for completions
   for (const auto& input : req->prompts) {
-    prompts.push_back(tokens_of(m->model(), input));
+    auto tokens = tokens_of(m->model(), input, "prompt");
+    if (!tokens.ok()) return (void)respond_error(*exchange, api_error_from_status(tokens.status()));
+    prompts.push_back(std::move(tokens).value());
     const auto& p = prompts.back();
-    if (p.empty()) return (void)respond_error(*exchange, invalid_request_error("a prompt is empty", "prompt"));
     if (auto e = check_context(*m, static_cast<int64_t>(p.size()), max_tokens, "prompt"))
       return (void)respond_error(*exchange, *e);
     for (int i = 0; i < req->gen.n; ++i) {
@@ -228,6 +239,7 @@ void handle_completions(const ApiContext& api, const Request& request, std::shar
       if (g.sampling.seed) g.sampling.seed = *g.sampling.seed + static_cast<uint64_t>(requests.size());
       g.max_tokens = max_tokens;
       g.stop = req->gen.stop;
+      g.ignore_eos = req->gen.ignore_eos;
       if (req->echo && req->logprobs >= 0) g.prompt_logprobs = req->logprobs;
       requests.push_back(std::move(g));
     }
@@ -253,8 +265,9 @@ void handle_embeddings(const ApiContext& api, const Request& request, std::share
   int64_t prompt_tokens = 0;
   for (const auto& input : req->inputs) {
     GenerationRequest g;
-    g.prompt = tokens_of(m->model(), input);
-    if (g.prompt.empty()) return (void)respond_error(*exchange, invalid_request_error("an input is empty", "input"));
+    auto tokens = tokens_of(m->model(), input, "input");
+    if (!tokens.ok()) return (void)respond_error(*exchange, api_error_from_status(tokens.status()));
+    g.prompt = std::move(tokens).value();
     if (auto e = check_context(*m, static_cast<int64_t>(g.prompt.size()), 0, "input"))
       return (void)respond_error(*exchange, *e);
     prompt_tokens += static_cast<int64_t>(g.prompt.size());

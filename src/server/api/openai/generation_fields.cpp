@@ -76,6 +76,7 @@ Status read_generation_fields(const Json& body, int64_t min_max_tokens, Generati
     INFERD_RETURN_IF_ERROR(FieldReader(*so, "stream_options").boolean("include_usage", &out->include_usage));
   }
   INFERD_RETURN_IF_ERROR(r.string("user", &out->user));
+  INFERD_RETURN_IF_ERROR(r.boolean("ignore_eos", &out->ignore_eos));
   return {};
 }
 

@@ -21,6 +21,7 @@ struct GenerationFields {
   std::vector<std::string> stop;
   bool stream = false;
   bool include_usage = false;         // stream_options.include_usage
+  bool ignore_eos = false;            // an extension llama.cpp and vLLM clients send
   std::string user;
 };
 
