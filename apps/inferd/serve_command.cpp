@@ -20,6 +20,9 @@ struct ServeOptions {
   std::string model;
   std::string model_id;
   std::vector<std::string> aliases;
+  std::string chat_template_file;
+  std::string tool_format;
+  bool no_reasoning = false;
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
   int threads = 0;
@@ -54,6 +57,9 @@ Result<std::unique_ptr<server::ServedModel>> load_model(const ServeOptions& o) {
   server::ServedModelOptions m;
   m.id = o.model_id;
   m.aliases = o.aliases;
+  m.chat_template_file = o.chat_template_file;
+  m.output_format = o.tool_format;
+  m.parse_reasoning = !o.no_reasoning;
   m.engine.num_threads = o.threads;
   m.engine.ctx_per_slot = o.ctx_size;
   m.engine.max_slots = o.parallel;
@@ -144,6 +150,11 @@ Command add_serve_command(CLI::App& app) {
   cmd->add_option("-m,--model", o->model, "GGUF model (default: a built-in random-weight demo model)");
   cmd->add_option("--model-id", o->model_id, "Name clients use for the model (default: the file name)");
   cmd->add_option("--alias", o->aliases, "Another name for the model (repeatable)");
+  cmd->add_option("--chat-template-file", o->chat_template_file, "Jinja chat template to use instead of the model's");
+  cmd->add_option("--tool-format", o->tool_format,
+                  "Tool-call syntax: generic, hermes, llama3, mistral, functionary_v3_1, firefunction_v2, "
+                  "command_r7b, deepseek_r1 (default: detected from the chat template)");
+  cmd->add_flag("--no-reasoning", o->no_reasoning, "Leave <think> blocks in content instead of reasoning_content");
   cmd->add_option("--host", o->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", o->port, "Port to listen on (0 = any free port)")->capture_default_str();
   cmd->add_option("-t,--threads", o->threads, "Engine threads (0 = one per core)")->capture_default_str();

@@ -1,6 +1,7 @@
 #include "server/served_model.h"
 
 #include <filesystem>
+#include <fstream>
 
 #include <spdlog/spdlog.h>
 
@@ -18,21 +19,38 @@ Result<std::unique_ptr<ServedModel>> ServedModel::load(const ServedModelOptions&
   if (auto bos = m->model_->bos()) m->bos_text_ = m->model_->token_to_piece(*bos, true);
   if (auto eos = m->model_->eos()) m->eos_text_ = m->model_->token_to_piece(*eos, true);
 
-  const auto& file = m->model_->core().file();
-  auto source = file.get_string("tokenizer.chat_template");
-  if (source.ok()) {
-    auto parsed = chat::ChatTemplate::parse(*source);
-    if (parsed.ok()) {
-      m->template_ = std::make_unique<chat::ChatTemplate>(std::move(parsed).value());
-      m->has_own_template_ = true;
-    } else {
-      spdlog::warn("model {}: its chat template does not parse ({}); using ChatML", m->id_,
-                   parsed.status().to_string());
-    }
-  }
-  if (!m->template_) m->template_ = std::make_unique<chat::ChatTemplate>(chat::ChatTemplate::chatml());
+  INFERD_RETURN_IF_ERROR(m->load_template(o));
   INFERD_ASSIGN_OR_RETURN(m->engine_, EngineLoop::create(m->model_, o.engine));
   return m;
+}
+
+Status ServedModel::load_template(const ServedModelOptions& o) {
+  if (!o.chat_template_file.empty()) {
+    std::ifstream in(o.chat_template_file, std::ios::binary);
+    if (!in) return io_error("cannot read the chat template file {}", o.chat_template_file);
+    std::string source((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto parsed = chat::ChatTemplate::parse(std::move(source));
+    if (!parsed.ok()) return invalid_argument("chat template {}: {}", o.chat_template_file, parsed.status().message());
+    template_ = std::make_unique<chat::ChatTemplate>(std::move(parsed).value());
+    has_own_template_ = true;
+  } else if (auto source = model_->core().file().get_string("tokenizer.chat_template"); source.ok()) {
+    auto parsed = chat::ChatTemplate::parse(std::string(*source));
+    if (parsed.ok()) {
+      template_ = std::make_unique<chat::ChatTemplate>(std::move(parsed).value());
+      has_own_template_ = true;
+    } else {
+      spdlog::warn("model {}: its chat template does not parse ({}); using ChatML", id_, parsed.status().to_string());
+    }
+  }
+  if (!template_) template_ = std::make_unique<chat::ChatTemplate>(chat::ChatTemplate::chatml());
+  output_format_ = chat::detect_output_format(template_->source());
+  if (!o.output_format.empty()) {
+    auto f = chat::output_format_from_name(o.output_format);
+    if (!f) return invalid_argument("unknown tool-call format '{}'", o.output_format);
+    output_format_ = *f;
+  }
+  parse_reasoning_ = o.parse_reasoning;
+  return {};
 }
 
 bool ServedModel::answers_to(std::string_view name) const {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "chat/chat_template.h"
+#include "chat/tool_call_format.h"
 #include "inferd/engine.h"
 #include "inferd/engine_loop.h"
 
@@ -19,6 +20,9 @@ struct ServedModelOptions {
   std::string id;                    // empty = the file name without extension
   std::vector<std::string> aliases;  // other names accepted in "model"
   EngineOptions engine;
+  std::string chat_template_file;  // overrides the model's template (a Jinja file)
+  std::string output_format;       // tool-call/reasoning syntax name; empty = from the template
+  bool parse_reasoning = true;     // <think> blocks become reasoning_content
 };
 
 class ServedModel {
@@ -32,6 +36,8 @@ class ServedModel {
   EngineLoop& engine() const { return *engine_; }
   const chat::ChatTemplate& chat_template() const { return *template_; }
   bool has_own_template() const { return has_own_template_; }
+  chat::OutputFormat output_format() const { return output_format_; }
+  bool parse_reasoning() const { return parse_reasoning_; }
   int64_t created_unix() const { return created_; }
 
   // The text of special tokens templates refer to (empty when the vocabulary has none).
@@ -40,12 +46,15 @@ class ServedModel {
 
  private:
   ServedModel() = default;
+  Status load_template(const ServedModelOptions& options);
   std::string id_;
   std::vector<std::string> aliases_;
   std::shared_ptr<const Model> model_;
   std::unique_ptr<EngineLoop> engine_;
   std::unique_ptr<chat::ChatTemplate> template_;
   bool has_own_template_ = false;
+  chat::OutputFormat output_format_ = chat::OutputFormat::kGeneric;
+  bool parse_reasoning_ = true;
   int64_t created_ = 0;
   std::string bos_text_, eos_text_;
 };

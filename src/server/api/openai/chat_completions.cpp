@@ -1,7 +1,8 @@
 #include "server/api/openai/chat_completions.h"
 
-#include <map>
 
+#include "chat/output_parser.h"
+#include "chat/output_parser_openai.h"
 #include "server/api/openai/chat_request.h"
 #include "server/api/openai/generation_job.h"
 #include "server/api/openai/openai_json.h"
@@ -10,47 +11,59 @@
 namespace inferd::server::openai {
 namespace {
 
+// The rendered prompt: its text (for format detection) and tokens.
+struct ChatPrompt {
+  std::string text;
+  std::vector<TokenId> tokens;
+};
+
 // Renders the conversation through the model's chat template and tokenizes it (special-token
 // texts in the rendered prompt are parsed; BOS is added when the vocabulary wants it and the
 // template did not write it).
-Result<std::vector<TokenId>> chat_prompt(const ServedModel& m, const ChatRequest& r) {
+Result<ChatPrompt> chat_prompt(const ServedModel& m, const ChatRequest& r, bool with_tools) {
   chat::ChatRequestView view;
   view.messages = &r.messages;
-  const bool with_tools = !r.tools.is_null() && r.tool_choice != ToolChoice::kNone;
   view.tools = with_tools ? &r.tools : nullptr;
   view.add_generation_prompt = true;
   view.bos_token = m.bos_text();
   view.eos_token = m.eos_text();
+  view.extra = r.template_kwargs.is_object() ? &r.template_kwargs : nullptr;
   auto text = m.chat_template().render(view);
-  if (!text.ok()) return invalid_argument("the model's chat template rejected the messages: {}", text.status().message());
-  std::vector<TokenId> tokens;
+  if (!text.ok())
+    return invalid_argument("the model's chat template rejected the messages: {}", text.status().message())
+        .with_field("messages");
+  ChatPrompt p;
+  p.text = std::move(text).value();
   const Model& model = m.model();
-  if (model.adds_bos() && model.bos() && !(!m.bos_text().empty() && text->rfind(m.bos_text(), 0) == 0))
-    tokens.push_back(*model.bos());
-  const auto body = model.tokenize(*text, /*add_special=*/false, /*parse_special=*/true);
-  tokens.insert(tokens.end(), body.begin(), body.end());
-  return tokens;
+  if (model.adds_bos() && model.bos() && !(!m.bos_text().empty() && p.text.rfind(m.bos_text(), 0) == 0))
+    p.tokens.push_back(*model.bos());
+  const auto body = model.tokenize(p.text, /*add_special=*/false, /*parse_special=*/true);
+  p.tokens.insert(p.tokens.end(), body.begin(), body.end());
+  return p;
 }
 
+// One choice's answer, read through the model's output parser (content, reasoning, tool calls).
 class ChatJob : public GenerationJob {
  public:
   ChatJob(std::shared_ptr<Exchange> ex, const ServedModel& m, const ChatRequest& r, std::string model_name,
-          int64_t prompt_tokens)
+          int64_t prompt_tokens, const chat::OutputParserOptions& parsing)
       : GenerationJob(std::move(ex), m, r.gen.stream, r.gen.n),
         id_(make_id("chatcmpl-")),
         created_(unix_now()),
         model_name_(std::move(model_name)),
         include_usage_(r.gen.include_usage),
         logprobs_(r.logprobs),
-        prompt_tokens_(prompt_tokens),
-        choices_(r.gen.n) {}
+        prompt_tokens_(prompt_tokens) {
+    for (int i = 0; i < r.gen.n; ++i) choices_.emplace_back(parsing);
+  }
 
  private:
   struct Choice {
-    std::string text;
-    Json logprobs = Json::array();
+    explicit Choice(const chat::OutputParserOptions& o) : parser(o) {}
+    chat::OutputParser parser;
+    chat::ParsedOutput output;       // not streaming: the events so far, folded
+    Json logprobs = Json::array();   // log-probabilities not yet sent (streaming) or all of them
     std::string finish_reason;
-    int64_t completion_tokens = 0;
   };
 
   Json chunk(Json choices) const {
@@ -68,44 +81,42 @@ class ChatJob : public GenerationJob {
     return {{"index", index}, {"delta", std::move(delta)}, {"logprobs", std::move(logprobs)},
             {"finish_reason", std::move(finish_reason)}};
   }
+  Json take_logprobs(Choice& c) const {
+    if (!logprobs_) return nullptr;
+    Json lp = {{"content", std::move(c.logprobs)}, {"refusal", nullptr}};
+    c.logprobs = Json::array();
+    return lp;
+  }
 
   void on_stream_start() override {
     for (int i = 0; i < num_choices_; ++i)
       send_event(chunk(Json::array({delta_choice(i, {{"role", "assistant"}, {"content", ""}}, nullptr, nullptr)})));
   }
 
-  void on_token(int i, TokenId token, std::string_view text, const TokenLogprobs* lp) override {
+  // Streams (or folds) the events of one choice; log-probabilities ride on the next delta.
+  void emit(int i, const chat::OutputEvents& events) {
     Choice& c = choices_[i];
-    c.completion_tokens++;
-    if (lp && logprobs_) pending_logprobs_[i].push_back(chat_logprob_json(model_.model(), *lp));
-    if (!stream_) {
-      c.text.append(text);
-      for (auto& e : pending_logprobs_[i]) c.logprobs.push_back(std::move(e));
-      pending_logprobs_[i].clear();
-      return;
-    }
-    if (text.empty()) return;  // held back; its log-probabilities go with the next text
-    send_content(i, std::string(text));
+    if (!stream_) return chat::fold_output_events(events, &c.output);
+    for (Json& delta : chat::openai_deltas(events))
+      send_event(chunk(Json::array({delta_choice(i, std::move(delta), take_logprobs(c), nullptr)})));
   }
 
-  void send_content(int i, std::string text) {
-    Json lp = nullptr;
-    if (logprobs_) {
-      lp = {{"content", std::move(pending_logprobs_[i])}, {"refusal", nullptr}};
-      pending_logprobs_[i] = Json::array();
-    }
-    send_event(chunk(Json::array({delta_choice(i, {{"content", std::move(text)}}, std::move(lp), nullptr)})));
+  void on_token(int i, TokenId, std::string_view text, const TokenLogprobs* lp) override {
+    Choice& c = choices_[i];
+    if (lp && logprobs_) c.logprobs.push_back(chat_logprob_json(model_.model(), *lp));
+    if (!text.empty()) emit(i, c.parser.push(text));
   }
 
   void on_finish(int i, const GenerationResult& r) override {
     Choice& c = choices_[i];
-    c.finish_reason = finish_reason_text(r.reason, false);
+    chat::OutputEvents events = c.parser.push(r.tail_text);
+    c.parser.finish(&events);
+    emit(i, events);
+    c.finish_reason = chat::openai_finish_reason(c.parser.num_tool_calls(), finish_reason_text(r.reason, false));
     completion_tokens_ += r.completion_tokens;
-    if (!stream_) {
-      c.text += r.tail_text;
-      return;
-    }
-    if (!r.tail_text.empty() || (logprobs_ && !pending_logprobs_[i].empty())) send_content(i, r.tail_text);
+    if (!stream_) return;
+    if (logprobs_ && !c.logprobs.empty())
+      send_event(chunk(Json::array({delta_choice(i, {{"content", ""}}, take_logprobs(c), nullptr)})));
     send_event(chunk(Json::array({delta_choice(i, Json::object(), nullptr, c.finish_reason)})));
   }
 
@@ -124,10 +135,7 @@ class ChatJob : public GenerationJob {
     Json choices = Json::array();
     for (int i = 0; i < num_choices_; ++i) {
       Choice& c = choices_[i];
-      Json message = {{"role", "assistant"}, {"content", c.text}};
-      Json lp = nullptr;
-      if (logprobs_) lp = {{"content", std::move(c.logprobs)}, {"refusal", nullptr}};
-      choices.push_back({{"index", i}, {"message", std::move(message)}, {"logprobs", std::move(lp)},
+      choices.push_back({{"index", i}, {"message", chat::openai_message(c.output)}, {"logprobs", take_logprobs(c)},
                          {"finish_reason", c.finish_reason}});
     }
     Json j;
@@ -149,7 +157,6 @@ class ChatJob : public GenerationJob {
   const int64_t prompt_tokens_;
   int64_t completion_tokens_ = 0;
   std::vector<Choice> choices_;
-  std::map<int, Json> pending_logprobs_;
 };
 
 }  // namespace
@@ -164,26 +171,35 @@ void handle_chat_completions(const ApiContext& api, const Request& request, std:
   if (!m) return (void)respond_error(*exchange, error);
   if (req->response_format != ResponseFormat::kText)
     return (void)respond_error(*exchange, invalid_request_error("response_format is not supported yet", "response_format"));
-  auto prompt = chat_prompt(*m, *req);
+  if (req->tool_choice == ToolChoice::kRequired || req->tool_choice == ToolChoice::kFunction)
+    return (void)respond_error(*exchange, invalid_request_error("tool_choice \"required\" and named functions are not supported yet", "tool_choice"));
+  const bool with_tools = !req->tools.is_null() && req->tool_choice != ToolChoice::kNone;
+  auto prompt = chat_prompt(*m, *req, with_tools);
   if (!prompt.ok()) return (void)respond_error(*exchange, api_error_from_status(prompt.status()));
+  const auto n_prompt = static_cast<int64_t>(prompt->tokens.size());
+  if (auto e = check_context(*m, n_prompt, req->gen.max_tokens, "messages")) return (void)respond_error(*exchange, *e);
 
-  if (auto e = check_context(*m, static_cast<int64_t>(prompt->size()), req->gen.max_tokens, "messages"))
-    return (void)respond_error(*exchange, *e);
+  chat::OutputParserOptions parsing;
+  parsing.format = m->output_format();
+  parsing.parse_tool_calls = with_tools;
+  parsing.parse_reasoning = m->parse_reasoning();
+  parsing.starts_in_reasoning = m->parse_reasoning() && chat::prompt_opens_reasoning(parsing.format, prompt->text);
 
   std::vector<GenerationRequest> requests;
   for (int i = 0; i < req->gen.n; ++i) {
     GenerationRequest g;
-    g.prompt = *prompt;
+    g.prompt = prompt->tokens;
+    g.skip_special = false;  // markers of calls and reasoning are special tokens in most vocabularies
     g.sampling = req->gen.sampling;
     if (g.sampling.seed && i > 0) g.sampling.seed = *g.sampling.seed + static_cast<uint64_t>(i);
-    const int64_t room = m->engine().ctx_per_slot() - static_cast<int64_t>(prompt->size());
+    const int64_t room = m->engine().ctx_per_slot() - n_prompt;
     g.max_tokens = req->gen.max_tokens ? *req->gen.max_tokens : std::max<int64_t>(room, 1);
     g.stop = req->gen.stop;
     g.ignore_eos = req->gen.ignore_eos;
     requests.push_back(std::move(g));
   }
   const std::string name = req->gen.model.empty() ? m->id() : req->gen.model;
-  auto job = std::make_shared<ChatJob>(std::move(exchange), *m, *req, name, static_cast<int64_t>(prompt->size()));
+  auto job = std::make_shared<ChatJob>(std::move(exchange), *m, *req, name, n_prompt, parsing);
   job->run(std::move(requests));
 }
 

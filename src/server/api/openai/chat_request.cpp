@@ -157,6 +157,10 @@ Result<ChatRequest> parse_chat_request(const Json& body) {
   INFERD_RETURN_IF_ERROR(r.integer("top_logprobs", 0, SamplingParams::kMaxTopLogprobs, &top));
   if (top > 0 && !req.logprobs) return r.error("top_logprobs", "requires 'logprobs' to be true");
   req.top_logprobs = static_cast<int>(top);
+  if (const Json* kw = r.find("chat_template_kwargs")) {
+    if (!kw->is_object()) return r.error("chat_template_kwargs", "must be an object");
+    req.template_kwargs = *kw;
+  }
   req.gen.sampling.logprobs = req.logprobs;
   req.gen.sampling.num_top_logprobs = req.top_logprobs;
   return req;

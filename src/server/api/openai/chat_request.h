@@ -27,6 +27,7 @@ struct ChatRequest {
   Json json_schema;               // kJsonSchema: the schema object
   bool logprobs = false;
   int top_logprobs = 0;
+  Json template_kwargs;           // chat_template_kwargs: extra template variables, or null
 };
 
 Result<ChatRequest> parse_chat_request(const Json& body);
