@@ -132,6 +132,25 @@ class Server {
   }
 }
 
+// Servers of this process die with it, however it ends (a test run interrupted by Ctrl-C, a
+// closed pipe, a runner that gives up on the file).
+const children = new Set();
+let exitHooked = false;
+function killOnExit(child) {
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  if (exitHooked) return;
+  exitHooked = true;
+  const killAll = () => children.forEach((c) => c.kill('SIGKILL'));
+  process.once('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.once(signal, () => {
+      killAll();
+      process.exit(128 + (signal === 'SIGHUP' ? 1 : signal === 'SIGINT' ? 2 : 15));
+    });
+  }
+}
+
 // Starts a server with the model from the environment and `extraArgs` appended.
 export async function startServer(extraArgs = []) {
   const bin = serverBinary();
@@ -142,7 +161,7 @@ export async function startServer(extraArgs = []) {
     const args = ['serve', ...modelArgs(), '--host', '127.0.0.1', '--port', String(port), '--threads', threads, ...extraArgs];
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const server = new Server(child, port);
-    process.once('exit', () => child.kill('SIGKILL'));
+    killOnExit(child);
     try {
       await server.waitReady();
       return server;
