@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the test suite.
-#   scripts/test.sh            release build, every test except those labelled slow
+#   scripts/test.sh            release build, every test except those labelled slow, and the
+#                              end-to-end tests with the openai npm package (scripts/e2e.sh)
 #   scripts/test.sh --debug    the debug preset (AddressSanitizer + UndefinedBehaviorSanitizer)
 #   scripts/test.sh --all      both, and the slow tests
 # Test data: ../shared (fixtures, vocab, templates) beside the repository.
@@ -15,9 +16,16 @@ run_preset() {
   ctest --preset "$preset" -j "$jobs" "$@"
 }
 
+# The end-to-end suite on the demo model, and on a fixture with multi-byte vocabulary text.
+run_e2e() {
+  scripts/e2e.sh
+  local fixture=../shared/fixtures/fixture-qwen2-q8_0.gguf
+  if [ -f "$fixture" ]; then INFERD_E2E_MODEL=$fixture scripts/e2e.sh; fi
+}
+
 case "${1:-}" in
-  "")      run_preset release -LE slow ;;
+  "")      run_preset release -LE slow && run_e2e ;;
   --debug) run_preset debug -LE slow ;;
-  --all)   run_preset release && run_preset debug -LE slow ;;
+  --all)   run_preset release && run_e2e && run_preset debug -LE slow ;;
   *) echo "usage: scripts/test.sh [--debug|--all]" >&2; exit 2 ;;
 esac

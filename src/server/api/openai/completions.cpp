@@ -1,5 +1,7 @@
 #include "server/api/openai/completions.h"
 
+#include "inferd/text_stream.h"
+
 #include <cstring>
 
 #include <fmt/format.h>
@@ -52,6 +54,7 @@ class CompletionJob : public GenerationJob {
     CompletionLogprobs logprobs;
     std::string finish_reason;
     bool echoed = false;
+    int64_t chars = 0;  // characters of text answered so far (echo included)
   };
 
   Json chunk(int index, std::string text, Json logprobs, Json finish_reason) const {
@@ -73,12 +76,21 @@ class CompletionJob : public GenerationJob {
     if (!echo_ || c.echoed) return;
     c.echoed = true;
     const auto& prompt = prompts_[i / n_];
-    const auto* given = std::get_if<std::string>(&inputs_[i / n_]);
-    const std::string text = given ? *given : model_.model().detokenize(prompt, /*skip_special=*/false);
+    // Offsets index the prompt's decoded text (special tokens have none), which is the echoed
+    // text for token prompts and the text as given for text prompts.
+    TextStream decoder(model_.model(), /*skip_special=*/true, /*at_sequence_start=*/true);
+    std::string decoded;
     CompletionLogprobs lp;
-    if (logprobs_)
-      for (size_t k = 0; k < prompt.size(); ++k)
-        lp.add(model_.model(), prompt[k], k == 0 || k - 1 >= prompt_lp.size() ? nullptr : &prompt_lp[k - 1]);
+    for (size_t k = 0; k < prompt.size(); ++k) {
+      if (logprobs_)
+        lp.add(model_.model(), prompt[k], k == 0 || k - 1 >= prompt_lp.size() ? nullptr : &prompt_lp[k - 1],
+               utf8_length(decoded));
+      decoder.push(prompt[k], decoded);
+    }
+    decoder.flush(decoded);
+    const auto* given = std::get_if<std::string>(&inputs_[i / n_]);
+    const std::string text = given ? *given : decoded;
+    c.chars = utf8_length(text);
     if (stream_) {
       send_event(chunk(i, text, logprobs_ ? lp.to_json() : Json(nullptr), nullptr));
     } else {
@@ -92,13 +104,14 @@ class CompletionJob : public GenerationJob {
   void on_token(int i, TokenId token, std::string_view text, const TokenLogprobs* lp) override {
     echo_prompt(i, {});
     Choice& c = choices_[i];
+    const int64_t offset = std::exchange(c.chars, c.chars + utf8_length(text));
     if (!stream_) {
       c.text.append(text);
-      if (logprobs_) c.logprobs.add(model_.model(), token, lp);
+      if (logprobs_) c.logprobs.add(model_.model(), token, lp, offset);
       return;
     }
     CompletionLogprobs one;
-    if (logprobs_) one.add(model_.model(), token, lp);
+    if (logprobs_) one.add(model_.model(), token, lp, offset);
     if (text.empty() && !logprobs_) return;
     send_event(chunk(i, std::string(text), logprobs_ ? one.to_json() : Json(nullptr), nullptr));
   }

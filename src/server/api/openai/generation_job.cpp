@@ -36,11 +36,13 @@ std::optional<ApiError> check_context(const ServedModel& model, int64_t prompt_t
   const int64_t n_ctx = model.engine().ctx_per_slot();
   const int64_t wanted = max_tokens.value_or(1);
   if (prompt_tokens + std::max<int64_t>(wanted, 0) <= n_ctx) return std::nullopt;
-  return invalid_request_error(
-      fmt::format("This model's context holds {} tokens, but {} tokens were requested ({} in the {}, {} "
-                  "for the completion). Shorten the {} or lower max_tokens.",
-                  n_ctx, prompt_tokens + wanted, prompt_tokens, what, wanted, what),
-      std::string(what), "context_length_exceeded");
+  const std::string message =
+      wanted > 0 ? fmt::format("This model's context holds {} tokens, but {} tokens were requested ({} in the {}, {} "
+                               "for the completion). Shorten the {} or lower max_tokens.",
+                               n_ctx, prompt_tokens + wanted, prompt_tokens, what, wanted, what)
+                 : fmt::format("This model's context holds {} tokens, but the {} has {} tokens. Shorten the {}.",
+                               n_ctx, what, prompt_tokens, what);
+  return invalid_request_error(message, std::string(what), "context_length_exceeded");
 }
 
 GenerationJob::GenerationJob(std::shared_ptr<Exchange> exchange, const ServedModel& model, bool stream,

@@ -70,11 +70,15 @@ Json chat_logprob_json(const Model& model, const TokenLogprobs& lp) {
   return j;
 }
 
-void CompletionLogprobs::add(const Model& model, TokenId token, const TokenLogprobs* lp) {
-  const std::string piece = model.token_to_piece(token, true);
-  tokens.push_back(piece);
+int64_t utf8_length(std::string_view text) {
+  int64_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+void CompletionLogprobs::add(const Model& model, TokenId token, const TokenLogprobs* lp, int64_t offset) {
+  tokens.push_back(model.token_to_piece(token, true));
   text_offset.push_back(offset);
-  offset += static_cast<int64_t>(piece.size());
   if (!lp) {
     token_logprobs.push_back(nullptr);
     top_logprobs.push_back(nullptr);

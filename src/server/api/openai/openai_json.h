@@ -27,13 +27,17 @@ const char* finish_reason_text(FinishReason reason, bool tool_calls);
 // Chat log-probabilities of one token: {"token","logprob","bytes","top_logprobs":[...]}.
 Json chat_logprob_json(const Model& model, const TokenLogprobs& lp);
 
+// Characters (code points, as OpenAI counts text_offset) of UTF-8 text.
+int64_t utf8_length(std::string_view text);
+
 // Completions log-probabilities: {"tokens","token_logprobs","top_logprobs","text_offset"} for a
-// run of tokens. `first_is_null`: the first token has no log-probability (echoed prompt start).
+// run of tokens.
 struct CompletionLogprobs {
   Json tokens = Json::array(), token_logprobs = Json::array(), top_logprobs = Json::array(),
        text_offset = Json::array();
-  int64_t offset = 0;  // byte offset of the next token's text
-  void add(const Model& model, TokenId token, const TokenLogprobs* lp);
+  // `lp` null: the token has no log-probability (the first prompt token); `offset`: where the
+  // token's text starts in the choice's text, in characters.
+  void add(const Model& model, TokenId token, const TokenLogprobs* lp, int64_t offset);
   Json to_json() const;
 };
 

@@ -1,0 +1,86 @@
+// `inferd serve` as a process: the demo model when no --model is given (said in the log), the
+// health answer once loaded, a clear failure for a model that does not load, and a graceful
+// exit on SIGTERM.
+#include <csignal>
+
+#include <gtest/gtest.h>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include "testing/subprocess.h"
+#include "testing/test_paths.h"
+
+namespace inferd {
+namespace {
+
+namespace net = boost::asio;
+namespace http = boost::beast::http;
+
+// A free port on 127.0.0.1 (bound and released).
+uint16_t free_port() {
+  net::io_context ioc;
+  net::ip::tcp::acceptor a(ioc, {net::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+
+// The status of GET `target`, or 0 when nothing answers.
+int get_status(uint16_t port, const std::string& target, std::string* body = nullptr) {
+  net::io_context ioc;
+  boost::beast::tcp_stream s(ioc);
+  boost::system::error_code ec;
+  s.socket().connect({net::ip::make_address("127.0.0.1"), port}, ec);
+  if (ec) return 0;
+  s.expires_after(std::chrono::seconds(5));
+  http::request<http::empty_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  http::write(s, req, ec);
+  if (ec) return 0;
+  boost::beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  http::read(s, buf, res, ec);
+  if (ec) return 0;
+  if (body) *body = res.body();
+  return res.result_int();
+}
+
+TEST(ServeCommandTest, ServesTheDemoModelAndStopsOnSigterm) {
+  const uint16_t port = free_port();
+  testing::ChildProcess server({testing::inferd_binary(), "serve", "--port", std::to_string(port), "--threads", "1"},
+                               (testing::temp_dir() / "serve-demo.log").string());
+  ASSERT_TRUE(server.started());
+  int status = 0;
+  for (int i = 0; i < 600 && status != 200; ++i) {
+    status = get_status(port, "/health");
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(status, 200) << server.log();
+  std::string body;
+  EXPECT_EQ(get_status(port, "/v1/models", &body), 200);
+  EXPECT_NE(body.find("\"inferd-demo\""), std::string::npos) << body;
+  EXPECT_NE(server.log().find("demo model"), std::string::npos) << server.log();
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.wait(15000), 0) << server.log();
+  EXPECT_EQ(get_status(port, "/health"), 0);
+}
+
+TEST(ServeCommandTest, AModelThatDoesNotLoadEndsTheProcessWithAnError) {
+  const uint16_t port = free_port();
+  testing::ChildProcess server({testing::inferd_binary(), "serve", "--port", std::to_string(port), "--model",
+                                "/nonexistent/model.gguf"},
+                               (testing::temp_dir() / "serve-missing.log").string());
+  ASSERT_TRUE(server.started());
+  EXPECT_EQ(server.wait(15000), 1) << server.log();
+  EXPECT_NE(server.log().find("/nonexistent/model.gguf"), std::string::npos) << server.log();
+}
+
+TEST(ServeCommandTest, AnInvalidApiPrefixIsRefused) {
+  const auto r = testing::run_process({testing::inferd_binary(), "serve", "--api-prefix", "/v1"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("prefix"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace inferd
