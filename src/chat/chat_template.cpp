@@ -11,7 +11,19 @@ namespace inferd::chat {
 namespace {
 
 // ChatML, with tool calls in the <tool_call> form ChatML-based tool models (Hermes, Qwen) use.
-constexpr std::string_view kChatmlSource = R"({%- for message in messages -%}
+constexpr std::string_view kChatmlSource = R"({%- if tools -%}
+{{- '<|im_start|>system\n' -}}
+{%- if messages and messages[0]['role'] == 'system' and messages[0]['content'] is string -%}
+{{- messages[0]['content'] + '\n\n' -}}
+{%- endif -%}
+{{- 'Functions you can call are listed, one JSON object each, inside <tools></tools>:\n<tools>' -}}
+{%- for tool in tools -%}
+{{- '\n' + (tool | tojson) -}}
+{%- endfor -%}
+{{- '\n</tools>\nTo call a function, answer with one block per call:\n<tool_call>\n{"name": "the function name", "arguments": {the arguments as a JSON object}}\n</tool_call><|im_end|>\n' -}}
+{%- endif -%}
+{%- for message in messages -%}
+{%- if not (tools and loop.first and message['role'] == 'system' and message['content'] is string) -%}
 {{- '<|im_start|>' + message['role'] + '\n' -}}
 {%- if message['content'] is string -%}
 {{- message['content'] -}}
@@ -29,6 +41,7 @@ constexpr std::string_view kChatmlSource = R"({%- for message in messages -%}
 {%- endfor -%}
 {%- endif -%}
 {{- '<|im_end|>\n' -}}
+{%- endif -%}
 {%- endfor -%}
 {%- if add_generation_prompt -%}
 {{- '<|im_start|>assistant\n' -}}
