@@ -74,10 +74,11 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
   for (const BatchToken& t : batch) {
     if (t.token < 0 || t.token >= hp_.n_vocab)
       return invalid_argument("token id {} is outside the vocabulary [0, {})", t.token, hp_.n_vocab);
-    if (t.pos < 0 || t.pos >= kv.ctx())
-      return out_of_range("position {} is outside the context of {} tokens", t.pos, kv.ctx());
-    if (t.seq < 0 || t.seq >= kv.num_seqs())
-      return out_of_range("sequence {} is outside the {} sequences of the cache", t.seq, kv.num_seqs());
+    if (t.seq < 0 || t.seq >= kv.max_seqs())
+      return out_of_range("sequence {} is outside the {} sequences of the cache", t.seq, kv.max_seqs());
+    if (t.pos < 0 || t.pos >= kv.capacity(t.seq) || t.pos >= s.ctx_)
+      return out_of_range("position {} is outside the context of {} tokens", t.pos,
+                          std::min(kv.capacity(t.seq), s.ctx_));
   }
 
   const int64_t E = hp_.n_embd, F = hp_.n_ff;

@@ -1,6 +1,6 @@
 // Transformer: the forward pass shared by every architecture in the table (arch.h). One call
 // evaluates a batch of tokens that may belong to several sequences, writing their keys and
-// values into a KvCache and the logits of the tokens that ask for them.
+// values into a (paged) KvCache and the logits of the tokens that ask for them.
 #pragma once
 
 #include <cstdint>
@@ -53,9 +53,11 @@ class Transformer {
 
   // Evaluates `batch` and writes the logits of tokens with want_logits, in batch order, to
   // `logits` ([count][n_vocab]), and the final normalised hidden states of tokens with
-  // want_embedding to `embeddings` ([count][n_embd]; may be null when none is wanted). For every token, the KV cache must already hold the token's
-  // sequence at all earlier positions (from earlier calls or earlier tokens of this batch).
-  // Errors: tokens, positions or sequences out of range, batch larger than the scratch.
+  // want_embedding to `embeddings` ([count][n_embd]; may be null when none is wanted). For every
+  // token, the KV cache must already hold the token's sequence at all earlier positions (from
+  // earlier calls or earlier tokens of this batch), and the sequence's block table must cover
+  // the token's position. Errors: tokens, positions or sequences out of range (positions beyond
+  // the table or the scratch's context), batch larger than the scratch.
   // Thread-safe for concurrent calls with distinct caches and scratches.
   Status forward(std::span<const BatchToken> batch, KvCache& kv, ForwardScratch& scratch,
                  ThreadPool& pool, float* logits, float* embeddings = nullptr) const;
