@@ -3,6 +3,12 @@
 // each running request plus chunks of waiting prompts, under a token budget (continuous batching
 // with chunked prefill), so a long prompt never stalls running streams.
 //
+// KV memory is one pool of blocks (kv_block_size positions each) sized by kv_budget_bytes, not
+// reserved per slot: a request takes blocks as it grows. Full blocks are shared by later
+// requests with the same token prefix (reported as cached_tokens). When blocks run out, the
+// lowest-priority, most recently submitted running request is preempted: its blocks are freed
+// and it is recomputed later, its output stream continuing where it stopped.
+//
 // Thread safety: submit(), cancel() and stats() may be called from any thread. Sink callbacks
 // run on the engine thread, in order per request, and must not block.
 #pragma once
@@ -27,6 +33,13 @@ struct EngineOptions {
   int64_t max_batch_tokens = 512; // tokens per step (decode tokens + prompt chunks)
   int num_threads = 0;            // 0 = one per core
   int max_waiting = 256;          // queued requests beyond the slots; more are refused
+  // KV memory for all requests together; 0 = max_slots full contexts. At least one full
+  // context (ctx_per_slot positions) must fit.
+  int64_t kv_budget_bytes = 0;
+  // Positions per KV block: the unit of allocation and of prefix sharing. 16 keeps the memory a
+  // request wastes in its last block small (7.5 positions on average) and shares prefixes at a
+  // fine grain, while block tables stay short (256 entries for 4096 positions).
+  int64_t kv_block_size = 16;
 };
 
 struct GenerationRequest {
@@ -43,6 +56,7 @@ struct GenerationRequest {
   // Instead of generating: the embedding of the prompt (mean of the final normalised hidden
   // states of its tokens, scaled to unit length), delivered through on_embedding().
   bool embedding = false;
+  int priority = 0;  // higher is admitted first and preempted last
 };
 
 enum class FinishReason { kStop, kLength, kCancelled, kError };
@@ -78,6 +92,12 @@ struct EngineStats {
   int64_t completed = 0;
   int64_t prompt_tokens = 0;
   int64_t generated_tokens = 0;
+  int64_t cached_tokens = 0;       // prompt tokens taken from the prefix cache
+  int64_t preemptions = 0;
+  // KV blocks: free + cached + used == total.
+  int64_t kv_blocks_total = 0, kv_blocks_used = 0, kv_blocks_cached = 0;
+  int64_t kv_block_size = 0;
+  int64_t prefix_queries = 0, prefix_hits = 0;  // block lookups in the prefix cache
 };
 
 class EngineLoop {

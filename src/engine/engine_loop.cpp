@@ -11,9 +11,15 @@
 #include <unordered_set>
 #include <utility>
 
+#include "engine/model_runner.h"
 #include "engine/stop_matcher.h"
 #include "inferd/sampler.h"
 #include "inferd/text_stream.h"
+#include "kv/block_pool.h"
+#include "kv/sequence_blocks.h"
+#include "model/kv_cache.h"
+#include "model/model.h"
+#include "sched/sequence_priority.h"
 
 namespace inferd {
 
@@ -44,11 +50,13 @@ struct Pending {
   std::shared_ptr<GenerationSink> sink;
   Sampler sampler;
   Clock::time_point queued_at;
+  sched::SequenceRank rank() const { return {request.priority, id}; }
 };
 
-// A request being evaluated. Invariant: kv_len tokens of the sequence are in the KV cache; in
-// the prefill phase prompt[kv_len..] remain, in the decode phase `next` is the sampled token
-// that has not been evaluated yet.
+// A request being evaluated. Invariant: the KV cache holds tokens[0..kv_len) (in `blocks`). In
+// the prefill phase tokens[kv_len..] remain to be evaluated (the prompt, or after a preemption
+// the prompt and the output so far); in the decode phase `next` is the sampled token that has
+// not been evaluated yet.
 struct Slot {
   explicit Slot(Pending p, const Model& model)
       : id(p.id),
@@ -57,7 +65,12 @@ struct Slot {
         sampler(std::move(p.sampler)),
         stream(model, request.skip_special, /*at_sequence_start=*/false),
         stop(request.stop),
-        queued_at(p.queued_at) {}
+        queued_at(p.queued_at),
+        tokens(request.prompt) {}
+
+  sched::SequenceRank rank() const { return {request.priority, id}; }
+  // Echo and embedding requests need outputs for every prompt token: no prefix reuse.
+  bool reuses_prefix() const { return request.prompt_logprobs < 0 && !request.embedding; }
 
   uint64_t id;
   GenerationRequest request;
@@ -66,16 +79,23 @@ struct Slot {
   TextStream stream;
   engine::StopMatcher stop;
   Clock::time_point queued_at, started_at, first_token_at;
+  std::vector<TokenId> tokens;  // prompt, then each generated token once evaluated
+  kv::SequenceBlocks blocks;
   int64_t kv_len = 0;
   bool decoding = false;
+  bool prompt_done = false;     // the prompt was evaluated once (first token sampled)
+  bool looked_up = false;       // the prefix cache was consulted for the current prefill
+  int64_t cached_tokens = 0;    // prompt tokens the prefix cache provided at the first prefill
+  bool counted_cache = false;   // cached_tokens is set (a recomputation does not change it)
   TokenId next = 0;
   int64_t generated = 0;
   std::vector<TokenLogprobs> prompt_logprobs;
   // Where this step's batch holds the slot's tokens with logits.
   int64_t first_output = -1;
   int64_t num_outputs = 0;
-  int64_t chunk_begin = 0;  // prompt index of the first token evaluated this step
-  int64_t chunk_len = 0;    // prompt tokens evaluated this step
+  int64_t chunk_begin = 0;  // index in tokens of the first token evaluated this step
+  int64_t chunk_len = 0;    // tokens evaluated this step
+  bool in_batch = false;    // part of this step's batch
   int64_t first_embedding = -1;
   std::vector<double> embedding_sum;  // embedding requests: sum of hidden states so far
 };
@@ -85,8 +105,11 @@ struct Slot {
 struct EngineLoop::Impl {
   std::shared_ptr<const Model> model;
   EngineOptions options;
-  std::unique_ptr<Context> ctx;
+  int64_t n_ctx = 0;  // positions per request
   int64_t n_vocab = 0;
+  std::unique_ptr<engine::ModelRunner> runner;
+  std::unique_ptr<model::KvCache> kv;
+  std::unique_ptr<kv::BlockPool> pool;
 
   mutable std::mutex mu;
   std::condition_variable cv;
@@ -106,6 +129,11 @@ struct EngineLoop::Impl {
   void run();
   bool admit_and_collect_cancels(std::vector<uint64_t>* cancelled);
   void step();
+  // Makes slot i's blocks cover `positions`, preempting other sequences (never those already in
+  // this step's batch) when the pool runs out; false when slot i itself had to give way.
+  bool reserve(size_t i, int64_t positions);
+  void preempt(Slot& s);
+  void publish_kv_stats();
   void finish(std::optional<Slot>& slot, FinishReason reason, Status error = {});
   void accumulate_embedding(Slot& s, int64_t evaluated);
   void finish_embedding(std::optional<Slot>& slot);
@@ -122,14 +150,28 @@ Result<std::unique_ptr<EngineLoop>> EngineLoop::create(std::shared_ptr<const Mod
   if (o.max_batch_tokens < o.max_slots)
     return invalid_argument("max_batch_tokens must be at least max_slots");
   if (o.max_waiting < 0) return invalid_argument("max_waiting must not be negative");
+  if (o.ctx_per_slot < 0) return invalid_argument("ctx_per_slot must not be negative");
+  if (o.kv_block_size < 1 || o.kv_block_size > 4096) return invalid_argument("kv_block_size must be in [1, 4096]");
+  if (o.kv_budget_bytes < 0) return invalid_argument("kv_budget_bytes must not be negative");
+  if (o.num_threads < 0 || o.num_threads > 1024) return invalid_argument("num_threads must be in [0, 1024]");
+  const model::HParams& hp = model->core().hparams();
   auto impl = std::make_unique<Impl>();
   impl->model = model;
   impl->options = o;
-  INFERD_ASSIGN_OR_RETURN(impl->ctx, Context::create(model, {.ctx_size = o.ctx_per_slot,
-                                                             .max_seqs = o.max_slots,
-                                                             .max_batch = o.max_batch_tokens,
-                                                             .num_threads = o.num_threads}));
+  impl->n_ctx = o.ctx_per_slot > 0 ? o.ctx_per_slot : std::min<int64_t>(hp.n_ctx_train, 4096);
+  if (impl->n_ctx > (int64_t{1} << 24)) return invalid_argument("ctx_per_slot {} is too large", impl->n_ctx);
+  const int64_t bs = o.kv_block_size;
+  const int64_t blocks_per_ctx = (impl->n_ctx + bs - 1) / bs;
+  const int64_t block_bytes = model::KvCache(hp, 0, bs, 0).block_bytes();
+  const int64_t num_blocks = o.kv_budget_bytes > 0 ? o.kv_budget_bytes / block_bytes : blocks_per_ctx * o.max_slots;
+  if (num_blocks < blocks_per_ctx)
+    return invalid_argument("the KV budget of {} bytes holds {} positions, less than one context of {}",
+                            o.kv_budget_bytes, num_blocks * bs, impl->n_ctx);
+  impl->kv = std::make_unique<model::KvCache>(hp, num_blocks, bs, o.max_slots);
+  impl->pool = std::make_unique<kv::BlockPool>(num_blocks, bs);
+  impl->runner = std::make_unique<engine::ModelRunner>(model, o.max_batch_tokens, impl->n_ctx, o.num_threads);
   impl->n_vocab = model->vocab_size();
+  impl->publish_kv_stats();
   impl->slots.resize(o.max_slots);
   impl->batch.reserve(o.max_batch_tokens);
   impl->masked.resize(impl->n_vocab);
@@ -148,7 +190,7 @@ EngineLoop::~EngineLoop() {
 }
 
 const Model& EngineLoop::model() const { return *impl_->model; }
-int64_t EngineLoop::ctx_per_slot() const { return impl_->ctx->ctx_size(); }
+int64_t EngineLoop::ctx_per_slot() const { return impl_->n_ctx; }
 
 EngineStats EngineLoop::stats() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
@@ -157,7 +199,7 @@ EngineStats EngineLoop::stats() const {
 
 Result<uint64_t> EngineLoop::submit(GenerationRequest request, std::shared_ptr<GenerationSink> sink) {
   if (!sink) return invalid_argument("no sink");
-  const int64_t n_ctx = impl_->ctx->ctx_size();
+  const int64_t n_ctx = impl_->n_ctx;
   const auto n_prompt = static_cast<int64_t>(request.prompt.size());
   if (n_prompt == 0) return invalid_argument("the prompt is empty");
   for (TokenId t : request.prompt)
@@ -209,6 +251,8 @@ void EngineLoop::Impl::finish(std::optional<Slot>& slot, FinishReason reason, St
   }
   r.prompt_tokens = static_cast<int64_t>(s.request.prompt.size());
   r.completion_tokens = s.generated;
+  r.cached_tokens = s.cached_tokens;
+  s.blocks.release(*pool);
   const auto now = Clock::now();
   const auto started = s.started_at.time_since_epoch().count() ? s.started_at : now;
   const auto first = s.first_token_at.time_since_epoch().count() ? s.first_token_at : now;
@@ -222,7 +266,9 @@ void EngineLoop::Impl::finish(std::optional<Slot>& slot, FinishReason reason, St
     stats.completed++;
     stats.prompt_tokens += r.prompt_tokens;
     stats.generated_tokens += r.completion_tokens;
+    stats.cached_tokens += r.cached_tokens;
   }
+  publish_kv_stats();
   // After the slot is free: a sink that submits again from on_finish finds room.
   sink->on_finish(r);
 }
@@ -266,7 +312,7 @@ bool EngineLoop::Impl::sample_next(std::optional<Slot>& slot, std::span<const fl
     return false;
   }
   if ((s.request.max_tokens >= 0 && s.generated >= s.request.max_tokens) ||
-      s.kv_len + 1 >= ctx->ctx_size()) {
+      s.kv_len + 1 >= n_ctx) {
     finish(slot, FinishReason::kLength);
     return false;
   }
@@ -278,7 +324,7 @@ void EngineLoop::Impl::accumulate_embedding(Slot& s, int64_t evaluated) {
   const int64_t n_embd = model->info().n_embd;
   if (s.embedding_sum.empty()) s.embedding_sum.assign(n_embd, 0.0);
   for (int64_t k = 0; k < evaluated; ++k) {
-    auto e = ctx->embedding(s.first_embedding + k);
+    auto e = runner->embedding(s.first_embedding + k);
     for (int64_t i = 0; i < n_embd; ++i) s.embedding_sum[i] += e[i];
   }
 }
@@ -316,10 +362,14 @@ bool EngineLoop::Impl::admit_and_collect_cancels(std::vector<uint64_t>* cancelle
     }
   }
   cancel.clear();
+  std::vector<sched::SequenceRank> ranks;
   for (auto& slot : slots) {
     if (slot || waiting.empty()) continue;
-    slot.emplace(std::move(waiting.front()), *model);
-    waiting.pop_front();
+    ranks.clear();
+    for (const Pending& p : waiting) ranks.push_back(p.rank());
+    const auto it = waiting.begin() + static_cast<std::ptrdiff_t>(*sched::next_to_admit(ranks));
+    slot.emplace(std::move(*it), *model);
+    waiting.erase(it);
     slot->started_at = Clock::now();
   }
   stats.waiting = static_cast<int>(waiting.size());
@@ -361,36 +411,106 @@ void EngineLoop::Impl::run() {
   }
 }
 
+void EngineLoop::Impl::publish_kv_stats() {
+  const kv::BlockPool::Counts c = pool->counts();
+  std::lock_guard<std::mutex> lock(mu);
+  stats.kv_blocks_total = pool->num_blocks();
+  stats.kv_blocks_used = c.used;
+  stats.kv_blocks_cached = c.cached;
+  stats.kv_block_size = pool->block_size();
+  stats.prefix_queries = c.queries;
+  stats.prefix_hits = c.hits;
+}
+
+void EngineLoop::Impl::preempt(Slot& s) {
+  s.blocks.release(*pool);
+  s.kv_len = 0;
+  s.decoding = false;  // recomputed first; a sequence past its prompt then resumes with `next`
+  s.looked_up = false;
+  s.embedding_sum.clear();
+  s.prompt_logprobs.clear();
+  std::lock_guard<std::mutex> lock(mu);
+  stats.preemptions++;
+}
+
+bool EngineLoop::Impl::reserve(size_t i, int64_t positions) {
+  std::vector<size_t> candidates;
+  std::vector<sched::SequenceRank> ranks;
+  while (!slots[i]->blocks.reserve(*pool, positions)) {
+    candidates.clear();
+    ranks.clear();
+    for (size_t j = 0; j < slots.size(); ++j) {
+      if (!slots[j] || slots[j]->in_batch || slots[j]->blocks.table().empty()) continue;
+      candidates.push_back(j);
+      ranks.push_back(slots[j]->rank());
+    }
+    const auto victim = sched::preemption_victim(ranks);
+    if (!victim) return false;
+    const size_t v = candidates[*victim];
+    preempt(*slots[v]);
+    if (v == i) return false;
+  }
+  return true;
+}
+
 void EngineLoop::Impl::step() {
   batch.clear();
   int64_t budget = options.max_batch_tokens;
+  for (auto& slot : slots)
+    if (slot) slot->in_batch = false, slot->chunk_len = 0;
   // Decode tokens first: running streams never wait behind prompts.
   for (size_t i = 0; i < slots.size(); ++i) {
     auto& slot = slots[i];
     if (!slot || !slot->decoding) continue;
-    slot->first_output = static_cast<int64_t>(batch.size());
-    slot->num_outputs = 1;
+    if (!reserve(i, slot->kv_len + 1)) continue;  // preempted
+    slot->in_batch = true;
     batch.push_back({slot->next, static_cast<int32_t>(slot->kv_len), static_cast<int32_t>(i), true});
     --budget;
   }
-  // Then prompt chunks, in slot order, under the remaining budget.
-  for (size_t i = 0; i < slots.size() && budget > 0; ++i) {
+  // Then prefill chunks (prompts, and sequences being recomputed), in serving order, under the
+  // remaining budget.
+  std::vector<size_t> order;
+  for (size_t i = 0; i < slots.size(); ++i)
+    if (slots[i] && !slots[i]->decoding && !slots[i]->in_batch) order.push_back(i);
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return sched::served_before(slots[a]->rank(), slots[b]->rank()); });
+  for (size_t i : order) {
+    if (budget <= 0) break;
     auto& slot = slots[i];
-    if (!slot || slot->decoding) continue;
+    if (!slot || slot->decoding) continue;  // preempted meanwhile, or decoding
     Slot& s = *slot;
-    const bool echo = s.request.prompt_logprobs >= 0;
-    const auto n_prompt = static_cast<int64_t>(s.request.prompt.size());
-    const int64_t chunk = std::min({n_prompt - s.kv_len, budget, echo ? kEchoChunkTokens : budget});
+    const auto n_known = static_cast<int64_t>(s.tokens.size());
+    if (!s.looked_up) {
+      s.looked_up = true;
+      if (s.reuses_prefix()) {
+        // The last prompt token is always evaluated (its logits give the first token); a
+        // recomputed sequence needs no logits until `next` is decoded.
+        const int64_t limit = s.prompt_done ? n_known : n_known - 1;
+        s.kv_len = s.blocks.adopt_cached_prefix(*pool, s.tokens, limit);
+        if (!s.counted_cache) s.cached_tokens = s.kv_len;
+      }
+      s.counted_cache = true;
+    }
+    const bool echo = s.request.prompt_logprobs >= 0 && !s.prompt_done;
+    int64_t chunk = std::min({n_known - s.kv_len, budget, echo ? kEchoChunkTokens : budget});
+    if (chunk > 0 && !reserve(i, s.kv_len + chunk)) continue;
+    if (chunk <= 0) {
+      // Everything is cached already (a recomputed sequence): resume decoding next step.
+      if (s.prompt_done) s.decoding = true;
+      continue;
+    }
+    s.in_batch = true;
     s.chunk_begin = s.kv_len;
     s.chunk_len = chunk;
     const bool embed = s.request.embedding;
     for (int64_t j = 0; j < chunk; ++j) {
       const int64_t pos = s.kv_len + j;
-      const bool wants = !embed && (echo || pos == n_prompt - 1);
-      batch.push_back({s.request.prompt[pos], static_cast<int32_t>(pos), static_cast<int32_t>(i), wants, embed});
+      const bool wants = !embed && (echo || (pos == n_known - 1 && !s.prompt_done));
+      batch.push_back({s.tokens[pos], static_cast<int32_t>(pos), static_cast<int32_t>(i), wants, embed});
     }
     budget -= chunk;
   }
+  publish_kv_stats();
   if (batch.empty()) return;
   // Outputs are numbered in batch order among the entries with logits (and embeddings among
   // those with embeddings).
@@ -406,40 +526,49 @@ void EngineLoop::Impl::step() {
     s.num_outputs++;
     ++out;
   }
-  if (Status st = ctx->decode(batch); !st.ok()) {
+  for (size_t i = 0; i < slots.size(); ++i)
+    if (slots[i]) kv->set_table(static_cast<int64_t>(i), slots[i]->blocks.table());
+  if (Status st = runner->decode(batch, *kv); !st.ok()) {
     for (auto& slot : slots)
-      if (slot) finish(slot, FinishReason::kError, st);
+      if (slot && slot->in_batch) finish(slot, FinishReason::kError, st);
     return;
   }
 
   for (auto& slot : slots) {
-    if (!slot) continue;
+    if (!slot || !slot->in_batch) continue;
     Slot& s = *slot;
     if (s.decoding) {
+      s.tokens.push_back(s.next);
+      s.blocks.append(*pool, std::span<const TokenId>(&s.next, 1));
       s.kv_len++;
-      sample_next(slot, ctx->logits(s.first_output));
+      sample_next(slot, runner->logits(s.first_output));
       continue;
     }
-    const int64_t evaluated = std::exchange(s.chunk_len, 0);
-    if (evaluated == 0) continue;
-    const auto n_prompt = static_cast<int64_t>(s.request.prompt.size());
+    const int64_t evaluated = s.chunk_len;
+    s.blocks.append(*pool, std::span<const TokenId>(s.tokens).subspan(s.chunk_begin, evaluated));
+    const auto n_known = static_cast<int64_t>(s.tokens.size());
     if (s.request.embedding) {
       accumulate_embedding(s, evaluated);
       s.kv_len += evaluated;
-      if (s.kv_len == n_prompt) finish_embedding(slot);
+      if (s.kv_len == n_known) finish_embedding(slot);
       continue;
     }
-    if (s.request.prompt_logprobs >= 0) {
+    if (s.request.prompt_logprobs >= 0 && !s.prompt_done) {
       // Output k predicts prompt token chunk_begin + k + 1.
       for (int64_t k = 0; k < s.num_outputs; ++k) {
         const int64_t target = s.chunk_begin + k + 1;
-        if (target >= n_prompt) break;
+        if (target >= n_known) break;
         s.prompt_logprobs.push_back(
-            token_logprobs(ctx->logits(s.first_output + k), s.request.prompt[target], s.request.prompt_logprobs));
+            token_logprobs(runner->logits(s.first_output + k), s.tokens[target], s.request.prompt_logprobs));
       }
     }
     s.kv_len += evaluated;
-    if (s.kv_len < n_prompt) continue;
+    if (s.kv_len < n_known) continue;
+    if (s.prompt_done) {  // recomputed after a preemption: continue with the pending token
+      s.decoding = true;
+      continue;
+    }
+    s.prompt_done = true;
     if (s.request.prompt_logprobs >= 0) s.sink->on_prompt_logprobs(s.prompt_logprobs);
     if (s.request.max_tokens == 0) {
       s.first_token_at = Clock::now();
@@ -447,7 +576,7 @@ void EngineLoop::Impl::step() {
       continue;
     }
     s.decoding = true;
-    sample_next(slot, ctx->logits(s.first_output + s.num_outputs - 1));
+    sample_next(slot, runner->logits(s.first_output + s.num_outputs - 1));
   }
 }
 

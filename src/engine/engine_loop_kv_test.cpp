@@ -1,0 +1,121 @@
+// The engine loop's paged KV cache: prefix reuse across requests, preemption when blocks run
+// out (outputs unchanged), admission by priority, and the block accounting after the work.
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "engine/engine_loop_testing.h"
+
+namespace inferd {
+namespace {
+
+class EngineLoopKvTest : public EngineLoopTest {
+ protected:
+  static std::vector<TokenId> prompt_of(int n, TokenId first = 200) {
+    std::vector<TokenId> p = {1};
+    for (int i = 1; i < n; ++i) p.push_back(first + i);
+    return p;
+  }
+  static void expect_all_blocks_released(const EngineLoop& loop) {
+    const EngineStats s = loop.stats();
+    EXPECT_EQ(s.kv_blocks_used, 0);
+    EXPECT_LE(s.kv_blocks_cached, s.kv_blocks_total);
+  }
+};
+
+TEST_F(EngineLoopKvTest, ASecondRequestReusesTheFirstOnesPrefixWithTheSameOutput) {
+  auto loop = EngineLoop::create(*model_, {.max_slots = 2, .ctx_per_slot = 128, .num_threads = 2, .kv_block_size = 16});
+  ASSERT_TRUE(loop.ok());
+  const auto prompt = prompt_of(40);
+  auto first = std::make_shared<CollectingSink>();
+  ASSERT_TRUE((*loop)->submit(greedy(prompt, 10), first).ok());
+  first->wait();
+  EXPECT_EQ(first->result.cached_tokens, 0);
+
+  auto second = std::make_shared<CollectingSink>();
+  ASSERT_TRUE((*loop)->submit(greedy(prompt, 10), second).ok());
+  second->wait();
+  EXPECT_EQ(second->result.cached_tokens, 32);  // two full blocks of 16 (token 40 is evaluated)
+  EXPECT_EQ(second->tokens, first->tokens);
+  EXPECT_EQ(first->tokens, reference_greedy(prompt, 10));
+
+  // A follow-up turn: the previous prompt and answer, then more tokens.
+  auto turn = prompt;
+  turn.insert(turn.end(), first->tokens.begin(), first->tokens.end());
+  for (TokenId t : {400, 401, 402, 403, 404, 405, 406, 407}) turn.push_back(t);
+  auto third = std::make_shared<CollectingSink>();
+  ASSERT_TRUE((*loop)->submit(greedy(turn, 6), third).ok());
+  third->wait();
+  EXPECT_EQ(third->result.cached_tokens, 48);  // 40 + 10 evaluated tokens hold three full blocks
+  EXPECT_EQ(third->tokens, reference_greedy(turn, 6));
+  const EngineStats s = (*loop)->stats();
+  EXPECT_GT(s.prefix_hits, 0);
+  EXPECT_EQ(s.cached_tokens, 80);
+  expect_all_blocks_released(**loop);
+}
+
+TEST_F(EngineLoopKvTest, PreemptionWhenBlocksRunOutLeavesOutputsUnchanged) {
+  // Room for one full context (128 positions = 8 blocks); three requests of 70 positions each.
+  const int64_t block_bytes = 2 /*layers*/ * 16 * (2 * 16 + 2 * 16) * 2;  // f16 keys and values
+  auto loop = EngineLoop::create(*model_, {.max_slots = 3, .ctx_per_slot = 128, .num_threads = 2,
+                                           .kv_budget_bytes = 8 * block_bytes, .kv_block_size = 16});
+  ASSERT_TRUE(loop.ok()) << loop.status().to_string();
+  ASSERT_EQ((*loop)->stats().kv_blocks_total, 8);
+  std::vector<std::shared_ptr<CollectingSink>> sinks;
+  std::vector<std::vector<TokenId>> prompts;
+  for (int r = 0; r < 3; ++r) {
+    prompts.push_back(prompt_of(20, static_cast<TokenId>(100 + 50 * r)));
+    sinks.push_back(std::make_shared<CollectingSink>());
+    ASSERT_TRUE((*loop)->submit(greedy(prompts.back(), 50), sinks.back()).ok());
+  }
+  for (int r = 0; r < 3; ++r) {
+    sinks[r]->wait();
+    EXPECT_EQ(sinks[r]->result.reason, FinishReason::kLength);
+    EXPECT_EQ(sinks[r]->tokens, reference_greedy(prompts[r], 50)) << "request " << r;
+  }
+  EXPECT_GT((*loop)->stats().preemptions, 0);
+  expect_all_blocks_released(**loop);
+}
+
+TEST_F(EngineLoopKvTest, HigherPriorityIsAdmittedFirst) {
+  auto loop = EngineLoop::create(*model_, {.max_slots = 1, .ctx_per_slot = 128, .num_threads = 1});
+  ASSERT_TRUE(loop.ok());
+  std::mutex mu;
+  std::vector<int> order;
+  class OrderSink : public CollectingSink {
+   public:
+    OrderSink(int tag, std::mutex& mu, std::vector<int>& order) : tag_(tag), mu_(mu), order_(order) {}
+    void on_finish(const GenerationResult& r) override {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        order_.push_back(tag_);
+      }
+      CollectingSink::on_finish(r);
+    }
+
+   private:
+    int tag_;
+    std::mutex& mu_;
+    std::vector<int>& order_;
+  };
+  std::vector<std::shared_ptr<OrderSink>> sinks;
+  for (int tag : {0, 1, 2}) {
+    auto r = greedy(prompt_of(8), tag == 0 ? 120 : 4);
+    r.priority = tag == 2 ? 5 : 0;
+    sinks.push_back(std::make_shared<OrderSink>(tag, mu, order));
+    ASSERT_TRUE((*loop)->submit(std::move(r), sinks.back()).ok());
+    // The long first request holds the only slot while the other two wait.
+    while (tag == 0 && (*loop)->stats().running + (*loop)->stats().completed == 0) std::this_thread::yield();
+  }
+  for (auto& s : sinks) s->wait();
+  EXPECT_EQ(order, (std::vector<int>{0, 2, 1}));
+}
+
+TEST_F(EngineLoopKvTest, ABudgetBelowOneContextIsRefused) {
+  auto loop = EngineLoop::create(*model_, {.max_slots = 2, .ctx_per_slot = 128, .kv_budget_bytes = 1000});
+  ASSERT_FALSE(loop.ok());
+  EXPECT_NE(loop.status().message().find("less than one context"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace inferd
