@@ -84,7 +84,9 @@ describe('chat completions', () => {
     const usageChunk = chunks.at(-1);
     assert.deepEqual(usageChunk.choices, []);
     assertUsage(usageChunk.usage, 6);
-    assert.deepEqual(usageChunk.usage, whole.usage);
+    // The same counts; the second request may reuse the first one's KV blocks (cached_tokens).
+    assert.equal(usageChunk.usage.prompt_tokens, whole.usage.prompt_tokens);
+    assert.equal(usageChunk.usage.completion_tokens, whole.usage.completion_tokens);
 
     const finishChunk = chunks.at(-2);
     assert.equal(finishChunk.choices.length, 1);
@@ -265,5 +267,23 @@ describe('chat completions', () => {
     })));
     assert.equal(new Set(together.map((r) => r.id)).size, 4);
     assert.deepEqual(together.map((r) => r.choices[0].message.content), solo);
+  });
+});
+
+describe('prefix cache', () => {
+  test('a second turn reports the first turn as cached_tokens', async () => {
+    const convo = [
+      { role: 'system', content: 'You are a patient tutor who explains the history of astronomy step by step.' },
+      { role: 'user', content: 'Who first measured the circumference of the Earth, and how?' },
+    ];
+    const first = await client.chat.completions.create({ model: server.modelId, messages: convo, max_tokens: 8, temperature: 0 });
+    const cachedFirst = first.usage.prompt_tokens_details.cached_tokens;  // a shared system-prompt start, at most
+    convo.push({ role: 'assistant', content: first.choices[0].message.content });
+    convo.push({ role: 'user', content: 'And who measured the distance to the Moon?' });
+    const second = await client.chat.completions.create({ model: server.modelId, messages: convo, max_tokens: 4, temperature: 0 });
+    const cached = second.usage.prompt_tokens_details.cached_tokens;
+    // Whole 16-token blocks of the first turn, up to where the re-rendered text tokenizes differently.
+    assert.ok(cached > cachedFirst && cached >= first.usage.prompt_tokens - 32 && cached < second.usage.prompt_tokens,
+      `cached_tokens ${cached} of ${second.usage.prompt_tokens} (first turn: ${first.usage.prompt_tokens})`);
   });
 });

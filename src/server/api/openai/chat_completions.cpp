@@ -121,7 +121,7 @@ class ChatJob : public GenerationJob {
   }
 
   void finish_response() override {
-    const Json usage = usage_json(prompt_tokens_, completion_tokens_, 0);
+    const Json usage = usage_json(prompt_tokens_, completion_tokens_, cached_prompt_tokens(num_choices_));
     if (stream_) {
       if (include_usage_) {
         Json last = chunk(Json::array());

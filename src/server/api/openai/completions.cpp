@@ -129,7 +129,7 @@ class CompletionJob : public GenerationJob {
   }
 
   void finish_response() override {
-    const Json usage = usage_json(prompt_tokens_, completion_tokens_, 0);
+    const Json usage = usage_json(prompt_tokens_, completion_tokens_, cached_prompt_tokens(n_));
     if (stream_) {
       if (include_usage_) {
         Json last = chunk(0, "", nullptr, nullptr);

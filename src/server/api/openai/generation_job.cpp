@@ -1,5 +1,7 @@
 #include "server/api/openai/generation_job.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "server/http/sse.h"
@@ -71,8 +73,17 @@ void GenerationJob::cancel_all() {
   for (uint64_t id : ids) model_.engine().cancel(id);
 }
 
+int64_t GenerationJob::cached_prompt_tokens(int choices_per_prompt) const {
+  int64_t total = 0;
+  for (size_t first = 0; first < cached_.size(); first += choices_per_prompt)
+    total += *std::max_element(cached_.begin() + first,
+                               cached_.begin() + std::min(cached_.size(), first + choices_per_prompt));
+  return total;
+}
+
 void GenerationJob::run(std::vector<GenerationRequest> requests) {
   remaining_ = static_cast<int>(requests.size());
+  cached_.assign(requests.size(), 0);
   if (stream_) {
     if (!exchange_->start_stream(200, sse_headers()).ok()) return;
     on_stream_start();
@@ -100,6 +111,7 @@ void GenerationJob::finished_one(int choice, const GenerationResult& result) {
     fail(server_error("generation failed: " + result.error.message()));
     return;
   }
+  cached_[choice] = result.cached_tokens;
   on_finish(choice, result);
   if (--remaining_ > 0) return;
   if (exchange_->cancelled()) return;

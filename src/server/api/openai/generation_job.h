@@ -43,6 +43,10 @@ class GenerationJob : public std::enable_shared_from_this<GenerationJob> {
   // Every choice has finished (none failed): answer or end the stream.
   virtual void finish_response() = 0;
 
+  // Prompt tokens the prefix cache provided: for each group of `choices_per_prompt` choices
+  // (which share one prompt) the most any of them got, summed over the prompts.
+  int64_t cached_prompt_tokens(int choices_per_prompt) const;
+
   // Streaming helpers: one SSE event of `data`; the error event followed by the end of stream.
   void send_event(const Json& data);
   void fail(const ApiError& error);
@@ -61,6 +65,7 @@ class GenerationJob : public std::enable_shared_from_this<GenerationJob> {
   std::vector<uint64_t> ids_;     // engine ids of submitted choices
   std::atomic<bool> failed_{false};
   int remaining_ = 0;             // engine thread only (after submission)
+  std::vector<int64_t> cached_;   // per choice; engine thread only
   std::atomic<int> submitted_{0};
 };
 
