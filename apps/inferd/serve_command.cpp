@@ -28,6 +28,7 @@ struct ServeOptions {
   int threads = 0;
   int64_t ctx_size = 0;
   int parallel = 4;
+  int64_t kv_budget_mb = 0;
   std::string api_prefix = "/api/v1";
   uint64_t max_body_mb = 32;
   int max_connections = 1024;
@@ -63,6 +64,7 @@ Result<std::unique_ptr<server::ServedModel>> load_model(const ServeOptions& o) {
   m.engine.num_threads = o.threads;
   m.engine.ctx_per_slot = o.ctx_size;
   m.engine.max_slots = o.parallel;
+  m.engine.kv_budget_bytes = o.kv_budget_mb << 20;
   if (!o.model.empty()) {
     m.path = o.model;
     return server::ServedModel::load(m);
@@ -162,6 +164,9 @@ Command add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--parallel", o->parallel, "Requests decoded concurrently")->capture_default_str()
       ->check(CLI::Range(1, 256));
+  cmd->add_option("--kv-budget-mb", o->kv_budget_mb,
+                  "KV cache memory for all requests together, MiB (0 = --parallel full contexts)")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
   cmd->add_option("--api-prefix", o->api_prefix, "Second prefix of the /v1 routes (empty = none)")
       ->capture_default_str();
   cmd->add_option("--max-body-mb", o->max_body_mb, "Largest request body in MiB (413 beyond)")->capture_default_str()

@@ -133,6 +133,9 @@ struct EngineLoop::Impl {
   // this step's batch) when the pool runs out; false when slot i itself had to give way.
   bool reserve(size_t i, int64_t positions);
   void preempt(Slot& s);
+  // True when an earlier-admitted slot is evaluating the same prompt (the n choices of one
+  // request): this one waits, then takes that prompt's blocks from the prefix cache.
+  bool shares_prompt_with_earlier(size_t i) const;
   void publish_kv_stats();
   void finish(std::optional<Slot>& slot, FinishReason reason, Status error = {});
   void accumulate_embedding(Slot& s, int64_t evaluated);
@@ -453,6 +456,15 @@ bool EngineLoop::Impl::reserve(size_t i, int64_t positions) {
   return true;
 }
 
+bool EngineLoop::Impl::shares_prompt_with_earlier(size_t i) const {
+  const Slot& s = *slots[i];
+  for (const auto& other : slots)
+    if (other && other->id < s.id && !other->prompt_done && other->reuses_prefix() &&
+        other->request.prompt == s.request.prompt)
+      return true;
+  return false;
+}
+
 void EngineLoop::Impl::step() {
   batch.clear();
   int64_t budget = options.max_batch_tokens;
@@ -480,6 +492,7 @@ void EngineLoop::Impl::step() {
     if (!slot || slot->decoding) continue;  // preempted meanwhile, or decoding
     Slot& s = *slot;
     const auto n_known = static_cast<int64_t>(s.tokens.size());
+    if (!s.looked_up && s.reuses_prefix() && !s.prompt_done && shares_prompt_with_earlier(i)) continue;
     if (!s.looked_up) {
       s.looked_up = true;
       if (s.reuses_prefix()) {

@@ -54,6 +54,27 @@ TEST_F(EngineLoopKvTest, ASecondRequestReusesTheFirstOnesPrefixWithTheSameOutput
   expect_all_blocks_released(**loop);
 }
 
+TEST_F(EngineLoopKvTest, ChoicesOfOnePromptShareItsBlocks) {
+  auto loop = EngineLoop::create(*model_, {.max_slots = 3, .ctx_per_slot = 128, .num_threads = 2, .kv_block_size = 16});
+  ASSERT_TRUE(loop.ok());
+  const auto prompt = prompt_of(40, 250);
+  std::vector<std::shared_ptr<CollectingSink>> sinks;
+  for (int c = 0; c < 3; ++c) {
+    auto r = greedy(prompt, 5);
+    r.sampling.temperature = 1.0f;
+    r.sampling.seed = 10 + c;
+    sinks.push_back(std::make_shared<CollectingSink>());
+    ASSERT_TRUE((*loop)->submit(std::move(r), sinks.back()).ok());
+  }
+  int64_t cached = 0;
+  for (auto& s : sinks) {
+    s->wait();
+    cached += s->result.cached_tokens;
+  }
+  EXPECT_EQ(cached, 64);  // the first computes the prompt; the others take its two full blocks
+  expect_all_blocks_released(**loop);
+}
+
 TEST_F(EngineLoopKvTest, PreemptionWhenBlocksRunOutLeavesOutputsUnchanged) {
   // Room for one full context (128 positions = 8 blocks); three requests of 70 positions each.
   const int64_t block_bytes = 2 /*layers*/ * 16 * (2 * 16 + 2 * 16) * 2;  // f16 keys and values

@@ -196,6 +196,7 @@ void handle_chat_completions(const ApiContext& api, const Request& request, std:
     g.max_tokens = req->gen.max_tokens ? *req->gen.max_tokens : std::max<int64_t>(room, 1);
     g.stop = req->gen.stop;
     g.ignore_eos = req->gen.ignore_eos;
+    g.priority = req->gen.priority;
     requests.push_back(std::move(g));
   }
   const std::string name = req->gen.model.empty() ? m->id() : req->gen.model;

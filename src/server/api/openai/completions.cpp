@@ -253,6 +253,7 @@ void handle_completions(const ApiContext& api, const Request& request, std::shar
       g.max_tokens = max_tokens;
       g.stop = req->gen.stop;
       g.ignore_eos = req->gen.ignore_eos;
+      g.priority = req->gen.priority;
       if (req->echo && req->logprobs >= 0) g.prompt_logprobs = req->logprobs;
       requests.push_back(std::move(g));
     }

@@ -77,6 +77,9 @@ Status read_generation_fields(const Json& body, int64_t min_max_tokens, Generati
   }
   INFERD_RETURN_IF_ERROR(r.string("user", &out->user));
   INFERD_RETURN_IF_ERROR(r.boolean("ignore_eos", &out->ignore_eos));
+  int64_t priority = 0;
+  INFERD_RETURN_IF_ERROR(r.integer("priority", -1000000, 1000000, &priority));
+  out->priority = static_cast<int>(priority);
   return {};
 }
 

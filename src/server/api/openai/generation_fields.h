@@ -22,6 +22,7 @@ struct GenerationFields {
   bool stream = false;
   bool include_usage = false;         // stream_options.include_usage
   bool ignore_eos = false;            // an extension llama.cpp and vLLM clients send
+  int priority = 0;                   // higher is scheduled first (vLLM's extension)
   std::string user;
 };
 
