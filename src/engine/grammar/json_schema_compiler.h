@@ -96,7 +96,8 @@ class JsonSchemaCompiler {
 // root ::= ws <value valid against schema> ws
 Result<Grammar> json_schema_grammar(const nlohmann::ordered_json& schema, const JsonSchemaOptions& options = {});
 // The same from schema text (parse errors are kInvalidArgument); keeps the schema's key order.
-Result<Grammar> json_schema_grammar(std::string_view schema_text, const JsonSchemaOptions& options = {});
+Result<Grammar> json_schema_grammar_from_text(std::string_view schema_text,
+                                              const JsonSchemaOptions& options = {});
 // Any JSON object (response_format json_object): root ::= ws json-object ws
 Grammar json_object_grammar(const JsonSchemaOptions& options = {});
 

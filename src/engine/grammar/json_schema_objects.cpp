@@ -216,7 +216,7 @@ Result<Grammar> json_schema_grammar(const Json& schema, const JsonSchemaOptions&
   return g;
 }
 
-Result<Grammar> json_schema_grammar(std::string_view schema_text, const JsonSchemaOptions& options) {
+Result<Grammar> json_schema_grammar_from_text(std::string_view schema_text, const JsonSchemaOptions& options) {
   const Json schema = Json::parse(schema_text, nullptr, /*allow_exceptions=*/false);
   if (schema.is_discarded()) return invalid_argument("JSON Schema is not valid JSON");
   return json_schema_grammar(schema, options);
