@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "base/check.h"
 #include "engine/grammar/utf8_byte_ranges.h"
 
 namespace inferd::engine {
@@ -47,6 +48,7 @@ class AutomatonBuilder {
     INFERD_RETURN_IF_ERROR(check_left_recursion());
     INFERD_RETURN_IF_ERROR(prune_dead_states());
     finish_flags();
+    compute_completions();
     return std::shared_ptr<const GrammarAutomaton>(std::move(a_));
   }
 
@@ -615,6 +617,71 @@ class AutomatonBuilder {
     }
   }
 
+  // Shortest completion of every state (a shortest-derivation fixpoint over byte and call
+  // transitions, driven by a worklist of states whose cost dropped).
+  void compute_completions() {
+    using Completion = GrammarAutomaton::Completion;
+    constexpr Completion kNone{GrammarAutomaton::kUnreachable, GrammarAutomaton::kUnreachable};
+    const size_t num = static_cast<size_t>(a_->num_states());
+    const auto ncls = static_cast<size_t>(a_->num_classes_);
+    auto& best = a_->completion_;
+    best.assign(num, kNone);
+    std::vector<std::vector<int32_t>> preds(num);  // states with a byte or call edge touching s
+    for (size_t s = 0; s < num; ++s) {
+      for (size_t c = 0; c < ncls; ++c) {
+        const int32_t t = a_->trans_[s * ncls + c];
+        if (t >= 0) preds[static_cast<size_t>(t)].push_back(static_cast<int32_t>(s));
+      }
+      for (const CallEdge& e : a_->calls(static_cast<int32_t>(s))) {
+        preds[static_cast<size_t>(e.return_state)].push_back(static_cast<int32_t>(s));
+        preds[static_cast<size_t>(e.callee_start)].push_back(static_cast<int32_t>(s));
+      }
+    }
+    auto add = [](uint32_t a, uint32_t b) {
+      return a == GrammarAutomaton::kUnreachable || b == GrammarAutomaton::kUnreachable ? GrammarAutomaton::kUnreachable
+                                                                                          : a + b;
+    };
+    auto evaluate = [&](size_t s) {
+      Completion c = (a_->flags_[s] & GrammarAutomaton::kFinal) ? Completion{0, 0} : kNone;
+      for (size_t k = 0; k < ncls; ++k) {
+        const int32_t t = a_->trans_[s * ncls + k];
+        if (t < 0) continue;
+        const Completion& ct = best[static_cast<size_t>(t)];
+        const Completion via{add(ct.bytes, 1), add(ct.steps, 1)};
+        if (via < c) c = via;
+      }
+      for (const CallEdge& e : a_->calls(static_cast<int32_t>(s))) {
+        const Completion& callee = best[static_cast<size_t>(e.callee_start)];
+        const Completion& ret = best[static_cast<size_t>(e.return_state)];
+        const Completion via{add(callee.bytes, ret.bytes), add(add(callee.steps, ret.steps), 1)};
+        if (via < c) c = via;
+      }
+      return c;
+    };
+    std::vector<int32_t> work;
+    std::vector<uint8_t> queued(num, 0);
+    for (size_t s = 0; s < num; ++s) {
+      if (a_->flags_[s] & GrammarAutomaton::kFinal) {
+        best[s] = {0, 0};
+        for (int32_t p : preds[s])
+          if (!queued[static_cast<size_t>(p)]) queued[static_cast<size_t>(p)] = 1, work.push_back(p);
+      }
+    }
+    while (!work.empty()) {
+      const auto s = static_cast<size_t>(work.back());
+      work.pop_back();
+      queued[s] = 0;
+      const Completion c = evaluate(s);
+      if (!(c < best[s])) continue;
+      best[s] = c;
+      for (int32_t p : preds[s])
+        if (!queued[static_cast<size_t>(p)]) queued[static_cast<size_t>(p)] = 1, work.push_back(p);
+    }
+    // Representative bytes: the first printable byte of each class, else its first byte.
+    for (int b = 255; b >= 0; --b) a_->class_byte_[a_->byte_class_[b]] = static_cast<uint8_t>(b);
+    for (int b = 126; b >= 32; --b) a_->class_byte_[a_->byte_class_[b]] = static_cast<uint8_t>(b);
+  }
+
   const Grammar& g_;
   AutomatonOptions opt_;
   std::unique_ptr<GrammarAutomaton> a_ = std::make_unique<GrammarAutomaton>();
@@ -642,6 +709,43 @@ Result<std::shared_ptr<const GrammarAutomaton>> GrammarAutomaton::build(const Gr
                                                                         const AutomatonOptions& options) {
   AutomatonBuilder builder(grammar, options);
   return builder.build();
+}
+
+void GrammarAutomaton::append_completion(int32_t state, std::string& out) const {
+  std::vector<int32_t> returns;
+  int32_t s = state;
+  const auto ncls = static_cast<size_t>(num_classes_);
+  while (true) {
+    const Completion& cur = completion_[static_cast<size_t>(s)];
+    if (cur.bytes == 0 && cur.steps == 0) {  // final: the rule ends here
+      if (returns.empty()) return;
+      s = returns.back();
+      returns.pop_back();
+      continue;
+    }
+    // Follow a transition that realises the cost.
+    bool moved = false;
+    for (size_t c = 0; c < ncls && !moved; ++c) {
+      const int32_t t = trans_[static_cast<size_t>(s) * ncls + c];
+      if (t < 0) continue;
+      const Completion& ct = completion_[static_cast<size_t>(t)];
+      if (ct.bytes == kUnreachable || !(Completion{ct.bytes + 1, ct.steps + 1} == cur)) continue;
+      out += static_cast<char>(class_byte_[c]);
+      s = t;
+      moved = true;
+    }
+    for (const CallEdge& e : calls(s)) {
+      if (moved) break;
+      const Completion& callee = completion_[static_cast<size_t>(e.callee_start)];
+      const Completion& ret = completion_[static_cast<size_t>(e.return_state)];
+      if (callee.bytes == kUnreachable || ret.bytes == kUnreachable) continue;
+      if (!(Completion{callee.bytes + ret.bytes, callee.steps + ret.steps + 1} == cur)) continue;
+      returns.push_back(e.return_state);
+      s = e.callee_start;
+      moved = true;
+    }
+    INFERD_CHECK_MSG(moved, "completion costs inconsistent with the transitions");
+  }
 }
 
 size_t GrammarAutomaton::memory_bytes() const {

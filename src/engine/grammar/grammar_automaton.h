@@ -97,6 +97,13 @@ class GrammarAutomaton {
   int32_t num_byte_classes() const { return num_classes_; }
   size_t memory_bytes() const;
 
+  // Bytes in the shortest text from `state` to the end of its rule (byte transitions only),
+  // kUnreachable when only token transitions lead there.
+  static constexpr uint32_t kUnreachable = UINT32_MAX;
+  uint32_t completion_bytes(int32_t state) const { return completion_[static_cast<size_t>(state)].bytes; }
+  // Appends that shortest text to `out` (REQUIRES: completion_bytes(state) != kUnreachable).
+  void append_completion(int32_t state, std::string& out) const;
+
  private:
   friend class AutomatonBuilder;
 
@@ -112,6 +119,16 @@ class GrammarAutomaton {
   std::vector<TokenRef> token_refs_;
   std::vector<int32_t> state_rule_;
   std::vector<std::string> rule_names_;
+  // Shortest completion per state: length, then number of transitions (which breaks ties, so a
+  // cheapest path never loops).
+  struct Completion {
+    uint32_t bytes;
+    uint32_t steps;
+    bool operator<(const Completion& o) const { return bytes != o.bytes ? bytes < o.bytes : steps < o.steps; }
+    bool operator==(const Completion&) const = default;
+  };
+  std::vector<Completion> completion_;
+  uint8_t class_byte_[256] = {};  // a representative byte of each class (printable when possible)
 };
 
 }  // namespace inferd::engine

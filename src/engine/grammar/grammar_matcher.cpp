@@ -1,9 +1,7 @@
 #include "engine/grammar/grammar_matcher.h"
 
 #include <algorithm>
-#include <deque>
 #include <limits>
-#include <map>
 
 #include <fmt/format.h>
 
@@ -189,49 +187,30 @@ void GrammarMatcher::fill_allowed(std::span<float> logits) {
   for (size_t i = n; i < logits.size(); ++i) out[i] = kNegInf;
 }
 
-Result<std::string> GrammarMatcher::shortest_completion(size_t max_bytes, size_t max_states) {
+Result<std::string> GrammarMatcher::shortest_completion(size_t max_bytes) const {
   if (accept_ || finished_) return std::string();
-  struct Node {
-    std::vector<PdaStack> stacks;
-    int32_t parent;
-    uint8_t byte;
-    uint32_t depth;
-  };
-  std::vector<Node> nodes;
-  std::map<std::vector<PdaStack>, int32_t, bool (*)(const std::vector<PdaStack>&, const std::vector<PdaStack>&)>
-      seen([](const std::vector<PdaStack>& a, const std::vector<PdaStack>& b) {
-        return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), stack_less);
-      });
-  std::vector<PdaStack> start = stacks_;
-  std::sort(start.begin(), start.end(), stack_less);
-  nodes.push_back({start, -1, 0, 0});
-  seen.emplace(start, 0);
-  PdaRunner& runner = walker_.runner();
-  std::vector<PdaStack> next;
-  for (size_t q = 0; q < nodes.size(); ++q) {
-    if (nodes[q].depth >= max_bytes) continue;
-    for (int b = 0; b < 256; ++b) {
-      next.clear();
-      const uint8_t flags = runner.step_byte(nodes[q].stacks, static_cast<uint8_t>(b), next);
-      if (flags & kStepOverflow) continue;
-      if (flags & kStepAccept) {
-        std::string out(1, static_cast<char>(b));
-        for (int32_t k = static_cast<int32_t>(q); nodes[static_cast<size_t>(k)].parent >= 0;
-             k = nodes[static_cast<size_t>(k)].parent)
-          out += static_cast<char>(nodes[static_cast<size_t>(k)].byte);
-        std::reverse(out.begin(), out.end());
-        return out;
-      }
-      if (next.empty()) continue;
-      std::sort(next.begin(), next.end(), stack_less);
-      if (seen.count(next)) continue;
-      if (nodes.size() >= max_states)
-        return resource_exhausted("no completion found within {} parse states", max_states);
-      seen.emplace(next, static_cast<int32_t>(nodes.size()));
-      nodes.push_back({next, static_cast<int32_t>(q), static_cast<uint8_t>(b), nodes[q].depth + 1});
+  // Cost of a parse: its state's completion, then each return state's, down the stack.
+  const PdaStack* best = nullptr;
+  uint64_t best_cost = UINT64_MAX;
+  for (const PdaStack& s : stacks_) {
+    uint64_t cost = automaton_.completion_bytes(s.state);
+    for (int32_t p = s.parent; p >= 0 && cost < UINT64_MAX; p = pool_.node(p).parent) {
+      const uint32_t r = automaton_.completion_bytes(pool_.node(p).return_state);
+      cost = r == GrammarAutomaton::kUnreachable ? UINT64_MAX : cost + r;
+    }
+    if (automaton_.completion_bytes(s.state) == GrammarAutomaton::kUnreachable) cost = UINT64_MAX;
+    if (cost < best_cost) {
+      best_cost = cost;
+      best = &s;
     }
   }
-  return not_found("no completion of at most {} bytes", max_bytes);
+  if (!best) return not_found("no completion made of bytes only");
+  if (best_cost > max_bytes) return not_found("the shortest completion has {} bytes (limit {})", best_cost, max_bytes);
+  std::string out;
+  automaton_.append_completion(best->state, out);
+  for (int32_t p = best->parent; p >= 0; p = pool_.node(p).parent)
+    automaton_.append_completion(pool_.node(p).return_state, out);
+  return out;
 }
 
 }  // namespace inferd::engine

@@ -61,10 +61,10 @@ class GrammarMatcher {
   // grammar allows no more bytes. The caller stops generating.
   bool is_finished() const { return finished_ || (accept_ && stacks_.empty()); }
 
-  // A shortest byte string that completes the text so far (empty when can_terminate()); found by
-  // breadth-first search over at most `max_bytes` bytes and `max_states` distinct parse sets.
-  // Token elements are not followed. Errors when no completion is found within the limits.
-  Result<std::string> shortest_completion(size_t max_bytes = 256, size_t max_states = 100000);
+  // A shortest byte string that completes the text so far (empty when can_terminate()), e.g. to
+  // close an output cut short. Token elements are not followed. Errors (kNotFound) when only
+  // token elements lead to the end, or the completion is longer than `max_bytes`.
+  Result<std::string> shortest_completion(size_t max_bytes = 65536) const;
 
   // Back to the start of the grammar.
   void reset();

@@ -31,7 +31,7 @@ TEST(JsonNumberGrammar, IntegerRangesMatchExactlyTheirMembers) {
     ASSERT_TRUE(c);
     for (int64_t v = lo - 30; v <= hi + 30; ++v)
       EXPECT_EQ(testing::matches_bytewise(c, std::to_string(v)), v >= lo && v <= hi) << v;
-    EXPECT_FALSE(testing::matches_bytewise(c, "0" + std::to_string(std::abs(lo))));
+    EXPECT_FALSE(testing::matches_bytewise(c, fmt::format("0{}", std::abs(lo))));
   }
   // Random wide ranges, random probes.
   for (int trial = 0; trial < 30; ++trial) {
