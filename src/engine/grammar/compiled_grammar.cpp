@@ -33,18 +33,18 @@ CompiledGrammar::CompiledGrammar(std::shared_ptr<const GrammarAutomaton> automat
     : automaton_(std::move(automaton)),
       vocab_(std::move(vocab)),
       slot_tokens_(std::move(slot_tokens)),
-      cache_(new std::atomic<const StateTokens*>[static_cast<size_t>(automaton_->num_states())]) {
-  for (int32_t s = 0; s < automaton_->num_states(); ++s)
-    cache_[static_cast<size_t>(s)].store(nullptr, std::memory_order_relaxed);
+      cache_(new std::atomic<const StateTokens*>[static_cast<size_t>(automaton_->num_analysis_classes())]) {
+  for (int32_t c = 0; c < automaton_->num_analysis_classes(); ++c)
+    cache_[static_cast<size_t>(c)].store(nullptr, std::memory_order_relaxed);
 }
 
 CompiledGrammar::~CompiledGrammar() {
-  for (int32_t s = 0; s < automaton_->num_states(); ++s)
-    delete cache_[static_cast<size_t>(s)].load(std::memory_order_relaxed);
+  for (int32_t c = 0; c < automaton_->num_analysis_classes(); ++c)
+    delete cache_[static_cast<size_t>(c)].load(std::memory_order_relaxed);
 }
 
 const StateTokens& CompiledGrammar::state_tokens(int32_t state, TokenWalker& walker) const {
-  std::atomic<const StateTokens*>& slot = cache_[static_cast<size_t>(state)];
+  std::atomic<const StateTokens*>& slot = cache_[static_cast<size_t>(automaton_->analysis_class(state))];
   const StateTokens* cached = slot.load(std::memory_order_acquire);
   if (cached) return *cached;
   auto fresh = std::make_unique<StateTokens>(walker.analyse_state(state));
@@ -61,7 +61,7 @@ void CompiledGrammar::precompute() const {
   StackPool pool;
   TokenWalker walker(*automaton_, *vocab_, pool);
   for (int32_t s = 0; s < automaton_->num_states(); ++s)
-    if (automaton_->flags(s) & GrammarAutomaton::kHasBytes) state_tokens(s, walker);
+    if (automaton_->flags(s) & GrammarAutomaton::kHasBytes) state_tokens(s, walker);  // once per class
 }
 
 }  // namespace inferd::engine

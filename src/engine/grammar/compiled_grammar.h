@@ -1,5 +1,6 @@
 // CompiledGrammar: a GrammarAutomaton bound to a GrammarVocab: token elements resolved to ids,
-// and a cache of the per-state token analysis (StateTokens) filled on first use.
+// and a cache of the token analysis (StateTokens) per analysis class of states, filled on first
+// use.
 //
 // Shared by all requests that use the same grammar with the same vocabulary (a server may keep
 // them by grammar text). Thread-safe: the cache is filled lock-free; two threads analysing the

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -48,7 +49,9 @@ class AutomatonBuilder {
     INFERD_RETURN_IF_ERROR(check_left_recursion());
     INFERD_RETURN_IF_ERROR(prune_dead_states());
     finish_flags();
+    compute_fixed_returns();
     compute_completions();
+    compute_analysis_classes();
     return std::shared_ptr<const GrammarAutomaton>(std::move(a_));
   }
 
@@ -194,7 +197,9 @@ class AutomatonBuilder {
       return false;
     }
     size_[i] = estimate(g_.rule(r).body);
-    inline_[i] = !has_unbounded_loop(g_.rule(r).body) && size_[i] <= opt_.inline_max_states;
+    const int64_t limit =
+        has_unbounded_loop(g_.rule(r).body) ? opt_.inline_loop_max_states : opt_.inline_max_states;
+    inline_[i] = size_[i] <= limit;
     return inline_[i];
   }
 
@@ -387,7 +392,14 @@ class AutomatonBuilder {
 
   Status determinize(int32_t rule_index) {
     const Nfa& nfa = nfas_[static_cast<size_t>(rule_index)];
-    std::map<std::vector<int32_t>, int32_t> ids;
+    struct SetHash {
+      size_t operator()(const std::vector<int32_t>& v) const {
+        uint64_t h = 0x9E3779B97F4A7C15ULL;
+        for (int32_t x : v) h = (h ^ static_cast<uint32_t>(x)) * 0x100000001B3ULL;
+        return static_cast<size_t>(h ^ (h >> 29));
+      }
+    };
+    std::unordered_map<std::vector<int32_t>, int32_t, SetHash> ids;
     std::vector<std::vector<int32_t>> pending_sets;
     std::vector<int32_t> pending_ids;
     auto intern = [&](std::vector<int32_t>& set) -> Result<int32_t> {
@@ -615,6 +627,124 @@ class AutomatonBuilder {
                           GrammarAutomaton::kHasTokens)))
         f |= GrammarAutomaton::kTriviallyFinal;
     }
+  }
+
+  // For each rule, the return state every call of it pushes (following tail calls to the
+  // caller's own fixed return), kBottom for an uncalled root, kNoState when calls differ.
+  void compute_fixed_returns() {
+    constexpr int32_t kUnset = -3, kBusy = -4;
+    const size_t n = compiled_.size();
+    std::vector<std::vector<std::pair<int32_t, int32_t>>> callers(n);  // rule -> (caller state, return)
+    for (size_t s = 0; s < state_calls_.size(); ++s)
+      for (const auto& [callee, ret] : state_calls_[s])
+        callers[static_cast<size_t>(callee)].push_back({static_cast<int32_t>(s), ret});
+    std::vector<int32_t>& out = a_->rule_return_;
+    out.assign(n, kUnset);
+    auto resolve = [&](auto&& self, size_t r) -> int32_t {
+      if (out[r] == kBusy) return GrammarAutomaton::kNoState;  // recursion: not fixed
+      if (out[r] != kUnset) return out[r];
+      out[r] = kBusy;
+      int32_t result = kUnset;
+      if (r == 0) result = GrammarAutomaton::kBottom;  // the root is entered from nothing
+      for (const auto& [caller, ret] : callers[r]) {
+        const bool tail = a_->flags_[static_cast<size_t>(ret)] & GrammarAutomaton::kTriviallyFinal;
+        const int32_t cont = tail ? self(self, static_cast<size_t>(a_->state_rule_[static_cast<size_t>(caller)])) : ret;
+        if (result == kUnset) {
+          result = cont;
+        } else if (result != cont) {
+          result = GrammarAutomaton::kNoState;
+        }
+        if (result == GrammarAutomaton::kNoState) break;
+      }
+      out[r] = result == kUnset ? GrammarAutomaton::kNoState : result;
+      return out[r];
+    };
+    for (size_t r = 0; r < n; ++r) resolve(resolve, r);
+  }
+
+  // Partition refinement (Moore) for kAnalysisDepth rounds: round 0 separates states by rule,
+  // flags, call and token transitions; each round separates states whose byte transitions lead
+  // to different classes. Singleton classes never split again and are skipped.
+  void compute_analysis_classes() {
+    const size_t num = static_cast<size_t>(a_->num_states());
+    const auto ncls = static_cast<size_t>(a_->num_classes_);
+    std::vector<int32_t> cls(num);
+    int32_t num_classes = 0;
+    {
+      std::map<std::vector<int32_t>, int32_t> ids;
+      std::vector<int32_t> key;
+      for (size_t s = 0; s < num; ++s) {
+        key.assign({a_->state_rule_[s], a_->flags_[s]});
+        for (const CallEdge& e : a_->calls(static_cast<int32_t>(s))) key.insert(key.end(), {e.callee_start, e.return_state});
+        key.push_back(-1);
+        for (const TokenEdge& e : a_->tokens(static_cast<int32_t>(s))) key.insert(key.end(), {e.slot, e.target});
+        cls[s] = ids.emplace(key, static_cast<int32_t>(ids.size())).first->second;
+      }
+      num_classes = static_cast<int32_t>(ids.size());
+    }
+    // Byte transitions as runs of consecutive classes with one target, and per round the
+    // signature: runs of equal target class.
+    std::vector<uint32_t> run_begin(num + 1, 0);
+    std::vector<std::pair<int32_t, int32_t>> runs;  // (first byte class, target)
+    for (size_t s = 0; s < num; ++s) {
+      run_begin[s] = static_cast<uint32_t>(runs.size());
+      for (size_t k = 0; k < ncls; ++k) {
+        const int32_t t = a_->trans_[s * ncls + k];
+        if (k == 0 || t != runs.back().second) runs.push_back({static_cast<int32_t>(k), t});
+      }
+    }
+    run_begin[num] = static_cast<uint32_t>(runs.size());
+    std::vector<int32_t> sig_a, sig_b;
+    auto signature = [&](size_t s, std::vector<int32_t>& out) {
+      out.clear();
+      out.push_back(cls[s]);
+      int32_t last = -2;
+      for (uint32_t i = run_begin[s]; i < run_begin[s + 1]; ++i) {
+        const int32_t t = runs[i].second;
+        const int32_t c = t < 0 ? -1 : cls[static_cast<size_t>(t)];
+        if (c == last) continue;
+        out.push_back(runs[i].first);
+        out.push_back(c);
+        last = c;
+      }
+    };
+    std::vector<int32_t> members(static_cast<size_t>(num_classes)), next(num);
+    std::unordered_map<uint64_t, std::vector<int32_t>> reps;
+    for (int32_t round = 0; round < GrammarAutomaton::kAnalysisDepth; ++round) {
+      members.assign(static_cast<size_t>(num_classes), 0);
+      for (size_t s = 0; s < num; ++s) ++members[static_cast<size_t>(cls[s])];
+      reps.clear();
+      int32_t num_next = 0;
+      for (size_t s = 0; s < num; ++s) {
+        if (members[static_cast<size_t>(cls[s])] == 1) {
+          next[s] = num_next++;
+          continue;
+        }
+        signature(s, sig_a);
+        uint64_t h = 0x9E3779B97F4A7C15ULL;
+        for (int32_t v : sig_a) h = (h ^ static_cast<uint64_t>(static_cast<uint32_t>(v))) * 0x100000001B3ULL;
+        std::vector<int32_t>& candidates = reps[h];
+        int32_t found = -1;
+        for (int32_t r : candidates) {
+          signature(static_cast<size_t>(r), sig_b);
+          if (sig_a == sig_b) {
+            found = next[static_cast<size_t>(r)];
+            break;
+          }
+        }
+        if (found < 0) {
+          found = num_next++;
+          candidates.push_back(static_cast<int32_t>(s));
+        }
+        next[s] = found;
+      }
+      const bool stable = num_next == num_classes;
+      cls.swap(next);
+      num_classes = num_next;
+      if (stable) break;
+    }
+    a_->analysis_class_ = std::move(cls);
+    a_->num_analysis_classes_ = num_classes;
   }
 
   // Shortest completion of every state (a shortest-derivation fixpoint over byte and call

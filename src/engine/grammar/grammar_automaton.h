@@ -10,7 +10,7 @@
 // - Every state can reach the end of its rule (dead states and the edges into them are removed),
 //   so every prefix the automaton accepts can be completed.
 // - No rule can reach itself without consuming input (left recursion is an error).
-// - Small non-recursive rules without unbounded loops are inlined into their callers.
+// - Small non-recursive rules are inlined into their callers (see AutomatonOptions).
 #pragma once
 
 #include <cstddef>
@@ -49,9 +49,12 @@ struct TokenRef {
 struct AutomatonOptions {
   // Upper bound on automaton states; larger grammars are an error.
   int32_t max_states = 1 << 18;
-  // Rules without recursion and unbounded loops whose automaton has at most this many states are
-  // inlined into their callers.
+  // Rules without recursion whose automaton has at most this many states are inlined into their
+  // callers: inline_max_states for rules without unbounded loops, inline_loop_max_states for
+  // rules with one. (A larger rule with a loop, such as a JSON string, stays one shared rule so
+  // that its states are analysed once for all callers.)
   int32_t inline_max_states = 64;
+  int32_t inline_loop_max_states = 24;
 };
 
 class GrammarAutomaton {
@@ -75,6 +78,23 @@ class GrammarAutomaton {
 
   int32_t num_states() const { return static_cast<int32_t>(flags_.size()); }
   int32_t start_state() const { return start_; }
+  // What every parse at `state` has directly below it, when the grammar fixes it: the one state
+  // its rule always returns to (its rule is called from one place only), kBottom when nothing is
+  // below (the root rule, never called), kNoState when it depends on the parse.
+  static constexpr int32_t kBottom = -2;
+
+  // Token analysis looks this many bytes deep; longer tokens are checked against the full parse
+  // at run time (vocabularies have few of them).
+  static constexpr int32_t kAnalysisDepth = 24;
+  // States with the same analysis class behave identically for every byte string of at most
+  // kAnalysisDepth bytes (same rule, flags, call and token transitions, and byte transitions
+  // into states of equal classes, to that depth), so one token analysis serves them all. This
+  // matters for counted repetitions, whose unrolled copies differ only near their end.
+  int32_t analysis_class(int32_t state) const { return analysis_class_[static_cast<size_t>(state)]; }
+  int32_t num_analysis_classes() const { return num_analysis_classes_; }
+  int32_t fixed_return(int32_t state) const {
+    return rule_return_[static_cast<size_t>(state_rule_[static_cast<size_t>(state)])];
+  }
   // Target of the byte transition, or kNoState.
   int32_t next(int32_t state, uint8_t byte) const {
     return trans_[static_cast<size_t>(state) * num_classes_ + byte_class_[byte]];
@@ -119,6 +139,9 @@ class GrammarAutomaton {
   std::vector<TokenRef> token_refs_;
   std::vector<int32_t> state_rule_;
   std::vector<std::string> rule_names_;
+  std::vector<int32_t> rule_return_;  // per rule: see fixed_return()
+  std::vector<int32_t> analysis_class_;
+  int32_t num_analysis_classes_ = 0;
   // Shortest completion per state: length, then number of transitions (which breaks ties, so a
   // cheapest path never loops).
   struct Completion {

@@ -178,11 +178,19 @@ void GrammarMatcher::fill_allowed(std::span<float> logits) {
   const size_t n = std::min(logits.size(), static_cast<size_t>(vocab_size_));
   float* out = logits.data();
   for (size_t w = 0; w * 64 < n; ++w) {
-    const uint64_t word = mask_[w];
-    if (word == ~uint64_t{0}) continue;
-    const size_t end = std::min(n, w * 64 + 64);
-    for (size_t i = w * 64; i < end; ++i)
-      if (!((word >> (i & 63)) & 1)) out[i] = kNegInf;
+    const size_t base = w * 64;
+    const size_t count = std::min<size_t>(64, n - base);
+    uint64_t rejected = ~mask_[w];
+    if (count < 64) rejected &= (uint64_t{1} << count) - 1;
+    if (rejected == 0) continue;
+    if (rejected == ~uint64_t{0}) {
+      std::fill_n(out + base, 64, kNegInf);
+      continue;
+    }
+    while (rejected) {
+      out[base + static_cast<size_t>(__builtin_ctzll(rejected))] = kNegInf;
+      rejected &= rejected - 1;
+    }
   }
   for (size_t i = n; i < logits.size(); ++i) out[i] = kNegInf;
 }

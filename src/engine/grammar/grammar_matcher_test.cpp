@@ -261,5 +261,50 @@ ws ::= [ \n]{0,2})";
   }
 }
 
+// Counted repetitions (whose unrolled states share analyses) and tokens longer than the analysis
+// depth, against the definition.
+TEST(GrammarMatcher, MaskEqualsDefinitionWithLongTokensAndCountedRepetition) {
+  const char* grammar = R"(root ::= "[" item ( "," item ){0,6} "]"
+item ::= "\"" [a-c]{0,40} "\"" | word "@" word
+word ::= [a-c]+ ( "." [a-c]+ )*)";
+  const std::vector<std::string> pieces = {"a", "b", "c", "\"", ",", "[", "]", "@", ".", "ab", "abc", "\",\""};
+  std::mt19937 rng(21);
+  for (int trial = 0; trial < 4; ++trial) {
+    std::set<std::string> texts;
+    for (const auto& p : pieces) texts.insert(p);
+    while (texts.size() < 150) {
+      std::string t;
+      // Lengths up to ~60 bytes: beyond GrammarAutomaton::kAnalysisDepth.
+      const int n = 1 + static_cast<int>(rng() % 30);
+      for (int k = 0; k < n; ++k) t += pieces[rng() % pieces.size()];
+      texts.insert(t);
+    }
+    texts.insert(std::string(30, 'a'));
+    texts.insert(std::string(45, 'b'));
+    texts.insert("\"" + std::string(38, 'c') + "\",\"");
+    auto vocab = make_vocab(std::vector<std::string>(texts.begin(), texts.end()));
+    auto g = compile_gbnf(grammar, vocab);
+    ASSERT_TRUE(g);
+    EXPECT_LT(g->automaton().num_analysis_classes(), g->automaton().num_states());
+    GrammarMatcher m(g);
+    std::string text;
+    for (int step = 0; step < 60; ++step) {
+      const auto got = allowed_set(m, vocab->size());
+      ASSERT_EQ(got, oracle_set(g, text)) << "trial " << trial << " after \"" << text << "\"";
+      if (got.empty() || m.is_finished()) break;
+      std::vector<TokenId> choices(got.begin(), got.end());
+      // Prefer long tokens to reach deep into the repetitions.
+      TokenId pick = choices[rng() % choices.size()];
+      for (int k = 0; k < 3; ++k) {
+        const TokenId other = choices[rng() % choices.size()];
+        if (!vocab->is_eog(other) && vocab->bytes(other).size() > vocab->bytes(pick).size()) pick = other;
+      }
+      ASSERT_TRUE(m.accept_token(pick).ok());
+      if (vocab->is_eog(pick)) break;
+      text += vocab->bytes(pick);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace inferd::engine

@@ -22,24 +22,34 @@ TokenWalker::TokenWalker(const GrammarAutomaton& automaton, const GrammarVocab& 
       local_runner_(automaton, local_pool_),
       runner_(automaton, pool),
       levels_(vocab.trie().max_depth() + 1),
+      one_(vocab.trie().max_depth() + 1),
+      single_(vocab.trie().max_depth() + 1, 0),
       exit_on_path_(vocab.trie().max_depth() + 1, 0) {}
 
 uint8_t TokenWalker::step_level(PdaRunner& runner, size_t d, uint8_t byte) {
-  const std::vector<PdaStack>& in = levels_[d];
   std::vector<PdaStack>& out = levels_[d + 1];
   out.clear();
-  if (in.size() == 1) {
-    // Most steps stay inside one rule: no closure needed.
-    const int32_t t = a_.next(in[0].state, byte);
+  single_[d + 1] = 0;
+  uint8_t flags;
+  if (single_[d]) {
+    // Most steps stay inside one rule: no closure, no vector.
+    const PdaStack in = one_[d];
+    const int32_t t = a_.next(in.state, byte);
     if (t < 0) return 0;
     if (a_.flags(t) & GrammarAutomaton::kSimple) {
-      out.push_back({t, in[0].parent});
+      set_level(d + 1, {t, in.parent});
       return 0;
     }
     runner.begin_set();
-    return runner.close(t, in[0].parent, out);
+    flags = runner.close(t, in.parent, out);
+  } else {
+    flags = runner.step_byte(levels_[d], byte, out);
   }
-  return runner.step_byte(in, byte, out);
+  if (out.size() == 1) {
+    set_level(d + 1, out[0]);
+    out.clear();
+  }
+  return flags;
 }
 
 StateTokens TokenWalker::analyse_state(int32_t state) {
@@ -49,7 +59,23 @@ StateTokens TokenWalker::analyse_state(int32_t state) {
   const TokenTrie& trie = vocab_.trie();
   const TokenTrie::Node* nodes = trie.nodes();
   const size_t n = trie.num_nodes();
-  levels_[0].assign(1, {state, kBaseStack});
+  // Whatever the grammar fixes below the state is put below it; the rest is unknown (kBaseStack),
+  // or nothing at all (then the analysis is exact).
+  std::vector<int32_t> fixed;
+  int32_t below = kBaseStack;
+  for (int32_t s = state;;) {
+    const int32_t r = a_.fixed_return(s);
+    if (r == GrammarAutomaton::kBottom) {
+      below = kEmptyStack;
+      break;
+    }
+    if (r == GrammarAutomaton::kNoState || fixed.size() >= 64) break;
+    fixed.push_back(r);
+    s = r;
+  }
+  if (below == kBaseStack && fixed.size() >= 64) fixed.clear();
+  for (size_t i = fixed.size(); i-- > 0;) below = local_pool_.push(fixed[i], below);
+  set_level(0, {state, below});
   exit_on_path_[0] = 0;
 
   // Accepted and uncertain tokens as ranges of trie-order positions (found in ascending order).
@@ -70,16 +96,20 @@ StateTokens TokenWalker::analyse_state(int32_t state) {
     uint8_t flags = step_level(local_runner_, d - 1, node.byte);
     if (flags & kStepOverflow) {
       levels_[d].clear();
+      single_[d] = 0;
       flags = 0;
     }
     const bool exit_here = flags & kStepExit;
     exit_on_path_[d] = exit_on_path_[d - 1] | exit_here;
-    if (levels_[d].empty()) {
+    if (level_empty(d)) {
       if (exit_here) {
         // The token ending here is consumed exactly when the rule ends; longer ones continue
         // below the rule.
         add(accepted, trie.first_token(i), trie.first_token(i + 1));
         add(uncertain, trie.first_token(i + 1), trie.first_token(node.end));
+      } else if (flags & kStepAccept) {
+        // The whole text ends here: nothing longer is possible.
+        add(accepted, trie.first_token(i), trie.first_token(i + 1));
       } else if (exit_on_path_[d - 1]) {
         add(uncertain, trie.first_token(i), trie.first_token(node.end));
       }
@@ -87,6 +117,12 @@ StateTokens TokenWalker::analyse_state(int32_t state) {
       continue;
     }
     add(accepted, trie.first_token(i), trie.first_token(i + 1));
+    if (d == static_cast<size_t>(GrammarAutomaton::kAnalysisDepth)) {
+      // Deeper tokens are decided at run time (see GrammarAutomaton::analysis_class()).
+      add(uncertain, trie.first_token(i + 1), trie.first_token(node.end));
+      i = node.end;
+      continue;
+    }
     ++i;
   }
 
@@ -122,7 +158,7 @@ StateTokens TokenWalker::analyse_state(int32_t state) {
 void TokenWalker::walk_uncertain(const StateTokens& tokens, PdaStack stack, std::span<uint64_t> bits) {
   if (tokens.uncertain.empty()) return;
   const std::span<const TokenId> order = vocab_.trie().order();
-  levels_[0].assign(1, stack);
+  set_level(0, stack);
   size_t valid = 0;  // levels_[0..valid] hold the parses after each prefix of the last token
   for (size_t k = 0; k < tokens.uncertain.size(); ++k) {
     const size_t lcp = tokens.uncertain_lcp[k];
@@ -138,10 +174,11 @@ void TokenWalker::walk_uncertain(const StateTokens& tokens, PdaStack stack, std:
       uint8_t flags = step_level(runner_, d, static_cast<uint8_t>(bytes[d]));
       if (flags & kStepOverflow) {
         levels_[d + 1].clear();
+        single_[d + 1] = 0;
         flags = 0;
       }
       // A level with no parse left but a completed text still ends a token.
-      if (levels_[d + 1].empty() && !(flags & kStepAccept)) break;
+      if (level_empty(d + 1) && !(flags & kStepAccept)) break;
       ++d;
     }
     valid = d;

@@ -57,14 +57,23 @@ class TokenWalker {
  private:
   // Level d + 1 from level d by `byte`; returns step flags.
   uint8_t step_level(PdaRunner& runner, size_t d, uint8_t byte);
+  bool level_empty(size_t d) const { return !single_[d] && levels_[d].empty(); }
+  void set_level(size_t d, PdaStack s) {
+    single_[d] = 1;
+    one_[d] = s;
+  }
 
   const GrammarAutomaton& a_;
   const GrammarVocab& vocab_;
   StackPool local_pool_;
   PdaRunner local_runner_;
   PdaRunner runner_;
-  std::vector<std::vector<PdaStack>> levels_;  // parse set after d bytes of the current path
-  std::vector<uint8_t> exit_on_path_;          // a rule ended onto the unknown stack by depth d
+  // The parse set after d bytes of the current path: one_[d] when single_[d] (the common case,
+  // kept out of the vectors), else levels_[d].
+  std::vector<std::vector<PdaStack>> levels_;
+  std::vector<PdaStack> one_;
+  std::vector<uint8_t> single_;
+  std::vector<uint8_t> exit_on_path_;  // a rule ended onto the unknown stack by depth d
 };
 
 }  // namespace inferd::engine
