@@ -47,8 +47,10 @@ struct TokenRef {
 };
 
 struct AutomatonOptions {
-  // Upper bound on automaton states; larger grammars are an error.
+  // Upper bounds on automaton states (and on the construction's intermediate states, twice as
+  // many) and on the transition table; larger grammars are an error.
   int32_t max_states = 1 << 18;
+  size_t max_table_bytes = size_t{64} << 20;
   // Rules without recursion whose automaton has at most this many states are inlined into their
   // callers: inline_max_states for rules without unbounded loops, inline_loop_max_states for
   // rules with one. (A larger rule with a loop, such as a JSON string, stays one shared rule so
@@ -126,6 +128,7 @@ class GrammarAutomaton {
 
  private:
   friend class AutomatonBuilder;
+  friend class AutomatonPasses;
 
   int32_t start_ = kNoState;
   int32_t num_classes_ = 0;

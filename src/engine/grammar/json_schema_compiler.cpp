@@ -183,7 +183,12 @@ std::string JsonSchemaCompiler::rule_name(std::string_view hint) const {
 
 Result<RuleId> JsonSchemaCompiler::add_schema(const Json& schema, std::string_view name) {
   name_ = sanitize_name(name);
-  if (name_.empty()) name_ = "schema";
+  // Names of JsonRules ("json-...") and formats ("format-...") are reserved, as is "root".
+  if (name_.empty()) {
+    name_ = "schema";
+  } else if (name_ == "root" || name_.starts_with("json") || name_.starts_with("format")) {
+    name_ = "schema-" + name_;
+  }
   doc_ = &schema;
   ++doc_index_;
   const RuleId rule = g_.add_rule(g_.unique_rule_name(name_));

@@ -56,8 +56,10 @@ class JsonSchemaCompiler {
 
   // Adds the rules for one schema document ($ref pointers resolve within it) and returns the
   // rule for one JSON value valid against it (no surrounding whitespace). New rule names start
-  // with `name`. Errors: kUnsupported for keywords and features outside the subset,
-  // kInvalidArgument for malformed or unsatisfiable schemas; both name the path.
+  // with `name` (prefixed when it could clash with the reserved json-..., format-... or root).
+  // REQUIRES: `grammar` has no rules of its own named json-... or format-... .
+  // Errors: kUnsupported for keywords and features outside the subset, kInvalidArgument for
+  // malformed or unsatisfiable schemas; both name the path.
   Result<RuleId> add_schema(const nlohmann::ordered_json& schema, std::string_view name);
 
   JsonRules& json() { return json_; }

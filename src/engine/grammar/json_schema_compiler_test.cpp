@@ -101,6 +101,19 @@ TEST(JsonSchemaCompiler, SeveralSchemasInOneGrammar) {
   EXPECT_FALSE(testing::matches_bytewise(*c, "5 5"));
 }
 
+TEST(JsonSchemaCompiler, ReservedNamesAreAvoided) {
+  Grammar g;
+  JsonSchemaCompiler compiler(g);
+  for (const char* name : {"json-value", "format-date", "root", "json"}) {
+    auto r = compiler.add_schema(Json::parse(R"({"type":"object","properties":{"d":{"type":"string","format":"date"}}})"),
+                                 name);
+    ASSERT_TRUE(r.ok()) << name << ": " << r.status().to_string();
+    EXPECT_EQ(g.rule(*r).name.rfind("schema-", 0), 0u) << g.rule(*r).name;
+  }
+  g.set_root(g.add_rule("root", g.ref(g.find_rule("schema-json-value"))));
+  EXPECT_TRUE(CompiledGrammar::compile(g, testing::byte_vocab()).ok());
+}
+
 TEST(JsonSchemaCompiler, GrammarPrintsAndReparses) {
   auto g = json_schema_grammar_from_text(R"({"type":"object","properties":{"d":{"type":"string","format":"date"},
       "p":{"type":"string","pattern":"^[a-z]+\"$"},"n":{"type":"integer","minimum":3,"maximum":250}},"required":["d"]})");

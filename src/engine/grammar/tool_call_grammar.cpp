@@ -7,6 +7,14 @@
 #include "engine/grammar/gbnf_parser.h"
 
 namespace inferd::engine {
+namespace {
+
+// `s` as a JSON string literal (invalid UTF-8 replaced rather than thrown on).
+std::string json_text(const std::string& s) {
+  return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
 
 ToolCallFormat ToolCallFormat::hermes() {
   ToolCallFormat f;
@@ -56,10 +64,9 @@ Result<Grammar> tool_call_grammar(std::span<const ToolDefinition> tools, const T
         return Status(rule.status().code(), fmt::format("tool \"{}\" parameters: {}", tool.name, rule.status().message()));
       arguments = g.ref(*rule);
     }
-    const ExprId name_member = g.sequence({g.literal(nlohmann::json(f.name_key).dump()), ws, g.literal(":"), ws,
-                                           g.literal(nlohmann::json(tool.name).dump())});
-    const ExprId args_member =
-        g.sequence({g.literal(nlohmann::json(f.arguments_key).dump()), ws, g.literal(":"), ws, arguments});
+    const ExprId name_member = g.sequence({g.literal(json_text(f.name_key)), ws, g.literal(":"), ws,
+                                           g.literal(json_text(tool.name))});
+    const ExprId args_member = g.sequence({g.literal(json_text(f.arguments_key)), ws, g.literal(":"), ws, arguments});
     calls.push_back(g.sequence({g.literal("{"), ws, name_member, ws, g.literal(","), ws, args_member, ws,
                                 g.literal("}")}));
   }
