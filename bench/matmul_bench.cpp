@@ -11,6 +11,7 @@
 // (--benchmark_filter=Model/ for the whole-model figures).
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -95,12 +96,17 @@ std::vector<float> random_activations(int64_t n) {
   return x;
 }
 
-void set_counters(benchmark::State& state, double weight_bytes, double multiply_adds) {
+// `seconds`: wall time of all iterations.
+void set_counters(benchmark::State& state, double weight_bytes, double multiply_adds,
+                  double seconds) {
   const double iters = static_cast<double>(state.iterations());
   state.SetBytesProcessed(static_cast<int64_t>(weight_bytes * iters));
   state.SetItemsProcessed(static_cast<int64_t>(multiply_adds * iters));
-  state.counters["bw_frac"] = benchmark::Counter(
-      weight_bytes * iters / (read_bandwidth_gbps() * 1e9), benchmark::Counter::kIsRate);
+  state.counters["bw_frac"] = weight_bytes * iters / seconds / (read_bandwidth_gbps() * 1e9);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 void BM_Matmul(benchmark::State& state, DType type, Shape shape) {
@@ -114,14 +120,16 @@ void BM_Matmul(benchmark::State& state, DType type, Shape shape) {
   scratch.reserve(tokens, shape.cols);
   read_bandwidth_gbps();
   int i = 0;
+  const auto start = std::chrono::steady_clock::now();
   for (auto _ : state) {
     const MatrixRef m{type, shape.rows, shape.cols, w.data.data() + (i++ % copies) * matrix_bytes,
                       w.row_bytes};
     matmul(m, x.data(), tokens, y.data(), pool(), scratch);
     benchmark::DoNotOptimize(y.data());
   }
+  const double seconds = seconds_since(start);
   set_counters(state, static_cast<double>(matrix_bytes),
-               static_cast<double>(shape.rows) * shape.cols * tokens);
+               static_cast<double>(shape.rows) * shape.cols * tokens, seconds);
 }
 
 // Every weight matrix of the model once (22 layers, then the output matrix), each layer's
@@ -139,6 +147,7 @@ void BM_Model(benchmark::State& state, DType type) {
   scratch.reserve(tokens, 5632);
   read_bandwidth_gbps();
   double bytes = 0.0, macs = 0.0;
+  const auto start = std::chrono::steady_clock::now();
   for (auto _ : state) {
     bytes = macs = 0.0;
     for (int layer = 0; layer < kLayers; ++layer) {
@@ -161,7 +170,8 @@ void BM_Model(benchmark::State& state, DType type) {
     macs += static_cast<double>(out.rows) * out.cols * tokens;
     benchmark::DoNotOptimize(y.data());
   }
-  set_counters(state, bytes, macs);
+  const double seconds = seconds_since(start);
+  set_counters(state, bytes, macs, seconds);
 }
 
 void register_all() {

@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libpcre2-dev
   libicu-dev                     # Unicode character data for the BERT tokenizer
+  libboost-dev libssl-dev        # HTTP server: Boost.Beast/Asio headers, TLS
   clang lld libclang-rt-14-dev   # libFuzzer targets (fuzz preset)
 )
 

@@ -85,12 +85,13 @@ struct ContextOptions {
 };
 
 // One token to evaluate: its id, its position in its sequence, the sequence, and whether its
-// logits are wanted.
+// logits and its embedding (the final normalised hidden state) are wanted.
 struct BatchEntry {
   TokenId token = 0;
   int32_t pos = 0;
   int32_t seq = 0;
   bool logits = false;
+  bool embedding = false;
 };
 
 class Context {
@@ -114,6 +115,10 @@ class Context {
   int64_t num_outputs() const;
   // REQUIRES i < num_outputs(). n_vocab floats.
   std::span<const float> logits(int64_t i) const;
+  // Embeddings of entries with `embedding` set, in batch order, until the next decode().
+  int64_t num_embeddings() const;
+  // REQUIRES i < num_embeddings(). n_embd floats.
+  std::span<const float> embedding(int64_t i) const;
 
  private:
   struct Impl;

@@ -42,12 +42,24 @@ class [[nodiscard]] Status {
 
   // Prefixes the message with context ("loading model.gguf: ...").
   Status with_context(const std::string& context) const {
-    return ok() ? *this : Status(code_, context + ": " + message_);
+    if (ok()) return *this;
+    Status s(code_, context + ": " + message_);
+    s.field_ = field_;
+    return s;
+  }
+
+  // The input field the error is about, as a path ("messages[2].content"); empty when none.
+  const std::string& field() const { return field_; }
+  Status with_field(std::string field) const {
+    Status s = *this;
+    s.field_ = std::move(field);
+    return s;
   }
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::string field_;
 };
 
 template <typename... Args>

@@ -67,7 +67,7 @@ Transformer::Transformer(const HParams& hp, const Weights& w)
                   hp.arch->local_rope_base > 0 ? nullptr : w.rope_freq_factors) {}
 
 Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, ForwardScratch& s,
-                            ThreadPool& pool, float* logits) const {
+                            ThreadPool& pool, float* logits, float* embeddings) const {
   const int64_t B = static_cast<int64_t>(batch.size());
   if (B == 0) return {};
   if (B > s.max_batch_) return invalid_argument("batch of {} tokens exceeds the maximum {}", B, s.max_batch_);
@@ -161,10 +161,16 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
     });
   }
 
-  // Output: final norm and vocabulary projection for the tokens that want logits.
-  int64_t num_out = 0;
-  for (int64_t b = 0; b < B; ++b)
-    if (batch[b].want_logits) rms_norm(x + b * E, w_.output_norm, E, hp_.norm_eps, xn + (num_out++) * E);
+  // Output: final norm, then hidden states and the vocabulary projection for the tokens that
+  // want them.
+  int64_t num_out = 0, num_embd = 0;
+  for (int64_t b = 0; b < B; ++b) {
+    if (!batch[b].want_logits && !batch[b].want_embedding) continue;
+    float* normed = xn + num_out * E;
+    rms_norm(x + b * E, w_.output_norm, E, hp_.norm_eps, normed);
+    if (batch[b].want_embedding && embeddings) std::memcpy(embeddings + (num_embd++) * E, normed, E * sizeof(float));
+    if (batch[b].want_logits) ++num_out;
+  }
   if (num_out == 0) return {};
   matmul(w_.output, xn, num_out, logits, pool, s.matmul_);
   if (hp_.final_softcap > 0) soft_cap(logits, num_out * hp_.n_vocab, hp_.final_softcap);

@@ -24,6 +24,7 @@ struct BatchToken {
   int32_t pos = 0;   // position in its sequence
   int32_t seq = 0;   // sequence (KV cache slot)
   bool want_logits = false;
+  bool want_embedding = false;  // the final normalised hidden state (for embeddings)
 };
 
 // Buffers for one forward pass of up to `max_batch` tokens, sized once (no allocation per call).
@@ -51,12 +52,13 @@ class Transformer {
   const HParams& hparams() const { return hp_; }
 
   // Evaluates `batch` and writes the logits of tokens with want_logits, in batch order, to
-  // `logits` ([count][n_vocab]). For every token, the KV cache must already hold the token's
+  // `logits` ([count][n_vocab]), and the final normalised hidden states of tokens with
+  // want_embedding to `embeddings` ([count][n_embd]; may be null when none is wanted). For every token, the KV cache must already hold the token's
   // sequence at all earlier positions (from earlier calls or earlier tokens of this batch).
   // Errors: tokens, positions or sequences out of range, batch larger than the scratch.
   // Thread-safe for concurrent calls with distinct caches and scratches.
   Status forward(std::span<const BatchToken> batch, KvCache& kv, ForwardScratch& scratch,
-                 ThreadPool& pool, float* logits) const;
+                 ThreadPool& pool, float* logits, float* embeddings = nullptr) const;
 
  private:
   void attention(std::span<const BatchToken> batch, int64_t layer, KvCache& kv,

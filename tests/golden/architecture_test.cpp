@@ -61,6 +61,8 @@ std::vector<ArchCase> cases() {
   return v;
 }
 
+void PrintTo(const ArchCase& c, std::ostream* os) { *os << c.name; }
+
 class Architecture : public ::testing::TestWithParam<ArchCase> {};
 
 TEST_P(Architecture, MatchesPlainReference) {

@@ -25,6 +25,8 @@ constexpr Fixture kFixtures[] = {
     {"fixture-gemma2-q8_0", 0.02f}, {"fixture-phi3-q8_0", 0.05f},
 };
 
+void PrintTo(const Fixture& f, std::ostream* os) { *os << f.model; }
+
 class ReferenceLogits : public ::testing::TestWithParam<Fixture> {};
 
 TEST_P(ReferenceLogits, TeacherForcedTop5MatchesLlamaCpp) {

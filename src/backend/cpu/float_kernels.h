@@ -12,7 +12,7 @@ namespace inferd::backend::cpu {
 namespace avx2 {
 // Tile limits of the AVX2 gemm kernels.
 constexpr int kFloatMaxRows = 4;
-constexpr int kFloatMaxActs = 3;
+constexpr int kFloatMaxActs = 2;
 GemmFn gemm_f32, gemm_f16, gemm_bf16;
 ToFloatFn f16_to_float;
 FromFloatFn f16_from_float;

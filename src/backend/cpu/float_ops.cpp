@@ -2,6 +2,7 @@
 // ISA level. Float weights multiply F32 activations; the reference accumulates each dot product
 // in float, element by element.
 #include <cstring>
+#include <span>
 
 #include "backend/cpu/float_kernels.h"
 #include "backend/cpu/type_ops.h"
@@ -64,20 +65,38 @@ constexpr TypeOps reference_ops() {
 constexpr TypeOps kScalarOps[] = {reference_ops<F32>(), reference_ops<F16>(),
                                   reference_ops<BF16>()};
 
-const TypeOps* find(const TypeOps* table, size_t size, DType type) {
-  for (size_t i = 0; i < size; ++i)
-    if (table[i].type == type) return &table[i];
-  return nullptr;
+// The SIMD levels keep the reference codecs except F16's, which also converts activations.
+constexpr TypeOps simd_ops(DType type, ToFloatFn* to, FromFloatFn* from, GemmFn* gemm_fn,
+                           int max_rows, int max_acts) {
+  return {type, DType::kF32, to, from, gemm_fn, max_rows, max_acts};
 }
+
+constexpr TypeOps kAvx2Ops[] = {
+    simd_ops(DType::kF32, to_float<F32>, from_float<F32>, avx2::gemm_f32, avx2::kFloatMaxRows,
+             avx2::kFloatMaxActs),
+    simd_ops(DType::kF16, avx2::f16_to_float, avx2::f16_from_float, avx2::gemm_f16,
+             avx2::kFloatMaxRows, avx2::kFloatMaxActs),
+    simd_ops(DType::kBF16, to_float<BF16>, from_float<BF16>, avx2::gemm_bf16, avx2::kFloatMaxRows,
+             avx2::kFloatMaxActs),
+};
+
+constexpr TypeOps kAvx512Ops[] = {
+    simd_ops(DType::kF32, to_float<F32>, from_float<F32>, avx512::gemm_f32, avx512::kFloatMaxRows,
+             avx512::kFloatMaxActs),
+    simd_ops(DType::kF16, avx512::f16_to_float, avx512::f16_from_float, avx512::gemm_f16,
+             avx512::kFloatMaxRows, avx512::kFloatMaxActs),
+    simd_ops(DType::kBF16, to_float<BF16>, from_float<BF16>, avx512::gemm_bf16,
+             avx512::kFloatMaxRows, avx512::kFloatMaxActs),
+};
+
+// Indexed by IsaLevel.
+const std::span<const TypeOps> kTables[] = {kScalarOps, kAvx2Ops, kAvx512Ops};
 
 }  // namespace
 
 const TypeOps* float_type_ops(DType type, IsaLevel level) {
-  switch (level) {
-    case IsaLevel::kScalar: return find(kScalarOps, std::size(kScalarOps), type);
-    case IsaLevel::kAvx2: return nullptr;
-    case IsaLevel::kAvx512: return nullptr;
-  }
+  for (const TypeOps& ops : kTables[static_cast<int>(level)])
+    if (ops.type == type) return &ops;
   return nullptr;
 }
 

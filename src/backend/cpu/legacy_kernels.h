@@ -12,7 +12,7 @@ namespace inferd::backend::cpu {
 namespace avx2 {
 // Tile limits of the AVX2 gemm kernels.
 constexpr int kLegacyMaxRows = 4;
-constexpr int kLegacyMaxActs = 4;
+constexpr int kLegacyMaxActs = 2;
 GemmFn gemm_q4_0, gemm_q4_1, gemm_q5_0, gemm_q5_1, gemm_q8_0;
 FromFloatFn quantize_q8_0;
 }  // namespace avx2
@@ -20,7 +20,7 @@ FromFloatFn quantize_q8_0;
 namespace avx512 {
 // Tile limits of the AVX-512 gemm kernels.
 constexpr int kLegacyMaxRows = 8;
-constexpr int kLegacyMaxActs = 4;
+constexpr int kLegacyMaxActs = 3;
 GemmFn gemm_q4_0, gemm_q4_1, gemm_q5_0, gemm_q5_1, gemm_q8_0;
 FromFloatFn quantize_q8_0;
 }  // namespace avx512

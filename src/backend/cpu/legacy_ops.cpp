@@ -8,6 +8,7 @@
 // with both sums computed exactly in integers, and blocks accumulated in float.
 #include <cmath>
 #include <cstring>
+#include <span>
 
 #include "backend/cpu/blocks.h"
 #include "backend/cpu/legacy_kernels.h"
@@ -177,8 +178,13 @@ struct Q8_0 {
     *m = 0.0f;
   }
   static void pack(const float* x, Block* b) {
-    // Symmetric range [-127, 127], so that negating a value never overflows.
-    const float id = store_scale(std::fabs(signed_absmax(x)) / 127.0f, &b->d);
+    // Symmetric range [-127, 127], so that negating a value never overflows. The values are
+    // scaled by 127 / amax (not by the inverse of the half-rounded scale), the convention of
+    // the reference implementation of GGUF models: activations quantized alike keep logits
+    // within a few hundredths of it.
+    const float amax = std::fabs(signed_absmax(x));
+    store_scale(amax / 127.0f, &b->d);
+    const float id = amax > 0.0f && std::isfinite(amax) ? 127.0f / amax : 0.0f;
     for (int j = 0; j < kQK; ++j)
       b->qs[j] = static_cast<int8_t>(quantize_value(x[j] * id, -127, 127));
   }
@@ -239,13 +245,26 @@ constexpr TypeOps reference_ops() {
 // quantizes every activation, so it has a fast version too.
 template <class T>
 constexpr TypeOps simd_ops(GemmFn* gemm_fn, FromFloatFn* quantize, int max_rows, int max_acts) {
-  return {T::kType, DType::kQ8_0, to_float<T>, quantize ? quantize : from_float<T>,
-          gemm_fn,  max_rows,     max_acts};
+  TypeOps ops = reference_ops<T>();
+  if (quantize) ops.from_float = quantize;
+  ops.gemm = gemm_fn;
+  ops.max_rows = max_rows;
+  ops.max_acts = max_acts;
+  return ops;
 }
 
 constexpr TypeOps kScalarOps[] = {
     reference_ops<Q4_0>(), reference_ops<Q4_1>(), reference_ops<Q5_0>(),
     reference_ops<Q5_1>(), reference_ops<Q8_0>(),
+};
+
+const TypeOps kAvx2Ops[] = {
+    simd_ops<Q4_0>(avx2::gemm_q4_0, nullptr, avx2::kLegacyMaxRows, avx2::kLegacyMaxActs),
+    simd_ops<Q4_1>(avx2::gemm_q4_1, nullptr, avx2::kLegacyMaxRows, avx2::kLegacyMaxActs),
+    simd_ops<Q5_0>(avx2::gemm_q5_0, nullptr, avx2::kLegacyMaxRows, avx2::kLegacyMaxActs),
+    simd_ops<Q5_1>(avx2::gemm_q5_1, nullptr, avx2::kLegacyMaxRows, avx2::kLegacyMaxActs),
+    simd_ops<Q8_0>(avx2::gemm_q8_0, avx2::quantize_q8_0, avx2::kLegacyMaxRows,
+                   avx2::kLegacyMaxActs),
 };
 
 const TypeOps kAvx512Ops[] = {
@@ -257,20 +276,14 @@ const TypeOps kAvx512Ops[] = {
                    avx512::kLegacyMaxActs),
 };
 
-const TypeOps* find(const TypeOps* table, size_t size, DType type) {
-  for (size_t i = 0; i < size; ++i)
-    if (table[i].type == type) return &table[i];
-  return nullptr;
-}
+// Indexed by IsaLevel.
+const std::span<const TypeOps> kTables[] = {kScalarOps, kAvx2Ops, kAvx512Ops};
 
 }  // namespace
 
 const TypeOps* legacy_type_ops(DType type, IsaLevel level) {
-  switch (level) {
-    case IsaLevel::kScalar: return find(kScalarOps, std::size(kScalarOps), type);
-    case IsaLevel::kAvx2: return nullptr;
-    case IsaLevel::kAvx512: return find(kAvx512Ops, std::size(kAvx512Ops), type);
-  }
+  for (const TypeOps& ops : kTables[static_cast<int>(level)])
+    if (ops.type == type) return &ops;
   return nullptr;
 }
 

@@ -18,7 +18,9 @@ struct MatrixRef {
   int64_t rows = 0;
   int64_t cols = 0;
   const void* data = nullptr;
-  size_t row_bytes = 0;  // dtype_bytes(type, cols) for a dense matrix
+  // dtype_bytes(type, cols) for a dense matrix; data and row_bytes keep each row aligned to its
+  // element (4 bytes for F32, 2 for the other types, as in GGUF files).
+  size_t row_bytes = 0;
 };
 
 // Scratch memory for matmul: sized once for the largest call, then reused without allocating.
@@ -35,7 +37,12 @@ class MatmulScratch {
 
 // y[t * w.rows + r] = sum_k w[r, k] * x[t * w.cols + k] for t < num_tokens.
 // REQUIRES scratch.reserve(num_tokens, w.cols) was called (no allocation happens here);
-// x and y do not overlap. Runs one parallel region on `pool`.
+// x and y do not overlap. Runs one parallel region on `pool`: the threads first convert x to
+// the weight type's activation type (TypeOps::act_type, e.g. Q8_0 for Q4_0 weights; F32 is used
+// in place), each a share of the blocks, then each thread multiplies its own contiguous range
+// of rows in tiles of TypeOps::max_rows rows x max_acts tokens. Each output is computed by the
+// same operations in the same order whatever the thread count and whichever other tokens share
+// the call, so results do not depend on batching. One scratch per concurrent caller.
 void matmul(const MatrixRef& w, const float* x, int64_t num_tokens, float* y, ThreadPool& pool,
             MatmulScratch& scratch);
 

@@ -1,0 +1,280 @@
+#include "inferd/engine_loop.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <condition_variable>
+#include <mutex>
+
+#include "inferd/text_stream.h"
+#include "model/synth_model.h"
+#include "testing/test_paths.h"
+
+namespace inferd {
+namespace {
+
+// Collects one request's events and lets the test wait for the end.
+class CollectingSink : public GenerationSink {
+ public:
+  void on_prompt_logprobs(std::span<const TokenLogprobs> lp) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    prompt_logprobs.assign(lp.begin(), lp.end());
+  }
+  void on_embedding(std::span<const float> e) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    embedding.assign(e.begin(), e.end());
+  }
+  void on_token(TokenId token, std::string_view piece, const TokenLogprobs* lp) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    tokens.push_back(token);
+    text += piece;
+    if (lp) logprobs.push_back(*lp);
+  }
+  void on_finish(const GenerationResult& r) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    text += r.tail_text;
+    result = r;
+    done = true;
+    cv_.notify_all();
+  }
+  void wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return done; });
+  }
+
+  std::vector<TokenId> tokens;
+  std::string text;
+  std::vector<TokenLogprobs> logprobs, prompt_logprobs;
+  std::vector<float> embedding;
+  GenerationResult result;
+  bool done = false;
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+};
+
+class EngineLoopTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    path_ = new std::string((::inferd::testing::temp_dir() / "engine.gguf").string());
+    model::SynthOptions o;
+    o.dim = 64;
+    o.layers = 2;
+    o.heads = 4;
+    o.kv_heads = 2;
+    o.ffn = 128;
+    o.vocab = 600;
+    o.context = 128;
+    o.type = backend::DType::kQ8_0;
+    ASSERT_TRUE(model::write_synth_model(o, *path_).ok());
+    auto m = Model::load(*path_);
+    ASSERT_TRUE(m.ok()) << m.status().to_string();
+    model_ = new std::shared_ptr<const Model>(*m);
+  }
+  static void TearDownTestSuite() {
+    delete model_;
+    delete path_;
+  }
+
+  static GenerationRequest greedy(std::vector<TokenId> prompt, int64_t max_tokens) {
+    GenerationRequest r;
+    r.prompt = std::move(prompt);
+    r.sampling.temperature = 0.0f;
+    r.max_tokens = max_tokens;
+    r.ignore_eos = true;
+    return r;
+  }
+
+  // Greedy continuation computed directly with a Context, one token at a time.
+  static std::vector<TokenId> reference_greedy(const std::vector<TokenId>& prompt, int n) {
+    auto ctx = Context::create(*model_, {.ctx_size = 128, .num_threads = 1});
+    std::vector<BatchEntry> batch;
+    for (size_t i = 0; i < prompt.size(); ++i)
+      batch.push_back({prompt[i], static_cast<int32_t>(i), 0, i + 1 == prompt.size()});
+    EXPECT_TRUE((*ctx)->decode(batch).ok());
+    std::vector<TokenId> out;
+    for (int i = 0; i < n; ++i) {
+      auto l = (*ctx)->logits(0);
+      const TokenId t = static_cast<TokenId>(std::max_element(l.begin(), l.end()) - l.begin());
+      out.push_back(t);
+      const BatchEntry e{t, static_cast<int32_t>(prompt.size() + i), 0, true};
+      EXPECT_TRUE((*ctx)->decode({&e, 1}).ok());
+    }
+    return out;
+  }
+
+  static std::string* path_;
+  static std::shared_ptr<const Model>* model_;
+};
+
+std::string* EngineLoopTest::path_ = nullptr;
+std::shared_ptr<const Model>* EngineLoopTest::model_ = nullptr;
+
+TEST_F(EngineLoopTest, GreedyMatchesDirectDecoding) {
+  auto loop = EngineLoop::create(*model_, {.max_slots = 2, .ctx_per_slot = 128, .num_threads = 2});
+  ASSERT_TRUE(loop.ok());
+  const std::vector<TokenId> prompt = {1, 300, 301, 302, 303};
+  auto sink = std::make_shared<CollectingSink>();
+  ASSERT_TRUE((*loop)->submit(greedy(prompt, 12), sink).ok());
+  sink->wait();
+  EXPECT_EQ(sink->result.reason, FinishReason::kLength);
+  EXPECT_EQ(sink->result.prompt_tokens, 5);
+  EXPECT_EQ(sink->result.completion_tokens, 12);
+  EXPECT_EQ(sink->tokens, reference_greedy(prompt, 12));
+  // The text is what a continuation stream of those tokens releases.
+  TextStream stream(**model_, true, false);
+  std::string expect;
+  for (TokenId t : sink->tokens) stream.push(t, expect);
+  stream.flush(expect);
+  EXPECT_EQ(sink->text, expect);
+}
+
+TEST_F(EngineLoopTest, ConcurrentRequestsGiveTheSameTokensAsAlone) {
+  // More requests than slots, with prompts longer than the batch budget (chunked prefill).
+  auto loop = EngineLoop::create(*model_, {.max_slots = 3, .ctx_per_slot = 128, .max_batch_tokens = 16,
+                                           .num_threads = 2});
+  ASSERT_TRUE(loop.ok());
+  std::vector<std::vector<TokenId>> prompts;
+  std::vector<std::shared_ptr<CollectingSink>> sinks;
+  for (int r = 0; r < 7; ++r) {
+    std::vector<TokenId> p = {1};
+    for (int i = 0; i < 5 + 7 * r; ++i) p.push_back(static_cast<TokenId>(260 + (r * 31 + i * 7) % 300));
+    prompts.push_back(p);
+    sinks.push_back(std::make_shared<CollectingSink>());
+    ASSERT_TRUE((*loop)->submit(greedy(p, 10), sinks.back()).ok());
+  }
+  for (int r = 0; r < 7; ++r) {
+    sinks[r]->wait();
+    EXPECT_EQ(sinks[r]->tokens, reference_greedy(prompts[r], 10)) << "request " << r;
+  }
+  const EngineStats st = (*loop)->stats();
+  EXPECT_EQ(st.completed, 7);
+  EXPECT_EQ(st.generated_tokens, 70);
+}
+
+TEST_F(EngineLoopTest, SeededSamplingIsReproducible) {
+  auto loop = EngineLoop::create(*model_, {.max_slots = 2, .ctx_per_slot = 128, .num_threads = 2});
+  ASSERT_TRUE(loop.ok());
+  auto run = [&](uint64_t seed) {
+    GenerationRequest r = greedy({1, 280, 290}, 20);
+    r.sampling.temperature = 1.0f;
+    r.sampling.seed = seed;
+    auto sink = std::make_shared<CollectingSink>();
+    EXPECT_TRUE((*loop)->submit(std::move(r), sink).ok());
+    sink->wait();
+    return sink->tokens;
+  };
+  EXPECT_EQ(run(7), run(7));
+  EXPECT_NE(run(7), run(8));
+}
+
+TEST_F(EngineLoopTest, StopStringsEndTheTextBeforeTheMatch) {
+  auto loop = EngineLoop::create(*model_, {.max_slots = 1, .ctx_per_slot = 128, .num_threads = 1});
+  ASSERT_TRUE(loop.ok());
+  auto first = std::make_shared<CollectingSink>();
+  ASSERT_TRUE((*loop)->submit(greedy({1, 300, 301}, 30), first).ok());
+  first->wait();
+  ASSERT_GE(first->text.size(), 6u);
+  const std::string stop = first->text.substr(3, 3);
+  GenerationRequest r = greedy({1, 300, 301}, 30);
+  r.stop = {stop};
+  auto second = std::make_shared<CollectingSink>();
+  ASSERT_TRUE((*loop)->submit(std::move(r), second).ok());
+  second->wait();
+  EXPECT_EQ(second->result.reason, FinishReason::kStop);
+  EXPECT_EQ(second->text, first->text.substr(0, first->text.find(stop)));
+}
+
+TEST_F(EngineLoopTest, EchoReportsPromptLogprobsWithoutGenerating) {
+  auto loop = EngineLoop::create(*model_, {.max_slots = 1, .ctx_per_slot = 128, .num_threads = 1});
+  ASSERT_TRUE(loop.ok());
+  std::vector<TokenId> prompt;
+  for (int i = 0; i < 100; ++i) prompt.push_back(static_cast<TokenId>(260 + i));  // > one echo chunk
+  GenerationRequest r = greedy(prompt, 0);
+  r.prompt_logprobs = 2;
+  auto sink = std::make_shared<CollectingSink>();
+  ASSERT_TRUE((*loop)->submit(std::move(r), sink).ok());
+  sink->wait();
+  EXPECT_EQ(sink->result.reason, FinishReason::kLength);
+  EXPECT_TRUE(sink->tokens.empty());
+  ASSERT_EQ(sink->prompt_logprobs.size(), 99u);
+  for (size_t i = 0; i < 99; ++i) {
+    EXPECT_EQ(sink->prompt_logprobs[i].chosen.id, prompt[i + 1]);
+    EXPECT_LE(sink->prompt_logprobs[i].chosen.logprob, 0.0f);
+    EXPECT_EQ(sink->prompt_logprobs[i].num_top, 2);
+  }
+}
+
+TEST_F(EngineLoopTest, EmbeddingIsTheNormalisedMeanOfHiddenStates) {
+  auto loop = EngineLoop::create(*model_, {.max_slots = 2, .ctx_per_slot = 128, .max_batch_tokens = 8,
+                                           .num_threads = 1});
+  ASSERT_TRUE(loop.ok());
+  const std::vector<TokenId> prompt = {1, 300, 301, 302, 303, 304, 305, 306, 307, 308, 309, 310};
+  GenerationRequest r;
+  r.prompt = prompt;
+  r.embedding = true;
+  auto sink = std::make_shared<CollectingSink>();
+  ASSERT_TRUE((*loop)->submit(std::move(r), sink).ok());  // 12 tokens: two chunks of at most 8
+  sink->wait();
+  EXPECT_EQ(sink->result.reason, FinishReason::kStop);
+  EXPECT_TRUE(sink->tokens.empty());
+  // The same mean computed directly.
+  auto ctx = Context::create(*model_, {.ctx_size = 128, .num_threads = 1});
+  std::vector<BatchEntry> batch;
+  for (size_t i = 0; i < prompt.size(); ++i) batch.push_back({prompt[i], static_cast<int32_t>(i), 0, false, true});
+  ASSERT_TRUE((*ctx)->decode(batch).ok());
+  const int64_t n_embd = (*model_)->info().n_embd;
+  std::vector<double> mean(n_embd, 0.0);
+  for (int64_t k = 0; k < (*ctx)->num_embeddings(); ++k)
+    for (int64_t i = 0; i < n_embd; ++i) mean[i] += (*ctx)->embedding(k)[i];
+  double norm = 0;
+  for (double v : mean) norm += v * v;
+  ASSERT_EQ(sink->embedding.size(), static_cast<size_t>(n_embd));
+  for (int64_t i = 0; i < n_embd; ++i) EXPECT_NEAR(sink->embedding[i], mean[i] / std::sqrt(norm), 1e-5);
+}
+
+TEST_F(EngineLoopTest, RejectsWhatCannotRun) {
+  auto loop = EngineLoop::create(*model_, {.max_slots = 1, .ctx_per_slot = 32, .num_threads = 1, .max_waiting = 1});
+  ASSERT_TRUE(loop.ok());
+  auto sink = std::make_shared<CollectingSink>();
+  std::vector<TokenId> long_prompt(40, 300);
+  auto too_long = (*loop)->submit(greedy(long_prompt, 1), sink);
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_NE(too_long.status().message().find("32"), std::string::npos) << too_long.status().message();
+  EXPECT_FALSE((*loop)->submit(greedy({}, 1), sink).ok());
+  EXPECT_FALSE((*loop)->submit(greedy({100000}, 1), sink).ok());
+  GenerationRequest bad = greedy({1}, 1);
+  bad.sampling.top_p = 2.0f;
+  EXPECT_FALSE((*loop)->submit(std::move(bad), sink).ok());
+}
+
+TEST_F(EngineLoopTest, CancelFinishesRunningAndWaitingRequests) {
+  auto loop = EngineLoop::create(*model_, {.max_slots = 1, .ctx_per_slot = 128, .num_threads = 1});
+  ASSERT_TRUE(loop.ok());
+  auto running = std::make_shared<CollectingSink>();
+  auto waiting = std::make_shared<CollectingSink>();
+  auto id1 = (*loop)->submit(greedy({1, 300}, 120), running);
+  auto id2 = (*loop)->submit(greedy({1, 301}, 120), waiting);
+  ASSERT_TRUE(id1.ok() && id2.ok());
+  (*loop)->cancel(*id2);
+  (*loop)->cancel(*id1);
+  running->wait();
+  waiting->wait();
+  EXPECT_EQ(running->result.reason, FinishReason::kCancelled);
+  EXPECT_EQ(waiting->result.reason, FinishReason::kCancelled);
+  EXPECT_TRUE(waiting->tokens.empty());
+}
+
+TEST_F(EngineLoopTest, DestructionFinishesEverything) {
+  auto sink = std::make_shared<CollectingSink>();
+  {
+    auto loop = EngineLoop::create(*model_, {.max_slots = 1, .ctx_per_slot = 128, .num_threads = 1});
+    ASSERT_TRUE(loop.ok());
+    ASSERT_TRUE((*loop)->submit(greedy({1, 300}, 120), sink).ok());
+  }
+  EXPECT_TRUE(sink->done);
+}
+
+}  // namespace
+}  // namespace inferd

@@ -1,0 +1,45 @@
+// ConnectionExchange: the Exchange of one request on a Connection (internal to the transport).
+// It formats response bytes on the calling thread and posts them to the connection's strand.
+// It holds the connection until the exchange completes or is cancelled, then lets it go, so an
+// exchange kept by a handler after that never touches the connection again.
+#pragma once
+
+#include <memory>
+
+#include "server/http/exchange.h"
+
+namespace inferd::server {
+
+class Connection;
+
+class ConnectionExchange : public Exchange {
+ public:
+  struct Framing {
+    bool head_only = false;             // HEAD: the body is not sent
+    bool http10 = false;                // no chunked encoding; streams end by closing
+    bool keep_alive_requested = false;  // the request allows another one on the connection
+  };
+
+  ConnectionExchange(Request request, std::shared_ptr<Connection> connection, Framing framing);
+  ~ConnectionExchange() override;
+
+  // For the connection, on its strand.
+  void transport_cancel(CancelReason reason) { cancel(reason); }
+
+ protected:
+  void deliver_response(int status, std::string_view content_type, std::string body,
+                        const HeaderList& headers) override;
+  void deliver_stream_start(int status, const HeaderList& headers) override;
+  Status deliver_chunk(std::string chunk) override;
+  void deliver_finish() override;
+  void request_abort(CancelReason reason) override;
+  void on_terminal_locked() override;
+
+ private:
+  std::shared_ptr<Connection> connection_;  // null once complete or cancelled
+  const Framing framing_;
+  bool chunked_ = false;            // the stream uses chunked transfer encoding
+  bool stream_keep_alive_ = false;  // the stream's head allowed keep-alive
+};
+
+}  // namespace inferd::server

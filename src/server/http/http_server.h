@@ -1,0 +1,82 @@
+// HttpServer: the HTTP/1.1 transport of the OpenAI-compatible server (Boost.Beast on Boost.Asio).
+//
+// I/O threads accept connections and parse requests; a request is routed through the Router
+// and handed to its handler with an Exchange (exchange.h) the handler answers through, at once or
+// later from any thread. Every transport-level error is answered in the OpenAI error envelope
+// (error_response.h) with Content-Type application/json:
+//   400 malformed request or target (path traversal included), 404 unknown path, 405 known path
+//   with another method (with Allow), 408 request read timed out, 413 body over max_body_bytes
+//   (decided from Content-Length before the body is read), 431 header over max_header_bytes,
+//   500 handler threw or dropped the exchange, 503 over max_connections (with Retry-After).
+// OPTIONS on a known path answers 204 with Allow unless a route handles OPTIONS itself.
+//
+// Connections: HTTP/1.1 keep-alive (and HTTP/1.0 with "Connection: keep-alive"); "Connection:
+// close" is honoured. A slow client cannot pin a connection: reading the header, reading the body,
+// waiting idle between requests and each write have their own deadline. While a handler runs,
+// the connection watches the socket, so a client that disconnects (EOF or reset) cancels its
+// exchange at once.
+//
+// stop(): stops accepting, closes idle connections, lets requests in flight finish until
+// shutdown_deadline, then cancels the rest (their on_cancel callbacks run) and closes them, then
+// joins the I/O threads. It is idempotent and may be called from any thread; called from an I/O
+// thread (a handler or a cancel callback) it only starts the shutdown, and the destructor or a
+// later stop() on another thread completes it.
+//
+// Thread safety: start() and stop() may be called from any thread. The router is read-only once
+// the server is constructed.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "server/http/router.h"
+
+namespace inferd::server {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";  // an IP address or a resolvable name
+  uint16_t port = 0;               // 0: any free port; read it with HttpServer::port()
+  int num_io_threads = 2;
+  uint64_t max_body_bytes = 32ull << 20;             // over this: 413
+  uint32_t max_header_bytes = 16u << 10;             // request line and fields; over this: 431
+  std::chrono::milliseconds header_timeout{10'000};  // from the first byte to the end of the header
+  std::chrono::milliseconds body_timeout{60'000};    // to read the whole body
+  std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait for the next request
+  std::chrono::milliseconds write_timeout{30'000};   // each write of queued bytes
+  std::chrono::milliseconds shutdown_deadline{10'000};  // stop(): in-flight requests get this long
+  int max_connections = 1024;      // open connections; over this: 503 and close
+  int overload_retry_after_s = 1;  // Retry-After of that 503
+  // Unwritten bytes a streamed response may queue on one connection before the client counts as
+  // too slow: the exchange is then cancelled and the connection closed.
+  uint64_t max_stream_queue_bytes = 8ull << 20;
+  int listen_backlog = 512;
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, Router router);
+  // Stops the server (stop()). REQUIRES: not called on one of the server's I/O threads.
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds, listens and starts the I/O threads. Errors: invalid options, an address that does not
+  // resolve, a port in use (kIo, naming host, port and the system's reason), a second start().
+  Status start();
+  void stop();
+
+  // The bound port once start() succeeded (the chosen one when options.port was 0), else 0.
+  uint16_t port() const;
+  const HttpServerOptions& options() const;
+  // Connections open now (accepted and not yet closed), over-cap rejections excluded.
+  size_t num_open_connections() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace inferd::server
