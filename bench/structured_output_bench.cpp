@@ -30,7 +30,8 @@ using MakeConstraint = std::function<Result<std::unique_ptr<TokenConstraint>>(co
 
 std::string model_path() {
   if (const char* env = std::getenv("INFERD_BENCH_MODEL"); env && *env) return env;
-  std::filesystem::path shared = std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "shared";
+  std::filesystem::path shared =
+      std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "shared";
   if (const char* env = std::getenv("INFERD_SHARED_DIR"); env && *env) shared = env;
   return (shared / "fixtures" / "fixture-qwen2-q8_0.gguf").string();
 }
@@ -164,17 +165,23 @@ void decode(benchmark::State& state, const MakeConstraint& make) {
       state.ResumeTiming();
     }
   }
-  state.counters["tokens_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                                      benchmark::Counter::kIsRate);
+  state.counters["tokens_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   if (make) state.counters["outputs"] = static_cast<double>(outputs);
   const double n = static_cast<double>(std::max<int64_t>(1, state.iterations()));
   state.counters["mask_us"] = 1e6 * mask_s / n;  // copy + apply + accept, per token
   state.counters["sample_us"] = 1e6 * sample_s / n;
 }
 
-void BM_DecodeUnconstrained(benchmark::State& state) { decode(state, nullptr); }
-void BM_DecodeJsonSchema(benchmark::State& state) { decode(state, schema_constraint()); }
-void BM_DecodeJsonObject(benchmark::State& state) { decode(state, object_constraint()); }
+void BM_DecodeUnconstrained(benchmark::State& state) {
+  decode(state, nullptr);
+}
+void BM_DecodeJsonSchema(benchmark::State& state) {
+  decode(state, schema_constraint());
+}
+void BM_DecodeJsonObject(benchmark::State& state) {
+  decode(state, object_constraint());
+}
 
 // Tokens of complete constrained outputs (sampled uniformly among allowed tokens), then the
 // mask alone along them.
@@ -216,12 +223,16 @@ void mask_only(benchmark::State& state, const MakeConstraint& make) {
     benchmark::DoNotOptimize(scratch.data());
     if (!c->accept(outputs[which][at++]).ok()) std::abort();
   }
-  state.counters["tokens_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                                      benchmark::Counter::kIsRate);
+  state.counters["tokens_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-void BM_MaskOnlyJsonSchema(benchmark::State& state) { mask_only(state, schema_constraint()); }
-void BM_MaskOnlyJsonObject(benchmark::State& state) { mask_only(state, object_constraint()); }
+void BM_MaskOnlyJsonSchema(benchmark::State& state) {
+  mask_only(state, schema_constraint());
+}
+void BM_MaskOnlyJsonObject(benchmark::State& state) {
+  mask_only(state, object_constraint());
+}
 
 BENCHMARK(BM_DecodeUnconstrained)->Unit(benchmark::kMicrosecond)->MinTime(3.0);
 BENCHMARK(BM_DecodeJsonSchema)->Unit(benchmark::kMicrosecond)->MinTime(3.0);

@@ -37,8 +37,8 @@ Result<std::unique_ptr<TokenConstraint>> json_object_constraint(const Model& mod
 // src/engine/grammar/json_schema_compiler.h (objects, arrays, strings with lengths, patterns and
 // formats, numeric ranges, enum/const, anyOf/oneOf/allOf, $ref); other keywords are errors.
 // Properties are generated in the schema's order.
-Result<std::unique_ptr<TokenConstraint>> json_schema_constraint(const Model& model,
-                                                                const nlohmann::ordered_json& schema);
+Result<std::unique_ptr<TokenConstraint>> json_schema_constraint(
+    const Model& model, const nlohmann::ordered_json& schema);
 
 // A tool the output may call: its name and the JSON Schema of its arguments object (null or {}
 // for any object).
@@ -54,7 +54,8 @@ struct ToolSchema {
 // Texts of control tokens in the format's pieces (such as [TOOL_CALLS]) must be produced as those
 // tokens. Errors: no tools, an empty or repeated name, a parameters schema that is not an object
 // schema or is outside the supported subset (the message names the tool).
-Result<std::unique_ptr<TokenConstraint>> tool_call_constraint(const Model& model, chat::OutputFormat format,
+Result<std::unique_ptr<TokenConstraint>> tool_call_constraint(const Model& model,
+                                                              chat::OutputFormat format,
                                                               std::span<const ToolSchema> tools);
 
 // Output matching a GBNF grammar (src/engine/grammar/gbnf_parser.h) from its rule "root".

@@ -52,7 +52,8 @@ constexpr int kSeeds = 6;
 // Runs one request per seed, all submitted at once, and returns their sinks.
 std::vector<std::shared_ptr<TextSink>> generate(
     const std::shared_ptr<const Model>& model,
-    const std::function<Result<std::unique_ptr<TokenConstraint>>()>& make_constraint, int64_t max_tokens = 600) {
+    const std::function<Result<std::unique_ptr<TokenConstraint>>()>& make_constraint,
+    int64_t max_tokens = 600) {
   auto loop = EngineLoop::create(model, {.max_slots = 3, .ctx_per_slot = 1024, .num_threads = 2});
   EXPECT_TRUE(loop.ok()) << loop.status().to_string();
   std::vector<std::shared_ptr<TextSink>> sinks;
@@ -126,7 +127,8 @@ TEST_P(StructuredOutput, JsonSchemaOutputValidates) {
 }
 
 TEST_P(StructuredOutput, JsonObjectOutputParses) {
-  auto sinks = generate(model_, [&] { return json_object_constraint(*model_); }, /*max_tokens=*/120);
+  auto sinks = generate(
+      model_, [&] { return json_object_constraint(*model_); }, /*max_tokens=*/120);
   ASSERT_EQ(sinks.size(), static_cast<size_t>(kSeeds));
   for (const auto& s : sinks) {
     SCOPED_TRACE(s->text);
@@ -140,9 +142,11 @@ TEST_P(StructuredOutput, JsonObjectOutputParses) {
 
 TEST_P(StructuredOutput, ForcedToolCallHasValidArguments) {
   const std::vector<ToolSchema> tools = {
-      {"get_weather", Json::parse(R"({"type":"object","properties":{"city":{"type":"string","maxLength":12},
+      {"get_weather",
+       Json::parse(R"({"type":"object","properties":{"city":{"type":"string","maxLength":12},
           "unit":{"enum":["celsius","fahrenheit"]}},"required":["city","unit"]})")},
-      {"get_time", Json::parse(R"({"type":"object","properties":{"zone":{"type":"string","maxLength":8}},
+      {"get_time",
+       Json::parse(R"({"type":"object","properties":{"zone":{"type":"string","maxLength":8}},
           "required":["zone"]})")}};
   const auto format = chat::OutputFormat::kHermes;
   auto sinks = generate(model_, [&] { return tool_call_constraint(*model_, format, tools); });
@@ -153,11 +157,12 @@ TEST_P(StructuredOutput, ForcedToolCallHasValidArguments) {
     bool matched = false;
     for (const ToolSchema& tool : tools) {
       const chat::ForcedCallText t = chat::forced_call_text(format, tool.name);
-      if (!s->text.starts_with(t.before_arguments) || !s->text.ends_with(t.after_arguments)) continue;
+      if (!s->text.starts_with(t.before_arguments) || !s->text.ends_with(t.after_arguments))
+        continue;
       matched = true;
-      const std::string args = s->text.substr(t.before_arguments.size(), s->text.size() -
-                                                                             t.before_arguments.size() -
-                                                                             t.after_arguments.size());
+      const std::string args =
+          s->text.substr(t.before_arguments.size(),
+                         s->text.size() - t.before_arguments.size() - t.after_arguments.size());
       const Json out = Json::parse(args, nullptr, /*allow_exceptions=*/false);
       ASSERT_FALSE(out.is_discarded()) << "arguments are not JSON: " << args;
       EXPECT_EQ(engine::testing::JsonSchemaChecker(tool.parameters).check(out), "");

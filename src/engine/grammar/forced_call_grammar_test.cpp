@@ -26,11 +26,14 @@ Status feed(GrammarMatcher& m, std::string_view text) {
 }
 
 std::vector<ToolSchema> weather_tools() {
-  return {{"get_weather", Json::parse(R"({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]})")},
+  return {{"get_weather",
+           Json::parse(
+               R"({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]})")},
           {"now", Json()}};
 }
 
-std::shared_ptr<const CompiledGrammar> compile(chat::OutputFormat format, std::span<const ToolSchema> tools) {
+std::shared_ptr<const CompiledGrammar> compile(chat::OutputFormat format,
+                                               std::span<const ToolSchema> tools) {
   auto vocab = vocab_with_controls();
   auto g = forced_call_grammar(*vocab, format, tools);
   EXPECT_TRUE(g.ok()) << g.status().to_string();
@@ -57,13 +60,15 @@ TEST(ForcedCallGrammar, EveryToolIsAnAlternativeAndArgumentsFollowTheSchema) {
   const auto tools = weather_tools();
   auto g = compile(chat::OutputFormat::kHermes, tools);
   ASSERT_TRUE(g);
-  const chat::ForcedCallText weather = chat::forced_call_text(chat::OutputFormat::kHermes, "get_weather");
+  const chat::ForcedCallText weather =
+      chat::forced_call_text(chat::OutputFormat::kHermes, "get_weather");
   const chat::ForcedCallText now = chat::forced_call_text(chat::OutputFormat::kHermes, "now");
   {
     GrammarMatcher m(g);
     EXPECT_TRUE(m.is_allowed(kToolCallTag));
     ASSERT_TRUE(m.accept_token(kToolCallTag).ok());
-    ASSERT_TRUE(feed(m, weather.before_arguments.substr(std::string_view("<tool_call>").size())).ok());
+    ASSERT_TRUE(
+        feed(m, weather.before_arguments.substr(std::string_view("<tool_call>").size())).ok());
     EXPECT_FALSE(feed(m, R"({"town": "Paris"})").ok()) << "arguments must follow the schema";
   }
   {
@@ -100,9 +105,11 @@ TEST(ForcedCallGrammar, Errors) {
   const std::vector<ToolSchema> unnamed = {{"", Json()}};
   EXPECT_FALSE(forced_call_grammar(*vocab, hermes, unnamed).ok());
   const std::vector<ToolSchema> twice = {{"f", Json()}, {"f", Json()}};
-  EXPECT_NE(forced_call_grammar(*vocab, hermes, twice).status().message().find("twice"), std::string::npos);
+  EXPECT_NE(forced_call_grammar(*vocab, hermes, twice).status().message().find("twice"),
+            std::string::npos);
   const std::vector<ToolSchema> not_object = {{"f", Json::parse(R"({"type":"string"})")}};
-  EXPECT_NE(forced_call_grammar(*vocab, hermes, not_object).status().message().find("object"), std::string::npos);
+  EXPECT_NE(forced_call_grammar(*vocab, hermes, not_object).status().message().find("object"),
+            std::string::npos);
   const std::vector<ToolSchema> unsupported = {{"f", Json::parse(R"({"type":"object","not":{}})")}};
   auto r = forced_call_grammar(*vocab, hermes, unsupported);
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);

@@ -5,10 +5,16 @@ namespace inferd::engine {
 GrammarConstraint::GrammarConstraint(std::shared_ptr<const CompiledGrammar> grammar)
     : matcher_(std::move(grammar)) {}
 
-void GrammarConstraint::apply(std::span<float> logits) { matcher_.fill_allowed(logits); }
+void GrammarConstraint::apply(std::span<float> logits) {
+  matcher_.fill_allowed(logits);
+}
 
-Status GrammarConstraint::accept(TokenId token) { return matcher_.accept_token(token); }
+Status GrammarConstraint::accept(TokenId token) {
+  return matcher_.accept_token(token);
+}
 
-bool GrammarConstraint::is_finished() const { return matcher_.is_finished(); }
+bool GrammarConstraint::is_finished() const {
+  return matcher_.is_finished();
+}
 
 }  // namespace inferd::engine

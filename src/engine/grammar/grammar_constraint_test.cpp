@@ -30,7 +30,8 @@ std::set<TokenId> allowed(TokenConstraint& c, size_t num_logits) {
 
 // Vocabulary: 0 "a", 1 "b", 2 "ab", 3 "x", 4 EOG "</s>".
 std::unique_ptr<TokenConstraint> ab_constraint() {
-  return std::make_unique<GrammarConstraint>(compile_gbnf(R"(root ::= "a" "b"?)", make_vocab({"a", "b", "ab", "x"})));
+  return std::make_unique<GrammarConstraint>(
+      compile_gbnf(R"(root ::= "a" "b"?)", make_vocab({"a", "b", "ab", "x"})));
 }
 
 TEST(GrammarConstraint, EogAllowedExactlyWhenComplete) {

@@ -40,7 +40,8 @@ struct ModelGrammarCache::Entry {
 };
 
 ModelGrammarCache::ModelGrammarCache(size_t max_models, size_t max_grammars)
-    : max_models_(std::max<size_t>(1, max_models)), max_grammars_(std::max<size_t>(1, max_grammars)) {}
+    : max_models_(std::max<size_t>(1, max_models)),
+      max_grammars_(std::max<size_t>(1, max_grammars)) {}
 
 ModelGrammarCache& ModelGrammarCache::global() {
   static ModelGrammarCache* cache = new ModelGrammarCache();  // never destroyed: used until exit
@@ -69,15 +70,16 @@ std::shared_ptr<ModelGrammarCache::Entry> ModelGrammarCache::entry(const Model& 
 
 std::shared_ptr<const GrammarVocab> ModelGrammarCache::vocab(const Model& model) {
   std::shared_ptr<Entry> e = entry(model);
-  std::call_once(e->vocab_once, [&] { e->vocab = GrammarVocab::from_tokenizer(model.tokenizer()); });
+  std::call_once(e->vocab_once,
+                 [&] { e->vocab = GrammarVocab::from_tokenizer(model.tokenizer()); });
   return e->vocab;
 }
 
-Result<std::shared_ptr<const CompiledGrammar>> ModelGrammarCache::grammar(const Model& model,
-                                                                         const std::string& key,
-                                                                         const GrammarBuilder& build) {
+Result<std::shared_ptr<const CompiledGrammar>> ModelGrammarCache::grammar(
+    const Model& model, const std::string& key, const GrammarBuilder& build) {
   std::shared_ptr<Entry> e = entry(model);
-  std::call_once(e->vocab_once, [&] { e->vocab = GrammarVocab::from_tokenizer(model.tokenizer()); });
+  std::call_once(e->vocab_once,
+                 [&] { e->vocab = GrammarVocab::from_tokenizer(model.tokenizer()); });
   {
     std::lock_guard<std::mutex> lock(e->mu);
     auto it = e->by_key.find(key);
@@ -87,7 +89,8 @@ Result<std::shared_ptr<const CompiledGrammar>> ModelGrammarCache::grammar(const 
     }
   }
   INFERD_ASSIGN_OR_RETURN(const Grammar g, build(*e->vocab));
-  INFERD_ASSIGN_OR_RETURN(std::shared_ptr<const CompiledGrammar> compiled, CompiledGrammar::compile(g, e->vocab));
+  INFERD_ASSIGN_OR_RETURN(std::shared_ptr<const CompiledGrammar> compiled,
+                          CompiledGrammar::compile(g, e->vocab));
   std::lock_guard<std::mutex> lock(e->mu);
   auto it = e->by_key.find(key);
   if (it != e->by_key.end()) return it->second->second;  // another thread built it first

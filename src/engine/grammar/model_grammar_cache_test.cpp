@@ -63,7 +63,8 @@ TEST_F(ModelGrammarCacheTest, LeastRecentlyUsedGrammarIsDropped) {
   ModelGrammarCache cache(/*max_models=*/2, /*max_grammars=*/2);
   ASSERT_TRUE(cache.grammar(*model_, "a", counting(R"(root ::= "a")")).ok());
   ASSERT_TRUE(cache.grammar(*model_, "b", counting(R"(root ::= "b")")).ok());
-  ASSERT_TRUE(cache.grammar(*model_, "a", counting(R"(root ::= "a")")).ok());  // a is now the newest
+  ASSERT_TRUE(
+      cache.grammar(*model_, "a", counting(R"(root ::= "a")")).ok());  // a is now the newest
   ASSERT_TRUE(cache.grammar(*model_, "c", counting(R"(root ::= "c")")).ok());  // drops b
   EXPECT_EQ(builds_, 3);
   EXPECT_EQ(cache.num_grammars(*model_), 2u);

@@ -28,8 +28,9 @@ Result<std::string> json_key(const Json& j, std::string_view what) {
   }
 }
 
-Result<std::unique_ptr<TokenConstraint>> make_constraint(const Model& model, const std::string& key,
-                                                         const engine::ModelGrammarCache::GrammarBuilder& build) {
+Result<std::unique_ptr<TokenConstraint>> make_constraint(
+    const Model& model, const std::string& key,
+    const engine::ModelGrammarCache::GrammarBuilder& build) {
   auto compiled = engine::ModelGrammarCache::global().grammar(model, key, build);
   if (!compiled.ok()) return Status(StatusCode::kInvalidArgument, compiled.status().message());
   return std::unique_ptr<TokenConstraint>(std::make_unique<engine::GrammarConstraint>(*compiled));
@@ -43,18 +44,21 @@ Result<std::unique_ptr<TokenConstraint>> json_object_constraint(const Model& mod
   });
 }
 
-Result<std::unique_ptr<TokenConstraint>> json_schema_constraint(const Model& model, const Json& schema) {
+Result<std::unique_ptr<TokenConstraint>> json_schema_constraint(const Model& model,
+                                                                const Json& schema) {
   INFERD_ASSIGN_OR_RETURN(const std::string text, json_key(schema, "the JSON Schema"));
   return make_constraint(model, "json_schema\n" + text,
                          [&](const GrammarVocab&) { return engine::json_schema_grammar(schema); });
 }
 
-Result<std::unique_ptr<TokenConstraint>> tool_call_constraint(const Model& model, chat::OutputFormat format,
+Result<std::unique_ptr<TokenConstraint>> tool_call_constraint(const Model& model,
+                                                              chat::OutputFormat format,
                                                               std::span<const ToolSchema> tools) {
   std::string key = fmt::format("tool_call\n{}", chat::output_format_name(format));
   for (const ToolSchema& tool : tools) {
-    INFERD_ASSIGN_OR_RETURN(const std::string params,
-                            json_key(tool.parameters, fmt::format("tool \"{}\" parameters", tool.name)));
+    INFERD_ASSIGN_OR_RETURN(
+        const std::string params,
+        json_key(tool.parameters, fmt::format("tool \"{}\" parameters", tool.name)));
     INFERD_ASSIGN_OR_RETURN(const std::string name, json_key(Json(tool.name), "a tool name"));
     key += fmt::format("\n{}\n{}", name, params);
   }
@@ -63,7 +67,8 @@ Result<std::unique_ptr<TokenConstraint>> tool_call_constraint(const Model& model
   });
 }
 
-Result<std::unique_ptr<TokenConstraint>> gbnf_constraint(const Model& model, std::string_view gbnf) {
+Result<std::unique_ptr<TokenConstraint>> gbnf_constraint(const Model& model,
+                                                         std::string_view gbnf) {
   return make_constraint(model, fmt::format("gbnf\n{}", gbnf),
                          [&](const GrammarVocab&) { return engine::parse_gbnf(gbnf); });
 }

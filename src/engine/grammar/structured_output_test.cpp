@@ -72,7 +72,8 @@ TEST_F(StructuredOutputTest, JsonObjectConstraint) {
 }
 
 TEST_F(StructuredOutputTest, UnsupportedSchemasAreInvalidArguments) {
-  auto r = json_schema_constraint(*model_, Json::parse(R"({"type":"object","properties":{"a":{"not":{}}}})"));
+  auto r = json_schema_constraint(
+      *model_, Json::parse(R"({"type":"object","properties":{"a":{"not":{}}}})"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(r.status().message().find("\"not\""), std::string::npos) << r.status().message();
@@ -80,11 +81,13 @@ TEST_F(StructuredOutputTest, UnsupportedSchemasAreInvalidArguments) {
 
   auto typo = json_schema_constraint(*model_, Json::parse(R"({"type":"objekt"})"));
   EXPECT_EQ(typo.status().code(), StatusCode::kInvalidArgument);
-  auto impossible = json_schema_constraint(*model_, Json::parse(R"({"type":"integer","minimum":5,"maximum":1})"));
+  auto impossible =
+      json_schema_constraint(*model_, Json::parse(R"({"type":"integer","minimum":5,"maximum":1})"));
   EXPECT_EQ(impossible.status().code(), StatusCode::kInvalidArgument);
   Json bad_utf8 = Json::object();
   bad_utf8["const"] = std::string("\xff");
-  EXPECT_EQ(json_schema_constraint(*model_, bad_utf8).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(json_schema_constraint(*model_, bad_utf8).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST_F(StructuredOutputTest, RepeatedSchemasShareOneCompiledGrammar) {
@@ -100,10 +103,13 @@ TEST_F(StructuredOutputTest, RepeatedSchemasShareOneCompiledGrammar) {
 
 TEST_F(StructuredOutputTest, ToolCallConstraintWritesTheFormatsForcedCall) {
   const std::vector<ToolSchema> tools = {
-      {"get_weather", Json::parse(R"({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]})")},
+      {"get_weather",
+       Json::parse(
+           R"({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]})")},
       {"get_time", Json()}};
-  for (chat::OutputFormat format : {chat::OutputFormat::kHermes, chat::OutputFormat::kLlama3,
-                                    chat::OutputFormat::kFunctionaryV31, chat::OutputFormat::kDeepSeekR1}) {
+  for (chat::OutputFormat format :
+       {chat::OutputFormat::kHermes, chat::OutputFormat::kLlama3,
+        chat::OutputFormat::kFunctionaryV31, chat::OutputFormat::kDeepSeekR1}) {
     SCOPED_TRACE(std::string(chat::output_format_name(format)));
     auto c = tool_call_constraint(*model_, format, tools);
     ASSERT_TRUE(c.ok()) << c.status().to_string();
@@ -112,17 +118,21 @@ TEST_F(StructuredOutputTest, ToolCallConstraintWritesTheFormatsForcedCall) {
     EXPECT_TRUE(allows(**c, *model_->eos()));
     EXPECT_TRUE((*c)->is_finished()) << "one call, nothing after it";
   }
-  auto named = tool_call_constraint(*model_, chat::OutputFormat::kHermes, std::span(tools).subspan(1));
+  auto named =
+      tool_call_constraint(*model_, chat::OutputFormat::kHermes, std::span(tools).subspan(1));
   ASSERT_TRUE(named.ok());
-  const chat::ForcedCallText weather = chat::forced_call_text(chat::OutputFormat::kHermes, "get_weather");
+  const chat::ForcedCallText weather =
+      chat::forced_call_text(chat::OutputFormat::kHermes, "get_weather");
   EXPECT_FALSE(feed(**named, weather.before_arguments)) << "only the named tool";
 
   auto none = tool_call_constraint(*model_, chat::OutputFormat::kHermes, {});
   EXPECT_EQ(none.status().code(), StatusCode::kInvalidArgument);
-  const std::vector<ToolSchema> bad = {{"f", Json::parse(R"({"type":"object","properties":{"x":{"if":{}}}})")}};
+  const std::vector<ToolSchema> bad = {
+      {"f", Json::parse(R"({"type":"object","properties":{"x":{"if":{}}}})")}};
   auto unsupported = tool_call_constraint(*model_, chat::OutputFormat::kHermes, bad);
   EXPECT_EQ(unsupported.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(unsupported.status().message().find("tool \"f\""), std::string::npos) << unsupported.status().message();
+  EXPECT_NE(unsupported.status().message().find("tool \"f\""), std::string::npos)
+      << unsupported.status().message();
 }
 
 TEST_F(StructuredOutputTest, GbnfConstraint) {
