@@ -326,5 +326,108 @@ TEST_F(OpenAiApiTest, ClientLeavingCancelsItsGeneration) {
   EXPECT_EQ(engine.stats().running + engine.stats().waiting, 0);
 }
 
+const json kWeatherTools = json::parse(R"([
+  {"type": "function", "function": {"name": "get_weather", "description": "Weather in a city",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string", "enum": ["Paris", "Oslo"]},
+                   "days": {"type": "integer", "minimum": 1, "maximum": 7}}, "required": ["city", "days"],
+                   "additionalProperties": false}}},
+  {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object",
+    "properties": {"zone": {"type": "string", "enum": ["UTC", "CET"]}}, "required": ["zone"],
+    "additionalProperties": false}}}
+])");
+
+TEST_F(OpenAiApiTest, JsonSchemaOutputAlwaysValidates) {
+  const json schema = json::parse(R"({"type": "object", "properties": {
+      "name": {"type": "string", "maxLength": 8}, "age": {"type": "integer", "minimum": 0, "maximum": 120},
+      "pet": {"enum": ["cat", "dog", null]}, "tags": {"type": "array", "items": {"type": "boolean"}, "maxItems": 3}},
+      "required": ["name", "age", "pet", "tags"], "additionalProperties": false})");
+  for (int seed = 1; seed <= 4; ++seed) {
+    const auto r = post("/v1/chat/completions",
+                        {{"messages", {{{"role", "user"}, {"content", "A person as JSON"}}}}, {"max_tokens", 120},
+                         {"temperature", 1.0}, {"seed", seed},
+                         {"response_format", {{"type", "json_schema"}, {"json_schema", {{"name", "person"}, {"schema", schema}, {"strict", true}}}}}});
+    ASSERT_EQ(r.first, 200) << r.second.dump();
+    const json& choice = r.second["choices"][0];
+    EXPECT_EQ(choice["finish_reason"], "stop") << choice.dump();
+    const json out = json::parse(choice["message"]["content"].get<std::string>(), nullptr, false);
+    ASSERT_TRUE(out.is_object()) << choice["message"]["content"];
+    EXPECT_TRUE(out["name"].is_string() && out["name"].get<std::string>().size() <= 8 * 4) << out;
+    EXPECT_TRUE(out["age"].is_number_integer() && out["age"].get<int>() >= 0 && out["age"].get<int>() <= 120) << out;
+    EXPECT_TRUE(out["pet"].is_null() || out["pet"] == "cat" || out["pet"] == "dog") << out;
+    EXPECT_TRUE(out["tags"].is_array() && out["tags"].size() <= 3) << out;
+    EXPECT_EQ(out.size(), 4u) << out;
+  }
+  const auto any = post("/v1/chat/completions", {{"messages", {{{"role", "user"}, {"content", "JSON please"}}}},
+                                                  {"max_tokens", 60}, {"seed", 3},
+                                                  {"response_format", {{"type", "json_object"}}}});
+  ASSERT_EQ(any.first, 200) << any.second.dump();
+  if (any.second["choices"][0]["finish_reason"] == "stop")
+    EXPECT_TRUE(json::parse(any.second["choices"][0]["message"]["content"].get<std::string>(), nullptr, false).is_object());
+  expect_error(post("/v1/chat/completions", {{"messages", {{{"role", "user"}, {"content", "x"}}}},
+                                             {"response_format", {{"type", "json_schema"}, {"json_schema", {{"name", "x"}, {"schema", {{"not", {{"type", "string"}}}}}}}}}}),
+               400, "response_format.json_schema.schema");
+}
+
+TEST_F(OpenAiApiTest, RequiredToolChoiceYieldsOneValidCall) {
+  for (int seed = 1; seed <= 3; ++seed) {
+    const auto r = post("/v1/chat/completions", {{"messages", {{{"role", "user"}, {"content", "Weather in Paris?"}}}},
+                                                  {"tools", kWeatherTools}, {"tool_choice", "required"},
+                                                  {"max_tokens", 100}, {"temperature", 1.0}, {"seed", seed}});
+    ASSERT_EQ(r.first, 200) << r.second.dump();
+    const json& choice = r.second["choices"][0];
+    EXPECT_EQ(choice["finish_reason"], "tool_calls") << choice.dump();
+    const json& msg = choice["message"];
+    EXPECT_TRUE(msg["content"].is_null()) << msg.dump();
+    ASSERT_EQ(msg["tool_calls"].size(), 1u) << msg.dump();
+    const json& call = msg["tool_calls"][0];
+    EXPECT_EQ(call["type"], "function");
+    EXPECT_EQ(call["id"].get<std::string>().rfind("call_", 0), 0u);
+    const std::string name = call["function"]["name"];
+    const json args = json::parse(call["function"]["arguments"].get<std::string>(), nullptr, false);
+    if (name == "get_weather") {
+      EXPECT_TRUE(args["city"] == "Paris" || args["city"] == "Oslo") << args;
+      EXPECT_TRUE(args["days"].is_number_integer() && args["days"] >= 1 && args["days"] <= 7) << args;
+    } else {
+      EXPECT_EQ(name, "get_time");
+      EXPECT_TRUE(args["zone"] == "UTC" || args["zone"] == "CET") << args;
+    }
+  }
+}
+
+TEST_F(OpenAiApiTest, NamedToolChoiceStreamsToolCallDeltas) {
+  const auto events = stream("/v1/chat/completions",
+                             {{"messages", {{{"role", "user"}, {"content", "Time?"}}}}, {"tools", kWeatherTools},
+                              {"tool_choice", {{"type", "function"}, {"function", {{"name", "get_time"}}}}},
+                              {"max_tokens", 60}, {"stream", true}, {"seed", 9}});
+  ASSERT_GE(events.size(), 3u);
+  EXPECT_EQ(events.back(), "[DONE]");
+  std::string name, arguments, finish;
+  for (size_t i = 0; i + 1 < events.size(); ++i) {
+    const json& c = events[i]["choices"][0];
+    if (c["delta"].contains("tool_calls")) {
+      const json& call = c["delta"]["tool_calls"][0];
+      EXPECT_EQ(call["index"], 0);
+      if (call["function"].contains("name")) name += call["function"]["name"].get<std::string>();
+      arguments += call["function"]["arguments"].get<std::string>();
+    }
+    if (!c["finish_reason"].is_null()) finish = c["finish_reason"];
+  }
+  EXPECT_EQ(name, "get_time");
+  const json args = json::parse(arguments, nullptr, false);
+  EXPECT_TRUE(args["zone"] == "UTC" || args["zone"] == "CET") << arguments;
+  EXPECT_EQ(finish, "tool_calls");
+}
+
+TEST_F(OpenAiApiTest, ToolsAreRenderedIntoThePrompt) {
+  const json messages = {{{"role", "user"}, {"content", "Weather in Paris?"}}};
+  const auto plain = post("/v1/chat/completions", {{"messages", messages}, {"max_tokens", 1}});
+  const auto tools = post("/v1/chat/completions", {{"messages", messages}, {"tools", kWeatherTools}, {"max_tokens", 1}});
+  const auto none = post("/v1/chat/completions", {{"messages", messages}, {"tools", kWeatherTools}, {"tool_choice", "none"},
+                                                   {"max_tokens", 1}});
+  ASSERT_EQ(tools.first, 200) << tools.second.dump();
+  EXPECT_GT(tools.second["usage"]["prompt_tokens"].get<int>(), plain.second["usage"]["prompt_tokens"].get<int>() + 20);
+  EXPECT_EQ(none.second["usage"]["prompt_tokens"], plain.second["usage"]["prompt_tokens"]);
+}
+
 }  // namespace
 }  // namespace inferd::server::testing

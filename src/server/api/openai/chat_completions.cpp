@@ -3,6 +3,7 @@
 
 #include "chat/output_parser.h"
 #include "chat/output_parser_openai.h"
+#include "inferd/structured_output.h"
 #include "server/api/openai/chat_request.h"
 #include "server/api/openai/generation_job.h"
 #include "server/api/openai/openai_json.h"
@@ -40,6 +41,33 @@ Result<ChatPrompt> chat_prompt(const ServedModel& m, const ChatRequest& r, bool 
   const auto body = model.tokenize(p.text, /*add_special=*/false, /*parse_special=*/true);
   p.tokens.insert(p.tokens.end(), body.begin(), body.end());
   return p;
+}
+
+// What the output must follow, or nullptr: a forced tool call (tool_choice "required" or a
+// named function), else the response_format's JSON object or schema.
+Result<std::unique_ptr<TokenConstraint>> output_constraint(const ServedModel& m, const ChatRequest& r) {
+  if (r.tool_choice == ToolChoice::kRequired || r.tool_choice == ToolChoice::kFunction) {
+    std::vector<ToolSchema> tools;
+    for (const Json& t : r.tools) {
+      const std::string name = t["function"]["name"];
+      if (r.tool_choice == ToolChoice::kFunction && name != r.tool_choice_name) continue;
+      const auto params = t["function"].find("parameters");
+      tools.push_back({name, params != t["function"].end() ? *params : Json(nullptr)});
+    }
+    auto c = tool_call_constraint(m.model(), m.output_format(), tools);
+    if (!c.ok()) return c.status().with_field("tools");
+    return c;
+  }
+  switch (r.response_format) {
+    case ResponseFormat::kText: return std::unique_ptr<TokenConstraint>();
+    case ResponseFormat::kJsonObject: return json_object_constraint(m.model());
+    case ResponseFormat::kJsonSchema: {
+      auto c = json_schema_constraint(m.model(), r.json_schema);
+      if (!c.ok()) return c.status().with_field("response_format.json_schema.schema");
+      return c;
+    }
+  }
+  return std::unique_ptr<TokenConstraint>();
 }
 
 // One choice's answer, read through the model's output parser (content, reasoning, tool calls).
@@ -169,10 +197,9 @@ void handle_chat_completions(const ApiContext& api, const Request& request, std:
   ApiError error;
   const ServedModel* m = api.find_model(req->gen.model, &error);
   if (!m) return (void)respond_error(*exchange, error);
-  if (req->response_format != ResponseFormat::kText)
-    return (void)respond_error(*exchange, invalid_request_error("response_format is not supported yet", "response_format"));
-  if (req->tool_choice == ToolChoice::kRequired || req->tool_choice == ToolChoice::kFunction)
-    return (void)respond_error(*exchange, invalid_request_error("tool_choice \"required\" and named functions are not supported yet", "tool_choice"));
+  // Checked once here (errors name the field); each choice then gets its own constraint.
+  if (auto constraint = output_constraint(*m, *req); !constraint.ok())
+    return (void)respond_error(*exchange, api_error_from_status(constraint.status()));
   const bool with_tools = !req->tools.is_null() && req->tool_choice != ToolChoice::kNone;
   auto prompt = chat_prompt(*m, *req, with_tools);
   if (!prompt.ok()) return (void)respond_error(*exchange, api_error_from_status(prompt.status()));
@@ -190,6 +217,9 @@ void handle_chat_completions(const ApiContext& api, const Request& request, std:
     GenerationRequest g;
     g.prompt = prompt->tokens;
     g.skip_special = false;  // markers of calls and reasoning are special tokens in most vocabularies
+    auto constraint = output_constraint(*m, *req);
+    if (!constraint.ok()) return (void)respond_error(*exchange, api_error_from_status(constraint.status()));
+    g.constraint = std::move(constraint).value();
     g.sampling = req->gen.sampling;
     if (g.sampling.seed && i > 0) g.sampling.seed = *g.sampling.seed + static_cast<uint64_t>(i);
     const int64_t room = m->engine().ctx_per_slot() - n_prompt;
