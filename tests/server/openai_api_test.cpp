@@ -37,7 +37,7 @@ class OpenAiApiTest : public HttpServerFixture {
     o.path = path.string();
     o.id = "llama";
     o.aliases = {"llama-alias"};
-    o.engine.ctx_per_slot = 256;
+    o.engine.ctx_per_slot = 1024;
     o.engine.num_threads = 2;
     auto m = ServedModel::load(o);
     ASSERT_TRUE(m.ok()) << m.status().to_string();
@@ -300,13 +300,13 @@ TEST_F(OpenAiApiTest, BadRequestsGetTheErrorEnvelope) {
     ASSERT_TRUE(res);
     expect_error({res->result_int(), json::parse(res->body(), nullptr, false)}, 413);
   }
-  // Longer than the 256-position context: 400 naming the numbers.
+  // Longer than the 1024-position context: 400 naming the numbers.
   std::string long_prompt;
-  for (int i = 0; i < 300; ++i) long_prompt += " time";
+  for (int i = 0; i < 1100; ++i) long_prompt += " time";
   const auto r = post("/v1/completions", {{"prompt", long_prompt}, {"max_tokens", 4}});
   expect_error(r, 400, "prompt");
   EXPECT_EQ(r.second["error"]["code"], "context_length_exceeded");
-  EXPECT_NE(r.second["error"]["message"].get<std::string>().find("256"), std::string::npos);
+  EXPECT_NE(r.second["error"]["message"].get<std::string>().find("1024"), std::string::npos);
 }
 
 TEST_F(OpenAiApiTest, ClientLeavingCancelsItsGeneration) {
@@ -398,7 +398,7 @@ TEST_F(OpenAiApiTest, NamedToolChoiceStreamsToolCallDeltas) {
   const auto events = stream("/v1/chat/completions",
                              {{"messages", {{{"role", "user"}, {"content", "Time?"}}}}, {"tools", kWeatherTools},
                               {"tool_choice", {{"type", "function"}, {"function", {{"name", "get_time"}}}}},
-                              {"max_tokens", 60}, {"stream", true}, {"seed", 9}});
+                              {"max_tokens", 150}, {"stream", true}, {"seed", 9}});
   ASSERT_GE(events.size(), 3u);
   EXPECT_EQ(events.back(), "[DONE]");
   std::string name, arguments, finish;
@@ -412,10 +412,11 @@ TEST_F(OpenAiApiTest, NamedToolChoiceStreamsToolCallDeltas) {
     }
     if (!c["finish_reason"].is_null()) finish = c["finish_reason"];
   }
+  ASSERT_EQ(finish, "tool_calls");
   EXPECT_EQ(name, "get_time");
   const json args = json::parse(arguments, nullptr, false);
+  ASSERT_TRUE(args.is_object()) << arguments;
   EXPECT_TRUE(args["zone"] == "UTC" || args["zone"] == "CET") << arguments;
-  EXPECT_EQ(finish, "tool_calls");
 }
 
 TEST_F(OpenAiApiTest, ToolsAreRenderedIntoThePrompt) {

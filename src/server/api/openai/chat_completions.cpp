@@ -220,6 +220,7 @@ void handle_chat_completions(const ApiContext& api, const Request& request, std:
     auto constraint = output_constraint(*m, *req);
     if (!constraint.ok()) return (void)respond_error(*exchange, api_error_from_status(constraint.status()));
     g.constraint = std::move(constraint).value();
+    if (g.constraint) g.ignore_eos = false;  // a complete constrained output must be able to end
     g.sampling = req->gen.sampling;
     if (g.sampling.seed && i > 0) g.sampling.seed = *g.sampling.seed + static_cast<uint64_t>(i);
     const int64_t room = m->engine().ctx_per_slot() - n_prompt;
