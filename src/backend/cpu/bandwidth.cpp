@@ -31,6 +31,16 @@ uint64_t read_all_scalar(const uint8_t* p, size_t bytes) {
   return a0 ^ a1 ^ a2 ^ a3;
 }
 
+void fill_distinct(uint8_t* p, size_t bytes) {
+  uint64_t state = 0x243F6A8885A308D3ull;
+  for (size_t i = 0; i + 8 <= bytes; i += 8) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    std::memcpy(p + i, &state, 8);
+  }
+}
+
 using ReadFn = uint64_t (*)(const uint8_t*, size_t);
 
 // Indexed by IsaLevel.
@@ -46,10 +56,10 @@ double measure_read_bandwidth_gbps(ThreadPool& pool, size_t buffer_bytes, int pa
   INFERD_CHECK(passes >= 1);
   const size_t num_pages = std::max<size_t>(buffer_bytes / kPage, kSegments);
   const size_t segment_pages = num_pages / kSegments;
-  // Non-zero contents: every page is written, so the reads hit real memory and not a shared
-  // zero page.
+  // Distinct pseudo-random contents: every page is written and no two pages are equal, so the
+  // reads hit real memory, not a shared zero page or pages merged by content deduplication.
   AlignedBuffer buffer(segment_pages * kSegments * kPage);
-  std::memset(buffer.data(), 0x5b, buffer.size_bytes());
+  fill_distinct(buffer.data(), buffer.size_bytes());
   const ReadFn read = kReaders[static_cast<int>(cpu_features().level)];
   std::atomic<uint64_t> sink{0};  // the read values go somewhere, so the loads stay
   double best_pass_seconds = 0.0;
