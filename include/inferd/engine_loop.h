@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -119,6 +120,18 @@ class EngineLoop {
   EngineStats stats() const;
   const Model& model() const;
   int64_t ctx_per_slot() const;
+
+  // KV persistence (file format: src/kv/kv_file.h). Both run on the engine thread between
+  // steps and report through `done` there (which must not block).
+  //
+  // save_prefix writes the keys and values of the longest prefix of `tokens` whose whole blocks
+  // are in the prefix cache (evaluate the tokens first, e.g. with a max_tokens 0 request) and
+  // reports how many tokens it wrote (0 when none were cached; then no file is written).
+  void save_prefix(std::vector<TokenId> tokens, std::string path, std::function<void(Result<int64_t>)> done);
+  // restore_prefix adds a saved prefix's blocks to the prefix cache (as if just computed) and
+  // reports its tokens. Errors: a missing, corrupt or truncated file, or one saved from another
+  // model or cache layout.
+  void restore_prefix(std::string path, std::function<void(Result<int64_t>)> done);
 
  private:
   struct Impl;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "inferd/sampler.h"
 #include "inferd/text_stream.h"
 #include "kv/block_pool.h"
+#include "kv/kv_file.h"
 #include "kv/sequence_blocks.h"
 #include "model/kv_cache.h"
 #include "model/model.h"
@@ -118,6 +120,7 @@ struct EngineLoop::Impl {
   bool stopping = false;                // guarded by mu
   uint64_t next_id = 1;                 // guarded by mu
   EngineStats stats;                    // guarded by mu
+  std::deque<std::function<void()>> tasks;  // guarded by mu; run on the engine thread
 
   // Engine thread only.
   std::vector<std::optional<Slot>> slots;
@@ -137,6 +140,10 @@ struct EngineLoop::Impl {
   // request): this one waits, then takes that prompt's blocks from the prefix cache.
   bool shares_prompt_with_earlier(size_t i) const;
   void publish_kv_stats();
+  kv::KvFileShape kv_file_shape() const;
+  Result<int64_t> save_prefix_now(const std::vector<TokenId>& tokens, const std::string& path);
+  Result<int64_t> restore_prefix_now(const std::string& path);
+  void post(std::function<void()> task);
   void finish(std::optional<Slot>& slot, FinishReason reason, Status error = {});
   void accumulate_embedding(Slot& s, int64_t evaluated);
   void finish_embedding(std::optional<Slot>& slot);
@@ -350,8 +357,15 @@ bool EngineLoop::Impl::admit_and_collect_cancels(std::vector<uint64_t>* cancelle
   const auto busy = [&] {
     return std::any_of(slots.begin(), slots.end(), [](const auto& s) { return s.has_value(); });
   };
-  cv.wait(lock, [&] { return stopping || !waiting.empty() || busy(); });
+  cv.wait(lock, [&] { return stopping || !waiting.empty() || !tasks.empty() || busy(); });
   if (stopping) return false;
+  if (!tasks.empty()) {
+    std::deque<std::function<void()>> now;
+    now.swap(tasks);
+    lock.unlock();
+    for (auto& task : now) task();
+    lock.lock();
+  }
   // Every cancellation is handled now: waiting requests are dropped here, running ones by the
   // caller; ids of finished requests are forgotten.
   cancelled->assign(cancel.begin(), cancel.end());
@@ -398,7 +412,14 @@ void EngineLoop::Impl::run() {
         finish(slot, FinishReason::kCancelled);
     step();
   }
-  // Shutting down: every request still known gets its on_finish.
+  // Shutting down: tasks still queued run (they only touch the cache), and every request still
+  // known gets its on_finish.
+  std::deque<std::function<void()>> left;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    left.swap(tasks);
+  }
+  for (auto& task : left) task();
   for (auto& slot : slots)
     if (slot) finish(slot, FinishReason::kCancelled);
   std::deque<Pending> rest;
@@ -412,6 +433,92 @@ void EngineLoop::Impl::run() {
     r.prompt_tokens = static_cast<int64_t>(p.request.prompt.size());
     p.sink->on_finish(r);
   }
+}
+
+void EngineLoop::Impl::post(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    tasks.push_back(std::move(task));
+  }
+  cv.notify_one();
+}
+
+void EngineLoop::save_prefix(std::vector<TokenId> tokens, std::string path, std::function<void(Result<int64_t>)> done) {
+  Impl* impl = impl_.get();
+  impl->post([impl, tokens = std::move(tokens), path = std::move(path), done = std::move(done)] {
+    done(impl->save_prefix_now(tokens, path));
+  });
+}
+
+void EngineLoop::restore_prefix(std::string path, std::function<void(Result<int64_t>)> done) {
+  Impl* impl = impl_.get();
+  impl->post([impl, path = std::move(path), done = std::move(done)] { done(impl->restore_prefix_now(path)); });
+}
+
+kv::KvFileShape EngineLoop::Impl::kv_file_shape() const {
+  const model::HParams& hp = model->core().hparams();
+  kv::KvFileShape shape;
+  shape.block_size = static_cast<uint32_t>(pool->block_size());
+  shape.layers = static_cast<uint32_t>(hp.n_layer);
+  shape.key_row_bytes = static_cast<uint32_t>(hp.kv_dim() * sizeof(f16_t));
+  shape.value_row_bytes = static_cast<uint32_t>(hp.v_dim() * sizeof(f16_t));
+  // The model's identity: its shape and a sample of its token embeddings.
+  const ModelInfo& info = model->info();
+  const auto& embd = model->core().weights().token_embd;
+  const size_t sample = std::min<size_t>(embd.row_bytes * 64, 1 << 16);
+  std::vector<TokenId> words;
+  for (int64_t v : {info.n_vocab, info.n_embd, info.n_layer, static_cast<int64_t>(info.weight_bytes)})
+    words.push_back(static_cast<TokenId>(v ^ (v >> 31)));
+  const auto* bytes = static_cast<const uint8_t*>(embd.data);
+  for (size_t i = 0; i + 4 <= sample; i += 4) {
+    int32_t w;
+    std::memcpy(&w, bytes + i, 4);
+    words.push_back(w);
+  }
+  shape.model_fingerprint = kv::chain_hash(kv::kRootHash, words);
+  return shape;
+}
+
+Result<int64_t> EngineLoop::Impl::save_prefix_now(const std::vector<TokenId>& tokens, const std::string& path) {
+  kv::SequenceBlocks seq;
+  const int64_t n = seq.adopt_cached_prefix(*pool, tokens, static_cast<int64_t>(tokens.size()));
+  kv::KvFileContents contents;
+  contents.tokens.assign(tokens.begin(), tokens.begin() + n);
+  for (int32_t b : seq.table()) {
+    const auto k = kv->block_keys(b), v = kv->block_values(b);
+    contents.keys.insert(contents.keys.end(), k.begin(), k.end());
+    contents.values.insert(contents.values.end(), v.begin(), v.end());
+  }
+  seq.release(*pool);
+  if (n > 0) INFERD_RETURN_IF_ERROR(kv::write_kv_file(path, kv_file_shape(), contents));
+  return n;
+}
+
+Result<int64_t> EngineLoop::Impl::restore_prefix_now(const std::string& path) {
+  const kv::KvFileShape shape = kv_file_shape();
+  INFERD_ASSIGN_OR_RETURN(kv::KvFileContents c, kv::read_kv_file(path, shape));
+  const int64_t bs = pool->block_size();
+  const std::span<const TokenId> tokens(c.tokens);
+  kv::BlockHash hash = kv::kRootHash;
+  int64_t restored = 0;
+  for (int64_t i = 0; i * bs < static_cast<int64_t>(tokens.size()); ++i) {
+    const auto block_tokens = tokens.subspan(i * bs, bs);
+    hash = kv::chain_hash(hash, block_tokens);
+    if (const auto have = pool->lookup(hash, block_tokens)) {
+      pool->release(*have);
+    } else {
+      const auto b = pool->allocate();
+      if (!b) break;  // the pool is full of running sequences: a shorter prefix is restored
+      const auto k = kv->block_keys(*b), v = kv->block_values(*b);
+      std::memcpy(k.data(), c.keys.data() + i * k.size(), k.size());
+      std::memcpy(v.data(), c.values.data() + i * v.size(), v.size());
+      pool->publish(*b, hash, block_tokens);
+      pool->release(*b);
+    }
+    restored += bs;
+  }
+  publish_kv_stats();
+  return restored;
 }
 
 void EngineLoop::Impl::publish_kv_stats() {

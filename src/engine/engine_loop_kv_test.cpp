@@ -1,5 +1,8 @@
 // The engine loop's paged KV cache: prefix reuse across requests, preemption when blocks run
 // out (outputs unchanged), admission by priority, and the block accounting after the work.
+#include <filesystem>
+#include <fstream>
+#include <optional>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -136,6 +139,75 @@ TEST_F(EngineLoopKvTest, ABudgetBelowOneContextIsRefused) {
   auto loop = EngineLoop::create(*model_, {.max_slots = 2, .ctx_per_slot = 128, .kv_budget_bytes = 1000});
   ASSERT_FALSE(loop.ok());
   EXPECT_NE(loop.status().message().find("less than one context"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace inferd
+
+namespace inferd {
+namespace {
+
+// Waits for a save/restore report.
+struct Report {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Result<int64_t>> result;
+  std::function<void(Result<int64_t>)> callback() {
+    return [this](Result<int64_t> r) {
+      std::lock_guard<std::mutex> lock(mu);
+      result = std::move(r);
+      cv.notify_all();
+    };
+  }
+  Result<int64_t> wait() {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return result.has_value(); });
+    return *result;
+  }
+};
+
+TEST_F(EngineLoopKvTest, ASavedPrefixIsRestoredIntoAFreshEngine) {
+  const std::string path = (::inferd::testing::temp_dir() / "prefix.kv").string();
+  std::filesystem::remove(path);
+  const auto prompt = prompt_of(50, 300);
+  {
+    auto loop = EngineLoop::create(*model_, {.max_slots = 2, .ctx_per_slot = 128, .num_threads = 2});
+    ASSERT_TRUE(loop.ok());
+    auto sink = std::make_shared<CollectingSink>();
+    ASSERT_TRUE((*loop)->submit(greedy(prompt, 0), sink).ok());  // evaluate the prompt only
+    sink->wait();
+    Report saved;
+    (*loop)->save_prefix(prompt, path, saved.callback());
+    auto n = saved.wait();
+    ASSERT_TRUE(n.ok()) << n.status().to_string();
+    EXPECT_EQ(*n, 48);  // three whole blocks of 16
+  }
+  auto loop = EngineLoop::create(*model_, {.max_slots = 2, .ctx_per_slot = 128, .num_threads = 2});
+  ASSERT_TRUE(loop.ok());
+  Report restored;
+  (*loop)->restore_prefix(path, restored.callback());
+  auto n = restored.wait();
+  ASSERT_TRUE(n.ok()) << n.status().to_string();
+  EXPECT_EQ(*n, 48);
+  auto sink = std::make_shared<CollectingSink>();
+  ASSERT_TRUE((*loop)->submit(greedy(prompt, 8), sink).ok());
+  sink->wait();
+  EXPECT_EQ(sink->result.cached_tokens, 48);
+  EXPECT_EQ(sink->tokens, reference_greedy(prompt, 8));
+  expect_all_blocks_released(**loop);
+
+  // Corrupt: rejected, nothing restored.
+  {
+    std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(100);
+    f.put('\x7f');
+  }
+  Report corrupt;
+  (*loop)->restore_prefix(path, corrupt.callback());
+  EXPECT_FALSE(corrupt.wait().ok());
+  Report missing;
+  (*loop)->restore_prefix(path + ".none", missing.callback());
+  EXPECT_EQ(missing.wait().status().code(), StatusCode::kNotFound);
 }
 
 }  // namespace
