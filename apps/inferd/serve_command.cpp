@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "model/synth_model.h"
+#include "server/api/kv_endpoints.h"
 #include "server/http/http_server.h"
 #include "server/openai_server.h"
 
@@ -29,6 +30,8 @@ struct ServeOptions {
   int64_t ctx_size = 0;
   int parallel = 4;
   int64_t kv_budget_mb = 0;
+  std::string kv_dir;
+  bool kv_restore = false;
   std::string api_prefix = "/api/v1";
   uint64_t max_body_mb = 32;
   int max_connections = 1024;
@@ -89,6 +92,7 @@ int serve(const ServeOptions& o) {
   std::signal(SIGPIPE, SIG_IGN);
 
   auto api = std::make_shared<server::ApiContext>();
+  api->kv_dir = o.kv_dir;
   auto router = server::make_openai_router(api, o.api_prefix);
   if (!router.ok()) {
     spdlog::error("--api-prefix: {}", router.status().message());
@@ -119,6 +123,10 @@ int serve(const ServeOptions& o) {
     const ModelInfo& info = (*m)->model().info();
     spdlog::info("model '{}' ready: {} {}, {} parameters, context {} per request, {} parallel requests", (*m)->id(),
                  info.architecture, info.weight_type, info.n_params, (*m)->engine().ctx_per_slot(), o.parallel);
+    if (o.kv_restore) {
+      const int n = server::restore_saved_prefixes(*api, **m);
+      spdlog::info("model '{}': {} saved KV prefixes restored from {}", (*m)->id(), n, o.kv_dir);
+    }
     std::vector<std::unique_ptr<server::ServedModel>> models;
     models.push_back(std::move(m).value());
     api->publish(std::move(models));
@@ -167,6 +175,9 @@ Command add_serve_command(CLI::App& app) {
   cmd->add_option("--kv-budget-mb", o->kv_budget_mb,
                   "KV cache memory for all requests together, MiB (0 = --parallel full contexts)")
       ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  cmd->add_option("--kv-dir", o->kv_dir, "Directory of saved KV prefixes (enables /v1/kv/save, restore, list, erase)");
+  cmd->add_flag("--kv-restore", o->kv_restore, "At start, restore every saved KV prefix of the model from --kv-dir")
+      ->needs("--kv-dir");
   cmd->add_option("--api-prefix", o->api_prefix, "Second prefix of the /v1 routes (empty = none)")
       ->capture_default_str();
   cmd->add_option("--max-body-mb", o->max_body_mb, "Largest request body in MiB (413 beyond)")->capture_default_str()

@@ -1,6 +1,7 @@
 #include "server/openai_server.h"
 
 #include "server/api/json_body.h"
+#include "server/api/kv_endpoints.h"
 #include "server/api/openai/chat_completions.h"
 #include "server/api/openai/completions.h"
 #include "server/api/openai/model_endpoints.h"
@@ -27,6 +28,10 @@ constexpr Endpoint kEndpoints[] = {
     {"POST", "/embeddings", openai::handle_embeddings, true, AuthScope::kInference, RateClass::kInference},
     {"GET", "/models", openai::handle_list_models, true, AuthScope::kInference, RateClass::kLight},
     {"GET", "/models/{model}", openai::handle_get_model, true, AuthScope::kInference, RateClass::kLight},
+    {"POST", "/kv/save", handle_kv_save, true, AuthScope::kAdmin, RateClass::kInference},
+    {"POST", "/kv/restore", handle_kv_restore, true, AuthScope::kAdmin, RateClass::kLight},
+    {"GET", "/kv", handle_kv_list, true, AuthScope::kAdmin, RateClass::kLight},
+    {"DELETE", "/kv/{name}", handle_kv_erase, true, AuthScope::kAdmin, RateClass::kLight},
     {"POST", "/tokenize", openai::handle_tokenize, false, AuthScope::kInference, RateClass::kLight},
     {"POST", "/detokenize", openai::handle_detokenize, false, AuthScope::kInference, RateClass::kLight},
     {"GET", "/health", openai::handle_health, false, AuthScope::kPublic, RateClass::kUnlimited},

@@ -16,6 +16,10 @@ namespace inferd::server {
 
 class ApiContext {
  public:
+  // Where saved KV prefixes live (one subdirectory per model); empty = KV persistence is off.
+  // Set before the server starts.
+  std::string kv_dir;
+
   // Makes `models` (the first is the default) visible to requests. Call once.
   void publish(std::vector<std::unique_ptr<ServedModel>> models) {
     models_ = std::move(models);

@@ -4,6 +4,7 @@
 #include "chat/output_parser.h"
 #include "chat/output_parser_openai.h"
 #include "inferd/structured_output.h"
+#include "server/api/openai/chat_prompt.h"
 #include "server/api/openai/chat_request.h"
 #include "server/api/openai/generation_job.h"
 #include "server/api/openai/openai_json.h"
@@ -11,37 +12,6 @@
 
 namespace inferd::server::openai {
 namespace {
-
-// The rendered prompt: its text (for format detection) and tokens.
-struct ChatPrompt {
-  std::string text;
-  std::vector<TokenId> tokens;
-};
-
-// Renders the conversation through the model's chat template and tokenizes it (special-token
-// texts in the rendered prompt are parsed; BOS is added when the vocabulary wants it and the
-// template did not write it).
-Result<ChatPrompt> chat_prompt(const ServedModel& m, const ChatRequest& r, bool with_tools) {
-  chat::ChatRequestView view;
-  view.messages = &r.messages;
-  view.tools = with_tools ? &r.tools : nullptr;
-  view.add_generation_prompt = true;
-  view.bos_token = m.bos_text();
-  view.eos_token = m.eos_text();
-  view.extra = r.template_kwargs.is_object() ? &r.template_kwargs : nullptr;
-  auto text = m.chat_template().render(view);
-  if (!text.ok())
-    return invalid_argument("the model's chat template rejected the messages: {}", text.status().message())
-        .with_field("messages");
-  ChatPrompt p;
-  p.text = std::move(text).value();
-  const Model& model = m.model();
-  if (model.adds_bos() && model.bos() && !(!m.bos_text().empty() && p.text.rfind(m.bos_text(), 0) == 0))
-    p.tokens.push_back(*model.bos());
-  const auto body = model.tokenize(p.text, /*add_special=*/false, /*parse_special=*/true);
-  p.tokens.insert(p.tokens.end(), body.begin(), body.end());
-  return p;
-}
 
 // What the output must follow, or nullptr: a forced tool call (tool_choice "required" or a
 // named function), else the response_format's JSON object or schema.

@@ -69,6 +69,20 @@ Result<CompletionRequest> parse_completion_request(const Json& body) {
   return req;
 }
 
+Result<std::vector<TokenId>> prompt_tokens(const Model& model, const PromptInput& input, const char* field) {
+  std::vector<TokenId> tokens;
+  if (const auto* ids = std::get_if<std::vector<TokenId>>(&input)) {
+    for (TokenId t : *ids)
+      if (t < 0 || t >= model.vocab_size())
+        return invalid_argument("token id {} is outside the vocabulary [0, {})", t, model.vocab_size()).with_field(field);
+    tokens = *ids;
+  } else {
+    tokens = model.tokenize(std::get<std::string>(input), /*add_special=*/true, /*parse_special=*/false);
+  }
+  if (tokens.empty()) return invalid_argument("{} is empty", field).with_field(field);
+  return tokens;
+}
+
 Result<EmbeddingRequest> parse_embedding_request(const Json& body) {
   EmbeddingRequest req;
   const FieldReader r(body, "");

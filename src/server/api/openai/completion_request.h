@@ -7,6 +7,7 @@
 #include <variant>
 #include <vector>
 
+#include "inferd/engine.h"
 #include "inferd/token_id.h"
 #include "server/api/json_body.h"
 #include "server/api/openai/generation_fields.h"
@@ -33,6 +34,10 @@ struct EmbeddingRequest {
 constexpr size_t kMaxPrompts = 256;
 
 Result<CompletionRequest> parse_completion_request(const Json& body);
+
+// The tokens of one prompt: token ids as given (checked against the vocabulary) or the text
+// tokenized with BOS. `field` ("prompt", "input") names it in errors; an empty prompt is one.
+Result<std::vector<TokenId>> prompt_tokens(const Model& model, const PromptInput& input, const char* field);
 Result<EmbeddingRequest> parse_embedding_request(const Json& body);
 
 }  // namespace inferd::server::openai

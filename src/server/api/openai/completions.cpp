@@ -14,21 +14,6 @@
 namespace inferd::server::openai {
 namespace {
 
-// The tokens of one prompt; `field` ("prompt", "input") names it in errors.
-Result<std::vector<TokenId>> tokens_of(const Model& model, const PromptInput& input, const char* field) {
-  std::vector<TokenId> tokens;
-  if (const auto* ids = std::get_if<std::vector<TokenId>>(&input)) {
-    for (TokenId t : *ids)
-      if (t < 0 || t >= model.vocab_size())
-        return invalid_argument("token id {} is outside the vocabulary [0, {})", t, model.vocab_size()).with_field(field);
-    tokens = *ids;
-  } else {
-    tokens = model.tokenize(std::get<std::string>(input), /*add_special=*/true, /*parse_special=*/false);
-  }
-  if (tokens.empty()) return invalid_argument("{} is empty", field).with_field(field);
-  return tokens;
-}
-
 class CompletionJob : public GenerationJob {
  public:
   // Choice k belongs to prompt k / n.
@@ -239,7 +224,7 @@ void handle_completions(const ApiContext& api, const Request& request, std::shar
   std::vector<GenerationRequest> requests;
   const int64_t max_tokens = req->gen.max_tokens.value_or(16);  // OpenAI's default for completions
   for (const auto& input : req->prompts) {
-    auto tokens = tokens_of(m->model(), input, "prompt");
+    auto tokens = prompt_tokens(m->model(), input, "prompt");
     if (!tokens.ok()) return (void)respond_error(*exchange, api_error_from_status(tokens.status()));
     prompts.push_back(std::move(tokens).value());
     const auto& p = prompts.back();
@@ -276,22 +261,22 @@ void handle_embeddings(const ApiContext& api, const Request& request, std::share
         fmt::format("this model's embeddings have {} dimensions", m->model().info().n_embd), "dimensions"));
 
   std::vector<GenerationRequest> requests;
-  int64_t prompt_tokens = 0;
+  int64_t total_tokens = 0;
   for (const auto& input : req->inputs) {
     GenerationRequest g;
-    auto tokens = tokens_of(m->model(), input, "input");
+    auto tokens = prompt_tokens(m->model(), input, "input");
     if (!tokens.ok()) return (void)respond_error(*exchange, api_error_from_status(tokens.status()));
     g.prompt = std::move(tokens).value();
     if (auto e = check_context(*m, static_cast<int64_t>(g.prompt.size()), 0, "input"))
       return (void)respond_error(*exchange, *e);
-    prompt_tokens += static_cast<int64_t>(g.prompt.size());
+    total_tokens += static_cast<int64_t>(g.prompt.size());
     g.embedding = true;
     g.max_tokens = 0;
     requests.push_back(std::move(g));
   }
   const std::string name = req->model.empty() ? m->id() : req->model;
   auto job = std::make_shared<EmbeddingJob>(std::move(exchange), *m, name, req->base64,
-                                            static_cast<int>(requests.size()), prompt_tokens);
+                                            static_cast<int>(requests.size()), total_tokens);
   job->run(std::move(requests));
 }
 
