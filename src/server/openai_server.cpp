@@ -45,14 +45,23 @@ std::vector<std::string> prefixes_of(const Endpoint& e, const std::string& api_p
   return out;
 }
 
-Handler index_handler(std::shared_ptr<const ApiContext> api, Json endpoints) {
-  return [api, endpoints = std::move(endpoints)](const Request&, std::shared_ptr<Exchange> ex) {
-    Json models = Json::array();
-    for (const auto& m : api->models()) models.push_back(m->id());
-    const Json j = {{"name", kServerName}, {"version", kServerVersion}, {"ready", api->ready()},
-                    {"models", std::move(models)}, {"endpoints", endpoints}};
-    (void)ex->respond(200, kJsonContentType, dump_json(j));
+// Handlers hold the API context weakly: connections (and the engine threads that answer them)
+// can outlive the server, and the context must be destroyed by its owner, never by the last
+// connection on an engine thread (its engine loop would then join itself).
+Handler api_handler(std::weak_ptr<const ApiContext> weak, ApiHandler handler) {
+  return [weak, handler](const Request& r, std::shared_ptr<Exchange> ex) {
+    const auto api = weak.lock();
+    if (!api) return (void)respond_error(*ex, overloaded_error("the server is shutting down", 1));
+    handler(*api, r, std::move(ex));
   };
+}
+
+void handle_index(const ApiContext& api, const Json& endpoints, Exchange& ex) {
+  Json models = Json::array();
+  for (const auto& m : api.models()) models.push_back(m->id());
+  const Json j = {{"name", kServerName}, {"version", kServerVersion}, {"ready", api.ready()},
+                  {"models", std::move(models)}, {"endpoints", endpoints}};
+  (void)ex.respond(200, kJsonContentType, dump_json(j));
 }
 
 }  // namespace
@@ -66,10 +75,11 @@ Result<Router> make_openai_router(std::shared_ptr<const ApiContext> api, const s
 
   Router router;
   for (const Endpoint& e : kEndpoints) {
-    Handler handler = e.handler ? Handler([api, h = e.handler](const Request& r, std::shared_ptr<Exchange> ex) {
-      h(*api, r, std::move(ex));
-    })
-                                : index_handler(api, listing);
+    Handler handler = e.handler ? api_handler(api, e.handler)
+                                : [weak = std::weak_ptr<const ApiContext>(api), listing](const Request&, std::shared_ptr<Exchange> ex) {
+                                    if (const auto a = weak.lock()) handle_index(*a, listing, *ex);
+                                    else (void)respond_error(*ex, overloaded_error("the server is shutting down", 1));
+                                  };
     INFERD_RETURN_IF_ERROR(router.add({.method = e.method, .pattern = e.pattern, .handler = std::move(handler),
                                        .auth_scope = e.auth_scope, .rate_class = e.rate_class},
                                       prefixes_of(e, api_prefix)));

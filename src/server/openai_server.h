@@ -15,8 +15,9 @@ namespace inferd::server {
 inline constexpr std::string_view kServerName = "inferd";
 inline constexpr std::string_view kServerVersion = "0.1.0";
 
-// Builds the router; handlers share `api`. `api_prefix` ("/api/v1"; empty = none) must be a
-// path such as "/a/b" other than "/v1".
+// Builds the router; handlers share `api` but do not own it: the caller keeps it alive while the
+// server runs and destroys it after stopping the server (requests arriving later get 503).
+// `api_prefix` ("/api/v1"; empty = none) must be a path such as "/a/b" other than "/v1".
 Result<Router> make_openai_router(std::shared_ptr<const ApiContext> api, const std::string& api_prefix);
 
 }  // namespace inferd::server

@@ -44,6 +44,7 @@ bool is_parse_error(const error_code& ec) {
 Connection::Connection(std::shared_ptr<ServerContext> context, net::ip::tcp::socket socket,
                        uint64_t id)
     : context_(std::move(context)),
+      live_(context_),
       socket_(std::move(socket)),
       read_timer_(socket_.get_executor()),
       write_timer_(socket_.get_executor()),

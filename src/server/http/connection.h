@@ -30,11 +30,11 @@
 #include "server/http/exchange.h"
 #include "server/http/http_server.h"
 #include "server/http/router.h"
+#include "server/http/server_context.h"
 
 namespace inferd::server {
 
 class ConnectionExchange;
-class ServerContext;
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
@@ -101,6 +101,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void disarm_write_timer();
 
   const std::shared_ptr<ServerContext> context_;
+  // Declared before the socket and timers, so destroyed after them: the server keeps its I/O
+  // context alive until every connection object, wherever its last owner drops it, is gone.
+  ServerContext::LiveConnection live_;
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer read_timer_;
   boost::asio::steady_timer write_timer_;

@@ -285,6 +285,10 @@ struct HttpServer::Impl {
         spdlog::warn("http: {} connections still open at shutdown", context->num_open());
       }
     }
+    // Exchanges still held by handlers keep their connection objects, which use this I/O
+    // context; they let go once answered or cancelled (all are cancelled by now).
+    if (!context->wait_until_destroyed(std::chrono::steady_clock::now() + kForceCloseGrace))
+      spdlog::warn("http: connections still referenced by handlers at shutdown");
     work.reset();
     ioc.stop();
     for (auto& t : threads) t.join();

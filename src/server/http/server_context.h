@@ -62,6 +62,30 @@ class ServerContext {
 
   std::atomic<int> num_rejecting{0};  // over-cap connections being answered 503
 
+  // Counts a Connection object from construction to the end of its destruction (a member of
+  // it). Exchanges kept by handlers may hold a connection past its closing, on any thread.
+  class LiveConnection {
+   public:
+    explicit LiveConnection(const std::shared_ptr<ServerContext>& context) : context_(context.get()) {
+      std::lock_guard<std::mutex> lock(context_->mu_);
+      ++context_->live_;
+    }
+    ~LiveConnection() {
+      std::lock_guard<std::mutex> lock(context_->mu_);
+      if (--context_->live_ == 0) context_->cv_.notify_all();
+    }
+    LiveConnection(const LiveConnection&) = delete;
+    LiveConnection& operator=(const LiveConnection&) = delete;
+
+   private:
+    ServerContext* context_;  // outlives the connection (which holds it)
+  };
+  // True when no Connection object exists by `deadline`.
+  bool wait_until_destroyed(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_until(lock, deadline, [this] { return live_ == 0; });
+  }
+
  private:
   std::vector<std::shared_ptr<Connection>> snapshot_locked() const {
     std::vector<std::shared_ptr<Connection>> out;
@@ -78,6 +102,7 @@ class ServerContext {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::unordered_map<uint64_t, std::weak_ptr<Connection>> open_;
+  int64_t live_ = 0;  // Connection objects alive
 };
 
 }  // namespace inferd::server
