@@ -471,7 +471,7 @@ void Connection::observe_direct(int status) {
   req.received_at = request_started_at_.time_since_epoch().count() != 0 ? request_started_at_
                                                                         : std::chrono::steady_clock::now();
   req.trace = *trace_;
-  ExchangeRecord record{req};
+  ExchangeRecord record(req);
   record.status = status;
   record.finished_at = std::chrono::steady_clock::now();
   observer->on_exchange_end(record);

@@ -19,7 +19,7 @@ ConnectionExchange::~ConnectionExchange() {
   const bool stream_started = state_unlocked() == State::kStreaming;
   if (observer_) {
     // The connection answers 500 (or cuts the stream short) for the handler.
-    ExchangeRecord record{request()};
+    ExchangeRecord record(request());
     record.status = stream_started ? response_status() : 500;
     record.cancel_reason = stream_started ? CancelReason::kConnectionError : CancelReason::kNone;
     record.finished_at = std::chrono::steady_clock::now();
@@ -98,7 +98,7 @@ void ConnectionExchange::on_terminal_locked() {
 
 void ConnectionExchange::on_terminal() {
   if (!observer_) return;
-  ExchangeRecord record{request()};
+  ExchangeRecord record(request());
   record.status = response_status();
   record.cancel_reason = completed() ? CancelReason::kNone : cancel_reason();
   record.finished_at = std::chrono::steady_clock::now();

@@ -13,6 +13,8 @@
 namespace inferd::server {
 
 struct ExchangeRecord {
+  explicit ExchangeRecord(const Request& r) : request(r) {}
+
   // The request. For answers the transport gave itself (400 malformed, 404, 405, 408, 413, 431,
   // OPTIONS) route_pattern is empty, and method and path may be empty when the request line was
   // never read.
