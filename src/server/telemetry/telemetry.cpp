@@ -13,6 +13,15 @@ namespace {
 
 constexpr std::string_view kStates[] = {"loading", "ready", "failed"};
 
+// The method as a label: clients may send any token as a method, so unknown ones are lumped
+// together to keep the number of series bounded.
+std::string_view method_label(std::string_view method) {
+  static constexpr std::string_view kKnown[] = {"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"};
+  for (std::string_view m : kKnown)
+    if (m == method) return m;
+  return method.empty() ? std::string_view("none") : std::string_view("other");
+}
+
 }  // namespace
 
 const std::vector<double>& request_duration_buckets() {
@@ -156,8 +165,9 @@ void Telemetry::on_exchange_end(const ExchangeRecord& record) {
   const std::string status_text = std::to_string(status);
   const double seconds = std::chrono::duration<double>(record.finished_at - req.received_at).count();
 
-  requests_->with({endpoint, req.method, status_text, kDefaultService, model}).inc();
-  request_duration_->with({endpoint, req.method, kDefaultService, model}).observe(seconds);
+  const std::string_view method = method_label(req.method);
+  requests_->with({endpoint, method, status_text, kDefaultService, model}).inc();
+  request_duration_->with({endpoint, method, kDefaultService, model}).observe(seconds);
   if (record.cancel_reason != CancelReason::kNone) {
     cancelled_->with({endpoint, cancel_reason_name(record.cancel_reason), kDefaultService}).inc();
   }

@@ -3,7 +3,8 @@
 // info, the request counters and duration histogram, and the request's server span. Generation
 // jobs add token and latency observations and child spans through ModelTelemetry.
 //
-// Labels: endpoint is the matched route pattern ("/v1/chat/completions"; "unmatched" for
+// Labels: method is the request's (other methods than the standard ones count as "other"),
+// endpoint is the matched route pattern ("/v1/chat/completions"; "unmatched" for
 // answers the transport gave itself), status the HTTP status ("499" when the client left before
 // any response), service "default" (one service until services are configured), model the
 // served model's id ("" for requests not about one model).
