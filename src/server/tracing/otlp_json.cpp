@@ -34,11 +34,10 @@ bool is_zero(const SpanId& id) {
 
 uint64_t to_unix_ns(std::chrono::steady_clock::time_point t) {
   using namespace std::chrono;
-  const auto now_sys = system_clock::now();
-  const auto now_steady = steady_clock::now();
-  const auto unix_now = duration_cast<nanoseconds>(now_sys.time_since_epoch());
-  const auto ago = duration_cast<nanoseconds>(now_steady - t);
-  return static_cast<uint64_t>((unix_now - ago).count());
+  // One offset for the whole process, so that spans order exactly as the steady clock does.
+  static const nanoseconds offset = duration_cast<nanoseconds>(system_clock::now().time_since_epoch()) -
+                                    duration_cast<nanoseconds>(steady_clock::now().time_since_epoch());
+  return static_cast<uint64_t>((duration_cast<nanoseconds>(t.time_since_epoch()) + offset).count());
 }
 
 std::string encode_otlp_json(std::span<const SpanData> spans, const OtlpResource& resource) {

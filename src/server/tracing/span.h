@@ -40,8 +40,8 @@ struct SpanData {
   void set(std::string key, bool value) { attributes.push_back({std::move(key), value}); }
 };
 
-// A steady-clock instant as nanoseconds since the Unix epoch (through the system clock's
-// current offset, so spans of one process line up with each other).
+// A steady-clock instant as nanoseconds since the Unix epoch, through one offset between the
+// clocks taken at first use, so that spans of one process order exactly as they happened.
 uint64_t to_unix_ns(std::chrono::steady_clock::time_point t);
 
 }  // namespace inferd::server::tracing

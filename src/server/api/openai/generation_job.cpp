@@ -121,8 +121,10 @@ void GenerationJob::finished_one(int choice, const GenerationResult& result) {
   exchange_->annotate("completion_tokens", std::to_string(completion_tokens_));
   exchange_->annotate("cached_tokens", std::to_string(cached_tokens_));
   if (exchange_->cancelled()) return;
-  finish_response();
+  // The stream span ends before the last events go out, so that it ends inside the request's
+  // span (which ends when the response does).
   if (stream_) export_stream_span(true);
+  finish_response();
 }
 
 void GenerationJob::observe_token(int choice) {
