@@ -11,6 +11,7 @@ packages=(
   libicu-dev                     # Unicode character data for the BERT tokenizer
   libboost-dev libssl-dev        # HTTP server: Boost.Beast/Asio headers, TLS
   clang lld libclang-rt-14-dev   # libFuzzer targets (fuzz preset)
+  prometheus                     # metrics tests scrape /metrics with a real Prometheus (and promtool)
 )
 
 missing=()

@@ -11,6 +11,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "inferd 0.1.0");
   std::string log_level;
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off (default: info for serve, else warn)");
+  std::string log_format = "text";
+  app.add_option("--log-format", log_format, "Log lines as text or json (one JSON object per line)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
 
   const inferd::cli::Command commands[] = {
       inferd::cli::add_run_command(app),
@@ -22,7 +26,9 @@ int main(int argc, char** argv) {
   for (const auto& c : commands) {
     if (!c.app->parsed()) continue;
     const char* level = !log_level.empty() ? log_level.c_str() : std::getenv("INFERD_LOG_LEVEL") ? nullptr : c.log_level;
-    inferd::init_logging(level);
+    inferd::LogFormat format = inferd::LogFormat::kText;
+    inferd::parse_log_format(log_format, &format);
+    inferd::init_logging(level, format);
     return c.run();
   }
   return 1;

@@ -13,6 +13,7 @@
 #include "server/api/kv_endpoints.h"
 #include "server/http/http_server.h"
 #include "server/openai_server.h"
+#include "server/telemetry/telemetry.h"
 
 namespace inferd::cli {
 namespace {
@@ -36,7 +37,16 @@ struct ServeOptions {
   uint64_t max_body_mb = 32;
   int max_connections = 1024;
   int shutdown_timeout_s = 10;
+  std::string otlp_endpoint;
+  bool no_access_log = false;
 };
+
+// The id the model will be served under (ServedModel's rule), for its state while it loads.
+std::string expected_model_id(const ServeOptions& o) {
+  if (!o.model_id.empty()) return o.model_id;
+  if (o.model.empty()) return "inferd-demo";
+  return std::filesystem::path(o.model).stem().string();
+}
 
 // The demo model: small, deterministic random weights (so its output is meaningless).
 Result<std::string> write_demo_model() {
@@ -91,8 +101,18 @@ int serve(const ServeOptions& o) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  server::TelemetryOptions t;
+  t.version = std::string(server::kServerVersion);
+  t.otlp_endpoint = o.otlp_endpoint;
+  t.access_log = !o.no_access_log;
+  auto telemetry = server::Telemetry::create(t);
+  if (!telemetry.ok()) {
+    spdlog::error("--otlp-endpoint: {}", telemetry.status().message());
+    return 2;
+  }
   auto api = std::make_shared<server::ApiContext>();
   api->kv_dir = o.kv_dir;
+  api->set_telemetry(*telemetry);
   auto router = server::make_openai_router(api, o.api_prefix);
   if (!router.ok()) {
     spdlog::error("--api-prefix: {}", router.status().message());
@@ -104,6 +124,7 @@ int serve(const ServeOptions& o) {
   http.max_body_bytes = o.max_body_mb << 20;
   http.max_connections = o.max_connections;
   http.shutdown_deadline = std::chrono::seconds(o.shutdown_timeout_s);
+  http.observer = *telemetry;
   server::HttpServer server(http, std::move(router).value());
   if (Status st = server.start(); !st.ok()) {
     spdlog::error("cannot listen: {}", st.to_string());
@@ -113,13 +134,21 @@ int serve(const ServeOptions& o) {
                server.port(), o.api_prefix.empty() ? "nothing else" : o.api_prefix);
 
   std::atomic<bool> load_failed{false};
+  if (!o.otlp_endpoint.empty()) spdlog::info("exporting traces to {}/v1/traces (OTLP/HTTP JSON)", o.otlp_endpoint);
   std::thread loader([&] {
+    const std::string expected_id = expected_model_id(o);
+    (*telemetry)->set_model_state(expected_id, server::ModelState::kLoading);
+    const auto load_start = std::chrono::steady_clock::now();
     auto m = load_model(o);
     if (!m.ok()) {
       spdlog::error("cannot load the model: {}", m.status().to_string());
+      (*telemetry)->set_model_state(expected_id, server::ModelState::kFailed);
       load_failed = true;
       return;
     }
+    const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
+    (*telemetry)->set_model_state((*m)->id(), server::ModelState::kReady);
+    (*telemetry)->set_model_loaded((*m)->id(), (*m)->model().info().weight_bytes, load_s);
     const ModelInfo& info = (*m)->model().info();
     spdlog::info("model '{}' ready: {} {}, {} parameters, context {} per request, {} parallel requests", (*m)->id(),
                  info.architecture, info.weight_type, info.n_params, (*m)->engine().ctx_per_slot(), o.parallel);
@@ -148,6 +177,7 @@ int serve(const ServeOptions& o) {
   }
   server.stop();
   loader.join();
+  (void)(*telemetry)->flush_spans(std::chrono::seconds(2));
   spdlog::info("stopped");
   return exit_code;
 }
@@ -186,6 +216,10 @@ Command add_serve_command(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--shutdown-timeout", o->shutdown_timeout_s, "Seconds in-flight requests get on SIGTERM/SIGINT")
       ->capture_default_str()->check(CLI::Range(0, 3600));
+  cmd->add_option("--otlp-endpoint", o->otlp_endpoint,
+                  "Export traces over OTLP/HTTP (JSON) to this collector, e.g. http://127.0.0.1:4318 "
+                  "(plain http only; /v1/traces is appended)");
+  cmd->add_flag("--no-access-log", o->no_access_log, "Do not log one line per request");
   return {cmd, [o] { return serve(*o); }, "info"};
 }
 

@@ -2,6 +2,7 @@
 
 #include "server/api/json_body.h"
 #include "server/api/kv_endpoints.h"
+#include "server/api/metrics_endpoint.h"
 #include "server/api/openai/chat_completions.h"
 #include "server/api/openai/completions.h"
 #include "server/api/openai/model_endpoints.h"
@@ -35,6 +36,7 @@ constexpr Endpoint kEndpoints[] = {
     {"POST", "/tokenize", openai::handle_tokenize, false, AuthScope::kInference, RateClass::kLight},
     {"POST", "/detokenize", openai::handle_detokenize, false, AuthScope::kInference, RateClass::kLight},
     {"GET", "/health", openai::handle_health, false, AuthScope::kPublic, RateClass::kUnlimited},
+    {"GET", "/metrics", handle_metrics, false, AuthScope::kPublic, RateClass::kUnlimited},
     {"GET", "/", nullptr, false, AuthScope::kPublic, RateClass::kUnlimited},
 };
 

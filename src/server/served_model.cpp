@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "model/model.h"
+#include "server/telemetry/telemetry.h"
 
 namespace inferd::server {
 
@@ -51,6 +52,11 @@ Status ServedModel::load_template(const ServedModelOptions& o) {
   }
   parse_reasoning_ = o.parse_reasoning;
   return {};
+}
+
+void ServedModel::attach_telemetry(std::shared_ptr<Telemetry> telemetry) {
+  model_telemetry_ = telemetry ? &telemetry->model(id_) : nullptr;
+  telemetry_ = std::move(telemetry);
 }
 
 bool ServedModel::answers_to(std::string_view name) const {

@@ -15,6 +15,9 @@
 
 namespace inferd::server {
 
+class ModelTelemetry;
+class Telemetry;
+
 struct ServedModelOptions {
   std::string path;
   std::string id;                    // empty = the file name without extension
@@ -40,6 +43,11 @@ class ServedModel {
   bool parse_reasoning() const { return parse_reasoning_; }
   int64_t created_unix() const { return created_; }
 
+  // The model's metric series and span export; null until attach_telemetry().
+  ModelTelemetry* telemetry() const { return model_telemetry_; }
+  // Call before the model is published to requests.
+  void attach_telemetry(std::shared_ptr<Telemetry> telemetry);
+
   // The text of special tokens templates refer to (empty when the vocabulary has none).
   const std::string& bos_text() const { return bos_text_; }
   const std::string& eos_text() const { return eos_text_; }
@@ -57,6 +65,8 @@ class ServedModel {
   bool parse_reasoning_ = true;
   int64_t created_ = 0;
   std::string bos_text_, eos_text_;
+  std::shared_ptr<Telemetry> telemetry_;
+  ModelTelemetry* model_telemetry_ = nullptr;  // owned by telemetry_
 };
 
 }  // namespace inferd::server

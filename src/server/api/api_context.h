@@ -11,6 +11,7 @@
 
 #include "server/http/error_response.h"
 #include "server/served_model.h"
+#include "server/telemetry/telemetry.h"
 
 namespace inferd::server {
 
@@ -20,8 +21,15 @@ class ApiContext {
   // Set before the server starts.
   std::string kv_dir;
 
+  // Metrics, traces and the access log of the server (a default without trace export until
+  // set_telemetry()). Install it as the HttpServer's observer too.
+  const std::shared_ptr<Telemetry>& telemetry() const { return telemetry_; }
+  // Call before publish().
+  void set_telemetry(std::shared_ptr<Telemetry> telemetry) { telemetry_ = std::move(telemetry); }
+
   // Makes `models` (the first is the default) visible to requests. Call once.
   void publish(std::vector<std::unique_ptr<ServedModel>> models) {
+    for (auto& m : models) m->attach_telemetry(telemetry_);
     models_ = std::move(models);
     ready_.store(true, std::memory_order_release);
   }
@@ -49,6 +57,7 @@ class ApiContext {
   }
 
  private:
+  std::shared_ptr<Telemetry> telemetry_ = std::make_shared<Telemetry>();
   std::vector<std::unique_ptr<ServedModel>> models_;
   std::atomic<bool> ready_{false};
 };

@@ -117,6 +117,9 @@ void Connection::prepare_next_request() {
   parser_->header_limit(options().max_header_bytes);
   parser_->body_limit(options().max_body_bytes);
   request_id_.clear();
+  method_.clear();
+  target_.clear();
+  trace_.reset();
   head_only_ = false;
   http10_ = false;
   unread_input_ = false;
@@ -177,6 +180,7 @@ void Connection::on_background_read(error_code ec, size_t bytes) {
 void Connection::read_header() {
   phase_ = Phase::kHeader;
   header_bytes_ = 0;
+  request_started_at_ = std::chrono::steady_clock::now();
   arm_read_timer(options().header_timeout);
   read_header_some();
 }
@@ -229,6 +233,13 @@ void Connection::on_header(error_code ec) {
     return;
   }
   const auto& msg = parser_->get();
+  method_ = std::string(to_std(msg.method_string()));
+  target_ = std::string(to_std(msg.target()));
+  if (auto it = msg.find("traceparent"); it != msg.end()) {
+    trace_ = tracing::start_server_trace(to_std(it->value()));
+  } else {
+    trace_ = tracing::start_server_trace(std::nullopt);
+  }
   http10_ = msg.version() < 11;
   head_only_ = msg.method() == http::verb::head;
   // RFC 9112 section 6.3: a request whose Transfer-Encoding does not end in chunked has no
@@ -346,6 +357,7 @@ void Connection::dispatch() {
   req.request_id = incoming_id && is_acceptable_request_id(*incoming_id) ? std::string(*incoming_id)
                                                                          : new_request_id();
   req.received_at = std::chrono::steady_clock::now();
+  req.trace = trace_ ? *trace_ : tracing::start_server_trace(std::nullopt);
   request_id_ = req.request_id;
 
   if (req.target == "*") {
@@ -392,7 +404,8 @@ void Connection::dispatch() {
   framing.head_only = head_only_;
   framing.http10 = http10_;
   framing.keep_alive_requested = keep_alive;
-  auto exchange = std::make_shared<ConnectionExchange>(std::move(req), shared_from_this(), framing);
+  auto exchange = std::make_shared<ConnectionExchange>(std::move(req), shared_from_this(), framing,
+                                                       options().observer);
   exchange_ = exchange;
   // Watch the socket while the handler works, so that a disconnect cancels the exchange.
   if (!background_read_pending_ && buffer_.size() == 0) background_read();
@@ -422,14 +435,17 @@ void Connection::invoke_handler(const Handler& handler,
 }
 
 void Connection::respond_direct(int status, std::string_view content_type, std::string body,
-                                HeaderList headers, bool keep_alive) {
+                                HeaderList headers, bool keep_alive, bool observe) {
   keep_alive = keep_alive && !unread_input_ && !stopping();
   if (request_id_.empty()) request_id_ = new_request_id();
+  if (!trace_) trace_ = tracing::start_server_trace(std::nullopt);
+  const std::string traceparent = trace_->traceparent();
   ResponseHead head;
   head.status = status;
   head.content_type = content_type;
   head.headers = &headers;
   head.request_id = request_id_;
+  head.traceparent = traceparent;
   head.framing = BodyFraming::kContentLength;
   head.content_length = body.size();
   head.keep_alive = keep_alive;
@@ -439,13 +455,36 @@ void Connection::respond_direct(int status, std::string_view content_type, std::
   phase_ = Phase::kHandling;
   queued_bytes_.fetch_add(bytes.size(), std::memory_order_relaxed);
   deliver(std::move(bytes), /*response_end=*/true, keep_alive);
+  if (observe) observe_direct(status);
 }
 
-void Connection::respond_error(const ApiError& error, bool keep_alive, HeaderList extra) {
+void Connection::observe_direct(int status) {
+  const auto& observer = options().observer;
+  if (!observer) return;
+  Request req;
+  req.method = method_;
+  req.target = target_;
+  req.path = target_.substr(0, target_.find('?'));
+  req.client_address = peer_address_;
+  req.client_port = peer_port_;
+  req.request_id = request_id_;
+  req.http_version = http10_ ? 10 : 11;
+  req.received_at = request_started_at_.time_since_epoch().count() != 0 ? request_started_at_
+                                                                        : std::chrono::steady_clock::now();
+  req.trace = *trace_;
+  ExchangeRecord record(req);
+  record.status = status;
+  record.finished_at = std::chrono::steady_clock::now();
+  observer->on_exchange_end(record);
+}
+
+void Connection::respond_error(const ApiError& error, bool keep_alive, HeaderList extra,
+                               bool observe) {
   HeaderList headers = error_headers(error);
   for (auto& h : extra) headers.push_back(std::move(h));
   spdlog::debug("http: connection {} answers {}: {}", id_, error.status, error.message);
-  respond_direct(error.status, kJsonContentType, error_json(error), std::move(headers), keep_alive);
+  respond_direct(error.status, kJsonContentType, error_json(error), std::move(headers), keep_alive,
+                 observe);
 }
 
 // ---- writing ----
@@ -530,7 +569,8 @@ void Connection::exchange_abandoned(bool stream_started,
   }
   spdlog::error("http: a handler returned without answering (request {})", request_id_);
   const bool keep_alive = parser_ && parser_->get().keep_alive();
-  respond_error(server_error(std::string(kInternalErrorMessage)), keep_alive);
+  // The exchange told the observer when it was dropped.
+  respond_error(server_error(std::string(kInternalErrorMessage)), keep_alive, {}, false);
 }
 
 // ---- closing ----

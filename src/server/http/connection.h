@@ -78,9 +78,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void invoke_handler(const Handler& handler, const std::shared_ptr<ConnectionExchange>& exchange);
 
   // A response written by the transport itself (errors, OPTIONS).
+  // `observe`: tell the server's observer (false when an exchange already did).
   void respond_direct(int status, std::string_view content_type, std::string body,
-                      HeaderList headers, bool keep_alive);
-  void respond_error(const ApiError& error, bool keep_alive, HeaderList extra = {});
+                      HeaderList headers, bool keep_alive, bool observe = true);
+  void respond_error(const ApiError& error, bool keep_alive, HeaderList extra = {},
+                     bool observe = true);
+  void observe_direct(int status);
 
   void deliver(std::string bytes, bool response_end, bool keep_alive);
   void maybe_write();
@@ -123,6 +126,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // The request being answered.
   std::string request_id_;
+  std::string method_;  // empty until the header is parsed
+  std::string target_;
+  std::optional<tracing::TraceContext> trace_;
+  std::chrono::steady_clock::time_point request_started_at_{};  // first byte of the header
   bool head_only_ = false;
   bool http10_ = false;
   bool unread_input_ = false;  // answered before the request was fully read: drain, then close

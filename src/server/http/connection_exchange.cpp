@@ -6,13 +6,26 @@
 namespace inferd::server {
 
 ConnectionExchange::ConnectionExchange(Request request, std::shared_ptr<Connection> connection,
-                                       Framing framing)
-    : Exchange(std::move(request)), connection_(std::move(connection)), framing_(framing) {}
+                                       Framing framing, std::shared_ptr<ExchangeObserver> observer)
+    : Exchange(std::move(request)),
+      connection_(std::move(connection)),
+      framing_(framing),
+      observer_(std::move(observer)),
+      traceparent_(this->request().trace.traceparent()) {}
 
 ConnectionExchange::~ConnectionExchange() {
   // No other reference remains, so the state can be read without the lock.
   if (!connection_) return;
   const bool stream_started = state_unlocked() == State::kStreaming;
+  if (observer_) {
+    // The connection answers 500 (or cuts the stream short) for the handler.
+    ExchangeRecord record(request());
+    record.status = stream_started ? response_status() : 500;
+    record.cancel_reason = stream_started ? CancelReason::kConnectionError : CancelReason::kNone;
+    record.finished_at = std::chrono::steady_clock::now();
+    record.annotations = annotations();
+    observer_->on_exchange_end(record);
+  }
   connection_->post_exchange_abandoned(stream_started, take_callbacks_unlocked());
 }
 
@@ -24,6 +37,7 @@ void ConnectionExchange::deliver_response(int status, std::string_view content_t
   head.content_type = content_type;
   head.headers = &headers;
   head.request_id = request().request_id;
+  head.traceparent = traceparent_;
   head.framing = BodyFraming::kContentLength;
   head.content_length = body.size();
   head.keep_alive = keep_alive;
@@ -43,6 +57,7 @@ void ConnectionExchange::deliver_stream_start(int status, const HeaderList& head
   head.content_type = has_content_type ? std::string_view() : std::string_view("text/event-stream");
   head.headers = &headers;
   head.request_id = request().request_id;
+  head.traceparent = traceparent_;
   head.framing = chunked_ ? BodyFraming::kChunked : BodyFraming::kUntilClose;
   head.keep_alive = stream_keep_alive_;
   head.http10 = framing_.http10;
@@ -79,6 +94,16 @@ void ConnectionExchange::request_abort(CancelReason reason) {
 
 void ConnectionExchange::on_terminal_locked() {
   connection_.reset();
+}
+
+void ConnectionExchange::on_terminal() {
+  if (!observer_) return;
+  ExchangeRecord record(request());
+  record.status = response_status();
+  record.cancel_reason = completed() ? CancelReason::kNone : cancel_reason();
+  record.finished_at = std::chrono::steady_clock::now();
+  record.annotations = annotations();
+  observer_->on_exchange_end(record);
 }
 
 }  // namespace inferd::server

@@ -1,5 +1,6 @@
 // ConnectionExchange: the Exchange of one request on a Connection (internal to the transport).
 // It formats response bytes on the calling thread and posts them to the connection's strand.
+// It tells the server's observer about the request when it ends.
 // It holds the connection until the exchange completes or is cancelled, then lets it go, so an
 // exchange kept by a handler after that never touches the connection again.
 #pragma once
@@ -7,6 +8,7 @@
 #include <memory>
 
 #include "server/http/exchange.h"
+#include "server/http/exchange_observer.h"
 
 namespace inferd::server {
 
@@ -20,7 +22,10 @@ class ConnectionExchange : public Exchange {
     bool keep_alive_requested = false;  // the request allows another one on the connection
   };
 
-  ConnectionExchange(Request request, std::shared_ptr<Connection> connection, Framing framing);
+  // `observer` (may be null) hears of the exchange once, when it completes, is cancelled or is
+  // dropped unanswered.
+  ConnectionExchange(Request request, std::shared_ptr<Connection> connection, Framing framing,
+                     std::shared_ptr<ExchangeObserver> observer);
   ~ConnectionExchange() override;
 
   // For the connection, on its strand.
@@ -34,10 +39,13 @@ class ConnectionExchange : public Exchange {
   void deliver_finish() override;
   void request_abort(CancelReason reason) override;
   void on_terminal_locked() override;
+  void on_terminal() override;
 
  private:
   std::shared_ptr<Connection> connection_;  // null once complete or cancelled
   const Framing framing_;
+  const std::shared_ptr<ExchangeObserver> observer_;
+  const std::string traceparent_;
   bool chunked_ = false;            // the stream uses chunked transfer encoding
   bool stream_keep_alive_ = false;  // the stream's head allowed keep-alive
 };

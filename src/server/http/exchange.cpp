@@ -92,8 +92,10 @@ Status Exchange::respond(int status, std::string_view content_type, std::string 
     }
     deliver_response(status, content_type, std::move(body), headers);
     started_ = true;
+    status_ = status;
     complete_locked(&released);
   }
+  on_terminal();
   return Status::ok_status();
 }
 
@@ -112,6 +114,7 @@ Status Exchange::start_stream(int status, HeaderList headers) {
   deliver_stream_start(status, headers);
   state_ = State::kStreaming;
   started_ = true;
+  status_ = status;
   return Status::ok_status();
 }
 
@@ -144,6 +147,7 @@ Status Exchange::finish() {
     deliver_finish();
     complete_locked(&released);
   }
+  on_terminal();
   return Status::ok_status();
 }
 
@@ -172,6 +176,7 @@ void Exchange::cancel(CancelReason reason) {
     callbacks.swap(callbacks_);
     on_terminal_locked();
   }
+  on_terminal();
   run_cancel_callbacks(callbacks);
 }
 
@@ -188,6 +193,27 @@ CancelReason Exchange::cancel_reason() const {
 bool Exchange::response_started() const {
   std::lock_guard<std::mutex> lock(mu_);
   return started_;
+}
+
+int Exchange::response_status() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return status_;
+}
+
+void Exchange::annotate(std::string key, std::string value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [k, v] : annotations_) {
+    if (k == key) {
+      v = std::move(value);
+      return;
+    }
+  }
+  annotations_.emplace_back(std::move(key), std::move(value));
+}
+
+std::vector<std::pair<std::string, std::string>> Exchange::annotations() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return annotations_;
 }
 
 bool Exchange::completed() const {

@@ -88,6 +88,13 @@ class Exchange {
   bool response_started() const;
   // True once respond() or finish() succeeded.
   bool completed() const;
+  // The status of the response sent or started; 0 before.
+  int response_status() const;
+
+  // Notes a fact about the request for the server's observer (access log, metrics, traces):
+  // "model", token counts. A key noted again keeps its latest value.
+  void annotate(std::string key, std::string value);
+  std::vector<std::pair<std::string, std::string>> annotations() const;
 
  protected:
   enum class State : uint8_t { kPending, kStreaming, kDone, kCancelled };
@@ -105,6 +112,8 @@ class Exchange {
   virtual void request_abort(CancelReason reason) = 0;
   // Called with the mutex held when the exchange reaches kDone or kCancelled.
   virtual void on_terminal_locked() {}
+  // Called once right after on_terminal_locked(), without the mutex, on the same thread.
+  virtual void on_terminal() {}
 
   // Cancels the exchange (no-op once complete or cancelled) and runs the callbacks on the
   // calling thread. For the transport, on its own thread.
@@ -125,6 +134,8 @@ class Exchange {
   CancelReason cancel_reason_ = CancelReason::kNone;
   bool abort_requested_ = false;  // a send overflowed; cancel() follows on the transport's thread
   bool started_ = false;
+  int status_ = 0;
+  std::vector<std::pair<std::string, std::string>> annotations_;
   std::vector<std::function<void()>> callbacks_;
 };
 

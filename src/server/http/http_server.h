@@ -8,6 +8,8 @@
 //   with another method (with Allow), 408 request read timed out, 413 body over max_body_bytes
 //   (decided from Content-Length before the body is read), 431 header over max_header_bytes,
 //   500 handler threw or dropped the exchange, 503 over max_connections (with Retry-After).
+// Every response carries X-Request-Id and a W3C `traceparent` naming the server's span (the
+// incoming traceparent's trace continues; a missing or invalid one starts a new trace).
 // OPTIONS on a known path answers 204 with Allow unless a route handles OPTIONS itself.
 //
 // Connections: HTTP/1.1 keep-alive (and HTTP/1.0 with "Connection: keep-alive"); "Connection:
@@ -32,6 +34,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "server/http/exchange_observer.h"
 #include "server/http/router.h"
 
 namespace inferd::server {
@@ -53,6 +56,8 @@ struct HttpServerOptions {
   // too slow: the exchange is then cancelled and the connection closed.
   uint64_t max_stream_queue_bytes = 8ull << 20;
   int listen_backlog = 512;
+  // Told about every request once it is answered or abandoned (optional).
+  std::shared_ptr<ExchangeObserver> observer;
 };
 
 class HttpServer {

@@ -11,6 +11,7 @@
 #include "server/http/header_map.h"
 #include "server/http/param_list.h"
 #include "server/http/route_tags.h"
+#include "server/tracing/trace_context.h"
 
 namespace inferd::server {
 
@@ -30,6 +31,9 @@ struct Request {
   std::string request_id;  // also sent back in the X-Request-Id response header
   int http_version = 11;   // 10 for HTTP/1.0, 11 for HTTP/1.1
   std::chrono::steady_clock::time_point received_at{};  // when the whole request was read
+  // From the incoming `traceparent` (or a new trace); the response's traceparent names
+  // trace.span_id.
+  tracing::TraceContext trace;
 
   std::optional<std::string_view> param(std::string_view name) const {
     return path_params.get(name);

@@ -92,6 +92,7 @@ std::string format_response_head(const ResponseHead& head) {
   append_field(out, "Date", format_http_date(std::chrono::system_clock::now()));
   append_field(out, "Server", "inferd");
   if (!head.request_id.empty()) append_field(out, "X-Request-Id", head.request_id);
+  if (!head.traceparent.empty()) append_field(out, "traceparent", head.traceparent);
   if (!head.content_type.empty()) append_field(out, "Content-Type", head.content_type);
   if (head.headers != nullptr) {
     for (const auto& [name, value] : *head.headers) append_field(out, name, value);

@@ -22,6 +22,7 @@ struct ResponseHead {
   std::string_view content_type;        // empty: no Content-Type
   const HeaderList* headers = nullptr;  // extra fields, already validated
   std::string_view request_id;          // X-Request-Id; empty: none
+  std::string_view traceparent;         // traceparent; empty: none
   BodyFraming framing = BodyFraming::kContentLength;
   uint64_t content_length = 0;
   bool keep_alive = true;  // false: "Connection: close"

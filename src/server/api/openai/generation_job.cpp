@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "server/http/sse.h"
+#include "server/telemetry/model_telemetry.h"
 
 namespace inferd::server::openai {
 
@@ -18,9 +19,13 @@ class GenerationJob::ChoiceSink : public GenerationSink {
     if (!job_->failed_) job_->on_embedding(choice_, e);
   }
   void on_token(TokenId token, std::string_view text, const TokenLogprobs* lp) override {
+    job_->observe_token(choice_);
     if (!job_->failed_) job_->on_token(choice_, token, text, lp);
   }
-  void on_finish(const GenerationResult& result) override { job_->finished_one(choice_, result); }
+  void on_finish(const GenerationResult& result) override {
+    job_->observe_finish(choice_, result);
+    job_->finished_one(choice_, result);
+  }
 
  private:
   std::shared_ptr<GenerationJob> job_;
@@ -49,13 +54,20 @@ std::optional<ApiError> check_context(const ServedModel& model, int64_t prompt_t
 
 GenerationJob::GenerationJob(std::shared_ptr<Exchange> exchange, const ServedModel& model, bool stream,
                              int num_choices)
-    : exchange_(std::move(exchange)), model_(model), stream_(stream), num_choices_(num_choices) {}
+    : exchange_(std::move(exchange)),
+      model_(model),
+      stream_(stream),
+      num_choices_(num_choices),
+      last_token_at_(static_cast<size_t>(std::max(num_choices, 0))) {
+  exchange_->annotate("model", model.id());
+}
 
 void GenerationJob::send_event(const Json& data) { (void)exchange_->send(sse_data(dump_json(data))); }
 
 void GenerationJob::fail(const ApiError& error) {
   if (failed_.exchange(true)) return;
   cancel_all();
+  if (stream_) export_stream_span(false);
   if (exchange_->response_started()) {
     (void)exchange_->send(sse_error(error));
     (void)exchange_->finish();
@@ -84,8 +96,11 @@ int64_t GenerationJob::cached_prompt_tokens(int choices_per_prompt) const {
 void GenerationJob::run(std::vector<GenerationRequest> requests) {
   remaining_ = static_cast<int>(requests.size());
   cached_.assign(requests.size(), 0);
+  if (last_token_at_.size() < requests.size()) last_token_at_.resize(requests.size());
+  submitted_at_ = Clock::now();
   if (stream_) {
     if (!exchange_->start_stream(200, sse_headers()).ok()) return;
+    stream_started_at_ = Clock::now();
     on_stream_start();
   }
   std::weak_ptr<GenerationJob> weak = weak_from_this();
@@ -114,8 +129,90 @@ void GenerationJob::finished_one(int choice, const GenerationResult& result) {
   cached_[choice] = result.cached_tokens;
   on_finish(choice, result);
   if (--remaining_ > 0) return;
+  exchange_->annotate("prompt_tokens", std::to_string(prompt_tokens_));
+  exchange_->annotate("completion_tokens", std::to_string(completion_tokens_));
+  exchange_->annotate("cached_tokens", std::to_string(cached_tokens_));
   if (exchange_->cancelled()) return;
+  // The stream span ends before the last events go out, so that it ends inside the request's
+  // span (which ends when the response does).
+  if (stream_) export_stream_span(true);
   finish_response();
+}
+
+void GenerationJob::observe_token(int choice) {
+  ModelTelemetry* t = model_.telemetry();
+  if (t == nullptr) return;
+  const Clock::time_point now = Clock::now();
+  if (!first_token_seen_) {
+    first_token_seen_ = true;
+    t->observe_time_to_first_token(std::chrono::duration<double>(now - exchange_->request().received_at).count());
+  }
+  if (choice < 0 || static_cast<size_t>(choice) >= last_token_at_.size()) return;
+  Clock::time_point& last = last_token_at_[static_cast<size_t>(choice)];
+  if (last != Clock::time_point{}) t->observe_inter_token(std::chrono::duration<double>(now - last).count());
+  last = now;
+}
+
+void GenerationJob::observe_finish(int choice, const GenerationResult& result) {
+  prompt_tokens_ += result.prompt_tokens;
+  completion_tokens_ += result.completion_tokens;
+  cached_tokens_ += result.cached_tokens;
+  ModelTelemetry* t = model_.telemetry();
+  if (t == nullptr) return;
+  t->observe_queue(result.queue_ms / 1e3);
+  t->add_tokens(result.prompt_tokens, result.completion_tokens, result.cached_tokens);
+
+  const tracing::TraceContext& trace = exchange_->request().trace;
+  if (!t->tracing() || !trace.sampled()) return;
+  // The engine's phases laid end to end from the submission: queue, prefill, decode.
+  const uint64_t start_ns = tracing::to_unix_ns(submitted_at_);
+  const double phase_ms[] = {result.queue_ms, result.prefill_ms, result.decode_ms};
+  const char* names[] = {"queue", "prefill", "decode"};
+  uint64_t at_ns = start_ns;
+  for (int i = 0; i < 3; ++i) {
+    tracing::SpanData span;
+    span.trace_id = trace.trace_id;
+    span.span_id = tracing::new_span_id();
+    span.parent_span_id = trace.span_id;
+    span.name = names[i];
+    span.start_unix_ns = at_ns;
+    at_ns += static_cast<uint64_t>(std::max(phase_ms[i], 0.0) * 1e6);
+    span.end_unix_ns = at_ns;
+    span.set("inferd.model", model_.id());
+    span.set("inferd.choice", choice);
+    if (i == 1) {
+      span.set("inferd.prompt_tokens", result.prompt_tokens);
+      span.set("inferd.cached_tokens", result.cached_tokens);
+    } else if (i == 2) {
+      span.set("inferd.completion_tokens", result.completion_tokens);
+      span.set("inferd.finish_reason", finish_reason_name(result.reason));
+      if (result.reason == FinishReason::kError) {
+        span.status = tracing::SpanStatus::kError;
+        span.status_message = result.error.message();
+      }
+    }
+    t->export_span(std::move(span));
+  }
+}
+
+void GenerationJob::export_stream_span(bool ok) {
+  ModelTelemetry* t = model_.telemetry();
+  const tracing::TraceContext& trace = exchange_->request().trace;
+  if (t == nullptr || !t->tracing() || !trace.sampled() || stream_started_at_ == Clock::time_point{}) return;
+  tracing::SpanData span;
+  span.trace_id = trace.trace_id;
+  span.span_id = tracing::new_span_id();
+  span.parent_span_id = trace.span_id;
+  span.name = "stream";
+  span.start_unix_ns = tracing::to_unix_ns(stream_started_at_);
+  span.end_unix_ns = tracing::to_unix_ns(Clock::now());
+  span.set("inferd.model", model_.id());
+  if (ok) {
+    span.set("inferd.completion_tokens", completion_tokens_);  // final: every choice finished
+  } else {
+    span.status = tracing::SpanStatus::kError;
+  }
+  t->export_span(std::move(span));
 }
 
 }  // namespace inferd::server::openai

@@ -4,12 +4,17 @@
 // cancels every choice. When every choice has finished, finish_response() answers (a whole
 // response) or ends the stream.
 //
+// Telemetry (when the model has it): time to first token, inter-token latency, queue time and
+// token counts per model; child spans of the request's server span for each choice's queue,
+// prefill and decode, and for the stream; the model and token totals are noted on the exchange.
+//
 // Streaming order: start_stream() happens before the first submission, so events can never
 // arrive before the stream exists. A submission refused after that (queue full) ends the stream
 // with an error event.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -60,6 +65,10 @@ class GenerationJob : public std::enable_shared_from_this<GenerationJob> {
   class ChoiceSink;
   void cancel_all();
   void finished_one(int choice, const GenerationResult& result);
+  // Telemetry, on the engine thread.
+  void observe_token(int choice);
+  void observe_finish(int choice, const GenerationResult& result);
+  void export_stream_span(bool ok);
 
   std::mutex mu_;                 // guards ids_
   std::vector<uint64_t> ids_;     // engine ids of submitted choices
@@ -67,6 +76,14 @@ class GenerationJob : public std::enable_shared_from_this<GenerationJob> {
   int remaining_ = 0;             // engine thread only (after submission)
   std::vector<int64_t> cached_;   // per choice; engine thread only
   std::atomic<int> submitted_{0};
+
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point submitted_at_{};     // set before the first submission
+  Clock::time_point stream_started_at_{};
+  // Engine thread only:
+  bool first_token_seen_ = false;
+  std::vector<Clock::time_point> last_token_at_;  // per choice; epoch before its first token
+  int64_t prompt_tokens_ = 0, completion_tokens_ = 0, cached_tokens_ = 0;
 };
 
 // Converts an engine submission error to the API error it should produce.

@@ -1,0 +1,12 @@
+#include "server/api/metrics_endpoint.h"
+
+#include "server/metrics/metric_registry.h"
+
+namespace inferd::server {
+
+void handle_metrics(const ApiContext& api, const Request&, std::shared_ptr<Exchange> exchange) {
+  std::string text = api.telemetry()->scrape(api.models());
+  (void)exchange->respond(200, metrics::kPrometheusContentType, std::move(text));
+}
+
+}  // namespace inferd::server
