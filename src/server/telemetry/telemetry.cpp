@@ -94,6 +94,14 @@ void Telemetry::register_metrics() {
                   {"service", "model"});
   running_ = &r.gauge("inferd_requests_running", "Generations the model's engine is decoding now.", {"model"});
   waiting_ = &r.gauge("inferd_requests_waiting", "Generations queued for the model's engine.", {"model"});
+  kv_blocks_ = &r.gauge("inferd_kv_cache_blocks",
+                        "KV cache blocks of the model's pool by state: used (by running requests), cached "
+                        "(reusable prefixes), free.",
+                        {"model", "state"});
+  prefix_queries_ = &r.counter("inferd_prefix_cache_queries_total", "KV blocks looked up in the prefix cache.", {"model"});
+  prefix_hits_ = &r.counter("inferd_prefix_cache_hits_total", "KV blocks found in the prefix cache.", {"model"});
+  preemptions_ = &r.counter("inferd_preemptions_total",
+                            "Requests preempted (KV blocks freed, recomputed later) because the pool ran out.", {"model"});
   model_state_ = &r.gauge("inferd_model_state", "1 for the model's current state (loading, ready, failed).",
                           {"model", "state"});
   model_memory_ = &r.gauge("inferd_model_memory_bytes", "Bytes of the model's weights.", {"model"});
@@ -135,6 +143,12 @@ std::string Telemetry::scrape(std::span<const std::unique_ptr<ServedModel>> mode
     const EngineStats s = m->engine().stats();
     running_->with({m->id()}).set(s.running);
     waiting_->with({m->id()}).set(s.waiting);
+    kv_blocks_->with({m->id(), "used"}).set(static_cast<double>(s.kv_blocks_used));
+    kv_blocks_->with({m->id(), "cached"}).set(static_cast<double>(s.kv_blocks_cached));
+    kv_blocks_->with({m->id(), "free"}).set(static_cast<double>(s.kv_blocks_total - s.kv_blocks_used - s.kv_blocks_cached));
+    prefix_queries_->with({m->id()}).set(static_cast<double>(s.prefix_queries));
+    prefix_hits_->with({m->id()}).set(static_cast<double>(s.prefix_hits));
+    preemptions_->with({m->id()}).set(static_cast<double>(s.preemptions));
     model_memory_->with({m->id()}).set(static_cast<double>(m->model().info().weight_bytes));
     set_model_state(m->id(), ModelState::kReady);
   }

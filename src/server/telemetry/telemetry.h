@@ -80,6 +80,10 @@ class Telemetry : public ExchangeObserver {
   metrics::CounterFamily* cancelled_ = nullptr;
   metrics::GaugeFamily* running_ = nullptr;
   metrics::GaugeFamily* waiting_ = nullptr;
+  metrics::GaugeFamily* kv_blocks_ = nullptr;
+  metrics::CounterFamily* prefix_queries_ = nullptr;
+  metrics::CounterFamily* prefix_hits_ = nullptr;
+  metrics::CounterFamily* preemptions_ = nullptr;
   metrics::GaugeFamily* model_state_ = nullptr;
   metrics::GaugeFamily* model_memory_ = nullptr;
   metrics::GaugeFamily* model_load_ = nullptr;
