@@ -33,6 +33,21 @@ void for_each_token(ThreadPool& pool, int64_t num_tokens, Fn&& fn) {
   });
 }
 
+// Runs fn(b, begin, end) on element ranges [begin, end) of the n elements of every token b of
+// the batch: a single token's elements are split over the pool (in multiples of 64), several
+// tokens are spread over it whole. For elementwise work, whose results do not depend on the split.
+template <typename Fn>
+void for_each_token_range(ThreadPool& pool, int64_t num_tokens, int64_t n, Fn&& fn) {
+  if (num_tokens > 1 || pool.num_threads() == 1) {
+    for_each_token(pool, num_tokens, [&](int64_t b) { fn(b, 0, n); });
+    return;
+  }
+  pool.run([&](int idx, int num) {
+    const auto [begin, end] = ThreadPool::split(n, idx, num, 64);
+    if (begin < end) fn(0, begin, end);
+  });
+}
+
 void add_bias(float* x, const float* bias, int64_t n) {
   if (!bias) return;
   for (int64_t i = 0; i < n; ++i) x[i] += bias[i];
@@ -56,7 +71,7 @@ ForwardScratch::ForwardScratch(const HParams& hp, int64_t max_batch, int64_t ctx
   rope_cs_local_.resize(f32(hp.n_rot));
   head_dim_ = hp.head_dim_k;
   scores_.resize(static_cast<size_t>(num_threads * scores_stride()) * sizeof(float));
-  matmul_.reserve(max_batch, std::max({hp.n_embd, hp.n_ff, hp.attn_out_dim()}));
+  matmul_.reserve(max_batch, std::max({hp.n_embd, hp.n_ff, hp.attn_out_dim()}), num_threads);
 }
 
 Transformer::Transformer(const HParams& hp, const Weights& w)
@@ -115,9 +130,8 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
 
     // Attention block.
     for_each_token(pool, B, [&](int64_t b) { rms_norm(x + b * E, L.attn_norm, E, hp_.norm_eps, xn + b * E); });
-    matmul(L.wq, xn, B, q, pool, s.matmul_);
-    matmul(L.wk, xn, B, k, pool, s.matmul_);
-    matmul(L.wv, xn, B, v, pool, s.matmul_);
+    const backend::cpu::MatmulTarget qkv[] = {{L.wq, q}, {L.wk, k}, {L.wv, v}};
+    matmul(qkv, xn, B, pool, s.matmul_);
     for_each_token(pool, B, [&](int64_t b) {
       float* qb = q + b * hp_.q_dim();
       float* kb = k + b * hp_.kv_dim();
@@ -147,11 +161,13 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
     });
 
     // Feed-forward block.
-    matmul(L.w_gate, xn, B, gate, pool, s.matmul_);
-    matmul(L.w_up, xn, B, up, pool, s.matmul_);
-    for_each_token(pool, B, [&](int64_t b) {
-      if (hp_.arch->activation == FfnActivation::kSilu) silu_mul(gate + b * F, up + b * F, F);
-      else gelu_tanh_mul(gate + b * F, up + b * F, F);
+    const backend::cpu::MatmulTarget gate_up[] = {{L.w_gate, gate}, {L.w_up, up}};
+    matmul(gate_up, xn, B, pool, s.matmul_);
+    for_each_token_range(pool, B, F, [&](int64_t b, int64_t i0, int64_t i1) {
+      float* g = gate + b * F + i0;
+      const float* u = up + b * F + i0;
+      if (hp_.arch->activation == FfnActivation::kSilu) silu_mul(g, u, i1 - i0);
+      else gelu_tanh_mul(g, u, i1 - i0);
     });
     matmul(L.w_down, gate, B, tmp, pool, s.matmul_);
     for_each_token(pool, B, [&](int64_t b) {
