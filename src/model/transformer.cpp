@@ -213,6 +213,7 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
   const float cap = hp_.attn_softcap, inv_cap = cap > 0 ? 1.0f / cap : 0.0f;
   const float query_scale = hp_.arch->scale_query ? hp_.attn_scale : 1.0f;
   const float score_scale = hp_.arch->scale_query ? 1.0f : hp_.attn_scale;
+  const int64_t block_size = kv.block_size(), k_stride = hp_.kv_dim(), v_stride = hp_.v_dim();
 
   pool.run([&](int idx, int num) {
     float* scores = s.scores_.as<float>() + idx * per_thread;
@@ -226,9 +227,19 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
       const float* qsrc = q + b * hp_.q_dim() + h * dk;
       for (int64_t i = 0; i < dk; ++i) qh[i] = f16_to_f32(f32_to_f16(qsrc[i] * query_scale));
 
+      // Rows of consecutive positions are one row apart within a KV block, so the block table
+      // is consulted once per block, not per position.
+      const f16_t* krow = nullptr;
+      int64_t left = 0;  // positions left in krow's block
       float max_score = -std::numeric_limits<float>::infinity();
-      for (int64_t j = 0; j < n; ++j) {
-        float sc = vec.dot_f32_f16(qh, kv.k(il, t.seq, first + j) + g * dk, dk) * score_scale;
+      for (int64_t j = 0; j < n; ++j, --left) {
+        if (left == 0) {
+          krow = kv.k(il, t.seq, first + j) + g * dk;
+          left = block_size - (first + j) % block_size;
+        } else {
+          krow += k_stride;
+        }
+        float sc = vec.dot_f32_f16(qh, krow, dk) * score_scale;
         if (cap > 0) sc = cap * std::tanh(sc * inv_cap);
         scores[j] = sc;
         max_score = std::max(max_score, sc);
@@ -241,9 +252,17 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
       const float inv_sum = static_cast<float>(1.0 / sum);
       float* out = att + b * hp_.attn_out_dim() + h * dv;
       std::memset(out, 0, dv * sizeof(float));
-      for (int64_t j = 0; j < n; ++j) {
+      const f16_t* vrow = nullptr;
+      left = 0;
+      for (int64_t j = 0; j < n; ++j, --left) {
+        if (left == 0) {
+          vrow = kv.v(il, t.seq, first + j) + g * dv;
+          left = block_size - (first + j) % block_size;
+        } else {
+          vrow += v_stride;
+        }
         const float prob = f16_to_f32(f32_to_f16(scores[j] * inv_sum));
-        vec.axpy_f16(prob, kv.v(il, t.seq, first + j) + g * dv, out, dv);
+        vec.axpy_f16(prob, vrow, out, dv);
       }
     }
   });
