@@ -33,6 +33,21 @@ void for_each_token(ThreadPool& pool, int64_t num_tokens, Fn&& fn) {
   });
 }
 
+// Runs fn(b, begin, end) on element ranges [begin, end) of the n elements of every token b of
+// the batch: a single token's elements are split over the pool (in multiples of 64), several
+// tokens are spread over it whole. For elementwise work, whose results do not depend on the split.
+template <typename Fn>
+void for_each_token_range(ThreadPool& pool, int64_t num_tokens, int64_t n, Fn&& fn) {
+  if (num_tokens > 1 || pool.num_threads() == 1) {
+    for_each_token(pool, num_tokens, [&](int64_t b) { fn(b, 0, n); });
+    return;
+  }
+  pool.run([&](int idx, int num) {
+    const auto [begin, end] = ThreadPool::split(n, idx, num, 64);
+    if (begin < end) fn(0, begin, end);
+  });
+}
+
 void add_bias(float* x, const float* bias, int64_t n) {
   if (!bias) return;
   for (int64_t i = 0; i < n; ++i) x[i] += bias[i];
@@ -56,7 +71,7 @@ ForwardScratch::ForwardScratch(const HParams& hp, int64_t max_batch, int64_t ctx
   rope_cs_local_.resize(f32(hp.n_rot));
   head_dim_ = hp.head_dim_k;
   scores_.resize(static_cast<size_t>(num_threads * scores_stride()) * sizeof(float));
-  matmul_.reserve(max_batch, std::max({hp.n_embd, hp.n_ff, hp.attn_out_dim()}));
+  matmul_.reserve(max_batch, std::max({hp.n_embd, hp.n_ff, hp.attn_out_dim()}), num_threads);
 }
 
 Transformer::Transformer(const HParams& hp, const Weights& w)
@@ -115,9 +130,8 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
 
     // Attention block.
     for_each_token(pool, B, [&](int64_t b) { rms_norm(x + b * E, L.attn_norm, E, hp_.norm_eps, xn + b * E); });
-    matmul(L.wq, xn, B, q, pool, s.matmul_);
-    matmul(L.wk, xn, B, k, pool, s.matmul_);
-    matmul(L.wv, xn, B, v, pool, s.matmul_);
+    const backend::cpu::MatmulTarget qkv[] = {{L.wq, q}, {L.wk, k}, {L.wv, v}};
+    matmul(qkv, xn, B, pool, s.matmul_);
     for_each_token(pool, B, [&](int64_t b) {
       float* qb = q + b * hp_.q_dim();
       float* kb = k + b * hp_.kv_dim();
@@ -147,11 +161,13 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
     });
 
     // Feed-forward block.
-    matmul(L.w_gate, xn, B, gate, pool, s.matmul_);
-    matmul(L.w_up, xn, B, up, pool, s.matmul_);
-    for_each_token(pool, B, [&](int64_t b) {
-      if (hp_.arch->activation == FfnActivation::kSilu) silu_mul(gate + b * F, up + b * F, F);
-      else gelu_tanh_mul(gate + b * F, up + b * F, F);
+    const backend::cpu::MatmulTarget gate_up[] = {{L.w_gate, gate}, {L.w_up, up}};
+    matmul(gate_up, xn, B, pool, s.matmul_);
+    for_each_token_range(pool, B, F, [&](int64_t b, int64_t i0, int64_t i1) {
+      float* g = gate + b * F + i0;
+      const float* u = up + b * F + i0;
+      if (hp_.arch->activation == FfnActivation::kSilu) silu_mul(g, u, i1 - i0);
+      else gelu_tanh_mul(g, u, i1 - i0);
     });
     matmul(L.w_down, gate, B, tmp, pool, s.matmul_);
     for_each_token(pool, B, [&](int64_t b) {
@@ -197,6 +213,7 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
   const float cap = hp_.attn_softcap, inv_cap = cap > 0 ? 1.0f / cap : 0.0f;
   const float query_scale = hp_.arch->scale_query ? hp_.attn_scale : 1.0f;
   const float score_scale = hp_.arch->scale_query ? 1.0f : hp_.attn_scale;
+  const int64_t block_size = kv.block_size(), k_stride = hp_.kv_dim(), v_stride = hp_.v_dim();
 
   pool.run([&](int idx, int num) {
     float* scores = s.scores_.as<float>() + idx * per_thread;
@@ -210,9 +227,19 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
       const float* qsrc = q + b * hp_.q_dim() + h * dk;
       for (int64_t i = 0; i < dk; ++i) qh[i] = f16_to_f32(f32_to_f16(qsrc[i] * query_scale));
 
+      // Rows of consecutive positions are one row apart within a KV block, so the block table
+      // is consulted once per block, not per position.
+      const f16_t* krow = nullptr;
+      int64_t left = 0;  // positions left in krow's block
       float max_score = -std::numeric_limits<float>::infinity();
-      for (int64_t j = 0; j < n; ++j) {
-        float sc = vec.dot_f32_f16(qh, kv.k(il, t.seq, first + j) + g * dk, dk) * score_scale;
+      for (int64_t j = 0; j < n; ++j, --left) {
+        if (left == 0) {
+          krow = kv.k(il, t.seq, first + j) + g * dk;
+          left = block_size - (first + j) % block_size;
+        } else {
+          krow += k_stride;
+        }
+        float sc = vec.dot_f32_f16(qh, krow, dk) * score_scale;
         if (cap > 0) sc = cap * std::tanh(sc * inv_cap);
         scores[j] = sc;
         max_score = std::max(max_score, sc);
@@ -225,9 +252,17 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
       const float inv_sum = static_cast<float>(1.0 / sum);
       float* out = att + b * hp_.attn_out_dim() + h * dv;
       std::memset(out, 0, dv * sizeof(float));
-      for (int64_t j = 0; j < n; ++j) {
+      const f16_t* vrow = nullptr;
+      left = 0;
+      for (int64_t j = 0; j < n; ++j, --left) {
+        if (left == 0) {
+          vrow = kv.v(il, t.seq, first + j) + g * dv;
+          left = block_size - (first + j) % block_size;
+        } else {
+          vrow += v_stride;
+        }
         const float prob = f16_to_f32(f32_to_f16(scores[j] * inv_sum));
-        vec.axpy_f16(prob, kv.v(il, t.seq, first + j) + g * dv, out, dv);
+        vec.axpy_f16(prob, vrow, out, dv);
       }
     }
   });

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "backend/cpu/blocks.h"
+#include "backend/cpu/panel_ops.h"
 #include "backend/cpu/type_ops.h"
 
 namespace inferd::model {
@@ -171,7 +173,30 @@ Result<Weights> Weights::bind(const GgufFile& f, const HParams& hp) {
   }
   w.bytes_per_token += matrix_bytes(w.output) + w.token_embd.row_bytes;
   w.total_bytes = f.tensor_bytes();
+  w.pack_panels();
   return w;
+}
+
+void Weights::pack_panels() {
+  std::vector<MatrixRef*> matrices;
+  for (LayerWeights& L : layers)
+    for (MatrixRef* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) matrices.push_back(m);
+  matrices.push_back(&output);
+  size_t total = 0;
+  for (const MatrixRef* m : matrices)
+    if (const auto* ops = backend::cpu::panel_ops(m->type); ops && m->cols % backend::kQK == 0)
+      total += backend::cpu::panel_matrix_bytes(*ops, m->rows, m->cols);
+  if (total == 0) return;
+  panels_.resize(total);
+  size_t offset = 0;
+  for (MatrixRef* m : matrices) {
+    const auto* ops = backend::cpu::panel_ops(m->type);
+    if (!ops || m->cols % backend::kQK != 0) continue;
+    uint8_t* dst = panels_.data() + offset;
+    backend::cpu::pack_panels(*ops, m->data, m->rows, m->cols, m->row_bytes, dst);
+    m->panels = dst;
+    offset += backend::cpu::panel_matrix_bytes(*ops, m->rows, m->cols);
+  }
 }
 
 }  // namespace inferd::model

@@ -1,6 +1,8 @@
 // Weights: the tensors of a GGUF model bound to the transformer's structure, with every shape
-// checked against HParams. Matrices point into the file mapping (zero copy); small vectors
-// (norms, biases, RoPE factors) are converted to f32 copies owned here.
+// checked against HParams. Matrices point into the file mapping; those of types with panel
+// kernels at the CPU's level (Q4_0 and Q8_0 with AVX-512) are also repacked once into panels
+// owned here, which matmul reads instead (the mapping is then read only for embedding rows).
+// Small vectors (norms, biases, RoPE factors) are converted to f32 copies owned here.
 // Immutable after bind(); safe to share between threads.
 #pragma once
 
@@ -45,7 +47,10 @@ class Weights {
   uint64_t total_bytes = 0;
 
  private:
+  void pack_panels();
+
   AlignedBuffer vectors_;  // f32 copies of norms, biases and factors
+  AlignedBuffer panels_;   // panel forms of the matrices (MatrixRef::panels)
 };
 
 }  // namespace inferd::model

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "backend/dtype.h"
 #include "base/aligned_buffer.h"
@@ -21,13 +22,24 @@ struct MatrixRef {
   // dtype_bytes(type, cols) for a dense matrix; data and row_bytes keep each row aligned to its
   // element (4 bytes for F32, 2 for the other types, as in GGUF files).
   size_t row_bytes = 0;
+  // The same matrix in the panel layout (panel_ops.h), or nullptr. When set, matmul reads the
+  // panels instead of `data` (which stays valid for row lookups such as embeddings).
+  const uint8_t* panels = nullptr;
+};
+
+// One matrix of a matmul over a shared input, and where its outputs go.
+struct MatmulTarget {
+  MatrixRef w;
+  float* y = nullptr;
 };
 
 // Scratch memory for matmul: sized once for the largest call, then reused without allocating.
 class MatmulScratch {
  public:
-  // Ensures room for `num_tokens` activation rows of `cols` elements of any activation type.
-  void reserve(int64_t num_tokens, int64_t cols);
+  // Ensures room for `num_tokens` activation rows of `cols` elements of any activation type,
+  // and for one row per thread of a pool of `num_threads` (single-token calls then convert
+  // their input on every thread instead of sharing the work and waiting at a barrier).
+  void reserve(int64_t num_tokens, int64_t cols, int num_threads = 1);
   uint8_t* data() { return buffer_.data(); }
   size_t size_bytes() const { return buffer_.size_bytes(); }
 
@@ -43,7 +55,16 @@ class MatmulScratch {
 // of rows in tiles of TypeOps::max_rows rows x max_acts tokens. Each output is computed by the
 // same operations in the same order whatever the thread count and whichever other tokens share
 // the call, so results do not depend on batching. One scratch per concurrent caller.
+//
+// Matrices with panels use the panel kernels instead (one unit of work is a panel of 64 rows);
+// their results follow the same invariance rules.
 void matmul(const MatrixRef& w, const float* x, int64_t num_tokens, float* y, ThreadPool& pool,
             MatmulScratch& scratch);
+
+// matmul() of every target with the same input x (all targets have the same cols): results
+// identical to separate calls. When all targets have panels of one type they share one
+// parallel region and one conversion of x (the q/k/v or gate/up projections of a layer).
+void matmul(std::span<const MatmulTarget> targets, const float* x, int64_t num_tokens,
+            ThreadPool& pool, MatmulScratch& scratch);
 
 }  // namespace inferd::backend::cpu

@@ -1,0 +1,89 @@
+// PanelOps: weights repacked at load time into row panels, and the kernels that multiply them.
+//
+// Decoding one token reads every weight once, so its speed is the rate at which a core can
+// stream weights through its dot-product kernel. In the file layout each row is a separate run
+// of blocks, so a kernel must gather blocks and scales from several rows with permutes and sum
+// lanes horizontally. The panel layout instead interleaves 64 rows so that one 32-bit lane of a
+// 512-bit register belongs to one row: an activation block is broadcast 4 bytes at a time and a
+// vpdpbusd adds 4 products to each of 16 rows at once, with no shuffles and no horizontal sums.
+//
+// Panel layout of a matrix of `rows` x `cols` (nb = cols / 32 blocks per row): ceil(rows / 64)
+// panels, each nb records in block order. Record k of a panel holds block k of its 64 rows:
+//   scales: 64 IEEE halves, row order (128 bytes);
+//   quants: 4 groups of 16 rows, each `chunks` 64-byte chunks; byte 4 * r + b of chunk j of
+//           group g is weight byte 4 * j + b of row 16 * g + r, where the weight bytes are
+//     Q4_0: the block's qs bytes as stored (low nibble: element i, high nibble: element i + 16),
+//           4 chunks; chunk j's low nibbles are elements 4j..4j+3, high nibbles 16+4j..16+4j+3;
+//     Q8_0: the block's int8 values with the sign bit flipped (q + 128), 8 chunks.
+// Rows past `rows` are zero (zero scale). The size equals the file layout's whenever rows is a
+// multiple of 64, so the panels replace the file's weights as the matmul read path.
+//
+// Activations for panel kernels (PanelActs) are Q8_0 blocks split into arrays, per token row:
+//   qs: nb * 32 int8 values; d: nb floats (the Q8_0 half scale, widened); start: nb int32
+//   holding -offset * sum(qs of the block) (offset 8 for Q4_0, 128 for Q8_0), so that a
+//   block's integer dot product over the unsigned weights starts from its offset correction.
+// The values are those of the Q8_0 quantization (TypeOps::from_float), bit for bit.
+//
+// Each output is sum over blocks k in order of acc = fma(float(dot_k), dw_k * da_k, acc) with
+// the exact integer dot_k, so every kernel and the scalar reference give identical results,
+// whatever the tile shape, batch or thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "backend/dtype.h"
+#include "base/cpu_features.h"
+
+namespace inferd::backend::cpu {
+
+constexpr int kPanelRows = 64;
+constexpr int kPanelGroupRows = 16;
+constexpr int kPanelGroups = kPanelRows / kPanelGroupRows;
+constexpr int kPanelScaleBytes = kPanelRows * 2;
+
+// Tile product on panel data. For the groups [first_group, first_group + num_groups) of the
+// panel starting at `panel` and tokens t < num_acts (PanelActs rows act_stride bytes apart):
+//   out[t * out_stride + i] = row (16 * first_group + i) . token t, for i < num_rows,
+// REQUIRES num_rows <= 16 * num_groups, (num_groups, num_acts) one of the shapes the kernel
+// supports: (4, 1) and (1, 1..PanelOps::max_acts).
+using PanelGemmFn = void(int64_t nb, const uint8_t* panel, int first_group, int num_groups,
+                         const uint8_t* act, size_t act_stride, int num_acts, float* out,
+                         size_t out_stride, int num_rows);
+
+struct PanelOps {
+  DType type = DType::kQ4_0;
+  int chunks = 4;       // 64-byte quant chunks per group and block
+  int act_offset = 8;   // weights are stored as unsigned q + offset
+  int max_acts = 1;
+  PanelGemmFn* gemm = nullptr;
+
+  size_t record_bytes() const { return kPanelScaleBytes + kPanelGroups * chunks * 64; }
+};
+
+// Panel kernels for `type` at `level`: the scalar reference at kScalar, the AVX-512 kernels at
+// kAvx512; nullptr when there are none (the matrix then stays in its file layout). Only Q4_0
+// and Q8_0 have panel kernels.
+const PanelOps* panel_ops(DType type, IsaLevel level = cpu_features().level);
+
+// Bytes of the panel form of a rows x cols matrix of a type with panel kernels.
+size_t panel_matrix_bytes(const PanelOps& ops, int64_t rows, int64_t cols);
+
+// Writes the panel form of `rows` rows of `cols` elements (file layout, rows row_bytes apart)
+// to `dst` (panel_matrix_bytes bytes, 64-byte aligned).
+void pack_panels(const PanelOps& ops, const void* data, int64_t rows, int64_t cols,
+                 size_t row_bytes, uint8_t* dst);
+
+// Bytes of one PanelActs row of `cols` elements, a multiple of 64.
+size_t panel_act_row_bytes(int64_t cols);
+
+// Converts blocks [k0, k1) of the float row x (cols elements) into the PanelActs row `dst`.
+void quantize_panel_acts(const PanelOps& ops, const float* x, int64_t cols, int64_t k0, int64_t k1,
+                         uint8_t* dst);
+
+namespace avx512 {
+PanelGemmFn panel_gemm_q4_0, panel_gemm_q8_0;
+constexpr int kPanelMaxActs = 8;
+}  // namespace avx512
+
+}  // namespace inferd::backend::cpu

@@ -1,0 +1,164 @@
+// AVX-512 VNNI panel kernels (layout and arithmetic in panel_ops.h).
+//
+// Per record and group of 16 rows: the 16 half scales widen to one float vector; each 64-byte
+// quant chunk gives one (Q8_0) or two (Q4_0: low and high nibbles) registers of unsigned
+// weights, 4 consecutive elements of each of the 16 rows per 32-bit lane, and one vpdpbusd with
+// the matching 4 activation bytes broadcast to every lane adds their products to each row's
+// integer dot product. Two partial sums shorten the dependency chain; integer addition is
+// exact, so the result is the reference's. The float step is the reference's fma.
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "backend/cpu/panel_ops.h"
+
+// GCC 12 reports the _mm512_undefined_* placeholders inside its own intrinsics as uninitialized
+// once they are inlined; they are not.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace inferd::backend::cpu::avx512 {
+namespace {
+
+constexpr int kQK = 32;
+constexpr int kChunkBytes = 64;
+
+// Decode streams one panel at a time from memory; the hardware prefetcher follows a single
+// sequential stream, and this software prefetch distance (in records) keeps a few more lines
+// in flight at the start of each panel.
+constexpr int kPrefetchRecords = 4;
+
+inline __m512i bcast(const int8_t* p) {
+  int32_t v;
+  __builtin_memcpy(&v, p, 4);
+  return _mm512_set1_epi32(v);
+}
+
+// Unsigned weights of chunk j (0..2*kChunks-1 for Q4_0, 0..7 for Q8_0) of a group.
+template <int kChunks>
+struct GroupWeights {
+  __m512i w[8];
+  [[gnu::always_inline]] explicit GroupWeights(const uint8_t* q) {
+    if constexpr (kChunks == 4) {
+      const __m512i nibble = _mm512_set1_epi8(0x0f);
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) {
+        const __m512i x = _mm512_load_si512(q + j * kChunkBytes);
+        w[j] = _mm512_and_si512(x, nibble);
+        w[j + 4] = _mm512_and_si512(_mm512_srli_epi16(x, 4), nibble);
+      }
+    } else {
+#pragma GCC unroll 8
+      for (int j = 0; j < 8; ++j) w[j] = _mm512_load_si512(q + j * kChunkBytes);
+    }
+  }
+};
+
+// Integer dot products of the 16 rows of a group with one activation block. Weight register j
+// covers activation bytes 4j..4j+3 (Q4_0: registers 4-7 are the high nibbles, elements 16-31).
+template <int kChunks>
+[[gnu::always_inline]] inline __m512i block_dot(const GroupWeights<kChunks>& g, const int8_t* a,
+                                                int32_t start) {
+  __m512i s0 = _mm512_set1_epi32(start), s1 = _mm512_setzero_si512();
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; ++j) {
+    s0 = _mm512_dpbusd_epi32(s0, g.w[2 * j], bcast(a + 8 * j));
+    s1 = _mm512_dpbusd_epi32(s1, g.w[2 * j + 1], bcast(a + 8 * j + 4));
+  }
+  return _mm512_add_epi32(s0, s1);
+}
+
+// G groups (from first_group) x T tokens over nb records.
+template <int kChunks, int G, int T>
+void tile(int64_t nb, const uint8_t* panel, int first_group, const uint8_t* act, size_t act_stride,
+          float* out, size_t out_stride, int num_rows) {
+  constexpr size_t kRecord = kPanelScaleBytes + kPanelGroups * kChunks * kChunkBytes;
+  constexpr size_t kGroupBytes = kChunks * kChunkBytes;
+  const int8_t* aq[T];
+  const float* ad[T];
+  const int32_t* as[T];
+  for (int t = 0; t < T; ++t) {
+    const uint8_t* a = act + t * act_stride;
+    aq[t] = reinterpret_cast<const int8_t*>(a);
+    ad[t] = reinterpret_cast<const float*>(a + nb * kQK);
+    as[t] = reinterpret_cast<const int32_t*>(a + nb * (kQK + 4));
+  }
+  __m512 acc[G][T];
+#pragma GCC unroll 4
+  for (int g = 0; g < G; ++g)
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) acc[g][t] = _mm512_setzero_ps();
+
+  const uint8_t* rec = panel;
+  for (int64_t k = 0; k < nb; ++k, rec += kRecord) {
+    if constexpr (G == kPanelGroups) {
+      const char* next = reinterpret_cast<const char*>(rec) + kPrefetchRecords * kRecord;
+#pragma GCC unroll 40
+      for (size_t off = 0; off < kRecord; off += 64) _mm_prefetch(next + off, _MM_HINT_T0);
+    }
+#pragma GCC unroll 4
+    for (int g = 0; g < G; ++g) {
+      const int gi = first_group + g;
+      const __m512 dw = _mm512_cvtph_ps(
+          _mm256_load_si256(reinterpret_cast<const __m256i*>(rec + gi * kPanelGroupRows * 2)));
+      const GroupWeights<kChunks> w(rec + kPanelScaleBytes + gi * kGroupBytes);
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        const __m512i dot = block_dot(w, aq[t] + k * kQK, as[t][k]);
+        const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(ad[t][k]));
+        acc[g][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), scale, acc[g][t]);
+      }
+    }
+  }
+
+#pragma GCC unroll 4
+  for (int g = 0; g < G; ++g) {
+    const int n = num_rows - g * kPanelGroupRows;
+    if (n <= 0) break;
+    const __mmask16 mask = n >= 16 ? __mmask16{0xffff} : static_cast<__mmask16>((1u << n) - 1);
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t)
+      _mm512_mask_storeu_ps(out + t * out_stride + g * kPanelGroupRows, mask, acc[g][t]);
+  }
+}
+
+template <int kChunks>
+void gemm(int64_t nb, const uint8_t* panel, int first_group, int num_groups, const uint8_t* act,
+          size_t act_stride, int num_acts, float* out, size_t out_stride, int num_rows) {
+  if (num_groups == kPanelGroups) {
+    tile<kChunks, kPanelGroups, 1>(nb, panel, 0, act, act_stride, out, out_stride, num_rows);
+    return;
+  }
+  switch (num_acts) {
+#define INFERD_PANEL_CASE(T)                                                                     \
+  case T:                                                                                        \
+    tile<kChunks, 1, T>(nb, panel, first_group, act, act_stride, out, out_stride, num_rows);     \
+    break;
+    INFERD_PANEL_CASE(1)
+    INFERD_PANEL_CASE(2)
+    INFERD_PANEL_CASE(3)
+    INFERD_PANEL_CASE(4)
+    INFERD_PANEL_CASE(5)
+    INFERD_PANEL_CASE(6)
+    INFERD_PANEL_CASE(7)
+    INFERD_PANEL_CASE(8)
+#undef INFERD_PANEL_CASE
+    default: __builtin_trap();
+  }
+}
+
+}  // namespace
+
+void panel_gemm_q4_0(int64_t nb, const uint8_t* panel, int first_group, int num_groups,
+                     const uint8_t* act, size_t act_stride, int num_acts, float* out,
+                     size_t out_stride, int num_rows) {
+  gemm<4>(nb, panel, first_group, num_groups, act, act_stride, num_acts, out, out_stride, num_rows);
+}
+
+void panel_gemm_q8_0(int64_t nb, const uint8_t* panel, int first_group, int num_groups,
+                     const uint8_t* act, size_t act_stride, int num_acts, float* out,
+                     size_t out_stride, int num_rows) {
+  gemm<8>(nb, panel, first_group, num_groups, act, act_stride, num_acts, out, out_stride, num_rows);
+}
+
+}  // namespace inferd::backend::cpu::avx512

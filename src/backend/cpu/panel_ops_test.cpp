@@ -1,0 +1,223 @@
+#include "backend/cpu/panel_ops.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "backend/cpu/blocks.h"
+#include "backend/cpu/kernel_testing.h"
+#include "backend/cpu/matmul.h"
+#include "backend/cpu/type_ops.h"
+#include "base/aligned_buffer.h"
+
+namespace inferd::backend::cpu {
+namespace {
+
+constexpr DType kPanelTypes[] = {DType::kQ4_0, DType::kQ8_0};
+
+struct Packed {
+  std::vector<uint8_t> file;  // rows in file layout, row_bytes apart
+  size_t row_bytes = 0;
+  AlignedBuffer panels;
+};
+
+Packed pack(DType type, int64_t rows, int64_t cols, uint32_t seed) {
+  Packed p;
+  const TypeOps& ref = type_ops(type, IsaLevel::kScalar);
+  p.row_bytes = dtype_bytes(type, cols) + 6;  // padded rows
+  const std::vector<float> wf = testing::random_floats(rows * cols, seed);
+  p.file = testing::encode_rows(ref, wf.data(), rows, cols, p.row_bytes);
+  const PanelOps& ops = *panel_ops(type, IsaLevel::kScalar);
+  p.panels.resize(panel_matrix_bytes(ops, rows, cols));
+  std::memset(p.panels.data(), 0xA5, p.panels.size_bytes());  // pack_panels must clear padding
+  pack_panels(ops, p.file.data(), rows, cols, p.row_bytes, p.panels.data());
+  return p;
+}
+
+// PanelActs rows of `tokens` x `cols` floats.
+AlignedBuffer make_acts(const PanelOps& ops, const std::vector<float>& x, int64_t tokens,
+                        int64_t cols) {
+  const size_t stride = panel_act_row_bytes(cols);
+  AlignedBuffer acts(stride * tokens);
+  for (int64_t t = 0; t < tokens; ++t)
+    quantize_panel_acts(ops, x.data() + t * cols, cols, 0, cols / kQK, acts.data() + t * stride);
+  return acts;
+}
+
+// The defining formula on the file layout: for each block, the exact integer dot product of the
+// weight values q (without the offset) and the Q8_0 activations, then fma into the sum.
+// With `magnitude`, the sum of the blocks' absolute values instead (for error bounds).
+float expected(DType type, const uint8_t* row, const BlockQ8_0* a, int64_t nb,
+               bool magnitude = false) {
+  float acc = 0.0f;
+  for (int64_t k = 0; k < nb; ++k) {
+    int32_t dot = 0;
+    f16_t dw;
+    if (type == DType::kQ4_0) {
+      BlockQ4_0 b;
+      std::memcpy(&b, row + k * sizeof(BlockQ4_0), sizeof(b));
+      for (int j = 0; j < 16; ++j)
+        dot += ((b.qs[j] & 15) - 8) * a[k].qs[j] + ((b.qs[j] >> 4) - 8) * a[k].qs[j + 16];
+      dw = b.d;
+    } else {
+      BlockQ8_0 b;
+      std::memcpy(&b, row + k * sizeof(BlockQ8_0), sizeof(b));
+      for (int j = 0; j < 32; ++j) dot += b.qs[j] * a[k].qs[j];
+      dw = b.d;
+    }
+    const float scale = f16_to_f32(dw) * f16_to_f32(a[k].d);
+    acc = magnitude ? acc + std::fabs(static_cast<float>(dot) * scale)
+                    : std::fma(static_cast<float>(dot), scale, acc);
+  }
+  return acc;
+}
+
+TEST(PanelOps, TablesCoverQ4_0AndQ8_0) {
+  for (DType type : kPanelTypes) {
+    const PanelOps* ref = panel_ops(type, IsaLevel::kScalar);
+    ASSERT_NE(ref, nullptr);
+    EXPECT_EQ(ref->type, type);
+    EXPECT_EQ(panel_ops(type, IsaLevel::kAvx2), nullptr);
+  }
+  EXPECT_EQ(panel_ops(DType::kQ4_1, IsaLevel::kScalar), nullptr);
+  EXPECT_EQ(panel_ops(DType::kQ4_K, IsaLevel::kAvx512), nullptr);
+  // The panel form has the file layout's size for whole panels.
+  EXPECT_EQ(panel_matrix_bytes(*panel_ops(DType::kQ4_0, IsaLevel::kScalar), 128, 2048),
+            static_cast<size_t>(dtype_bytes(DType::kQ4_0, 2048)) * 128);
+  EXPECT_EQ(panel_matrix_bytes(*panel_ops(DType::kQ8_0, IsaLevel::kScalar), 64, 96),
+            static_cast<size_t>(dtype_bytes(DType::kQ8_0, 96)) * 64);
+}
+
+// The scalar reference on packed panels equals the defining formula on the file layout, bit for
+// bit, for every row including those of a partial last panel.
+TEST(PanelOps, ReferenceMatchesFileLayoutFormula) {
+  uint32_t seed = 5;
+  for (DType type : kPanelTypes) {
+    const PanelOps& ops = *panel_ops(type, IsaLevel::kScalar);
+    for (int64_t rows : {1, 17, 64, 70}) {
+      for (int64_t cols : {32, 96, 320}) {
+        const int64_t nb = cols / kQK, tokens = 3;
+        const Packed p = pack(type, rows, cols, seed++);
+        const std::vector<float> x = testing::random_floats(tokens * cols, seed++);
+        const AlignedBuffer acts = make_acts(ops, x, tokens, cols);
+        std::vector<BlockQ8_0> q8(tokens * nb);
+        type_ops(DType::kQ8_0, IsaLevel::kScalar).from_float(x.data(), q8.data(), tokens * cols);
+        const size_t stride = panel_act_row_bytes(cols);
+        for (int64_t panel = 0; panel * kPanelRows < rows; ++panel) {
+          const int n = static_cast<int>(std::min<int64_t>(kPanelRows, rows - panel * kPanelRows));
+          for (int g = 0; g * kPanelGroupRows < n; ++g) {
+            const int gr = std::min(kPanelGroupRows, n - g * kPanelGroupRows);
+            std::vector<float> out(tokens * 16, -1.0f);
+            ops.gemm(nb, p.panels.data() + panel * nb * ops.record_bytes(), g, 1, acts.data(),
+                     stride, tokens, out.data(), 16, gr);
+            for (int t = 0; t < tokens; ++t) {
+              for (int i = 0; i < gr; ++i) {
+                const int64_t r = panel * kPanelRows + g * kPanelGroupRows + i;
+                EXPECT_EQ(out[t * 16 + i],
+                          expected(type, p.file.data() + r * p.row_bytes, &q8[t * nb], nb))
+                    << dtype_name(type) << " row " << r << " token " << t << " cols " << cols;
+              }
+              for (int i = gr; i < 16; ++i) EXPECT_EQ(out[t * 16 + i], -1.0f);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Every kernel shape of the fast kernels gives the reference's results exactly and writes only
+// its rows.
+TEST(PanelOps, FastKernelsMatchReferenceExactly) {
+  if (cpu_features().level < IsaLevel::kAvx512) GTEST_SKIP() << "no AVX-512 on this CPU";
+  uint32_t seed = 101;
+  for (DType type : kPanelTypes) {
+    const PanelOps& ref = *panel_ops(type, IsaLevel::kScalar);
+    const PanelOps& fast = *panel_ops(type, IsaLevel::kAvx512);
+    ASSERT_NE(&fast, nullptr);
+    for (int64_t cols : {32, 160, 2080}) {
+      const int64_t nb = cols / kQK, rows = 64 + 37;
+      const Packed p = pack(type, rows, cols, seed++);
+      const int tokens = fast.max_acts;
+      const std::vector<float> x = testing::random_floats(tokens * cols, seed++);
+      const AlignedBuffer acts = make_acts(ref, x, tokens, cols);
+      const size_t stride = panel_act_row_bytes(cols), out_stride = kPanelRows + 5;
+      for (int64_t panel = 0; panel < 2; ++panel) {
+        const uint8_t* pd = p.panels.data() + panel * nb * ref.record_bytes();
+        const int n = static_cast<int>(std::min<int64_t>(kPanelRows, rows - panel * kPanelRows));
+        auto run = [&](const PanelOps& ops, int g, int ng, int na, int nr) {
+          std::vector<float> out(tokens * out_stride, -3.0f);
+          ops.gemm(nb, pd, g, ng, acts.data(), stride, na, out.data(), out_stride, nr);
+          return out;
+        };
+        EXPECT_EQ(run(fast, 0, kPanelGroups, 1, n), run(ref, 0, kPanelGroups, 1, n))
+            << dtype_name(type) << " cols " << cols << " panel " << panel;
+        for (int g = 0; g < kPanelGroups; ++g) {
+          const int gr = std::clamp(n - g * kPanelGroupRows, 1, kPanelGroupRows);
+          for (int na = 1; na <= fast.max_acts; ++na)
+            EXPECT_EQ(run(fast, g, 1, na, gr), run(ref, g, 1, na, gr))
+                << dtype_name(type) << " cols " << cols << " group " << g << " acts " << na;
+        }
+      }
+    }
+  }
+}
+
+// matmul() on panels agrees with the file-layout path within float summation error, and is
+// exactly invariant to batching, thread count and fusing targets into one call.
+TEST(PanelOps, MatmulOnPanelsIsInvariantAndAgreesWithFileLayout) {
+  uint32_t seed = 300;
+  for (DType type : kPanelTypes) {
+    const PanelOps* ops = panel_ops(type);
+    if (!ops) GTEST_SKIP() << "no panel kernels at this ISA level";
+    const int64_t rows = 150, rows2 = 37, cols = 576, tokens = 21;
+    const Packed p = pack(type, rows, cols, seed++);
+    const Packed p2 = pack(type, rows2, cols, seed++);
+    AlignedBuffer panels(panel_matrix_bytes(*ops, rows, cols));
+    std::memcpy(panels.data(), p.panels.data(), panels.size_bytes());
+    const MatrixRef file{type, rows, cols, p.file.data(), p.row_bytes};
+    MatrixRef packed = file;
+    packed.panels = panels.data();
+    MatrixRef packed2{type, rows2, cols, p2.file.data(), p2.row_bytes};
+    packed2.panels = p2.panels.data();
+    const std::vector<float> x = testing::random_floats(tokens * cols, seed++);
+
+    ThreadPool one(1), three(3);
+    MatmulScratch scratch;
+    scratch.reserve(tokens, cols, 3);
+    std::vector<float> batch(tokens * rows), single(tokens * rows), viafile(tokens * rows);
+    std::vector<float> fused(tokens * rows), fused2(tokens * rows2), alone2(tokens * rows2);
+    matmul(packed, x.data(), tokens, batch.data(), three, scratch);
+    for (int64_t t = 0; t < tokens; ++t)
+      matmul(packed, x.data() + t * cols, 1, single.data() + t * rows, t % 2 ? one : three, scratch);
+    EXPECT_EQ(batch, single) << dtype_name(type);
+
+    const MatmulTarget targets[] = {{packed, fused.data()}, {packed2, fused2.data()}};
+    matmul(targets, x.data(), tokens, three, scratch);
+    matmul(packed2, x.data(), tokens, alone2.data(), one, scratch);
+    EXPECT_EQ(fused, batch) << dtype_name(type);
+    EXPECT_EQ(fused2, alone2) << dtype_name(type);
+    matmul(targets, x.data(), 1, three, scratch);  // single-token fused region
+    EXPECT_TRUE(std::equal(fused.begin(), fused.begin() + rows, batch.begin()));
+    EXPECT_TRUE(std::equal(fused2.begin(), fused2.begin() + rows2, alone2.begin()));
+
+    // Both paths add the same exact block results in different orders.
+    matmul(file, x.data(), tokens, viafile.data(), three, scratch);
+    const int64_t nb = cols / kQK;
+    std::vector<BlockQ8_0> q8(tokens * nb);
+    type_ops(DType::kQ8_0, IsaLevel::kScalar).from_float(x.data(), q8.data(), tokens * cols);
+    for (int64_t t = 0; t < tokens; ++t) {
+      for (int64_t r = 0; r < rows; ++r) {
+        const float mag = expected(type, p.file.data() + r * p.row_bytes, &q8[t * nb], nb, true);
+        const double tol = 4.0 * (nb + 8) * std::ldexp(1.0, -24) * mag + 1e-30;
+        EXPECT_NEAR(batch[t * rows + r], viafile[t * rows + r], tol)
+            << dtype_name(type) << " row " << r << " token " << t;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace inferd::backend::cpu
