@@ -13,6 +13,7 @@
 #include "base/cpu_features.h"
 #include "base/thread_pool.h"
 #include "commands.h"
+#include "load_bench.h"
 #include "inferd/engine.h"
 
 namespace inferd::cli {
@@ -137,13 +138,29 @@ int run_bench(const BenchOptions& o) {
 Command add_bench_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Measure prefill and decode speed against memory bandwidth");
   auto o = std::make_shared<BenchOptions>();
-  cmd->add_option("-m,--model", o->model, "GGUF model")->required();
+  auto load = std::make_shared<LoadBenchOptions>();
+  cmd->add_option("-m,--model", o->model, "GGUF model (or, with --server, the served model's name)");
+  cmd->add_option("--server", load->server, "Load a running server (http://HOST:PORT) instead of a model file");
+  cmd->add_option("--concurrency", load->concurrency, "With --server: concurrent streams per level")
+      ->capture_default_str();
   cmd->add_option("-p,--prompt-tokens", o->prompt_tokens, "Prompt tokens to prefill")->capture_default_str();
   cmd->add_option("-n,--gen-tokens", o->gen_tokens, "Tokens to decode")->capture_default_str();
   cmd->add_option("-t,--threads", o->threads, "Threads (0 = one per core)")->capture_default_str();
   cmd->add_option("-r,--reps", o->reps, "Repetitions (the median is reported)")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print JSON");
-  return {cmd, [o] { return run_bench(*o); }};
+  return {cmd, [o, load] {
+            if (!load->server.empty()) {
+              load->gen_tokens = o->gen_tokens;
+              load->model = o->model;
+              load->json = o->json;
+              return run_load_bench(*load);
+            }
+            if (o->model.empty()) {
+              std::fprintf(stderr, "inferd bench: give --model (a GGUF file) or --server\n");
+              return 2;
+            }
+            return run_bench(*o);
+          }};
 }
 
 }  // namespace inferd::cli

@@ -4,6 +4,7 @@
 #include <csignal>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -61,6 +62,19 @@ TEST(ServeCommandTest, ServesTheDemoModelAndStopsOnSigterm) {
   EXPECT_EQ(get_status(port, "/v1/models", &body), 200);
   EXPECT_NE(body.find("\"inferd-demo\""), std::string::npos) << body;
   EXPECT_NE(server.log().find("demo model"), std::string::npos) << server.log();
+
+  // The load tool against it.
+  const auto load = testing::run_process({testing::inferd_binary(), "bench", "--server",
+                                          "http://127.0.0.1:" + std::to_string(port), "--concurrency", "1", "3",
+                                          "-n", "5", "--json"});
+  ASSERT_EQ(load.exit_code, 0) << load.err;
+  const auto report = nlohmann::json::parse(load.out, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << load.out;
+  ASSERT_EQ(report["levels"].size(), 2u);
+  EXPECT_EQ(report["levels"][1]["concurrency"], 3);
+  EXPECT_EQ(report["levels"][1]["output_tokens"], 15);
+  EXPECT_GT(report["levels"][1]["output_tokens_per_s"].get<double>(), 0.0);
+  EXPECT_GE(report["levels"][0]["ttft_p99_ms"].get<double>(), report["levels"][0]["ttft_p50_ms"].get<double>());
   server.signal(SIGTERM);
   EXPECT_EQ(server.wait(15000), 0) << server.log();
   EXPECT_EQ(get_status(port, "/health"), 0);

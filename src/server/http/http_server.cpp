@@ -235,6 +235,9 @@ struct HttpServer::Impl {
         socket.close(ignored);
       }
     } else {
+      // Streamed tokens are small writes that must leave at once (no Nagle delay).
+      error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
       const uint64_t id = next_connection_id++;
       auto connection = std::make_shared<Connection>(context, std::move(socket), id);
       if (context->register_connection(id, connection)) connection->post_start();
