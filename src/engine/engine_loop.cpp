@@ -126,6 +126,7 @@ struct EngineLoop::Impl {
   std::vector<std::optional<Slot>> slots;
   std::vector<BatchEntry> batch;
   std::vector<float> masked;  // logits copy for constrained sampling
+  std::vector<size_t> order;  // slots to prefill this step, in serving order
   std::string text;
   std::thread thread;
 
@@ -183,6 +184,7 @@ Result<std::unique_ptr<EngineLoop>> EngineLoop::create(std::shared_ptr<const Mod
   impl->n_vocab = model->vocab_size();
   impl->publish_kv_stats();
   impl->slots.resize(o.max_slots);
+  impl->order.reserve(o.max_slots);
   impl->batch.reserve(o.max_batch_tokens);
   impl->masked.resize(impl->n_vocab);
   Impl* raw = impl.get();
@@ -544,7 +546,7 @@ void EngineLoop::Impl::preempt(Slot& s) {
 }
 
 bool EngineLoop::Impl::reserve(size_t i, int64_t positions) {
-  std::vector<size_t> candidates;
+  std::vector<size_t> candidates;  // only when the pool runs out
   std::vector<sched::SequenceRank> ranks;
   while (!slots[i]->blocks.reserve(*pool, positions)) {
     candidates.clear();
@@ -588,7 +590,7 @@ void EngineLoop::Impl::step() {
   }
   // Then prefill chunks (prompts, and sequences being recomputed), in serving order, under the
   // remaining budget.
-  std::vector<size_t> order;
+  order.clear();
   for (size_t i = 0; i < slots.size(); ++i)
     if (slots[i] && !slots[i]->decoding && !slots[i]->in_batch) order.push_back(i);
   std::sort(order.begin(), order.end(),

@@ -109,6 +109,20 @@ TEST_F(EngineLoopKvTest, HigherPriorityIsAdmittedFirst) {
   class OrderSink : public CollectingSink {
    public:
     OrderSink(int tag, std::mutex& mu, std::vector<int>& order) : tag_(tag), mu_(mu), order_(order) {}
+    // The first request's first token holds the engine thread (and so the only slot) until the
+    // other two are queued, however the threads are scheduled.
+    void on_token(TokenId t, std::string_view piece, const TokenLogprobs* lp) override {
+      if (tag_ == 0) {
+        std::unique_lock<std::mutex> lock(gate_mu_);
+        gate_cv_.wait(lock, [&] { return open_; });
+      }
+      CollectingSink::on_token(t, piece, lp);
+    }
+    void release() {
+      std::lock_guard<std::mutex> lock(gate_mu_);
+      open_ = true;
+      gate_cv_.notify_all();
+    }
     void on_finish(const GenerationResult& r) override {
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -121,16 +135,20 @@ TEST_F(EngineLoopKvTest, HigherPriorityIsAdmittedFirst) {
     int tag_;
     std::mutex& mu_;
     std::vector<int>& order_;
+    std::mutex gate_mu_;
+    std::condition_variable gate_cv_;
+    bool open_ = false;
   };
   std::vector<std::shared_ptr<OrderSink>> sinks;
   for (int tag : {0, 1, 2}) {
-    auto r = greedy(prompt_of(8), tag == 0 ? 120 : 4);
+    auto r = greedy(prompt_of(8), tag == 0 ? 20 : 4);
     r.priority = tag == 2 ? 5 : 0;
     sinks.push_back(std::make_shared<OrderSink>(tag, mu, order));
     ASSERT_TRUE((*loop)->submit(std::move(r), sinks.back()).ok());
-    // The long first request holds the only slot while the other two wait.
-    while (tag == 0 && (*loop)->stats().running + (*loop)->stats().completed == 0) std::this_thread::yield();
+    // The first request takes the only slot before the other two are submitted.
+    while (tag == 0 && (*loop)->stats().running == 0) std::this_thread::yield();
   }
+  sinks[0]->release();
   for (auto& s : sinks) s->wait();
   EXPECT_EQ(order, (std::vector<int>{0, 2, 1}));
 }

@@ -153,13 +153,33 @@ TEST_F(EngineLoopTest, RejectsWhatCannotRun) {
 TEST_F(EngineLoopTest, CancelFinishesRunningAndWaitingRequests) {
   auto loop = EngineLoop::create(*model_, {.max_slots = 1, .ctx_per_slot = 128, .num_threads = 1});
   ASSERT_TRUE(loop.ok());
-  auto running = std::make_shared<CollectingSink>();
+  // The running request's first token holds the engine thread until both cancels are made, so
+  // it cannot finish first however the threads are scheduled.
+  class GatedSink : public CollectingSink {
+   public:
+    void on_token(TokenId t, std::string_view piece, const TokenLogprobs* lp) override {
+      std::unique_lock<std::mutex> lock(gate_mu);
+      gate_cv.wait(lock, [&] { return open; });
+      lock.unlock();
+      CollectingSink::on_token(t, piece, lp);
+    }
+    void release() {
+      std::lock_guard<std::mutex> lock(gate_mu);
+      open = true;
+      gate_cv.notify_all();
+    }
+    std::mutex gate_mu;
+    std::condition_variable gate_cv;
+    bool open = false;
+  };
+  auto running = std::make_shared<GatedSink>();
   auto waiting = std::make_shared<CollectingSink>();
   auto id1 = (*loop)->submit(greedy({1, 300}, 120), running);
   auto id2 = (*loop)->submit(greedy({1, 301}, 120), waiting);
   ASSERT_TRUE(id1.ok() && id2.ok());
   (*loop)->cancel(*id2);
   (*loop)->cancel(*id1);
+  running->release();
   running->wait();
   waiting->wait();
   EXPECT_EQ(running->result.reason, FinishReason::kCancelled);
