@@ -1,5 +1,6 @@
 // inferd: one binary, subcommands (DESIGN.md section 2). Output meant for the user goes to
 // stdout; diagnostics and logs go to stderr.
+#include <cstdio>
 #include <cstdlib>
 
 #include "base/log.h"
@@ -16,6 +17,14 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
 
+  inferd::LogFileOptions log_file;
+  app.add_option("--log-file", log_file.path, "Also write log lines to this file, rotated by size");
+  size_t log_file_mb = 64;
+  app.add_option("--log-file-max-mb", log_file_mb, "Rotate the log file at this size (MiB)")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  app.add_option("--log-files", log_file.max_files, "Rotated log files kept")->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+
   const inferd::cli::Command commands[] = {
       inferd::cli::add_run_command(app),
       inferd::cli::add_synth_command(app),
@@ -28,7 +37,12 @@ int main(int argc, char** argv) {
     const char* level = !log_level.empty() ? log_level.c_str() : std::getenv("INFERD_LOG_LEVEL") ? nullptr : c.log_level;
     inferd::LogFormat format = inferd::LogFormat::kText;
     inferd::parse_log_format(log_format, &format);
-    inferd::init_logging(level, format);
+    log_file.max_bytes = log_file_mb << 20;
+    std::string error;
+    if (!inferd::init_logging(level, format, log_file, &error)) {
+      std::fprintf(stderr, "inferd: cannot open the log file %s: %s\n", log_file.path.c_str(), error.c_str());
+      return 2;
+    }
     return c.run();
   }
   return 1;

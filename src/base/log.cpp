@@ -1,6 +1,7 @@
 #include "base/log.h"
 
 #include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 #include <atomic>
@@ -110,9 +111,21 @@ bool parse_log_format(std::string_view name, LogFormat* out) {
 
 LogFormat log_format() { return g_format.load(std::memory_order_relaxed); }
 
-void init_logging(const char* level, LogFormat format) {
+bool init_logging(const char* level, LogFormat format, const LogFileOptions& file, std::string* error) {
   auto logger = spdlog::get("inferd");
   if (!logger) logger = spdlog::stderr_color_mt("inferd");
+  bool ok = true;
+  static bool file_added = false;
+  if (!file.path.empty() && !file_added) {
+    try {
+      logger->sinks().push_back(
+          std::make_shared<spdlog::sinks::rotating_file_sink_mt>(file.path, file.max_bytes, file.max_files));
+      file_added = true;
+    } catch (const spdlog::spdlog_ex& e) {
+      ok = false;
+      if (error) *error = e.what();
+    }
+  }
   if (format == LogFormat::kJson) {
     logger->set_formatter(std::make_unique<JsonFormatter>());
   } else {
@@ -122,6 +135,7 @@ void init_logging(const char* level, LogFormat format) {
   spdlog::set_default_logger(logger);
   const char* env = std::getenv("INFERD_LOG_LEVEL");
   spdlog::set_level(spdlog::level::from_str(level ? level : env ? env : "info"));
+  return ok;
 }
 
 void log_event(spdlog::level::level_enum level, std::string_view message, std::initializer_list<LogField> fields) {

@@ -12,11 +12,20 @@ namespace inferd {
 
 enum class LogFormat { kText, kJson };
 
+// Where log lines also go besides stderr: a file rotated by size (path, path.1, ... path.N).
+struct LogFileOptions {
+  std::string path;  // empty: stderr only
+  size_t max_bytes = 64u << 20;
+  size_t max_files = 5;  // rotated files kept
+};
+
 // Sets up the process-wide logger; level is "trace".."off" (default "info"). Text lines look like
 // "2025-01-02T03:04:05.678 info message"; JSON lines like
 // {"time":"2025-01-02T03:04:05.678Z","level":"info","msg":"message"} plus the fields of
-// log_event(). Call again to change the format.
-void init_logging(const char* level = nullptr, LogFormat format = LogFormat::kText);
+// log_event(). Call again to change the format (a log file is added once). Returns false, with
+// the reason in *error, when the log file cannot be opened (stderr logging is set up anyway).
+bool init_logging(const char* level = nullptr, LogFormat format = LogFormat::kText, const LogFileOptions& file = {},
+                  std::string* error = nullptr);
 LogFormat log_format();
 // "text" or "json"; false for anything else.
 bool parse_log_format(std::string_view name, LogFormat* out);

@@ -2,6 +2,8 @@
 
 #include <spdlog/sinks/ostream_sink.h>
 
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -71,6 +73,20 @@ TEST(LogTest, JsonLines) {
       << first;
   const std::string second = text.substr(nl + 1);
   EXPECT_NE(second.find("\"level\":\"warning\",\"msg\":\"plain message\"}\n"), std::string::npos) << second;
+}
+
+TEST(LogTest, LogFileReceivesLines) {
+  const std::string path = (std::filesystem::temp_directory_path() / "inferd-log-test.log").string();
+  std::filesystem::remove(path);
+  std::string error;
+  ASSERT_TRUE(init_logging("info", LogFormat::kText, {.path = path, .max_bytes = 1 << 20, .max_files = 2}, &error))
+      << error;
+  spdlog::info("a line for the log file");
+  spdlog::default_logger()->flush();
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find("a line for the log file"), std::string::npos);
 }
 
 }  // namespace
