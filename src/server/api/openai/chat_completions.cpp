@@ -136,13 +136,7 @@ class ChatJob : public GenerationJob {
       choices.push_back({{"index", i}, {"message", chat::openai_message(c.output)}, {"logprobs", take_logprobs(c)},
                          {"finish_reason", c.finish_reason}});
     }
-    Json j;
-    j["id"] = id_;
-    j["object"] = "chat.completion";
-    j["created"] = created_;
-    j["model"] = model_name_;
-    j["system_fingerprint"] = system_fingerprint();
-    j["choices"] = std::move(choices);
+    Json j = response_object(id_, "chat.completion", created_, model_name_, std::move(choices));
     j["usage"] = usage;
     (void)exchange_->respond(200, kJsonContentType, dump_json(j));
   }

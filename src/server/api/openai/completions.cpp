@@ -133,13 +133,7 @@ class CompletionJob : public GenerationJob {
                          {"logprobs", logprobs_ ? c.logprobs.to_json() : Json(nullptr)},
                          {"finish_reason", c.finish_reason}});
     }
-    Json j;
-    j["id"] = id_;
-    j["object"] = "text_completion";
-    j["created"] = created_;
-    j["model"] = model_name_;
-    j["system_fingerprint"] = system_fingerprint();
-    j["choices"] = std::move(choices);
+    Json j = response_object(id_, "text_completion", created_, model_name_, std::move(choices));
     j["usage"] = usage;
     (void)exchange_->respond(200, kJsonContentType, dump_json(j));
   }

@@ -27,6 +27,18 @@ const std::string& system_fingerprint() {
   return fp;
 }
 
+Json response_object(const std::string& id, const char* object, int64_t created, const std::string& model,
+                     Json choices) {
+  Json j;
+  j["id"] = id;
+  j["object"] = object;
+  j["created"] = created;
+  j["model"] = model;
+  j["system_fingerprint"] = system_fingerprint();
+  j["choices"] = std::move(choices);
+  return j;
+}
+
 Json usage_json(int64_t prompt_tokens, int64_t completion_tokens, int64_t cached_tokens) {
   Json u;
   u["prompt_tokens"] = prompt_tokens;

@@ -18,6 +18,11 @@ int64_t unix_now();
 // Identifies the build and backend, as OpenAI's system_fingerprint does.
 const std::string& system_fingerprint();
 
+// {"id","object","created","model","system_fingerprint","choices"}: the envelope of every
+// response and stream chunk of the completion endpoints.
+Json response_object(const std::string& id, const char* object, int64_t created, const std::string& model,
+                     Json choices);
+
 // {"prompt_tokens","completion_tokens","total_tokens","prompt_tokens_details":{"cached_tokens"}}
 Json usage_json(int64_t prompt_tokens, int64_t completion_tokens, int64_t cached_tokens);
 
