@@ -36,6 +36,7 @@ Router test_router() {
                 j["client"] = req.client_address;
                 j["header"] = req.header("X-Test").value_or("");
                 j["scope"] = auth_scope_name(req.auth_scope);
+                j["service"] = req.caller.service;
                 (void)ex->respond(200, kJsonContentType, j.dump());
               },
               AuthScope::kInference, RateClass::kLight},
@@ -128,6 +129,33 @@ TEST_F(HttpServerTest, RequestIdIsGeneratedOrAccepted) {
   res = c.request("GET", "/health", "", {{"X-Request-Id", "bad id with spaces"}});
   ASSERT_TRUE(res);
   EXPECT_EQ(field(*res, "X-Request-Id").rfind("req_", 0), 0u);
+}
+
+TEST_F(HttpServerTest, AuthenticatorNamesTheCallerOrRefusesBeforeTheHandler) {
+  HttpServerOptions o = test_options();
+  o.authenticate = [](const Request& req) -> std::variant<Caller, ApiError> {
+    if (req.auth_scope == AuthScope::kPublic) return Caller{};
+    const auto key = req.header("Authorization");
+    if (!key) return authentication_error("missing key");
+    if (*key == "Bearer limited") return rate_limit_error("slow down", 7);
+    return Caller{.service = std::string(key->substr(key->find(' ') + 1)), .key_id = "k1"};
+  };
+  start_server(test_router(), o);
+  TestClient c(port_);
+  auto res = c.request("GET", "/v1/items/3");
+  ASSERT_TRUE(res);
+  expect_envelope(*res, 401, "authentication_error");
+  res = c.request("GET", "/v1/items/3", "", {{"Authorization", "Bearer limited"}});
+  ASSERT_TRUE(res);
+  expect_envelope(*res, 429, "rate_limit_error");
+  EXPECT_EQ(field(*res, "Retry-After"), "7");
+  res = c.request("GET", "/v1/items/3", "", {{"Authorization", "Bearer vista"}});
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->result_int(), 200);
+  EXPECT_EQ(nlohmann::json::parse(res->body())["service"], "vista");
+  res = c.request("GET", "/health");  // public: the authenticator lets it through anonymously
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 200);
 }
 
 TEST_F(HttpServerTest, UnknownPathIs404AndOtherMethodIs405) {

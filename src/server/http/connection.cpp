@@ -399,6 +399,14 @@ void Connection::dispatch() {
   req.route_pattern = std::move(match.pattern);
   req.auth_scope = match.route->auth_scope;
   req.rate_class = match.route->rate_class;
+  if (options().authenticate) {
+    auto who = options().authenticate(req);
+    if (auto* refused = std::get_if<ApiError>(&who)) {
+      respond_error(*refused, keep_alive);
+      return;
+    }
+    req.caller = std::move(std::get<Caller>(who));
+  }
 
   ConnectionExchange::Framing framing;
   framing.head_only = head_only_;

@@ -58,6 +58,8 @@ struct HttpServerOptions {
   int listen_backlog = 512;
   // Told about every request once it is answered or abandoned (optional).
   std::shared_ptr<ExchangeObserver> observer;
+  // Says who each routed request comes from, or refuses it (optional; see caller.h).
+  Authenticator authenticate;
 };
 
 class HttpServer {

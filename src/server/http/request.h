@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "server/http/caller.h"
 #include "server/http/header_map.h"
 #include "server/http/param_list.h"
 #include "server/http/route_tags.h"
@@ -34,6 +35,8 @@ struct Request {
   // From the incoming `traceparent` (or a new trace); the response's traceparent names
   // trace.span_id.
   tracing::TraceContext trace;
+  // Set by HttpServerOptions::authenticate before the handler runs (anonymous without one).
+  Caller caller;
 
   std::optional<std::string_view> param(std::string_view name) const {
     return path_params.get(name);
