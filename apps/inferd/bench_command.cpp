@@ -26,6 +26,7 @@ struct BenchOptions {
   int threads = 0;
   int reps = 3;
   bool json = false;
+  KvCacheType kv_type = KvCacheType::kF16;
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -74,7 +75,8 @@ int run_bench(const BenchOptions& o) {
   const ModelInfo& info = (*model)->info();
   auto ctx = Context::create(*model, {.ctx_size = o.prompt_tokens + o.gen_tokens + 1,
                                       .max_batch = o.prompt_tokens,
-                                      .num_threads = threads});
+                                      .num_threads = threads,
+                                      .kv_type = o.kv_type});
   if (!ctx.ok()) {
     std::fprintf(stderr, "inferd bench: %s\n", ctx.status().to_string().c_str());
     return 1;
@@ -146,6 +148,7 @@ Command add_bench_command(CLI::App& app) {
   cmd->add_option("-p,--prompt-tokens", o->prompt_tokens, "Prompt tokens to prefill")->capture_default_str();
   cmd->add_option("-n,--gen-tokens", o->gen_tokens, "Tokens to decode")->capture_default_str();
   cmd->add_option("-t,--threads", o->threads, "Threads (0 = one per core)")->capture_default_str();
+  add_kv_type_option(cmd, o->kv_type);
   cmd->add_option("-r,--reps", o->reps, "Repetitions (the median is reported)")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print JSON");
   return {cmd, [o, load] {

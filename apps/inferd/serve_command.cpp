@@ -31,8 +31,10 @@ struct ServeOptions {
   int64_t ctx_size = 0;
   int parallel = 4;
   int64_t kv_budget_mb = 0;
+  KvCacheType kv_type = KvCacheType::kF16;
   std::string kv_dir;
   bool kv_restore = false;
+  double kv_persist_idle_s = 0;
   std::string api_prefix = "/api/v1";
   uint64_t max_body_mb = 32;
   int max_connections = 1024;
@@ -78,6 +80,11 @@ Result<std::unique_ptr<server::ServedModel>> load_model(const ServeOptions& o) {
   m.engine.ctx_per_slot = o.ctx_size;
   m.engine.max_slots = o.parallel;
   m.engine.kv_budget_bytes = o.kv_budget_mb << 20;
+  m.engine.kv_type = o.kv_type;
+  if (o.kv_persist_idle_s > 0) {
+    m.engine.kv_persist_dir = (std::filesystem::path(o.kv_dir) / expected_model_id(o)).string();
+    m.engine.kv_persist_idle_s = o.kv_persist_idle_s;
+  }
   if (!o.model.empty()) {
     m.path = o.model;
     return server::ServedModel::load(m);
@@ -205,9 +212,14 @@ Command add_serve_command(CLI::App& app) {
   cmd->add_option("--kv-budget-mb", o->kv_budget_mb,
                   "KV cache memory for all requests together, MiB (0 = --parallel full contexts)")
       ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  add_kv_type_option(cmd, o->kv_type);
   cmd->add_option("--kv-dir", o->kv_dir, "Directory of saved KV prefixes (enables /v1/kv/save, restore, list, erase)");
   cmd->add_flag("--kv-restore", o->kv_restore, "At start, restore every saved KV prefix of the model from --kv-dir")
       ->needs("--kv-dir");
+  cmd->add_option("--kv-persist-idle", o->kv_persist_idle_s,
+                  "Save the KV prefixes of recent conversations (128+ tokens) into --kv-dir after this many "
+                  "idle seconds and at shutdown (0 = off; --kv-restore loads them at the next start)")
+      ->needs("--kv-dir")->check(CLI::Range(0.0, 86400.0));
   cmd->add_option("--api-prefix", o->api_prefix, "Second prefix of the /v1 routes (empty = none)")
       ->capture_default_str();
   cmd->add_option("--max-body-mb", o->max_body_mb, "Largest request body in MiB (413 beyond)")->capture_default_str()

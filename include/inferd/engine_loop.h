@@ -41,6 +41,16 @@ struct EngineOptions {
   // request wastes in its last block small (7.5 positions on average) and shares prefixes at a
   // fine grain, while block tables stay short (256 entries for 4096 positions).
   int64_t kv_block_size = 16;
+  KvCacheType kv_type = KvCacheType::kF16;
+  // Saving prefixes when idle (off while kv_persist_dir is empty): sequences of at least
+  // kv_persist_min_tokens that finished normally are remembered (a later turn of the same
+  // conversation replaces the earlier one); after kv_persist_idle_s seconds without work their
+  // cached blocks are saved as kv_persist_dir/auto-<hash>.kv (restore_prefix loads them back),
+  // keeping at most kv_persist_max_files such files.
+  std::string kv_persist_dir = {};
+  double kv_persist_idle_s = 30.0;
+  int64_t kv_persist_min_tokens = 128;
+  int kv_persist_max_files = 64;
 };
 
 struct GenerationRequest {

@@ -2,6 +2,7 @@
 
 #include "engine/model_runner.h"
 #include "inferd/engine.h"
+#include "engine/kv_cache_type.h"
 #include "model/kv_cache.h"
 #include "model/model.h"
 
@@ -38,8 +39,11 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   impl->ctx_size = o.ctx_size > 0 ? o.ctx_size : std::min<int64_t>(hp.n_ctx_train, 4096);
   if (impl->ctx_size > (int64_t{1} << 24)) return invalid_argument("ctx_size {} is too large", impl->ctx_size);
   impl->max_seqs = o.max_seqs;
+  const backend::DType kv_type = engine::kv_cache_dtype(o.kv_type);
+  INFERD_RETURN_IF_ERROR(model::KvCache::check_type(hp, kv_type));
   const int64_t blocks_per_seq = (impl->ctx_size + kContextBlockSize - 1) / kContextBlockSize;
-  impl->kv = std::make_unique<model::KvCache>(hp, blocks_per_seq * o.max_seqs, kContextBlockSize, o.max_seqs);
+  impl->kv = std::make_unique<model::KvCache>(hp, blocks_per_seq * o.max_seqs, kContextBlockSize, o.max_seqs,
+                                             kv_type);
   impl->tables.resize(o.max_seqs);
   for (int64_t s = 0; s < o.max_seqs; ++s) {
     for (int64_t b = 0; b < blocks_per_seq; ++b) impl->tables[s].push_back(static_cast<int32_t>(s * blocks_per_seq + b));

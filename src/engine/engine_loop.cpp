@@ -12,6 +12,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "engine/idle_persister.h"
+#include "engine/kv_cache_type.h"
 #include "engine/model_runner.h"
 #include "engine/stop_matcher.h"
 #include "inferd/sampler.h"
@@ -112,6 +114,7 @@ struct EngineLoop::Impl {
   std::unique_ptr<engine::ModelRunner> runner;
   std::unique_ptr<model::KvCache> kv;
   std::unique_ptr<kv::BlockPool> pool;
+  std::unique_ptr<engine::IdlePersister> persister;  // engine thread only
 
   mutable std::mutex mu;
   std::condition_variable cv;
@@ -144,6 +147,9 @@ struct EngineLoop::Impl {
   kv::KvFileShape kv_file_shape() const;
   Result<int64_t> save_prefix_now(const std::vector<TokenId>& tokens, const std::string& path);
   Result<int64_t> restore_prefix_now(const std::string& path);
+  void persist_idle_prefixes() {
+    persister->persist([this](const std::vector<TokenId>& t, const std::string& path) { return save_prefix_now(t, path); });
+  }
   void post(std::function<void()> task);
   void finish(std::optional<Slot>& slot, FinishReason reason, Status error = {});
   void accumulate_embedding(Slot& s, int64_t evaluated);
@@ -165,6 +171,8 @@ Result<std::unique_ptr<EngineLoop>> EngineLoop::create(std::shared_ptr<const Mod
   if (o.kv_block_size < 1 || o.kv_block_size > 4096) return invalid_argument("kv_block_size must be in [1, 4096]");
   if (o.kv_budget_bytes < 0) return invalid_argument("kv_budget_bytes must not be negative");
   if (o.num_threads < 0 || o.num_threads > 1024) return invalid_argument("num_threads must be in [0, 1024]");
+  if (!(o.kv_persist_idle_s >= 0) || o.kv_persist_min_tokens < 0 || o.kv_persist_max_files < 1)
+    return invalid_argument("kv_persist_idle_s and kv_persist_min_tokens must not be negative, kv_persist_max_files positive");
   const model::HParams& hp = model->core().hparams();
   auto impl = std::make_unique<Impl>();
   impl->model = model;
@@ -173,13 +181,19 @@ Result<std::unique_ptr<EngineLoop>> EngineLoop::create(std::shared_ptr<const Mod
   if (impl->n_ctx > (int64_t{1} << 24)) return invalid_argument("ctx_per_slot {} is too large", impl->n_ctx);
   const int64_t bs = o.kv_block_size;
   const int64_t blocks_per_ctx = (impl->n_ctx + bs - 1) / bs;
-  const int64_t block_bytes = model::KvCache(hp, 0, bs, 0).block_bytes();
+  const backend::DType kv_type = engine::kv_cache_dtype(o.kv_type);
+  INFERD_RETURN_IF_ERROR(model::KvCache::check_type(hp, kv_type));
+  const int64_t block_bytes = static_cast<int64_t>(model::KvCache(hp, 0, bs, 0, kv_type).block_bytes());
   const int64_t num_blocks = o.kv_budget_bytes > 0 ? o.kv_budget_bytes / block_bytes : blocks_per_ctx * o.max_slots;
   if (num_blocks < blocks_per_ctx)
     return invalid_argument("the KV budget of {} bytes holds {} positions, less than one context of {}",
                             o.kv_budget_bytes, num_blocks * bs, impl->n_ctx);
-  impl->kv = std::make_unique<model::KvCache>(hp, num_blocks, bs, o.max_slots);
+  impl->kv = std::make_unique<model::KvCache>(hp, num_blocks, bs, o.max_slots, kv_type);
   impl->pool = std::make_unique<kv::BlockPool>(num_blocks, bs);
+  impl->persister = std::make_unique<engine::IdlePersister>(
+      engine::IdlePersistOptions{.dir = o.kv_persist_dir, .idle_s = o.kv_persist_idle_s,
+                                 .min_tokens = o.kv_persist_min_tokens, .max_files = o.kv_persist_max_files},
+      bs);
   impl->runner = std::make_unique<engine::ModelRunner>(model, o.max_batch_tokens, impl->n_ctx, o.num_threads);
   impl->n_vocab = model->vocab_size();
   impl->publish_kv_stats();
@@ -266,6 +280,8 @@ void EngineLoop::Impl::finish(std::optional<Slot>& slot, FinishReason reason, St
   r.cached_tokens = s.cached_tokens;
   s.blocks.release(*pool);
   const auto now = Clock::now();
+  if ((reason == FinishReason::kStop || reason == FinishReason::kLength) && s.reuses_prefix())
+    persister->remember(std::vector<TokenId>(s.tokens.begin(), s.tokens.begin() + s.kv_len), now);
   const auto started = s.started_at.time_since_epoch().count() ? s.started_at : now;
   const auto first = s.first_token_at.time_since_epoch().count() ? s.first_token_at : now;
   r.queue_ms = ms_between(s.queued_at, started);
@@ -359,7 +375,14 @@ bool EngineLoop::Impl::admit_and_collect_cancels(std::vector<uint64_t>* cancelle
   const auto busy = [&] {
     return std::any_of(slots.begin(), slots.end(), [](const auto& s) { return s.has_value(); });
   };
-  cv.wait(lock, [&] { return stopping || !waiting.empty() || !tasks.empty() || busy(); });
+  const auto has_work = [&] { return stopping || !waiting.empty() || !tasks.empty() || busy(); };
+  // Idle with sequences to persist: wait until they are due, save them, and wait again.
+  while (persister->pending() && !cv.wait_until(lock, persister->due_at(), has_work)) {
+    lock.unlock();
+    persist_idle_prefixes();
+    lock.lock();
+  }
+  cv.wait(lock, has_work);
   if (stopping) return false;
   if (!tasks.empty()) {
     std::deque<std::function<void()>> now;
@@ -424,6 +447,8 @@ void EngineLoop::Impl::run() {
   for (auto& task : left) task();
   for (auto& slot : slots)
     if (slot) finish(slot, FinishReason::kCancelled);
+  // Sequences waiting for an idle moment are saved now: a restart is when they are wanted.
+  if (persister->pending()) persist_idle_prefixes();
   std::deque<Pending> rest;
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -462,8 +487,8 @@ kv::KvFileShape EngineLoop::Impl::kv_file_shape() const {
   kv::KvFileShape shape;
   shape.block_size = static_cast<uint32_t>(pool->block_size());
   shape.layers = static_cast<uint32_t>(hp.n_layer);
-  shape.key_row_bytes = static_cast<uint32_t>(hp.kv_dim() * sizeof(f16_t));
-  shape.value_row_bytes = static_cast<uint32_t>(hp.v_dim() * sizeof(f16_t));
+  shape.key_row_bytes = static_cast<uint32_t>(kv->key_row_bytes());
+  shape.value_row_bytes = static_cast<uint32_t>(kv->value_row_bytes());
   // The model's identity: its shape and a sample of its token embeddings.
   const ModelInfo& info = model->info();
   const auto& embd = model->core().weights().token_embd;

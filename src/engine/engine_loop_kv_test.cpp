@@ -228,5 +228,90 @@ TEST_F(EngineLoopKvTest, ASavedPrefixIsRestoredIntoAFreshEngine) {
   EXPECT_EQ(missing.wait().status().code(), StatusCode::kNotFound);
 }
 
+std::vector<std::filesystem::path> auto_files(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.path().filename().string().starts_with("auto-")) out.push_back(e.path());
+  return out;
+}
+
+// Polls for up to five seconds until `dir` holds `n` automatically saved prefixes.
+bool wait_for_auto_files(const std::filesystem::path& dir, size_t n) {
+  for (int i = 0; i < 500; ++i) {
+    if (auto_files(dir).size() == n) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+TEST_F(EngineLoopKvTest, ConversationsAreSavedWhenIdleAndRestoredAfterARestart) {
+  const auto dir = ::inferd::testing::temp_dir() / "idle-kv";
+  std::filesystem::remove_all(dir);
+  EngineOptions o{.max_slots = 2, .ctx_per_slot = 128, .num_threads = 2};
+  o.kv_persist_dir = dir.string();
+  o.kv_persist_idle_s = 0.05;
+  o.kv_persist_min_tokens = 32;
+  o.kv_persist_max_files = 2;
+  const auto prompt = prompt_of(40, 300);
+  std::vector<TokenId> turn2;
+  {
+    auto loop = EngineLoop::create(*model_, o);
+    ASSERT_TRUE(loop.ok());
+    auto first = std::make_shared<CollectingSink>();
+    ASSERT_TRUE((*loop)->submit(greedy(prompt, 10), first).ok());
+    first->wait();
+    // The next turn extends the first before the loop goes idle: one file, of the longer one.
+    turn2 = prompt;
+    turn2.insert(turn2.end(), first->tokens.begin(), first->tokens.end());
+    for (TokenId t : {400, 401, 402, 403, 404, 405}) turn2.push_back(t);
+    auto second = std::make_shared<CollectingSink>();
+    ASSERT_TRUE((*loop)->submit(greedy(turn2, 4), second).ok());
+    second->wait();
+    ASSERT_TRUE(wait_for_auto_files(dir, 1));
+    // A short request (under min_tokens) is not saved; two more long ones are, and only the
+    // newest two files are kept.
+    auto small = std::make_shared<CollectingSink>();
+    ASSERT_TRUE((*loop)->submit(greedy(prompt_of(20, 500), 2), small).ok());
+    small->wait();
+    for (TokenId first_token : {440, 520}) {
+      auto other = std::make_shared<CollectingSink>();
+      ASSERT_TRUE((*loop)->submit(greedy(prompt_of(48, first_token), 2), other).ok());
+      other->wait();
+      std::this_thread::sleep_for(std::chrono::milliseconds(150));  // idle: saved now
+    }
+    EXPECT_TRUE(wait_for_auto_files(dir, 2));
+  }
+  const auto files = auto_files(dir);
+  ASSERT_EQ(files.size(), 2u);
+
+  // Shutting down saves what waits for an idle moment.
+  o.kv_persist_idle_s = 3600;
+  o.kv_persist_max_files = 8;
+  {
+    auto loop = EngineLoop::create(*model_, o);
+    ASSERT_TRUE(loop.ok());
+    auto sink = std::make_shared<CollectingSink>();
+    ASSERT_TRUE((*loop)->submit(greedy(turn2, 4), sink).ok());
+    sink->wait();
+    EXPECT_EQ(auto_files(dir).size(), 2u);
+  }
+  ASSERT_EQ(auto_files(dir).size(), 3u);
+
+  // After a restart, restoring the saved files serves the conversation from the cache.
+  auto loop = EngineLoop::create(*model_, o);
+  ASSERT_TRUE(loop.ok());
+  for (const auto& f : auto_files(dir)) {
+    Report restored;
+    (*loop)->restore_prefix(f.string(), restored.callback());
+    ASSERT_TRUE(restored.wait().ok());
+  }
+  auto sink = std::make_shared<CollectingSink>();
+  ASSERT_TRUE((*loop)->submit(greedy(turn2, 4), sink).ok());
+  sink->wait();
+  EXPECT_EQ(sink->result.cached_tokens, 48);  // 56 prompt tokens: three whole blocks of 16
+  EXPECT_EQ(sink->tokens, reference_greedy(turn2, 4));
+}
+
 }  // namespace
 }  // namespace inferd

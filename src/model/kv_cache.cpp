@@ -4,25 +4,37 @@
 
 namespace inferd::model {
 
-KvCache::KvCache(const HParams& hp, int64_t num_blocks, int64_t block_size, int64_t max_seqs)
+Status KvCache::check_type(const HParams& hp, backend::DType type) {
+  using backend::DType;
+  if (type != DType::kF16 && type != DType::kQ8_0)
+    return invalid_argument("the KV cache holds f16 or q8_0 rows, not {}", backend::dtype_name(type));
+  const int64_t block = backend::dtype_info(type).block_elems;
+  if (hp.head_dim_k % block != 0 || hp.head_dim_v % block != 0)
+    return invalid_argument("a {} KV cache needs head sizes that are multiples of {} (this model's: {} and {})",
+                            backend::dtype_name(type), block, hp.head_dim_k, hp.head_dim_v);
+  return {};
+}
+
+KvCache::KvCache(const HParams& hp, int64_t num_blocks, int64_t block_size, int64_t max_seqs, backend::DType type)
     : num_blocks_(num_blocks),
       block_size_(block_size),
       n_layer_(hp.n_layer),
-      k_dim_(hp.kv_dim()),
-      v_dim_(hp.v_dim()),
+      type_(type),
+      key_row_bytes_(static_cast<size_t>(backend::dtype_bytes(type, hp.kv_dim()))),
+      value_row_bytes_(static_cast<size_t>(backend::dtype_bytes(type, hp.v_dim()))),
       tables_(static_cast<size_t>(max_seqs)) {
   const auto rows = static_cast<size_t>(num_blocks * n_layer_ * block_size_);
-  k_.resize(rows * static_cast<size_t>(k_dim_) * sizeof(f16_t));
-  v_.resize(rows * static_cast<size_t>(v_dim_) * sizeof(f16_t));
+  k_.resize(rows * key_row_bytes_);
+  v_.resize(rows * value_row_bytes_);
 }
 
 std::span<uint8_t> KvCache::block_keys(int32_t block) {
-  const size_t bytes = static_cast<size_t>(n_layer_ * block_size_ * k_dim_) * sizeof(f16_t);
+  const size_t bytes = static_cast<size_t>(n_layer_ * block_size_) * key_row_bytes_;
   return {k_.as<uint8_t>() + block * bytes, bytes};
 }
 
 std::span<uint8_t> KvCache::block_values(int32_t block) {
-  const size_t bytes = static_cast<size_t>(n_layer_ * block_size_ * v_dim_) * sizeof(f16_t);
+  const size_t bytes = static_cast<size_t>(n_layer_ * block_size_) * value_row_bytes_;
   return {v_.as<uint8_t>() + block * bytes, bytes};
 }
 

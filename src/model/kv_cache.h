@@ -1,6 +1,7 @@
 // KvCache: the keys and values of every layer, paged. Storage is a pool of blocks of
-// `block_size` positions (f16, as other engines keep KV by default: half the memory of f32 with
-// negligible effect on logits); a sequence is a block table, table[i] holding its positions
+// `block_size` positions. Rows are f16 by default (half the memory of f32 with negligible effect
+// on logits) or Q8_0 (blocks of 32 int8 values with an f16 scale: 53% of f16's memory, logits
+// within a few hundredths); a sequence is a block table, table[i] holding its positions
 // [i * block_size, (i + 1) * block_size). Blocks are allocated, shared and freed by their owner
 // (src/kv's BlockPool, or a Context's fixed tables); this class only maps positions to memory.
 //
@@ -15,7 +16,9 @@
 #include <span>
 #include <vector>
 
+#include "backend/dtype.h"
 #include "base/aligned_buffer.h"
+#include "base/status.h"
 #include "base/half.h"
 #include "model/hparams.h"
 
@@ -23,14 +26,24 @@ namespace inferd::model {
 
 class KvCache {
  public:
-  KvCache(const HParams& hp, int64_t num_blocks, int64_t block_size, int64_t max_seqs);
+  // Whether rows of `type` can hold this model's keys and values: F16 always; Q8_0 when every
+  // head's key and value length is a multiple of 32 (a head starts at a block boundary).
+  static Status check_type(const HParams& hp, backend::DType type);
+
+  // REQUIRES check_type(hp, type).ok().
+  KvCache(const HParams& hp, int64_t num_blocks, int64_t block_size, int64_t max_seqs,
+          backend::DType type = backend::DType::kF16);
 
   int64_t num_blocks() const { return num_blocks_; }
   int64_t block_size() const { return block_size_; }
   int64_t max_seqs() const { return static_cast<int64_t>(tables_.size()); }
+  backend::DType type() const { return type_; }
   size_t size_bytes() const { return k_.size_bytes() + v_.size_bytes(); }
+  // Bytes of one position's keys (all KV heads of one layer), and of its values.
+  size_t key_row_bytes() const { return key_row_bytes_; }
+  size_t value_row_bytes() const { return value_row_bytes_; }
   // Bytes of one block (keys and values of every layer).
-  size_t block_bytes() const { return static_cast<size_t>(n_layer_ * block_size_ * (k_dim_ + v_dim_)) * sizeof(f16_t); }
+  size_t block_bytes() const { return static_cast<size_t>(n_layer_ * block_size_) * (key_row_bytes_ + value_row_bytes_); }
 
   // The block table of `seq` (REQUIRES: seq < max_seqs, ids < num_blocks); the span must stay
   // valid until the next set_table or the end of the forward passes that use it.
@@ -38,8 +51,9 @@ class KvCache {
   // Positions `seq` can hold.
   int64_t capacity(int64_t seq) const { return static_cast<int64_t>(tables_[seq].size()) * block_size_; }
 
-  f16_t* k(int64_t layer, int64_t seq, int64_t pos) { return k_.as<f16_t>() + row(layer, seq, pos) * k_dim_; }
-  f16_t* v(int64_t layer, int64_t seq, int64_t pos) { return v_.as<f16_t>() + row(layer, seq, pos) * v_dim_; }
+  // The key (value) row of a position: kv_dim (v_dim) elements of type().
+  uint8_t* k(int64_t layer, int64_t seq, int64_t pos) { return k_.as<uint8_t>() + row(layer, seq, pos) * key_row_bytes_; }
+  uint8_t* v(int64_t layer, int64_t seq, int64_t pos) { return v_.as<uint8_t>() + row(layer, seq, pos) * value_row_bytes_; }
 
   // Copies every layer's keys and values of block `src` to block `dst`.
   void copy_block(int32_t dst, int32_t src);
@@ -53,7 +67,9 @@ class KvCache {
     return (block * n_layer_ + layer) * block_size_ + pos % block_size_;
   }
 
-  int64_t num_blocks_, block_size_, n_layer_, k_dim_, v_dim_;
+  int64_t num_blocks_, block_size_, n_layer_;
+  backend::DType type_;
+  size_t key_row_bytes_, value_row_bytes_;
   AlignedBuffer k_, v_;
   std::vector<std::span<const int32_t>> tables_;
 };

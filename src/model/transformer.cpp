@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "backend/cpu/type_ops.h"
+#include "base/check.h"
 #include "backend/cpu/vec_ops.h"
 #include "model/norm.h"
 
@@ -46,6 +47,45 @@ void for_each_token_range(ThreadPool& pool, int64_t num_tokens, int64_t n, Fn&& 
     const auto [begin, end] = ThreadPool::split(n, idx, num, 64);
     if (begin < end) fn(0, begin, end);
   });
+}
+
+// The attention kernels of one KV-cache row type, over rows addressed in bytes.
+struct KvRowKernels {
+  backend::DType type;
+  void (*store)(const backend::cpu::VecOps& vec, const float* src, uint8_t* dst, int64_t n);
+  float (*dot)(const backend::cpu::VecOps& vec, const float* q, const uint8_t* row, int64_t n);
+  void (*axpy)(const backend::cpu::VecOps& vec, float alpha, const uint8_t* row, float* y, int64_t n);
+};
+
+constexpr KvRowKernels kKvRowKernels[] = {
+    {backend::DType::kF16,
+     [](const backend::cpu::VecOps& vec, const float* src, uint8_t* dst, int64_t n) {
+       vec.f32_to_f16(src, reinterpret_cast<f16_t*>(dst), n);
+     },
+     [](const backend::cpu::VecOps& vec, const float* q, const uint8_t* row, int64_t n) {
+       return vec.dot_f32_f16(q, reinterpret_cast<const f16_t*>(row), n);
+     },
+     [](const backend::cpu::VecOps& vec, float alpha, const uint8_t* row, float* y, int64_t n) {
+       vec.axpy_f16(alpha, reinterpret_cast<const f16_t*>(row), y, n);
+     }},
+    {backend::DType::kQ8_0,
+     [](const backend::cpu::VecOps&, const float* src, uint8_t* dst, int64_t n) {
+       backend::cpu::type_ops(backend::DType::kQ8_0).from_float(src, dst, n);
+     },
+     [](const backend::cpu::VecOps& vec, const float* q, const uint8_t* row, int64_t n) {
+       return vec.dot_f32_q8_0(q, reinterpret_cast<const backend::BlockQ8_0*>(row), n);
+     },
+     [](const backend::cpu::VecOps& vec, float alpha, const uint8_t* row, float* y, int64_t n) {
+       vec.axpy_q8_0(alpha, reinterpret_cast<const backend::BlockQ8_0*>(row), y, n);
+     }},
+};
+
+// REQUIRES KvCache::check_type accepted `type`.
+const KvRowKernels& kv_row_kernels(backend::DType type) {
+  for (const KvRowKernels& k : kKvRowKernels)
+    if (k.type == type) return k;
+  INFERD_CHECK_MSG(false, "no kernels for this KV-cache type");
+  __builtin_unreachable();
 }
 
 void add_bias(float* x, const float* bias, int64_t n) {
@@ -122,6 +162,7 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
   });
 
   const auto& vec = backend::cpu::vec_ops();
+  const KvRowKernels& rows = kv_row_kernels(kv.type());
   for (int64_t il = 0; il < hp_.n_layer; ++il) {
     const LayerWeights& L = w_.layers[il];
     const bool local = hp_.is_sliding_layer(il);
@@ -147,8 +188,8 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
       }
       rope.apply(qb, hp_.n_head, hp_.head_dim_k, angles + b * hp_.n_rot);
       rope.apply(kb, hp_.n_head_kv, hp_.head_dim_k, angles + b * hp_.n_rot);
-      vec.f32_to_f16(kb, kv.k(il, batch[b].seq, batch[b].pos), hp_.kv_dim());
-      vec.f32_to_f16(vb, kv.v(il, batch[b].seq, batch[b].pos), hp_.v_dim());
+      rows.store(vec, kb, kv.k(il, batch[b].seq, batch[b].pos), hp_.kv_dim());
+      rows.store(vec, vb, kv.v(il, batch[b].seq, batch[b].pos), hp_.v_dim());
     });
     attention(batch, il, kv, s, pool);
     matmul(L.wo, att, B, tmp, pool, s.matmul_);
@@ -213,7 +254,11 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
   const float cap = hp_.attn_softcap, inv_cap = cap > 0 ? 1.0f / cap : 0.0f;
   const float query_scale = hp_.arch->scale_query ? hp_.attn_scale : 1.0f;
   const float score_scale = hp_.arch->scale_query ? 1.0f : hp_.attn_scale;
-  const int64_t block_size = kv.block_size(), k_stride = hp_.kv_dim(), v_stride = hp_.v_dim();
+  const KvRowKernels& rows = kv_row_kernels(kv.type());
+  const int64_t block_size = kv.block_size();
+  const auto k_stride = static_cast<int64_t>(kv.key_row_bytes()), v_stride = static_cast<int64_t>(kv.value_row_bytes());
+  // Bytes from the start of a row to the keys (values) of one KV head.
+  const int64_t k_head_bytes = backend::dtype_bytes(kv.type(), dk), v_head_bytes = backend::dtype_bytes(kv.type(), dv);
 
   pool.run([&](int idx, int num) {
     float* scores = s.scores_.as<float>() + idx * per_thread;
@@ -229,17 +274,17 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
 
       // Rows of consecutive positions are one row apart within a KV block, so the block table
       // is consulted once per block, not per position.
-      const f16_t* krow = nullptr;
+      const uint8_t* krow = nullptr;
       int64_t left = 0;  // positions left in krow's block
       float max_score = -std::numeric_limits<float>::infinity();
       for (int64_t j = 0; j < n; ++j, --left) {
         if (left == 0) {
-          krow = kv.k(il, t.seq, first + j) + g * dk;
+          krow = kv.k(il, t.seq, first + j) + g * k_head_bytes;
           left = block_size - (first + j) % block_size;
         } else {
           krow += k_stride;
         }
-        float sc = vec.dot_f32_f16(qh, krow, dk) * score_scale;
+        float sc = rows.dot(vec, qh, krow, dk) * score_scale;
         if (cap > 0) sc = cap * std::tanh(sc * inv_cap);
         scores[j] = sc;
         max_score = std::max(max_score, sc);
@@ -252,17 +297,17 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
       const float inv_sum = static_cast<float>(1.0 / sum);
       float* out = att + b * hp_.attn_out_dim() + h * dv;
       std::memset(out, 0, dv * sizeof(float));
-      const f16_t* vrow = nullptr;
+      const uint8_t* vrow = nullptr;
       left = 0;
       for (int64_t j = 0; j < n; ++j, --left) {
         if (left == 0) {
-          vrow = kv.v(il, t.seq, first + j) + g * dv;
+          vrow = kv.v(il, t.seq, first + j) + g * v_head_bytes;
           left = block_size - (first + j) % block_size;
         } else {
           vrow += v_stride;
         }
         const float prob = f16_to_f32(f32_to_f16(scores[j] * inv_sum));
-        vec.axpy_f16(prob, vrow, out, dv);
+        rows.axpy(vec, prob, vrow, out, dv);
       }
     }
   });

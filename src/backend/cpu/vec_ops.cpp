@@ -17,7 +17,24 @@ void f32_to_f16_ref(const float* src, f16_t* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] = f32_to_f16(src[i]);
 }
 
-constexpr VecOps kScalar = {dot_f32_f16_ref, axpy_f16_ref, f32_to_f16_ref};
+float dot_f32_q8_0_ref(const float* a, const BlockQ8_0* x, int64_t n) {
+  float sum = 0.0f;
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    float block = 0.0f;
+    for (int i = 0; i < kQK; ++i) block += a[b * kQK + i] * static_cast<float>(x[b].qs[i]);
+    sum += block * f16_to_f32(x[b].d);
+  }
+  return sum;
+}
+
+void axpy_q8_0_ref(float alpha, const BlockQ8_0* x, float* y, int64_t n) {
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const float scale = alpha * f16_to_f32(x[b].d);
+    for (int i = 0; i < kQK; ++i) y[b * kQK + i] += scale * static_cast<float>(x[b].qs[i]);
+  }
+}
+
+constexpr VecOps kScalar = {dot_f32_f16_ref, axpy_f16_ref, f32_to_f16_ref, dot_f32_q8_0_ref, axpy_q8_0_ref};
 
 }  // namespace
 

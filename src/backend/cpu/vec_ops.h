@@ -1,10 +1,11 @@
-// Small vector kernels used by attention (f32 queries against f16 KV-cache rows), dispatched
-// once at run time between a scalar reference and AVX2 versions.
+// Small vector kernels used by attention (f32 queries against f16 or Q8_0 KV-cache rows),
+// dispatched once at run time between a scalar reference and AVX2 versions.
 #pragma once
 
 #include <cstdint>
 
 #include "base/cpu_features.h"
+#include "backend/cpu/blocks.h"
 #include "base/half.h"
 
 namespace inferd::backend::cpu {
@@ -16,6 +17,10 @@ struct VecOps {
   void (*axpy_f16)(float alpha, const f16_t* x, float* y, int64_t n);
   // dst[i] = f16(src[i]), round to nearest even
   void (*f32_to_f16)(const float* src, f16_t* dst, int64_t n);
+  // sum_i a[i] * x[i] over n elements of Q8_0 blocks (n a multiple of 32)
+  float (*dot_f32_q8_0)(const float* a, const BlockQ8_0* x, int64_t n);
+  // y[i] += alpha * x[i] over n elements of Q8_0 blocks (n a multiple of 32)
+  void (*axpy_q8_0)(float alpha, const BlockQ8_0* x, float* y, int64_t n);
 };
 
 const VecOps& vec_ops(IsaLevel level = cpu_features().level);

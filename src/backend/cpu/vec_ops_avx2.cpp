@@ -44,7 +44,32 @@ void f32_to_f16(const float* src, f16_t* dst, int64_t n) {
   for (; i < n; ++i) dst[i] = _cvtss_sh(src[i], _MM_FROUND_TO_NEAREST_INT);
 }
 
-constexpr VecOps kAvx2 = {dot_f32_f16, axpy_f16, f32_to_f16};
+// The 8 int8 values at q as floats.
+__m256 load_q8(const int8_t* q) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q))));
+}
+
+float dot_f32_q8_0(const float* a, const BlockQ8_0* x, int64_t n) {
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK; ++b, a += kQK) {
+    __m256 block = _mm256_mul_ps(_mm256_loadu_ps(a), load_q8(x[b].qs));
+    block = _mm256_fmadd_ps(_mm256_loadu_ps(a + 8), load_q8(x[b].qs + 8), block);
+    block = _mm256_fmadd_ps(_mm256_loadu_ps(a + 16), load_q8(x[b].qs + 16), block);
+    block = _mm256_fmadd_ps(_mm256_loadu_ps(a + 24), load_q8(x[b].qs + 24), block);
+    acc = _mm256_fmadd_ps(block, _mm256_set1_ps(_cvtsh_ss(x[b].d)), acc);
+  }
+  return hsum(acc);
+}
+
+void axpy_q8_0(float alpha, const BlockQ8_0* x, float* y, int64_t n) {
+  for (int64_t b = 0; b < n / kQK; ++b, y += kQK) {
+    const __m256 scale = _mm256_set1_ps(alpha * _cvtsh_ss(x[b].d));
+    for (int i = 0; i < kQK; i += 8)
+      _mm256_storeu_ps(y + i, _mm256_fmadd_ps(scale, load_q8(x[b].qs + i), _mm256_loadu_ps(y + i)));
+  }
+}
+
+constexpr VecOps kAvx2 = {dot_f32_f16, axpy_f16, f32_to_f16, dot_f32_q8_0, axpy_q8_0};
 
 }  // namespace
 
