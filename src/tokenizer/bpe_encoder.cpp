@@ -86,7 +86,8 @@ void BpeEncoder::encode_piece(std::string_view piece, std::vector<TokenId>& out,
 
   std::vector<TokenId>& symbols = scratch.symbols;
   symbols.resize(piece.size());
-  for (size_t i = 0; i < piece.size(); ++i) symbols[i] = byte_tokens_[static_cast<uint8_t>(piece[i])];
+  for (size_t i = 0; i < piece.size(); ++i)
+    symbols[i] = byte_tokens_[static_cast<uint8_t>(piece[i])];
   merges_.apply(symbols);
   for (TokenId id : symbols) {
     if (id != kNoToken) {

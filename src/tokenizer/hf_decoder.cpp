@@ -115,9 +115,12 @@ struct DecoderRow {
 };
 
 constexpr DecoderRow kDecoders[] = {
-    {"ByteLevel", build_byte_level}, {"ByteFallback", build_byte_fallback},
-    {"Fuse", build_fuse},            {"Strip", build_strip},
-    {"Replace", build_replace},      {"Metaspace", build_metaspace},
+    {"ByteLevel", build_byte_level},
+    {"ByteFallback", build_byte_fallback},
+    {"Fuse", build_fuse},
+    {"Strip", build_strip},
+    {"Replace", build_replace},
+    {"Metaspace", build_metaspace},
     {"Sequence", build_sequence},
 };
 

@@ -27,7 +27,8 @@ Result<std::string> json_string_or(const Json& obj, std::string_view key, std::s
 
 Result<std::string> json_string(const Json& obj, std::string_view key, std::string_view path) {
   const auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return invalid_argument("{} is missing", json_path(path, key));
+  if (it == obj.end() || it->is_null())
+    return invalid_argument("{} is missing", json_path(path, key));
   if (!it->is_string()) return invalid_argument("{} must be a string", json_path(path, key));
   return it->get<std::string>();
 }
@@ -44,7 +45,8 @@ Result<int64_t> json_int_or(const Json& obj, std::string_view key, std::string_v
                             int64_t fallback) {
   const auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return fallback;
-  if (!it->is_number_integer()) return invalid_argument("{} must be an integer", json_path(path, key));
+  if (!it->is_number_integer())
+    return invalid_argument("{} must be an integer", json_path(path, key));
   return it->get<int64_t>();
 }
 

@@ -90,8 +90,8 @@ Result<Step> build_sequence(const Json& spec, std::string_view path) {
   INFERD_ASSIGN_OR_RETURN(const Json* items, json_array(spec, "normalizers", path));
   std::vector<Step> steps;
   for (size_t i = 0; i < items->size(); ++i) {
-    INFERD_ASSIGN_OR_RETURN(Step s, build_normalizer_step(
-                                        (*items)[i], json_path(json_path(path, "normalizers"), i)));
+    INFERD_ASSIGN_OR_RETURN(
+        Step s, build_normalizer_step((*items)[i], json_path(json_path(path, "normalizers"), i)));
     steps.push_back(std::move(s));
   }
   return Step([steps = std::move(steps)](std::string& text) {
@@ -105,16 +105,16 @@ struct NormalizerRow {
 };
 
 constexpr NormalizerRow kNormalizers[] = {
-    {"NFC", [](const Json&, std::string_view p) {
-       return unicode_form(&icu::Normalizer2::getNFCInstance, p);
-     }},
-    {"NFD", [](const Json&, std::string_view p) {
-       return unicode_form(&icu::Normalizer2::getNFDInstance, p);
-     }},
-    {"NFKC", [](const Json&, std::string_view p) {
+    {"NFC", [](const Json&,
+               std::string_view p) { return unicode_form(&icu::Normalizer2::getNFCInstance, p); }},
+    {"NFD", [](const Json&,
+               std::string_view p) { return unicode_form(&icu::Normalizer2::getNFDInstance, p); }},
+    {"NFKC",
+     [](const Json&, std::string_view p) {
        return unicode_form(&icu::Normalizer2::getNFKCInstance, p);
      }},
-    {"NFKD", [](const Json&, std::string_view p) {
+    {"NFKD",
+     [](const Json&, std::string_view p) {
        return unicode_form(&icu::Normalizer2::getNFKDInstance, p);
      }},
     {"Lowercase", build_lowercase},

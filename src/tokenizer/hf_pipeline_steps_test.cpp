@@ -40,8 +40,9 @@ TEST(HfNormalizer, UnicodeFormsAndCase) {
 TEST(HfNormalizer, ReplacePrependStripSequence) {
   EXPECT_EQ(normalize(R"({"type":"Replace","pattern":{"String":" "},"content":"▁"})", "a b  c"),
             "a▁b▁▁c");
-  EXPECT_EQ(normalize(R"({"type":"Replace","pattern":{"Regex":" {2,}"},"content":" "})", "a  b   c"),
-            "a b c");
+  EXPECT_EQ(
+      normalize(R"({"type":"Replace","pattern":{"Regex":" {2,}"},"content":" "})", "a  b   c"),
+      "a b c");
   EXPECT_EQ(normalize(R"({"type":"Prepend","prepend":"▁"})", "hi"), "▁hi");
   EXPECT_EQ(normalize(R"({"type":"Prepend","prepend":"▁"})", ""), "");
   EXPECT_EQ(normalize(R"({"type":"Strip","strip_left":true,"strip_right":true})", " \t x y \n"),
@@ -65,7 +66,8 @@ TEST(HfNormalizer, UnknownTypeNamesThePath) {
 }
 
 TEST(HfPreTokenizer, SplitBehaviors) {
-  const char* kTemplate = R"({"type":"Split","pattern":{"String":"-"},"behavior":"%s","invert":false})";
+  const char* kTemplate =
+      R"({"type":"Split","pattern":{"String":"-"},"behavior":"%s","invert":false})";
   auto run = [&](const char* behavior) {
     char spec[256];
     std::snprintf(spec, sizeof(spec), kTemplate, behavior);
@@ -79,9 +81,11 @@ TEST(HfPreTokenizer, SplitBehaviors) {
 }
 
 TEST(HfPreTokenizer, SplitRegexInvertAndUnknownBehavior) {
-  EXPECT_EQ(pre_tokenize(R"({"type":"Split","pattern":{"Regex":"\\p{L}+"},"behavior":"Removed","invert":true})",
-                         "ab, cd!"),
-            (Words{"ab", "cd"}));
+  EXPECT_EQ(
+      pre_tokenize(
+          R"({"type":"Split","pattern":{"Regex":"\\p{L}+"},"behavior":"Removed","invert":true})",
+          "ab, cd!"),
+      (Words{"ab", "cd"}));
   auto p = HfPreTokenizer::build(
       Json::parse(R"({"type":"Split","pattern":{"String":"-"},"behavior":"Sideways"})"), "pre");
   ASSERT_FALSE(p.ok());
@@ -92,10 +96,12 @@ TEST(HfPreTokenizer, ByteLevelMapsBytesAndAddsPrefixSpace) {
   EXPECT_EQ(pre_tokenize(R"({"type":"ByteLevel","add_prefix_space":false,"use_regex":true})",
                          "Hello world\n"),
             (Words{"Hello", "Ġworld", "Ċ"}));
-  EXPECT_EQ(pre_tokenize(R"({"type":"ByteLevel","add_prefix_space":true,"use_regex":false})", "hi there"),
-            (Words{"ĠhiĠthere"}));
+  EXPECT_EQ(
+      pre_tokenize(R"({"type":"ByteLevel","add_prefix_space":true,"use_regex":false})", "hi there"),
+      (Words{"ĠhiĠthere"}));
   // Bytes of a multi-byte character each map to their own character.
-  EXPECT_EQ(pre_tokenize(R"({"type":"ByteLevel","add_prefix_space":false,"use_regex":false})", "\xC3\xA9"),
+  EXPECT_EQ(pre_tokenize(R"({"type":"ByteLevel","add_prefix_space":false,"use_regex":false})",
+                         "\xC3\xA9"),
             (Words{"Ã©"}));
 }
 
@@ -107,10 +113,12 @@ TEST(HfPreTokenizer, Digits) {
 }
 
 TEST(HfPreTokenizer, MetaspacePrependSchemes) {
-  const char* always = R"({"type":"Metaspace","replacement":"▁","prepend_scheme":"always","split":true})";
+  const char* always =
+      R"({"type":"Metaspace","replacement":"▁","prepend_scheme":"always","split":true})";
   EXPECT_EQ(pre_tokenize(always, "Hey friend"), (Words{"▁Hey", "▁friend"}));
   EXPECT_EQ(pre_tokenize(always, "Hey friend", false), (Words{"▁Hey", "▁friend"}));
-  const char* first = R"({"type":"Metaspace","replacement":"▁","prepend_scheme":"first","split":false})";
+  const char* first =
+      R"({"type":"Metaspace","replacement":"▁","prepend_scheme":"first","split":false})";
   EXPECT_EQ(pre_tokenize(first, "Hey friend"), (Words{"▁Hey▁friend"}));
   EXPECT_EQ(pre_tokenize(first, "Hey friend", false), (Words{"Hey▁friend"}));
   const char* legacy = R"({"type":"Metaspace","replacement":"▁","add_prefix_space":false})";
@@ -123,8 +131,9 @@ TEST(HfPreTokenizer, SequenceAndWhitespace) {
                          " ab12  c\t"),
             (Words{"ab", "1", "2", "c"}));
   EXPECT_EQ(pre_tokenize(R"({"type":"Whitespace"})", "Hi, you!"), (Words{"Hi", ",", "you", "!"}));
-  auto p = HfPreTokenizer::build(Json::parse(R"({"type":"Sequence","pretokenizers":[{"type":"BertPreTokenizer"}]})"),
-                                 "pre_tokenizer");
+  auto p = HfPreTokenizer::build(
+      Json::parse(R"({"type":"Sequence","pretokenizers":[{"type":"BertPreTokenizer"}]})"),
+      "pre_tokenizer");
   ASSERT_FALSE(p.ok());
   EXPECT_NE(p.status().to_string().find("pre_tokenizer.pretokenizers[0].type"), std::string::npos);
 }
@@ -148,7 +157,8 @@ TEST(HfDecoder, ByteLevelMetaspaceAndPerTokenStrip) {
   EXPECT_EQ(bl->piece("ĠhelloĊ"), " hello\n");
   EXPECT_FALSE(bl->strips_leading_space());
   auto ms = HfDecoder::build(
-      Json::parse(R"({"type":"Metaspace","replacement":"▁","prepend_scheme":"always"})"), "decoder");
+      Json::parse(R"({"type":"Metaspace","replacement":"▁","prepend_scheme":"always"})"),
+      "decoder");
   ASSERT_TRUE(ms.ok());
   EXPECT_EQ(ms->piece("▁a▁b"), " a b");
   EXPECT_TRUE(ms->strips_leading_space());

@@ -119,7 +119,8 @@ constexpr std::string_view kGpt2Pattern =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
 Result<Step> build_byte_level(const Json& spec, std::string_view path) {
-  INFERD_ASSIGN_OR_RETURN(bool add_prefix_space, json_bool_or(spec, "add_prefix_space", path, true));
+  INFERD_ASSIGN_OR_RETURN(bool add_prefix_space,
+                          json_bool_or(spec, "add_prefix_space", path, true));
   INFERD_ASSIGN_OR_RETURN(bool use_regex, json_bool_or(spec, "use_regex", path, true));
   Step split;
   if (use_regex) {
@@ -142,9 +143,8 @@ Result<Step> build_byte_level(const Json& spec, std::string_view path) {
 
 Result<Step> build_digits(const Json& spec, std::string_view path) {
   INFERD_ASSIGN_OR_RETURN(bool individual, json_bool_or(spec, "individual_digits", path, false));
-  return regex_split_step(R"(\p{N})",
-                          individual ? SplitBehavior::kIsolated : SplitBehavior::kContiguous,
-                          false, path);
+  return regex_split_step(
+      R"(\p{N})", individual ? SplitBehavior::kIsolated : SplitBehavior::kContiguous, false, path);
 }
 
 // How Metaspace marks the start of a word run.
@@ -200,8 +200,9 @@ Result<Step> build_sequence(const Json& spec, std::string_view path) {
   INFERD_ASSIGN_OR_RETURN(const Json* items, json_array(spec, "pretokenizers", path));
   std::vector<Step> steps;
   for (size_t i = 0; i < items->size(); ++i) {
-    INFERD_ASSIGN_OR_RETURN(Step s, build_pre_tokenizer_step(
-                                        (*items)[i], json_path(json_path(path, "pretokenizers"), i)));
+    INFERD_ASSIGN_OR_RETURN(
+        Step s,
+        build_pre_tokenizer_step((*items)[i], json_path(json_path(path, "pretokenizers"), i)));
     steps.push_back(std::move(s));
   }
   return Step([steps = std::move(steps)](std::vector<std::string>& words, bool at_text_start) {
@@ -215,12 +216,9 @@ struct PreTokenizerRow {
 };
 
 constexpr PreTokenizerRow kPreTokenizers[] = {
-    {"Split", build_split},
-    {"ByteLevel", build_byte_level},
-    {"Digits", build_digits},
-    {"Metaspace", build_metaspace},
-    {"Whitespace", build_whitespace},
-    {"WhitespaceSplit", build_whitespace_split},
+    {"Split", build_split},           {"ByteLevel", build_byte_level},
+    {"Digits", build_digits},         {"Metaspace", build_metaspace},
+    {"Whitespace", build_whitespace}, {"WhitespaceSplit", build_whitespace_split},
     {"Sequence", build_sequence},
 };
 

@@ -104,8 +104,8 @@ Status read_template_processing(const Json& spec, std::string_view path, const V
     if (!piece.is_object() || !piece.contains("SpecialToken"))
       return invalid_argument("{} must be {{\"SpecialToken\": ...}} or {{\"Sequence\": ...}}",
                               piece_path);
-    INFERD_ASSIGN_OR_RETURN(std::string name,
-                            json_string(piece["SpecialToken"], "id", json_path(piece_path, "SpecialToken")));
+    INFERD_ASSIGN_OR_RETURN(std::string name, json_string(piece["SpecialToken"], "id",
+                                                          json_path(piece_path, "SpecialToken")));
     std::vector<TokenId>& side = seen_sequence ? out.suffix : out.prefix;
     // The token's ids come from special_tokens; a name absent there is looked up as a text.
     if (specials != spec.end() && specials->is_object() && specials->contains(name)) {
@@ -148,8 +148,7 @@ Status read_post_processor(const Json& spec, std::string_view path, const Vocab&
 Result<TokenId> special_id(const Vocab& vocab, const std::string& text, std::string_view field) {
   if (text.empty()) return kNoToken;
   const TokenId id = vocab.find(text);
-  if (id == kNoToken)
-    return invalid_argument("{} \"{}\" is not in the vocabulary", field, text);
+  if (id == kNoToken) return invalid_argument("{} \"{}\" is not in the vocabulary", field, text);
   return id;
 }
 
@@ -165,8 +164,9 @@ Result<std::unique_ptr<Tokenizer>> HfTokenizerBuilder::build(std::string_view to
     return invalid_argument("model must be an object");
   const Json& model = *model_it;
   // Files written before "type" was stored are BPE when they have merges.
-  const std::string model_type =
-      model.contains("type") ? model.value("type", std::string()) : model.contains("merges") ? "BPE" : "";
+  INFERD_ASSIGN_OR_RETURN(
+      std::string model_type,
+      json_string_or(model, "type", "model", model.contains("merges") ? "BPE" : ""));
   if (model_type != "BPE")
     return unsupported("model.type \"{}\" is not a supported tokenizer model (BPE)", model_type);
 
@@ -203,7 +203,8 @@ Result<std::unique_ptr<Tokenizer>> HfTokenizerBuilder::build(std::string_view to
   INFERD_ASSIGN_OR_RETURN(HfNormalizer normalizer,
                           HfNormalizer::build(root.value("normalizer", Json()), "normalizer"));
   INFERD_ASSIGN_OR_RETURN(
-      HfPreTokenizer pre, HfPreTokenizer::build(root.value("pre_tokenizer", Json()), "pre_tokenizer"));
+      HfPreTokenizer pre,
+      HfPreTokenizer::build(root.value("pre_tokenizer", Json()), "pre_tokenizer"));
   INFERD_ASSIGN_OR_RETURN(HfBpeModel bpe, HfBpeModel::build(model, vocab, "model"));
   INFERD_ASSIGN_OR_RETURN(HfDecoder decoder,
                           HfDecoder::build(root.value("decoder", Json()), "decoder"));
@@ -224,9 +225,10 @@ Result<std::unique_ptr<Tokenizer>> HfTokenizerBuilder::build(std::string_view to
   // The post-processor's tokens become add_bos / add_eos.
   TokenizerFlags flags;
   if (tmpl.prefix.size() > 1 || tmpl.suffix.size() > 1)
-    return unsupported("post_processor adds {} tokens before and {} after the text; at most one "
-                       "each is supported",
-                       tmpl.prefix.size(), tmpl.suffix.size());
+    return unsupported(
+        "post_processor adds {} tokens before and {} after the text; at most one "
+        "each is supported",
+        tmpl.prefix.size(), tmpl.suffix.size());
   if (!tmpl.prefix.empty()) {
     flags.add_bos = true;
     special.bos = tmpl.prefix[0];
@@ -243,7 +245,8 @@ Result<std::unique_ptr<Tokenizer>> HfTokenizerBuilder::build(std::string_view to
   mark_end_of_generation(vocab, special, tok->eog_, tok->is_eog_);
   tok->hf_ = std::make_unique<HfPipeline>(std::move(normalizer), std::move(pre), std::move(bpe),
                                           std::move(decoder));
-  tok->matcher_ = std::make_unique<SpecialTokenMatcher>(vocab, std::move(lstrip), std::move(rstrip));
+  tok->matcher_ =
+      std::make_unique<SpecialTokenMatcher>(vocab, std::move(lstrip), std::move(rstrip));
   tok->special_ = special;
   tok->flags_ = flags;
   tok->build_pieces();

@@ -142,7 +142,8 @@ TEST(HfTokenizer, ErrorsNameTheJsonPath) {
       {Json{{"pre_tokenizer", {{"type", "Punctuation"}}}}, "pre_tokenizer.type \"Punctuation\""},
       {Json{{"post_processor", {{"type", "RobertaProcessing"}}}}, "post_processor.type"},
       {Json{{"decoder", {{"type", "CTC"}}}}, "decoder.type \"CTC\""},
-      {Json{{"added_tokens", Json::array({Json{{"id", -4}, {"content", "x"}}})}}, "added_tokens[0].id"},
+      {Json{{"added_tokens", Json::array({Json{{"id", -4}, {"content", "x"}}})}},
+       "added_tokens[0].id"},
   };
   for (const Case& c : cases) {
     Json j = byte_level_json();
@@ -191,7 +192,8 @@ TEST(HfTokenizerConfig, ReadsADirectory) {
   const auto dir = testing::temp_dir();
   std::ofstream(dir / "tokenizer.json") << byte_level_json().dump();
   std::ofstream(dir / "tokenizer_config.json") << R"({"eos_token":"<|end|>"})";
-  std::ofstream(dir / "chat_template.jinja") << "{% for m in messages %}{{ m.content }}{% endfor %}";
+  std::ofstream(dir / "chat_template.jinja")
+      << "{% for m in messages %}{{ m.content }}{% endfor %}";
   auto config = HfTokenizerConfig::read(dir);
   ASSERT_TRUE(config.ok()) << config.status().to_string();
   EXPECT_EQ(config->chat_template, "{% for m in messages %}{{ m.content }}{% endfor %}");

@@ -60,7 +60,7 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_gguf(const format::GgufFile& 
 }
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::from_hf_json(std::string_view tokenizer_json,
-                                                         const HfTokenizerConfig& config) {
+                                                           const HfTokenizerConfig& config) {
   return HfTokenizerBuilder::build(tokenizer_json, config);
 }
 

@@ -50,7 +50,7 @@ struct TokenizerFlags {
   bool add_sep = false;           // encode(add_special) ends with SEP (BERT, RoBERTa)
   bool add_space_prefix = false;  // SPM: a space is prepended to text at the start and after
                                   // every special token; decode removes it again
-  bool remove_extra_whitespaces = false;  // SPM: trim and collapse runs of spaces first
+  bool remove_extra_whitespaces = false;     // SPM: trim and collapse runs of spaces first
   bool decode_strips_leading_space = false;  // tokenizer.json: the decoder drops the space that
                                              // starts the text (Metaspace, Strip)
 };

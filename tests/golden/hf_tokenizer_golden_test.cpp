@@ -40,7 +40,9 @@ const std::vector<Package>& packages() {
   return kPackages;
 }
 
-fs::path tokenizers_dir() { return testing::source_dir() / "tests" / "tokenizers"; }
+fs::path tokenizers_dir() {
+  return testing::source_dir() / "tests" / "tokenizers";
+}
 
 fs::path models_dir(const Package& p) {
   return tokenizers_dir() / "node_modules" / p.package / "models";
@@ -119,7 +121,8 @@ TEST_P(HfTokenizerGolden, DecodeMatchesJavaScriptTokenizer) {
     const std::string text = c["text"];
     const std::string expected = c["decoded"];
     const auto ids = c["ids"].get<std::vector<TokenId>>();
-    EXPECT_EQ(tok.decode(ids, /*skip_special=*/false), expected) << "ids of \"" << escaped(text) << "\"";
+    EXPECT_EQ(tok.decode(ids, /*skip_special=*/false), expected)
+        << "ids of \"" << escaped(text) << "\"";
     IncrementalDecoder stream(tok, /*skip_special=*/false);
     std::string streamed;
     for (TokenId id : ids) stream.push(id, streamed);
@@ -137,7 +140,8 @@ TEST_P(HfTokenizerGolden, ChatTemplateAndSpecialTokens) {
   ASSERT_TRUE(config.ok()) << config.status().to_string();
   EXPECT_EQ(config->chat_template, golden_["chat_template"].get<std::string>());
   EXPECT_FALSE(config->chat_template.empty());
-  const std::string bos = golden_["bos_token"].is_null() ? "" : golden_["bos_token"].get<std::string>();
+  const std::string bos =
+      golden_["bos_token"].is_null() ? "" : golden_["bos_token"].get<std::string>();
   const std::string eos = golden_["eos_token"].get<std::string>();
   EXPECT_EQ(config->bos_token, bos);
   EXPECT_EQ(config->eos_token, eos);
