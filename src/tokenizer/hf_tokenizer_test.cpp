@@ -159,6 +159,37 @@ TEST(HfTokenizer, ErrorsNameTheJsonPath) {
   EXPECT_NE(missing_eos.status().to_string().find("eos_token \"<nope>\""), std::string::npos);
 }
 
+// Every value of the files, and every object or array holding them, replaced by a value of each
+// other JSON type: loading returns (an error or a tokenizer) and never crashes.
+TEST(HfTokenizer, WrongTypesAnywhereAreErrorsNotCrashes) {
+  const Json replacements[] = {Json(),        Json(42),       Json(-1),  Json("x"),
+                               Json::array(), Json::object(), Json(true)};
+  for (const Json& original : {byte_level_json(), spm_style_json()}) {
+    std::vector<Json::json_pointer> pointers;
+    const Json flat = original.flatten();
+    for (const auto& [key, value] : flat.items()) {
+      Json::json_pointer ptr(key);
+      // Only a few vocabulary entries: they all take the same path.
+      if (key.rfind("/model/vocab/", 0) == 0 && ptr.back().size() > 1) continue;
+      for (; !ptr.empty(); ptr = ptr.parent_pointer()) pointers.push_back(ptr);
+    }
+    size_t loaded = 0;
+    for (const auto& ptr : pointers) {
+      for (const Json& r : replacements) {
+        Json j = original;
+        j[ptr] = r;
+        auto tok = Tokenizer::from_hf_json(j.dump(), config_with("", ""));
+        if (!tok.ok()) continue;
+        ++loaded;
+        const Ids ids = (*tok)->encode("ab a\xC3\xA9<|end|><s>", true, true);
+        for (TokenId id : ids) EXPECT_TRUE((*tok)->contains(id));
+        (void)(*tok)->decode(ids, false);
+      }
+    }
+    EXPECT_GT(loaded, 0u);
+  }
+}
+
 TEST(HfTokenizerConfig, ChatTemplateForms) {
   auto plain = HfTokenizerConfig::parse(
       R"({"chat_template":"{{ messages }}","bos_token":{"content":"<s>","lstrip":false},"eos_token":"</s>"})",
