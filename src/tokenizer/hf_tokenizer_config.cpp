@@ -1,7 +1,6 @@
 #include "tokenizer/hf_tokenizer_config.h"
 
 #include <fstream>
-#include <sstream>
 
 #include "tokenizer/hf_json.h"
 
@@ -77,12 +76,15 @@ Result<std::string> read_text_file(const std::filesystem::path& path, bool optio
     if (optional && !std::filesystem::exists(path, ec)) return std::string();
     return not_found("{} is not a readable file", path.string());
   }
+  const auto size_bytes = std::filesystem::file_size(path, ec);
+  if (ec) return io_error("cannot stat {}: {}", path.string(), ec.message());
   std::ifstream in(path, std::ios::binary);
   if (!in) return io_error("cannot open {}", path.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return io_error("cannot read {}", path.string());
-  return ss.str();
+  std::string text(static_cast<size_t>(size_bytes), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (static_cast<size_t>(in.gcount()) != text.size())
+    return io_error("cannot read {}", path.string());
+  return text;
 }
 
 Result<HfTokenizerConfig> HfTokenizerConfig::parse(std::string_view tokenizer_config_json,
