@@ -3,9 +3,11 @@
 // `npm ci` there, which scripts/setup.sh runs), and the ids, decodings, chat templates and
 // BOS/EOS texts that those packages' own JavaScript tokenizers produced on
 // tests/tokenizers/corpus.json (tests/tokenizers/generate_golden.mjs wrote
-// tests/tokenizers/golden/<name>.json).
+// tests/tokenizers/golden/<name>.json). Each directory's chat template is also rendered with
+// the project's own ChatTemplate and tokenized, as `inferd serve --model DIR` does.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -17,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chat/chat_template.h"
 #include "testing/test_paths.h"
 #include "tokenizer/hf_tokenizer_config.h"
 #include "tokenizer/incremental_decoder.h"
@@ -164,6 +167,35 @@ TEST_P(HfTokenizerGolden, ChatTemplateAndSpecialTokens) {
   EXPECT_EQ(parsed, std::vector<TokenId>{tok.eos()});
   EXPECT_GT(tok.encode(eos, false, false).size(), 1u);
   EXPECT_EQ(tok.decode(parsed, /*skip_special=*/true), "");
+}
+
+TEST_P(HfTokenizerGolden, OwnChatTemplateRendersAndTokenizes) {
+  const Tokenizer& tok = load(GetParam());
+  auto config = HfTokenizerConfig::read(models_dir(GetParam()));
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  auto tmpl = chat::ChatTemplate::parse(config->chat_template);
+  ASSERT_TRUE(tmpl.ok()) << tmpl.status().to_string();
+  const auto messages = nlohmann::ordered_json::parse(R"([
+    {"role": "system", "content": "You are a helpful assistant."},
+    {"role": "user", "content": "Hello! What is 2 + 2?"},
+    {"role": "assistant", "content": "2 + 2 = 4."},
+    {"role": "user", "content": "Thanks. Now in French: 你好 👋"}])");
+  chat::ChatRequestView request;
+  request.messages = &messages;
+  request.add_generation_prompt = true;
+  request.bos_token = config->bos_token;
+  request.eos_token = config->eos_token;
+  auto rendered = tmpl->render(request);
+  ASSERT_TRUE(rendered.ok()) << rendered.status().to_string();
+  for (const auto& m : messages) {
+    EXPECT_NE(rendered->find(m["content"].get<std::string>()), std::string::npos)
+        << quoted(*rendered);
+  }
+  // The turn markers are single special tokens; the prompt decodes back to itself.
+  const auto ids = tok.encode(*rendered, /*add_special=*/false, /*parse_special=*/true);
+  ASSERT_NE(tok.eot(), kNoToken);
+  EXPECT_GE(std::count(ids.begin(), ids.end(), tok.eot()), 3) << quoted(*rendered);
+  EXPECT_EQ(tok.decode(ids, /*skip_special=*/false), *rendered);
 }
 
 INSTANTIATE_TEST_SUITE_P(Published, HfTokenizerGolden, ::testing::ValuesIn(packages()),
