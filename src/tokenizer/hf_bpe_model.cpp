@@ -5,6 +5,15 @@
 #include "tokenizer/utf8.h"
 
 namespace inferd::tokenizer {
+namespace {
+
+// A token the model may produce from text: special (control) tokens come only from the added
+// tokens matched before the model runs.
+bool is_model_token(const Vocab& vocab, TokenId id) {
+  return id != kNoToken && vocab.type(id) != TokenType::kControl;
+}
+
+}  // namespace
 
 Result<HfBpeModel> HfBpeModel::build(const Json& model, const Vocab& vocab, std::string_view path) {
   INFERD_ASSIGN_OR_RETURN(const Json* merges, json_array(model, "merges", path));
@@ -70,7 +79,7 @@ Result<HfBpeModel> HfBpeModel::build(const Json& model, const Vocab& vocab, std:
 void HfBpeModel::encode(std::string_view word, std::vector<TokenId>& out) const {
   if (word.empty()) return;
   if (ignore_merges_) {
-    if (const TokenId id = vocab_->find(word); id != kNoToken) {
+    if (const TokenId id = vocab_->find(word); is_model_token(*vocab_, id)) {
       out.push_back(id);
       return;
     }
@@ -84,7 +93,7 @@ void HfBpeModel::encode(std::string_view word, std::vector<TokenId>& out) const 
     const size_t len = valid > 0 ? static_cast<size_t>(valid) : 1;
     const std::string_view ch = word.substr(pos, len);
     pos += len;
-    if (const TokenId id = vocab_->find(ch); id != kNoToken) {
+    if (const TokenId id = vocab_->find(ch); is_model_token(*vocab_, id)) {
       symbols.push_back(id);
       previous_unk = false;
       continue;

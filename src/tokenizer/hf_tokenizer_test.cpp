@@ -129,6 +129,17 @@ TEST(HfTokenizer, ByteLevelBpeWithAddedTokens) {
   EXPECT_EQ(streamed, "ab a");
 }
 
+// With ignore_merges, a word that is the text of a special token is still segmented as text
+// when special tokens are not parsed.
+TEST(HfTokenizer, SpecialTokenTextIsNotAWholeWord) {
+  Json j = byte_level_json();
+  j["added_tokens"].push_back(Json{{"id", 260}, {"content", "zz"}, {"special", true}});
+  auto tok = load(j, config_with("", ""));
+  ASSERT_NE(tok, nullptr);
+  EXPECT_EQ(tok->encode("zz", false, false), (Ids{'z', 'z'}));
+  EXPECT_EQ(tok->encode("zz", false, true), (Ids{260}));
+}
+
 TEST(HfTokenizer, ErrorsNameTheJsonPath) {
   struct Case {
     Json patch;
