@@ -1,7 +1,6 @@
 #include "tokenizer/hf_regex.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
+#include "tokenizer/pcre2_regex.h"
 
 #include "tokenizer/utf8.h"
 
@@ -24,19 +23,7 @@ Result<HfRegex> HfRegex::compile(std::string_view pattern, bool literal) {
     re.literal_.assign(pattern);
     return re;
   }
-  int error_code = 0;
-  PCRE2_SIZE error_offset = 0;
-  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                                   PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &error_code,
-                                   &error_offset, nullptr);
-  if (code == nullptr) {
-    PCRE2_UCHAR message[256];
-    pcre2_get_error_message(error_code, message, sizeof(message));
-    return invalid_argument("regex /{}/ does not compile at offset {}: {}", pattern, error_offset,
-                            reinterpret_cast<char*>(message));
-  }
-  // JIT is an optimisation: when it is unavailable the interpreter runs the same pattern.
-  (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+  INFERD_ASSIGN_OR_RETURN(pcre2_code * code, compile_pcre2(pattern));
   re.code_ = std::make_unique<Code>();
   re.code_->code = code;
   return re;

