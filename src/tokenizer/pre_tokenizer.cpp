@@ -1,10 +1,8 @@
 #include "tokenizer/pre_tokenizer.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include <string>
 
+#include "tokenizer/pcre2_regex.h"
 #include "tokenizer/utf8.h"
 
 namespace inferd::tokenizer {
@@ -24,19 +22,10 @@ PreTokenizer::~PreTokenizer() = default;
 Result<PreTokenizer> PreTokenizer::compile(const PreTokenizerSpec& spec) {
   PreTokenizer pt;
   for (std::string_view pattern : spec.regexes) {
-    int error_code = 0;
-    PCRE2_SIZE error_offset = 0;
-    pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                                     PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &error_code,
-                                     &error_offset, nullptr);
-    if (code == nullptr) {
-      PCRE2_UCHAR message[256];
-      pcre2_get_error_message(error_code, message, sizeof(message));
-      return internal_error("pre-tokenizer '{}': regex /{}/ does not compile at offset {}: {}",
-                            spec.names, pattern, error_offset, reinterpret_cast<char*>(message));
-    }
-    // JIT is an optimisation: when it is unavailable the interpreter runs the same pattern.
-    (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+    auto compiled = compile_pcre2(pattern);
+    if (!compiled.ok())
+      return internal_error("pre-tokenizer '{}': {}", spec.names, compiled.status().message());
+    pcre2_code* code = compiled.value();
     Regex re;
     re.code.reset(code);
     uint32_t captures = 0;

@@ -21,11 +21,12 @@ enum class TokenType : uint8_t {
 };
 inline constexpr int kNumTokenTypes = 7;
 
-// The segmentation algorithm named by tokenizer.ggml.model.
+// The segmentation algorithm: named by tokenizer.ggml.model, or a tokenizer.json model.
 enum class TokenizerModel : uint8_t {
   kSpm,        // "llama": SentencePiece BPE by piece score, byte fallback
   kBpe,        // "gpt2": byte-level BPE by merge rank after a regex pre-tokenizer
   kWordPiece,  // "bert": BERT basic tokenizer + greedy longest-match WordPiece
+  kHfBpe,      // tokenizer.json "BPE": data-driven normalizer, pre-tokenizer and decoder steps
 };
 
 // Tokens that are split out of the text before the segmentation algorithm runs.

@@ -2,6 +2,8 @@
 
 #include "tokenizer/bpe_encoder.h"
 #include "tokenizer/byte_level.h"
+#include "tokenizer/hf_pipeline.h"
+#include "tokenizer/hf_tokenizer_builder.h"
 #include "tokenizer/leading_space_rule.h"
 #include "tokenizer/special_token_matcher.h"
 #include "tokenizer/spm_encoder.h"
@@ -57,6 +59,20 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_gguf(const format::GgufFile& 
   return tok;
 }
 
+Result<std::unique_ptr<Tokenizer>> Tokenizer::from_hf_json(std::string_view tokenizer_json,
+                                                           const HfTokenizerConfig& config) {
+  return HfTokenizerBuilder::build(tokenizer_json, config);
+}
+
+Result<std::unique_ptr<Tokenizer>> Tokenizer::from_hf_dir(const std::filesystem::path& dir) {
+  INFERD_ASSIGN_OR_RETURN(HfTokenizerConfig config, HfTokenizerConfig::read(dir));
+  const std::filesystem::path path = dir / "tokenizer.json";
+  INFERD_ASSIGN_OR_RETURN(std::string json, read_text_file(path, /*optional=*/false));
+  auto tok = HfTokenizerBuilder::build(json, config);
+  if (!tok.ok()) return tok.status().with_context(path.string());
+  return tok;
+}
+
 int32_t Tokenizer::vocab_size() const {
   return vocab_->size();
 }
@@ -86,7 +102,15 @@ void Tokenizer::build_pieces() {
     piece.clear();
     const std::string_view text = vocab_->text(id);
     const TokenType type = vocab_->type(id);
-    if (is_partition_type(type)) {
+    if (model_ == TokenizerModel::kHfBpe) {
+      // Special tokens stand for their text as written; the decoder turns every other token
+      // (added ones included, as Hugging Face's decode() does) into its bytes.
+      if (is_special_type(type)) {
+        piece.assign(text);
+      } else if (type != TokenType::kUnused) {
+        piece = hf_->decoder().piece(text);
+      }
+    } else if (is_partition_type(type)) {
       piece.assign(text);  // added and special tokens stand for their text as written
     } else if (type == TokenType::kByte && model_ == TokenizerModel::kSpm) {
       // "<0xAB>"
@@ -131,7 +155,7 @@ std::string Tokenizer::token_to_piece(TokenId id, bool render_special) const {
   return std::string(piece(id));
 }
 
-void Tokenizer::encode_raw(std::string_view text, bool after_special,
+void Tokenizer::encode_raw(std::string_view text, bool after_special, bool at_text_start,
                            std::vector<TokenId>& out) const {
   switch (model_) {
     case TokenizerModel::kSpm: {
@@ -146,6 +170,7 @@ void Tokenizer::encode_raw(std::string_view text, bool after_special,
     }
     case TokenizerModel::kBpe: bpe_->encode(text, out); return;
     case TokenizerModel::kWordPiece: wordpiece_->encode(text, out); return;
+    case TokenizerModel::kHfBpe: hf_->encode(text, at_text_start, out); return;
   }
 }
 
@@ -161,7 +186,7 @@ void Tokenizer::encode_into(std::string_view text, bool add_special, bool parse_
       after_special = true;
       continue;
     }
-    encode_raw(text.substr(seg.offset, seg.length), after_special, out);
+    encode_raw(text.substr(seg.offset, seg.length), after_special, seg.offset == 0, out);
     after_special = false;
   }
   if (add_special && flags_.add_eos) out.push_back(special_.eos);

@@ -1,12 +1,15 @@
 // Tokenizer: text <-> token ids for a model, built from the tokenizer.ggml.* metadata of a GGUF
-// file. Supports SentencePiece-style BPE ("llama"), byte-level BPE with named pre-tokenizers
-// ("gpt2", see pre_tokenizer_table.h) and WordPiece ("bert").
+// file or from a Hugging Face tokenizer.json. Supports SentencePiece-style BPE ("llama"),
+// byte-level BPE with named pre-tokenizers ("gpt2", see pre_tokenizer_table.h), WordPiece
+// ("bert"), and tokenizer.json BPE models with their normalizer, pre-tokenizer, decoder and
+// post-processor steps as data (HfPipeline).
 //
-// Thread safety: immutable after from_gguf(); every method is const and safe to call from any
+// Thread safety: immutable after construction; every method is const and safe to call from any
 // number of threads at once.
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <span>
 #include <string>
@@ -15,6 +18,7 @@
 
 #include "base/status.h"
 #include "format/gguf_file.h"
+#include "tokenizer/hf_tokenizer_config.h"
 #include "tokenizer/token_types.h"
 
 namespace inferd::tokenizer {
@@ -24,6 +28,7 @@ class SpmEncoder;
 class BpeEncoder;
 class WordPieceEncoder;
 class SpecialTokenMatcher;
+class HfPipeline;
 
 // Special token ids; kNoToken where the vocabulary has none.
 struct SpecialTokens {
@@ -45,7 +50,9 @@ struct TokenizerFlags {
   bool add_sep = false;           // encode(add_special) ends with SEP (BERT, RoBERTa)
   bool add_space_prefix = false;  // SPM: a space is prepended to text at the start and after
                                   // every special token; decode removes it again
-  bool remove_extra_whitespaces = false;  // SPM: trim and collapse runs of spaces first
+  bool remove_extra_whitespaces = false;     // SPM: trim and collapse runs of spaces first
+  bool decode_strips_leading_space = false;  // tokenizer.json: the decoder drops the space that
+                                             // starts the text (Metaspace, Strip)
 };
 
 class Tokenizer {
@@ -54,6 +61,17 @@ class Tokenizer {
   // tokens, mismatched array lengths, bad types, out-of-range ids, bad merges, an unknown model
   // or pre-tokenizer) is an error naming the key.
   static Result<std::unique_ptr<Tokenizer>> from_gguf(const format::GgufFile& file);
+
+  // The tokenizer of a Hugging Face model directory: `dir`/tokenizer.json (required) with the
+  // special token texts of tokenizer_config.json / special_tokens_map.json (see
+  // HfTokenizerConfig::read(), which also gives the directory's chat template). BOS is the
+  // token the post-processor (TemplateProcessing) puts first, else bos_token; EOS is eos_token.
+  // add_bos / add_eos follow the post-processor. Every malformed or unsupported part is an error
+  // naming the file and the JSON path ("pre_tokenizer.pretokenizers[1].type ...").
+  static Result<std::unique_ptr<Tokenizer>> from_hf_dir(const std::filesystem::path& dir);
+  // As from_hf_dir(), from the text of a tokenizer.json and an already read configuration.
+  static Result<std::unique_ptr<Tokenizer>> from_hf_json(std::string_view tokenizer_json,
+                                                         const HfTokenizerConfig& config);
 
   ~Tokenizer();
   Tokenizer(const Tokenizer&) = delete;
@@ -89,7 +107,8 @@ class Tokenizer {
   // Whether decoding drops the space that marks the first word (SentencePiece with a space
   // prefix, and WordPiece, whose word-initial pieces all start with one).
   bool strips_leading_space() const {
-    return flags_.add_space_prefix || model_ == TokenizerModel::kWordPiece;
+    return flags_.add_space_prefix || flags_.decode_strips_leading_space ||
+           model_ == TokenizerModel::kWordPiece;
   }
   TokenId bos() const { return special_.bos; }
   TokenId eos() const { return special_.eos; }
@@ -112,10 +131,13 @@ class Tokenizer {
 
  private:
   Tokenizer();
-  // Encodes one run of raw text (no special tokens in it).
-  void encode_raw(std::string_view text, bool after_special, std::vector<TokenId>& out) const;
+  // Encodes one run of raw text (no special tokens in it). `at_text_start`: the run begins the
+  // whole input.
+  void encode_raw(std::string_view text, bool after_special, bool at_text_start,
+                  std::vector<TokenId>& out) const;
   void build_pieces();
   friend class TokenizerBuilder;
+  friend class HfTokenizerBuilder;
 
   TokenizerModel model_ = TokenizerModel::kSpm;
   std::string pre_name_;
@@ -125,6 +147,7 @@ class Tokenizer {
   std::unique_ptr<SpmEncoder> spm_;
   std::unique_ptr<BpeEncoder> bpe_;
   std::unique_ptr<WordPieceEncoder> wordpiece_;
+  std::unique_ptr<HfPipeline> hf_;
   std::unique_ptr<SpecialTokenMatcher> matcher_;
   std::vector<TokenId> eog_;
   std::vector<uint8_t> is_eog_;  // per token

@@ -1,10 +1,10 @@
 #include "tokenizer/tokenizer_builder.h"
 
-#include <algorithm>
 #include <optional>
 #include <string>
 
 #include "tokenizer/bpe_encoder.h"
+#include "tokenizer/end_of_generation.h"
 #include "tokenizer/pre_tokenizer_table.h"
 #include "tokenizer/special_token_matcher.h"
 #include "tokenizer/spm_encoder.h"
@@ -59,18 +59,6 @@ constexpr SpecialKey kSpecialKeys[] = {
     {"unknown_token_id", &SpecialTokens::unk},   {"seperator_token_id", &SpecialTokens::sep},
     {"separator_token_id", &SpecialTokens::sep}, {"padding_token_id", &SpecialTokens::pad},
     {"cls_token_id", &SpecialTokens::cls},       {"mask_token_id", &SpecialTokens::mask},
-};
-
-// Token texts that end a turn, in order of preference for the EOT id when the metadata names none.
-constexpr std::string_view kEotTexts[] = {
-    "<|eot_id|>",      "<|im_end|>", "<|end|>", "<end_of_turn>",         "<|endoftext|>",
-    "<|end_of_text|>", "<EOT>",      "_<EOT>",  "<｜end▁of▁sentence｜>", "<end_of_utterance>",
-};
-// Every token text that ends generation when present.
-constexpr std::string_view kEogTexts[] = {
-    "<|eot_id|>",      "<|im_end|>",         "<|end|>",    "<end_of_turn>",
-    "<|endoftext|>",   "<|eom_id|>",         "<EOT>",      "_<EOT>",
-    "<|end_of_text|>", "<end_of_utterance>", "<|return|>", "<|call|>",
 };
 
 // Vocabularies whose added tokens swallow the whitespace after them, keyed by a substring of
@@ -253,28 +241,7 @@ Result<std::unique_ptr<Tokenizer>> TokenizerBuilder::build(const GgufFile& file)
                             key("add_sep_token"));
 
   // End-of-turn / end-of-generation tokens found by text; they are control tokens.
-  if (special.eot == kNoToken) {
-    for (std::string_view text : kEotTexts) {
-      if (TokenId id = vocab.find(text); id != kNoToken) {
-        special.eot = id;
-        break;
-      }
-    }
-  }
-  if (special.eom == kNoToken) special.eom = vocab.find("<|eom_id|>");
-  tok->is_eog_.assign(static_cast<size_t>(n), 0);
-  auto add_eog = [&](TokenId id) {
-    if (id == kNoToken || tok->is_eog_[id]) return;
-    tok->is_eog_[id] = 1;
-    tok->eog_.push_back(id);
-  };
-  add_eog(special.eos);
-  add_eog(special.eot);
-  add_eog(special.eom);
-  for (std::string_view text : kEogTexts) add_eog(vocab.find(text));
-  std::sort(tok->eog_.begin(), tok->eog_.end());
-  for (TokenId id : tok->eog_)
-    if (!is_partition_type(vocab.type(id))) vocab.set_type(id, TokenType::kControl);
+  mark_end_of_generation(vocab, special, tok->eog_, tok->is_eog_);
 
   // Segmentation.
   switch (family->model) {
@@ -289,6 +256,8 @@ Result<std::unique_ptr<Tokenizer>> TokenizerBuilder::build(const GgufFile& file)
     case TokenizerModel::kWordPiece:
       tok->wordpiece_ = std::make_unique<WordPieceEncoder>(vocab, special.unk);
       break;
+    case TokenizerModel::kHfBpe:  // a tokenizer.json model, never a GGUF family
+      return internal_error("{} \"{}\" maps to a tokenizer.json model", key("model"), model_name);
   }
 
   // Added-token whitespace rules.
