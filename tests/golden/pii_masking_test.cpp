@@ -63,7 +63,9 @@ TEST(PiiMaskingGolden, MaskingIsIdempotentAndNeverGrowsPlainText) {
     std::string bytes(rng() % 200, '\0');
     for (char& c : bytes) c = static_cast<char>(rng() % 2 ? rng() % 256 : "0123456789@.:- +"[rng() % 16]);
     const std::string masked = (*masker)->mask(bytes);
-    if (masked.find('[') == std::string::npos) EXPECT_EQ(masked, bytes);
+    if (masked.find('[') == std::string::npos) {
+      EXPECT_EQ(masked, bytes);
+    }
   }
 }
 
