@@ -11,6 +11,8 @@
 #include "commands.h"
 #include "model/synth_model.h"
 #include "server/api/kv_endpoints.h"
+#include "server/audit/audit_log.h"
+#include "server/http/observer_fanout.h"
 #include "server/http/http_server.h"
 #include "server/openai_server.h"
 #include "server/telemetry/telemetry.h"
@@ -41,7 +43,23 @@ struct ServeOptions {
   int shutdown_timeout_s = 10;
   std::string otlp_endpoint;
   bool no_access_log = false;
+  server::AuditLogOptions audit;
+  int64_t audit_max_mb = 64;
+  std::vector<std::string> audit_patterns;  // NAME=REGEX
 };
+
+// The audit log of --audit-log (null when off); errors name the flag.
+Result<std::shared_ptr<server::AuditLog>> open_audit_log(const ServeOptions& o) {
+  if (o.audit.path.empty()) return std::shared_ptr<server::AuditLog>();
+  server::AuditLogOptions a = o.audit;
+  a.max_bytes = static_cast<size_t>(o.audit_max_mb) << 20;
+  for (const std::string& p : o.audit_patterns) {
+    const size_t eq = p.find('=');
+    if (eq == std::string::npos) return invalid_argument("--audit-mask-pattern '{}': expected NAME=REGEX", p);
+    a.masking.extra.push_back({p.substr(0, eq), p.substr(eq + 1)});
+  }
+  return server::AuditLog::create(std::move(a));
+}
 
 // The id the model will be served under (ServedModel's rule), for its state while it loads.
 std::string expected_model_id(const ServeOptions& o) {
@@ -117,6 +135,11 @@ int serve(const ServeOptions& o) {
     spdlog::error("--otlp-endpoint: {}", telemetry.status().message());
     return 2;
   }
+  auto audit = open_audit_log(o);
+  if (!audit.ok()) {
+    spdlog::error("audit log: {}", audit.status().message());
+    return 2;
+  }
   auto api = std::make_shared<server::ApiContext>();
   api->kv_dir = o.kv_dir;
   api->set_telemetry(*telemetry);
@@ -132,6 +155,8 @@ int serve(const ServeOptions& o) {
   http.max_connections = o.max_connections;
   http.shutdown_deadline = std::chrono::seconds(o.shutdown_timeout_s);
   http.observer = *telemetry;
+  if (*audit) http.observer = std::make_shared<server::ObserverFanout>(
+                  std::vector<std::shared_ptr<server::ExchangeObserver>>{*telemetry, *audit});
   server::HttpServer server(http, std::move(router).value());
   if (Status st = server.start(); !st.ok()) {
     spdlog::error("cannot listen: {}", st.to_string());
@@ -232,6 +257,18 @@ Command add_serve_command(CLI::App& app) {
                   "Export traces over OTLP/HTTP (JSON) to this collector, e.g. http://127.0.0.1:4318 "
                   "(plain http only; /v1/traces is appended)");
   cmd->add_flag("--no-access-log", o->no_access_log, "Do not log one line per request");
+  cmd->add_option("--audit-log", o->audit.path,
+                  "Append one JSON line per request (service, key id, model, tokens, status, latency, client) to "
+                  "this file, rotated by size");
+  cmd->add_option("--audit-max-mb", o->audit_max_mb, "Size at which the audit log is rotated, MiB")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  cmd->add_option("--audit-files", o->audit.max_files, "Rotated audit files kept")->capture_default_str()
+      ->check(CLI::Range(1, 200000));
+  cmd->add_option("--audit-bodies", o->audit.body_services,
+                  "Also record the request bodies of this service, PII-masked (repeatable; '*' = every service, "
+                  "'default' = callers without a service)");
+  cmd->add_option("--audit-mask-pattern", o->audit_patterns,
+                  "Mask this pattern too in recorded bodies, written NAME=REGEX (repeatable; shown as [NAME])");
   return {cmd, [o] { return serve(*o); }, "info"};
 }
 

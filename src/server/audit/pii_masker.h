@@ -30,8 +30,8 @@ struct PiiPattern {
 
 struct PiiMaskerOptions {
   // The built-in kinds to mask (names as above); empty = all of them.
-  std::vector<std::string> kinds;
-  std::vector<PiiPattern> extra;
+  std::vector<std::string> kinds = {};
+  std::vector<PiiPattern> extra = {};
 };
 
 class PiiMasker {
