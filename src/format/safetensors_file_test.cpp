@@ -54,7 +54,7 @@ TEST(SafetensorsFile, RoundTripsWriterOutput) {
   EXPECT_EQ(a->num_elements(), 6);
   ASSERT_EQ(a->bytes.size(), 24u);
   EXPECT_EQ(std::memcmp(a->bytes.data(), iota_bytes(24).data(), 24), 0);
-  EXPECT_EQ(reinterpret_cast<uintptr_t>(a->bytes.data() - bytes.data()) % 8, 0u);
+  EXPECT_EQ(static_cast<size_t>(a->bytes.data() - bytes.data()) % 8, 0u);
   EXPECT_EQ((*f)->find("b")->bytes.size(), 10u);
   EXPECT_EQ((*f)->find("c")->dtype, kU32);
   EXPECT_EQ((*f)->find("empty")->bytes.size(), 0u);

@@ -9,6 +9,11 @@
 
 #include "backend/cpu/mlx_affine_kernels.h"
 
+// GCC 12 reports the _mm512_undefined_* placeholders inside its own reduce_add_ps as
+// uninitialized once inlined; they are not.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 namespace inferd::backend::cpu::avx512 {
 namespace {
 
