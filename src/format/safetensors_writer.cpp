@@ -35,8 +35,11 @@ std::string SafetensorsWriter::header() const {
 
 std::vector<uint8_t> SafetensorsWriter::to_bytes() const {
   const std::string h = header();
-  std::vector<uint8_t> out(8);
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(static_cast<uint64_t>(h.size()) >> (8 * i));
+  size_t total = 8 + h.size();
+  for (const Tensor& t : tensors_) total += t.data.size();
+  std::vector<uint8_t> out;
+  out.reserve(total);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(static_cast<uint64_t>(h.size()) >> (8 * i)));
   out.insert(out.end(), h.begin(), h.end());
   for (const Tensor& t : tensors_) out.insert(out.end(), t.data.begin(), t.data.end());
   return out;
