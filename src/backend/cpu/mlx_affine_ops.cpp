@@ -96,19 +96,26 @@ constexpr TypeOps kScalarOps[] = {reference_ops<Q4G32>(), reference_ops<Q4G64>()
                                   reference_ops<Q4G128>(), reference_ops<Q8G32>(),
                                   reference_ops<Q8G64>(), reference_ops<Q8G128>()};
 
-using avx512::kMlxMaxActs;
-using avx512::kMlxMaxRows;
-constexpr TypeOps kAvx512Ops[] = {
-    simd_ops<Q4G32>(avx512::gemm_mlx_q4_g32, kMlxMaxRows, kMlxMaxActs),
-    simd_ops<Q4G64>(avx512::gemm_mlx_q4_g64, kMlxMaxRows, kMlxMaxActs),
-    simd_ops<Q4G128>(avx512::gemm_mlx_q4_g128, kMlxMaxRows, kMlxMaxActs),
-    simd_ops<Q8G32>(avx512::gemm_mlx_q8_g32, kMlxMaxRows, kMlxMaxActs),
-    simd_ops<Q8G64>(avx512::gemm_mlx_q8_g64, kMlxMaxRows, kMlxMaxActs),
-    simd_ops<Q8G128>(avx512::gemm_mlx_q8_g128, kMlxMaxRows, kMlxMaxActs),
+constexpr TypeOps kAvx2Ops[] = {
+    simd_ops<Q4G32>(avx2::gemm_mlx_q4_g32, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
+    simd_ops<Q4G64>(avx2::gemm_mlx_q4_g64, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
+    simd_ops<Q4G128>(avx2::gemm_mlx_q4_g128, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
+    simd_ops<Q8G32>(avx2::gemm_mlx_q8_g32, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
+    simd_ops<Q8G64>(avx2::gemm_mlx_q8_g64, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
+    simd_ops<Q8G128>(avx2::gemm_mlx_q8_g128, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
 };
 
-// Indexed by IsaLevel; AVX2 machines use the reference.
-const std::span<const TypeOps> kTables[] = {kScalarOps, {}, kAvx512Ops};
+constexpr TypeOps kAvx512Ops[] = {
+    simd_ops<Q4G32>(avx512::gemm_mlx_q4_g32, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
+    simd_ops<Q4G64>(avx512::gemm_mlx_q4_g64, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
+    simd_ops<Q4G128>(avx512::gemm_mlx_q4_g128, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
+    simd_ops<Q8G32>(avx512::gemm_mlx_q8_g32, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
+    simd_ops<Q8G64>(avx512::gemm_mlx_q8_g64, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
+    simd_ops<Q8G128>(avx512::gemm_mlx_q8_g128, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
+};
+
+// Indexed by IsaLevel.
+const std::span<const TypeOps> kTables[] = {kScalarOps, kAvx2Ops, kAvx512Ops};
 
 }  // namespace
 

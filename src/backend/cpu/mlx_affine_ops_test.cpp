@@ -88,29 +88,30 @@ TEST(MlxAffine, GemmMatchesExactDotsOnOddShapes) {
     }
 }
 
-// The SIMD kernels agree with the scalar reference up to float summation order.
+// The SIMD kernels of every level agree with the scalar reference up to float summation order.
 TEST(MlxAffine, SimdMatchesReference) {
-  for (DType type : kMlxTypes) {
-    const TypeOps& ref = type_ops(type, IsaLevel::kScalar);
-    const TypeOps& best = type_ops(type);
-    const int64_t cols = 5 * dtype_info(type).block_elems;
-    const size_t stride = dtype_bytes(type, cols) + 12;
-    const int rows = best.max_rows, acts = best.max_acts;
-    const auto wf = testing::random_floats(rows * cols, 3);
-    const auto x = testing::random_floats(acts * cols, 4);
-    const auto w = testing::encode_rows(ref, wf.data(), rows, cols, stride);
-    std::vector<float> want(rows * acts), got(rows * acts);
-    ref.gemm(cols, w.data(), stride, rows, x.data(), cols * 4, acts, want.data(), rows);
-    best.gemm(cols, w.data(), stride, rows, x.data(), cols * 4, acts, got.data(), rows);
-    const auto wd = testing::decode_rows(ref, w.data(), rows, cols, stride);
-    for (int j = 0; j < acts; ++j)
-      for (int i = 0; i < rows; ++i) {
-        double magnitude = 0.0;
-        for (int64_t k = 0; k < cols; ++k) magnitude += std::fabs(wd[i * cols + k] * x[j * cols + k]);
-        EXPECT_NEAR(got[j * rows + i], want[j * rows + i], 1e-5 * magnitude)
-            << dtype_name(type) << " row " << i << " act " << j;
-      }
-  }
+  for (DType type : kMlxTypes)
+    for (IsaLevel level : testing::available_levels()) {
+      const TypeOps& ref = type_ops(type, IsaLevel::kScalar);
+      const TypeOps& simd = type_ops(type, level);
+      const int64_t cols = 5 * dtype_info(type).block_elems;
+      const size_t stride = dtype_bytes(type, cols) + 12;
+      const int rows = simd.max_rows, acts = simd.max_acts;
+      const auto wf = testing::random_floats(rows * cols, 3);
+      const auto x = testing::random_floats(acts * cols, 4);
+      const auto w = testing::encode_rows(ref, wf.data(), rows, cols, stride);
+      std::vector<float> want(rows * acts), got(rows * acts);
+      ref.gemm(cols, w.data(), stride, rows, x.data(), cols * 4, acts, want.data(), rows);
+      simd.gemm(cols, w.data(), stride, rows, x.data(), cols * 4, acts, got.data(), rows);
+      const auto wd = testing::decode_rows(ref, w.data(), rows, cols, stride);
+      for (int j = 0; j < acts; ++j)
+        for (int i = 0; i < rows; ++i) {
+          double magnitude = 0.0;
+          for (int64_t k = 0; k < cols; ++k) magnitude += std::fabs(wd[i * cols + k] * x[j * cols + k]);
+          EXPECT_NEAR(got[j * rows + i], want[j * rows + i], 1e-5 * magnitude)
+              << dtype_name(type) << " " << isa_level_name(level) << " row " << i << " act " << j;
+        }
+    }
 }
 
 }  // namespace
