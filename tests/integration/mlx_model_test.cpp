@@ -2,7 +2,8 @@
 // directory (4-bit group 64, 8-bit group 32, and BF16) gives the same logits through the
 // directory loader and the MLX kernels as the same weights dequantized and written as a GGUF F32
 // file give through the GGUF path. Covers llama (whose GGUF q/k rows are permuted for interleaved
-// RoPE while HF's are half-split), qwen3 (q/k norms) and gemma2 (HF's 1 + w norms).
+// RoPE while HF's are half-split), qwen3 and gemma3 (q/k norms), gemma2/3 (HF's 1 + w norms),
+// qwen2 (q/k/v biases) and phi3 (fused qkv and gate/up matrices).
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -77,11 +78,11 @@ TEST_P(MlxModelTest, DirectoryLogitsMatchDequantizedGgufF32) {
   EXPECT_EQ((*mlx)->hparams().rope_style, RopeStyle::kNeox);
   EXPECT_EQ((*mlx)->eos_token_ids(), std::vector<int32_t>{2});
   // Quantized directories hold U32 codes with scales and biases, and load into MLX block types.
-  const auto* q = (*mlx)->hf_dir()->weights_files().find("model.layers.0.self_attn.q_proj.weight");
+  const auto* q = (*mlx)->hf_dir()->weights_files().find("model.layers.0.mlp.down_proj.weight");
   ASSERT_NE(q, nullptr);
   const bool quantized = backend::mlx_affine_spec(*type).has_value();
   EXPECT_EQ(q->dtype, quantized ? format::SafetensorsDType::kU32 : format::SafetensorsDType::kBF16);
-  EXPECT_EQ((*mlx)->tensors().find_tensor("blk.0.attn_q.weight")->type, quantized ? *type : DType::kBF16);
+  EXPECT_EQ((*mlx)->tensors().find_tensor("blk.0.ffn_down.weight")->type, quantized ? *type : DType::kBF16);
   EXPECT_EQ((*mlx)->tensors().find_tensor("token_embd.weight")->type, quantized ? *type : DType::kBF16);
 
   const std::string f32 = (dir / "dequantized.gguf").string();
@@ -114,7 +115,8 @@ INSTANTIATE_TEST_SUITE_P(
     Families, MlxModelTest,
     ::testing::Values(Case{"llama", "mlx_q4_g64"}, Case{"llama", "mlx_q8_g32"}, Case{"llama", "bf16"},
                       Case{"qwen3", "mlx_q4_g64"}, Case{"qwen3", "mlx_q8_g32"}, Case{"qwen3", "bf16"},
-                      Case{"gemma2", "mlx_q4_g64"}, Case{"gemma2", "bf16"}),
+                      Case{"gemma2", "mlx_q4_g64"}, Case{"gemma2", "bf16"}, Case{"gemma3", "mlx_q4_g64"},
+                      Case{"qwen2", "mlx_q4_g64"}, Case{"phi3", "mlx_q8_g32"}),
     [](const ::testing::TestParamInfo<Case>& info) {
       return std::string(info.param.arch) + "_" + info.param.type;
     });
