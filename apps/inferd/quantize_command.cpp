@@ -5,7 +5,6 @@
 #include <string>
 
 #include "backend/dtype.h"
-#include "backend/mlx_affine.h"
 #include "commands.h"
 #include "model/model.h"
 #include "model/model_export.h"
@@ -22,13 +21,16 @@ Command add_quantize_command(CLI::App& app) {
   cmd->add_option("output", *out, "Output .gguf path, or a directory")->required();
   cmd->add_option("--type", *type,
                   "Weight type. GGUF: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k..q6_k; "
-                  "directory: f32, f16, bf16, mlx_q4_g32, mlx_q4_g64, mlx_q4_g128, mlx_q8_g32, "
-                  "mlx_q8_g64, mlx_q8_g128")
+                  "directory: f32, f16, bf16, or mlx_q<bits>_g<group> (bits 2, 3, 4, 5, 6, 8; "
+                  "group 32, 64, 128), e.g. mlx_q4_g64, mlx_q8_g32")
       ->required();
   return {cmd, [=] {
-    auto t = backend::dtype_from_name(*type);
-    if (!t) {
-      std::fprintf(stderr, "inferd quantize: unknown type '%s'\n", type->c_str());
+    const bool to_gguf = out->size() > 5 && out->ends_with(".gguf");
+    const auto gguf_type = backend::dtype_from_name(*type);
+    const auto dir_format = model::parse_hf_dir_format(*type);
+    if (to_gguf ? !gguf_type : !dir_format) {
+      std::fprintf(stderr, "inferd quantize: unknown %s type '%s'\n", to_gguf ? "GGUF" : "model directory",
+                   type->c_str());
       return 2;
     }
     auto model = model::Model::load(*in);
@@ -36,8 +38,8 @@ Command add_quantize_command(CLI::App& app) {
       std::fprintf(stderr, "inferd quantize: %s\n", model.status().to_string().c_str());
       return 1;
     }
-    const bool to_gguf = out->size() > 5 && out->ends_with(".gguf");
-    const Status st = to_gguf ? model::export_gguf(**model, *t, *out) : model::export_hf_dir(**model, *t, *out);
+    const Status st = to_gguf ? model::export_gguf(**model, *gguf_type, *out)
+                              : model::export_hf_dir(**model, *dir_format, *out);
     if (!st.ok()) {
       std::fprintf(stderr, "inferd quantize: %s\n", st.to_string().c_str());
       return 1;

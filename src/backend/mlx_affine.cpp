@@ -27,6 +27,12 @@ std::optional<DType> mlx_affine_type(MlxAffineSpec spec) {
   return std::nullopt;
 }
 
+std::optional<DType> mlx_affine_load_type(MlxAffineSpec spec) {
+  if (!mlx_affine_spec_valid(spec)) return std::nullopt;
+  if (auto exact = mlx_affine_type(spec)) return exact;
+  return mlx_affine_type({8, spec.group_size});
+}
+
 std::optional<MlxAffineSpec> mlx_affine_spec(DType type) {
   for (const auto& t : kTypes)
     if (t.type == type) return t.spec;
@@ -48,10 +54,10 @@ uint32_t mlx_code(const uint8_t* stream, int64_t k, int bits) {
   return (two >> (bit % 8)) & ((1u << bits) - 1u);
 }
 
-void mlx_pack_row(const uint8_t* codes, const float* scales, const float* biases, int64_t cols,
-                  DType type, void* dst) {
+void mlx_pack_row(const uint8_t* codes, int code_bits, const float* scales, const float* biases,
+                  int64_t cols, DType type, void* dst) {
   const auto spec = mlx_affine_spec(type);
-  INFERD_CHECK(spec && cols % spec->group_size == 0);
+  INFERD_CHECK(spec && cols % spec->group_size == 0 && code_bits >= 1 && code_bits <= spec->bits);
   const int g = spec->group_size;
   const size_t block_bytes = static_cast<size_t>(dtype_info(type).block_bytes);
   auto* out = static_cast<uint8_t*>(dst);
@@ -62,12 +68,12 @@ void mlx_pack_row(const uint8_t* codes, const float* scales, const float* biases
     uint8_t* q = block + 8;
     const int64_t first = gi * g;
     if (spec->bits == 8) {
-      for (int k = 0; k < g; ++k) q[k] = static_cast<uint8_t>(mlx_code(codes, first + k, 8));
+      for (int k = 0; k < g; ++k) q[k] = static_cast<uint8_t>(mlx_code(codes, first + k, code_bits));
     } else {
       for (int c = 0; c < g; c += 32)
         for (int j = 0; j < 16; ++j)
-          q[c / 2 + j] = static_cast<uint8_t>(mlx_code(codes, first + c + j, 4) |
-                                              mlx_code(codes, first + c + j + 16, 4) << 4);
+          q[c / 2 + j] = static_cast<uint8_t>(mlx_code(codes, first + c + j, code_bits) |
+                                              mlx_code(codes, first + c + j + 16, code_bits) << 4);
     }
   }
 }

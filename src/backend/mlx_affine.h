@@ -24,6 +24,10 @@ struct MlxAffineSpec {
 
 // The block type for a spec, or nullopt when inferd has no kernels for it.
 std::optional<DType> mlx_affine_type(MlxAffineSpec spec);
+// The block type weights of a valid spec load into: its own type for 4 and 8 bits; for 2, 3, 5
+// and 6 bits the 8-bit type of the same group size (each code widened to a byte, the scales and
+// biases unchanged, so every weight keeps its exact value). nullopt for invalid specs.
+std::optional<DType> mlx_affine_load_type(MlxAffineSpec spec);
 // The spec of a kMlx* type; nullopt for other types.
 std::optional<MlxAffineSpec> mlx_affine_spec(DType type);
 // True for the specs MLX files may use (bits 2, 3, 4, 5, 6, 8; group 32, 64, 128).
@@ -32,10 +36,11 @@ bool mlx_affine_spec_valid(MlxAffineSpec spec);
 // Code k of an LSB-first bit stream of `bits`-bit codes.
 uint32_t mlx_code(const uint8_t* stream, int64_t k, int bits);
 
-// Repacks one row from MLX layout (code stream, per-group scales and biases as f32) into blocks
-// of `type`. REQUIRES mlx_affine_spec(type), cols % group_size == 0.
-void mlx_pack_row(const uint8_t* codes, const float* scales, const float* biases, int64_t cols,
-                  DType type, void* dst);
+// Repacks one row from MLX layout (stream of `code_bits`-bit codes, per-group scales and biases
+// as f32) into blocks of `type`. REQUIRES mlx_affine_spec(type) with code_bits <= its bits and
+// the same group size, cols % group_size == 0.
+void mlx_pack_row(const uint8_t* codes, int code_bits, const float* scales, const float* biases,
+                  int64_t cols, DType type, void* dst);
 
 // Quantizes one row to MLX layout: `codes` receives cols * bits / 8 bytes (REQUIRES cols * bits
 // a multiple of 32), scales and biases cols / group_size values each. `round_param` rounds a

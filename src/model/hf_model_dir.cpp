@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "backend/mlx_affine.h"
+#include "base/check.h"
 #include "base/half.h"
 #include "model/hf_tensor_names.h"
 
@@ -105,10 +106,8 @@ Status HfModelDir::add_tensors(TensorTable* tensors) const {
         return invalid_argument("tensor '{}' is quantized but config.json has no \"quantization\"", hf_name);
       const auto spec = config_.quant->spec_for(module);
       if (!spec) return invalid_argument("tensor '{}' has scales but its module is unquantized in config.json", hf_name);
-      const auto type = backend::mlx_affine_type(*spec);
-      if (!type)
-        return unsupported("tensor '{}': MLX {}-bit quantization with group size {} is not supported yet "
-                           "(4 and 8 bits are)", hf_name, spec->bits, spec->group_size);
+      const auto type = backend::mlx_affine_load_type(*spec);
+      INFERD_CHECK(type.has_value());  // parse_mlx_quant_config accepts valid specs only
       if (st->dtype != SafetensorsDType::kU32 || st->shape.size() != 2)
         return invalid_argument("quantized tensor '{}' must be a 2-D U32 tensor, is {} {}", hf_name,
                                 dtype_name(st->dtype), st->shape_string());
@@ -134,8 +133,8 @@ Status HfModelDir::add_tensors(TensorTable* tensors) const {
           s[g] = load_float(*scales, r * groups + g);
           b[g] = load_float(*biases, r * groups + g);
         }
-        backend::mlx_pack_row(st->bytes.data() + r * code_row_bytes, s.data(), b.data(), cols, *type,
-                              dst + r * row_bytes);
+        backend::mlx_pack_row(st->bytes.data() + r * code_row_bytes, spec->bits, s.data(), b.data(), cols,
+                              *type, dst + r * row_bytes);
       }
       t.data = dst;
       tensors->add(std::move(t));

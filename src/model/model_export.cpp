@@ -1,9 +1,12 @@
 #include "model/model_export.h"
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include "backend/cpu/type_ops.h"
@@ -189,15 +192,27 @@ Status export_gguf(const Model& m, DType type, const std::string& out_path) {
   return w.write(out_path);
 }
 
-Status export_hf_dir(const Model& m, DType type, const std::string& out_dir) {
+std::optional<HfDirFormat> parse_hf_dir_format(std::string_view name) {
+  for (DType t : {DType::kF32, DType::kF16, DType::kBF16})
+    if (name == backend::dtype_name(t)) return HfDirFormat{t, std::nullopt};
+  int bits = 0, group = 0;
+  char tail = 0;
+  const std::string s(name);
+  if (std::sscanf(s.c_str(), "mlx_q%d_g%d%c", &bits, &group, &tail) != 2) return std::nullopt;
+  const backend::MlxAffineSpec spec{bits, group};
+  if (!backend::mlx_affine_spec_valid(spec) || s != fmt::format("mlx_q{}_g{}", bits, group)) return std::nullopt;
+  return HfDirFormat{DType::kF32, spec};
+}
+
+Status export_hf_dir(const Model& m, const HfDirFormat& format, const std::string& out_dir) {
   const HParams& hp = m.hparams();
-  const auto spec = backend::mlx_affine_spec(type);
+  const auto& spec = format.quant;
   SafetensorsDType float_type = SafetensorsDType::kF32;
-  if (type == DType::kF16) float_type = SafetensorsDType::kF16;
-  else if (type == DType::kBF16) float_type = SafetensorsDType::kBF16;
-  else if (type != DType::kF32 && !spec)
-    return invalid_argument("model directories hold f32, f16, bf16 or mlx_q<bits>_g<group> weights, not {}",
-                            backend::dtype_name(type));
+  if (format.float_type == DType::kF16) float_type = SafetensorsDType::kF16;
+  else if (format.float_type == DType::kBF16) float_type = SafetensorsDType::kBF16;
+  else if (format.float_type != DType::kF32)
+    return invalid_argument("model directories hold f32, f16 or bf16 weights, not {}",
+                            backend::dtype_name(format.float_type));
   if (m.tensors().find_tensor("rope_freqs.weight"))
     return unsupported("models with per-frequency RoPE factors cannot be written as a directory yet");
   std::error_code ec;

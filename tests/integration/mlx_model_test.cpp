@@ -1,5 +1,5 @@
 // Acceptance of Hugging Face / MLX model directories: a random model written by inferd as an MLX
-// directory (4-bit group 64, 8-bit group 32, and BF16) gives the same logits through the
+// directory (4-bit group 64, 8-bit group 32, BF16, and 2/3/5/6-bit ones) gives the same logits through the
 // directory loader and the MLX kernels as the same weights dequantized and written as a GGUF F32
 // file give through the GGUF path. Covers llama (whose GGUF q/k rows are permuted for interleaved
 // RoPE while HF's are half-split), qwen3 and gemma3 (q/k norms), gemma2/3 (HF's 1 + w norms),
@@ -68,9 +68,9 @@ TEST_P(MlxModelTest, DirectoryLogitsMatchDequantizedGgufF32) {
   ASSERT_TRUE(source.ok()) << source.status().to_string();
 
   const std::string mlx_dir = (dir / "mlx").string();
-  const auto type = backend::dtype_from_name(c.type);
-  ASSERT_TRUE(type.has_value());
-  Status st = export_hf_dir(**source, *type, mlx_dir);
+  const auto dir_format = parse_hf_dir_format(c.type);
+  ASSERT_TRUE(dir_format.has_value());
+  Status st = export_hf_dir(**source, *dir_format, mlx_dir);
   ASSERT_TRUE(st.ok()) << st.to_string();
   auto mlx = Model::load(mlx_dir);
   ASSERT_TRUE(mlx.ok()) << mlx.status().to_string();
@@ -80,10 +80,11 @@ TEST_P(MlxModelTest, DirectoryLogitsMatchDequantizedGgufF32) {
   // Quantized directories hold U32 codes with scales and biases, and load into MLX block types.
   const auto* q = (*mlx)->hf_dir()->weights_files().find("model.layers.0.mlp.down_proj.weight");
   ASSERT_NE(q, nullptr);
-  const bool quantized = backend::mlx_affine_spec(*type).has_value();
+  const bool quantized = dir_format->quant.has_value();
+  const DType loaded = quantized ? *backend::mlx_affine_load_type(*dir_format->quant) : DType::kBF16;
   EXPECT_EQ(q->dtype, quantized ? format::SafetensorsDType::kU32 : format::SafetensorsDType::kBF16);
-  EXPECT_EQ((*mlx)->tensors().find_tensor("blk.0.ffn_down.weight")->type, quantized ? *type : DType::kBF16);
-  EXPECT_EQ((*mlx)->tensors().find_tensor("token_embd.weight")->type, quantized ? *type : DType::kBF16);
+  EXPECT_EQ((*mlx)->tensors().find_tensor("blk.0.ffn_down.weight")->type, loaded);
+  EXPECT_EQ((*mlx)->tensors().find_tensor("token_embd.weight")->type, loaded);
 
   const std::string f32 = (dir / "dequantized.gguf").string();
   st = export_gguf(**mlx, DType::kF32, f32);
@@ -102,13 +103,17 @@ TEST_P(MlxModelTest, DirectoryLogitsMatchDequantizedGgufF32) {
     max_diff = std::max(max_diff, std::fabs(want[i] - got[i]));
   }
   ASSERT_GT(scale, 0.0f);
-  EXPECT_LE(max_diff, 1e-4f * scale) << c.arch << " " << c.type << ": max |logit| " << scale;
+  // Both paths multiply the same f32 weights with f32 activations and differ at most in float
+  // summation order, but keys and values are stored as F16, where such a difference can flip one
+  // rounding (5e-4 relative): hence 2e-3 of the largest logit, far below quantization error.
+  EXPECT_LE(max_diff, 2e-3f * scale) << c.arch << " " << c.type << ": max |logit| " << scale;
 
   // The quantized model stays near the original F32 weights' logits (quantization error only).
   const auto original = logits_of(**source, tokens);
   float orig_diff = 0.0f;
   for (size_t i = 0; i < want.size(); ++i) orig_diff = std::max(orig_diff, std::fabs(original[i] - got[i]));
-  EXPECT_LE(orig_diff, (std::string(c.type) == "mlx_q4_g64" ? 0.5f : 0.1f) * scale);
+  const int bits = quantized ? dir_format->quant->bits : 16;
+  EXPECT_LE(orig_diff, (bits >= 8 ? 0.1f : bits >= 4 ? 0.5f : 2.0f) * scale);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -116,7 +121,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Case{"llama", "mlx_q4_g64"}, Case{"llama", "mlx_q8_g32"}, Case{"llama", "bf16"},
                       Case{"qwen3", "mlx_q4_g64"}, Case{"qwen3", "mlx_q8_g32"}, Case{"qwen3", "bf16"},
                       Case{"gemma2", "mlx_q4_g64"}, Case{"gemma2", "bf16"}, Case{"gemma3", "mlx_q4_g64"},
-                      Case{"qwen2", "mlx_q4_g64"}, Case{"phi3", "mlx_q8_g32"}),
+                      Case{"qwen2", "mlx_q4_g64"}, Case{"phi3", "mlx_q8_g32"}, Case{"llama", "mlx_q2_g128"},
+                      Case{"llama", "mlx_q3_g64"}, Case{"qwen3", "mlx_q5_g32"}, Case{"llama", "mlx_q6_g64"}),
     [](const ::testing::TestParamInfo<Case>& info) {
       return std::string(info.param.arch) + "_" + info.param.type;
     });

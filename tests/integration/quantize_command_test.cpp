@@ -54,10 +54,12 @@ TEST_F(QuantizeCommand, WritesMlxDirectoriesAndGgufFiles) {
 TEST_F(QuantizeCommand, ReportsErrors) {
   auto r = run_process({inferd_binary(), "quantize", synth_, (dir_ / "x.gguf").string(), "--type", "q9_9"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("unknown type"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("unknown GGUF type"), std::string::npos) << r.err;
   r = run_process({inferd_binary(), "quantize", synth_, (dir_ / "d").string(), "--type", "q4_0"});
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("model directories hold"), std::string::npos) << r.err;
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown model directory type"), std::string::npos) << r.err;
+  r = run_process({inferd_binary(), "quantize", synth_, (dir_ / "d").string(), "--type", "mlx_q7_g64"});
+  EXPECT_EQ(r.exit_code, 2);
   r = run_process({inferd_binary(), "quantize", synth_, (dir_ / "x.gguf").string(), "--type", "mlx_q4_g64"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("cannot write GGUF"), std::string::npos) << r.err;

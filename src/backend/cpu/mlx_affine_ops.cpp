@@ -46,7 +46,7 @@ void from_float(const float* src, void* dst, int64_t n) {
   std::vector<uint8_t> codes(static_cast<size_t>(n * T::kBits / 8));
   std::vector<float> scales(n / T::kGroupElems), biases(n / T::kGroupElems);
   mlx_quantize_row(src, n, spec, [](float v) { return v; }, codes.data(), scales.data(), biases.data());
-  mlx_pack_row(codes.data(), scales.data(), biases.data(), n, T::kType, dst);
+  mlx_pack_row(codes.data(), T::kBits, scales.data(), biases.data(), n, T::kType, dst);
 }
 
 template <class T>

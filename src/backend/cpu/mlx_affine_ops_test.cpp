@@ -26,6 +26,10 @@ TEST(MlxAffine, TypesAreInMemoryOnly) {
     EXPECT_TRUE(dtype_info(t).computable);
   }
   EXPECT_FALSE(mlx_affine_type({3, 64}).has_value());
+  EXPECT_EQ(mlx_affine_load_type({3, 64}), DType::kMlxQ8G64);
+  EXPECT_EQ(mlx_affine_load_type({6, 32}), DType::kMlxQ8G32);
+  EXPECT_EQ(mlx_affine_load_type({4, 128}), DType::kMlxQ4G128);
+  EXPECT_FALSE(mlx_affine_load_type({7, 64}).has_value());
   EXPECT_TRUE(mlx_affine_spec_valid({3, 64}));
   EXPECT_FALSE(mlx_affine_spec_valid({7, 64}));
   EXPECT_FALSE(mlx_affine_spec_valid({4, 16}));
@@ -65,10 +69,12 @@ TEST(MlxAffine, QuantizeRoundTripsThroughBlocks) {
         EXPECT_LE(std::fabs(deq[k] - w[k]), 0.5f * scales[k / group] * 1.001f + 1e-6f)
             << bits << "-bit g" << group << " at " << k;
       }
-      const auto type = mlx_affine_type(spec);
-      if (!type) continue;
+      // 2, 3, 5 and 6-bit codes load widened into the 8-bit blocks of the same group size.
+      const auto type = mlx_affine_load_type(spec);
+      ASSERT_TRUE(type.has_value());
+      EXPECT_EQ(mlx_affine_spec(*type)->bits, bits == 4 ? 4 : 8);
       std::vector<uint8_t> blocks(dtype_bytes(*type, cols));
-      mlx_pack_row(codes.data(), scales.data(), biases.data(), cols, *type, blocks.data());
+      mlx_pack_row(codes.data(), bits, scales.data(), biases.data(), cols, *type, blocks.data());
       std::vector<float> out(cols);
       type_ops(*type, IsaLevel::kScalar).to_float(blocks.data(), out.data(), cols);
       for (int64_t k = 0; k < cols; ++k) ASSERT_EQ(out[k], deq[k]) << dtype_name(*type) << " " << k;
