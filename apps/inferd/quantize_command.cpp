@@ -25,28 +25,28 @@ Command add_quantize_command(CLI::App& app) {
                   "group 32, 64, 128), e.g. mlx_q4_g64, mlx_q8_g32")
       ->required();
   return {cmd, [=] {
-    const bool to_gguf = out->size() > 5 && out->ends_with(".gguf");
-    const auto gguf_type = backend::dtype_from_name(*type);
-    const auto dir_format = model::parse_hf_dir_format(*type);
-    if (to_gguf ? !gguf_type : !dir_format) {
-      std::fprintf(stderr, "inferd quantize: unknown %s type '%s'\n", to_gguf ? "GGUF" : "model directory",
-                   type->c_str());
-      return 2;
-    }
-    auto model = model::Model::load(*in);
-    if (!model.ok()) {
-      std::fprintf(stderr, "inferd quantize: %s\n", model.status().to_string().c_str());
-      return 1;
-    }
-    const Status st = to_gguf ? model::export_gguf(**model, *gguf_type, *out)
-                              : model::export_hf_dir(**model, *dir_format, *out);
-    if (!st.ok()) {
-      std::fprintf(stderr, "inferd quantize: %s\n", st.to_string().c_str());
-      return 1;
-    }
-    std::fprintf(stderr, "wrote %s\n", out->c_str());
-    return 0;
-  }};
+            const bool to_gguf = out->size() > 5 && out->ends_with(".gguf");
+            const auto gguf_type = backend::dtype_from_name(*type);
+            const auto dir_format = model::parse_hf_dir_format(*type);
+            if (to_gguf ? !gguf_type : !dir_format) {
+              std::fprintf(stderr, "inferd quantize: unknown %s type '%s'\n",
+                           to_gguf ? "GGUF" : "model directory", type->c_str());
+              return 2;
+            }
+            auto model = model::Model::load(*in);
+            if (!model.ok()) {
+              std::fprintf(stderr, "inferd quantize: %s\n", model.status().to_string().c_str());
+              return 1;
+            }
+            const Status st = to_gguf ? model::export_gguf(**model, *gguf_type, *out)
+                                      : model::export_hf_dir(**model, *dir_format, *out);
+            if (!st.ok()) {
+              std::fprintf(stderr, "inferd quantize: %s\n", st.to_string().c_str());
+              return 1;
+            }
+            std::fprintf(stderr, "wrote %s\n", out->c_str());
+            return 0;
+          }};
 }
 
 }  // namespace inferd::cli

@@ -15,8 +15,8 @@ struct TypeSpec {
 };
 
 constexpr TypeSpec kTypes[] = {
-    {DType::kMlxQ4G32, {4, 32}},  {DType::kMlxQ4G64, {4, 64}},  {DType::kMlxQ4G128, {4, 128}},
-    {DType::kMlxQ8G32, {8, 32}},  {DType::kMlxQ8G64, {8, 64}},  {DType::kMlxQ8G128, {8, 128}},
+    {DType::kMlxQ4G32, {4, 32}}, {DType::kMlxQ4G64, {4, 64}}, {DType::kMlxQ4G128, {4, 128}},
+    {DType::kMlxQ8G32, {8, 32}}, {DType::kMlxQ8G64, {8, 64}}, {DType::kMlxQ8G128, {8, 128}},
 };
 
 }  // namespace
@@ -68,7 +68,8 @@ void mlx_pack_row(const uint8_t* codes, int code_bits, const float* scales, cons
     uint8_t* q = block + 8;
     const int64_t first = gi * g;
     if (spec->bits == 8) {
-      for (int k = 0; k < g; ++k) q[k] = static_cast<uint8_t>(mlx_code(codes, first + k, code_bits));
+      for (int k = 0; k < g; ++k)
+        q[k] = static_cast<uint8_t>(mlx_code(codes, first + k, code_bits));
     } else {
       for (int c = 0; c < g; c += 32)
         for (int j = 0; j < 16; ++j)
@@ -80,7 +81,8 @@ void mlx_pack_row(const uint8_t* codes, int code_bits, const float* scales, cons
 
 void mlx_quantize_row(const float* w, int64_t cols, MlxAffineSpec spec, float (*round_param)(float),
                       uint8_t* codes, float* scales, float* biases) {
-  INFERD_CHECK(mlx_affine_spec_valid(spec) && cols % spec.group_size == 0 && cols * spec.bits % 32 == 0);
+  INFERD_CHECK(mlx_affine_spec_valid(spec) && cols % spec.group_size == 0 &&
+               cols * spec.bits % 32 == 0);
   const int g = spec.group_size;
   const uint32_t top = (1u << spec.bits) - 1u;
   std::memset(codes, 0, static_cast<size_t>(cols * spec.bits / 8));

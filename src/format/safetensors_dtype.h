@@ -12,7 +12,21 @@
 namespace inferd::format {
 
 enum class SafetensorsDType : uint8_t {
-  kBool, kU8, kI8, kF8_E5M2, kF8_E4M3, kI16, kU16, kF16, kBF16, kI32, kU32, kF32, kF64, kI64, kU64,
+  kBool,
+  kU8,
+  kI8,
+  kF8_E5M2,
+  kF8_E4M3,
+  kI16,
+  kU16,
+  kF16,
+  kBF16,
+  kI32,
+  kU32,
+  kF32,
+  kF64,
+  kI64,
+  kU64,
 };
 
 struct SafetensorsDTypeInfo {

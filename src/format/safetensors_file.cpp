@@ -31,7 +31,9 @@ int64_t SafetensorsTensor::num_elements() const {
   return n;
 }
 
-std::string SafetensorsTensor::shape_string() const { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+std::string SafetensorsTensor::shape_string() const {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
 
 Result<std::unique_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string& path) {
   INFERD_ASSIGN_OR_RETURN(MappedFile mapped, MappedFile::open(path));
@@ -58,7 +60,8 @@ const SafetensorsTensor* SafetensorsFile::find(std::string_view name) const {
 }
 
 Status SafetensorsFile::parse_header() {
-  if (bytes_.size() < 8) return data_loss("file of {} bytes is too short for a safetensors header", bytes_.size());
+  if (bytes_.size() < 8)
+    return data_loss("file of {} bytes is too short for a safetensors header", bytes_.size());
   uint64_t header_bytes = 0;
   for (int i = 7; i >= 0; --i) header_bytes = (header_bytes << 8) | bytes_[i];
   if (header_bytes > kMaxHeaderBytes)
@@ -66,7 +69,8 @@ Status SafetensorsFile::parse_header() {
   if (header_bytes > bytes_.size() - 8)
     return data_loss("header of {} bytes runs past the end of the {}-byte file", header_bytes,
                      bytes_.size());
-  if (header_bytes < 2) return data_loss("header of {} bytes cannot hold a JSON object", header_bytes);
+  if (header_bytes < 2)
+    return data_loss("header of {} bytes cannot hold a JSON object", header_bytes);
   const char* text = reinterpret_cast<const char*>(bytes_.data() + 8);
   json header = json::parse(text, text + header_bytes, nullptr, /*allow_exceptions=*/false);
   if (header.is_discarded()) return data_loss("header is not valid JSON");
@@ -97,25 +101,32 @@ Status SafetensorsFile::parse_header() {
       return data_loss("tensor '{}' lacks dtype, shape or data_offsets", key);
     if (!dtype_it->is_string()) return data_loss("tensor '{}' dtype is not a string", key);
     const auto info = safetensors_dtype(dtype_it->get_ref<const std::string&>());
-    if (!info) return unsupported("tensor '{}' has unknown dtype '{}'", key, dtype_it->get<std::string>());
+    if (!info)
+      return unsupported("tensor '{}' has unknown dtype '{}'", key, dtype_it->get<std::string>());
     t.dtype = info->type;
     if (!shape_it->is_array()) return data_loss("tensor '{}' shape is not an array", key);
     if (shape_it->size() > kMaxDims)
-      return data_loss("tensor '{}' has {} dimensions (at most {})", key, shape_it->size(), kMaxDims);
+      return data_loss("tensor '{}' has {} dimensions (at most {})", key, shape_it->size(),
+                       kMaxDims);
     uint64_t num_bytes = static_cast<uint64_t>(info->elem_bytes);
     for (const json& d : *shape_it) {
-      INFERD_ASSIGN_OR_RETURN(int64_t dim, json_non_negative(d, fmt::format("tensor '{}' dimension", key)));
+      INFERD_ASSIGN_OR_RETURN(int64_t dim,
+                              json_non_negative(d, fmt::format("tensor '{}' dimension", key)));
       t.shape.push_back(dim);
       if (__builtin_mul_overflow(num_bytes, static_cast<uint64_t>(dim), &num_bytes))
         return data_loss("tensor '{}' shape {} overflows", key, t.shape_string());
     }
     if (!offsets_it->is_array() || offsets_it->size() != 2)
       return data_loss("tensor '{}' data_offsets is not a pair", key);
-    INFERD_ASSIGN_OR_RETURN(int64_t begin, json_non_negative((*offsets_it)[0], fmt::format("tensor '{}' begin offset", key)));
-    INFERD_ASSIGN_OR_RETURN(int64_t end, json_non_negative((*offsets_it)[1], fmt::format("tensor '{}' end offset", key)));
+    INFERD_ASSIGN_OR_RETURN(
+        int64_t begin,
+        json_non_negative((*offsets_it)[0], fmt::format("tensor '{}' begin offset", key)));
+    INFERD_ASSIGN_OR_RETURN(
+        int64_t end,
+        json_non_negative((*offsets_it)[1], fmt::format("tensor '{}' end offset", key)));
     if (begin > end || static_cast<uint64_t>(end) > data.size())
-      return data_loss("tensor '{}' data_offsets [{}, {}] lie outside the {}-byte data section", key,
-                       begin, end, data.size());
+      return data_loss("tensor '{}' data_offsets [{}, {}] lie outside the {}-byte data section",
+                       key, begin, end, data.size());
     if (static_cast<uint64_t>(end - begin) != num_bytes)
       return data_loss("tensor '{}' of dtype {} and shape {} needs {} bytes, data_offsets give {}",
                        key, info->name, t.shape_string(), num_bytes, end - begin);
@@ -131,8 +142,9 @@ Status SafetensorsFile::parse_header() {
   uint64_t pos = 0;
   for (const Range& r : ranges) {
     if (r.begin != pos)
-      return data_loss("tensor '{}' starts at {} but the previous data ends at {} (overlap or hole)",
-                       tensors_[r.idx].name, r.begin, pos);
+      return data_loss(
+          "tensor '{}' starts at {} but the previous data ends at {} (overlap or hole)",
+          tensors_[r.idx].name, r.begin, pos);
     pos = r.end;
   }
   if (pos != data.size())

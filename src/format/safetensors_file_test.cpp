@@ -23,7 +23,8 @@ std::vector<uint8_t> iota_bytes(size_t n) {
 // A file from a raw header string and `data_bytes` bytes of data.
 std::vector<uint8_t> raw_file(const std::string& header, size_t data_bytes) {
   std::vector<uint8_t> out(8);
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(static_cast<uint64_t>(header.size()) >> (8 * i));
+  for (int i = 0; i < 8; ++i)
+    out[i] = static_cast<uint8_t>(static_cast<uint64_t>(header.size()) >> (8 * i));
   out.insert(out.end(), header.begin(), header.end());
   auto data = iota_bytes(data_bytes);
   out.insert(out.end(), data.begin(), data.end());
@@ -94,12 +95,14 @@ TEST(SafetensorsFile, RejectsMalformedHeaders) {
       {"float dim", R"({"a":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}})", 4},
       {"shape overflow",
        R"({"a":{"dtype":"F32","shape":[4294967296,4294967296,4],"data_offsets":[0,4]}})", 4},
-      {"too many dims", R"({"a":{"dtype":"U8","shape":[1,1,1,1,1,1,1,1,1],"data_offsets":[0,1]}})", 1},
+      {"too many dims", R"({"a":{"dtype":"U8","shape":[1,1,1,1,1,1,1,1,1],"data_offsets":[0,1]}})",
+       1},
       {"size mismatch", R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}})", 4},
       {"end past data", R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 4},
       {"begin after end", R"({"a":{"dtype":"U8","shape":[0],"data_offsets":[4,0]}})", 4},
       {"offsets not pair", R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0]}})", 1},
-      {"huge offset", R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[18446744073709551615,0]}})", 1},
+      {"huge offset", R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[18446744073709551615,0]}})",
+       1},
       {"overlap",
        R"({"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"b":{"dtype":"U8","shape":[4],"data_offsets":[2,6]}})",
        6},
@@ -191,7 +194,7 @@ TEST_F(SafetensorsSetTest, RejectsBadIndexes) {
       R"({"weight_map":{"a":"../s1.safetensors"}})",
       R"({"weight_map":{"a":"/etc/passwd"}})",
       R"({"weight_map":{"a":"missing.safetensors"}})",
-      R"({"weight_map":{"b":"s1.safetensors"}})",                         // not in that shard
+      R"({"weight_map":{"b":"s1.safetensors"}})",                       // not in that shard
       R"({"weight_map":{"a":"s1.safetensors","z":"s2.safetensors"}})",  // a in two shards
   };
   for (const std::string& text : bad) {

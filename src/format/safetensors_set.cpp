@@ -46,7 +46,8 @@ Result<std::unique_ptr<SafetensorsSet>> SafetensorsSet::open_dir(const std::stri
     std::set<std::string> shards;
     for (const auto& [name, file] : wm->items()) {
       if (!file.is_string() || !plain_file_name(file.get<std::string>()))
-        return data_loss("{}: tensor '{}' names an invalid shard {}", index_path.string(), name, file.dump());
+        return data_loss("{}: tensor '{}' names an invalid shard {}", index_path.string(), name,
+                         file.dump());
       weight_map[name] = file.get<std::string>();
       shards.insert(file.get<std::string>());
     }

@@ -39,7 +39,8 @@ std::vector<uint8_t> SafetensorsWriter::to_bytes() const {
   for (const Tensor& t : tensors_) total += t.data.size();
   std::vector<uint8_t> out;
   out.reserve(total);
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(static_cast<uint64_t>(h.size()) >> (8 * i)));
+  for (int i = 0; i < 8; ++i)
+    out.push_back(static_cast<uint8_t>(static_cast<uint64_t>(h.size()) >> (8 * i)));
   out.insert(out.end(), h.begin(), h.end());
   for (const Tensor& t : tensors_) out.insert(out.end(), t.data.begin(), t.data.end());
   return out;
@@ -51,7 +52,8 @@ Status SafetensorsWriter::write(const std::string& path) const {
   if (!f) return io_error("{}: cannot create: {}", tmp, std::strerror(errno));
   const std::string h = header();
   uint8_t len[8];
-  for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(static_cast<uint64_t>(h.size()) >> (8 * i));
+  for (int i = 0; i < 8; ++i)
+    len[i] = static_cast<uint8_t>(static_cast<uint64_t>(h.size()) >> (8 * i));
   bool ok = std::fwrite(len, 1, 8, f) == 8 && std::fwrite(h.data(), 1, h.size(), f) == h.size();
   for (const Tensor& t : tensors_)
     ok = ok && (t.data.empty() || std::fwrite(t.data.data(), 1, t.data.size(), f) == t.data.size());

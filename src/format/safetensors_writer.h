@@ -19,7 +19,9 @@ class SafetensorsWriter {
   // REQUIRES data.size() == product(shape) * element size of dtype; names are unique.
   void add(std::string name, SafetensorsDType dtype, std::vector<int64_t> shape,
            std::vector<uint8_t> data);
-  void set_metadata(std::string key, std::string value) { metadata_[std::move(key)] = std::move(value); }
+  void set_metadata(std::string key, std::string value) {
+    metadata_[std::move(key)] = std::move(value);
+  }
 
   Status write(const std::string& path) const;
   std::vector<uint8_t> to_bytes() const;

@@ -1,8 +1,8 @@
 #include "model/hf_config.h"
 
 #include <cmath>
-#include <numbers>
 #include <nlohmann/json.hpp>
+#include <numbers>
 
 namespace inferd::model {
 namespace {
@@ -16,7 +16,8 @@ Result<int64_t> get_int(const json& j, const char* key, std::optional<int64_t> f
     if (fallback) return *fallback;
     return invalid_argument("config.json: \"{}\" is missing", key);
   }
-  if (!it->is_number_integer()) return invalid_argument("config.json: \"{}\" is not an integer", key);
+  if (!it->is_number_integer())
+    return invalid_argument("config.json: \"{}\" is not an integer", key);
   return it->get<int64_t>();
 }
 
@@ -69,9 +70,11 @@ Status read_rope_scaling(const json& rs, HfConfig* c) {
       break;
     }
   INFERD_ASSIGN_OR_RETURN(double factor, get_number(rs, "factor", 1.0));
-  INFERD_ASSIGN_OR_RETURN(int64_t orig_ctx, get_int(rs, "original_max_position_embeddings", hp.n_ctx_train));
+  INFERD_ASSIGN_OR_RETURN(int64_t orig_ctx,
+                          get_int(rs, "original_max_position_embeddings", hp.n_ctx_train));
   if (type == "default") return Status::ok_status();
-  if (!(factor > 0) || orig_ctx <= 0) return invalid_argument("config.json: invalid rope_scaling factor");
+  if (!(factor > 0) || orig_ctx <= 0)
+    return invalid_argument("config.json: invalid rope_scaling factor");
   if (type == "linear") {
     if (factor > 1.0) {
       hp.rope_scaling = RopeScaling::kLinear;
@@ -83,7 +86,8 @@ Status read_rope_scaling(const json& rs, HfConfig* c) {
       hp.rope_scale_factor = static_cast<float>(factor);
       hp.rope_orig_ctx = orig_ctx;
       INFERD_ASSIGN_OR_RETURN(double attn, get_number(rs, "attention_factor", 0.0));
-      hp.yarn_attn_factor = attn > 0 ? static_cast<float>(attn) : 0.1f * std::log(hp.rope_scale_factor) + 1.0f;
+      hp.yarn_attn_factor =
+          attn > 0 ? static_cast<float>(attn) : 0.1f * std::log(hp.rope_scale_factor) + 1.0f;
       INFERD_ASSIGN_OR_RETURN(double fast, get_number(rs, "beta_fast", 32.0));
       INFERD_ASSIGN_OR_RETURN(double slow, get_number(rs, "beta_slow", 1.0));
       hp.yarn_beta_fast = static_cast<float>(fast);
@@ -92,17 +96,22 @@ Status read_rope_scaling(const json& rs, HfConfig* c) {
   } else if (type == "llama3") {
     INFERD_ASSIGN_OR_RETURN(double low, get_number(rs, "low_freq_factor", 1.0));
     INFERD_ASSIGN_OR_RETURN(double high, get_number(rs, "high_freq_factor", 4.0));
-    if (!(high > low) || !(low > 0)) return invalid_argument("config.json: llama3 rope_scaling needs high_freq_factor > low_freq_factor > 0");
-    c->rope_freq_factors = llama3_freq_factors(hp, factor, low, high, static_cast<double>(orig_ctx));
+    if (!(high > low) || !(low > 0))
+      return invalid_argument(
+          "config.json: llama3 rope_scaling needs high_freq_factor > low_freq_factor > 0");
+    c->rope_freq_factors =
+        llama3_freq_factors(hp, factor, low, high, static_cast<double>(orig_ctx));
   } else {
-    return unsupported("rope_scaling type '{}' is not supported (default, linear, yarn, llama3)", type);
+    return unsupported("rope_scaling type '{}' is not supported (default, linear, yarn, llama3)",
+                       type);
   }
   return Status::ok_status();
 }
 
 }  // namespace
 
-Result<HfConfig> parse_hf_config(const json& root, const json* generation_config, std::string name) {
+Result<HfConfig> parse_hf_config(const json& root, const json* generation_config,
+                                 std::string name) {
   if (!root.is_object()) return invalid_argument("config.json: not a JSON object");
   auto archs = root.find("architectures");
   if (archs == root.end() || !archs->is_array() || archs->empty() || !(*archs)[0].is_string())
@@ -115,7 +124,8 @@ Result<HfConfig> parse_hf_config(const json& root, const json* generation_config
   hp.rope_style = RopeStyle::kNeox;
   hp.name = std::move(name);
   // Multimodal checkpoints keep the language model's fields under text_config.
-  const json& j = root.contains("text_config") && root["text_config"].is_object() ? root["text_config"] : root;
+  const json& j =
+      root.contains("text_config") && root["text_config"].is_object() ? root["text_config"] : root;
 
   INFERD_ASSIGN_OR_RETURN(hp.n_embd, get_int(j, "hidden_size", std::nullopt));
   INFERD_ASSIGN_OR_RETURN(hp.n_layer, get_int(j, "num_hidden_layers", std::nullopt));
@@ -128,7 +138,8 @@ Result<HfConfig> parse_hf_config(const json& root, const json* generation_config
   INFERD_ASSIGN_OR_RETURN(hp.head_dim_k, get_int(j, "head_dim", hp.n_embd / hp.n_head));
   hp.head_dim_v = hp.head_dim_k;
   INFERD_ASSIGN_OR_RETURN(double partial, get_number(j, "partial_rotary_factor", 1.0));
-  if (!(partial > 0.0 && partial <= 1.0)) return invalid_argument("config.json: partial_rotary_factor out of range");
+  if (!(partial > 0.0 && partial <= 1.0))
+    return invalid_argument("config.json: partial_rotary_factor out of range");
   hp.n_rot = static_cast<int64_t>(std::llround(static_cast<double>(hp.head_dim_k) * partial));
   INFERD_RETURN_IF_ERROR(hp.validate());
   if (hp.n_vocab <= 0 || hp.n_vocab > (int64_t{1} << 24))
@@ -136,12 +147,14 @@ Result<HfConfig> parse_hf_config(const json& root, const json* generation_config
 
   INFERD_ASSIGN_OR_RETURN(double eps, get_number(j, "rms_norm_eps", 1e-6));
   INFERD_ASSIGN_OR_RETURN(double theta, get_number(j, "rope_theta", 10000.0));
-  if (!(eps > 0) || !(theta > 0)) return invalid_argument("config.json: rms_norm_eps and rope_theta must be positive");
+  if (!(eps > 0) || !(theta > 0))
+    return invalid_argument("config.json: rms_norm_eps and rope_theta must be positive");
   hp.norm_eps = static_cast<float>(eps);
   hp.rope_base = static_cast<float>(theta);
-  INFERD_ASSIGN_OR_RETURN(double local_theta,
-                          get_number(j, "rope_local_base_freq",
-                                     hp.arch->local_rope_base > 0 ? hp.arch->local_rope_base : theta));
+  INFERD_ASSIGN_OR_RETURN(
+      double local_theta,
+      get_number(j, "rope_local_base_freq",
+                 hp.arch->local_rope_base > 0 ? hp.arch->local_rope_base : theta));
   hp.rope_base_local = static_cast<float>(local_theta);
   hp.rope_orig_ctx = hp.n_ctx_train;
   if (auto rs = j.find("rope_scaling"); rs != j.end()) {
@@ -154,11 +167,14 @@ Result<HfConfig> parse_hf_config(const json& root, const json* generation_config
   }
   INFERD_ASSIGN_OR_RETURN(double attn_cap, get_number(j, "attn_logit_softcapping", 0.0));
   INFERD_ASSIGN_OR_RETURN(double final_cap, get_number(j, "final_logit_softcapping", 0.0));
-  if (attn_cap < 0 || final_cap < 0) return invalid_argument("config.json: negative soft-capping value");
+  if (attn_cap < 0 || final_cap < 0)
+    return invalid_argument("config.json: negative soft-capping value");
   hp.attn_softcap = static_cast<float>(attn_cap);
   hp.final_softcap = static_cast<float>(final_cap);
-  INFERD_ASSIGN_OR_RETURN(double query_scalar, get_number(j, "query_pre_attn_scalar", static_cast<double>(hp.head_dim_k)));
-  if (!(query_scalar > 0)) return invalid_argument("config.json: query_pre_attn_scalar must be positive");
+  INFERD_ASSIGN_OR_RETURN(double query_scalar, get_number(j, "query_pre_attn_scalar",
+                                                          static_cast<double>(hp.head_dim_k)));
+  if (!(query_scalar > 0))
+    return invalid_argument("config.json: query_pre_attn_scalar must be positive");
   hp.attn_scale = static_cast<float>(1.0 / std::sqrt(query_scalar));
 
   for (const json* obj : {&j, &root})

@@ -17,7 +17,7 @@
 namespace inferd::model {
 
 struct HfConfig {
-  HParams hp;                 // rope_style kNeox: HF q/k rows are not permuted
+  HParams hp;  // rope_style kNeox: HF q/k rows are not permuted
   bool tie_word_embeddings = false;
   std::optional<MlxQuantConfig> quant;
   // Llama 3 rope scaling: per-frequency divisors [n_rot / 2] (as GGUF's rope_freqs.weight).
@@ -26,7 +26,7 @@ struct HfConfig {
 };
 
 // `generation_config` may be null. `name` becomes hp.name.
-Result<HfConfig> parse_hf_config(const nlohmann::json& config, const nlohmann::json* generation_config,
-                                 std::string name);
+Result<HfConfig> parse_hf_config(const nlohmann::json& config,
+                                 const nlohmann::json* generation_config, std::string name);
 
 }  // namespace inferd::model

@@ -53,21 +53,25 @@ TEST(HfConfig, RopeScalingVariants) {
   EXPECT_EQ(c->hp.rope_scaling, RopeScaling::kLinear);
   EXPECT_FLOAT_EQ(c->hp.rope_scale_factor, 4.0f);
 
-  j["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}, {"original_max_position_embeddings", 1024}};
+  j["rope_scaling"] = {
+      {"rope_type", "yarn"}, {"factor", 4.0}, {"original_max_position_embeddings", 1024}};
   c = parse_hf_config(j, nullptr, "m");
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->hp.rope_scaling, RopeScaling::kYarn);
   EXPECT_EQ(c->hp.rope_orig_ctx, 1024);
   EXPECT_NEAR(c->hp.yarn_attn_factor, 0.1f * std::log(4.0f) + 1.0f, 1e-6f);
 
-  j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
-                       {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 8192}};
+  j["rope_scaling"] = {{"rope_type", "llama3"},
+                       {"factor", 8.0},
+                       {"low_freq_factor", 1.0},
+                       {"high_freq_factor", 4.0},
+                       {"original_max_position_embeddings", 8192}};
   c = parse_hf_config(j, nullptr, "m");
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->hp.rope_scaling, RopeScaling::kNone);
   ASSERT_EQ(c->rope_freq_factors.size(), 16u);
-  EXPECT_FLOAT_EQ(c->rope_freq_factors.front(), 1.0f);   // highest frequency kept
-  EXPECT_FLOAT_EQ(c->rope_freq_factors.back(), 8.0f);    // lowest divided by factor
+  EXPECT_FLOAT_EQ(c->rope_freq_factors.front(), 1.0f);  // highest frequency kept
+  EXPECT_FLOAT_EQ(c->rope_freq_factors.back(), 8.0f);   // lowest divided by factor
 
   j["rope_scaling"] = {{"rope_type", "longrope"}, {"factor", 4.0}};
   EXPECT_EQ(parse_hf_config(j, nullptr, "m").status().code(), StatusCode::kUnsupported);
@@ -131,32 +135,41 @@ TEST(HfConfig, RejectsBadConfigs) {
       R"({"architectures": ["LlamaForCausalLM"], "hidden_size": 8, "num_hidden_layers": 2,
           "intermediate_size": 8, "num_attention_heads": 2, "vocab_size": -1})",
   };
-  for (const char* text : bad) EXPECT_FALSE(parse_hf_config(json::parse(text), nullptr, "m").ok()) << text;
+  for (const char* text : bad)
+    EXPECT_FALSE(parse_hf_config(json::parse(text), nullptr, "m").ok()) << text;
 }
 
 TEST(HfTensorNames, MapsBothWaysPerFamily) {
   const ArchSpec& llama = *find_arch("llama");
   const ArchSpec& gemma = *find_arch("gemma2");
   const ArchSpec& phi3 = *find_arch("phi3");
-  EXPECT_EQ(hf_to_internal_name(llama, "model.layers.12.self_attn.q_proj.weight"), "blk.12.attn_q.weight");
-  EXPECT_EQ(hf_to_internal_name(llama, "model.layers.0.post_attention_layernorm.weight"), "blk.0.ffn_norm.weight");
+  EXPECT_EQ(hf_to_internal_name(llama, "model.layers.12.self_attn.q_proj.weight"),
+            "blk.12.attn_q.weight");
+  EXPECT_EQ(hf_to_internal_name(llama, "model.layers.0.post_attention_layernorm.weight"),
+            "blk.0.ffn_norm.weight");
   EXPECT_EQ(hf_to_internal_name(gemma, "model.layers.0.post_attention_layernorm.weight"),
             "blk.0.post_attention_norm.weight");
-  EXPECT_EQ(hf_to_internal_name(gemma, "model.layers.0.pre_feedforward_layernorm.weight"), "blk.0.ffn_norm.weight");
-  EXPECT_EQ(hf_to_internal_name(phi3, "model.layers.1.mlp.gate_up_proj.weight"), "blk.1.ffn_up.weight");
+  EXPECT_EQ(hf_to_internal_name(gemma, "model.layers.0.pre_feedforward_layernorm.weight"),
+            "blk.0.ffn_norm.weight");
+  EXPECT_EQ(hf_to_internal_name(phi3, "model.layers.1.mlp.gate_up_proj.weight"),
+            "blk.1.ffn_up.weight");
   EXPECT_EQ(hf_to_internal_name(llama, "model.layers.1.mlp.gate_up_proj.weight"), std::nullopt);
   EXPECT_EQ(hf_to_internal_name(llama, "lm_head.weight"), "output.weight");
   EXPECT_EQ(hf_to_internal_name(llama, "language_model.model.norm.weight"), "output_norm.weight");
-  EXPECT_EQ(hf_to_internal_name(llama, "model.language_model.layers.2.mlp.up_proj.weight"), "blk.2.ffn_up.weight");
+  EXPECT_EQ(hf_to_internal_name(llama, "model.language_model.layers.2.mlp.up_proj.weight"),
+            "blk.2.ffn_up.weight");
   EXPECT_EQ(hf_to_internal_name(llama, "model.layers.x.mlp.up_proj.weight"), std::nullopt);
-  EXPECT_EQ(hf_to_internal_name(llama, "model.layers.0.self_attn.rotary_emb.inv_freq"), std::nullopt);
-  for (const char* name : {"token_embd.weight", "output.weight", "output_norm.weight", "blk.3.attn_k.bias",
-                           "blk.3.ffn_down.weight", "blk.0.attn_q_norm.weight"}) {
+  EXPECT_EQ(hf_to_internal_name(llama, "model.layers.0.self_attn.rotary_emb.inv_freq"),
+            std::nullopt);
+  for (const char* name :
+       {"token_embd.weight", "output.weight", "output_norm.weight", "blk.3.attn_k.bias",
+        "blk.3.ffn_down.weight", "blk.0.attn_q_norm.weight"}) {
     const auto hf = internal_to_hf_name(llama, name);
     ASSERT_TRUE(hf.has_value()) << name;
     EXPECT_EQ(hf_to_internal_name(llama, *hf), name);
   }
-  EXPECT_EQ(internal_to_hf_name(gemma, "blk.1.post_ffw_norm.weight"), "model.layers.1.post_feedforward_layernorm.weight");
+  EXPECT_EQ(internal_to_hf_name(gemma, "blk.1.post_ffw_norm.weight"),
+            "model.layers.1.post_feedforward_layernorm.weight");
 }
 
 }  // namespace

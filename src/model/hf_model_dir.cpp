@@ -50,7 +50,9 @@ bool is_float(SafetensorsDType d) {
   return d == SafetensorsDType::kF32 || d == SafetensorsDType::kF16 || d == SafetensorsDType::kBF16;
 }
 
-std::string_view dtype_name(SafetensorsDType d) { return format::safetensors_dtype_info(d).name; }
+std::string_view dtype_name(SafetensorsDType d) {
+  return format::safetensors_dtype_info(d).name;
+}
 
 TensorInfo info_for(std::string name, backend::DType type, const std::vector<int64_t>& shape) {
   TensorInfo t;
@@ -95,17 +97,22 @@ Status HfModelDir::add_tensors(TensorTable* tensors) const {
     if (!internal) continue;  // not used by inferd (rotary caches, vision towers)
     if (tensors->find_tensor(*internal))
       return invalid_argument("tensors '{}' and another name both map to '{}'", hf_name, *internal);
-    const std::string module = hf_name.ends_with(".weight") ? hf_name.substr(0, hf_name.size() - 7) : hf_name;
+    const std::string module =
+        hf_name.ends_with(".weight") ? hf_name.substr(0, hf_name.size() - 7) : hf_name;
     const SafetensorsTensor* scales = set_->find(module + ".scales");
 
     if (scales) {
       // MLX affine: weight [rows, cols * bits / 32] uint32, scales/biases [rows, cols / group].
       const SafetensorsTensor* biases = set_->find(module + ".biases");
-      if (!biases) return invalid_argument("quantized tensor '{}' has scales but no biases", hf_name);
+      if (!biases)
+        return invalid_argument("quantized tensor '{}' has scales but no biases", hf_name);
       if (!config_.quant)
-        return invalid_argument("tensor '{}' is quantized but config.json has no \"quantization\"", hf_name);
+        return invalid_argument("tensor '{}' is quantized but config.json has no \"quantization\"",
+                                hf_name);
       const auto spec = config_.quant->spec_for(module);
-      if (!spec) return invalid_argument("tensor '{}' has scales but its module is unquantized in config.json", hf_name);
+      if (!spec)
+        return invalid_argument(
+            "tensor '{}' has scales but its module is unquantized in config.json", hf_name);
       const auto type = backend::mlx_affine_load_type(*spec);
       INFERD_CHECK(type.has_value());  // parse_mlx_quant_config accepts valid specs only
       if (st->dtype != SafetensorsDType::kU32 || st->shape.size() != 2)
@@ -113,14 +120,16 @@ Status HfModelDir::add_tensors(TensorTable* tensors) const {
                                 dtype_name(st->dtype), st->shape_string());
       const int64_t rows = st->shape[0];
       const int64_t cols = st->shape[1] * 32 / spec->bits;
-      if (st->shape[1] * 32 % spec->bits != 0 || cols % spec->group_size != 0 || rows <= 0 || cols <= 0)
-        return invalid_argument("quantized tensor '{}' shape {} does not fit {}-bit groups of {}", hf_name,
-                                st->shape_string(), spec->bits, spec->group_size);
+      if (st->shape[1] * 32 % spec->bits != 0 || cols % spec->group_size != 0 || rows <= 0 ||
+          cols <= 0)
+        return invalid_argument("quantized tensor '{}' shape {} does not fit {}-bit groups of {}",
+                                hf_name, st->shape_string(), spec->bits, spec->group_size);
       const std::vector<int64_t> param_shape{rows, cols / spec->group_size};
       for (const SafetensorsTensor* p : {scales, biases})
         if (!is_float(p->dtype) || p->shape != param_shape)
-          return invalid_argument("tensor '{}' must be F32/F16/BF16 of shape [{}, {}], is {} {}", p->name,
-                                  rows, cols / spec->group_size, dtype_name(p->dtype), p->shape_string());
+          return invalid_argument("tensor '{}' must be F32/F16/BF16 of shape [{}, {}], is {} {}",
+                                  p->name, rows, cols / spec->group_size, dtype_name(p->dtype),
+                                  p->shape_string());
       TensorInfo t = info_for(*internal, *type, {rows, cols});
       const size_t row_bytes = static_cast<size_t>(backend::dtype_bytes(*type, cols));
       t.size_bytes = row_bytes * rows;
@@ -133,8 +142,8 @@ Status HfModelDir::add_tensors(TensorTable* tensors) const {
           s[g] = load_float(*scales, r * groups + g);
           b[g] = load_float(*biases, r * groups + g);
         }
-        backend::mlx_pack_row(st->bytes.data() + r * code_row_bytes, spec->bits, s.data(), b.data(), cols,
-                              *type, dst + r * row_bytes);
+        backend::mlx_pack_row(st->bytes.data() + r * code_row_bytes, spec->bits, s.data(), b.data(),
+                              cols, *type, dst + r * row_bytes);
       }
       t.data = dst;
       tensors->add(std::move(t));
@@ -142,9 +151,11 @@ Status HfModelDir::add_tensors(TensorTable* tensors) const {
     }
 
     if (!is_float(st->dtype))
-      return unsupported("tensor '{}' has dtype {}; inferd uses F32, F16, BF16 or MLX-quantized U32",
-                         hf_name, dtype_name(st->dtype));
-    if (st->shape.size() > 4) return invalid_argument("tensor '{}' has {} dimensions", hf_name, st->shape.size());
+      return unsupported(
+          "tensor '{}' has dtype {}; inferd uses F32, F16, BF16 or MLX-quantized U32", hf_name,
+          dtype_name(st->dtype));
+    if (st->shape.size() > 4)
+      return invalid_argument("tensor '{}' has {} dimensions", hf_name, st->shape.size());
     const backend::DType type = *format::safetensors_dtype_info(st->dtype).engine_type;
     const int64_t n = st->num_elements();
     const bool norm = internal->ends_with("norm.weight");
@@ -171,7 +182,8 @@ Status HfModelDir::add_tensors(TensorTable* tensors) const {
   }
   if (!config_.rope_freq_factors.empty()) {
     const auto& f = config_.rope_freq_factors;
-    TensorInfo t = info_for("rope_freqs.weight", backend::DType::kF32, {static_cast<int64_t>(f.size())});
+    TensorInfo t =
+        info_for("rope_freqs.weight", backend::DType::kF32, {static_cast<int64_t>(f.size())});
     t.size_bytes = f.size() * 4;
     uint8_t* dst = tensors->allocate(t.size_bytes);
     std::memcpy(dst, f.data(), t.size_bytes);

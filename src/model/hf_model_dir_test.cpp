@@ -29,8 +29,9 @@ using format::SafetensorsWriter;
 class HfModelDirTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("inferd_hfdir_" + std::to_string(::getpid()) + "_" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    root_ = fs::temp_directory_path() /
+            ("inferd_hfdir_" + std::to_string(::getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root_);
     fs::create_directories(root_);
     SynthOptions opt;
@@ -51,7 +52,8 @@ class HfModelDirTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(root_); }
 
   // Rewrites model.safetensors through `edit`, which may change, drop or add tensors.
-  void rewrite(const std::function<void(const format::SafetensorsTensor&, SafetensorsWriter&)>& edit) {
+  void rewrite(
+      const std::function<void(const format::SafetensorsTensor&, SafetensorsWriter&)>& edit) {
     const std::string path = dir_ + "/model.safetensors";
     SafetensorsWriter w;
     {
@@ -99,7 +101,8 @@ TEST_F(HfModelDirTest, RepacksMlxCodesExactly) {
       std::memcpy(&s, scales->bytes.data() + 2 * g, 2);
       std::memcpy(&b, biases->bytes.data() + 2 * g, 2);
       const uint32_t q = backend::mlx_code(codes->bytes.data() + r * cols / 2, k, 4);
-      ASSERT_EQ(row[k], std::fmaf(f16_to_f32(s), static_cast<float>(q), f16_to_f32(b))) << r << " " << k;
+      ASSERT_EQ(row[k], std::fmaf(f16_to_f32(s), static_cast<float>(q), f16_to_f32(b)))
+          << r << " " << k;
     }
   }
 }
@@ -114,30 +117,41 @@ TEST_F(HfModelDirTest, RejectsMismatchedQuantizedTensors) {
       {"scales of the wrong shape",
        [&](const auto& t, auto& w) {
          if (t.name != target + ".scales") return keep(t, w);
-         w.add(t.name, t.dtype, {t.shape[0], t.shape[1] + 1}, std::vector<uint8_t>(t.bytes.size() + 2 * t.shape[0]));
+         w.add(t.name, t.dtype, {t.shape[0], t.shape[1] + 1},
+               std::vector<uint8_t>(t.bytes.size() + 2 * t.shape[0]));
        }},
-      {"biases missing", [&](const auto& t, auto& w) { if (t.name != target + ".biases") keep(t, w); }},
+      {"biases missing",
+       [&](const auto& t, auto& w) {
+         if (t.name != target + ".biases") keep(t, w);
+       }},
       {"codes not U32",
        [&](const auto& t, auto& w) {
          if (t.name != target + ".weight") return keep(t, w);
-         w.add(t.name, SafetensorsDType::kF32, t.shape, std::vector<uint8_t>(t.bytes.begin(), t.bytes.end()));
+         w.add(t.name, SafetensorsDType::kF32, t.shape,
+               std::vector<uint8_t>(t.bytes.begin(), t.bytes.end()));
        }},
       {"codes of the wrong width",
        [&](const auto& t, auto& w) {
          if (t.name != target + ".weight") return keep(t, w);
-         w.add(t.name, t.dtype, {t.shape[0], t.shape[1] / 2}, std::vector<uint8_t>(t.bytes.size() / 2));
+         w.add(t.name, t.dtype, {t.shape[0], t.shape[1] / 2},
+               std::vector<uint8_t>(t.bytes.size() / 2));
        }},
       {"scales of an integer type",
        [&](const auto& t, auto& w) {
          if (t.name != target + ".scales") return keep(t, w);
-         w.add(t.name, SafetensorsDType::kI16, t.shape, std::vector<uint8_t>(t.bytes.begin(), t.bytes.end()));
+         w.add(t.name, SafetensorsDType::kI16, t.shape,
+               std::vector<uint8_t>(t.bytes.begin(), t.bytes.end()));
        }},
       {"a norm of an integer type",
        [&](const auto& t, auto& w) {
          if (t.name != "model.norm.weight") return keep(t, w);
-         w.add(t.name, SafetensorsDType::kI32, t.shape, std::vector<uint8_t>(t.bytes.begin(), t.bytes.end()));
+         w.add(t.name, SafetensorsDType::kI32, t.shape,
+               std::vector<uint8_t>(t.bytes.begin(), t.bytes.end()));
        }},
-      {"a missing matrix", [&](const auto& t, auto& w) { if (t.name.find("o_proj") == std::string::npos) keep(t, w); }},
+      {"a missing matrix",
+       [&](const auto& t, auto& w) {
+         if (t.name.find("o_proj") == std::string::npos) keep(t, w);
+       }},
   };
   const std::string original = dir_ + "/model.safetensors.orig";
   fs::copy_file(dir_ + "/model.safetensors", original);

@@ -58,12 +58,14 @@ bool applies(const NameRow& row, const ArchSpec& arch) {
 // The fused rows only apply to fused families and the split ones only to the others.
 bool fits_fusion(const NameRow& row, const ArchSpec& arch) {
   if (row.hf == "mlp.gate_up_proj.weight") return arch.fused_gate_up;
-  if (row.hf == "mlp.up_proj.weight" || row.hf == "mlp.gate_proj.weight") return !arch.fused_gate_up;
+  if (row.hf == "mlp.up_proj.weight" || row.hf == "mlp.gate_proj.weight")
+    return !arch.fused_gate_up;
   return true;
 }
 
 // Splits "<prefix><N>.<rest>" into N and rest.
-bool split_layer(std::string_view name, std::string_view prefix, int* layer, std::string_view* rest) {
+bool split_layer(std::string_view name, std::string_view prefix, int* layer,
+                 std::string_view* rest) {
   if (!name.starts_with(prefix)) return false;
   name.remove_prefix(prefix.size());
   const size_t dot = name.find('.');

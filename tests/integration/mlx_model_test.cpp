@@ -1,9 +1,9 @@
 // Acceptance of Hugging Face / MLX model directories: a random model written by inferd as an MLX
-// directory (4-bit group 64, 8-bit group 32, BF16, and 2/3/5/6-bit ones) gives the same logits through the
-// directory loader and the MLX kernels as the same weights dequantized and written as a GGUF F32
-// file give through the GGUF path. Covers llama (whose GGUF q/k rows are permuted for interleaved
-// RoPE while HF's are half-split), qwen3 and gemma3 (q/k norms), gemma2/3 (HF's 1 + w norms),
-// qwen2 (q/k/v biases) and phi3 (fused qkv and gate/up matrices).
+// directory (4-bit group 64, 8-bit group 32, BF16, and 2/3/5/6-bit ones) gives the same logits
+// through the directory loader and the MLX kernels as the same weights dequantized and written as a
+// GGUF F32 file give through the GGUF path. Covers llama (whose GGUF q/k rows are permuted for
+// interleaved RoPE while HF's are half-split), qwen3 and gemma3 (q/k norms), gemma2/3 (HF's 1 + w
+// norms), qwen2 (q/k/v biases) and phi3 (fused qkv and gate/up matrices).
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -34,7 +34,8 @@ std::vector<float> logits_of(const Model& m, const std::vector<int32_t>& tokens)
   ThreadPool pool(2);
   std::vector<BatchToken> batch;
   for (size_t i = 0; i < tokens.size(); ++i)
-    batch.push_back({.token = tokens[i], .pos = static_cast<int32_t>(i), .seq = 0, .want_logits = true});
+    batch.push_back(
+        {.token = tokens[i], .pos = static_cast<int32_t>(i), .seq = 0, .want_logits = true});
   std::vector<float> logits(tokens.size() * hp.n_vocab);
   Status st = m.transformer().forward(batch, kv, scratch, pool, logits.data());
   EXPECT_TRUE(st.ok()) << st.to_string();
@@ -81,7 +82,8 @@ TEST_P(MlxModelTest, DirectoryLogitsMatchDequantizedGgufF32) {
   const auto* q = (*mlx)->hf_dir()->weights_files().find("model.layers.0.mlp.down_proj.weight");
   ASSERT_NE(q, nullptr);
   const bool quantized = dir_format->quant.has_value();
-  const DType loaded = quantized ? *backend::mlx_affine_load_type(*dir_format->quant) : DType::kBF16;
+  const DType loaded =
+      quantized ? *backend::mlx_affine_load_type(*dir_format->quant) : DType::kBF16;
   EXPECT_EQ(q->dtype, quantized ? format::SafetensorsDType::kU32 : format::SafetensorsDType::kBF16);
   EXPECT_EQ((*mlx)->tensors().find_tensor("blk.0.ffn_down.weight")->type, loaded);
   EXPECT_EQ((*mlx)->tensors().find_tensor("token_embd.weight")->type, loaded);
@@ -111,21 +113,25 @@ TEST_P(MlxModelTest, DirectoryLogitsMatchDequantizedGgufF32) {
   // The quantized model stays near the original F32 weights' logits (quantization error only).
   const auto original = logits_of(**source, tokens);
   float orig_diff = 0.0f;
-  for (size_t i = 0; i < want.size(); ++i) orig_diff = std::max(orig_diff, std::fabs(original[i] - got[i]));
+  for (size_t i = 0; i < want.size(); ++i)
+    orig_diff = std::max(orig_diff, std::fabs(original[i] - got[i]));
   const int bits = quantized ? dir_format->quant->bits : 16;
   EXPECT_LE(orig_diff, (bits >= 8 ? 0.1f : bits >= 4 ? 0.5f : 2.0f) * scale);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Families, MlxModelTest,
-    ::testing::Values(Case{"llama", "mlx_q4_g64"}, Case{"llama", "mlx_q8_g32"}, Case{"llama", "bf16"},
-                      Case{"qwen3", "mlx_q4_g64"}, Case{"qwen3", "mlx_q8_g32"}, Case{"qwen3", "bf16"},
-                      Case{"gemma2", "mlx_q4_g64"}, Case{"gemma2", "bf16"}, Case{"gemma3", "mlx_q4_g64"},
-                      Case{"qwen2", "mlx_q4_g64"}, Case{"phi3", "mlx_q8_g32"}, Case{"llama", "mlx_q2_g128"},
-                      Case{"llama", "mlx_q3_g64"}, Case{"qwen3", "mlx_q5_g32"}, Case{"llama", "mlx_q6_g64"}),
-    [](const ::testing::TestParamInfo<Case>& info) {
-      return std::string(info.param.arch) + "_" + info.param.type;
-    });
+INSTANTIATE_TEST_SUITE_P(Families, MlxModelTest,
+                         ::testing::Values(Case{"llama", "mlx_q4_g64"}, Case{"llama", "mlx_q8_g32"},
+                                           Case{"llama", "bf16"}, Case{"qwen3", "mlx_q4_g64"},
+                                           Case{"qwen3", "mlx_q8_g32"}, Case{"qwen3", "bf16"},
+                                           Case{"gemma2", "mlx_q4_g64"}, Case{"gemma2", "bf16"},
+                                           Case{"gemma3", "mlx_q4_g64"},
+                                           Case{"qwen2", "mlx_q4_g64"}, Case{"phi3", "mlx_q8_g32"},
+                                           Case{"llama", "mlx_q2_g128"},
+                                           Case{"llama", "mlx_q3_g64"}, Case{"qwen3", "mlx_q5_g32"},
+                                           Case{"llama", "mlx_q6_g64"}),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           return std::string(info.param.arch) + "_" + info.param.type;
+                         });
 
 }  // namespace
 }  // namespace inferd::model

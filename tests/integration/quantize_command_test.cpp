@@ -20,8 +20,9 @@ class QuantizeCommand : public ::testing::Test {
   void SetUp() override {
     dir_ = ::inferd::testing::temp_dir();
     synth_ = (dir_ / "synth.gguf").string();
-    const auto r = run_process({inferd_binary(), "synth", synth_, "--type", "f32", "--dim", "64", "--layers",
-                                "1", "--heads", "2", "--kv-heads", "1", "--ffn", "128", "--vocab", "300"});
+    const auto r =
+        run_process({inferd_binary(), "synth", synth_, "--type", "f32", "--dim", "64", "--layers",
+                     "1", "--heads", "2", "--kv-heads", "1", "--ffn", "128", "--vocab", "300"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   std::filesystem::path dir_;
@@ -52,18 +53,22 @@ TEST_F(QuantizeCommand, WritesMlxDirectoriesAndGgufFiles) {
 }
 
 TEST_F(QuantizeCommand, ReportsErrors) {
-  auto r = run_process({inferd_binary(), "quantize", synth_, (dir_ / "x.gguf").string(), "--type", "q9_9"});
+  auto r = run_process(
+      {inferd_binary(), "quantize", synth_, (dir_ / "x.gguf").string(), "--type", "q9_9"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("unknown GGUF type"), std::string::npos) << r.err;
   r = run_process({inferd_binary(), "quantize", synth_, (dir_ / "d").string(), "--type", "q4_0"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("unknown model directory type"), std::string::npos) << r.err;
-  r = run_process({inferd_binary(), "quantize", synth_, (dir_ / "d").string(), "--type", "mlx_q7_g64"});
+  r = run_process(
+      {inferd_binary(), "quantize", synth_, (dir_ / "d").string(), "--type", "mlx_q7_g64"});
   EXPECT_EQ(r.exit_code, 2);
-  r = run_process({inferd_binary(), "quantize", synth_, (dir_ / "x.gguf").string(), "--type", "mlx_q4_g64"});
+  r = run_process(
+      {inferd_binary(), "quantize", synth_, (dir_ / "x.gguf").string(), "--type", "mlx_q4_g64"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("cannot write GGUF"), std::string::npos) << r.err;
-  r = run_process({inferd_binary(), "quantize", "/nonexistent.gguf", (dir_ / "x.gguf").string(), "--type", "f16"});
+  r = run_process({inferd_binary(), "quantize", "/nonexistent.gguf", (dir_ / "x.gguf").string(),
+                   "--type", "f16"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_FALSE(r.err.empty());
 }

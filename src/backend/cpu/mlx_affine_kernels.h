@@ -1,7 +1,7 @@
-// SIMD kernels of the MLX affine block types (mlx_affine_ops_avx2.cpp, mlx_affine_ops_avx512.cpp). Each gemm multiplies
-// blocks of its type with F32 activations (see TypeOps::gemm), dequantizing every weight as
-// fmaf(s, q, b) like the scalar reference in mlx_affine_ops.cpp, and agrees with it up to float
-// summation order. REQUIRES the CPU to support the file's ISA level (callers go through
+// SIMD kernels of the MLX affine block types (mlx_affine_ops_avx2.cpp, mlx_affine_ops_avx512.cpp).
+// Each gemm multiplies blocks of its type with F32 activations (see TypeOps::gemm), dequantizing
+// every weight as fmaf(s, q, b) like the scalar reference in mlx_affine_ops.cpp, and agrees with it
+// up to float summation order. REQUIRES the CPU to support the file's ISA level (callers go through
 // mlx_affine_type_ops).
 #pragma once
 

@@ -45,7 +45,8 @@ void from_float(const float* src, void* dst, int64_t n) {
   const MlxAffineSpec spec{T::kBits, T::kGroupElems};
   std::vector<uint8_t> codes(static_cast<size_t>(n * T::kBits / 8));
   std::vector<float> scales(n / T::kGroupElems), biases(n / T::kGroupElems);
-  mlx_quantize_row(src, n, spec, [](float v) { return v; }, codes.data(), scales.data(), biases.data());
+  mlx_quantize_row(
+      src, n, spec, [](float v) { return v; }, codes.data(), scales.data(), biases.data());
   mlx_pack_row(codes.data(), T::kBits, scales.data(), biases.data(), n, T::kType, dst);
 }
 
@@ -56,7 +57,8 @@ void gemm(int64_t n, const void* w, size_t w_stride, int num_rows, const void* a
   for (int i = 0; i < num_rows; ++i) {
     const auto* wr = static_cast<const uint8_t*>(w) + i * w_stride;
     for (int j = 0; j < num_acts; ++j) {
-      const auto* a = reinterpret_cast<const float*>(static_cast<const char*>(act) + j * act_stride);
+      const auto* a =
+          reinterpret_cast<const float*>(static_cast<const char*>(act) + j * act_stride);
       float sum = 0.0f;
       for (int64_t b = 0; b < n / T::kGroupElems; ++b) {
         to_float<T>(wr + b * T::Spec::kBlockBytes, group, T::kGroupElems);
@@ -92,9 +94,9 @@ constexpr TypeOps simd_ops(GemmFn* gemm_fn, int max_rows, int max_acts) {
   return {T::kType, DType::kF32, to_float<T>, from_float<T>, gemm_fn, max_rows, max_acts};
 }
 
-constexpr TypeOps kScalarOps[] = {reference_ops<Q4G32>(), reference_ops<Q4G64>(),
+constexpr TypeOps kScalarOps[] = {reference_ops<Q4G32>(),  reference_ops<Q4G64>(),
                                   reference_ops<Q4G128>(), reference_ops<Q8G32>(),
-                                  reference_ops<Q8G64>(), reference_ops<Q8G128>()};
+                                  reference_ops<Q8G64>(),  reference_ops<Q8G128>()};
 
 constexpr TypeOps kAvx2Ops[] = {
     simd_ops<Q4G32>(avx2::gemm_mlx_q4_g32, avx2::kMlxMaxRows, avx2::kMlxMaxActs),

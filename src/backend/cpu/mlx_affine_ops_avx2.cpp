@@ -46,10 +46,11 @@ void tile(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* act, size
           __m256i lo, hi;
           if constexpr (kBits == 8) {
             lo = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + c + h)));
-            hi = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + c + 16 + h)));
+            hi = _mm256_cvtepu8_epi32(
+                _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + c + 16 + h)));
           } else {
-            const __m256i v =
-                _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + c / 2 + h)));
+            const __m256i v = _mm256_cvtepu8_epi32(
+                _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + c / 2 + h)));
             lo = _mm256_and_si256(v, _mm256_set1_epi32(15));
             hi = _mm256_srli_epi32(v, 4);
           }

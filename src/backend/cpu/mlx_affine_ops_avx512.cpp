@@ -50,7 +50,8 @@ void tile(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* act, size
         __m512i lo, hi;
         if constexpr (kBits == 8) {
           lo = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q[r] + c)));
-          hi = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q[r] + c + 16)));
+          hi = _mm512_cvtepu8_epi32(
+              _mm_loadu_si128(reinterpret_cast<const __m128i*>(q[r] + c + 16)));
         } else {
           const __m512i v =
               _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q[r] + c / 2)));

@@ -13,7 +13,9 @@ namespace {
 constexpr DType kMlxTypes[] = {DType::kMlxQ4G32, DType::kMlxQ4G64, DType::kMlxQ4G128,
                                DType::kMlxQ8G32, DType::kMlxQ8G64, DType::kMlxQ8G128};
 
-float identity(float v) { return v; }
+float identity(float v) {
+  return v;
+}
 
 TEST(MlxAffine, TypesAreInMemoryOnly) {
   for (DType t : kMlxTypes) {
@@ -44,7 +46,8 @@ TEST(MlxAffine, ReadsLsbFirstCodes) {
   for (int k = 0; k < 4; ++k)
     EXPECT_EQ(mlx_code(reinterpret_cast<const uint8_t*>(&two_bit), k, 2), static_cast<uint32_t>(k));
   // 3-bit codes straddle bytes: codes 5, 6, 7 at bits 0, 3, 6 (the last spans bytes 0 and 1).
-  const uint8_t three[2] = {static_cast<uint8_t>(5 | 6 << 3 | (7 << 6)), static_cast<uint8_t>(7 >> 2)};
+  const uint8_t three[2] = {static_cast<uint8_t>(5 | 6 << 3 | (7 << 6)),
+                            static_cast<uint8_t>(7 >> 2)};
   EXPECT_EQ(mlx_code(three, 0, 3), 5u);
   EXPECT_EQ(mlx_code(three, 1, 3), 6u);
   EXPECT_EQ(mlx_code(three, 2, 3), 7u);
@@ -113,7 +116,8 @@ TEST(MlxAffine, SimdMatchesReference) {
       for (int j = 0; j < acts; ++j)
         for (int i = 0; i < rows; ++i) {
           double magnitude = 0.0;
-          for (int64_t k = 0; k < cols; ++k) magnitude += std::fabs(wd[i * cols + k] * x[j * cols + k]);
+          for (int64_t k = 0; k < cols; ++k)
+            magnitude += std::fabs(wd[i * cols + k] * x[j * cols + k]);
           EXPECT_NEAR(got[j * rows + i], want[j * rows + i], 1e-5 * magnitude)
               << dtype_name(type) << " " << isa_level_name(level) << " row " << i << " act " << j;
         }
