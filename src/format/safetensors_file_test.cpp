@@ -22,9 +22,10 @@ std::vector<uint8_t> iota_bytes(size_t n) {
 
 // A file from a raw header string and `data_bytes` bytes of data.
 std::vector<uint8_t> raw_file(const std::string& header, size_t data_bytes) {
-  std::vector<uint8_t> out(8);
+  std::vector<uint8_t> out;
+  out.reserve(8 + header.size() + data_bytes);
   for (int i = 0; i < 8; ++i)
-    out[i] = static_cast<uint8_t>(static_cast<uint64_t>(header.size()) >> (8 * i));
+    out.push_back(static_cast<uint8_t>(static_cast<uint64_t>(header.size()) >> (8 * i)));
   out.insert(out.end(), header.begin(), header.end());
   auto data = iota_bytes(data_bytes);
   out.insert(out.end(), data.begin(), data.end());
