@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -136,6 +137,9 @@ Status write_json(const fs::path& path, const nlohmann::json& j) {
   return Status::ok_status();
 }
 
+// The shortest decimal that reads back as `v` (1e-05 rather than 9.999999747378752e-06).
+double shortest(float v) { return std::stod(fmt::format("{}", v)); }
+
 nlohmann::json hf_config_json(const HParams& hp, bool tied, std::string_view dtype) {
   nlohmann::json c;
   c["architectures"] = {std::string(hp.arch->hf_classes[0])};
@@ -148,8 +152,8 @@ nlohmann::json hf_config_json(const HParams& hp, bool tied, std::string_view dty
   c["head_dim"] = hp.head_dim_k;
   c["vocab_size"] = hp.n_vocab;
   c["max_position_embeddings"] = hp.n_ctx_train;
-  c["rms_norm_eps"] = hp.norm_eps;
-  c["rope_theta"] = hp.rope_base;
+  c["rms_norm_eps"] = shortest(hp.norm_eps);
+  c["rope_theta"] = shortest(hp.rope_base);
   c["tie_word_embeddings"] = tied;
   c["torch_dtype"] = dtype;
   // 1 / attn_scale^2, exact when it is a whole number (it is the head size or n_embd / n_head).
@@ -159,7 +163,7 @@ nlohmann::json hf_config_json(const HParams& hp, bool tied, std::string_view dty
                                    : nlohmann::json(query_scalar);
   if (hp.n_rot != hp.head_dim_k)
     c["partial_rotary_factor"] = static_cast<double>(hp.n_rot) / hp.head_dim_k;
-  if (hp.arch->local_rope_base > 0) c["rope_local_base_freq"] = hp.rope_base_local;
+  if (hp.arch->local_rope_base > 0) c["rope_local_base_freq"] = shortest(hp.rope_base_local);
   if (hp.sliding_window > 0) c["sliding_window"] = hp.sliding_window;
   if (hp.attn_softcap > 0) c["attn_logit_softcapping"] = hp.attn_softcap;
   if (hp.final_softcap > 0) c["final_logit_softcapping"] = hp.final_softcap;
