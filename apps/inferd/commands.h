@@ -29,6 +29,7 @@ Command add_run_command(CLI::App& app);
 Command add_synth_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
 Command add_serve_command(CLI::App& app);
+Command add_quantize_command(CLI::App& app);
 Command add_audit_command(CLI::App& app);
 
 }  // namespace inferd::cli

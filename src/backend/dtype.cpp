@@ -42,13 +42,20 @@ constexpr DTypeInfo kTypes[] = {
     {DType::kBF16, "bf16", 1, 2, true},
     {DType::kTQ1_0, "tq1_0", 256, 54, false},
     {DType::kTQ2_0, "tq2_0", 256, 66, false},
+    // One block per quantization group: f32 scale, f32 bias, then the codes (mlx_affine.h).
+    {DType::kMlxQ4G32, "mlx_q4_g32", 32, 8 + 16, true, false},
+    {DType::kMlxQ4G64, "mlx_q4_g64", 64, 8 + 32, true, false},
+    {DType::kMlxQ4G128, "mlx_q4_g128", 128, 8 + 64, true, false},
+    {DType::kMlxQ8G32, "mlx_q8_g32", 32, 8 + 32, true, false},
+    {DType::kMlxQ8G64, "mlx_q8_g64", 64, 8 + 64, true, false},
+    {DType::kMlxQ8G128, "mlx_q8_g128", 128, 8 + 128, true, false},
 };
 
 }  // namespace
 
 std::optional<DTypeInfo> dtype_info(uint32_t raw_type) {
   for (const auto& t : kTypes)
-    if (static_cast<uint32_t>(t.type) == raw_type) return t;
+    if (static_cast<uint32_t>(t.type) == raw_type && t.in_gguf) return t;
   return std::nullopt;
 }
 

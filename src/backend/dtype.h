@@ -41,6 +41,14 @@ enum class DType : uint32_t {
   kBF16 = 30,
   kTQ1_0 = 34,
   kTQ2_0 = 35,
+  // MLX affine quantization (backend/mlx_affine.h), in inferd's load-time block layout. These ids
+  // are inferd's own, never valid in a GGUF file.
+  kMlxQ4G32 = 1000,
+  kMlxQ4G64 = 1001,
+  kMlxQ4G128 = 1002,
+  kMlxQ8G32 = 1003,
+  kMlxQ8G64 = 1004,
+  kMlxQ8G128 = 1005,
 };
 
 struct DTypeInfo {
@@ -49,9 +57,11 @@ struct DTypeInfo {
   int32_t block_elems;  // elements per block (1 for plain types)
   int32_t block_bytes;  // bytes per block
   bool computable;      // inferd has kernels for it (others can be read but not used)
+  bool in_gguf = true;  // a GGUF tensor may have this type (false: in-memory layouts only)
 };
 
-// Info for a type id read from a file; nullopt for ids this build does not know.
+// Info for a type id read from a GGUF file; nullopt for ids this build does not know and for
+// in-memory types (in_gguf false).
 std::optional<DTypeInfo> dtype_info(uint32_t raw_type);
 const DTypeInfo& dtype_info(DType type);
 inline const char* dtype_name(DType type) { return dtype_info(type).name; }

@@ -17,7 +17,7 @@ namespace {
 ModelInfo describe(const model::Model& m) {
   const model::HParams& hp = m.hparams();
   ModelInfo info;
-  info.path = m.file().path();
+  info.path = m.path();
   info.name = hp.name;
   info.architecture = std::string(hp.arch->gguf_name);
   info.n_vocab = hp.n_vocab;
@@ -27,11 +27,11 @@ ModelInfo describe(const model::Model& m) {
   info.n_head = hp.n_head;
   info.n_head_kv = hp.n_head_kv;
   info.n_ff = hp.n_ff;
-  info.file_bytes = m.file().file_size_bytes();
+  info.file_bytes = m.file_size_bytes();
   info.weight_bytes = m.weights().total_bytes;
   info.weight_bytes_per_token = m.weights().bytes_per_token;
   std::map<backend::DType, uint64_t> bytes_by_type;
-  for (const auto& t : m.file().tensors()) {
+  for (const auto& t : m.tensors().tensors()) {
     bytes_by_type[t.type] += t.size_bytes;
     info.n_params += t.num_elements();
   }
@@ -52,7 +52,9 @@ Model::~Model() = default;
 Result<std::shared_ptr<const Model>> Model::load(const std::string& path) {
   auto impl = std::make_unique<Impl>();
   INFERD_ASSIGN_OR_RETURN(impl->core, model::Model::load(path));
-  auto tok = tokenizer::Tokenizer::from_gguf(impl->core->file());
+  if (!impl->core->gguf())
+    return unsupported("{}: serving a model directory needs its tokenizer.json, which is not read yet", path);
+  auto tok = tokenizer::Tokenizer::from_gguf(*impl->core->gguf());
   if (!tok.ok()) return tok.status().with_context(path);
   impl->tokenizer = std::move(tok).value();
   impl->info = describe(*impl->core);

@@ -47,10 +47,15 @@ struct ArchSpec {
   // 1/sqrt(n_embd / n_head) instead of 1/sqrt(head_dim) (Gemma 2/3 27B set query_pre_attn_scalar
   // that way; GGUF files do not record it). 0 = never.
   int embd_query_scale_layers = 0;
+  // Hugging Face checkpoints store RMSNorm weights as w - 1 (the norm multiplies by 1 + w);
+  // GGUF files and inferd hold w.
+  bool hf_norm_plus_one = false;
 };
 
 // The table entry for a GGUF architecture name, or nullptr.
 const ArchSpec* find_arch(std::string_view gguf_name);
+// The table entry whose hf_classes holds a config.json "architectures" name, or nullptr.
+const ArchSpec* find_arch_by_hf_class(std::string_view hf_class);
 // Comma-separated list of supported names (for error messages).
 std::string_view supported_arch_names();
 

@@ -16,6 +16,24 @@ bool HParams::is_sliding_layer(int64_t layer) const {
   return false;
 }
 
+Status HParams::validate() const {
+  const HParams& hp = *this;
+  if (hp.n_embd <= 0 || hp.n_layer <= 0 || hp.n_ff <= 0 || hp.n_head <= 0 || hp.n_head_kv <= 0 ||
+      hp.n_ctx_train <= 0)
+    return invalid_argument("non-positive model dimension in metadata");
+  if (hp.n_embd > (1 << 20) || hp.n_layer > 4096 || hp.n_ff > (1 << 22) || hp.n_head > 4096)
+    return invalid_argument("model dimensions in metadata are implausibly large");
+  if (hp.n_head % hp.n_head_kv != 0)
+    return invalid_argument("head_count {} is not a multiple of head_count_kv {}", hp.n_head,
+                            hp.n_head_kv);
+  if (hp.head_dim_k <= 0 || hp.head_dim_v <= 0 || hp.head_dim_k > 1024 || hp.head_dim_v > 1024)
+    return invalid_argument("attention head size {} / {} is out of range", hp.head_dim_k, hp.head_dim_v);
+  if (hp.n_rot <= 0 || hp.n_rot > hp.head_dim_k || hp.n_rot % 2 != 0)
+    return invalid_argument("rope.dimension_count {} must be even and at most the head size {}",
+                            hp.n_rot, hp.head_dim_k);
+  return Status::ok_status();
+}
+
 Result<HParams> read_hparams(const format::GgufFile& f) {
   HParams hp;
   INFERD_ASSIGN_OR_RETURN(std::string arch_name, f.get_string("general.architecture"));
@@ -23,6 +41,7 @@ Result<HParams> read_hparams(const format::GgufFile& f) {
   if (!hp.arch)
     return unsupported("architecture '{}' is not supported (supported: {})", arch_name,
                        supported_arch_names());
+  hp.rope_style = hp.arch->rope;
   const std::string p = arch_name + ".";
   INFERD_ASSIGN_OR_RETURN(hp.name, f.get_string_or("general.name",
                                                    std::filesystem::path(f.path()).stem().string()));
@@ -32,23 +51,11 @@ Result<HParams> read_hparams(const format::GgufFile& f) {
   INFERD_ASSIGN_OR_RETURN(hp.n_head, f.get_int(p + "attention.head_count"));
   INFERD_ASSIGN_OR_RETURN(hp.n_head_kv, f.get_int_or(p + "attention.head_count_kv", hp.n_head));
   INFERD_ASSIGN_OR_RETURN(hp.n_ctx_train, f.get_int_or(p + "context_length", 2048));
-  if (hp.n_embd <= 0 || hp.n_layer <= 0 || hp.n_ff <= 0 || hp.n_head <= 0 || hp.n_head_kv <= 0 ||
-      hp.n_ctx_train <= 0)
-    return invalid_argument("non-positive model dimension in metadata");
-  if (hp.n_embd > (1 << 20) || hp.n_layer > 4096 || hp.n_ff > (1 << 22) || hp.n_head > 4096)
-    return invalid_argument("model dimensions in metadata are implausibly large");
-  if (hp.n_head % hp.n_head_kv != 0)
-    return invalid_argument("head_count {} is not a multiple of head_count_kv {}", hp.n_head,
-                            hp.n_head_kv);
+  if (hp.n_head <= 0) return invalid_argument("non-positive model dimension in metadata");
   INFERD_ASSIGN_OR_RETURN(hp.head_dim_k, f.get_int_or(p + "attention.key_length", hp.n_embd / hp.n_head));
   INFERD_ASSIGN_OR_RETURN(hp.head_dim_v, f.get_int_or(p + "attention.value_length", hp.head_dim_k));
   INFERD_ASSIGN_OR_RETURN(hp.n_rot, f.get_int_or(p + "rope.dimension_count", hp.head_dim_k));
-  if (hp.head_dim_k <= 0 || hp.head_dim_v <= 0 || hp.head_dim_k > 1024 || hp.head_dim_v > 1024)
-    return invalid_argument("attention head size {} / {} is out of range", hp.head_dim_k, hp.head_dim_v);
-  if (hp.n_rot <= 0 || hp.n_rot > hp.head_dim_k || hp.n_rot % 2 != 0)
-    return invalid_argument("rope.dimension_count {} must be even and at most the head size {}",
-                            hp.n_rot, hp.head_dim_k);
-
+  INFERD_RETURN_IF_ERROR(hp.validate());
   INFERD_ASSIGN_OR_RETURN(double eps, f.get_float_or(p + "attention.layer_norm_rms_epsilon", 1e-5));
   hp.norm_eps = static_cast<float>(eps);
   INFERD_ASSIGN_OR_RETURN(double base, f.get_float_or(p + "rope.freq_base", 10000.0));

@@ -15,6 +15,9 @@ enum class RopeScaling { kNone, kLinear, kYarn };
 
 struct HParams {
   const ArchSpec* arch = nullptr;
+  // How q/k rows pair up for RoPE: the family's style for GGUF files (whose llama q/k rows are
+  // permuted for adjacent pairs), kNeox for Hugging Face checkpoints of every family.
+  RopeStyle rope_style = RopeStyle::kNormal;
   std::string name;            // general.name, or the file name
   int64_t n_vocab = 0;
   int64_t n_ctx_train = 0;
@@ -45,6 +48,8 @@ struct HParams {
   int64_t v_dim() const { return n_head_kv * head_dim_v; }
   int64_t attn_out_dim() const { return n_head * head_dim_v; }
   bool is_sliding_layer(int64_t layer) const;
+  // Checks that dimensions are positive, plausible and consistent (heads, head sizes, n_rot).
+  Status validate() const;
 };
 
 // Reads and validates the hyper-parameters. n_vocab comes from the token embedding's row count

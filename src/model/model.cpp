@@ -1,8 +1,24 @@
 #include "model/model.h"
 
+#include "model/hf_model_dir.h"
+
 namespace inferd::model {
 
+Model::~Model() = default;
+
 Result<std::unique_ptr<Model>> Model::load(const std::string& path) {
+  if (HfModelDir::is_model_dir(path)) {
+    std::unique_ptr<Model> m(new Model());
+    m->path_ = path;
+    auto dir = HfModelDir::open(path, &m->tensors_);
+    if (!dir.ok()) return dir.status().with_context(path);
+    m->hf_dir_ = std::move(dir).value();
+    m->hp_ = m->hf_dir_->config().hp;
+    m->eos_token_ids_ = m->hf_dir_->config().eos_token_ids;
+    m->file_size_bytes_ = m->hf_dir_->weights_files().file_size_bytes();
+    if (Status st = m->bind(); !st.ok()) return st.with_context(path);
+    return m;
+  }
   INFERD_ASSIGN_OR_RETURN(auto file, format::GgufFile::open(path));
   return from_file(std::move(file));
 }
@@ -10,15 +26,20 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& path) {
 Result<std::unique_ptr<Model>> Model::from_file(std::unique_ptr<format::GgufFile> file) {
   std::unique_ptr<Model> m(new Model());
   m->file_ = std::move(file);
-  const std::string& path = m->file_->path();
+  m->path_ = m->file_->path();
+  m->file_size_bytes_ = m->file_->file_size_bytes();
+  m->tensors_ = TensorTable::from_gguf(*m->file_);
   auto hp = read_hparams(*m->file_);
-  if (!hp.ok()) return hp.status().with_context(path);
+  if (!hp.ok()) return hp.status().with_context(m->path_);
   m->hp_ = std::move(hp).value();
-  auto weights = Weights::bind(*m->file_, m->hp_);
-  if (!weights.ok()) return weights.status().with_context(path);
-  m->weights_ = std::move(weights).value();
-  m->transformer_ = std::make_unique<Transformer>(m->hp_, m->weights_);
+  if (Status st = m->bind(); !st.ok()) return st.with_context(m->path_);
   return m;
+}
+
+Status Model::bind() {
+  INFERD_ASSIGN_OR_RETURN(weights_, Weights::bind(tensors_, hp_));
+  transformer_ = std::make_unique<Transformer>(hp_, weights_);
+  return Status::ok_status();
 }
 
 }  // namespace inferd::model

@@ -16,7 +16,7 @@ double yarn_correction_dim(double rotations, double n_rot, double base, double o
 }  // namespace
 
 Rope::Rope(const HParams& hp, float base, const float* freq_factors)
-    : style_(hp.arch->rope), n_rot_(hp.n_rot), inv_freq_(hp.n_rot / 2) {
+    : style_(hp.rope_style), n_rot_(hp.n_rot), inv_freq_(hp.n_rot / 2) {
   const int64_t half = n_rot_ / 2;
   for (int64_t i = 0; i < half; ++i) {
     double inv = std::pow(static_cast<double>(base), -2.0 * static_cast<double>(i) / n_rot_);

@@ -142,7 +142,7 @@ Status validate(const SynthOptions& o) {
   const int64_t head_dim = o.head_dim > 0 ? o.head_dim : o.dim / o.heads;
   if (head_dim % 2 != 0 || head_dim < 0) return invalid_argument("head size {} must be even", head_dim);
   const auto& info = backend::dtype_info(o.type);
-  if (!info.computable || !backend::cpu::type_ops(o.type, IsaLevel::kScalar).from_float)
+  if (!info.computable || !info.in_gguf || !backend::cpu::type_ops(o.type, IsaLevel::kScalar).from_float)
     return invalid_argument("cannot write weights of type {}", info.name);
   if (o.dim % info.block_elems != 0 || o.ffn % info.block_elems != 0 ||
       (o.heads * head_dim) % info.block_elems != 0)

@@ -10,8 +10,8 @@ namespace inferd::model {
 namespace {
 
 using backend::DType;
-using format::GgufFile;
 using format::GgufTensorInfo;
+
 
 // Collects f32 copies of vectors first as offsets, then fixes pointers once the buffer exists.
 class VectorArena {
@@ -44,7 +44,7 @@ class VectorArena {
 
 class Binder {
  public:
-  Binder(const GgufFile& f, const HParams& hp) : f_(f), hp_(hp) {}
+  Binder(const TensorTable& f, const HParams& hp) : f_(f), hp_(hp) {}
 
   Result<const GgufTensorInfo*> tensor(const std::string& name, bool required) {
     const GgufTensorInfo* t = f_.find_tensor(name);
@@ -79,7 +79,7 @@ class Binder {
   VectorArena arena;
 
  private:
-  const GgufFile& f_;
+  const TensorTable& f_;
   const HParams& hp_;
 };
 
@@ -94,7 +94,7 @@ uint64_t matrix_bytes(const MatrixRef& m) { return static_cast<uint64_t>(m.rows)
 
 }  // namespace
 
-Result<Weights> Weights::bind(const GgufFile& f, const HParams& hp) {
+Result<Weights> Weights::bind(const TensorTable& f, const HParams& hp) {
   Weights w;
   Binder b(f, hp);
   const ArchSpec& arch = *hp.arch;

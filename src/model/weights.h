@@ -1,4 +1,4 @@
-// Weights: the tensors of a GGUF model bound to the transformer's structure, with every shape
+// Weights: the tensors of a model (TensorTable) bound to the transformer's structure, with every shape
 // checked against HParams. Matrices point into the file mapping; those of types with panel
 // kernels at the CPU's level (Q4_0 and Q8_0 with AVX-512) are also repacked once into panels
 // owned here, which matmul reads instead (the mapping is then read only for embedding rows).
@@ -10,7 +10,7 @@
 
 #include "backend/cpu/matmul.h"
 #include "base/aligned_buffer.h"
-#include "format/gguf_file.h"
+#include "model/tensor_table.h"
 #include "model/hparams.h"
 
 namespace inferd::model {
@@ -33,7 +33,7 @@ struct LayerWeights {
 
 class Weights {
  public:
-  static Result<Weights> bind(const format::GgufFile& file, const HParams& hp);
+  static Result<Weights> bind(const TensorTable& tensors, const HParams& hp);
 
   MatrixRef token_embd;   // [n_vocab rows x n_embd]
   MatrixRef output;       // [n_vocab rows x n_embd]; token_embd when tied

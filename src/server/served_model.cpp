@@ -34,7 +34,9 @@ Status ServedModel::load_template(const ServedModelOptions& o) {
     if (!parsed.ok()) return invalid_argument("chat template {}: {}", o.chat_template_file, parsed.status().message());
     template_ = std::make_unique<chat::ChatTemplate>(std::move(parsed).value());
     has_own_template_ = true;
-  } else if (auto source = model_->core().file().get_string("tokenizer.chat_template"); source.ok()) {
+  } else if (auto source = model_->core().gguf() ? model_->core().gguf()->get_string("tokenizer.chat_template")
+                                                 : Result<std::string>(not_found("no GGUF metadata"));
+             source.ok()) {
     auto parsed = chat::ChatTemplate::parse(std::string(*source));
     if (parsed.ok()) {
       template_ = std::make_unique<chat::ChatTemplate>(std::move(parsed).value());

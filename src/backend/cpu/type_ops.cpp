@@ -10,7 +10,8 @@ namespace {
 const TypeOps* exact_ops(DType type, IsaLevel level) {
   if (const TypeOps* t = float_type_ops(type, level)) return t;
   if (const TypeOps* t = legacy_type_ops(type, level)) return t;
-  return kquant_type_ops(type, level);
+  if (const TypeOps* t = kquant_type_ops(type, level)) return t;
+  return mlx_affine_type_ops(type, level);
 }
 
 }  // namespace

@@ -41,5 +41,6 @@ const TypeOps& type_ops(DType type, IsaLevel level = cpu_features().level);
 const TypeOps* float_type_ops(DType type, IsaLevel level);   // F32, F16, BF16
 const TypeOps* legacy_type_ops(DType type, IsaLevel level);  // Q4_0, Q4_1, Q5_0, Q5_1, Q8_0
 const TypeOps* kquant_type_ops(DType type, IsaLevel level);  // Q2_K .. Q6_K, Q8_K
+const TypeOps* mlx_affine_type_ops(DType type, IsaLevel level);  // kMlx* (mlx_affine.h)
 
 }  // namespace inferd::backend::cpu
