@@ -17,5 +17,6 @@ Command add_run_command(CLI::App& app);
 Command add_synth_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
 Command add_serve_command(CLI::App& app);
+Command add_sessions_command(CLI::App& app);
 
 }  // namespace inferd::cli

@@ -1,7 +1,9 @@
-// Durability of sessions in SQLite: `inferd serve` is killed (SIGKILL) while turns are being
-// generated and committed, then restarted on the same file. Every turn whose answer reached the
-// client is stored, the turn in flight is either whole or absent (never half: no user message
-// without its answer, no message beyond the record's count), and the store still works.
+// Sessions with `inferd serve` as a process.
+// Durability in SQLite: the server is killed (SIGKILL) while turns are being generated and
+// committed, then restarted on the same file. Every turn whose answer reached the client is
+// stored, the turn in flight is either whole or absent (never half: no user message without its
+// answer, no message beyond the record's count), and the store still works.
+// The CLI: `inferd sessions list|show|export|import|rm` against the running server.
 #include <atomic>
 #include <csignal>
 #include <random>
@@ -58,10 +60,10 @@ std::pair<int, json> request(uint16_t port, http::verb method, const std::string
 
 class Server {
  public:
-  Server(const std::filesystem::path& model, const std::string& db, const std::string& log)
+  Server(const std::filesystem::path& model, const std::string& store_url, const std::string& log)
       : port_(free_port()),
         process_({testing::inferd_binary(), "serve", "--model", model.string(), "--port", std::to_string(port_),
-                  "--threads", "1", "--ctx-size", "512", "--no-access-log", "--session-store", "sqlite:" + db},
+                  "--threads", "1", "--ctx-size", "512", "--no-access-log", "--session-store", store_url},
                  log) {}
   // Waits until the model is ready.
   bool ready() {
@@ -131,7 +133,7 @@ TEST(SessionDurabilityTest, KilledMidTurnKeepsEveryCompletedTurnAndNoHalfTurn) {
   int stored = 0;
   std::mt19937 rng(7);
   for (int round = 0; round < 3; ++round) {
-    Server server(model, db, (dir / ("serve-" + std::to_string(round) + ".log")).string());
+    Server server(model, "sqlite:" + db, (dir / ("serve-" + std::to_string(round) + ".log")).string());
     ASSERT_TRUE(server.ready()) << server.log();
     if (round == 0) {
       const auto [status, created] = request(server.port(), http::verb::post, "/v1/sessions", json::object());
@@ -159,11 +161,65 @@ TEST(SessionDurabilityTest, KilledMidTurnKeepsEveryCompletedTurnAndNoHalfTurn) {
     client.join();
     stored += answered;
   }
-  Server last(model, db, (dir / "serve-last.log").string());
+  Server last(model, "sqlite:" + db, (dir / "serve-last.log").string());
   ASSERT_TRUE(last.ready()) << last.log();
   const int turns = check_stored(last.port(), id, stored, db);
   // The store still takes turns after the crashes.
   EXPECT_EQ(request(last.port(), http::verb::post, "/v1/chat/completions", turn_body(id, turns, 2)).first, 200);
+}
+
+TEST(SessionsCliTest, ListShowExportImportRemove) {
+  INFERD_REQUIRE_SHARED(model, kModel);
+  const auto dir = testing::temp_dir();
+  Server server(model, "memory", (dir / "serve.log").string());
+  ASSERT_TRUE(server.ready()) << server.log();
+  const auto [status, created] =
+      request(server.port(), http::verb::post, "/v1/sessions", {{"session_id", "cli-1"}, {"user_id", "ann"}});
+  ASSERT_EQ(status, 201) << created.dump();
+  ASSERT_EQ(request(server.port(), http::verb::post, "/v1/chat/completions", turn_body("cli-1", 0, 3)).first, 200);
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port());
+  auto cli = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {testing::inferd_binary(), "sessions", "--server", url});
+    return testing::run_process(args);
+  };
+
+  auto r = cli({"list"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("cli-1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ann"), std::string::npos) << r.out;
+  r = cli({"list", "--json", "--user", "bob"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["total"], 0);
+
+  r = cli({"show", "cli-1", "--messages"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json shown = json::parse(r.out);
+  EXPECT_EQ(shown["session_id"], "cli-1");
+  ASSERT_EQ(shown["messages"].size(), 2u);
+  EXPECT_EQ(shown["messages"][0]["content"], "turn 0");
+
+  const std::string file = (dir / "cli-1.json").string();
+  r = cli({"export", "cli-1", "-o", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = cli({"rm", "cli-1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = cli({"show", "cli-1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("404"), std::string::npos) << r.err;
+  r = cli({"import", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "cli-1\n");
+  r = cli({"import", file, "--id", "cli-2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = cli({"show", "cli-2", "--messages"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["messages"], shown["messages"]);
+  r = cli({"import", (dir / "missing.json").string()});
+  EXPECT_EQ(r.exit_code, 1);
+
+  r = testing::run_process({testing::inferd_binary(), "sessions", "--server", "http://127.0.0.1:1", "list"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("cannot reach"), std::string::npos) << r.err;
 }
 
 }  // namespace
