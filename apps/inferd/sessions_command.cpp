@@ -6,12 +6,12 @@
 #include <iostream>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
@@ -59,7 +59,8 @@ bool split_url(const std::string& url, std::string* host, std::string* port) {
   return !host->empty() && !port->empty();
 }
 
-Reply call(const SessionsOptions& o, http::verb method, const std::string& target, const std::string& body = "") {
+Reply call(const SessionsOptions& o, http::verb method, const std::string& target,
+           const std::string& body = "") {
   Reply r;
   std::string host, port;
   if (!split_url(o.server, &host, &port)) {
@@ -97,8 +98,10 @@ int failure(const Reply& r) {
     return 2;
   }
   if (r.status >= 200 && r.status < 300) return 0;
-  std::string message = r.body.is_object() && r.body.contains("error") ? r.body["error"].value("message", "") : "";
-  std::fprintf(stderr, "inferd sessions: HTTP %d: %s\n", r.status, message.empty() ? r.body.dump().c_str() : message.c_str());
+  std::string message =
+      r.body.is_object() && r.body.contains("error") ? r.body["error"].value("message", "") : "";
+  std::fprintf(stderr, "inferd sessions: HTTP %d: %s\n", r.status,
+               message.empty() ? r.body.dump().c_str() : message.c_str());
   return 1;
 }
 
@@ -111,12 +114,15 @@ int list(const SessionsOptions& o) {
     std::cout << r.body.dump(2) << "\n";
     return 0;
   }
-  std::cout << fmt::format("{:<34} {:<16} {:>8} {:<26} {:<26}\n", "SESSION", "USER", "MESSAGES", "CREATED", "EXPIRES");
+  std::cout << fmt::format("{:<34} {:<16} {:>8} {:<26} {:<26}\n", "SESSION", "USER", "MESSAGES",
+                           "CREATED", "EXPIRES");
   for (const json& s : r.body["data"])
-    std::cout << fmt::format("{:<34} {:<16} {:>8} {:<26} {:<26}\n", s.value("session_id", ""),
-                             s["user_id"].is_string() ? s["user_id"].get<std::string>() : "-",
-                             s.value("message_count", 0), s["created_at"].is_string() ? s["created_at"].get<std::string>().substr(0, 19) : "",
-                             s["expires_at"].is_string() ? s["expires_at"].get<std::string>().substr(0, 19) : "never");
+    std::cout << fmt::format(
+        "{:<34} {:<16} {:>8} {:<26} {:<26}\n", s.value("session_id", ""),
+        s["user_id"].is_string() ? s["user_id"].get<std::string>() : "-",
+        s.value("message_count", 0),
+        s["created_at"].is_string() ? s["created_at"].get<std::string>().substr(0, 19) : "",
+        s["expires_at"].is_string() ? s["expires_at"].get<std::string>().substr(0, 19) : "never");
   std::cout << fmt::format("{} of {} sessions\n", r.body["data"].size(), r.body.value("total", 0));
   return 0;
 }
@@ -129,7 +135,8 @@ int show(const SessionsOptions& o) {
   if (o.with_messages) {
     json messages = json::array();
     for (int offset = 0;; offset += 1000) {
-      const Reply m = call(o, http::verb::get, fmt::format("/sessions/{}/messages?limit=1000&offset={}", id, offset));
+      const Reply m = call(o, http::verb::get,
+                           fmt::format("/sessions/{}/messages?limit=1000&offset={}", id, offset));
       if (int rc = failure(m)) return rc;
       for (const json& msg : m.body["data"]) messages.push_back(msg);
       if (!m.body.value("has_more", false)) break;
@@ -168,8 +175,9 @@ int import_session(const SessionsOptions& o) {
     }
     text << f.rdbuf();
   }
-  const Reply r = call(o, http::verb::post, "/sessions/import" + (o.new_id.empty() ? "" : "?session_id=" + o.new_id),
-                       text.str());
+  const Reply r =
+      call(o, http::verb::post,
+           "/sessions/import" + (o.new_id.empty() ? "" : "?session_id=" + o.new_id), text.str());
   if (int rc = failure(r)) return rc;
   std::cout << r.body.value("session_id", "") << "\n";
   return 0;
@@ -179,8 +187,10 @@ int remove(const SessionsOptions& o) {
   int status = 0;
   for (const std::string& id : o.ids) {
     const Reply r = call(o, http::verb::delete_, "/sessions/" + id);
-    if (int rc = failure(r)) status = std::max(status, rc);
-    else std::cout << "deleted " << id << "\n";
+    if (int rc = failure(r))
+      status = std::max(status, rc);
+    else
+      std::cout << "deleted " << id << "\n";
   }
   return status;
 }
@@ -188,23 +198,30 @@ int remove(const SessionsOptions& o) {
 }  // namespace
 
 Command add_sessions_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("sessions", "List, show, export, import or delete the sessions of a running server");
+  auto* cmd = app.add_subcommand(
+      "sessions", "List, show, export, import or delete the sessions of a running server");
   cmd->require_subcommand(1);
   auto o = std::make_shared<SessionsOptions>();
   if (const char* key = std::getenv("INFERD_API_KEY")) o->api_key = key;
   cmd->add_option("--server", o->server, "The server")->capture_default_str();
-  cmd->add_option("--api-key", o->api_key, "API key sent as a bearer token (default: $INFERD_API_KEY)");
+  cmd->add_option("--api-key", o->api_key,
+                  "API key sent as a bearer token (default: $INFERD_API_KEY)");
   cmd->add_option("--prefix", o->prefix, "Path prefix of the API")->capture_default_str();
   auto action = std::make_shared<std::function<int()>>();
 
   auto* ls = cmd->add_subcommand("list", "The sessions of the caller's service, newest first");
   ls->add_option("--user", o->user, "Only this user's sessions");
-  ls->add_option("--limit", o->limit, "Sessions to show")->capture_default_str()->check(CLI::Range(1, 100));
-  ls->add_option("--offset", o->offset, "Sessions to skip")->capture_default_str()->check(CLI::NonNegativeNumber);
+  ls->add_option("--limit", o->limit, "Sessions to show")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  ls->add_option("--offset", o->offset, "Sessions to skip")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   ls->add_flag("--json", o->json, "Print the server's JSON");
   ls->callback([o, action] { *action = [o] { return list(*o); }; });
 
-  auto* sh = cmd->add_subcommand("show", "One session's record (and with --messages, its messages) as JSON");
+  auto* sh = cmd->add_subcommand(
+      "show", "One session's record (and with --messages, its messages) as JSON");
   sh->add_option("id", o->ids, "Session id")->required()->expected(1);
   sh->add_flag("--messages", o->with_messages, "Include the messages");
   sh->callback([o, action] { *action = [o] { return show(*o); }; });

@@ -10,12 +10,12 @@
 #include <thread>
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
 
 #include "server/sessions/kv_store.h"
 #include "testing/subprocess.h"
@@ -37,7 +37,8 @@ uint16_t free_port() {
 }
 
 // The status and JSON body of one request, or status 0 when the server did not answer.
-std::pair<int, json> request(uint16_t port, http::verb method, const std::string& target, const json& body = nullptr) {
+std::pair<int, json> request(uint16_t port, http::verb method, const std::string& target,
+                             const json& body = nullptr) {
   net::io_context ioc;
   boost::beast::tcp_stream s(ioc);
   boost::system::error_code ec;
@@ -62,8 +63,9 @@ class Server {
  public:
   Server(const std::filesystem::path& model, const std::string& store_url, const std::string& log)
       : port_(free_port()),
-        process_({testing::inferd_binary(), "serve", "--model", model.string(), "--port", std::to_string(port_),
-                  "--threads", "1", "--ctx-size", "512", "--no-access-log", "--session-store", store_url},
+        process_({testing::inferd_binary(), "serve", "--model", model.string(), "--port",
+                  std::to_string(port_), "--threads", "1", "--ctx-size", "512", "--no-access-log",
+                  "--session-store", store_url},
                  log) {}
   // Waits until the model is ready.
   bool ready() {
@@ -99,7 +101,8 @@ int check_stored(uint16_t port, const std::string& id, int completed, const std:
   const auto [status, rec] = request(port, http::verb::get, "/v1/sessions/" + id);
   EXPECT_EQ(status, 200) << rec.dump();
   const int count = rec.value("message_count", -1);
-  const auto [mstatus, m] = request(port, http::verb::get, "/v1/sessions/" + id + "/messages?limit=1000");
+  const auto [mstatus, m] =
+      request(port, http::verb::get, "/v1/sessions/" + id + "/messages?limit=1000");
   EXPECT_EQ(mstatus, 200);
   EXPECT_EQ(m["total"], count);
   EXPECT_EQ(count % 2, 0) << "a half turn is stored: " << m.dump();
@@ -133,17 +136,20 @@ TEST(SessionDurabilityTest, KilledMidTurnKeepsEveryCompletedTurnAndNoHalfTurn) {
   int stored = 0;
   std::mt19937 rng(7);
   for (int round = 0; round < 3; ++round) {
-    Server server(model, "sqlite:" + db, (dir / ("serve-" + std::to_string(round) + ".log")).string());
+    Server server(model, "sqlite:" + db,
+                  (dir / ("serve-" + std::to_string(round) + ".log")).string());
     ASSERT_TRUE(server.ready()) << server.log();
     if (round == 0) {
-      const auto [status, created] = request(server.port(), http::verb::post, "/v1/sessions", json::object());
+      const auto [status, created] =
+          request(server.port(), http::verb::post, "/v1/sessions", json::object());
       ASSERT_EQ(status, 201) << created.dump();
       id = created["session_id"];
     } else {
       stored = check_stored(server.port(), id, stored, db);
     }
     // One turn answered before the kill is certainly stored.
-    const auto [status, answer] = request(server.port(), http::verb::post, "/v1/chat/completions", turn_body(id, stored, 4));
+    const auto [status, answer] =
+        request(server.port(), http::verb::post, "/v1/chat/completions", turn_body(id, stored, 4));
     ASSERT_EQ(status, 200) << answer.dump() << server.log();
     ++stored;
     // Turns in a loop while the server is killed at a random moment.
@@ -151,11 +157,14 @@ TEST(SessionDurabilityTest, KilledMidTurnKeepsEveryCompletedTurnAndNoHalfTurn) {
     std::atomic<bool> stop{false};
     std::thread client([&] {
       for (int n = stored; !stop; ++n) {
-        if (request(server.port(), http::verb::post, "/v1/chat/completions", turn_body(id, n, 24)).first != 200) break;
+        if (request(server.port(), http::verb::post, "/v1/chat/completions", turn_body(id, n, 24))
+                .first != 200)
+          break;
         ++answered;
       }
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(150, 900)(rng)));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(150, 900)(rng)));
     server.kill();
     stop = true;
     client.join();
@@ -165,7 +174,9 @@ TEST(SessionDurabilityTest, KilledMidTurnKeepsEveryCompletedTurnAndNoHalfTurn) {
   ASSERT_TRUE(last.ready()) << last.log();
   const int turns = check_stored(last.port(), id, stored, db);
   // The store still takes turns after the crashes.
-  EXPECT_EQ(request(last.port(), http::verb::post, "/v1/chat/completions", turn_body(id, turns, 2)).first, 200);
+  EXPECT_EQ(
+      request(last.port(), http::verb::post, "/v1/chat/completions", turn_body(id, turns, 2)).first,
+      200);
 }
 
 TEST(SessionsCliTest, ListShowExportImportRemove) {
@@ -173,10 +184,13 @@ TEST(SessionsCliTest, ListShowExportImportRemove) {
   const auto dir = testing::temp_dir();
   Server server(model, "memory", (dir / "serve.log").string());
   ASSERT_TRUE(server.ready()) << server.log();
-  const auto [status, created] =
-      request(server.port(), http::verb::post, "/v1/sessions", {{"session_id", "cli-1"}, {"user_id", "ann"}});
+  const auto [status, created] = request(server.port(), http::verb::post, "/v1/sessions",
+                                         {{"session_id", "cli-1"}, {"user_id", "ann"}});
   ASSERT_EQ(status, 201) << created.dump();
-  ASSERT_EQ(request(server.port(), http::verb::post, "/v1/chat/completions", turn_body("cli-1", 0, 3)).first, 200);
+  ASSERT_EQ(
+      request(server.port(), http::verb::post, "/v1/chat/completions", turn_body("cli-1", 0, 3))
+          .first,
+      200);
   const std::string url = "http://127.0.0.1:" + std::to_string(server.port());
   auto cli = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {testing::inferd_binary(), "sessions", "--server", url});
@@ -217,7 +231,8 @@ TEST(SessionsCliTest, ListShowExportImportRemove) {
   r = cli({"import", (dir / "missing.json").string()});
   EXPECT_EQ(r.exit_code, 1);
 
-  r = testing::run_process({testing::inferd_binary(), "sessions", "--server", "http://127.0.0.1:1", "list"});
+  r = testing::run_process(
+      {testing::inferd_binary(), "sessions", "--server", "http://127.0.0.1:1", "list"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("cannot reach"), std::string::npos) << r.err;
 }

@@ -27,7 +27,8 @@ struct Answer {
   std::string etag;
 };
 
-class SessionsApiTest : public HttpServerFixture, public ::testing::WithParamInterface<std::string> {
+class SessionsApiTest : public HttpServerFixture,
+                        public ::testing::WithParamInterface<std::string> {
  protected:
   static void SetUpTestSuite() {
     const auto path = inferd::testing::shared_path(kModel);
@@ -101,7 +102,8 @@ class SessionsApiTest : public HttpServerFixture, public ::testing::WithParamInt
     extra.push_back({"X-Test-Service", service});
     auto res = c.request(method, target, body.is_null() ? "" : body.dump(), extra, 60000ms);
     if (!res) return {};
-    return {static_cast<int>(res->result_int()), json::parse(res->body(), nullptr, false), field(*res, "ETag")};
+    return {static_cast<int>(res->result_int()), json::parse(res->body(), nullptr, false),
+            field(*res, "ETag")};
   }
 
   std::string create(const json& body = json::object(), const std::string& service = "alpha") {
@@ -112,7 +114,9 @@ class SessionsApiTest : public HttpServerFixture, public ::testing::WithParamInt
 
   Answer turn(const std::string& id, const std::string& text, json extra = json::object(),
               const std::string& service = "alpha", HeaderList headers = {}) {
-    json body = {{"messages", {{{"role", "user"}, {"content", text}}}}, {"max_tokens", 6}, {"temperature", 0}};
+    json body = {{"messages", {{{"role", "user"}, {"content", text}}}},
+                 {"max_tokens", 6},
+                 {"temperature", 0}};
     for (auto& [k, v] : extra.items()) body[k] = v;
     if (!id.empty() && !body.contains("session_id") && headers.empty()) body["session_id"] = id;
     return call("POST", "/v1/chat/completions", body, service, std::move(headers));
@@ -128,8 +132,9 @@ class SessionsApiTest : public HttpServerFixture, public ::testing::WithParamInt
 };
 
 TEST_P(SessionsApiTest, CreateGetListUpdateDelete) {
-  const Answer created = call("POST", "/v1/sessions",
-                              {{"user_id", "u1"}, {"metadata", {{"app", "vet"}, {"k", 1}}}, {"ttl_seconds", 600}});
+  const Answer created =
+      call("POST", "/v1/sessions",
+           {{"user_id", "u1"}, {"metadata", {{"app", "vet"}, {"k", 1}}}, {"ttl_seconds", 600}});
   ASSERT_EQ(created.status, 201) << created.body.dump();
   const json& r = created.body;
   const std::string id = r["session_id"];
@@ -139,10 +144,12 @@ TEST_P(SessionsApiTest, CreateGetListUpdateDelete) {
   EXPECT_EQ(r["sandbox_id"], "alpha");
   EXPECT_EQ(r["status"], "active");
   EXPECT_EQ(r["custom_metadata"]["app"], "vet");
-  EXPECT_EQ(r["created_at"].get<std::string>().size(), 32u) << r["created_at"];  // 2026-...T..:..:...ffffff+00:00
+  EXPECT_EQ(r["created_at"].get<std::string>().size(), 32u)
+      << r["created_at"];  // 2026-...T..:..:...ffffff+00:00
   EXPECT_TRUE(r["expires_at"].get<std::string>().ends_with("+00:00"));
 
-  EXPECT_EQ(call("POST", "/v1/sessions", {{"session_id", "named-1"}, {"user_id", "u2"}}).status, 201);
+  EXPECT_EQ(call("POST", "/v1/sessions", {{"session_id", "named-1"}, {"user_id", "u2"}}).status,
+            201);
   EXPECT_EQ(call("POST", "/v1/sessions", {{"session_id", "named-1"}}).status, 409);
   EXPECT_EQ(call("POST", "/v1/sessions", {{"session_id", "bad/id"}}).status, 400);
   EXPECT_EQ(call("POST", "/v1/sessions", {{"ttl_seconds", 0}}).status, 400);
@@ -163,18 +170,24 @@ TEST_P(SessionsApiTest, CreateGetListUpdateDelete) {
   EXPECT_EQ(u1.body["data"][0]["session_id"], id);
   EXPECT_EQ(call("GET", "/v1/sessions?limit=0").status, 400);
 
-  const Answer patched = call("PATCH", "/v1/sessions/" + id, {{"metadata", {{"k", nullptr}, {"new", true}}}}, "alpha",
-                              {{"If-Match", "\"1\""}});
+  const Answer patched =
+      call("PATCH", "/v1/sessions/" + id, {{"metadata", {{"k", nullptr}, {"new", true}}}}, "alpha",
+           {{"If-Match", "\"1\""}});
   ASSERT_EQ(patched.status, 200) << patched.body.dump();
   EXPECT_EQ(patched.etag, "\"2\"");
   EXPECT_EQ(patched.body["custom_metadata"], json({{"app", "vet"}, {"new", true}}));
-  const Answer stale = call("PATCH", "/v1/sessions/" + id, {{"user_id", "x"}}, "alpha", {{"If-Match", "1"}});
+  const Answer stale =
+      call("PATCH", "/v1/sessions/" + id, {{"user_id", "x"}}, "alpha", {{"If-Match", "1"}});
   EXPECT_EQ(stale.status, 409);
   EXPECT_EQ(stale.body["error"]["code"], "session_version_conflict");
-  EXPECT_EQ(call("PATCH", "/v1/sessions/" + id, {{"ttl_seconds", 60}}, "alpha", {{"If-Match", "two"}}).status, 400);
+  EXPECT_EQ(
+      call("PATCH", "/v1/sessions/" + id, {{"ttl_seconds", 60}}, "alpha", {{"If-Match", "two"}})
+          .status,
+      400);
   EXPECT_EQ(call("GET", "/v1/sessions/" + id).body["user_id"], "u1");
 
-  EXPECT_EQ(call("DELETE", "/v1/sessions/" + id, nullptr, "alpha", {{"If-Match", "1"}}).status, 409);
+  EXPECT_EQ(call("DELETE", "/v1/sessions/" + id, nullptr, "alpha", {{"If-Match", "1"}}).status,
+            409);
   const Answer deleted = call("DELETE", "/v1/sessions/" + id);
   EXPECT_EQ(deleted.status, 200);
   EXPECT_EQ(deleted.body["deleted"], true);
@@ -187,11 +200,17 @@ TEST_P(SessionsApiTest, CreateGetListUpdateDelete) {
 TEST_P(SessionsApiTest, ASessionDoesNotExistForAnotherService) {
   const std::string id = create({{"user_id", "u"}}, "alpha");
   ASSERT_EQ(turn(id, "Hello", {}, "alpha").status, 200);
-  for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
-           {"GET", ""}, {"PATCH", ""}, {"DELETE", ""}, {"GET", "/messages"}, {"GET", "/export"}, {"GET", "/stats"},
-           {"GET", "/tree"}, {"POST", "/branch"}}) {
-    const Answer a = call(method, "/v1/sessions/" + id + target, method == "GET" ? json(nullptr) : json{{"message_count", 0}},
-                          "beta");
+  for (const auto& [method, target] :
+       std::vector<std::pair<std::string, std::string>>{{"GET", ""},
+                                                        {"PATCH", ""},
+                                                        {"DELETE", ""},
+                                                        {"GET", "/messages"},
+                                                        {"GET", "/export"},
+                                                        {"GET", "/stats"},
+                                                        {"GET", "/tree"},
+                                                        {"POST", "/branch"}}) {
+    const Answer a = call(method, "/v1/sessions/" + id + target,
+                          method == "GET" ? json(nullptr) : json{{"message_count", 0}}, "beta");
     EXPECT_EQ(a.status, 404) << method << " " << target << " " << a.body.dump();
   }
   EXPECT_EQ(turn(id, "Hi", {}, "beta").status, 404);
@@ -214,7 +233,8 @@ TEST_P(SessionsApiTest, TurnsStoreTheConversationAndReuseItsKvBlocks) {
   const int p2 = t2.body["usage"]["prompt_tokens"];
   const int cached = t2.body["usage"]["prompt_tokens_details"]["cached_tokens"];
   EXPECT_GT(p2, p1 + c1);  // the history was prepended
-  EXPECT_GE(cached, p1 / 16 * 16) << "turn 2 should reuse turn 1's prompt blocks: " << t2.body.dump();
+  EXPECT_GE(cached, p1 / 16 * 16) << "turn 2 should reuse turn 1's prompt blocks: "
+                                  << t2.body.dump();
   EXPECT_GT(cached, 0);
 
   const json m = messages(id);
@@ -230,7 +250,8 @@ TEST_P(SessionsApiTest, TurnsStoreTheConversationAndReuseItsKvBlocks) {
   EXPECT_EQ(d[1]["prompt_tokens"], p1);
   EXPECT_TRUE(d[1]["created_at"].is_string());
   EXPECT_EQ(d[3]["cached_tokens"], cached);
-  EXPECT_EQ(call("GET", "/v1/sessions/" + id + "/messages?offset=1&limit=2").body["data"].size(), 2u);
+  EXPECT_EQ(call("GET", "/v1/sessions/" + id + "/messages?offset=1&limit=2").body["data"].size(),
+            2u);
   const json rec = call("GET", "/v1/sessions/" + id).body;
   EXPECT_EQ(rec["version"], 3);
   EXPECT_EQ(rec["message_count"], 4);
@@ -239,12 +260,14 @@ TEST_P(SessionsApiTest, TurnsStoreTheConversationAndReuseItsKvBlocks) {
   EXPECT_EQ(stats["turns"], 2);
   EXPECT_EQ(stats["prompt_tokens"], p1 + p2);
   // Turn 1 may reuse blocks of an identical earlier prompt (the model outlives each test).
-  const int all_cached = t1.body["usage"]["prompt_tokens_details"]["cached_tokens"].get<int>() + cached;
+  const int all_cached =
+      t1.body["usage"]["prompt_tokens_details"]["cached_tokens"].get<int>() + cached;
   EXPECT_EQ(stats["cached_tokens"], all_cached);
   EXPECT_EQ(stats["completion_tokens"], c1 + t2.body["usage"]["completion_tokens"].get<int>());
   EXPECT_GT(stats["avg_duration_ms"].get<double>(), 0.0);
-  const double want_cost =
-      ((p1 + p2 - all_cached) * 2.0 + all_cached * 1.0 + stats["completion_tokens"].get<int>() * 4.0) / 1e6;
+  const double want_cost = ((p1 + p2 - all_cached) * 2.0 + all_cached * 1.0 +
+                            stats["completion_tokens"].get<int>() * 4.0) /
+                           1e6;
   EXPECT_NEAR(stats["cost_usd"].get<double>(), want_cost, 1e-12);
 
   const json usage = call("GET", "/v1/sessions/usage?group_by=model,day").body;
@@ -253,7 +276,8 @@ TEST_P(SessionsApiTest, TurnsStoreTheConversationAndReuseItsKvBlocks) {
   EXPECT_EQ(usage["data"][0]["turns"], 2);
   EXPECT_EQ(usage["data"][0]["prompt_tokens"], p1 + p2);
   EXPECT_NEAR(usage["data"][0]["cost_usd"].get<double>(), want_cost, 1e-12);
-  EXPECT_EQ(call("GET", "/v1/sessions/usage?from=2000-01-01&to=2000-01-02").body["data"].size(), 0u);
+  EXPECT_EQ(call("GET", "/v1/sessions/usage?from=2000-01-01&to=2000-01-02").body["data"].size(),
+            0u);
   EXPECT_EQ(call("GET", "/v1/sessions/usage?group_by=planet").status, 400);
   EXPECT_EQ(call("GET", "/v1/sessions/usage?from=yesterday").status, 400);
 }
@@ -261,9 +285,13 @@ TEST_P(SessionsApiTest, TurnsStoreTheConversationAndReuseItsKvBlocks) {
 TEST_P(SessionsApiTest, AStreamedTurnIsStoredWhole) {
   const std::string id = create();
   TestClient c(port_);
-  json body = {{"messages", {{{"role", "user"}, {"content", "Tell me about cats."}}}}, {"max_tokens", 8},
-               {"temperature", 0}, {"stream", true}, {"session_id", id}};
-  auto res = c.request("POST", "/v1/chat/completions", body.dump(), {{"X-Test-Service", "alpha"}}, 60000ms);
+  json body = {{"messages", {{{"role", "user"}, {"content", "Tell me about cats."}}}},
+               {"max_tokens", 8},
+               {"temperature", 0},
+               {"stream", true},
+               {"session_id", id}};
+  auto res = c.request("POST", "/v1/chat/completions", body.dump(), {{"X-Test-Service", "alpha"}},
+                       60000ms);
   ASSERT_TRUE(res);
   std::string text;
   const std::string& b = res->body();
@@ -279,19 +307,35 @@ TEST_P(SessionsApiTest, AStreamedTurnIsStoredWhole) {
 }
 
 TEST_P(SessionsApiTest, FailedAndCancelledTurnsStoreNothing) {
-  const std::string id = create();
+  std::string id = create();
   // Refused before generation.
   EXPECT_EQ(turn(id, "x", {{"max_tokens", 5000}}).status, 400);
   EXPECT_EQ(turn(id, "x", {{"n", 2}}).status, 400);
   EXPECT_EQ(turn(id, "x", {{"temperature", "hot"}}).status, 400);
+  ASSERT_EQ(turn(id, "stored").status, 200);
+  // Errors name the client's own messages, whatever the stored history.
+  const Answer bad =
+      call("POST", "/v1/chat/completions",
+           {{"session_id", id},
+            {"messages", {{{"role", "user"}, {"content", "ok"}}, {{"role", "robot"}}}}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body["error"]["param"], "messages[1].role") << bad.body.dump();
+  EXPECT_EQ(bad.body["error"]["message"].get<std::string>().find("'messages[1].role'"), 0u)
+      << bad.body.dump();
+  ASSERT_EQ(call("DELETE", "/v1/sessions/" + id).status, 200);
+  id = create();
   EXPECT_EQ(turn("no-such-session", "x").status, 404);
   EXPECT_EQ(turn(id, "x", {{"session_id", 5}}).status, 400);
   // Cancelled: the client leaves during a long generation.
   {
     TestClient c(port_);
-    json body = {{"messages", {{{"role", "user"}, {"content", "Write a long story."}}}}, {"max_tokens", 900},
-                 {"ignore_eos", true}, {"stream", true}, {"session_id", id}};
-    ASSERT_TRUE(c.write(make_request("POST", "/v1/chat/completions", body.dump(), {{"X-Test-Service", "alpha"}})));
+    json body = {{"messages", {{{"role", "user"}, {"content", "Write a long story."}}}},
+                 {"max_tokens", 900},
+                 {"ignore_eos", true},
+                 {"stream", true},
+                 {"session_id", id}};
+    ASSERT_TRUE(c.write(
+        make_request("POST", "/v1/chat/completions", body.dump(), {{"X-Test-Service", "alpha"}})));
     ResponseParser parser;
     ASSERT_TRUE(c.read_header(parser, 30000ms));
     c.close();
@@ -308,8 +352,12 @@ TEST_P(SessionsApiTest, FailedAndCancelledTurnsStoreNothing) {
 TEST_P(SessionsApiTest, ConcurrentWritersWithIfMatchOneWinsNothingLost) {
   const std::string id = create();
   Answer a, b;
-  std::thread ta([&] { a = turn(id, "first writer", {}, "alpha", {{"X-Session-ID", id}, {"If-Match", "\"1\""}}); });
-  std::thread tb([&] { b = turn(id, "second writer", {}, "alpha", {{"X-Session-ID", id}, {"If-Match", "\"1\""}}); });
+  std::thread ta([&] {
+    a = turn(id, "first writer", {}, "alpha", {{"X-Session-ID", id}, {"If-Match", "\"1\""}});
+  });
+  std::thread tb([&] {
+    b = turn(id, "second writer", {}, "alpha", {{"X-Session-ID", id}, {"If-Match", "\"1\""}});
+  });
   ta.join();
   tb.join();
   ASSERT_EQ(std::min(a.status, b.status), 200) << a.body.dump() << b.body.dump();
@@ -333,7 +381,8 @@ TEST_P(SessionsApiTest, BranchTreeExportImport) {
   const std::string root = create({{"system_prompt", "Be brief."}, {"metadata", {{"case", 7}}}});
   ASSERT_EQ(turn(root, "One").status, 200);
   ASSERT_EQ(turn(root, "Two").status, 200);
-  const Answer br = call("POST", "/v1/sessions/" + root + "/branch", {{"message_count", 2}, {"session_id", "alt"}});
+  const Answer br = call("POST", "/v1/sessions/" + root + "/branch",
+                         {{"message_count", 2}, {"session_id", "alt"}});
   ASSERT_EQ(br.status, 201) << br.body.dump();
   EXPECT_EQ(br.body["parent_session_id"], root);
   EXPECT_EQ(br.body["parent_message_count"], 2);
@@ -347,7 +396,8 @@ TEST_P(SessionsApiTest, BranchTreeExportImport) {
   const Answer leaf = call("POST", "/v1/sessions/alt/branch", {{"message_count", 0}});
   ASSERT_EQ(leaf.status, 201);
 
-  const json tree = call("GET", "/v1/sessions/" + leaf.body["session_id"].get<std::string>() + "/tree").body;
+  const json tree =
+      call("GET", "/v1/sessions/" + leaf.body["session_id"].get<std::string>() + "/tree").body;
   EXPECT_EQ(tree["root"], root);
   ASSERT_EQ(tree["sessions"].size(), 3u) << tree.dump();
   EXPECT_EQ(tree["sessions"][1]["session_id"], "alt");
@@ -366,7 +416,8 @@ TEST_P(SessionsApiTest, BranchTreeExportImport) {
   for (int i = 0; i < 4; ++i) EXPECT_EQ(copied["data"][i], doc["messages"][i]);
   // The copy continues as a conversation of its own.
   EXPECT_EQ(turn("copy", "Four", {}, "beta").status, 200);
-  EXPECT_EQ(call("POST", "/v1/sessions/import", doc).status, 409);  // the exporter still holds that id
+  EXPECT_EQ(call("POST", "/v1/sessions/import", doc).status,
+            409);  // the exporter still holds that id
   EXPECT_EQ(call("POST", "/v1/sessions/import", {{"object", "list"}}).status, 400);
   json broken = doc;
   broken["session"]["created_at"] = "yesterday";
@@ -377,22 +428,30 @@ TEST_P(SessionsApiTest, BranchTreeExportImport) {
 
 TEST_P(SessionsApiTest, TemplatesGiveSessionsTheirPromptAndParameters) {
   const Answer t = call("POST", "/v1/sessions/templates",
-                        {{"name", "triage"}, {"description", "vet triage"}, {"system_prompt", "Ask about symptoms."},
+                        {{"name", "triage"},
+                         {"description", "vet triage"},
+                         {"system_prompt", "Ask about symptoms."},
                          {"parameters", {{"max_tokens", 3}, {"temperature", 0}}}});
   ASSERT_EQ(t.status, 201) << t.body.dump();
-  const Answer bad = call("POST", "/v1/sessions/templates", {{"name", "x"}, {"parameters", {{"temperature", "hot"}}}});
+  const Answer bad = call("POST", "/v1/sessions/templates",
+                          {{"name", "x"}, {"parameters", {{"temperature", "hot"}}}});
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.body["error"]["param"], "parameters.temperature");
-  EXPECT_EQ(call("POST", "/v1/sessions/templates", {{"name", "x"}, {"parameters", {{"stream", true}}}}).status, 400);
+  EXPECT_EQ(
+      call("POST", "/v1/sessions/templates", {{"name", "x"}, {"parameters", {{"stream", true}}}})
+          .status,
+      400);
   EXPECT_EQ(call("GET", "/v1/sessions/templates").body["data"].size(), 1u);
   EXPECT_EQ(call("GET", "/v1/sessions/templates", nullptr, "beta").body["data"].size(), 0u);
-  EXPECT_EQ(call("GET", "/v1/sessions/templates/triage").body["system_prompt"], "Ask about symptoms.");
+  EXPECT_EQ(call("GET", "/v1/sessions/templates/triage").body["system_prompt"],
+            "Ask about symptoms.");
 
   const std::string id = create({{"template", "triage"}});
   const json rec = call("GET", "/v1/sessions/" + id).body;
   EXPECT_EQ(rec["template"], "triage");
   EXPECT_EQ(rec["system_prompt"], "Ask about symptoms.");
-  const json body = {{"session_id", id}, {"messages", {{{"role", "user"}, {"content", "My cat is sneezing."}}}}};
+  const json body = {{"session_id", id},
+                     {"messages", {{{"role", "user"}, {"content", "My cat is sneezing."}}}}};
   const Answer a = call("POST", "/v1/chat/completions", body);
   ASSERT_EQ(a.status, 200) << a.body.dump();
   EXPECT_LE(a.body["usage"]["completion_tokens"].get<int>(), 3);  // the template's max_tokens

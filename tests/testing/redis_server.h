@@ -30,8 +30,9 @@ class RedisServer {
     port_ = free_port();
     const auto dir = temp_dir();
     process_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{bin, "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
-                                 "--appendonly", "no", "--dir", dir.string(), "--protected-mode", "no"},
+        std::vector<std::string>{bin, "--port", std::to_string(port_), "--bind", "127.0.0.1",
+                                 "--save", "", "--appendonly", "no", "--dir", dir.string(),
+                                 "--protected-mode", "no"},
         (dir / "redis.log").string());
     if (!process_->started()) return;
     // Ready once it accepts connections.
@@ -47,7 +48,9 @@ class RedisServer {
 
   bool available() const { return ready_; }
   uint16_t port() const { return port_; }
-  std::string url(int db = 0) const { return "redis://127.0.0.1:" + std::to_string(port_) + "/" + std::to_string(db); }
+  std::string url(int db = 0) const {
+    return "redis://127.0.0.1:" + std::to_string(port_) + "/" + std::to_string(db);
+  }
   std::string log() const { return process_ ? process_->log() : std::string(); }
 
  private:
@@ -65,8 +68,8 @@ class RedisServer {
 }  // namespace inferd::testing
 
 // Skips the current test when redis-server is missing or did not start.
-#define INFERD_REQUIRE_REDIS(server)                                                           \
-  if (!(server).available())                                                                   \
-  GTEST_SKIP() << (::inferd::testing::RedisServer::binary().empty()                            \
-                       ? "redis-server not installed (apt-get install redis-server)"          \
+#define INFERD_REQUIRE_REDIS(server)                                                 \
+  if (!(server).available())                                                         \
+  GTEST_SKIP() << (::inferd::testing::RedisServer::binary().empty()                  \
+                       ? "redis-server not installed (apt-get install redis-server)" \
                        : "redis-server did not start: " + (server).log())

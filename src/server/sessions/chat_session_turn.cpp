@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include <fmt/format.h>
+
 namespace inferd::server::sessions {
 namespace {
 
@@ -18,7 +20,8 @@ std::string message_text(const Json& content) {
   std::string text;
   if (content.is_array())
     for (const Json& part : content)
-      if (part.is_object() && part.value("type", "") == "text" && part.contains("text") && part["text"].is_string())
+      if (part.is_object() && part.value("type", "") == "text" && part.contains("text") &&
+          part["text"].is_string())
         text += part["text"].get<std::string>();
   return text;
 }
@@ -35,8 +38,8 @@ std::optional<int64_t> parse_if_match(std::string_view v) {
   return out;
 }
 
-SessionResult<std::shared_ptr<ChatSessionTurn>> ChatSessionTurn::begin(const std::shared_ptr<SessionService>& sessions,
-                                                                       const Request& request, Json* body) {
+SessionResult<std::shared_ptr<ChatSessionTurn>> ChatSessionTurn::begin(
+    const std::shared_ptr<SessionService>& sessions, const Request& request, Json* body) {
   std::string id;
   if (const auto it = body->find("session_id"); it != body->end()) {
     if (!it->is_string() && !it->is_null())
@@ -46,12 +49,14 @@ SessionResult<std::shared_ptr<ChatSessionTurn>> ChatSessionTurn::begin(const std
   }
   if (const auto h = request.header("X-Session-ID")) {
     if (!id.empty() && id != *h)
-      return invalid_request_error("the X-Session-ID header and 'session_id' name different sessions", "session_id");
+      return invalid_request_error(
+          "the X-Session-ID header and 'session_id' name different sessions", "session_id");
     id = std::string(*h);
   }
   if (id.empty()) return std::shared_ptr<ChatSessionTurn>();
   if (!sessions)
-    return invalid_request_error("sessions are not enabled on this server", "session_id", "sessions_disabled");
+    return invalid_request_error("sessions are not enabled on this server", "session_id",
+                                 "sessions_disabled");
 
   std::shared_ptr<ChatSessionTurn> turn(new ChatSessionTurn());
   turn->sessions_ = sessions;
@@ -66,8 +71,8 @@ SessionResult<std::shared_ptr<ChatSessionTurn>> ChatSessionTurn::begin(const std
   if (!conversation.ok()) return conversation.error();
   const SessionRecord& r = conversation->record;
   if (turn->expected_version_ && *turn->expected_version_ != r.version)
-    return version_conflict("session '" + id + "' is at version " + std::to_string(r.version) + ", not " +
-                            std::to_string(*turn->expected_version_) + " (If-Match)");
+    return version_conflict("session '" + id + "' is at version " + std::to_string(r.version) +
+                            ", not " + std::to_string(*turn->expected_version_) + " (If-Match)");
 
   // The session's parameters are defaults: the request's own fields win.
   for (const auto& [k, v] : r.parameters.items())
@@ -85,24 +90,43 @@ SessionResult<std::shared_ptr<ChatSessionTurn>> ChatSessionTurn::begin(const std
   return turn;
 }
 
+Status ChatSessionTurn::client_status(const Status& status) const {
+  const std::string& f = status.field();
+  constexpr std::string_view kMessages = "messages[";
+  if (f.rfind(kMessages, 0) != 0) return status;
+  size_t index = 0;
+  const char* begin = f.data() + kMessages.size();
+  const auto [end, ec] = std::from_chars(begin, f.data() + f.size(), index);
+  if (ec != std::errc() || index < num_prefix_) return status;
+  const std::string client = fmt::format("messages[{}]", index - num_prefix_);
+  std::string message = status.message();
+  if (const auto at = message.find(f.substr(0, static_cast<size_t>(end - f.data())));
+      at != std::string::npos)
+    message.replace(at, static_cast<size_t>(end - f.data()), client);
+  return Status(status.code(), message).with_field(client + std::string(end, f.data() + f.size()));
+}
+
 std::optional<ApiError> ChatSessionTurn::check(const openai::ChatRequest& request) const {
-  if (request.gen.n != 1) return invalid_request_error("a session turn has one choice ('n' must be 1)", "n");
+  if (request.gen.n != 1)
+    return invalid_request_error("a session turn has one choice ('n' must be 1)", "n");
   return std::nullopt;
 }
 
-Result<openai::ChatPrompt> ChatSessionTurn::prompt(const ServedModel& model, openai::ChatRequest* request,
-                                                   bool with_tools) {
+Result<openai::ChatPrompt> ChatSessionTurn::prompt(const ServedModel& model,
+                                                   openai::ChatRequest* request, bool with_tools) {
   const int64_t wanted = std::max<int64_t>(request->gen.max_tokens.value_or(1), 1);
   for (;;) {
     auto p = openai::chat_prompt(model, *request, with_tools);
     if (!p.ok()) return p;
-    const bool fits = static_cast<int64_t>(p->tokens.size()) + wanted <= model.engine().ctx_per_slot();
+    const bool fits =
+        static_cast<int64_t>(p->tokens.size()) + wanted <= model.engine().ctx_per_slot();
     Json& msgs = request->messages;
     if (fits || num_prefix_ <= first_history_) {
       new_messages_.clear();
       for (size_t i = num_prefix_; i < msgs.size(); ++i) {
         Json m = msgs[i];
-        m["tokens"] = static_cast<int64_t>(model.model().tokenize(message_text(m["content"]), false, false).size());
+        m["tokens"] = static_cast<int64_t>(
+            model.model().tokenize(message_text(m["content"]), false, false).size());
         new_messages_.push_back(std::move(m));
       }
       return p;
@@ -110,7 +134,8 @@ Result<openai::ChatPrompt> ChatSessionTurn::prompt(const ServedModel& model, ope
     // Drop the oldest stored turn: up to (not including) the next user message.
     size_t end = first_history_ + 1;
     while (end < num_prefix_ && msgs[end].value("role", "") != "user") ++end;
-    msgs.erase(msgs.begin() + static_cast<std::ptrdiff_t>(first_history_), msgs.begin() + static_cast<std::ptrdiff_t>(end));
+    msgs.erase(msgs.begin() + static_cast<std::ptrdiff_t>(first_history_),
+               msgs.begin() + static_cast<std::ptrdiff_t>(end));
     num_prefix_ -= end - first_history_;
   }
 }
@@ -125,7 +150,8 @@ SessionResult<SessionRecord> ChatSessionTurn::commit(Json answer, const TurnUsag
   answer["ttft_ms"] = usage.ttft_ms;
   answer["duration_ms"] = usage.duration_ms;
   messages.push_back(std::move(answer));
-  return sessions_->append_turn(caller_, session_id_, expected_version_, std::move(messages), usage);
+  return sessions_->append_turn(caller_, session_id_, expected_version_, std::move(messages),
+                                usage);
 }
 
 HeaderList ChatSessionTurn::response_headers(const SessionRecord& stored) const {

@@ -34,13 +34,17 @@ class ChatSessionTurn {
  public:
   // nullptr when the request names no session; errors: 400 (sessions off, bad If-Match,
   // conflicting ids), 404, 409.
-  static SessionResult<std::shared_ptr<ChatSessionTurn>> begin(const std::shared_ptr<SessionService>& sessions,
-                                                              const Request& request, Json* body);
+  static SessionResult<std::shared_ptr<ChatSessionTurn>> begin(
+      const std::shared_ptr<SessionService>& sessions, const Request& request, Json* body);
 
+  // `status` of the rewritten request as the client sees it: "messages[i]" names the client's
+  // own message i, not the position after the prepended history.
+  Status client_status(const Status& status) const;
   // Checks the parsed request (a session turn has one choice).
   std::optional<ApiError> check(const openai::ChatRequest& request) const;
   // The prompt, with the history trimmed to fit; `request->messages` is trimmed alike.
-  Result<openai::ChatPrompt> prompt(const ServedModel& model, openai::ChatRequest* request, bool with_tools);
+  Result<openai::ChatPrompt> prompt(const ServedModel& model, openai::ChatRequest* request,
+                                    bool with_tools);
   // Stores the turn: the request's messages and `answer` (an OpenAI assistant message).
   SessionResult<SessionRecord> commit(Json answer, const TurnUsage& usage);
 
@@ -55,8 +59,9 @@ class ChatSessionTurn {
   Caller caller_;
   std::string session_id_;
   std::optional<int64_t> expected_version_;
-  size_t first_history_ = 0;  // index of the first stored message in the request (after the system prompt)
-  size_t num_prefix_ = 0;     // system prompt + stored history in the request, after trimming
+  size_t first_history_ =
+      0;  // index of the first stored message in the request (after the system prompt)
+  size_t num_prefix_ = 0;           // system prompt + stored history in the request, after trimming
   std::vector<Json> new_messages_;  // the request's own messages with their token counts
 };
 

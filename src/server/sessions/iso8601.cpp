@@ -27,20 +27,25 @@ std::string format_iso8601(int64_t unix_ms) {
   const auto day = floor<days>(t);
   const year_month_day ymd{day};
   const hh_mm_ss<milliseconds> hms{t - day};
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+00:00", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
-                     hms.minutes().count(), hms.seconds().count(), hms.subseconds().count() * 1000);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+00:00",
+                     static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                     static_cast<unsigned>(ymd.day()), hms.hours().count(), hms.minutes().count(),
+                     hms.seconds().count(), hms.subseconds().count() * 1000);
 }
 
-std::string utc_day(int64_t unix_ms) { return format_iso8601(unix_ms).substr(0, 10); }
+std::string utc_day(int64_t unix_ms) {
+  return format_iso8601(unix_ms).substr(0, 10);
+}
 
 std::optional<int64_t> parse_iso8601(std::string_view s) {
   int y, mo, d, h, mi, sec;
-  if (!digits(s, 0, 4, &y) || s.size() < 19 || s[4] != '-' || !digits(s, 5, 2, &mo) || s[7] != '-' ||
-      !digits(s, 8, 2, &d) || (s[10] != 'T' && s[10] != ' ') || !digits(s, 11, 2, &h) || s[13] != ':' ||
-      !digits(s, 14, 2, &mi) || s[16] != ':' || !digits(s, 17, 2, &sec))
+  if (!digits(s, 0, 4, &y) || s.size() < 19 || s[4] != '-' || !digits(s, 5, 2, &mo) ||
+      s[7] != '-' || !digits(s, 8, 2, &d) || (s[10] != 'T' && s[10] != ' ') ||
+      !digits(s, 11, 2, &h) || s[13] != ':' || !digits(s, 14, 2, &mi) || s[16] != ':' ||
+      !digits(s, 17, 2, &sec))
     return std::nullopt;
-  const year_month_day ymd{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
+  const year_month_day ymd{year(y), month(static_cast<unsigned>(mo)),
+                           day(static_cast<unsigned>(d))};
   if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
   size_t pos = 19;
   int64_t frac_ms = 0;
@@ -60,8 +65,8 @@ std::optional<int64_t> parse_iso8601(std::string_view s) {
     ++pos;
   } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
     int oh, om;
-    if (!digits(s, pos + 1, 2, &oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !digits(s, pos + 4, 2, &om) ||
-        oh > 23 || om > 59)
+    if (!digits(s, pos + 1, 2, &oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+        !digits(s, pos + 4, 2, &om) || oh > 23 || om > 59)
       return std::nullopt;
     offset_min = (s[pos] == '+' ? 1 : -1) * (oh * 60 + om);
     pos += 6;

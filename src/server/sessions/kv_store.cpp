@@ -9,7 +9,8 @@
 namespace inferd::server::sessions {
 
 int64_t unix_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -24,7 +25,8 @@ Result<std::shared_ptr<KvStore>> open_kv_store(const std::string& url) {
     INFERD_ASSIGN_OR_RETURN(auto store, RedisKvStore::open(address));
     return std::shared_ptr<KvStore>(std::move(store));
   }
-  return invalid_argument("unknown session store '{}' (memory, sqlite:PATH, redis://host:port[/db])", url);
+  return invalid_argument(
+      "unknown session store '{}' (memory, sqlite:PATH, redis://host:port[/db])", url);
 }
 
 }  // namespace inferd::server::sessions

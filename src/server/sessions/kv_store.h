@@ -54,9 +54,11 @@ class KvStore {
 
   virtual Result<std::optional<std::string>> get(const std::string& key) = 0;
   // One result per key, in order.
-  virtual Result<std::vector<std::optional<std::string>>> get_many(const std::vector<std::string>& keys) = 0;
+  virtual Result<std::vector<std::optional<std::string>>> get_many(
+      const std::vector<std::string>& keys) = 0;
   // True: every write applied; false: an expectation failed and nothing was written.
-  virtual Result<bool> commit(const std::vector<KvExpect>& expect, const std::vector<KvWrite>& writes) = 0;
+  virtual Result<bool> commit(const std::vector<KvExpect>& expect,
+                              const std::vector<KvWrite>& writes) = 0;
   // Live keys starting with `prefix`, sorted.
   virtual Result<std::vector<std::string>> keys(const std::string& prefix) = 0;
   // Removes expired entries; returns how many (stores that expire natively return 0).

@@ -34,8 +34,9 @@ class KvStoreTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(KvStoreTest, PutGetEraseAndPrefixListing) {
-  ASSERT_TRUE(*store_->commit({}, {KvWrite::put("a:1", "one", 0), KvWrite::put("a:2", std::string("t\0o", 3), 0),
-                                   KvWrite::put("b:1", "x", 0)}));
+  ASSERT_TRUE(*store_->commit(
+      {}, {KvWrite::put("a:1", "one", 0), KvWrite::put("a:2", std::string("t\0o", 3), 0),
+           KvWrite::put("b:1", "x", 0)}));
   EXPECT_EQ(store_->get("a:1")->value(), "one");
   EXPECT_EQ(store_->get("a:2")->value(), std::string("t\0o", 3));
   EXPECT_FALSE(store_->get("a:3")->has_value());
@@ -56,10 +57,12 @@ TEST_P(KvStoreTest, ExpectationsGuardCommits) {
   ASSERT_TRUE(*store_->commit({{"k", std::nullopt}}, {KvWrite::put("k", "v1", 0)}));
   EXPECT_FALSE(*store_->commit({{"k", std::nullopt}}, {KvWrite::put("k", "other", 0)}));
   // Value expectation: a stale writer changes nothing, not even its other keys.
-  EXPECT_FALSE(*store_->commit({{"k", "stale"}}, {KvWrite::put("k", "v2", 0), KvWrite::put("side", "s", 0)}));
+  EXPECT_FALSE(*store_->commit({{"k", "stale"}},
+                               {KvWrite::put("k", "v2", 0), KvWrite::put("side", "s", 0)}));
   EXPECT_EQ(store_->get("k")->value(), "v1");
   EXPECT_FALSE(store_->get("side")->has_value());
-  EXPECT_TRUE(*store_->commit({{"k", "v1"}}, {KvWrite::put("k", "v2", 0), KvWrite::put("side", "s", 0)}));
+  EXPECT_TRUE(
+      *store_->commit({{"k", "v1"}}, {KvWrite::put("k", "v2", 0), KvWrite::put("side", "s", 0)}));
   EXPECT_EQ(store_->get("k")->value(), "v2");
   EXPECT_EQ(store_->get("side")->value(), "s");
 }
@@ -70,7 +73,9 @@ TEST_P(KvStoreTest, ConcurrentCompareAndSetLosesNoIncrement) {
     for (int i = 0; i < 50; ++i) {
       for (;;) {
         const std::string cur = store_->get("n")->value();
-        if (*store_->commit({{"n", cur}}, {KvWrite::put("n", std::to_string(std::stoi(cur) + 1), 0)})) break;
+        if (*store_->commit({{"n", cur}},
+                            {KvWrite::put("n", std::to_string(std::stoi(cur) + 1), 0)}))
+          break;
       }
     }
   };
@@ -82,9 +87,11 @@ TEST_P(KvStoreTest, ConcurrentCompareAndSetLosesNoIncrement) {
 
 TEST_P(KvStoreTest, ExpiredEntriesAreInvisibleAndSwept) {
   const int64_t soon = unix_now_ms() + 300;
-  ASSERT_TRUE(*store_->commit({}, {KvWrite::put("t:short", "s", soon), KvWrite::put("t:long", "l", 0),
-                                   KvWrite::put("t:moved", "m", soon)}));
-  ASSERT_TRUE(*store_->commit({}, {KvWrite::expire("t:moved", 0), KvWrite::expire("t:absent", soon)}));
+  ASSERT_TRUE(
+      *store_->commit({}, {KvWrite::put("t:short", "s", soon), KvWrite::put("t:long", "l", 0),
+                           KvWrite::put("t:moved", "m", soon)}));
+  ASSERT_TRUE(
+      *store_->commit({}, {KvWrite::expire("t:moved", 0), KvWrite::expire("t:absent", soon)}));
   EXPECT_EQ(store_->get("t:short")->value(), "s");
   std::this_thread::sleep_for(std::chrono::milliseconds(450));
   EXPECT_FALSE(store_->get("t:short")->has_value());
@@ -115,7 +122,9 @@ TEST(SqliteKvStoreTest, AFileThatIsNotADatabaseIsAnError) {
   const auto path = testing::temp_dir() / "garbage.db";
   std::FILE* f = std::fopen(path.c_str(), "wb");
   ASSERT_TRUE(f);
-  std::fputs("this is not an SQLite database, just some text that is long enough to have a header.....", f);
+  std::fputs(
+      "this is not an SQLite database, just some text that is long enough to have a header.....",
+      f);
   std::fclose(f);
   auto s = open_kv_store("sqlite:" + path.string());
   ASSERT_FALSE(s.ok());

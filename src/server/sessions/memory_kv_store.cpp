@@ -16,7 +16,8 @@ Result<std::optional<std::string>> MemoryKvStore::get(const std::string& key) {
   return std::optional<std::string>(e->value);
 }
 
-Result<std::vector<std::optional<std::string>>> MemoryKvStore::get_many(const std::vector<std::string>& keys) {
+Result<std::vector<std::optional<std::string>>> MemoryKvStore::get_many(
+    const std::vector<std::string>& keys) {
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = unix_now_ms();
   std::vector<std::optional<std::string>> out;
@@ -28,7 +29,8 @@ Result<std::vector<std::optional<std::string>>> MemoryKvStore::get_many(const st
   return out;
 }
 
-Result<bool> MemoryKvStore::commit(const std::vector<KvExpect>& expect, const std::vector<KvWrite>& writes) {
+Result<bool> MemoryKvStore::commit(const std::vector<KvExpect>& expect,
+                                   const std::vector<KvWrite>& writes) {
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = unix_now_ms();
   for (const auto& x : expect) {
@@ -52,8 +54,8 @@ Result<std::vector<std::string>> MemoryKvStore::keys(const std::string& prefix) 
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = unix_now_ms();
   std::vector<std::string> out;
-  for (auto it = entries_.lower_bound(prefix); it != entries_.end() && it->first.compare(0, prefix.size(), prefix) == 0;
-       ++it)
+  for (auto it = entries_.lower_bound(prefix);
+       it != entries_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
     if (live(it->first, now)) out.push_back(it->first);
   return out;
 }

@@ -12,8 +12,10 @@ namespace inferd::server::sessions {
 class MemoryKvStore : public KvStore {
  public:
   Result<std::optional<std::string>> get(const std::string& key) override;
-  Result<std::vector<std::optional<std::string>>> get_many(const std::vector<std::string>& keys) override;
-  Result<bool> commit(const std::vector<KvExpect>& expect, const std::vector<KvWrite>& writes) override;
+  Result<std::vector<std::optional<std::string>>> get_many(
+      const std::vector<std::string>& keys) override;
+  Result<bool> commit(const std::vector<KvExpect>& expect,
+                      const std::vector<KvWrite>& writes) override;
   Result<std::vector<std::string>> keys(const std::string& prefix) override;
   Result<int64_t> sweep() override;
   std::string describe() const override { return "memory"; }

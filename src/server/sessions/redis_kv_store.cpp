@@ -14,7 +14,9 @@ struct ReplyDeleter {
 };
 using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
 
-std::string reply_text(const redisReply* r) { return r && r->str ? std::string(r->str, r->len) : std::string(); }
+std::string reply_text(const redisReply* r) {
+  return r && r->str ? std::string(r->str, r->len) : std::string();
+}
 
 Status reply_error(const redisReply* r, const char* what) {
   return io_error("redis {}: {}", what, reply_text(r));
@@ -47,7 +49,8 @@ Result<RedisAddress> parse_redis_url(const std::string& url) {
   RedisAddress a;
   if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
     std::string_view auth = rest.substr(0, at);
-    if (const auto colon = auth.find(':'); colon != std::string_view::npos) auth = auth.substr(colon + 1);
+    if (const auto colon = auth.find(':'); colon != std::string_view::npos)
+      auth = auth.substr(colon + 1);
     a.password = std::string(auth);
     rest = rest.substr(at + 1);
   }
@@ -57,7 +60,8 @@ Result<RedisAddress> parse_redis_url(const std::string& url) {
       return invalid_argument("'{}': the database must be a number (redis://host:port/DB)", url);
     rest = rest.substr(0, slash);
   }
-  if (const auto colon = rest.rfind(':'); colon != std::string_view::npos && rest.find(']') == std::string_view::npos) {
+  if (const auto colon = rest.rfind(':');
+      colon != std::string_view::npos && rest.find(']') == std::string_view::npos) {
     if (!parse_int(rest.substr(colon + 1), 1, 65535, &a.port))
       return invalid_argument("'{}': the port must be 1-65535", url);
     rest = rest.substr(0, colon);
@@ -78,7 +82,8 @@ RedisKvStore::~RedisKvStore() {
 }
 
 std::string RedisKvStore::describe() const {
-  return "redis://" + address_.host + ":" + std::to_string(address_.port) + "/" + std::to_string(address_.db);
+  return "redis://" + address_.host + ":" + std::to_string(address_.port) + "/" +
+         std::to_string(address_.db);
 }
 
 Status RedisKvStore::connect_locked() {
@@ -97,7 +102,7 @@ Status RedisKvStore::connect_locked() {
   if (address_.db != 0) setup.push_back({"SELECT", std::to_string(address_.db)});
   setup.push_back({"PING"});
   for (const auto& argv : setup) {
-    INFERD_ASSIGN_OR_RETURN(redisReply* raw, command_locked(argv));
+    INFERD_ASSIGN_OR_RETURN(redisReply * raw, command_locked(argv));
     Reply r(raw);
     if (r->type == REDIS_REPLY_ERROR) {
       const Status st = reply_error(r.get(), argv[0].c_str());
@@ -109,7 +114,9 @@ Status RedisKvStore::connect_locked() {
   return {};
 }
 
-Status RedisKvStore::ensure_connected_locked() { return ctx_ ? Status() : connect_locked(); }
+Status RedisKvStore::ensure_connected_locked() {
+  return ctx_ ? Status() : connect_locked();
+}
 
 Result<redisReply*> RedisKvStore::command_locked(const std::vector<std::string>& argv) {
   if (!ctx_) return io_error("not connected to redis");
@@ -119,7 +126,8 @@ Result<redisReply*> RedisKvStore::command_locked(const std::vector<std::string>&
     ptrs.push_back(a.data());
     lens.push_back(a.size());
   }
-  auto* r = static_cast<redisReply*>(redisCommandArgv(ctx_, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
+  auto* r = static_cast<redisReply*>(
+      redisCommandArgv(ctx_, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
   if (!r) {
     const std::string why = ctx_->errstr;
     redisFree(ctx_);
@@ -134,27 +142,32 @@ Result<std::optional<std::string>> RedisKvStore::get(const std::string& key) {
   return std::move(values[0]);
 }
 
-Result<std::vector<std::optional<std::string>>> RedisKvStore::get_many(const std::vector<std::string>& keys) {
+Result<std::vector<std::optional<std::string>>> RedisKvStore::get_many(
+    const std::vector<std::string>& keys) {
   std::vector<std::optional<std::string>> out;
   if (keys.empty()) return out;
   std::vector<std::string> argv = {"MGET"};
   argv.insert(argv.end(), keys.begin(), keys.end());
   std::lock_guard<std::mutex> lock(mu_);
   INFERD_RETURN_IF_ERROR(ensure_connected_locked());
-  INFERD_ASSIGN_OR_RETURN(redisReply* raw, command_locked(argv));
+  INFERD_ASSIGN_OR_RETURN(redisReply * raw, command_locked(argv));
   Reply r(raw);
-  if (r->type != REDIS_REPLY_ARRAY || r->elements != keys.size()) return reply_error(r.get(), "MGET");
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != keys.size())
+    return reply_error(r.get(), "MGET");
   for (size_t i = 0; i < r->elements; ++i) {
     const redisReply* e = r->element[i];
-    if (e->type == REDIS_REPLY_STRING) out.emplace_back(std::string(e->str, e->len));
-    else out.emplace_back(std::nullopt);
+    if (e->type == REDIS_REPLY_STRING)
+      out.emplace_back(std::string(e->str, e->len));
+    else
+      out.emplace_back(std::nullopt);
   }
   return out;
 }
 
-Result<bool> RedisKvStore::commit_locked(const std::vector<KvExpect>& expect, const std::vector<KvWrite>& writes) {
+Result<bool> RedisKvStore::commit_locked(const std::vector<KvExpect>& expect,
+                                         const std::vector<KvWrite>& writes) {
   auto simple = [&](const std::vector<std::string>& argv) -> Status {
-    INFERD_ASSIGN_OR_RETURN(redisReply* raw, command_locked(argv));
+    INFERD_ASSIGN_OR_RETURN(redisReply * raw, command_locked(argv));
     Reply r(raw);
     if (r->type == REDIS_REPLY_ERROR) return reply_error(r.get(), argv[0].c_str());
     return {};
@@ -165,13 +178,15 @@ Result<bool> RedisKvStore::commit_locked(const std::vector<KvExpect>& expect, co
     INFERD_RETURN_IF_ERROR(simple(watch));
     std::vector<std::string> mget = {"MGET"};
     for (const auto& x : expect) mget.push_back(x.key);
-    INFERD_ASSIGN_OR_RETURN(redisReply* raw, command_locked(mget));
+    INFERD_ASSIGN_OR_RETURN(redisReply * raw, command_locked(mget));
     Reply r(raw);
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != expect.size()) return reply_error(r.get(), "MGET");
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != expect.size())
+      return reply_error(r.get(), "MGET");
     for (size_t i = 0; i < expect.size(); ++i) {
       const redisReply* e = r->element[i];
       const std::optional<std::string> current =
-          e->type == REDIS_REPLY_STRING ? std::optional<std::string>(std::string(e->str, e->len)) : std::nullopt;
+          e->type == REDIS_REPLY_STRING ? std::optional<std::string>(std::string(e->str, e->len))
+                                        : std::nullopt;
       if (current != expect[i].value) {
         INFERD_RETURN_IF_ERROR(simple({"UNWATCH"}));
         return false;
@@ -182,17 +197,22 @@ Result<bool> RedisKvStore::commit_locked(const std::vector<KvExpect>& expect, co
   for (const auto& w : writes) {
     switch (w.op) {
       case KvWrite::Op::kPut:
-        if (w.expires_at_ms > 0) INFERD_RETURN_IF_ERROR(simple({"SET", w.key, w.value, "PXAT", std::to_string(w.expires_at_ms)}));
-        else INFERD_RETURN_IF_ERROR(simple({"SET", w.key, w.value}));
+        if (w.expires_at_ms > 0)
+          INFERD_RETURN_IF_ERROR(
+              simple({"SET", w.key, w.value, "PXAT", std::to_string(w.expires_at_ms)}));
+        else
+          INFERD_RETURN_IF_ERROR(simple({"SET", w.key, w.value}));
         break;
       case KvWrite::Op::kErase: INFERD_RETURN_IF_ERROR(simple({"DEL", w.key})); break;
       case KvWrite::Op::kExpire:
-        if (w.expires_at_ms > 0) INFERD_RETURN_IF_ERROR(simple({"PEXPIREAT", w.key, std::to_string(w.expires_at_ms)}));
-        else INFERD_RETURN_IF_ERROR(simple({"PERSIST", w.key}));
+        if (w.expires_at_ms > 0)
+          INFERD_RETURN_IF_ERROR(simple({"PEXPIREAT", w.key, std::to_string(w.expires_at_ms)}));
+        else
+          INFERD_RETURN_IF_ERROR(simple({"PERSIST", w.key}));
         break;
     }
   }
-  INFERD_ASSIGN_OR_RETURN(redisReply* raw, command_locked({"EXEC"}));
+  INFERD_ASSIGN_OR_RETURN(redisReply * raw, command_locked({"EXEC"}));
   Reply r(raw);
   if (r->type == REDIS_REPLY_NIL) return false;  // a watched key changed
   if (r->type != REDIS_REPLY_ARRAY) return reply_error(r.get(), "EXEC");
@@ -201,7 +221,8 @@ Result<bool> RedisKvStore::commit_locked(const std::vector<KvExpect>& expect, co
   return true;
 }
 
-Result<bool> RedisKvStore::commit(const std::vector<KvExpect>& expect, const std::vector<KvWrite>& writes) {
+Result<bool> RedisKvStore::commit(const std::vector<KvExpect>& expect,
+                                  const std::vector<KvWrite>& writes) {
   std::lock_guard<std::mutex> lock(mu_);
   INFERD_RETURN_IF_ERROR(ensure_connected_locked());
   auto applied = commit_locked(expect, writes);
@@ -219,12 +240,16 @@ Result<std::vector<std::string>> RedisKvStore::keys(const std::string& prefix) {
   std::vector<std::string> out;
   std::string cursor = "0";
   do {
-    INFERD_ASSIGN_OR_RETURN(redisReply* raw, command_locked({"SCAN", cursor, "MATCH", prefix_pattern(prefix), "COUNT", "1000"}));
+    INFERD_ASSIGN_OR_RETURN(
+        redisReply * raw,
+        command_locked({"SCAN", cursor, "MATCH", prefix_pattern(prefix), "COUNT", "1000"}));
     Reply r(raw);
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[1]->type != REDIS_REPLY_ARRAY)
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[1]->type != REDIS_REPLY_ARRAY)
       return reply_error(r.get(), "SCAN");
     cursor = reply_text(r->element[0]);
-    for (size_t i = 0; i < r->element[1]->elements; ++i) out.push_back(reply_text(r->element[1]->element[i]));
+    for (size_t i = 0; i < r->element[1]->elements; ++i)
+      out.push_back(reply_text(r->element[1]->element[i]));
   } while (cursor != "0");
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());  // SCAN may return a key twice

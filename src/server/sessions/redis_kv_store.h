@@ -36,8 +36,10 @@ class RedisKvStore : public KvStore {
   ~RedisKvStore() override;
 
   Result<std::optional<std::string>> get(const std::string& key) override;
-  Result<std::vector<std::optional<std::string>>> get_many(const std::vector<std::string>& keys) override;
-  Result<bool> commit(const std::vector<KvExpect>& expect, const std::vector<KvWrite>& writes) override;
+  Result<std::vector<std::optional<std::string>>> get_many(
+      const std::vector<std::string>& keys) override;
+  Result<bool> commit(const std::vector<KvExpect>& expect,
+                      const std::vector<KvWrite>& writes) override;
   Result<std::vector<std::string>> keys(const std::string& prefix) override;
   Result<int64_t> sweep() override { return int64_t{0}; }
   std::string describe() const override;
@@ -50,7 +52,8 @@ class RedisKvStore : public KvStore {
   // Sends argv and returns its reply (owned by the caller), or the I/O error (the connection is
   // then dropped).
   Result<redisReply*> command_locked(const std::vector<std::string>& argv);
-  Result<bool> commit_locked(const std::vector<KvExpect>& expect, const std::vector<KvWrite>& writes);
+  Result<bool> commit_locked(const std::vector<KvExpect>& expect,
+                             const std::vector<KvWrite>& writes);
 
   std::mutex mu_;
   const RedisAddress address_;

@@ -18,10 +18,10 @@ struct ModelPrice {
 struct SessionOptions {
   // memory | sqlite:PATH | redis://[:PASSWORD@]HOST[:PORT][/DB]; empty = default_store_url().
   std::string store_url;
-  int64_t default_ttl_s = 24 * 3600;  // a session's lifetime when its creator names none
-  int64_t max_ttl_s = 30 * 24 * 3600;  // longest lifetime a client may ask for
-  int64_t sweep_interval_s = 60;       // background removal of expired entries; 0 = off
-  int64_t max_messages = 100'000;      // per session; a turn beyond it is refused (400)
+  int64_t default_ttl_s = 24 * 3600;         // a session's lifetime when its creator names none
+  int64_t max_ttl_s = 30 * 24 * 3600;        // longest lifetime a client may ask for
+  int64_t sweep_interval_s = 60;             // background removal of expired entries; 0 = off
+  int64_t max_messages = 100'000;            // per session; a turn beyond it is refused (400)
   std::map<std::string, ModelPrice> prices;  // by model id
 };
 

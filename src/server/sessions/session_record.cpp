@@ -8,7 +8,9 @@
 namespace inferd::server::sessions {
 namespace {
 
-Json time_json(int64_t ms) { return ms > 0 ? Json(format_iso8601(ms)) : Json(nullptr); }
+Json time_json(int64_t ms) {
+  return ms > 0 ? Json(format_iso8601(ms)) : Json(nullptr);
+}
 
 Status read_time(const Json& j, const char* key, bool required, int64_t* out) {
   const auto it = j.find(key);
@@ -17,9 +19,13 @@ Status read_time(const Json& j, const char* key, bool required, int64_t* out) {
     *out = 0;
     return {};
   }
-  if (!it->is_string()) return invalid_argument("'{}' must be an ISO-8601 time", key).with_field(key);
+  if (!it->is_string())
+    return invalid_argument("'{}' must be an ISO-8601 time", key).with_field(key);
   const auto t = parse_iso8601(it->get<std::string>());
-  if (!t) return invalid_argument("'{}' is not an ISO-8601 time with a zone: {}", key, it->get<std::string>()).with_field(key);
+  if (!t)
+    return invalid_argument("'{}' is not an ISO-8601 time with a zone: {}", key,
+                            it->get<std::string>())
+        .with_field(key);
   *out = *t;
   return {};
 }
@@ -54,7 +60,9 @@ Result<SessionRecord> record_from_json(const Json& j) {
   const FieldReader f(j, "");
   INFERD_RETURN_IF_ERROR(f.required_string("session_id", &r.session_id));
   if (!valid_session_id(r.session_id))
-    return invalid_argument("'session_id' must be 1-128 of A-Z a-z 0-9 . _ - (not starting with '.')").with_field("session_id");
+    return invalid_argument(
+               "'session_id' must be 1-128 of A-Z a-z 0-9 . _ - (not starting with '.')")
+        .with_field("session_id");
   INFERD_RETURN_IF_ERROR(f.string("sandbox_id", &r.sandbox_id));
   INFERD_RETURN_IF_ERROR(f.string("user_id", &r.user_id));
   INFERD_RETURN_IF_ERROR(read_time(j, "created_at", true, &r.created_at_ms));
@@ -79,11 +87,14 @@ Result<SessionRecord> record_from_json(const Json& j) {
     r.parameters = *p;
   }
   INFERD_RETURN_IF_ERROR(f.string("parent_session_id", &r.parent_session_id));
-  INFERD_RETURN_IF_ERROR(f.integer("parent_message_count", 0, 100'000'000, &r.parent_message_count));
+  INFERD_RETURN_IF_ERROR(
+      f.integer("parent_message_count", 0, 100'000'000, &r.parent_message_count));
   return r;
 }
 
-std::string record_key(std::string_view session_id) { return fmt::format("session:{}", session_id); }
+std::string record_key(std::string_view session_id) {
+  return fmt::format("session:{}", session_id);
+}
 
 std::string message_key(std::string_view session_id, int64_t index) {
   return fmt::format("session_messages:{}:{:08}", session_id, index);
@@ -102,7 +113,8 @@ bool valid_session_id(std::string_view id) {
   // Literal path segments of the session routes.
   if (id == "usage" || id == "templates" || id == "import") return false;
   for (char c : id)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) return false;
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'))
+      return false;
   return true;
 }
 

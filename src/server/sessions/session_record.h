@@ -26,12 +26,12 @@ struct SessionRecord {
   std::string status = "active";
   Json custom_metadata = Json::object();
 
-  std::string service;   // the owning service; "" = anonymous (no access control configured)
-  int64_t version = 1;   // +1 on every change (turn, update); the ETag
+  std::string service;  // the owning service; "" = anonymous (no access control configured)
+  int64_t version = 1;  // +1 on every change (turn, update); the ETag
   int64_t message_count = 0;
-  int64_t ttl_s = 0;     // the lifetime it is renewed to; 0 = never expires
+  int64_t ttl_s = 0;  // the lifetime it is renewed to; 0 = never expires
   std::optional<std::string> system_prompt;
-  std::string template_name;        // "" = none
+  std::string template_name;         // "" = none
   Json parameters = Json::object();  // generation defaults applied to its chat turns
   std::string parent_session_id;     // "" = not a branch
   int64_t parent_message_count = 0;  // a branch: messages copied from the parent
@@ -41,8 +41,9 @@ Json record_json(const SessionRecord& r);
 // Errors name the field (an imported or corrupt record).
 Result<SessionRecord> record_from_json(const Json& j);
 
-std::string record_key(std::string_view session_id);                       // "session:{id}"
-std::string message_key(std::string_view session_id, int64_t index);       // "session_messages:{id}:{00000042}"
+std::string record_key(std::string_view session_id);  // "session:{id}"
+std::string message_key(std::string_view session_id,
+                        int64_t index);  // "session_messages:{id}:{00000042}"
 inline constexpr std::string_view kRecordPrefix = "session:";
 
 // 32 lowercase hex characters from a CSPRNG (OpenSSL RAND_bytes).

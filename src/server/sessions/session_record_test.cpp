@@ -22,8 +22,9 @@ TEST(Iso8601Test, FormatsAndParsesUtcTimes) {
   EXPECT_EQ(parse_iso8601("2026-11-18T11:08:43Z"), 1'795'000'123'000);
   EXPECT_EQ(parse_iso8601("2026-11-18T12:08:43.456+01:00"), 1'795'000'123'456);
   EXPECT_EQ(parse_iso8601("2026-11-18 11:08:43.4567891Z"), 1'795'000'123'456);
-  for (const char* bad : {"", "2026-11-18", "2026-11-18T10:15:23", "2026-02-30T00:00:00Z", "2026-11-18T25:00:00Z",
-                          "2026-11-18T10:15:23.Z", "2026-11-18T10:15:23+0100", "2026-11-18T10:15:23Zjunk"})
+  for (const char* bad :
+       {"", "2026-11-18", "2026-11-18T10:15:23", "2026-02-30T00:00:00Z", "2026-11-18T25:00:00Z",
+        "2026-11-18T10:15:23.Z", "2026-11-18T10:15:23+0100", "2026-11-18T10:15:23Zjunk"})
     EXPECT_FALSE(parse_iso8601(bad).has_value()) << bad;
 }
 
@@ -47,8 +48,9 @@ TEST(SessionRecordTest, JsonRoundTripWithChukSessionsFieldsFirst) {
   const Json j = record_json(r);
   std::vector<std::string> keys;
   for (const auto& [k, v] : j.items()) keys.push_back(k);
-  const std::vector<std::string> chuk = {"session_id", "sandbox_id",    "user_id", "created_at",
-                                         "expires_at", "last_accessed", "status",  "custom_metadata"};
+  const std::vector<std::string> chuk = {"session_id", "sandbox_id",     "user_id",
+                                         "created_at", "expires_at",     "last_accessed",
+                                         "status",     "custom_metadata"};
   EXPECT_EQ(std::vector<std::string>(keys.begin(), keys.begin() + 8), chuk);
   auto back = record_from_json(j);
   ASSERT_TRUE(back.ok()) << back.status().to_string();
@@ -86,7 +88,8 @@ TEST(SessionRecordTest, IdsAreRandomHexAndClientIdsAreChecked) {
 TEST(SessionRecordTest, IfMatchValuesAndUsageKeyParts) {
   EXPECT_EQ(parse_if_match("\"7\""), 7);
   EXPECT_EQ(parse_if_match(" 12 "), 12);
-  for (const char* bad : {"", "\"\"", "0", "-1", "W/\"3\"", "3x", "*"}) EXPECT_FALSE(parse_if_match(bad).has_value()) << bad;
+  for (const char* bad : {"", "\"\"", "0", "-1", "W/\"3\"", "3x", "*"})
+    EXPECT_FALSE(parse_if_match(bad).has_value()) << bad;
   EXPECT_EQ(usage_key_part("a|b:c%d e"), "a%7Cb%3Ac%25d%20e");
 }
 

@@ -12,7 +12,7 @@ namespace inferd::server::sessions {
 template <typename T>
 class [[nodiscard]] SessionResult {
  public:
-  SessionResult(T value) : v_(std::move(value)) {}       // NOLINT: implicit by design
+  SessionResult(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
   SessionResult(ApiError error) : v_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<T>(v_); }

@@ -44,7 +44,8 @@ struct CreateParams {
   std::string user_id;
   Json metadata = Json::object();
   std::optional<std::string> system_prompt;
-  std::string template_name;  // its system prompt and parameters apply (an explicit system prompt wins)
+  std::string
+      template_name;  // its system prompt and parameters apply (an explicit system prompt wins)
 };
 
 struct UpdateParams {
@@ -101,16 +102,18 @@ class SessionService {
   SessionResult<SessionRecord> create(const Caller& caller, const CreateParams& params);
   SessionResult<SessionRecord> get(const Caller& caller, const std::string& id);
   SessionResult<SessionPage> list(const Caller& caller, const ListQuery& query);
-  SessionResult<MessagePage> messages(const Caller& caller, const std::string& id, int64_t offset, int64_t limit);
-  SessionResult<SessionRecord> update(const Caller& caller, const std::string& id, const UpdateParams& params,
+  SessionResult<MessagePage> messages(const Caller& caller, const std::string& id, int64_t offset,
+                                      int64_t limit);
+  SessionResult<SessionRecord> update(const Caller& caller, const std::string& id,
+                                      const UpdateParams& params,
                                       std::optional<int64_t> expected_version);
   SessionResult<SessionRecord> remove(const Caller& caller, const std::string& id,
                                       std::optional<int64_t> expected_version);
 
   // A new session holding the first `message_count` messages of `id` (its system prompt,
   // parameters and metadata too), linked to it as its parent.
-  SessionResult<SessionRecord> branch(const Caller& caller, const std::string& id, int64_t message_count,
-                                      const CreateParams& params);
+  SessionResult<SessionRecord> branch(const Caller& caller, const std::string& id,
+                                      int64_t message_count, const CreateParams& params);
   // The tree `id` belongs to: {"root": id, "sessions": [{session_id, parent_session_id,
   // parent_message_count, message_count, created_at}...]} (roots first, then by creation).
   SessionResult<Json> tree(const Caller& caller, const std::string& id);
@@ -119,14 +122,15 @@ class SessionService {
   SessionResult<Json> export_session(const Caller& caller, const std::string& id);
   // Stores an export as a new session of the caller (its id, or `new_id` when given; a taken id
   // is 409). Times and message order are kept; ownership and version are the importer's.
-  SessionResult<SessionRecord> import_session(const Caller& caller, const Json& exported, const std::string& new_id);
+  SessionResult<SessionRecord> import_session(const Caller& caller, const Json& exported,
+                                              const std::string& new_id);
 
   // For a chat turn: the record and its messages.
   SessionResult<Conversation> load(const Caller& caller, const std::string& id);
   // Appends one finished turn (the client's messages, then the answer) atomically.
   SessionResult<SessionRecord> append_turn(const Caller& caller, const std::string& id,
-                                           std::optional<int64_t> expected_version, std::vector<Json> messages,
-                                           const TurnUsage& usage);
+                                           std::optional<int64_t> expected_version,
+                                           std::vector<Json> messages, const TurnUsage& usage);
 
   // Removes expired entries now; the background sweep calls it every sweep_interval_s.
   Result<int64_t> sweep();
@@ -147,12 +151,15 @@ class SessionService {
   SessionResult<Loaded> load_record(const Caller& caller, const std::string& id);
   // Reads, lets `change` edit the record and add writes/expectations, and commits with the
   // version bumped; retried on contention, 409 when expected_version is stale.
-  using Change = std::function<std::optional<ApiError>(SessionRecord&, std::vector<KvExpect>&, std::vector<KvWrite>&)>;
+  using Change = std::function<std::optional<ApiError>(SessionRecord&, std::vector<KvExpect>&,
+                                                       std::vector<KvWrite>&)>;
   SessionResult<SessionRecord> mutate(const Caller& caller, const std::string& id,
-                                      std::optional<int64_t> expected_version, const Change& change);
+                                      std::optional<int64_t> expected_version,
+                                      const Change& change);
   // Stores a new record and its messages (the id must be free: 409 otherwise).
   SessionResult<SessionRecord> insert(SessionRecord record, const std::vector<Json>& messages);
-  SessionResult<std::vector<Json>> read_messages(const SessionRecord& r, int64_t begin, int64_t end);
+  SessionResult<std::vector<Json>> read_messages(const SessionRecord& r, int64_t begin,
+                                                 int64_t end);
   Result<int64_t> ttl_for(std::optional<int64_t> requested) const;
   void sweep_loop();
 

@@ -13,13 +13,17 @@ namespace {
 constexpr std::string_view kUsagePrefix = "session_usage:";
 constexpr int64_t kUsageKeepMs = int64_t{400} * 24 * 3600 * 1000;
 
-const char* const kSums[] = {"turns", "prompt_tokens", "completion_tokens", "cached_tokens", "ttft_ms", "duration_ms"};
+const char* const kSums[] = {"turns",         "prompt_tokens", "completion_tokens",
+                             "cached_tokens", "ttft_ms",       "duration_ms"};
 
-double cost(const SessionOptions& o, const std::string& model, double prompt, double completion, double cached) {
+double cost(const SessionOptions& o, const std::string& model, double prompt, double completion,
+            double cached) {
   const auto it = o.prices.find(model);
   if (it == o.prices.end()) return 0;
   const ModelPrice& p = it->second;
-  return ((prompt - cached) * p.prompt_per_mtok + cached * p.cached_per_mtok + completion * p.completion_per_mtok) / 1e6;
+  return ((prompt - cached) * p.prompt_per_mtok + cached * p.cached_per_mtok +
+          completion * p.completion_per_mtok) /
+         1e6;
 }
 
 }  // namespace
@@ -27,8 +31,10 @@ double cost(const SessionOptions& o, const std::string& model, double prompt, do
 std::string usage_key_part(std::string_view s) {
   std::string out;
   for (unsigned char c : s) {
-    if (c == '%' || c == '|' || c == ':' || c < 0x21 || c > 0x7e) out += fmt::format("%{:02X}", c);
-    else out += static_cast<char>(c);
+    if (c == '%' || c == '|' || c == ':' || c < 0x21 || c > 0x7e)
+      out += fmt::format("%{:02X}", c);
+    else
+      out += static_cast<char>(c);
   }
   return out;
 }
@@ -40,34 +46,48 @@ Status add_usage(KvStore& store, const SessionRecord& r, const TurnUsage& u, int
                                       usage_key_part(u.model), usage_key_part(r.user_id));
   INFERD_ASSIGN_OR_RETURN(auto current, store.get(key));
   Json c = current ? Json::parse(*current, nullptr, false) : Json();
-  if (!c.is_object()) c = {{"service", r.service}, {"day", day}, {"model", u.model}, {"user_id", r.user_id}};
-  const double add[] = {1, static_cast<double>(u.prompt_tokens), static_cast<double>(u.completion_tokens),
-                        static_cast<double>(u.cached_tokens), u.ttft_ms, u.duration_ms};
+  if (!c.is_object())
+    c = {{"service", r.service}, {"day", day}, {"model", u.model}, {"user_id", r.user_id}};
+  const double add[] = {1,
+                        static_cast<double>(u.prompt_tokens),
+                        static_cast<double>(u.completion_tokens),
+                        static_cast<double>(u.cached_tokens),
+                        u.ttft_ms,
+                        u.duration_ms};
   for (size_t i = 0; i < std::size(kSums); ++i) c[kSums[i]] = c.value(kSums[i], 0.0) + add[i];
   expect->push_back({key, current});
   writes->push_back(KvWrite::put(key, dump_json(c), now_ms + kUsageKeepMs));
   return {};
 }
 
-Result<Json> query_usage(KvStore& store, const std::string& service, const UsageQuery& q, const SessionOptions& o) {
+Result<Json> query_usage(KvStore& store, const std::string& service, const UsageQuery& q,
+                         const SessionOptions& o) {
   for (const auto& g : q.group_by)
     if (g != "day" && g != "model" && g != "user")
-      return invalid_argument("'group_by' takes day, model and user, not '{}'", g).with_field("group_by");
+      return invalid_argument("'group_by' takes day, model and user, not '{}'", g)
+          .with_field("group_by");
   for (const auto* d : {&q.from_day, &q.to_day})
     if (!d->empty() && !parse_iso8601(*d + "T00:00:00Z"))
-      return invalid_argument("'{}' is not a day (YYYY-MM-DD)", *d).with_field(d == &q.from_day ? "from" : "to");
-  INFERD_ASSIGN_OR_RETURN(auto keys, store.keys(std::string(kUsagePrefix) + usage_key_part(service) + "|"));
+      return invalid_argument("'{}' is not a day (YYYY-MM-DD)", *d)
+          .with_field(d == &q.from_day ? "from" : "to");
+  INFERD_ASSIGN_OR_RETURN(auto keys,
+                          store.keys(std::string(kUsagePrefix) + usage_key_part(service) + "|"));
   INFERD_ASSIGN_OR_RETURN(auto values, store.get_many(keys));
-  auto wants = [&](const char* g) { return std::find(q.group_by.begin(), q.group_by.end(), g) != q.group_by.end(); };
+  auto wants = [&](const char* g) {
+    return std::find(q.group_by.begin(), q.group_by.end(), g) != q.group_by.end();
+  };
   // Rows by group, and per row the cost (priced per model before grouping).
   std::map<std::vector<std::string>, Json> rows;
   for (const auto& v : values) {
     if (!v) continue;
     const Json c = Json::parse(*v, nullptr, false);
     if (!c.is_object()) continue;
-    const std::string day = c.value("day", ""), model = c.value("model", ""), user = c.value("user_id", "");
-    if ((!q.from_day.empty() && day < q.from_day) || (!q.to_day.empty() && day > q.to_day)) continue;
-    std::vector<std::string> group = {wants("day") ? day : "", wants("model") ? model : "", wants("user") ? user : ""};
+    const std::string day = c.value("day", ""), model = c.value("model", ""),
+                      user = c.value("user_id", "");
+    if ((!q.from_day.empty() && day < q.from_day) || (!q.to_day.empty() && day > q.to_day))
+      continue;
+    std::vector<std::string> group = {wants("day") ? day : "", wants("model") ? model : "",
+                                      wants("user") ? user : ""};
     Json& row = rows[group];
     if (row.is_null()) {
       row = Json::object();
@@ -79,7 +99,8 @@ Result<Json> query_usage(KvStore& store, const std::string& service, const Usage
     }
     for (const char* s : kSums) row[s] = row[s].get<double>() + c.value(s, 0.0);
     row["cost_usd"] = row["cost_usd"].get<double>() + cost(o, model, c.value("prompt_tokens", 0.0),
-                                                           c.value("completion_tokens", 0.0), c.value("cached_tokens", 0.0));
+                                                           c.value("completion_tokens", 0.0),
+                                                           c.value("cached_tokens", 0.0));
   }
   Json data = Json::array();
   for (auto& [group, row] : rows) {
@@ -103,14 +124,16 @@ Result<Json> query_usage(KvStore& store, const std::string& service, const Usage
               {"data", std::move(data)}};
 }
 
-Json session_stats(const SessionRecord& r, const std::vector<Json>& messages, const SessionOptions& o) {
+Json session_stats(const SessionRecord& r, const std::vector<Json>& messages,
+                   const SessionOptions& o) {
   int64_t turns = 0, prompt = 0, completion = 0, cached = 0;
   double ttft = 0, duration = 0, cost_usd = 0;
   Json models = Json::object();
   for (const Json& m : messages) {
     if (m.value("role", "") != "assistant" || !m.contains("completion_tokens")) continue;
     ++turns;
-    const int64_t p = m.value("prompt_tokens", int64_t{0}), c = m.value("completion_tokens", int64_t{0}),
+    const int64_t p = m.value("prompt_tokens", int64_t{0}),
+                  c = m.value("completion_tokens", int64_t{0}),
                   k = m.value("cached_tokens", int64_t{0});
     prompt += p;
     completion += c;
@@ -119,7 +142,8 @@ Json session_stats(const SessionRecord& r, const std::vector<Json>& messages, co
     duration += m.value("duration_ms", 0.0);
     const std::string model = m.value("model", "");
     models[model] = models.value(model, int64_t{0}) + 1;
-    cost_usd += cost(o, model, static_cast<double>(p), static_cast<double>(c), static_cast<double>(k));
+    cost_usd +=
+        cost(o, model, static_cast<double>(p), static_cast<double>(c), static_cast<double>(k));
   }
   return Json{{"object", "session.stats"},
               {"session_id", r.session_id},

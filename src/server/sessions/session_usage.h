@@ -22,12 +22,12 @@ struct TurnUsage;
 std::string usage_key_part(std::string_view s);
 
 // Adds the turn to its counter: an expectation on the counter's current value and its new value.
-Status add_usage(KvStore& store, const SessionRecord& record, const TurnUsage& usage, int64_t now_ms,
-                 std::vector<KvExpect>* expect, std::vector<KvWrite>* writes);
+Status add_usage(KvStore& store, const SessionRecord& record, const TurnUsage& usage,
+                 int64_t now_ms, std::vector<KvExpect>* expect, std::vector<KvWrite>* writes);
 
 struct UsageQuery {
-  std::string from_day;  // "YYYY-MM-DD", inclusive; "" = no bound
-  std::string to_day;    // inclusive; "" = no bound
+  std::string from_day;               // "YYYY-MM-DD", inclusive; "" = no bound
+  std::string to_day;                 // inclusive; "" = no bound
   std::vector<std::string> group_by;  // of "day", "model", "user"; empty = one total row
 };
 
@@ -38,6 +38,7 @@ Result<Json> query_usage(KvStore& store, const std::string& service, const Usage
 
 // Sums over a session's assistant messages: turns, tokens, average time to first token and
 // duration, cost estimate.
-Json session_stats(const SessionRecord& record, const std::vector<Json>& messages, const SessionOptions& options);
+Json session_stats(const SessionRecord& record, const std::vector<Json>& messages,
+                   const SessionOptions& options);
 
 }  // namespace inferd::server::sessions

@@ -10,7 +10,9 @@ namespace {
 // A prepared statement, finalized on scope exit.
 class Statement {
  public:
-  Statement(sqlite3* db, const char* sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  }
   ~Statement() { sqlite3_finalize(stmt_); }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
@@ -19,8 +21,12 @@ class Statement {
     if (rc_ == SQLITE_OK) return {};
     return io_error("sqlite: {}", sqlite3_errmsg(db_));
   }
-  void bind(int idx, const std::string& s) { sqlite3_bind_blob(stmt_, idx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT); }
-  void bind_text(int idx, const std::string& s) { sqlite3_bind_text(stmt_, idx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT); }
+  void bind(int idx, const std::string& s) {
+    sqlite3_bind_blob(stmt_, idx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  }
+  void bind_text(int idx, const std::string& s) {
+    sqlite3_bind_text(stmt_, idx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  }
   void bind(int idx, int64_t v) { sqlite3_bind_int64(stmt_, idx, v); }
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int step() { return sqlite3_step(stmt_); }
@@ -53,8 +59,9 @@ Result<std::shared_ptr<SqliteKvStore>> SqliteKvStore::open(const std::string& pa
   if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
   if (ec) return io_error("cannot create the directory of {}: {}", path, ec.message());
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     const std::string why = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
@@ -67,13 +74,16 @@ Result<std::shared_ptr<SqliteKvStore>> SqliteKvStore::open(const std::string& pa
   INFERD_RETURN_IF_ERROR(store->exec(
       "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL, "
       "expires_at_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID"));
-  INFERD_RETURN_IF_ERROR(store->exec("CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires_at_ms) WHERE expires_at_ms > 0"));
+  INFERD_RETURN_IF_ERROR(store->exec(
+      "CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires_at_ms) WHERE expires_at_ms > 0"));
   // A file that is not a database (or is corrupt) fails here rather than on first use.
   INFERD_RETURN_IF_ERROR(store->exec("SELECT count(*) FROM kv WHERE key = ''").with_context(path));
   return store;
 }
 
-SqliteKvStore::~SqliteKvStore() { sqlite3_close_v2(db_); }
+SqliteKvStore::~SqliteKvStore() {
+  sqlite3_close_v2(db_);
+}
 
 Status SqliteKvStore::exec(const char* sql) {
   char* err = nullptr;
@@ -83,7 +93,8 @@ Status SqliteKvStore::exec(const char* sql) {
   return st;
 }
 
-Result<std::optional<std::string>> SqliteKvStore::get_locked(const std::string& key, int64_t now_ms) {
+Result<std::optional<std::string>> SqliteKvStore::get_locked(const std::string& key,
+                                                             int64_t now_ms) {
   Statement s(db_, (std::string("SELECT value FROM kv WHERE key = ? AND ") + kLive).c_str());
   INFERD_RETURN_IF_ERROR(s.prepared());
   s.bind_text(1, key);
@@ -99,7 +110,8 @@ Result<std::optional<std::string>> SqliteKvStore::get(const std::string& key) {
   return get_locked(key, unix_now_ms());
 }
 
-Result<std::vector<std::optional<std::string>>> SqliteKvStore::get_many(const std::vector<std::string>& keys) {
+Result<std::vector<std::optional<std::string>>> SqliteKvStore::get_many(
+    const std::vector<std::string>& keys) {
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = unix_now_ms();
   // One read transaction, so the values form one snapshot.
@@ -118,7 +130,8 @@ Result<std::vector<std::optional<std::string>>> SqliteKvStore::get_many(const st
   return out;
 }
 
-Result<bool> SqliteKvStore::commit_locked(const std::vector<KvExpect>& expect, const std::vector<KvWrite>& writes) {
+Result<bool> SqliteKvStore::commit_locked(const std::vector<KvExpect>& expect,
+                                          const std::vector<KvWrite>& writes) {
   const int64_t now = unix_now_ms();
   for (const auto& x : expect) {
     INFERD_ASSIGN_OR_RETURN(auto current, get_locked(x.key, now));
@@ -126,7 +139,8 @@ Result<bool> SqliteKvStore::commit_locked(const std::vector<KvExpect>& expect, c
   }
   Statement put(db_, "INSERT OR REPLACE INTO kv (key, value, expires_at_ms) VALUES (?, ?, ?)");
   Statement erase(db_, "DELETE FROM kv WHERE key = ?");
-  Statement expire(db_, (std::string("UPDATE kv SET expires_at_ms = ? WHERE key = ? AND ") + kLive).c_str());
+  Statement expire(
+      db_, (std::string("UPDATE kv SET expires_at_ms = ? WHERE key = ? AND ") + kLive).c_str());
   INFERD_RETURN_IF_ERROR(put.prepared());
   INFERD_RETURN_IF_ERROR(erase.prepared());
   INFERD_RETURN_IF_ERROR(expire.prepared());
@@ -156,7 +170,8 @@ Result<bool> SqliteKvStore::commit_locked(const std::vector<KvExpect>& expect, c
   return true;
 }
 
-Result<bool> SqliteKvStore::commit(const std::vector<KvExpect>& expect, const std::vector<KvWrite>& writes) {
+Result<bool> SqliteKvStore::commit(const std::vector<KvExpect>& expect,
+                                   const std::vector<KvWrite>& writes) {
   std::lock_guard<std::mutex> lock(mu_);
   INFERD_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
   auto applied = commit_locked(expect, writes);
@@ -171,9 +186,10 @@ Result<bool> SqliteKvStore::commit(const std::vector<KvExpect>& expect, const st
 Result<std::vector<std::string>> SqliteKvStore::keys(const std::string& prefix) {
   std::lock_guard<std::mutex> lock(mu_);
   // Keys in [prefix, prefix + 0xFF...): a range scan of the primary key (no LIKE escaping).
-  Statement s(db_, (std::string("SELECT key FROM kv WHERE key >= ? AND substr(key, 1, ?) = ? AND ") + kLive +
-                    " ORDER BY key")
-                       .c_str());
+  Statement s(db_,
+              (std::string("SELECT key FROM kv WHERE key >= ? AND substr(key, 1, ?) = ? AND ") +
+               kLive + " ORDER BY key")
+                  .c_str());
   INFERD_RETURN_IF_ERROR(s.prepared());
   s.bind_text(1, prefix);
   s.bind(2, static_cast<int64_t>(prefix.size()));

@@ -24,8 +24,10 @@ class SqliteKvStore : public KvStore {
   ~SqliteKvStore() override;
 
   Result<std::optional<std::string>> get(const std::string& key) override;
-  Result<std::vector<std::optional<std::string>>> get_many(const std::vector<std::string>& keys) override;
-  Result<bool> commit(const std::vector<KvExpect>& expect, const std::vector<KvWrite>& writes) override;
+  Result<std::vector<std::optional<std::string>>> get_many(
+      const std::vector<std::string>& keys) override;
+  Result<bool> commit(const std::vector<KvExpect>& expect,
+                      const std::vector<KvWrite>& writes) override;
   Result<std::vector<std::string>> keys(const std::string& prefix) override;
   Result<int64_t> sweep() override;
   std::string describe() const override { return "sqlite:" + path_; }
@@ -35,7 +37,8 @@ class SqliteKvStore : public KvStore {
   Status exec(const char* sql);
   // REQUIRES: mu_ held.
   Result<std::optional<std::string>> get_locked(const std::string& key, int64_t now_ms);
-  Result<bool> commit_locked(const std::vector<KvExpect>& expect, const std::vector<KvWrite>& writes);
+  Result<bool> commit_locked(const std::vector<KvExpect>& expect,
+                             const std::vector<KvWrite>& writes);
 
   std::mutex mu_;
   sqlite3* db_;

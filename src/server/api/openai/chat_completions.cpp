@@ -182,7 +182,8 @@ void handle_chat_completions(const ApiContext& api, const Request& request, std:
   auto turn = sessions::ChatSessionTurn::begin(api.sessions, request, &*body);
   if (!turn.ok()) return (void)respond_error(*exchange, turn.error());
   auto req = parse_chat_request(*body);
-  if (!req.ok()) return (void)respond_error(*exchange, api_error_from_status(req.status()));
+  if (!req.ok())
+    return (void)respond_error(*exchange, api_error_from_status(*turn ? (*turn)->client_status(req.status()) : req.status()));
   if (*turn)
     if (auto e = (*turn)->check(*req)) return (void)respond_error(*exchange, *e);
   ApiError error;

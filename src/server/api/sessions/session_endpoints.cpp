@@ -15,8 +15,8 @@ using sessions::SessionService;
 // The session service, or nullptr after answering 400.
 SessionService* service_or_answer(const ApiContext& api, Exchange& ex) {
   if (api.sessions) return api.sessions.get();
-  (void)respond_error(ex, invalid_request_error("sessions are not enabled on this server", std::nullopt,
-                                                "sessions_disabled"));
+  (void)respond_error(ex, invalid_request_error("sessions are not enabled on this server",
+                                                std::nullopt, "sessions_disabled"));
   return nullptr;
 }
 
@@ -30,21 +30,27 @@ Json session_json(const SessionRecord& r) {
   return j;
 }
 
-HeaderList etag(const SessionRecord& r) { return {{"ETag", "\"" + std::to_string(r.version) + "\""}}; }
+HeaderList etag(const SessionRecord& r) {
+  return {{"ETag", "\"" + std::to_string(r.version) + "\""}};
+}
 
-std::string session_id(const Request& r) { return std::string(r.param("session_id").value_or("")); }
+std::string session_id(const Request& r) {
+  return std::string(r.param("session_id").value_or(""));
+}
 
 // A query integer in [lo, hi] (absent: `fallback`); false after answering 400.
-bool query_int(const Request& r, Exchange& ex, const char* name, int64_t lo, int64_t hi, int64_t fallback, int64_t* out) {
+bool query_int(const Request& r, Exchange& ex, const char* name, int64_t lo, int64_t hi,
+               int64_t fallback, int64_t* out) {
   const auto v = r.query.get(name);
   *out = fallback;
   if (!v) return true;
   int64_t x = 0;
   const auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), x);
   if (ec != std::errc() || p != v->data() + v->size() || x < lo || x > hi) {
-    (void)respond_error(ex, invalid_request_error("'" + std::string(name) + "' must be an integer " + std::to_string(lo) +
-                                                      "-" + std::to_string(hi),
-                                                  std::string(name)));
+    (void)respond_error(ex,
+                        invalid_request_error("'" + std::string(name) + "' must be an integer " +
+                                                  std::to_string(lo) + "-" + std::to_string(hi),
+                                              std::string(name)));
     return false;
   }
   *out = x;
@@ -57,7 +63,8 @@ bool if_match(const Request& r, Exchange& ex, std::optional<int64_t>* out) {
   if (!h) return true;
   *out = sessions::parse_if_match(*h);
   if (*out) return true;
-  (void)respond_error(ex, invalid_request_error("If-Match must be a session version, e.g. \"3\"", "If-Match"));
+  (void)respond_error(
+      ex, invalid_request_error("If-Match must be a session version, e.g. \"3\"", "If-Match"));
   return false;
 }
 
@@ -75,8 +82,9 @@ Status read_create_params(const Json& body, sessions::CreateParams* p) {
   const FieldReader f(body, "");
   INFERD_RETURN_IF_ERROR(f.string("session_id", &p->session_id));
   if (!p->session_id.empty() && !sessions::valid_session_id(p->session_id))
-    return invalid_argument("'session_id' must be 1-128 of A-Z a-z 0-9 . _ - (not starting with '.', not usage, "
-                            "templates or import)")
+    return invalid_argument(
+               "'session_id' must be 1-128 of A-Z a-z 0-9 . _ - (not starting with '.', not usage, "
+               "templates or import)")
         .with_field("session_id");
   if (f.find("ttl_seconds")) {
     int64_t ttl = 0;
@@ -105,19 +113,22 @@ bool failed(sessions::SessionResult<T>& r, Exchange& ex) {
 
 }  // namespace
 
-void handle_create_session(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> ex) {
+void handle_create_session(const ApiContext& api, const Request& request,
+                           std::shared_ptr<Exchange> ex) {
   SessionService* s = service_or_answer(api, *ex);
   if (!s) return;
   const auto body = body_object(request, *ex);
   if (!body) return;
   sessions::CreateParams p;
-  if (Status st = read_create_params(*body, &p); !st.ok()) return (void)respond_error(*ex, api_error_from_status(st));
+  if (Status st = read_create_params(*body, &p); !st.ok())
+    return (void)respond_error(*ex, api_error_from_status(st));
   auto r = s->create(request.caller, p);
   if (failed(r, *ex)) return;
   respond_json(*ex, 201, session_json(*r), etag(*r));
 }
 
-void handle_list_sessions(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> ex) {
+void handle_list_sessions(const ApiContext& api, const Request& request,
+                          std::shared_ptr<Exchange> ex) {
   SessionService* s = service_or_answer(api, *ex);
   if (!s) return;
   sessions::ListQuery q;
@@ -129,12 +140,16 @@ void handle_list_sessions(const ApiContext& api, const Request& request, std::sh
   if (failed(page, *ex)) return;
   Json data = Json::array();
   for (const auto& r : page->sessions) data.push_back(session_json(r));
-  respond_json(*ex, 200,
-               {{"object", "list"}, {"data", std::move(data)}, {"total", page->total},
-                {"has_more", q.offset + static_cast<int64_t>(page->sessions.size()) < page->total}});
+  respond_json(
+      *ex, 200,
+      {{"object", "list"},
+       {"data", std::move(data)},
+       {"total", page->total},
+       {"has_more", q.offset + static_cast<int64_t>(page->sessions.size()) < page->total}});
 }
 
-void handle_get_session(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> ex) {
+void handle_get_session(const ApiContext& api, const Request& request,
+                        std::shared_ptr<Exchange> ex) {
   SessionService* s = service_or_answer(api, *ex);
   if (!s) return;
   auto r = s->get(request.caller, session_id(request));
@@ -142,7 +157,8 @@ void handle_get_session(const ApiContext& api, const Request& request, std::shar
   respond_json(*ex, 200, session_json(*r), etag(*r));
 }
 
-void handle_update_session(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> ex) {
+void handle_update_session(const ApiContext& api, const Request& request,
+                           std::shared_ptr<Exchange> ex) {
   SessionService* s = service_or_answer(api, *ex);
   if (!s) return;
   std::optional<int64_t> version;
@@ -153,7 +169,9 @@ void handle_update_session(const ApiContext& api, const Request& request, std::s
   sessions::UpdateParams p;
   Status st;
   if (const Json* m = f.find("metadata")) {
-    if (!m->is_object()) return (void)respond_error(*ex, invalid_request_error("'metadata' must be an object", "metadata"));
+    if (!m->is_object())
+      return (void)respond_error(*ex,
+                                 invalid_request_error("'metadata' must be an object", "metadata"));
     p.metadata = *m;
   }
   if (f.find("ttl_seconds")) {
@@ -161,7 +179,8 @@ void handle_update_session(const ApiContext& api, const Request& request, std::s
     st = f.integer("ttl_seconds", 1, INT64_MAX / 1000, &ttl);
     p.ttl_s = ttl;
   }
-  for (auto [key, out] : {std::pair{"user_id", &p.user_id}, std::pair{"system_prompt", &p.system_prompt}}) {
+  for (auto [key, out] :
+       {std::pair{"user_id", &p.user_id}, std::pair{"system_prompt", &p.system_prompt}}) {
     if (!st.ok() || !f.find(key)) continue;
     std::string v;
     st = f.string(key, &v);
@@ -173,7 +192,8 @@ void handle_update_session(const ApiContext& api, const Request& request, std::s
   respond_json(*ex, 200, session_json(*r), etag(*r));
 }
 
-void handle_delete_session(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> ex) {
+void handle_delete_session(const ApiContext& api, const Request& request,
+                           std::shared_ptr<Exchange> ex) {
   SessionService* s = service_or_answer(api, *ex);
   if (!s) return;
   std::optional<int64_t> version;
@@ -183,7 +203,8 @@ void handle_delete_session(const ApiContext& api, const Request& request, std::s
   respond_json(*ex, 200, {{"id", r->session_id}, {"object", "session.deleted"}, {"deleted", true}});
 }
 
-void handle_session_messages(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> ex) {
+void handle_session_messages(const ApiContext& api, const Request& request,
+                             std::shared_ptr<Exchange> ex) {
   SessionService* s = service_or_answer(api, *ex);
   if (!s) return;
   int64_t limit = 0, offset = 0;
@@ -195,11 +216,15 @@ void handle_session_messages(const ApiContext& api, const Request& request, std:
   Json data = Json::array();
   for (auto& m : page->messages) data.push_back(std::move(m));
   respond_json(*ex, 200,
-               {{"object", "list"}, {"data", std::move(data)}, {"total", page->total}, {"offset", offset},
+               {{"object", "list"},
+                {"data", std::move(data)},
+                {"total", page->total},
+                {"offset", offset},
                 {"has_more", offset + static_cast<int64_t>(data.size()) < page->total}});
 }
 
-void handle_branch_session(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> ex) {
+void handle_branch_session(const ApiContext& api, const Request& request,
+                           std::shared_ptr<Exchange> ex) {
   SessionService* s = service_or_answer(api, *ex);
   if (!s) return;
   const auto body = body_object(request, *ex);
@@ -208,7 +233,8 @@ void handle_branch_session(const ApiContext& api, const Request& request, std::s
   Status st = read_create_params(*body, &p);
   int64_t count = -1;
   if (st.ok()) st = FieldReader(*body, "").integer("message_count", 0, INT64_MAX / 2, &count);
-  if (st.ok() && count < 0) st = invalid_argument("'message_count' is required").with_field("message_count");
+  if (st.ok() && count < 0)
+    st = invalid_argument("'message_count' is required").with_field("message_count");
   if (st.ok() && !p.template_name.empty())
     st = invalid_argument("a branch keeps its parent's template").with_field("template");
   if (!st.ok()) return (void)respond_error(*ex, api_error_from_status(st));
@@ -217,7 +243,8 @@ void handle_branch_session(const ApiContext& api, const Request& request, std::s
   respond_json(*ex, 201, session_json(*r), etag(*r));
 }
 
-void handle_session_tree(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> ex) {
+void handle_session_tree(const ApiContext& api, const Request& request,
+                         std::shared_ptr<Exchange> ex) {
   SessionService* s = service_or_answer(api, *ex);
   if (!s) return;
   auto t = s->tree(request.caller, session_id(request));
@@ -225,7 +252,8 @@ void handle_session_tree(const ApiContext& api, const Request& request, std::sha
   respond_json(*ex, 200, *t);
 }
 
-void handle_export_session(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> ex) {
+void handle_export_session(const ApiContext& api, const Request& request,
+                           std::shared_ptr<Exchange> ex) {
   SessionService* s = service_or_answer(api, *ex);
   if (!s) return;
   auto doc = s->export_session(request.caller, session_id(request));
@@ -233,20 +261,23 @@ void handle_export_session(const ApiContext& api, const Request& request, std::s
   respond_json(*ex, 200, *doc);
 }
 
-void handle_import_session(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> ex) {
+void handle_import_session(const ApiContext& api, const Request& request,
+                           std::shared_ptr<Exchange> ex) {
   SessionService* s = service_or_answer(api, *ex);
   if (!s) return;
   auto body = parse_json_object(request.body);
   if (!body.ok()) return (void)respond_error(*ex, api_error_from_status(body.status()));
   const std::string new_id(request.query.get_or("session_id", ""));
   if (!new_id.empty() && !sessions::valid_session_id(new_id))
-    return (void)respond_error(*ex, invalid_request_error("'session_id' is not a valid session id", "session_id"));
+    return (void)respond_error(
+        *ex, invalid_request_error("'session_id' is not a valid session id", "session_id"));
   auto r = s->import_session(request.caller, *body, new_id);
   if (failed(r, *ex)) return;
   respond_json(*ex, 201, session_json(*r), etag(*r));
 }
 
-void handle_session_stats(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> ex) {
+void handle_session_stats(const ApiContext& api, const Request& request,
+                          std::shared_ptr<Exchange> ex) {
   SessionService* s = service_or_answer(api, *ex);
   if (!s) return;
   auto c = s->load(request.caller, session_id(request));
@@ -254,7 +285,8 @@ void handle_session_stats(const ApiContext& api, const Request& request, std::sh
   respond_json(*ex, 200, sessions::session_stats(c->record, c->messages, s->options()));
 }
 
-void handle_session_usage(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> ex) {
+void handle_session_usage(const ApiContext& api, const Request& request,
+                          std::shared_ptr<Exchange> ex) {
   SessionService* s = service_or_answer(api, *ex);
   if (!s) return;
   sessions::UsageQuery q;
@@ -269,12 +301,14 @@ void handle_session_usage(const ApiContext& api, const Request& request, std::sh
   auto usage = sessions::query_usage(s->store(), request.caller.service, q, s->options());
   if (!usage.ok()) {
     const bool bad_input = usage.status().code() == StatusCode::kInvalidArgument;
-    return (void)respond_error(*ex, bad_input ? api_error_from_status(usage.status()) : sessions::store_error(usage.status()));
+    return (void)respond_error(*ex, bad_input ? api_error_from_status(usage.status())
+                                              : sessions::store_error(usage.status()));
   }
   respond_json(*ex, 200, *usage);
 }
 
-void handle_create_session_template(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> ex) {
+void handle_create_session_template(const ApiContext& api, const Request& request,
+                                    std::shared_ptr<Exchange> ex) {
   SessionService* s = service_or_answer(api, *ex);
   if (!s) return;
   auto body = parse_json_object(request.body);
@@ -284,7 +318,8 @@ void handle_create_session_template(const ApiContext& api, const Request& reques
   respond_json(*ex, 201, *t);
 }
 
-void handle_list_session_templates(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> ex) {
+void handle_list_session_templates(const ApiContext& api, const Request& request,
+                                   std::shared_ptr<Exchange> ex) {
   SessionService* s = service_or_answer(api, *ex);
   if (!s) return;
   auto list = s->list_templates(request.caller);
@@ -294,7 +329,8 @@ void handle_list_session_templates(const ApiContext& api, const Request& request
   respond_json(*ex, 200, {{"object", "list"}, {"data", std::move(data)}});
 }
 
-void handle_get_session_template(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> ex) {
+void handle_get_session_template(const ApiContext& api, const Request& request,
+                                 std::shared_ptr<Exchange> ex) {
   SessionService* s = service_or_answer(api, *ex);
   if (!s) return;
   auto t = s->get_template(request.caller, std::string(request.param("name").value_or("")));
@@ -302,12 +338,14 @@ void handle_get_session_template(const ApiContext& api, const Request& request, 
   respond_json(*ex, 200, *t);
 }
 
-void handle_delete_session_template(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> ex) {
+void handle_delete_session_template(const ApiContext& api, const Request& request,
+                                    std::shared_ptr<Exchange> ex) {
   SessionService* s = service_or_answer(api, *ex);
   if (!s) return;
   auto t = s->remove_template(request.caller, std::string(request.param("name").value_or("")));
   if (failed(t, *ex)) return;
-  respond_json(*ex, 200, {{"name", (*t)["name"]}, {"object", "session.template.deleted"}, {"deleted", true}});
+  respond_json(*ex, 200,
+               {{"name", (*t)["name"]}, {"object", "session.template.deleted"}, {"deleted", true}});
 }
 
 }  // namespace inferd::server

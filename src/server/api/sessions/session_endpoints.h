@@ -4,9 +4,9 @@
 //
 //   POST   /sessions                      create {session_id?, ttl_seconds?, user_id?, metadata?,
 //                                          system_prompt?, template?}                       201
-//   GET    /sessions                      list ?limit=1-100&offset&user_id              newest first
-//   GET    /sessions/{id}                 the record
-//   PATCH  /sessions/{id}                 {metadata? (merge patch), ttl_seconds? (from now),
+//   GET    /sessions                      list ?limit=1-100&offset&user_id              newest
+//   first GET    /sessions/{id}                 the record PATCH  /sessions/{id} {metadata? (merge
+//   patch), ttl_seconds? (from now),
 //                                          user_id?, system_prompt?}
 //   DELETE /sessions/{id}                 {"id","object":"session.deleted","deleted":true}
 //   GET    /sessions/{id}/messages        ?limit=1-1000&offset
@@ -31,21 +31,37 @@
 
 namespace inferd::server {
 
-void handle_create_session(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange);
-void handle_list_sessions(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange);
-void handle_get_session(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange);
-void handle_update_session(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange);
-void handle_delete_session(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange);
-void handle_session_messages(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange);
-void handle_branch_session(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange);
-void handle_session_tree(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange);
-void handle_export_session(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange);
-void handle_import_session(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange);
-void handle_session_stats(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange);
-void handle_session_usage(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange);
-void handle_create_session_template(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange);
-void handle_list_session_templates(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange);
-void handle_get_session_template(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange);
-void handle_delete_session_template(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange);
+void handle_create_session(const ApiContext& api, const Request& request,
+                           std::shared_ptr<Exchange> exchange);
+void handle_list_sessions(const ApiContext& api, const Request& request,
+                          std::shared_ptr<Exchange> exchange);
+void handle_get_session(const ApiContext& api, const Request& request,
+                        std::shared_ptr<Exchange> exchange);
+void handle_update_session(const ApiContext& api, const Request& request,
+                           std::shared_ptr<Exchange> exchange);
+void handle_delete_session(const ApiContext& api, const Request& request,
+                           std::shared_ptr<Exchange> exchange);
+void handle_session_messages(const ApiContext& api, const Request& request,
+                             std::shared_ptr<Exchange> exchange);
+void handle_branch_session(const ApiContext& api, const Request& request,
+                           std::shared_ptr<Exchange> exchange);
+void handle_session_tree(const ApiContext& api, const Request& request,
+                         std::shared_ptr<Exchange> exchange);
+void handle_export_session(const ApiContext& api, const Request& request,
+                           std::shared_ptr<Exchange> exchange);
+void handle_import_session(const ApiContext& api, const Request& request,
+                           std::shared_ptr<Exchange> exchange);
+void handle_session_stats(const ApiContext& api, const Request& request,
+                          std::shared_ptr<Exchange> exchange);
+void handle_session_usage(const ApiContext& api, const Request& request,
+                          std::shared_ptr<Exchange> exchange);
+void handle_create_session_template(const ApiContext& api, const Request& request,
+                                    std::shared_ptr<Exchange> exchange);
+void handle_list_session_templates(const ApiContext& api, const Request& request,
+                                   std::shared_ptr<Exchange> exchange);
+void handle_get_session_template(const ApiContext& api, const Request& request,
+                                 std::shared_ptr<Exchange> exchange);
+void handle_delete_session_template(const ApiContext& api, const Request& request,
+                                    std::shared_ptr<Exchange> exchange);
 
 }  // namespace inferd::server
