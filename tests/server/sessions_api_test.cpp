@@ -461,6 +461,24 @@ TEST_P(SessionsApiTest, TemplatesGiveSessionsTheirPromptAndParameters) {
   EXPECT_EQ(call("GET", "/v1/sessions/templates/triage").status, 404);
 }
 
+TEST_P(SessionsApiTest, LongHistoriesAreTrimmedToTheContext) {
+  const std::string id = create({{"system_prompt", "Keep this system prompt."}});
+  std::string filler;
+  for (int i = 0; i < 120; ++i) filler += "word" + std::to_string(i) + " ";
+  int last_prompt = 0;
+  for (int t = 0; t < 5; ++t) {
+    const Answer a = turn(id, "Turn " + std::to_string(t) + ": " + filler);
+    ASSERT_EQ(a.status, 200) << "turn " << t << ": " << a.body.dump();
+    last_prompt = a.body["usage"]["prompt_tokens"];
+    EXPECT_LE(last_prompt + 6, 1024);
+  }
+  // The prompt no longer holds every turn, the store does.
+  EXPECT_EQ(messages(id)["total"], 10);
+  const json one = turn(id, "short").body;
+  EXPECT_LT(one["usage"]["prompt_tokens"].get<int>(), 1024);
+  EXPECT_GT(last_prompt, 400);
+}
+
 TEST_P(SessionsApiTest, ExpiredSessionsAreGone) {
   const std::string id = create({{"ttl_seconds", 1}});
   ASSERT_EQ(turn(id, "quick").status, 200);

@@ -98,7 +98,7 @@ Status ChatSessionTurn::client_status(const Status& status) const {
   const char* begin = f.data() + kMessages.size();
   const auto [end, ec] = std::from_chars(begin, f.data() + f.size(), index);
   if (ec != std::errc() || index < num_prefix_) return status;
-  const std::string client = fmt::format("messages[{}]", index - num_prefix_);
+  const std::string client = fmt::format("messages[{}", index - num_prefix_);
   std::string message = status.message();
   if (const auto at = message.find(f.substr(0, static_cast<size_t>(end - f.data())));
       at != std::string::npos)

@@ -26,7 +26,8 @@ void respond_json(Exchange& ex, int status, const Json& j, HeaderList headers = 
 
 Json session_json(const SessionRecord& r) {
   Json j = {{"object", "session"}};
-  for (auto& [k, v] : sessions::record_json(r).items()) j[k] = v;
+  const Json record = sessions::record_json(r);
+  for (const auto& [k, v] : record.items()) j[k] = v;
   return j;
 }
 
