@@ -148,6 +148,7 @@ TEST_P(SessionsApiTest, CreateGetListUpdateDelete) {
       << r["created_at"];  // 2026-...T..:..:...ffffff+00:00
   EXPECT_TRUE(r["expires_at"].get<std::string>().ends_with("+00:00"));
 
+  std::this_thread::sleep_for(5ms);  // creation times order the list (millisecond resolution)
   EXPECT_EQ(call("POST", "/v1/sessions", {{"session_id", "named-1"}, {"user_id", "u2"}}).status,
             201);
   EXPECT_EQ(call("POST", "/v1/sessions", {{"session_id", "named-1"}}).status, 409);
