@@ -237,5 +237,20 @@ TEST(SessionsCliTest, ListShowExportImportRemove) {
   EXPECT_NE(r.err.find("cannot reach"), std::string::npos) << r.err;
 }
 
+TEST(SessionsServeOptionsTest, ABadStoreOrPriceIsRefusedAtStart) {
+  auto r = testing::run_process(
+      {testing::inferd_binary(), "serve", "--port", "0", "--session-store", "mongodb://x"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown session store 'mongodb://x'"), std::string::npos) << r.err;
+  r = testing::run_process(
+      {testing::inferd_binary(), "serve", "--port", "0", "--session-store", "redis://127.0.0.1:1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("cannot connect to redis"), std::string::npos) << r.err;
+  r = testing::run_process({testing::inferd_binary(), "serve", "--port", "0", "--session-store",
+                            "memory", "--session-price", "llama=1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--session-price 'llama=1'"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace inferd
