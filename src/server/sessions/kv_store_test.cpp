@@ -99,7 +99,10 @@ TEST_P(KvStoreTest, ExpiredEntriesAreInvisibleAndSwept) {
   // An expired key counts as absent for expectations.
   EXPECT_TRUE(*store_->commit({{"t:short", std::nullopt}}, {}));
   EXPECT_FALSE(store_->get("t:absent")->has_value());
-  ASSERT_TRUE(store_->sweep().ok());
+  const auto swept = store_->sweep();
+  ASSERT_TRUE(swept.ok()) << swept.status().to_string();
+  // Redis expires entries itself; the other stores remove them in the sweep.
+  if (GetParam() != "redis") EXPECT_EQ(*swept, 1);
   EXPECT_FALSE(store_->get("t:short")->has_value());
 }
 

@@ -16,7 +16,10 @@
 // half remains (so an active conversation does not expire), and update() can set a new TTL.
 // Expired sessions are invisible at once and removed by the background sweep.
 //
-// Store I/O is synchronous and short (a local SQLite transaction or a Redis round trip).
+// Store I/O is synchronous and short (a local SQLite transaction or a Redis round trip); a chat
+// turn commits on the model's engine thread. list() and tree() read every session record of the
+// store (all services), so they cost O(sessions); a turn costs O(1) store operations, plus a
+// rewrite of every message's expiry when its TTL is renewed.
 // Thread safety: every method may be called from any thread.
 #pragma once
 

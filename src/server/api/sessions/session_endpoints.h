@@ -1,6 +1,7 @@
 // The session API, mounted under /v1 and the API prefix (OpenAI error envelope throughout;
-// every answer about one session carries its version as ETag; If-Match on PATCH and DELETE
-// makes the change conditional, 409 when stale):
+// every answer holding a session record carries its version as ETag; If-Match on PATCH and
+// DELETE makes the change conditional, 409 when stale). The caller's service owns what it
+// creates; lists show only its own sessions and templates.
 //
 //   POST   /sessions                      create {session_id?, ttl_seconds?, user_id?, metadata?,
 //                                          system_prompt?, template?}                       201
