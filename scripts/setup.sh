@@ -11,6 +11,8 @@ packages=(
   nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libpcre2-dev
   libicu-dev                     # Unicode data: BERT tokenizer, tokenizer.json normalizers
   libboost-dev libssl-dev        # HTTP server: Boost.Beast/Asio headers, TLS
+  libsqlite3-dev libhiredis-dev  # session stores: SQLite (default) and Redis
+  redis-server                   # Redis session-store tests start their own server
   clang lld libclang-rt-14-dev   # libFuzzer targets (fuzz preset)
   prometheus                     # metrics tests scrape /metrics with a real Prometheus (and promtool)
 )

@@ -31,5 +31,6 @@ Command add_bench_command(CLI::App& app);
 Command add_serve_command(CLI::App& app);
 Command add_quantize_command(CLI::App& app);
 Command add_audit_command(CLI::App& app);
+Command add_sessions_command(CLI::App& app);
 
 }  // namespace inferd::cli

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
       inferd::cli::add_serve_command(app),
       inferd::cli::add_quantize_command(app),
       inferd::cli::add_audit_command(app),
+      inferd::cli::add_sessions_command(app),
   };
   CLI11_PARSE(app, argc, argv);
   for (const auto& c : commands) {

@@ -4,6 +4,7 @@
 // --shutdown-timeout seconds to finish, the rest are cancelled.
 #include <csignal>
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -15,6 +16,7 @@
 #include "server/http/observer_fanout.h"
 #include "server/http/http_server.h"
 #include "server/openai_server.h"
+#include "server/sessions/session_service.h"
 #include "server/telemetry/telemetry.h"
 
 namespace inferd::cli {
@@ -46,6 +48,9 @@ struct ServeOptions {
   server::AuditLogOptions audit;
   int64_t audit_max_mb = 64;
   std::vector<std::string> audit_patterns;  // NAME=REGEX
+  server::sessions::SessionOptions sessions;
+  bool no_sessions = false;
+  std::vector<std::string> session_prices;  // MODEL=PROMPT,COMPLETION[,CACHED]
 };
 
 // The audit log of --audit-log (null when off); errors name the flag.
@@ -59,6 +64,35 @@ Result<std::shared_ptr<server::AuditLog>> open_audit_log(const ServeOptions& o) 
     a.masking.extra.push_back({p.substr(0, eq), p.substr(eq + 1)});
   }
   return server::AuditLog::create(std::move(a));
+}
+
+// "MODEL=PROMPT,COMPLETION[,CACHED]" (US dollars per million tokens; cached prompt tokens cost
+// PROMPT when CACHED is not given) into `prices`.
+Status parse_session_prices(const std::vector<std::string>& specs,
+                            std::map<std::string, server::sessions::ModelPrice>* prices) {
+  for (const std::string& spec : specs) {
+    const auto bad = [&] {
+      return invalid_argument("--session-price '{}' must be MODEL=PROMPT,COMPLETION[,CACHED] (USD per million tokens)",
+                              spec);
+    };
+    const auto eq = spec.rfind('=');
+    if (eq == std::string::npos || eq == 0) return bad();
+    std::vector<double> v;
+    std::string_view rest = std::string_view(spec).substr(eq + 1);
+    for (;;) {
+      const auto comma = rest.find(',');
+      const std::string part(rest.substr(0, comma));
+      char* end = nullptr;
+      const double x = std::strtod(part.c_str(), &end);
+      if (part.empty() || *end != '\0' || !(x >= 0)) return bad();
+      v.push_back(x);
+      if (comma == std::string_view::npos) break;
+      rest = rest.substr(comma + 1);
+    }
+    if (v.size() < 2 || v.size() > 3) return bad();
+    (*prices)[spec.substr(0, eq)] = {v[0], v[1], v.size() == 3 ? v[2] : v[0]};
+  }
+  return {};
 }
 
 // The id the model will be served under (ServedModel's rule), for its state while it loads.
@@ -142,6 +176,20 @@ int serve(const ServeOptions& o) {
   }
   auto api = std::make_shared<server::ApiContext>();
   api->kv_dir = o.kv_dir;
+  if (!o.no_sessions) {
+    server::sessions::SessionOptions so = o.sessions;
+    if (Status st = parse_session_prices(o.session_prices, &so.prices); !st.ok()) {
+      spdlog::error("{}", st.message());
+      return 2;
+    }
+    auto sessions = server::sessions::SessionService::open(std::move(so));
+    if (!sessions.ok()) {
+      spdlog::error("--session-store: {}", sessions.status().message());
+      return 2;
+    }
+    api->sessions = std::move(sessions).value();
+    spdlog::info("sessions stored in {}", api->sessions->store().describe());
+  }
   api->set_telemetry(*telemetry);
   auto router = server::make_openai_router(api, o.api_prefix);
   if (!router.ok()) {
@@ -269,6 +317,23 @@ Command add_serve_command(CLI::App& app) {
                   "'default' = callers without a service)");
   cmd->add_option("--audit-mask-pattern", o->audit_patterns,
                   "Mask this pattern too in recorded bodies, written NAME=REGEX (repeatable; shown as [NAME])");
+  cmd->add_option("--session-store", o->sessions.store_url,
+                  "Where sessions live: memory, sqlite:PATH or redis://[:PASSWORD@]HOST[:PORT][/DB] (default: "
+                  "sqlite:$XDG_STATE_HOME/inferd/sessions.db, else ~/.local/state/inferd/sessions.db)");
+  cmd->add_flag("--no-sessions", o->no_sessions, "Serve without sessions (the session API answers 400)")
+      ->excludes("--session-store");
+  cmd->add_option("--session-ttl", o->sessions.default_ttl_s, "Lifetime of a session, seconds, when its creator names none")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  cmd->add_option("--session-max-ttl", o->sessions.max_ttl_s, "Longest session lifetime a client may ask for, seconds")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  cmd->add_option("--session-sweep-interval", o->sessions.sweep_interval_s,
+                  "Seconds between background removals of expired sessions (0 = only on read)")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  cmd->add_option("--session-max-messages", o->sessions.max_messages, "Messages a session keeps at most")
+      ->capture_default_str()->check(CLI::Range(int64_t{2}, int64_t{100'000'000}));
+  cmd->add_option("--session-price", o->session_prices,
+                  "Price of a model for session cost estimates: MODEL=PROMPT,COMPLETION[,CACHED] in USD per million "
+                  "tokens (repeatable)");
   return {cmd, [o] { return serve(*o); }, "info"};
 }
 

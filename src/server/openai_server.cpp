@@ -6,6 +6,7 @@
 #include "server/api/openai/chat_completions.h"
 #include "server/api/openai/completions.h"
 #include "server/api/openai/model_endpoints.h"
+#include "server/api/sessions/session_endpoints.h"
 #include "server/http/exchange.h"
 
 namespace inferd::server {
@@ -33,6 +34,23 @@ constexpr Endpoint kEndpoints[] = {
     {"POST", "/kv/restore", handle_kv_restore, true, AuthScope::kAdmin, RateClass::kLight},
     {"GET", "/kv", handle_kv_list, true, AuthScope::kAdmin, RateClass::kLight},
     {"DELETE", "/kv/{name}", handle_kv_erase, true, AuthScope::kAdmin, RateClass::kLight},
+    // Sessions (session_endpoints.h): a service's own conversations, so inference keys use them.
+    {"POST", "/sessions", handle_create_session, true, AuthScope::kInference, RateClass::kLight},
+    {"GET", "/sessions", handle_list_sessions, true, AuthScope::kInference, RateClass::kLight},
+    {"GET", "/sessions/usage", handle_session_usage, true, AuthScope::kInference, RateClass::kLight},
+    {"POST", "/sessions/import", handle_import_session, true, AuthScope::kInference, RateClass::kLight},
+    {"POST", "/sessions/templates", handle_create_session_template, true, AuthScope::kInference, RateClass::kLight},
+    {"GET", "/sessions/templates", handle_list_session_templates, true, AuthScope::kInference, RateClass::kLight},
+    {"GET", "/sessions/templates/{name}", handle_get_session_template, true, AuthScope::kInference, RateClass::kLight},
+    {"DELETE", "/sessions/templates/{name}", handle_delete_session_template, true, AuthScope::kInference, RateClass::kLight},
+    {"GET", "/sessions/{session_id}", handle_get_session, true, AuthScope::kInference, RateClass::kLight},
+    {"PATCH", "/sessions/{session_id}", handle_update_session, true, AuthScope::kInference, RateClass::kLight},
+    {"DELETE", "/sessions/{session_id}", handle_delete_session, true, AuthScope::kInference, RateClass::kLight},
+    {"GET", "/sessions/{session_id}/messages", handle_session_messages, true, AuthScope::kInference, RateClass::kLight},
+    {"POST", "/sessions/{session_id}/branch", handle_branch_session, true, AuthScope::kInference, RateClass::kLight},
+    {"GET", "/sessions/{session_id}/tree", handle_session_tree, true, AuthScope::kInference, RateClass::kLight},
+    {"GET", "/sessions/{session_id}/export", handle_export_session, true, AuthScope::kInference, RateClass::kLight},
+    {"GET", "/sessions/{session_id}/stats", handle_session_stats, true, AuthScope::kInference, RateClass::kLight},
     {"POST", "/tokenize", openai::handle_tokenize, false, AuthScope::kInference, RateClass::kLight},
     {"POST", "/detokenize", openai::handle_detokenize, false, AuthScope::kInference, RateClass::kLight},
     {"GET", "/health", openai::handle_health, false, AuthScope::kPublic, RateClass::kUnlimited},

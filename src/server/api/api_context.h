@@ -11,6 +11,7 @@
 
 #include "server/http/error_response.h"
 #include "server/served_model.h"
+#include "server/sessions/session_service.h"
 #include "server/telemetry/telemetry.h"
 
 namespace inferd::server {
@@ -20,6 +21,10 @@ class ApiContext {
   // Where saved KV prefixes live (one subdirectory per model); empty = KV persistence is off.
   // Set before the server starts.
   std::string kv_dir;
+
+  // Server-side conversations (the session endpoints and chat turns naming a session_id);
+  // nullptr = sessions are off. Set before the server starts.
+  std::shared_ptr<sessions::SessionService> sessions;
 
   // Metrics, traces and the access log of the server (a default without trace export until
   // set_telemetry()). Install it as the HttpServer's observer too.

@@ -9,6 +9,7 @@
 #include "server/api/openai/generation_job.h"
 #include "server/api/openai/openai_json.h"
 #include "server/http/sse.h"
+#include "server/sessions/chat_session_turn.h"
 
 namespace inferd::server::openai {
 namespace {
@@ -44,8 +45,10 @@ Result<std::unique_ptr<TokenConstraint>> output_constraint(const ServedModel& m,
 class ChatJob : public GenerationJob {
  public:
   ChatJob(std::shared_ptr<Exchange> ex, const ServedModel& m, const ChatRequest& r, std::string model_name,
-          int64_t prompt_tokens, const chat::OutputParserOptions& parsing)
+          int64_t prompt_tokens, const chat::OutputParserOptions& parsing,
+          std::shared_ptr<sessions::ChatSessionTurn> turn)
       : GenerationJob(std::move(ex), m, r.gen.stream, r.gen.n),
+        turn_(std::move(turn)),
         id_(make_id("chatcmpl-")),
         created_(unix_now()),
         model_name_(std::move(model_name)),
@@ -94,13 +97,15 @@ class ChatJob : public GenerationJob {
   // Streams (or folds) the events of one choice; log-probabilities ride on the next delta.
   void emit(int i, const chat::OutputEvents& events) {
     Choice& c = choices_[i];
-    if (!stream_) return chat::fold_output_events(events, &c.output);
+    if (!stream_ || turn_) chat::fold_output_events(events, &c.output);  // a session stores the answer
+    if (!stream_) return;
     for (Json& delta : chat::openai_deltas(events))
       send_event(chunk(Json::array({delta_choice(i, std::move(delta), take_logprobs(c), nullptr)})));
   }
 
   void on_token(int i, TokenId, std::string_view text, const TokenLogprobs* lp) override {
     Choice& c = choices_[i];
+    if (first_token_at_ == std::chrono::steady_clock::time_point{}) first_token_at_ = std::chrono::steady_clock::now();
     if (lp && logprobs_) c.logprobs.push_back(chat_logprob_json(model_.model(), *lp));
     if (!text.empty()) emit(i, c.parser.push(text));
   }
@@ -120,6 +125,12 @@ class ChatJob : public GenerationJob {
 
   void finish_response() override {
     const Json usage = usage_json(prompt_tokens_, completion_tokens_, cached_prompt_tokens(num_choices_));
+    HeaderList headers;
+    if (turn_) {  // the turn is stored before the client hears that it is complete
+      auto stored = turn_->commit(chat::openai_message(choices_[0].output), turn_usage());
+      if (!stored.ok()) return fail(stored.error());
+      headers = turn_->response_headers(*stored);
+    }
     if (stream_) {
       if (include_usage_) {
         Json last = chunk(Json::array());
@@ -138,9 +149,21 @@ class ChatJob : public GenerationJob {
     }
     Json j = response_object(id_, "chat.completion", created_, model_name_, std::move(choices));
     j["usage"] = usage;
-    (void)exchange_->respond(200, kJsonContentType, dump_json(j));
+    (void)exchange_->respond(200, kJsonContentType, dump_json(j), std::move(headers));
   }
 
+  sessions::TurnUsage turn_usage() const {
+    using Ms = std::chrono::duration<double, std::milli>;
+    const auto received = exchange_->request().received_at;
+    const auto now = std::chrono::steady_clock::now();
+    return {model_.id(), prompt_tokens_, completion_tokens_, cached_prompt_tokens(num_choices_),
+            first_token_at_ == std::chrono::steady_clock::time_point{} ? Ms(now - received).count()
+                                                                       : Ms(first_token_at_ - received).count(),
+            Ms(now - received).count()};
+  }
+
+  const std::shared_ptr<sessions::ChatSessionTurn> turn_;
+  std::chrono::steady_clock::time_point first_token_at_{};  // engine thread only
   const std::string id_;
   const int64_t created_;
   const std::string model_name_;
@@ -156,8 +179,13 @@ class ChatJob : public GenerationJob {
 void handle_chat_completions(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange) {
   auto body = parse_json_object(request.body);
   if (!body.ok()) return (void)respond_error(*exchange, api_error_from_status(body.status()));
+  auto turn = sessions::ChatSessionTurn::begin(api.sessions, request, &*body);
+  if (!turn.ok()) return (void)respond_error(*exchange, turn.error());
   auto req = parse_chat_request(*body);
-  if (!req.ok()) return (void)respond_error(*exchange, api_error_from_status(req.status()));
+  if (!req.ok())
+    return (void)respond_error(*exchange, api_error_from_status(*turn ? (*turn)->client_status(req.status()) : req.status()));
+  if (*turn)
+    if (auto e = (*turn)->check(*req)) return (void)respond_error(*exchange, *e);
   ApiError error;
   const ServedModel* m = api.find_model(req->gen.model, &error);
   if (!m) return (void)respond_error(*exchange, error);
@@ -165,7 +193,7 @@ void handle_chat_completions(const ApiContext& api, const Request& request, std:
   if (auto constraint = output_constraint(*m, *req); !constraint.ok())
     return (void)respond_error(*exchange, api_error_from_status(constraint.status()));
   const bool with_tools = !req->tools.is_null() && req->tool_choice != ToolChoice::kNone;
-  auto prompt = chat_prompt(*m, *req, with_tools);
+  auto prompt = *turn ? (*turn)->prompt(*m, &*req, with_tools) : chat_prompt(*m, *req, with_tools);
   if (!prompt.ok()) return (void)respond_error(*exchange, api_error_from_status(prompt.status()));
   const auto n_prompt = static_cast<int64_t>(prompt->tokens.size());
   if (auto e = check_context(*m, n_prompt, req->gen.max_tokens, "messages")) return (void)respond_error(*exchange, *e);
@@ -195,7 +223,7 @@ void handle_chat_completions(const ApiContext& api, const Request& request, std:
     requests.push_back(std::move(g));
   }
   const std::string name = req->gen.model.empty() ? m->id() : req->gen.model;
-  auto job = std::make_shared<ChatJob>(std::move(exchange), *m, *req, name, n_prompt, parsing);
+  auto job = std::make_shared<ChatJob>(std::move(exchange), *m, *req, name, n_prompt, parsing, std::move(*turn));
   job->run(std::move(requests));
 }
 

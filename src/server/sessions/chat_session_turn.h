@@ -1,0 +1,71 @@
+// ChatSessionTurn: one chat completion that continues a stored session.
+//
+// A request names its session with "session_id" in the body or an X-Session-ID header (and may
+// send If-Match: the session version it expects). begin() loads the session and rewrites the
+// body: the session's generation parameters fill the fields the request leaves out, and the
+// messages become [system prompt] + stored history + the request's messages. prompt() renders
+// it, trimming the history to the context (policy below). When the answer is complete, commit()
+// appends the request's messages and the answer in one atomic store write; a turn that fails or
+// is cancelled never reaches commit(), so it stores nothing.
+//
+// Trimming policy: while the prompt plus max_tokens (or 1) exceeds the model's context, the
+// oldest stored turn (a user message and everything up to the next user message) is left out of
+// the prompt; the system prompt and the request's own messages are always kept. The store keeps
+// the whole history; only the prompt is shortened. If nothing is left to drop, the request gets
+// the usual context_length_exceeded error.
+//
+// The prompt of turn k+1 starts with the rendered turns 1..k, so the engine's prefix cache
+// reuses their KV blocks (usage.prompt_tokens_details.cached_tokens), unless trimming changed
+// the start of the history.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server/api/openai/chat_prompt.h"
+#include "server/http/request.h"
+#include "server/sessions/session_service.h"
+
+namespace inferd::server::sessions {
+
+class ChatSessionTurn {
+ public:
+  // nullptr when the request names no session; errors: 400 (sessions off, bad If-Match,
+  // conflicting ids), 404, 409.
+  static SessionResult<std::shared_ptr<ChatSessionTurn>> begin(
+      const std::shared_ptr<SessionService>& sessions, const Request& request, Json* body);
+
+  // `status` of the rewritten request as the client sees it: "messages[i]" names the client's
+  // own message i, not the position after the prepended history.
+  Status client_status(const Status& status) const;
+  // Checks the parsed request (a session turn has one choice).
+  std::optional<ApiError> check(const openai::ChatRequest& request) const;
+  // The prompt, with the history trimmed to fit; `request->messages` is trimmed alike.
+  Result<openai::ChatPrompt> prompt(const ServedModel& model, openai::ChatRequest* request,
+                                    bool with_tools);
+  // Stores the turn: the request's messages and `answer` (an OpenAI assistant message).
+  SessionResult<SessionRecord> commit(Json answer, const TurnUsage& usage);
+
+  const std::string& session_id() const { return session_id_; }
+  // X-Session-ID and the new ETag, after a commit.
+  HeaderList response_headers(const SessionRecord& stored) const;
+
+ private:
+  ChatSessionTurn() = default;
+
+  std::shared_ptr<SessionService> sessions_;
+  Caller caller_;
+  std::string session_id_;
+  std::optional<int64_t> expected_version_;
+  size_t first_history_ =
+      0;  // index of the first stored message in the request (after the system prompt)
+  size_t num_prefix_ = 0;           // system prompt + stored history in the request, after trimming
+  std::vector<Json> new_messages_;  // the request's own messages with their token counts
+};
+
+// The version an If-Match value names ("7", "\"7\""); nothing when malformed.
+std::optional<int64_t> parse_if_match(std::string_view value);
+
+}  // namespace inferd::server::sessions

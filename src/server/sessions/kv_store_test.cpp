@@ -1,0 +1,157 @@
+// Every KvStore implementation against the same contract: values, expiry on read, sweep,
+// atomic commits guarded by expectations, prefix listing; SQLite data outlives the store object;
+// Redis runs against a private redis-server.
+#include "server/sessions/kv_store.h"
+
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "server/sessions/redis_kv_store.h"
+#include "testing/redis_server.h"
+#include "testing/test_paths.h"
+
+namespace inferd::server::sessions {
+namespace {
+
+class KvStoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    std::string url = GetParam();
+    if (url == "redis") {
+      redis_ = std::make_unique<testing::RedisServer>();
+      INFERD_REQUIRE_REDIS(*redis_);
+      url = redis_->url();
+    } else if (url == "sqlite") {
+      url = "sqlite:" + (testing::temp_dir() / "kv" / "store.db").string();
+    }
+    auto s = open_kv_store(url);
+    ASSERT_TRUE(s.ok()) << s.status().to_string();
+    store_ = *s;
+  }
+  std::unique_ptr<testing::RedisServer> redis_;
+  std::shared_ptr<KvStore> store_;
+};
+
+TEST_P(KvStoreTest, PutGetEraseAndPrefixListing) {
+  ASSERT_TRUE(*store_->commit(
+      {}, {KvWrite::put("a:1", "one", 0), KvWrite::put("a:2", std::string("t\0o", 3), 0),
+           KvWrite::put("b:1", "x", 0)}));
+  EXPECT_EQ(store_->get("a:1")->value(), "one");
+  EXPECT_EQ(store_->get("a:2")->value(), std::string("t\0o", 3));
+  EXPECT_FALSE(store_->get("a:3")->has_value());
+  auto many = store_->get_many({"a:2", "zz", "a:1"});
+  ASSERT_TRUE(many.ok());
+  ASSERT_EQ(many->size(), 3u);
+  EXPECT_EQ((*many)[0], std::string("t\0o", 3));
+  EXPECT_FALSE((*many)[1].has_value());
+  EXPECT_EQ((*many)[2], "one");
+  EXPECT_EQ(*store_->keys("a:"), (std::vector<std::string>{"a:1", "a:2"}));
+  ASSERT_TRUE(*store_->commit({}, {KvWrite::erase("a:1")}));
+  EXPECT_FALSE(store_->get("a:1")->has_value());
+  EXPECT_EQ(*store_->keys("a:"), (std::vector<std::string>{"a:2"}));
+}
+
+TEST_P(KvStoreTest, ExpectationsGuardCommits) {
+  // Absent-key expectation: the first creator wins.
+  ASSERT_TRUE(*store_->commit({{"k", std::nullopt}}, {KvWrite::put("k", "v1", 0)}));
+  EXPECT_FALSE(*store_->commit({{"k", std::nullopt}}, {KvWrite::put("k", "other", 0)}));
+  // Value expectation: a stale writer changes nothing, not even its other keys.
+  EXPECT_FALSE(*store_->commit({{"k", "stale"}},
+                               {KvWrite::put("k", "v2", 0), KvWrite::put("side", "s", 0)}));
+  EXPECT_EQ(store_->get("k")->value(), "v1");
+  EXPECT_FALSE(store_->get("side")->has_value());
+  EXPECT_TRUE(
+      *store_->commit({{"k", "v1"}}, {KvWrite::put("k", "v2", 0), KvWrite::put("side", "s", 0)}));
+  EXPECT_EQ(store_->get("k")->value(), "v2");
+  EXPECT_EQ(store_->get("side")->value(), "s");
+}
+
+TEST_P(KvStoreTest, ConcurrentCompareAndSetLosesNoIncrement) {
+  ASSERT_TRUE(*store_->commit({}, {KvWrite::put("n", "0", 0)}));
+  auto worker = [&] {
+    for (int i = 0; i < 50; ++i) {
+      for (;;) {
+        const std::string cur = store_->get("n")->value();
+        if (*store_->commit({{"n", cur}},
+                            {KvWrite::put("n", std::to_string(std::stoi(cur) + 1), 0)}))
+          break;
+      }
+    }
+  };
+  std::thread a(worker), b(worker);
+  a.join();
+  b.join();
+  EXPECT_EQ(store_->get("n")->value(), "100");
+}
+
+TEST_P(KvStoreTest, ExpiredEntriesAreInvisibleAndSwept) {
+  const int64_t soon = unix_now_ms() + 300;
+  ASSERT_TRUE(
+      *store_->commit({}, {KvWrite::put("t:short", "s", soon), KvWrite::put("t:long", "l", 0),
+                           KvWrite::put("t:moved", "m", soon)}));
+  ASSERT_TRUE(
+      *store_->commit({}, {KvWrite::expire("t:moved", 0), KvWrite::expire("t:absent", soon)}));
+  EXPECT_EQ(store_->get("t:short")->value(), "s");
+  std::this_thread::sleep_for(std::chrono::milliseconds(450));
+  EXPECT_FALSE(store_->get("t:short")->has_value());
+  EXPECT_EQ(*store_->keys("t:"), (std::vector<std::string>{"t:long", "t:moved"}));
+  // An expired key counts as absent for expectations.
+  EXPECT_TRUE(*store_->commit({{"t:short", std::nullopt}}, {}));
+  EXPECT_FALSE(store_->get("t:absent")->has_value());
+  const auto swept = store_->sweep();
+  ASSERT_TRUE(swept.ok()) << swept.status().to_string();
+  // Redis expires entries itself; the other stores remove them in the sweep.
+  if (GetParam() != "redis") EXPECT_EQ(*swept, 1);
+  EXPECT_FALSE(store_->get("t:short")->has_value());
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, KvStoreTest, ::testing::Values("memory", "sqlite", "redis"),
+                         [](const auto& info) { return info.param; });
+
+TEST(SqliteKvStoreTest, DataOutlivesTheStoreObject) {
+  const std::string url = "sqlite:" + (testing::temp_dir() / "durable.db").string();
+  {
+    auto s = open_kv_store(url);
+    ASSERT_TRUE(s.ok()) << s.status().to_string();
+    ASSERT_TRUE(*(*s)->commit({}, {KvWrite::put("session:x", "{}", 0)}));
+  }
+  auto s = open_kv_store(url);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ((*s)->get("session:x")->value(), "{}");
+}
+
+TEST(SqliteKvStoreTest, AFileThatIsNotADatabaseIsAnError) {
+  const auto path = testing::temp_dir() / "garbage.db";
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  ASSERT_TRUE(f);
+  std::fputs(
+      "this is not an SQLite database, just some text that is long enough to have a header.....",
+      f);
+  std::fclose(f);
+  auto s = open_kv_store("sqlite:" + path.string());
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find(path.string()), std::string::npos) << s.status().message();
+}
+
+TEST(KvStoreUrlTest, UnknownSchemesAndBadRedisUrlsAreErrors) {
+  EXPECT_FALSE(open_kv_store("mongodb://x").ok());
+  EXPECT_FALSE(open_kv_store("sqlite:").ok());
+  EXPECT_FALSE(parse_redis_url("redis://h:0").ok());
+  EXPECT_FALSE(parse_redis_url("redis://h:6379/db").ok());
+  auto a = parse_redis_url("redis://:secret@cache.local:6380/3");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "cache.local");
+  EXPECT_EQ(a->port, 6380);
+  EXPECT_EQ(a->db, 3);
+  EXPECT_EQ(a->password, "secret");
+  auto d = parse_redis_url("redis://");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->host, "127.0.0.1");
+  EXPECT_EQ(d->port, 6379);
+  // Nothing listens on port 1.
+  EXPECT_FALSE(open_kv_store("redis://127.0.0.1:1").ok());
+}
+
+}  // namespace
+}  // namespace inferd::server::sessions
