@@ -99,7 +99,7 @@ Status parse_session_prices(const std::vector<std::string>& specs,
 std::string expected_model_id(const ServeOptions& o) {
   if (!o.model_id.empty()) return o.model_id;
   if (o.model.empty()) return "inferd-demo";
-  return std::filesystem::path(o.model).stem().string();
+  return server::default_model_id(o.model);
 }
 
 // The demo model: small, deterministic random weights (so its output is meaningless).
@@ -267,7 +267,8 @@ int serve(const ServeOptions& o) {
 Command add_serve_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("serve", "Serve a model over the OpenAI-compatible HTTP API");
   auto o = std::make_shared<ServeOptions>();
-  cmd->add_option("-m,--model", o->model, "GGUF model (default: a built-in random-weight demo model)");
+  cmd->add_option("-m,--model", o->model,
+                  "GGUF file or Hugging Face / MLX model directory (default: a built-in random-weight demo model)");
   cmd->add_option("--model-id", o->model_id, "Name clients use for the model (default: the file name)");
   cmd->add_option("--alias", o->aliases, "Another name for the model (repeatable)");
   cmd->add_option("--chat-template-file", o->chat_template_file, "Jinja chat template to use instead of the model's");

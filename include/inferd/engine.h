@@ -46,7 +46,8 @@ struct ModelInfo {
 
 class Model {
  public:
-  // Opens, validates and binds a GGUF model (weights stay memory-mapped).
+  // Opens, validates and binds a GGUF model file or a Hugging Face / MLX model directory
+  // (config.json, *.safetensors, tokenizer.json); weights stay memory-mapped where they can.
   static Result<std::shared_ptr<const Model>> load(const std::string& path);
   ~Model();
   Model(const Model&) = delete;
@@ -68,6 +69,9 @@ class Model {
   std::optional<TokenId> eos() const;
   // Whether tokenize(..., add_special = true) starts with BOS.
   bool adds_bos() const;
+  // The model's own Jinja chat template (GGUF metadata, or the directory's
+  // chat_template.jinja / tokenizer_config.json); "" when it has none.
+  const std::string& chat_template() const;
 
   // The layers below the API (for the engine loop and tools).
   const model::Model& core() const;

@@ -1,7 +1,10 @@
+#include <algorithm>
 #include <map>
 
 #include "inferd/engine.h"
+#include "model/hf_model_dir.h"
 #include "model/model.h"
+#include "tokenizer/hf_tokenizer_config.h"
 #include "tokenizer/tokenizer.h"
 
 namespace inferd {
@@ -10,6 +13,8 @@ struct Model::Impl {
   std::unique_ptr<model::Model> core;
   std::unique_ptr<tokenizer::Tokenizer> tokenizer;
   ModelInfo info;
+  std::string chat_template;           // "" when the model's files have none
+  std::vector<TokenId> extra_eog;      // end ids the model's files name beyond the tokenizer's
 };
 
 namespace {
@@ -52,11 +57,21 @@ Model::~Model() = default;
 Result<std::shared_ptr<const Model>> Model::load(const std::string& path) {
   auto impl = std::make_unique<Impl>();
   INFERD_ASSIGN_OR_RETURN(impl->core, model::Model::load(path));
-  if (!impl->core->gguf())
-    return unsupported("{}: serving a model directory needs its tokenizer.json, which is not read yet", path);
-  auto tok = tokenizer::Tokenizer::from_gguf(*impl->core->gguf());
-  if (!tok.ok()) return tok.status().with_context(path);
-  impl->tokenizer = std::move(tok).value();
+  if (const format::GgufFile* gguf = impl->core->gguf()) {
+    auto tok = tokenizer::Tokenizer::from_gguf(*gguf);
+    if (!tok.ok()) return tok.status().with_context(path);
+    impl->tokenizer = std::move(tok).value();
+    if (auto t = gguf->get_string("tokenizer.chat_template"); t.ok()) impl->chat_template = std::string(*t);
+  } else {
+    const std::string& dir = impl->core->hf_dir()->dir();
+    auto tok = tokenizer::Tokenizer::from_hf_dir(dir);
+    if (!tok.ok()) return tok.status().with_context(path);
+    impl->tokenizer = std::move(tok).value();
+    INFERD_ASSIGN_OR_RETURN(const tokenizer::HfTokenizerConfig config, tokenizer::HfTokenizerConfig::read(dir));
+    impl->chat_template = config.chat_template;
+  }
+  for (int32_t id : impl->core->eos_token_ids())
+    if (impl->tokenizer->contains(id) && !impl->tokenizer->is_eog(id)) impl->extra_eog.push_back(id);
   impl->info = describe(*impl->core);
   return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }
@@ -78,7 +93,12 @@ std::string Model::detokenize(std::span<const TokenId> tokens, bool skip_special
   return impl_->tokenizer->decode(tokens, skip_special);
 }
 
-bool Model::is_end_of_generation(TokenId id) const { return impl_->tokenizer->is_eog(id); }
+bool Model::is_end_of_generation(TokenId id) const {
+  return impl_->tokenizer->is_eog(id) ||
+         std::find(impl_->extra_eog.begin(), impl_->extra_eog.end(), id) != impl_->extra_eog.end();
+}
+
+const std::string& Model::chat_template() const { return impl_->chat_template; }
 
 namespace {
 std::optional<TokenId> token_or_none(TokenId id) {

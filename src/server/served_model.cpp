@@ -10,10 +10,18 @@
 
 namespace inferd::server {
 
+std::string default_model_id(const std::string& path) {
+  std::filesystem::path p(path);
+  if (!p.has_filename()) p = p.parent_path();  // "models/qwen/"
+  std::error_code ec;
+  // A directory keeps its whole name ("Qwen2.5-0.5B-Instruct-4bit"); a file loses its extension.
+  return std::filesystem::is_directory(p, ec) ? p.filename().string() : p.stem().string();
+}
+
 Result<std::unique_ptr<ServedModel>> ServedModel::load(const ServedModelOptions& o) {
   std::unique_ptr<ServedModel> m(new ServedModel());
   INFERD_ASSIGN_OR_RETURN(m->model_, Model::load(o.path));
-  m->id_ = o.id.empty() ? std::filesystem::path(o.path).stem().string() : o.id;
+  m->id_ = o.id.empty() ? default_model_id(o.path) : o.id;
   m->aliases_ = o.aliases;
   m->created_ = std::chrono::duration_cast<std::chrono::seconds>(
                     std::chrono::system_clock::now().time_since_epoch()).count();
@@ -34,10 +42,8 @@ Status ServedModel::load_template(const ServedModelOptions& o) {
     if (!parsed.ok()) return invalid_argument("chat template {}: {}", o.chat_template_file, parsed.status().message());
     template_ = std::make_unique<chat::ChatTemplate>(std::move(parsed).value());
     has_own_template_ = true;
-  } else if (auto source = model_->core().gguf() ? model_->core().gguf()->get_string("tokenizer.chat_template")
-                                                 : Result<std::string>(not_found("no GGUF metadata"));
-             source.ok()) {
-    auto parsed = chat::ChatTemplate::parse(std::string(*source));
+  } else if (const std::string& source = model_->chat_template(); !source.empty()) {
+    auto parsed = chat::ChatTemplate::parse(source);
     if (parsed.ok()) {
       template_ = std::make_unique<chat::ChatTemplate>(std::move(parsed).value());
       has_own_template_ = true;

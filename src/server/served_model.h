@@ -20,13 +20,17 @@ class Telemetry;
 
 struct ServedModelOptions {
   std::string path;
-  std::string id;                    // empty = the file name without extension
+  std::string id;                    // empty = default_model_id(path)
   std::vector<std::string> aliases;  // other names accepted in "model"
   EngineOptions engine;
   std::string chat_template_file;  // overrides the model's template (a Jinja file)
   std::string output_format;       // tool-call/reasoning syntax name; empty = from the template
   bool parse_reasoning = true;     // <think> blocks become reasoning_content
 };
+
+// The id a model is served under when none is given: a GGUF file's name without its extension,
+// a model directory's name.
+std::string default_model_id(const std::string& path);
 
 class ServedModel {
  public:

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <optional>
 
+#include <fmt/format.h>
+
 #include "tokenizer/hf_regex.h"
 
 namespace inferd::server {
@@ -130,7 +132,7 @@ Result<std::unique_ptr<PiiMasker>> PiiMasker::create(const PiiMaskerOptions& opt
       continue;
     auto re = tokenizer::HfRegex::compile(k.regex, false);
     if (!re.ok()) return re.status();  // a broken built-in pattern: the tests catch it
-    m->detectors_.push_back({std::string("[") + k.name + "]", std::move(re).value(), k.validate});
+    m->detectors_.push_back({fmt::format("[{}]", k.name), std::move(re).value(), k.validate});
   }
   for (const PiiPattern& p : options.extra) {
     const bool name_ok = !p.name.empty() && std::all_of(p.name.begin(), p.name.end(), [](char c) {
@@ -140,7 +142,7 @@ Result<std::unique_ptr<PiiMasker>> PiiMasker::create(const PiiMaskerOptions& opt
     if (p.regex.empty()) return invalid_argument("PII pattern '{}' is empty", p.name);
     auto re = tokenizer::HfRegex::compile(p.regex, false);
     if (!re.ok()) return invalid_argument("PII pattern '{}': {}", p.name, re.status().message());
-    m->detectors_.push_back({"[" + p.name + "]", std::move(re).value(), nullptr});
+    m->detectors_.push_back({fmt::format("[{}]", p.name), std::move(re).value(), nullptr});
   }
   return m;
 }
