@@ -10,6 +10,7 @@ packages=(
   nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libpcre2-dev
   libicu-dev                     # Unicode character data for the BERT tokenizer
   libboost-dev libssl-dev        # HTTP server: Boost.Beast/Asio headers, TLS
+  libyaml-cpp-dev                # the server's configuration file
   clang lld libclang-rt-14-dev   # libFuzzer targets (fuzz preset)
   prometheus                     # metrics tests scrape /metrics with a real Prometheus (and promtool)
 )

@@ -17,5 +17,7 @@ Command add_run_command(CLI::App& app);
 Command add_synth_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
 Command add_serve_command(CLI::App& app);
+Command add_config_command(CLI::App& app);
+Command add_models_command(CLI::App& app);
 
 }  // namespace inferd::cli

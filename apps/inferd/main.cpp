@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
       inferd::cli::add_synth_command(app),
       inferd::cli::add_bench_command(app),
       inferd::cli::add_serve_command(app),
+      inferd::cli::add_config_command(app),
+      inferd::cli::add_models_command(app),
   };
   CLI11_PARSE(app, argc, argv);
   for (const auto& c : commands) {

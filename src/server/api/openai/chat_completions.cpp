@@ -7,6 +7,7 @@
 #include "server/api/openai/chat_prompt.h"
 #include "server/api/openai/chat_request.h"
 #include "server/api/openai/generation_job.h"
+#include "server/api/openai/model_defaults.h"
 #include "server/api/openai/openai_json.h"
 #include "server/http/sse.h"
 
@@ -43,9 +44,9 @@ Result<std::unique_ptr<TokenConstraint>> output_constraint(const ServedModel& m,
 // One choice's answer, read through the model's output parser (content, reasoning, tool calls).
 class ChatJob : public GenerationJob {
  public:
-  ChatJob(std::shared_ptr<Exchange> ex, const ServedModel& m, const ChatRequest& r, std::string model_name,
+  ChatJob(std::shared_ptr<Exchange> ex, ModelLease m, const ChatRequest& r, std::string model_name,
           int64_t prompt_tokens, const chat::OutputParserOptions& parsing)
-      : GenerationJob(std::move(ex), m, r.gen.stream, r.gen.n),
+      : GenerationJob(std::move(ex), std::move(m), r.gen.stream, r.gen.n),
         id_(make_id("chatcmpl-")),
         created_(unix_now()),
         model_name_(std::move(model_name)),
@@ -153,14 +154,14 @@ class ChatJob : public GenerationJob {
 
 }  // namespace
 
-void handle_chat_completions(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange) {
-  auto body = parse_json_object(request.body);
-  if (!body.ok()) return (void)respond_error(*exchange, api_error_from_status(body.status()));
-  auto req = parse_chat_request(*body);
+namespace {
+
+// Answers a parsed, validated chat request with the model the router chose.
+void answer_chat(const RoutedModel& routed, const Json& body, std::string_view requested,
+                 std::shared_ptr<Exchange> exchange) {
+  const ServedModel* m = routed.model.get();
+  auto req = parse_chat_request(with_model_defaults(body, *m));
   if (!req.ok()) return (void)respond_error(*exchange, api_error_from_status(req.status()));
-  ApiError error;
-  const ServedModel* m = api.find_model(req->gen.model, &error);
-  if (!m) return (void)respond_error(*exchange, error);
   // Checked once here (errors name the field); each choice then gets its own constraint.
   if (auto constraint = output_constraint(*m, *req); !constraint.ok())
     return (void)respond_error(*exchange, api_error_from_status(constraint.status()));
@@ -191,12 +192,27 @@ void handle_chat_completions(const ApiContext& api, const Request& request, std:
     g.max_tokens = req->gen.max_tokens ? *req->gen.max_tokens : std::max<int64_t>(room, 1);
     g.stop = req->gen.stop;
     g.ignore_eos = req->gen.ignore_eos;
-    g.priority = req->gen.priority;
+    g.priority = req->gen.priority + routed.priority;
     requests.push_back(std::move(g));
   }
-  const std::string name = req->gen.model.empty() ? m->id() : req->gen.model;
-  auto job = std::make_shared<ChatJob>(std::move(exchange), *m, *req, name, n_prompt, parsing);
+  auto job = std::make_shared<ChatJob>(std::move(exchange), routed.model, *req, response_model_name(routed, requested),
+                                       n_prompt, parsing);
   job->run(std::move(requests));
+}
+
+}  // namespace
+
+void handle_chat_completions(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange) {
+  auto body = parse_json_object(request.body);
+  if (!body.ok()) return (void)respond_error(*exchange, api_error_from_status(body.status()));
+  // Validated before any model is loaded for it.
+  auto req = parse_chat_request(*body);
+  if (!req.ok()) return (void)respond_error(*exchange, api_error_from_status(req.status()));
+  std::string requested = req->gen.model;
+  api.with_model(request, requested, exchange,
+                 [exchange, body = std::move(body).value(), requested](RoutedModel routed) {
+                   answer_chat(routed, body, requested, exchange);
+                 });
 }
 
 }  // namespace inferd::server::openai
