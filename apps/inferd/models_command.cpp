@@ -3,6 +3,7 @@
 // model files of a directory (what the server's models_dir would serve) without a server.
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -97,7 +98,7 @@ int load(const HttpClient& client, const std::string& id) {
       const std::string stage = e.value("stage", "");
       if (stage == "evicting") std::printf("  unloading %s (%s) to make room\n", e.value("model", "").c_str(), mib(e["bytes"]).c_str());
       else if (stage == "estimated") std::printf("  needs about %s\n", mib(e["bytes"]).c_str());
-      else if (stage == "done") std::printf("%s: %s\n", id.c_str(), e["data"].value("state", "").c_str());
+      else if (stage == "done") std::printf("%s: %s\n", e.value("model", id).c_str(), e["data"].value("state", "").c_str());
       else std::printf("  %s\n", stage.c_str());
       std::fflush(stdout);
     }

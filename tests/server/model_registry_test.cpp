@@ -4,6 +4,7 @@
 // services (403 for a model a service may not use, its default model otherwise), the load,
 // unload and memory endpoints and the load progress stream.
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -80,7 +81,9 @@ class ModelRegistryApiTest : public HttpServerFixture {
   }
   std::map<std::string, std::string> states() {
     std::map<std::string, std::string> out;
-    for (const json& m : call("GET", "/v1/models").second["data"]) out[m["id"]] = m["state"];
+    const auto [status, list] = call("GET", "/v1/models");
+    EXPECT_EQ(status, 200) << list.dump();
+    for (const json& m : list["data"]) out[m["id"]] = m["state"];
     return out;
   }
 

@@ -1,6 +1,7 @@
 #include "server/api/api_context.h"
 
 #include "base/check.h"
+#include "server/registry/model_errors.h"
 
 namespace inferd::server {
 
@@ -59,8 +60,7 @@ ModelLease ApiContext::find_loaded_model(std::string_view name, ApiError* error)
   if (wanted.empty()) wanted = router_->default_model().empty() ? registry_->first_id() : router_->default_model();
   const auto id = registry_->resolve(wanted);
   if (!id) {
-    *error = not_found_error("The model '" + wanted + "' does not exist", "model_not_found");
-    error->param = "model";
+    *error = model_not_found_error(wanted);
     return nullptr;
   }
   ModelLease lease = registry_->lease_if_loaded(*id);

@@ -3,6 +3,7 @@
 #include "server/api/json_body.h"
 #include "server/api/openai/model_endpoints.h"
 #include "server/http/sse.h"
+#include "server/registry/model_errors.h"
 
 namespace inferd::server {
 namespace {
@@ -24,7 +25,7 @@ std::optional<std::string> model_of(const ApiContext& api, const Request& reques
   }
   const std::string name(request.param("model").value_or(""));
   auto id = registry->resolve(name);
-  if (!id) (void)respond_error(ex, model_acquire_error(name, Status(StatusCode::kNotFound, name)));
+  if (!id) (void)respond_error(ex, model_not_found_error(name));
   return id;
 }
 

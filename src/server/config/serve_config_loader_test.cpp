@@ -144,7 +144,9 @@ TEST(ServeConfigLoaderTest, FieldTableIsConsistent) {
     EXPECT_EQ(std::string_view(f.env).rfind("INFERD_", 0), 0u) << f.env;
     EXPECT_EQ(++envs[f.env], 1) << f.env;
     EXPECT_EQ(++flags[f.flag], 1) << f.flag;
-    if (f.path) EXPECT_EQ(++paths[f.path], 1) << f.path;
+    if (f.path) {
+      EXPECT_EQ(++paths[f.path], 1) << f.path;
+    }
   }
 }
 
@@ -165,8 +167,11 @@ TEST(ServeConfigLoaderTest, ExampleConfigPassesAndCoversEveryOption) {
     if (!child.IsDefined()) return false;
     return dot == std::string_view::npos || lookup(child, dotted.substr(dot + 1));
   };
-  for (const auto& f : serve_fields())
-    if (f.path) EXPECT_TRUE(lookup(root, f.path)) << "the example does not show " << f.path;
+  for (const auto& f : serve_fields()) {
+    if (f.path) {
+      EXPECT_TRUE(lookup(root, f.path)) << "the example does not show " << f.path;
+    }
+  }
   for (const auto& f : model_fields()) {
     bool shown = false;
     for (const YAML::Node& m : root["models"]) shown = shown || lookup(m, f.path);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "server/registry/model_errors.h"
 #include "server/telemetry/telemetry.h"
 
 namespace inferd::server {
@@ -14,24 +15,21 @@ struct ModelRouter::Attempt {
   Callback done;
 };
 
+ApiError model_not_found_error(std::string_view name) {
+  ApiError e = not_found_error("The model '" + std::string(name) + "' does not exist", "model_not_found");
+  e.param = "model";
+  return e;
+}
+
 ApiError model_acquire_error(const std::string& id, const Status& status) {
-  switch (status.code()) {
-    case StatusCode::kNotFound: {
-      ApiError e = not_found_error("The model '" + id + "' does not exist", "model_not_found");
-      e.param = "model";
-      return e;
-    }
-    case StatusCode::kResourceExhausted: {
-      ApiError e = overloaded_error(status.message(), 30);
-      e.code = "insufficient_memory";
-      return e;
-    }
-    default: {
-      ApiError e = server_error("The model '" + id + "' could not be loaded: " + status.message());
-      e.code = "model_load_failed";
-      return e;
-    }
+  if (status.code() == StatusCode::kResourceExhausted) {
+    ApiError e = overloaded_error(status.message(), 30);
+    e.code = "insufficient_memory";
+    return e;
   }
+  ApiError e = server_error("The model '" + id + "' could not be loaded: " + status.message());
+  e.code = "model_load_failed";
+  return e;
 }
 
 ModelRouter::ModelRouter(ModelRegistry& registry, ServiceTable services, std::string default_model,
@@ -55,11 +53,7 @@ std::variant<std::vector<std::string>, ApiError> ModelRouter::candidates(std::st
   if (wanted.empty() && s) wanted = s->default_model;
   if (wanted.empty()) wanted = default_model_.empty() ? registry_.first_id() : default_model_;
   const auto id = registry_.resolve(wanted);
-  if (!id) {
-    ApiError e = not_found_error("The model '" + wanted + "' does not exist", "model_not_found");
-    e.param = "model";
-    return e;
-  }
+  if (!id) return model_not_found_error(wanted);
   if (!allowed(service, *id)) {
     ApiError e = permission_error("The service '" + std::string(service) + "' may not use the model '" + wanted + "'");
     e.param = "model";

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "server/api/openai/openai_json.h"
+#include "server/registry/model_errors.h"
 
 namespace inferd::server::openai {
 
@@ -46,7 +47,7 @@ void handle_get_model(const ApiContext& api, const Request& request, std::shared
   auto c = api.router()->candidates(request.caller.service, name);
   if (auto* e = std::get_if<ApiError>(&c)) return (void)respond_error(*ex, *e);
   const auto status = registry->status(std::get<std::vector<std::string>>(c).front());
-  if (!status) return (void)respond_error(*ex, model_acquire_error(name, Status(StatusCode::kNotFound, name)));
+  if (!status) return (void)respond_error(*ex, model_not_found_error(name));
   respond_json(*ex, model_status_json(*status));
 }
 
