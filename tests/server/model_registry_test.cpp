@@ -182,6 +182,37 @@ TEST_F(ModelRegistryApiTest, AModelThatFailsToLoadFallsBackAlongItsChain) {
   EXPECT_EQ(e["error"]["code"], "model_load_failed");
 }
 
+// A model whose queue is full passes requests to its fallback.
+TEST_F(ModelRegistryApiTest, AnOverloadedModelFallsBack) {
+  start([](RegistryConfig& c) {
+    c.models[0].load.engine.max_slots = 1;
+    c.models[0].load.engine.max_waiting = 1;
+    c.models[0].fallbacks = {"b"};
+  });
+  ASSERT_EQ(complete("a").first, 200);
+  const json long_request = {{"model", "a"}, {"prompt", "Hello"}, {"max_tokens", 240}, {"ignore_eos", true}};
+  const ModelLease a = api_->registry()->lease_if_loaded("a");
+  ASSERT_TRUE(a);
+  // One request running, then one waiting: the queue is full.
+  for (int i = 0; i < 2; ++i) {
+    spawn([this, long_request] { (void)call("POST", "/v1/completions", long_request.dump()); });
+    for (int t = 0; t < 1000 && a->engine().stats().running + a->engine().stats().waiting <= i; ++t)
+      std::this_thread::sleep_for(1ms);
+    if (i == 0) {
+      for (int t = 0; t < 1000 && a->engine().stats().running == 0; ++t) std::this_thread::sleep_for(1ms);
+    }
+  }
+  ASSERT_TRUE(a->overloaded());
+  auto [status, j] = complete("a");
+  ASSERT_EQ(status, 200) << j.dump();
+  EXPECT_EQ(j["model"], "b");
+  TestClient m(port_);
+  auto metrics = m.request("GET", "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body().find("inferd_model_fallbacks_total{from=\"a\",to=\"b\",reason=\"overloaded\"} 1"),
+            std::string::npos);
+}
+
 TEST_F(ModelRegistryApiTest, ServicesChooseAndRestrictModels) {
   start([](RegistryConfig& c) {
     c.models[0].load.aliases = {"alpha"};

@@ -89,7 +89,7 @@ const ConfigField<M> kModelFields[] = {
   {"max_concurrent", nullptr, nullptr, "Sequences decoded together",
    [](M& m) -> FieldRef { return &m.max_concurrent; }, 1, 1024},
   {"max_queue", nullptr, nullptr, "Requests waiting beyond max_concurrent; more are refused or fall back",
-   [](M& m) -> FieldRef { return &m.max_queue; }, 0, 1 << 20},
+   [](M& m) -> FieldRef { return &m.max_queue; }, 1, 1 << 20},
   {"kv_budget_mb", nullptr, nullptr, "KV cache of all its requests, MiB (0 = max_concurrent full contexts)",
    [](M& m) -> FieldRef { return &m.kv_budget_mb; }, 0, int64_t{1} << 30},
   {"threads", nullptr, nullptr, "Engine threads (0 = one per core)", [](M& m) -> FieldRef { return &m.threads; },

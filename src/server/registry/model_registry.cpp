@@ -22,6 +22,9 @@ int64_t steady_ms_now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now().time_since_epoch()).count();
 }
 
+// How long a load waits for models in use to become idle when only they keep it from fitting.
+constexpr auto kBusyWait = std::chrono::seconds(10);
+
 std::string mib(uint64_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20)); }
 
 struct StateName {
@@ -371,21 +374,39 @@ void ModelRegistry::load(Entry& e) {
   const uint64_t need = estimate->total_bytes();
   emit(e, {"estimated", spec.id(), need, ""});
 
-  // Plan the evictions first, so that a load that cannot fit evicts nothing.
+  // Plan the evictions first, so that a load that cannot fit evicts nothing. When only models
+  // in use stand in the way, wait (a while) for their requests to finish.
   std::vector<std::pair<std::string, std::unique_ptr<Instance>>> victims;
   Status refused;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
+  const auto give_up_at = SteadyClock::now() + kBusyWait;
+  for (bool planned = false; !planned;) {
+    std::vector<std::unique_ptr<Instance>> freed;  // retired models now idle
+    std::unique_lock<std::mutex> lock(mu_);
+    for (auto it = retired_.begin(); it != retired_.end();) {
+      if ((*it)->usage->leases.load() == 0) {
+        freed.push_back(std::move(*it));
+        it = retired_.erase(it);
+      } else {
+        ++it;
+      }
+    }
     const uint64_t budget = options_.memory_budget_bytes;
-    uint64_t used = used_bytes_locked();
+    const uint64_t used = used_bytes_locked();
+    planned = true;
     if (budget > 0 && used + need > budget) {
       std::vector<Entry*> idle;
       std::vector<std::string> kept;
+      uint64_t busy_bytes = 0;  // of unpinned models in use
       for (auto& c : entries_) {
         if (c.get() == &e || c->state != ModelLoadState::kLoaded) continue;
-        if (c->spec.pinned) kept.push_back(c->spec.id() + " (pinned)");
-        else if (c->instance->usage->leases.load() > 0) kept.push_back(c->spec.id() + " (in use)");
-        else idle.push_back(c.get());
+        if (c->spec.pinned) {
+          kept.push_back(c->spec.id() + " (pinned)");
+        } else if (c->instance->usage->leases.load() > 0) {
+          kept.push_back(c->spec.id() + " (in use)");
+          busy_bytes += c->instance->memory_bytes;
+        } else {
+          idle.push_back(c.get());
+        }
       }
       std::sort(idle.begin(), idle.end(), [](const Entry* a, const Entry* b) {
         return a->instance->usage->last_used_steady_ms.load() < b->instance->usage->last_used_steady_ms.load();
@@ -393,21 +414,26 @@ void ModelRegistry::load(Entry& e) {
       size_t num_victims = 0;
       uint64_t after = used;
       while (after + need > budget && num_victims < idle.size()) after -= idle[num_victims++]->instance->memory_bytes;
-      if (after + need > budget) {
-        refused = resource_exhausted(
-            "model '{}' needs {} (weights {} + KV cache {}); the memory budget is {}, of which {} stays in use{}{}",
-            spec.id(), mib(need), mib(estimate->weight_bytes), mib(estimate->kv_bytes), mib(budget), mib(after),
-            kept.empty() ? "" : " by ", fmt::join(kept, ", "));
-      } else {
+      if (after + need <= budget) {
         for (size_t i = 0; i < num_victims; ++i) {
           Entry& v = *idle[i];
           v.last_used_unix_ms = v.last_used();
           victims.emplace_back(v.spec.id(), std::move(v.instance));
           set_state_locked(v, ModelLoadState::kAvailable);
         }
+      } else if (after - busy_bytes + need <= budget && SteadyClock::now() < give_up_at && !stopping_) {
+        planned = false;  // fits once the models in use are idle
+      } else {
+        refused = resource_exhausted(
+            "model '{}' needs {} (weights {} + KV cache {}); the memory budget is {}, of which {} stays in use{}{}",
+            spec.id(), mib(need), mib(estimate->weight_bytes), mib(estimate->kv_bytes), mib(budget), mib(after),
+            kept.empty() ? "" : " by ", fmt::join(kept, ", "));
       }
     }
-    if (refused.ok()) e.loading_bytes = need;
+    if (planned && refused.ok()) e.loading_bytes = need;
+    if (!planned) cv_.wait_for(lock, std::chrono::milliseconds(10), [this] { return stopping_.load(); });
+    lock.unlock();
+    freed.clear();
   }
   if (!refused.ok()) return finish_load(e, refused, 0, 0);
   for (auto& [id, inst] : victims) {

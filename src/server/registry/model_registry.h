@@ -7,9 +7,10 @@
 //
 // Memory: before a load, the model's footprint (weights + KV pool) is estimated from its file;
 // when it does not fit under the budget beside the loaded models, idle models (no lease held)
-// that are not pinned are unloaded, least recently used first, until it fits. When even that
-// cannot make room the load is refused (kResourceExhausted, naming the numbers). Loaded models
-// whose keep-alive has run out since their last use are unloaded.
+// that are not pinned are unloaded, least recently used first, until it fits. When it would fit
+// once models now in use are idle, the load waits for that (up to 10 s); otherwise it is refused
+// (kResourceExhausted, naming the numbers). Loaded models whose keep-alive has run out since
+// their last use are unloaded.
 //
 // Leases: a lease (shared_ptr<const ServedModel>) keeps its model in memory: eviction skips
 // models with leases, and an explicit unload of a model in use retires it (it stops taking new
