@@ -17,10 +17,13 @@ int check(const std::string& path) {
     return 1;
   }
   const server::ConfigReport report = server::check_config(c);
-  for (const std::string& w : report.warnings) std::fprintf(stderr, "%s: warning: %s\n", path.c_str(), w.c_str());
-  for (const std::string& e : report.errors) std::fprintf(stderr, "%s: %s\n", path.c_str(), e.c_str());
+  for (const std::string& w : report.warnings)
+    std::fprintf(stderr, "%s: warning: %s\n", path.c_str(), w.c_str());
+  for (const std::string& e : report.errors)
+    std::fprintf(stderr, "%s: %s\n", path.c_str(), e.c_str());
   if (!report.ok()) return 1;
-  std::printf("%s: ok (%zu models, %zu services%s)\n", path.c_str(), c.models.size(), c.services.size(),
+  std::printf("%s: ok (%zu models, %zu services%s)\n", path.c_str(), c.models.size(),
+              c.services.size(),
               c.server.models_dir.empty() ? "" : ", plus the models of models_dir");
   return 0;
 }
@@ -30,7 +33,8 @@ int check(const std::string& path) {
 Command add_config_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("config", "Check configuration files");
   cmd->require_subcommand(1);
-  auto* check_cmd = cmd->add_subcommand("check", "Validate a configuration file; errors name the bad field");
+  auto* check_cmd =
+      cmd->add_subcommand("check", "Validate a configuration file; errors name the bad field");
   auto path = std::make_shared<std::string>();
   check_cmd->add_option("file", *path, "YAML configuration file")->required();
   return {cmd, [path] { return check(*path); }};

@@ -38,9 +38,11 @@ ConfigFlags::ConfigFlags(CLI::App& cmd) : values_(server::serve_fields().size())
       v.option = cmd.add_option(f.flag, v.list, help);
     } else {
       v.option = cmd.add_option(f.flag, v.text, help);
-      if (std::holds_alternative<int64_t*>(ref) || std::holds_alternative<std::optional<int64_t>*>(ref))
+      if (std::holds_alternative<int64_t*>(ref) ||
+          std::holds_alternative<std::optional<int64_t>*>(ref))
         v.option->type_name("INT");
-      else if (std::holds_alternative<double*>(ref) || std::holds_alternative<std::optional<double>*>(ref))
+      else if (std::holds_alternative<double*>(ref) ||
+               std::holds_alternative<std::optional<double>*>(ref))
         v.option->type_name("NUMBER");
       const std::string def = server::field_to_text(ref);
       if (!def.empty()) v.option->default_str(def);

@@ -21,8 +21,9 @@ class HttpClient {
 
   // Sends the request and reads the whole answer. `on_body` (optional) sees the body as it
   // grows (for server-sent events). Errors: connection and protocol failures.
-  Result<HttpReply> call(std::string_view method, const std::string& target, const std::string& body = "",
-                         const std::function<void(std::string_view body_so_far)>& on_body = nullptr) const;
+  Result<HttpReply> call(
+      std::string_view method, const std::string& target, const std::string& body = "",
+      const std::function<void(std::string_view body_so_far)>& on_body = nullptr) const;
 
  private:
   HttpClient(std::string host, std::string port) : host_(std::move(host)), port_(std::move(port)) {}

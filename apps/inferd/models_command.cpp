@@ -45,8 +45,9 @@ json checked(const Result<HttpReply>& reply) {
   }
   json j = json::parse(reply->body, nullptr, false);
   if (reply->status != 200) {
-    const std::string message = j.is_object() && j.contains("error") ? j["error"].value("message", reply->body)
-                                                                     : reply->body;
+    const std::string message = j.is_object() && j.contains("error")
+                                    ? j["error"].value("message", reply->body)
+                                    : reply->body;
     std::fprintf(stderr, "inferd models: HTTP %d: %s\n", reply->status, message.c_str());
     return nullptr;
   }
@@ -61,13 +62,15 @@ int list(const HttpClient& client, bool as_json) {
   const json j = checked(client.call("GET", "/v1/models"));
   if (j.is_null()) return 1;
   if (as_json) return std::printf("%s\n", j.dump(2).c_str()), 0;
-  std::printf("%-28s %-10s %12s %8s  %-19s  %s\n", "ID", "STATE", "MEMORY", "RUNNING", "LAST USED", "ALIASES");
+  std::printf("%-28s %-10s %12s %8s  %-19s  %s\n", "ID", "STATE", "MEMORY", "RUNNING", "LAST USED",
+              "ALIASES");
   for (const json& m : j.value("data", json::array())) {
     std::string aliases;
-    for (const json& a : m.value("aliases", json::array())) aliases += (aliases.empty() ? "" : ",") + a.get<std::string>();
-    std::printf("%-28s %-10s %12s %8d  %-19s  %s\n", m.value("id", "").c_str(), m.value("state", "").c_str(),
-                mib(m.value("memory_bytes", json())).c_str(), m.value("running", 0),
-                when(m.value("last_used", json())).c_str(), aliases.c_str());
+    for (const json& a : m.value("aliases", json::array()))
+      aliases += (aliases.empty() ? "" : ",") + a.get<std::string>();
+    std::printf("%-28s %-10s %12s %8d  %-19s  %s\n", m.value("id", "").c_str(),
+                m.value("state", "").c_str(), mib(m.value("memory_bytes", json())).c_str(),
+                m.value("running", 0), when(m.value("last_used", json())).c_str(), aliases.c_str());
   }
   return 0;
 }
@@ -82,27 +85,36 @@ int show(const HttpClient& client, const std::string& id) {
 int load(const HttpClient& client, const std::string& id) {
   size_t scanned = 0;
   bool failed = false;
-  auto reply = client.call("POST", "/v1/models/" + id + "/load", R"({"stream":true})", [&](std::string_view body) {
-    size_t end;
-    while ((end = body.find("\n\n", scanned)) != std::string_view::npos) {
-      const std::string_view event = body.substr(scanned, end - scanned);
-      scanned = end + 2;
-      if (event.rfind("data: ", 0) != 0 || event == "data: [DONE]") continue;
-      const json e = json::parse(event.substr(6), nullptr, false);
-      if (!e.is_object()) continue;
-      if (e.contains("error")) {
-        failed = true;
-        std::fprintf(stderr, "inferd models: %s\n", e["error"].value("message", "load failed").c_str());
-        continue;
-      }
-      const std::string stage = e.value("stage", "");
-      if (stage == "evicting") std::printf("  unloading %s (%s) to make room\n", e.value("model", "").c_str(), mib(e["bytes"]).c_str());
-      else if (stage == "estimated") std::printf("  needs about %s\n", mib(e["bytes"]).c_str());
-      else if (stage == "done") std::printf("%s: %s\n", e.value("model", id).c_str(), e["data"].value("state", "").c_str());
-      else std::printf("  %s\n", stage.c_str());
-      std::fflush(stdout);
-    }
-  });
+  auto reply = client.call("POST", "/v1/models/" + id + "/load", R"({"stream":true})",
+                           [&](std::string_view body) {
+                             size_t end;
+                             while ((end = body.find("\n\n", scanned)) != std::string_view::npos) {
+                               const std::string_view event = body.substr(scanned, end - scanned);
+                               scanned = end + 2;
+                               if (event.rfind("data: ", 0) != 0 || event == "data: [DONE]")
+                                 continue;
+                               const json e = json::parse(event.substr(6), nullptr, false);
+                               if (!e.is_object()) continue;
+                               if (e.contains("error")) {
+                                 failed = true;
+                                 std::fprintf(stderr, "inferd models: %s\n",
+                                              e["error"].value("message", "load failed").c_str());
+                                 continue;
+                               }
+                               const std::string stage = e.value("stage", "");
+                               if (stage == "evicting")
+                                 std::printf("  unloading %s (%s) to make room\n",
+                                             e.value("model", "").c_str(), mib(e["bytes"]).c_str());
+                               else if (stage == "estimated")
+                                 std::printf("  needs about %s\n", mib(e["bytes"]).c_str());
+                               else if (stage == "done")
+                                 std::printf("%s: %s\n", e.value("model", id).c_str(),
+                                             e["data"].value("state", "").c_str());
+                               else
+                                 std::printf("  %s\n", stage.c_str());
+                               std::fflush(stdout);
+                             }
+                           });
   if (!reply.ok() || reply->status != 200) {
     (void)checked(reply);
     return 1;
@@ -126,10 +138,14 @@ int scan(const std::string& dir, bool as_json) {
   json out = json::array();
   for (const server::FoundModel& m : *found) {
     if (as_json) {
-      out.push_back({{"path", m.path}, {"format", m.format}, {"size_bytes", m.size_bytes},
-                     {"architecture", m.architecture}, {"error", m.error.empty() ? json(nullptr) : json(m.error)}});
+      out.push_back({{"path", m.path},
+                     {"format", m.format},
+                     {"size_bytes", m.size_bytes},
+                     {"architecture", m.architecture},
+                     {"error", m.error.empty() ? json(nullptr) : json(m.error)}});
     } else {
-      std::printf("%-60s %-11s %12s  %s\n", m.path.c_str(), m.format.c_str(), mib(json(m.size_bytes)).c_str(),
+      std::printf("%-60s %-11s %12s  %s\n", m.path.c_str(), m.format.c_str(),
+                  mib(json(m.size_bytes)).c_str(),
                   m.error.empty() ? m.architecture.c_str() : ("unreadable: " + m.error).c_str());
     }
   }
@@ -140,7 +156,8 @@ int scan(const std::string& dir, bool as_json) {
 }  // namespace
 
 Command add_models_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("models", "List, show, load and unload the models of a running server");
+  auto* cmd =
+      app.add_subcommand("models", "List, show, load and unload the models of a running server");
   cmd->require_subcommand(1);
   auto o = std::make_shared<ModelsOptions>();
   const char* env = std::getenv("INFERD_SERVER");
@@ -149,17 +166,22 @@ Command add_models_command(CLI::App& app) {
   auto* list_cmd = cmd->add_subcommand("list", "Every model with its state, memory and last use");
   list_cmd->add_flag("--json", o->json, "Print the server's JSON");
   auto* show_cmd = cmd->add_subcommand("show", "One model, as JSON");
-  auto* load_cmd = cmd->add_subcommand("load", "Load a model (making room under the memory budget), showing progress");
-  auto* unload_cmd = cmd->add_subcommand("unload", "Unload a model (once its running requests finish)");
-  for (auto* c : {show_cmd, load_cmd, unload_cmd}) c->add_option("model", o->model, "Model id or alias")->required();
-  auto* scan_cmd = cmd->add_subcommand("scan", "List the model files of a directory with size and architecture");
+  auto* load_cmd = cmd->add_subcommand(
+      "load", "Load a model (making room under the memory budget), showing progress");
+  auto* unload_cmd =
+      cmd->add_subcommand("unload", "Unload a model (once its running requests finish)");
+  for (auto* c : {show_cmd, load_cmd, unload_cmd})
+    c->add_option("model", o->model, "Model id or alias")->required();
+  auto* scan_cmd =
+      cmd->add_subcommand("scan", "List the model files of a directory with size and architecture");
   scan_cmd->add_option("dir", o->dir, "Directory")->required();
   scan_cmd->add_flag("--json", o->json, "Print JSON");
   return {cmd, [o, list_cmd, show_cmd, load_cmd, scan_cmd] {
             if (scan_cmd->parsed()) return scan(o->dir, o->json);
             auto client = HttpClient::create(o->server);
             if (!client.ok()) {
-              std::fprintf(stderr, "inferd models: --server: %s\n", client.status().message().c_str());
+              std::fprintf(stderr, "inferd models: --server: %s\n",
+                           client.status().message().c_str());
               return 2;
             }
             if (list_cmd->parsed()) return list(*client, o->json);

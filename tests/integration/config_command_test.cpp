@@ -6,8 +6,8 @@
 #include <thread>
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <nlohmann/json.hpp>
 
 #include "testing/subprocess.h"
 #include "testing/test_paths.h"
@@ -59,9 +59,11 @@ services:
   r = testing::run_process({testing::inferd_binary(), "config", "check", dangling});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("models[0].fallbacks[0]: unknown model 'b'"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("services[1].allowed_models[1]: unknown model 'zz'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("services[1].allowed_models[1]: unknown model 'zz'"), std::string::npos)
+      << r.err;
 
-  r = testing::run_process({testing::inferd_binary(), "config", "check", "/nonexistent/inferd.yaml"});
+  r = testing::run_process(
+      {testing::inferd_binary(), "config", "check", "/nonexistent/inferd.yaml"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("cannot read"), std::string::npos) << r.err;
 }
@@ -87,13 +89,15 @@ services:
 )");
   const uint16_t port = free_port();
   const std::string server_url = "http://127.0.0.1:" + std::to_string(port);
-  testing::ChildProcess server({"/usr/bin/env", "INFERD_PORT=" + std::to_string(port), testing::inferd_binary(),
-                                "serve", "--config", config, "--no-access-log"},
-                               (testing::temp_dir() / "serve-config.log").string());
+  testing::ChildProcess server(
+      {"/usr/bin/env", "INFERD_PORT=" + std::to_string(port), testing::inferd_binary(), "serve",
+       "--config", config, "--no-access-log"},
+      (testing::temp_dir() / "serve-config.log").string());
   ASSERT_TRUE(server.started());
   testing::ProcessResult list;
   for (int i = 0; i < 200; ++i) {
-    list = testing::run_process({testing::inferd_binary(), "models", "--server", server_url, "list", "--json"});
+    list = testing::run_process(
+        {testing::inferd_binary(), "models", "--server", server_url, "list", "--json"});
     if (list.exit_code == 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -103,20 +107,24 @@ services:
   ASSERT_EQ(models["data"].size(), 2u);
   EXPECT_EQ(models["data"][0]["state"], "available");
 
-  auto r = testing::run_process({testing::inferd_binary(), "models", "--server", server_url, "load", "one"});
+  auto r = testing::run_process(
+      {testing::inferd_binary(), "models", "--server", server_url, "load", "one"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("first: loaded"), std::string::npos) << r.out;
   r = testing::run_process({testing::inferd_binary(), "models", "--server", server_url, "list"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("first"), std::string::npos);
   EXPECT_NE(r.out.find("loaded"), std::string::npos) << r.out;
-  r = testing::run_process({testing::inferd_binary(), "models", "--server", server_url, "show", "first"});
+  r = testing::run_process(
+      {testing::inferd_binary(), "models", "--server", server_url, "show", "first"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out, nullptr, false)["meta"]["n_ctx"], 256) << r.out;
-  r = testing::run_process({testing::inferd_binary(), "models", "--server", server_url, "unload", "first"});
+  r = testing::run_process(
+      {testing::inferd_binary(), "models", "--server", server_url, "unload", "first"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("first: available"), std::string::npos) << r.out;
-  r = testing::run_process({testing::inferd_binary(), "models", "--server", server_url, "unload", "nope"});
+  r = testing::run_process(
+      {testing::inferd_binary(), "models", "--server", server_url, "unload", "nope"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("HTTP 404"), std::string::npos) << r.err;
 
@@ -132,14 +140,16 @@ TEST(ConfigCommandTest, ScansAModelsDirectory) {
   std::ofstream(dir / "hf-model" / "config.json") << R"({"architectures": ["Qwen2ForCausalLM"]})";
   std::ofstream(dir / "hf-model" / "model.safetensors") << "12345678";
   std::ofstream(dir / "notes.txt") << "not a model";
-  const auto r = testing::run_process({testing::inferd_binary(), "models", "scan", dir.string(), "--json"});
+  const auto r =
+      testing::run_process({testing::inferd_binary(), "models", "scan", dir.string(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto found = nlohmann::json::parse(r.out, nullptr, false);
   ASSERT_TRUE(found.is_array()) << r.out;
   ASSERT_EQ(found.size(), 2u) << r.out;
   EXPECT_EQ(found[0]["format"], "safetensors");
   EXPECT_EQ(found[0]["architecture"], "Qwen2ForCausalLM");
-  EXPECT_EQ(found[0]["size_bytes"], 8 + std::filesystem::file_size(dir / "hf-model" / "config.json"));
+  EXPECT_EQ(found[0]["size_bytes"],
+            8 + std::filesystem::file_size(dir / "hf-model" / "config.json"));
   EXPECT_EQ(found[1]["format"], "gguf");
   EXPECT_EQ(found[1]["architecture"], "llama");
   EXPECT_EQ(found[1]["size_bytes"], std::filesystem::file_size(model));

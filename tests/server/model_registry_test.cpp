@@ -36,7 +36,8 @@ class ModelRegistryApiTest : public HttpServerFixture {
  protected:
   void SetUp() override {
     path_ = inferd::testing::shared_path(kModel);
-    if (path_.empty() || !std::filesystem::exists(path_)) GTEST_SKIP() << "shared test data missing: " << kModel;
+    if (path_.empty() || !std::filesystem::exists(path_))
+      GTEST_SKIP() << "shared test data missing: " << kModel;
     auto fp = estimate_footprint(spec("x", path_).load);
     ASSERT_TRUE(fp.ok()) << fp.status().to_string();
     footprint_bytes_ = fp->total_bytes();
@@ -65,8 +66,8 @@ class ModelRegistryApiTest : public HttpServerFixture {
     start_server(std::move(router).value(), o);
   }
 
-  std::pair<int, json> call(std::string_view method, std::string_view target, const std::string& body = "",
-                            const std::string& service = "") {
+  std::pair<int, json> call(std::string_view method, std::string_view target,
+                            const std::string& body = "", const std::string& service = "") {
     TestClient c(port_);
     HeaderList headers = {{"Content-Type", "application/json"}};
     if (!service.empty()) headers.emplace_back("X-Test-Service", service);
@@ -141,8 +142,11 @@ TEST_F(ModelRegistryApiTest, ALoadThatCannotFitIsRefused) {
   auto [status, j] = complete("c");
   EXPECT_EQ(status, 503);
   EXPECT_EQ(j["error"]["code"], "insufficient_memory");
-  EXPECT_NE(j["error"]["message"].get<std::string>().find("a (pinned), b (pinned)"), std::string::npos) << j.dump();
-  EXPECT_EQ(states(), (std::map<std::string, std::string>{{"a", "loaded"}, {"b", "loaded"}, {"c", "failed"}}));
+  EXPECT_NE(j["error"]["message"].get<std::string>().find("a (pinned), b (pinned)"),
+            std::string::npos)
+      << j.dump();
+  EXPECT_EQ(states(), (std::map<std::string, std::string>{
+                          {"a", "loaded"}, {"b", "loaded"}, {"c", "failed"}}));
 }
 
 TEST_F(ModelRegistryApiTest, ConcurrentRequestsDuringALoadAllSucceed) {
@@ -173,7 +177,8 @@ TEST_F(ModelRegistryApiTest, AModelThatFailsToLoadFallsBackAlongItsChain) {
   TestClient m(port_);
   auto metrics = m.request("GET", "/metrics");
   ASSERT_TRUE(metrics);
-  EXPECT_NE(metrics->body().find("inferd_model_fallbacks_total{from=\"broken\",to=\"b\",reason=\"load_failed\"} 1"),
+  EXPECT_NE(metrics->body().find(
+                "inferd_model_fallbacks_total{from=\"broken\",to=\"b\",reason=\"load_failed\"} 1"),
             std::string::npos);
   EXPECT_EQ(states()["broken"], "failed");
   // Without a working fallback the error of the model asked for is returned.
@@ -190,7 +195,8 @@ TEST_F(ModelRegistryApiTest, AnOverloadedModelFallsBack) {
     c.models[0].fallbacks = {"b"};
   });
   ASSERT_EQ(complete("a").first, 200);
-  const json long_request = {{"model", "a"}, {"prompt", "Hello"}, {"max_tokens", 240}, {"ignore_eos", true}};
+  const json long_request = {
+      {"model", "a"}, {"prompt", "Hello"}, {"max_tokens", 240}, {"ignore_eos", true}};
   const ModelLease a = api_->registry()->lease_if_loaded("a");
   ASSERT_TRUE(a);
   // One request running, then one waiting: the queue is full.
@@ -199,7 +205,8 @@ TEST_F(ModelRegistryApiTest, AnOverloadedModelFallsBack) {
     for (int t = 0; t < 1000 && a->engine().stats().running + a->engine().stats().waiting <= i; ++t)
       std::this_thread::sleep_for(1ms);
     if (i == 0) {
-      for (int t = 0; t < 1000 && a->engine().stats().running == 0; ++t) std::this_thread::sleep_for(1ms);
+      for (int t = 0; t < 1000 && a->engine().stats().running == 0; ++t)
+        std::this_thread::sleep_for(1ms);
     }
   }
   ASSERT_TRUE(a->overloaded());
@@ -209,7 +216,8 @@ TEST_F(ModelRegistryApiTest, AnOverloadedModelFallsBack) {
   TestClient m(port_);
   auto metrics = m.request("GET", "/metrics");
   ASSERT_TRUE(metrics);
-  EXPECT_NE(metrics->body().find("inferd_model_fallbacks_total{from=\"a\",to=\"b\",reason=\"overloaded\"} 1"),
+  EXPECT_NE(metrics->body().find(
+                "inferd_model_fallbacks_total{from=\"a\",to=\"b\",reason=\"overloaded\"} 1"),
             std::string::npos);
 }
 
@@ -220,9 +228,9 @@ TEST_F(ModelRegistryApiTest, ServicesChooseAndRestrictModels) {
     ASSERT_TRUE(c.services.add({"fork", "", {}, 0}).ok());
     c.default_model = "c";
   });
-  EXPECT_EQ(complete("", "vista").second["model"], "b");    // the service's default
+  EXPECT_EQ(complete("", "vista").second["model"], "b");  // the service's default
   EXPECT_EQ(complete("alpha", "vista").second["model"], "alpha");
-  EXPECT_EQ(complete("", "fork").second["model"], "c");     // the server's default
+  EXPECT_EQ(complete("", "fork").second["model"], "c");  // the server's default
   EXPECT_EQ(complete("", "").second["model"], "c");
   auto [status, j] = complete("c", "vista");
   EXPECT_EQ(status, 403);
@@ -256,8 +264,8 @@ TEST_F(ModelRegistryApiTest, LoadAndUnloadEndpoints) {
   // Progress as server-sent events: requested, estimated, (evicting), loading, loaded, done.
   ASSERT_EQ(call("POST", "/v1/models/b/load").first, 200);
   TestClient c(port_);
-  auto res = c.request("POST", "/v1/models/c/load", R"({"stream": true})", {{"Content-Type", "application/json"}},
-                       60000ms);
+  auto res = c.request("POST", "/v1/models/c/load", R"({"stream": true})",
+                       {{"Content-Type", "application/json"}}, 60000ms);
   ASSERT_TRUE(res);
   ASSERT_EQ(res->result_int(), 200);
   std::vector<std::string> stages;
@@ -271,14 +279,18 @@ TEST_F(ModelRegistryApiTest, LoadAndUnloadEndpoints) {
       continue;
     }
     const json e = json::parse(data);
-    stages.push_back(e["stage"].get<std::string>() + (e["stage"] == "evicting" ? ":" + e["model"].get<std::string>() : ""));
+    stages.push_back(e["stage"].get<std::string>() +
+                     (e["stage"] == "evicting" ? ":" + e["model"].get<std::string>() : ""));
   }
-  EXPECT_EQ(stages, (std::vector<std::string>{"requested", "estimated", "loading", "loaded", "done", "[DONE]"}));
+  EXPECT_EQ(stages, (std::vector<std::string>{"requested", "estimated", "loading", "loaded", "done",
+                                              "[DONE]"}));
   // The budget holds two: loading a now evicts the least recently used (b).
   TestClient c2(port_);
-  res = c2.request("POST", "/v1/models/a/load", R"({"stream": true})", {{"Content-Type", "application/json"}}, 60000ms);
+  res = c2.request("POST", "/v1/models/a/load", R"({"stream": true})",
+                   {{"Content-Type", "application/json"}}, 60000ms);
   ASSERT_TRUE(res);
-  EXPECT_NE(res->body().find("\"stage\":\"evicting\",\"model\":\"b\""), std::string::npos) << res->body();
+  EXPECT_NE(res->body().find("\"stage\":\"evicting\",\"model\":\"b\""), std::string::npos)
+      << res->body();
 }
 
 // A model in use is never evicted, and an unload while a request runs lets the request finish.
@@ -297,7 +309,8 @@ TEST_F(ModelRegistryApiTest, ModelsInUseAreNotFreed) {
   EXPECT_EQ(api_->registry()->used_bytes(), 2 * footprint_bytes_);
   EXPECT_GT(lease->model().tokenize("hello", true, false).size(), 0u);
   lease.reset();
-  for (int i = 0; i < 100 && api_->registry()->used_bytes() != footprint_bytes_; ++i) std::this_thread::sleep_for(20ms);
+  for (int i = 0; i < 100 && api_->registry()->used_bytes() != footprint_bytes_; ++i)
+    std::this_thread::sleep_for(20ms);
   EXPECT_EQ(api_->registry()->used_bytes(), footprint_bytes_);
 }
 

@@ -8,7 +8,9 @@
 namespace inferd::server {
 namespace {
 
-void respond_json(Exchange& ex, const Json& j) { (void)ex.respond(200, kJsonContentType, dump_json(j)); }
+void respond_json(Exchange& ex, const Json& j) {
+  (void)ex.respond(200, kJsonContentType, dump_json(j));
+}
 
 Json load_event_json(const LoadEvent& e) {
   Json j = {{"object", "model.load"}, {"stage", e.stage}, {"model", e.model}, {"bytes", e.bytes}};
@@ -36,7 +38,8 @@ Json status_json(ModelRegistry& registry, const std::string& id) {
 
 }  // namespace
 
-void handle_model_load(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> ex) {
+void handle_model_load(const ApiContext& api, const Request& request,
+                       std::shared_ptr<Exchange> ex) {
   bool stream = false;
   if (!request.body.empty()) {
     auto body = parse_json_object(request.body);
@@ -64,7 +67,9 @@ void handle_model_load(const ApiContext& api, const Request& request, std::share
           return (void)ex->finish();
         }
         lease->reset();
-        (void)ex->send(sse_data(dump_json({{"object", "model.load"}, {"stage", "done"}, {"model", id},
+        (void)ex->send(sse_data(dump_json({{"object", "model.load"},
+                                           {"stage", "done"},
+                                           {"model", id},
                                            {"data", status_json(*registry, id)}})));
         (void)ex->send(std::string(kSseDone));
         (void)ex->finish();
@@ -72,7 +77,8 @@ void handle_model_load(const ApiContext& api, const Request& request, std::share
       [ex](const LoadEvent& e) { (void)ex->send(sse_data(dump_json(load_event_json(e)))); });
 }
 
-void handle_model_unload(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> ex) {
+void handle_model_unload(const ApiContext& api, const Request& request,
+                         std::shared_ptr<Exchange> ex) {
   const auto id = model_of(api, request, *ex);
   if (!id) return;
   ModelRegistry* registry = api.registry();
@@ -86,21 +92,27 @@ void handle_model_unload(const ApiContext& api, const Request& request, std::sha
 
 void handle_memory(const ApiContext& api, const Request&, std::shared_ptr<Exchange> ex) {
   ModelRegistry* registry = api.registry();
-  if (!registry) return (void)respond_error(*ex, overloaded_error("the server is starting; retry shortly", 5));
+  if (!registry)
+    return (void)respond_error(*ex, overloaded_error("the server is starting; retry shortly", 5));
   const uint64_t budget = registry->budget_bytes();
   const uint64_t used = registry->used_bytes();
   Json models = Json::array();
   for (const ModelStatus& s : registry->status()) {
     if (s.memory_bytes == 0 && s.state != ModelLoadState::kLoaded) continue;
-    models.push_back({{"id", s.id}, {"state", model_load_state_name(s.state)}, {"memory_bytes", s.memory_bytes},
-                      {"running", s.running}, {"pinned", s.pinned},
-                      {"last_used", s.last_used_unix_ms > 0 ? Json(s.last_used_unix_ms / 1000) : Json(nullptr)}});
+    models.push_back({{"id", s.id},
+                      {"state", model_load_state_name(s.state)},
+                      {"memory_bytes", s.memory_bytes},
+                      {"running", s.running},
+                      {"pinned", s.pinned},
+                      {"last_used", s.last_used_unix_ms > 0 ? Json(s.last_used_unix_ms / 1000)
+                                                            : Json(nullptr)}});
   }
-  respond_json(*ex, {{"object", "memory"},
-                     {"budget_bytes", budget > 0 ? Json(budget) : Json(nullptr)},
-                     {"used_bytes", used},
-                     {"free_bytes", budget > 0 ? Json(budget > used ? budget - used : 0) : Json(nullptr)},
-                     {"models", std::move(models)}});
+  respond_json(
+      *ex, {{"object", "memory"},
+            {"budget_bytes", budget > 0 ? Json(budget) : Json(nullptr)},
+            {"used_bytes", used},
+            {"free_bytes", budget > 0 ? Json(budget > used ? budget - used : 0) : Json(nullptr)},
+            {"models", std::move(models)}});
 }
 
 }  // namespace inferd::server

@@ -16,8 +16,11 @@
 
 namespace inferd::server {
 
-void handle_model_load(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange);
-void handle_model_unload(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange);
-void handle_memory(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange);
+void handle_model_load(const ApiContext& api, const Request& request,
+                       std::shared_ptr<Exchange> exchange);
+void handle_model_unload(const ApiContext& api, const Request& request,
+                         std::shared_ptr<Exchange> exchange);
+void handle_memory(const ApiContext& api, const Request& request,
+                   std::shared_ptr<Exchange> exchange);
 
 }  // namespace inferd::server

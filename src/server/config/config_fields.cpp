@@ -137,7 +137,8 @@ const ConfigField<ServiceSpec> kServiceFields[] = {
 Status parse_int(std::string_view text, int64_t min, int64_t max, int64_t* out) {
   int64_t v = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return invalid_argument("expected an integer");
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+    return invalid_argument("expected an integer");
   if (v < min || v > max) return invalid_argument("{} is outside [{}, {}]", v, min, max);
   *out = v;
   return {};
@@ -146,7 +147,8 @@ Status parse_int(std::string_view text, int64_t min, int64_t max, int64_t* out) 
 Status parse_double(std::string_view text, double* out) {
   double v = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return invalid_argument("expected a number");
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+    return invalid_argument("expected a number");
   *out = v;
   return {};
 }
@@ -154,20 +156,29 @@ Status parse_double(std::string_view text, double* out) {
 Status parse_bool(std::string_view text, bool* out) {
   static constexpr std::string_view kTrue[] = {"true", "1", "yes", "on"};
   static constexpr std::string_view kFalse[] = {"false", "0", "no", "off"};
-  if (std::find(std::begin(kTrue), std::end(kTrue), text) != std::end(kTrue)) return *out = true, Status();
-  if (std::find(std::begin(kFalse), std::end(kFalse), text) != std::end(kFalse)) return *out = false, Status();
+  if (std::find(std::begin(kTrue), std::end(kTrue), text) != std::end(kTrue))
+    return *out = true, Status();
+  if (std::find(std::begin(kFalse), std::end(kFalse), text) != std::end(kFalse))
+    return *out = false, Status();
   return invalid_argument("expected a boolean (true or false)");
 }
 
 }  // namespace
 
-std::span<const ConfigField<ServeConfig>> serve_fields() { return kServeFields; }
-std::span<const ConfigField<ModelConfig>> model_fields() { return kModelFields; }
-std::span<const ConfigField<ServiceSpec>> service_fields() { return kServiceFields; }
+std::span<const ConfigField<ServeConfig>> serve_fields() {
+  return kServeFields;
+}
+std::span<const ConfigField<ModelConfig>> model_fields() {
+  return kModelFields;
+}
+std::span<const ConfigField<ServiceSpec>> service_fields() {
+  return kServiceFields;
+}
 
 std::string_view field_type_name(const FieldRef& ref) {
-  static constexpr std::string_view kNames[] = {"a string",  "an integer", "a number",  "a boolean",
-                                                "a list of strings", "an integer", "a number"};
+  static constexpr std::string_view kNames[] = {"a string",  "an integer",        "a number",
+                                                "a boolean", "a list of strings", "an integer",
+                                                "a number"};
   return kNames[ref.index()];
 }
 
@@ -211,9 +222,15 @@ std::string field_to_text(const FieldRef& ref) {
     std::string operator()(int64_t* p) const { return std::to_string(*p); }
     std::string operator()(double* p) const { return fmt::format("{}", *p); }
     std::string operator()(bool* p) const { return *p ? "true" : "false"; }
-    std::string operator()(std::vector<std::string>* p) const { return fmt::format("{}", fmt::join(*p, ",")); }
-    std::string operator()(std::optional<int64_t>* p) const { return *p ? std::to_string(**p) : ""; }
-    std::string operator()(std::optional<double>* p) const { return *p ? fmt::format("{}", **p) : ""; }
+    std::string operator()(std::vector<std::string>* p) const {
+      return fmt::format("{}", fmt::join(*p, ","));
+    }
+    std::string operator()(std::optional<int64_t>* p) const {
+      return *p ? std::to_string(**p) : "";
+    }
+    std::string operator()(std::optional<double>* p) const {
+      return *p ? fmt::format("{}", **p) : "";
+    }
   };
   return std::visit(Visitor{}, ref);
 }

@@ -47,12 +47,13 @@ struct ModelConfig {
   std::string tool_format;     // tool-call syntax; empty = detected from the template
   bool reasoning = true;       // <think> blocks become reasoning_content
   std::string system_prompt;
-  int64_t keep_alive_s = 0;    // 0 = no expiry
+  int64_t keep_alive_s = 0;  // 0 = no expiry
   bool pinned = false;
   bool preload = false;
   std::vector<std::string> fallbacks;
   // Default sampling parameters, applied when a request leaves them out.
-  std::optional<double> temperature, top_p, min_p, presence_penalty, frequency_penalty, repetition_penalty;
+  std::optional<double> temperature, top_p, min_p, presence_penalty, frequency_penalty,
+      repetition_penalty;
   std::optional<int64_t> top_k, max_tokens;
 };
 

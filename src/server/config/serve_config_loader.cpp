@@ -28,17 +28,20 @@ Status field_error(std::string_view where, const std::string& message) {
 }
 
 // Sets one field from a YAML value; `where` is the field's full path for errors.
-Status set_from_yaml(const FieldRef& ref, const YAML::Node& value, int64_t min, int64_t max, const std::string& where) {
+Status set_from_yaml(const FieldRef& ref, const YAML::Node& value, int64_t min, int64_t max,
+                     const std::string& where) {
   if (auto* list = std::get_if<std::vector<std::string>*>(&ref)) {
     if (!value.IsSequence()) return field_error(where, "expected a list of strings");
     (*list)->clear();
     for (size_t i = 0; i < value.size(); ++i) {
-      if (!value[i].IsScalar()) return field_error(fmt::format("{}[{}]", where, i), "expected a string");
+      if (!value[i].IsScalar())
+        return field_error(fmt::format("{}[{}]", where, i), "expected a string");
       (*list)->push_back(value[i].Scalar());
     }
     return {};
   }
-  if (!value.IsScalar()) return field_error(where, fmt::format("expected {}", field_type_name(ref)));
+  if (!value.IsScalar())
+    return field_error(where, fmt::format("expected {}", field_type_name(ref)));
   Status st = set_field_from_text(ref, value.Scalar(), min, max);
   if (!st.ok()) return field_error(where, st.message());
   return {};
@@ -47,27 +50,32 @@ Status set_from_yaml(const FieldRef& ref, const YAML::Node& value, int64_t min, 
 // Reads the map `node` into `target` through `fields` (whose paths may be dotted: nested maps).
 // `where` prefixes error paths ("models[2]"); keys in `skip` are left to the caller.
 template <class T>
-Status read_table(const YAML::Node& node, const std::string& where, std::span<const ConfigField<T>> fields, T* target,
+Status read_table(const YAML::Node& node, const std::string& where,
+                  std::span<const ConfigField<T>> fields, T* target,
                   std::initializer_list<std::string_view> skip = {}) {
-  if (!node.IsMap()) return field_error(where.empty() ? "(top level)" : where, "expected a mapping of fields");
+  if (!node.IsMap())
+    return field_error(where.empty() ? "(top level)" : where, "expected a mapping of fields");
   // Walks the maps; `prefix` is the dotted path inside the table.
-  std::function<Status(const YAML::Node&, const std::string&)> walk = [&](const YAML::Node& map,
-                                                                          const std::string& prefix) -> Status {
+  std::function<Status(const YAML::Node&, const std::string&)> walk =
+      [&](const YAML::Node& map, const std::string& prefix) -> Status {
     for (const auto& kv : map) {
       const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string("?");
       const std::string path = join_path(prefix, key);
       const std::string full = join_path(where, path);
       if (prefix.empty() && std::find(skip.begin(), skip.end(), key) != skip.end()) continue;
-      const auto row = std::find_if(fields.begin(), fields.end(),
-                                    [&](const ConfigField<T>& f) { return f.path && path == f.path; });
+      const auto row = std::find_if(fields.begin(), fields.end(), [&](const ConfigField<T>& f) {
+        return f.path && path == f.path;
+      });
       if (row != fields.end()) {
         if (kv.second.IsNull()) continue;  // "key:" with no value keeps the default
-        INFERD_RETURN_IF_ERROR(set_from_yaml(row->ref(*target), kv.second, row->min, row->max, full));
+        INFERD_RETURN_IF_ERROR(
+            set_from_yaml(row->ref(*target), kv.second, row->min, row->max, full));
         continue;
       }
-      const bool is_section = std::any_of(fields.begin(), fields.end(), [&](const ConfigField<T>& f) {
-        return f.path && std::string_view(f.path).starts_with(path + ".");
-      });
+      const bool is_section =
+          std::any_of(fields.begin(), fields.end(), [&](const ConfigField<T>& f) {
+            return f.path && std::string_view(f.path).starts_with(path + ".");
+          });
       if (!is_section) return field_error(full, "unknown field");
       if (kv.second.IsNull()) continue;
       if (!kv.second.IsMap()) return field_error(full, "expected a mapping of fields");
@@ -91,7 +99,8 @@ Status read_yaml_node(const YAML::Node& root, const std::string& base_dir, Serve
     config->models.clear();
     for (size_t i = 0; i < models.size(); ++i) {
       ModelConfig m;
-      INFERD_RETURN_IF_ERROR(read_table(models[i], fmt::format("models[{}]", i), model_fields(), &m));
+      INFERD_RETURN_IF_ERROR(
+          read_table(models[i], fmt::format("models[{}]", i), model_fields(), &m));
       m.path = resolve_path(base_dir, m.path);
       m.chat_template = resolve_path(base_dir, m.chat_template);
       config->models.push_back(std::move(m));
@@ -102,7 +111,8 @@ Status read_yaml_node(const YAML::Node& root, const std::string& base_dir, Serve
     config->services.clear();
     for (size_t i = 0; i < services.size(); ++i) {
       ServiceSpec s;
-      INFERD_RETURN_IF_ERROR(read_table(services[i], fmt::format("services[{}]", i), service_fields(), &s));
+      INFERD_RETURN_IF_ERROR(
+          read_table(services[i], fmt::format("services[{}]", i), service_fields(), &s));
       config->services.push_back(std::move(s));
     }
   }
@@ -137,9 +147,12 @@ Result<ModelSpec> to_model_spec(const ModelConfig& m) {
   s.load.engine.num_threads = static_cast<int>(m.threads);
   s.load.engine.max_batch_tokens = std::max<int64_t>(512, m.max_concurrent);
   const std::pair<const char*, std::optional<double>> reals[] = {
-      {"temperature", m.temperature},           {"top_p", m.top_p},
-      {"min_p", m.min_p},                       {"presence_penalty", m.presence_penalty},
-      {"frequency_penalty", m.frequency_penalty}, {"repetition_penalty", m.repetition_penalty}};
+      {"temperature", m.temperature},
+      {"top_p", m.top_p},
+      {"min_p", m.min_p},
+      {"presence_penalty", m.presence_penalty},
+      {"frequency_penalty", m.frequency_penalty},
+      {"repetition_penalty", m.repetition_penalty}};
   for (const auto& [key, value] : reals)
     if (value) s.load.request_defaults[key] = *value;
   if (m.top_k) s.load.request_defaults["top_k"] = *m.top_k;
@@ -174,7 +187,8 @@ Status read_config_file(const std::string& path, ServeConfig* config) {
   return {};
 }
 
-Status apply_environment(ServeConfig* config, const std::function<const char*(const char*)>& get_env) {
+Status apply_environment(ServeConfig* config,
+                         const std::function<const char*(const char*)>& get_env) {
   for (const ConfigField<ServeConfig>& f : serve_fields()) {
     if (!f.env) continue;
     const char* value = get_env(f.env);
@@ -185,37 +199,52 @@ Status apply_environment(ServeConfig* config, const std::function<const char*(co
   return {};
 }
 
-bool uses_registry(const ServeConfig& c) { return !c.models.empty() || !c.server.models_dir.empty(); }
+bool uses_registry(const ServeConfig& c) {
+  return !c.models.empty() || !c.server.models_dir.empty();
+}
 
 ConfigReport check_config(const ServeConfig& c) {
   ConfigReport r;
-  auto error = [&r](std::string where, std::string message) { r.errors.push_back(where + ": " + message); };
-  auto warn = [&r](std::string where, std::string message) { r.warnings.push_back(where + ": " + message); };
+  auto error = [&r](std::string where, std::string message) {
+    r.errors.push_back(where + ": " + message);
+  };
+  auto warn = [&r](std::string where, std::string message) {
+    r.warnings.push_back(where + ": " + message);
+  };
   std::error_code ec;
 
-  if (c.server.api_prefix == "/v1") error("server.api_prefix", "must differ from /v1");
+  if (c.server.api_prefix == "/v1")
+    error("server.api_prefix", "must differ from /v1");
   else if (!c.server.api_prefix.empty() && c.server.api_prefix.front() != '/')
     error("server.api_prefix", "must start with '/'");
-  if (c.server.kv_restore && c.server.kv_dir.empty()) error("server.kv_restore", "needs server.kv_dir");
+  if (c.server.kv_restore && c.server.kv_dir.empty())
+    error("server.kv_restore", "needs server.kv_dir");
   if (!c.server.models_dir.empty() && !fs::is_directory(c.server.models_dir, ec))
     error("server.models_dir", fmt::format("'{}' is not a directory", c.server.models_dir));
   if (!c.single.path.empty() && uses_registry(c))
-    error("--model", "serves one model alone; it cannot be combined with models or models_dir in the configuration");
+    error("--model",
+          "serves one model alone; it cannot be combined with models or models_dir in the "
+          "configuration");
 
   std::map<std::string, std::string> seen;  // name -> where defined
   for (size_t i = 0; i < c.models.size(); ++i) {
     const ModelConfig& m = c.models[i];
     const std::string at = fmt::format("models[{}]", i);
     if (m.id.empty()) error(at + ".id", "required");
-    if (m.path.empty()) error(at + ".path", "required");
-    else if (!fs::is_regular_file(m.path, ec)) warn(at + ".path", fmt::format("no such file '{}' (loading it will fail)", m.path));
-    if (!model_kind_from_name(m.kind)) error(at + ".kind", "expected one of chat, completion, embedding");
+    if (m.path.empty())
+      error(at + ".path", "required");
+    else if (!fs::is_regular_file(m.path, ec))
+      warn(at + ".path", fmt::format("no such file '{}' (loading it will fail)", m.path));
+    if (!model_kind_from_name(m.kind))
+      error(at + ".kind", "expected one of chat, completion, embedding");
     if (!m.tool_format.empty() && !chat::output_format_from_name(m.tool_format))
       error(at + ".tool_format", fmt::format("unknown tool-call format '{}'", m.tool_format));
     if (!m.chat_template.empty() && !fs::is_regular_file(m.chat_template, ec))
-      warn(at + ".chat_template", fmt::format("no such file '{}' (loading the model will fail)", m.chat_template));
+      warn(at + ".chat_template",
+           fmt::format("no such file '{}' (loading the model will fail)", m.chat_template));
     std::vector<std::pair<std::string, std::string>> names = {{m.id, at + ".id"}};
-    for (size_t a = 0; a < m.aliases.size(); ++a) names.emplace_back(m.aliases[a], fmt::format("{}.aliases[{}]", at, a));
+    for (size_t a = 0; a < m.aliases.size(); ++a)
+      names.emplace_back(m.aliases[a], fmt::format("{}.aliases[{}]", at, a));
     for (const auto& [name, where] : names) {
       if (name.empty()) continue;
       const auto [it, fresh] = seen.emplace(name, where);
@@ -228,10 +257,13 @@ ConfigReport check_config(const ServeConfig& c) {
     for (size_t f = 0; f < c.models[i].fallbacks.size(); ++f) {
       const std::string& name = c.models[i].fallbacks[f];
       const std::string where = fmt::format("models[{}].fallbacks[{}]", i, f);
-      if (!known(name)) error(where, fmt::format("unknown model '{}'", name));
-      else if (names.at(name).starts_with(fmt::format("models[{}].", i))) error(where, "a model cannot fall back to itself");
+      if (!known(name))
+        error(where, fmt::format("unknown model '{}'", name));
+      else if (names.at(name).starts_with(fmt::format("models[{}].", i)))
+        error(where, "a model cannot fall back to itself");
     }
-  const bool only_dir = c.models.empty();  // models come from models_dir: names known only when serving
+  const bool only_dir =
+      c.models.empty();  // models come from models_dir: names known only when serving
   if (!c.server.default_model.empty() && !only_dir && !known(c.server.default_model))
     error("server.default_model", fmt::format("unknown model '{}'", c.server.default_model));
 
@@ -239,20 +271,28 @@ ConfigReport check_config(const ServeConfig& c) {
   for (size_t i = 0; i < c.services.size(); ++i) {
     const ServiceSpec& s = c.services[i];
     const std::string at = fmt::format("services[{}]", i);
-    if (s.name.empty()) error(at + ".name", "required");
+    if (s.name.empty())
+      error(at + ".name", "required");
     else if (const auto [it, fresh] = services.emplace(s.name, i); !fresh)
-      error(at + ".name", fmt::format("'{}' is already the name of services[{}]", s.name, it->second));
+      error(at + ".name",
+            fmt::format("'{}' is already the name of services[{}]", s.name, it->second));
     if (!s.default_model.empty() && !only_dir && !known(s.default_model))
       error(at + ".default_model", fmt::format("unknown model '{}'", s.default_model));
     for (size_t a = 0; a < s.allowed_models.size(); ++a)
       if (!only_dir && !known(s.allowed_models[a]))
-        error(fmt::format("{}.allowed_models[{}]", at, a), fmt::format("unknown model '{}'", s.allowed_models[a]));
-    if (!s.default_model.empty() && !s.allowed_models.empty() && !only_dir && known(s.default_model)) {
+        error(fmt::format("{}.allowed_models[{}]", at, a),
+              fmt::format("unknown model '{}'", s.allowed_models[a]));
+    if (!s.default_model.empty() && !s.allowed_models.empty() && !only_dir &&
+        known(s.default_model)) {
       const std::string& def_at = names.at(s.default_model);
-      const bool allowed = std::any_of(s.allowed_models.begin(), s.allowed_models.end(), [&](const std::string& a) {
-        return known(a) && names.at(a).substr(0, names.at(a).find('.')) == def_at.substr(0, def_at.find('.'));
-      });
-      if (!allowed) error(at + ".default_model", fmt::format("'{}' is not among its allowed_models", s.default_model));
+      const bool allowed =
+          std::any_of(s.allowed_models.begin(), s.allowed_models.end(), [&](const std::string& a) {
+            return known(a) && names.at(a).substr(0, names.at(a).find('.')) ==
+                                   def_at.substr(0, def_at.find('.'));
+          });
+      if (!allowed)
+        error(at + ".default_model",
+              fmt::format("'{}' is not among its allowed_models", s.default_model));
     }
   }
   if (c.services.size() > 0 && !uses_registry(c) && c.single.path.empty())
@@ -276,7 +316,9 @@ Result<RegistryConfig> make_registry_config(const ServeConfig& c) {
     INFERD_ASSIGN_OR_RETURN(auto found, scan_models_dir(c.server.models_dir));
     for (const FoundModel& f : found) {
       if (f.format != "gguf" || !f.error.empty()) continue;  // only GGUF files load today
-      if (std::find(paths.begin(), paths.end(), fs::weakly_canonical(f.path).string()) != paths.end()) continue;
+      if (std::find(paths.begin(), paths.end(), fs::weakly_canonical(f.path).string()) !=
+          paths.end())
+        continue;
       ModelConfig m;
       m.id = fs::path(f.path).stem().string();
       m.path = f.path;

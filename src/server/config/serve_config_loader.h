@@ -23,7 +23,8 @@ Status read_config_file(const std::string& path, ServeConfig* config);
 
 // Applies every INFERD_* variable of the field table that `get_env` returns non-null for.
 // Errors name the variable: "INFERD_PORT: expected an integer".
-Status apply_environment(ServeConfig* config, const std::function<const char*(const char*)>& get_env);
+Status apply_environment(ServeConfig* config,
+                         const std::function<const char*(const char*)>& get_env);
 
 struct ConfigReport {
   std::vector<std::string> errors;    // the configuration cannot be served

@@ -15,7 +15,9 @@ namespace {
 
 const std::filesystem::path kExample = "config/inferd.example.yaml";
 
-Status read(std::string_view yaml, ServeConfig* c) { return read_config_yaml(yaml, "", c); }
+Status read(std::string_view yaml, ServeConfig* c) {
+  return read_config_yaml(yaml, "", c);
+}
 
 std::string error_of(std::string_view yaml) {
   ServeConfig c;
@@ -34,7 +36,9 @@ models:
   - {id: b, path: /m/b.gguf, kind: completion, keep_alive_s: 30}
 services:
   - {name: vista, default_model: b, allowed_models: [a, b], priority: 3}
-)", &c).ok());
+)",
+                   &c)
+                  .ok());
   EXPECT_EQ(c.server.host, "0.0.0.0");
   EXPECT_EQ(c.server.port, 9000);
   EXPECT_EQ(c.server.memory_budget_mb, 2048);
@@ -65,17 +69,22 @@ services:
 }
 
 TEST(ServeConfigLoaderTest, ErrorsNameTheField) {
-  EXPECT_EQ(error_of("models:\n  - {id: a, path: a.gguf}\n  - {id: b, path: b.gguf}\n  - {id: c, context: lots}\n"),
+  EXPECT_EQ(error_of("models:\n  - {id: a, path: a.gguf}\n  - {id: b, path: b.gguf}\n  - {id: c, "
+                     "context: lots}\n"),
             "models[2].context: expected an integer");
   EXPECT_EQ(error_of("server:\n  port: 70000\n"), "server.port: 70000 is outside [0, 65535]");
   EXPECT_EQ(error_of("server:\n  prot: 80\n"), "server.prot: unknown field");
-  EXPECT_EQ(error_of("telemetry:\n  access_log: maybe\n"), "telemetry.access_log: expected a boolean (true or false)");
-  EXPECT_EQ(error_of("models:\n  - {id: a, aliases: b}\n"), "models[0].aliases: expected a list of strings");
-  EXPECT_EQ(error_of("models:\n  - {id: a, defaults: {temprature: 1}}\n"), "models[0].defaults.temprature: unknown field");
+  EXPECT_EQ(error_of("telemetry:\n  access_log: maybe\n"),
+            "telemetry.access_log: expected a boolean (true or false)");
+  EXPECT_EQ(error_of("models:\n  - {id: a, aliases: b}\n"),
+            "models[0].aliases: expected a list of strings");
+  EXPECT_EQ(error_of("models:\n  - {id: a, defaults: {temprature: 1}}\n"),
+            "models[0].defaults.temprature: unknown field");
   EXPECT_EQ(error_of("models:\n  - {id: a, defaults: {temperature: hot}}\n"),
             "models[0].defaults.temperature: expected a number");
   EXPECT_EQ(error_of("services: {name: vista}\n"), "services: expected a list of services");
-  EXPECT_EQ(error_of("services:\n  - {name: vista, priority: 5000}\n"), "services[0].priority: 5000 is outside [-1000, 1000]");
+  EXPECT_EQ(error_of("services:\n  - {name: vista, priority: 5000}\n"),
+            "services[0].priority: 5000 is outside [-1000, 1000]");
   EXPECT_EQ(error_of("- just\n- a list\n"), "(top level): expected a mapping of fields");
   EXPECT_EQ(error_of("server:\n  host: [a, b]\n"), "server.host: expected a string");
   const std::string syntax = error_of("server:\n  port: 80\n   host: x\n");
@@ -94,7 +103,9 @@ services:
   - {name: vista, default_model: b, allowed_models: [a]}
   - {name: vista, allowed_models: [zzz]}
   - {default_model: a}
-)", &c).ok());
+)",
+                   &c)
+                  .ok());
   const ConfigReport r = check_config(c);
   const std::vector<std::string> expected = {
       "server.kv_restore: needs server.kv_dir",
@@ -111,14 +122,17 @@ services:
   };
   EXPECT_EQ(r.errors, expected);
   ASSERT_EQ(r.warnings.size(), 2u);
-  EXPECT_EQ(r.warnings[0], "models[0].path: no such file '/nonexistent/a.gguf' (loading it will fail)");
+  EXPECT_EQ(r.warnings[0],
+            "models[0].path: no such file '/nonexistent/a.gguf' (loading it will fail)");
 }
 
 TEST(ServeConfigLoaderTest, EnvironmentOverridesTheFile) {
   ServeConfig c;
   ASSERT_TRUE(read("server: {port: 9000, host: 10.0.0.1}\n", &c).ok());
-  const std::map<std::string, std::string> env = {
-      {"INFERD_PORT", "9100"}, {"INFERD_ACCESS_LOG", "off"}, {"INFERD_ALIAS", "a,b"}, {"INFERD_UNRELATED", "x"}};
+  const std::map<std::string, std::string> env = {{"INFERD_PORT", "9100"},
+                                                  {"INFERD_ACCESS_LOG", "off"},
+                                                  {"INFERD_ALIAS", "a,b"},
+                                                  {"INFERD_UNRELATED", "x"}};
   auto get = [&](const char* name) -> const char* {
     const auto it = env.find(name);
     return it == env.end() ? nullptr : it->second.c_str();
@@ -139,8 +153,9 @@ TEST(ServeConfigLoaderTest, FieldTableIsConsistent) {
   std::map<std::string, int> envs, flags, paths;
   for (const auto& f : serve_fields()) {
     ASSERT_NE(f.help, nullptr);
-    ASSERT_NE(f.env, nullptr) << (f.path ? f.path : f.flag);  // every top-level field has a variable...
-    ASSERT_NE(f.flag, nullptr) << f.env;                      // ...and a flag
+    ASSERT_NE(f.env, nullptr) << (f.path ? f.path
+                                         : f.flag);  // every top-level field has a variable...
+    ASSERT_NE(f.flag, nullptr) << f.env;             // ...and a flag
     EXPECT_EQ(std::string_view(f.env).rfind("INFERD_", 0), 0u) << f.env;
     EXPECT_EQ(++envs[f.env], 1) << f.env;
     EXPECT_EQ(++flags[f.flag], 1) << f.flag;
@@ -160,8 +175,8 @@ TEST(ServeConfigLoaderTest, ExampleConfigPassesAndCoversEveryOption) {
   EXPECT_TRUE(r.ok()) << r.errors.front();
 
   const YAML::Node root = YAML::LoadFile(path.string());
-  std::function<bool(const YAML::Node&, std::string_view)> lookup = [&](const YAML::Node& node,
-                                                                        std::string_view dotted) -> bool {
+  std::function<bool(const YAML::Node&, std::string_view)> lookup =
+      [&](const YAML::Node& node, std::string_view dotted) -> bool {
     const size_t dot = dotted.find('.');
     const YAML::Node child = node[std::string(dotted.substr(0, dot))];
     if (!child.IsDefined()) return false;

@@ -25,8 +25,10 @@ FoundModel gguf_model(const fs::path& path) {
     return m;
   }
   auto arch = (*file)->get_string("general.architecture");
-  if (arch.ok()) m.architecture = *arch;
-  else m.error = arch.status().message();
+  if (arch.ok())
+    m.architecture = *arch;
+  else
+    m.error = arch.status().message();
   return m;
 }
 
@@ -79,7 +81,8 @@ Result<std::vector<FoundModel>> scan_models_dir(const std::string& dir) {
       it.disable_recursion_pending();
     }
   }
-  std::sort(found.begin(), found.end(), [](const FoundModel& a, const FoundModel& b) { return a.path < b.path; });
+  std::sort(found.begin(), found.end(),
+            [](const FoundModel& a, const FoundModel& b) { return a.path < b.path; });
   return found;
 }
 

@@ -32,7 +32,8 @@ Result<ModelFootprint> estimate_footprint(const ServedModelOptions& o) {
   } else {
     const int64_t bs = std::max<int64_t>(e.kv_block_size, 1);
     const int64_t blocks_per_ctx = (context_of(e, hp.n_ctx_train) + bs - 1) / bs;
-    f.kv_bytes = static_cast<uint64_t>(blocks_per_ctx * bs * std::max(e.max_slots, 1)) * f.kv_bytes_per_position;
+    f.kv_bytes = static_cast<uint64_t>(blocks_per_ctx * bs * std::max(e.max_slots, 1)) *
+                 f.kv_bytes_per_position;
   }
   return f;
 }

@@ -15,17 +15,22 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 
 int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 int64_t steady_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             SteadyClock::now().time_since_epoch())
+      .count();
 }
 
 // How long a load waits for models in use to become idle when only they keep it from fitting.
 constexpr auto kBusyWait = std::chrono::seconds(10);
 
-std::string mib(uint64_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20)); }
+std::string mib(uint64_t bytes) {
+  return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
+}
 
 struct StateName {
   ModelLoadState state;
@@ -80,10 +85,12 @@ struct ModelRegistry::Entry {
   bool answers_to(std::string_view name) const {
     if (name == spec.id()) return true;
     if (adopted) return instance && instance->model->answers_to(name);  // its names come with it
-    return std::find(spec.load.aliases.begin(), spec.load.aliases.end(), name) != spec.load.aliases.end();
+    return std::find(spec.load.aliases.begin(), spec.load.aliases.end(), name) !=
+           spec.load.aliases.end();
   }
   int64_t last_used() const {
-    return instance ? std::max(last_used_unix_ms, instance->usage->last_used_unix_ms.load()) : last_used_unix_ms;
+    return instance ? std::max(last_used_unix_ms, instance->usage->last_used_unix_ms.load())
+                    : last_used_unix_ms;
   }
 };
 
@@ -141,7 +148,8 @@ Status ModelRegistry::add_loaded(std::unique_ptr<ServedModel> model) {
   e->instance->memory_bytes = measured_footprint(*model).total_bytes();
   e->instance->model = std::move(model);
   std::lock_guard<std::mutex> lock(mu_);
-  if (find_locked(e->spec.id())) return invalid_argument("model name '{}' is used twice", e->spec.id());
+  if (find_locked(e->spec.id()))
+    return invalid_argument("model name '{}' is used twice", e->spec.id());
   set_state_locked(*e, ModelLoadState::kLoaded);
   entries_.push_back(std::move(e));
   return {};
@@ -246,13 +254,18 @@ Status ModelRegistry::unload(const std::string& id) {
     Entry* e = find_locked(id);
     if (!e) return Status(StatusCode::kNotFound, fmt::format("The model '{}' does not exist", id));
     if (e->state != ModelLoadState::kLoaded)
-      return invalid_argument("model '{}' is not loaded (it is {})", e->spec.id(), model_load_state_name(e->state));
-    if (e->adopted) return invalid_argument("model '{}' was loaded at start and cannot be unloaded", e->spec.id());
+      return invalid_argument("model '{}' is not loaded (it is {})", e->spec.id(),
+                              model_load_state_name(e->state));
+    if (e->adopted)
+      return invalid_argument("model '{}' was loaded at start and cannot be unloaded",
+                              e->spec.id());
     e->last_used_unix_ms = e->last_used();
     std::unique_ptr<Instance> inst = std::move(e->instance);
     set_state_locked(*e, ModelLoadState::kAvailable);
-    if (inst->usage->leases.load() > 0) retired_.push_back(std::move(inst));
-    else freed = std::move(inst);
+    if (inst->usage->leases.load() > 0)
+      retired_.push_back(std::move(inst));
+    else
+      freed = std::move(inst);
   }
   spdlog::info("model '{}' unloaded", id);
   return {};  // `freed` is destroyed here, outside the lock
@@ -322,7 +335,8 @@ void ModelRegistry::run() {
     std::vector<std::string> expired;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, options_.maintenance_interval, [&] { return stopping_ || !queue_.empty(); });
+      cv_.wait_for(lock, options_.maintenance_interval,
+                   [&] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
       // Retired models whose last request has finished.
       for (auto it = retired_.begin(); it != retired_.end();) {
@@ -336,10 +350,14 @@ void ModelRegistry::run() {
       // Keep-alive: idle loaded models whose time is up.
       const int64_t now_ms = steady_ms_now();
       for (auto& e : entries_) {
-        if (e->state != ModelLoadState::kLoaded || e->spec.keep_alive.count() <= 0 || e->spec.pinned) continue;
+        if (e->state != ModelLoadState::kLoaded || e->spec.keep_alive.count() <= 0 ||
+            e->spec.pinned)
+          continue;
         const Usage& u = *e->instance->usage;
         if (u.leases.load() > 0) continue;
-        if (now_ms - u.last_used_steady_ms.load() < std::chrono::milliseconds(e->spec.keep_alive).count()) continue;
+        if (now_ms - u.last_used_steady_ms.load() <
+            std::chrono::milliseconds(e->spec.keep_alive).count())
+          continue;
         e->last_used_unix_ms = e->last_used();
         freed.push_back(std::move(e->instance));
         set_state_locked(*e, ModelLoadState::kAvailable);
@@ -351,7 +369,8 @@ void ModelRegistry::run() {
       }
     }
     freed.clear();
-    for (const std::string& id : expired) spdlog::info("model '{}' unloaded: its keep-alive ran out", id);
+    for (const std::string& id : expired)
+      spdlog::info("model '{}' unloaded: its keep-alive ran out", id);
     if (next) load(*next);
   }
 }
@@ -409,11 +428,13 @@ void ModelRegistry::load(Entry& e) {
         }
       }
       std::sort(idle.begin(), idle.end(), [](const Entry* a, const Entry* b) {
-        return a->instance->usage->last_used_steady_ms.load() < b->instance->usage->last_used_steady_ms.load();
+        return a->instance->usage->last_used_steady_ms.load() <
+               b->instance->usage->last_used_steady_ms.load();
       });
       size_t num_victims = 0;
       uint64_t after = used;
-      while (after + need > budget && num_victims < idle.size()) after -= idle[num_victims++]->instance->memory_bytes;
+      while (after + need > budget && num_victims < idle.size())
+        after -= idle[num_victims++]->instance->memory_bytes;
       if (after + need <= budget) {
         for (size_t i = 0; i < num_victims; ++i) {
           Entry& v = *idle[i];
@@ -421,17 +442,20 @@ void ModelRegistry::load(Entry& e) {
           victims.emplace_back(v.spec.id(), std::move(v.instance));
           set_state_locked(v, ModelLoadState::kAvailable);
         }
-      } else if (after - busy_bytes + need <= budget && SteadyClock::now() < give_up_at && !stopping_) {
+      } else if (after - busy_bytes + need <= budget && SteadyClock::now() < give_up_at &&
+                 !stopping_) {
         planned = false;  // fits once the models in use are idle
       } else {
         refused = resource_exhausted(
-            "model '{}' needs {} (weights {} + KV cache {}); the memory budget is {}, of which {} stays in use{}{}",
-            spec.id(), mib(need), mib(estimate->weight_bytes), mib(estimate->kv_bytes), mib(budget), mib(after),
-            kept.empty() ? "" : " by ", fmt::join(kept, ", "));
+            "model '{}' needs {} (weights {} + KV cache {}); the memory budget is {}, of which {} "
+            "stays in use{}{}",
+            spec.id(), mib(need), mib(estimate->weight_bytes), mib(estimate->kv_bytes), mib(budget),
+            mib(after), kept.empty() ? "" : " by ", fmt::join(kept, ", "));
       }
     }
     if (planned && refused.ok()) e.loading_bytes = need;
-    if (!planned) cv_.wait_for(lock, std::chrono::milliseconds(10), [this] { return stopping_.load(); });
+    if (!planned)
+      cv_.wait_for(lock, std::chrono::milliseconds(10), [this] { return stopping_.load(); });
     lock.unlock();
     freed.clear();
   }
@@ -439,7 +463,8 @@ void ModelRegistry::load(Entry& e) {
   for (auto& [id, inst] : victims) {
     const uint64_t freed_bytes = inst->memory_bytes;
     inst.reset();
-    spdlog::info("model '{}' unloaded to make room for '{}' ({} freed)", id, spec.id(), mib(freed_bytes));
+    spdlog::info("model '{}' unloaded to make room for '{}' ({} freed)", id, spec.id(),
+                 mib(freed_bytes));
     emit(e, {"evicting", id, freed_bytes, ""});
   }
 
@@ -455,8 +480,8 @@ void ModelRegistry::load(Entry& e) {
   finish_load(e, std::move(loaded), bytes, seconds);
 }
 
-void ModelRegistry::finish_load(Entry& e, Result<std::unique_ptr<ServedModel>> loaded, uint64_t bytes,
-                                double seconds) {
+void ModelRegistry::finish_load(Entry& e, Result<std::unique_ptr<ServedModel>> loaded,
+                                uint64_t bytes, double seconds) {
   std::vector<Waiter> waiters;
   std::vector<ModelLease> leases;
   const uint64_t weight_bytes = loaded.ok() ? (*loaded)->model().info().weight_bytes : 0;
@@ -484,12 +509,15 @@ void ModelRegistry::finish_load(Entry& e, Result<std::unique_ptr<ServedModel>> l
   } else {
     spdlog::error("model '{}' failed to load: {}", e.spec.id(), loaded.status().message());
   }
-  const LoadEvent last = loaded.ok() ? LoadEvent{"loaded", e.spec.id(), bytes, ""}
-                                     : LoadEvent{"failed", e.spec.id(), 0, loaded.status().message()};
+  const LoadEvent last = loaded.ok()
+                             ? LoadEvent{"loaded", e.spec.id(), bytes, ""}
+                             : LoadEvent{"failed", e.spec.id(), 0, loaded.status().message()};
   for (size_t i = 0; i < waiters.size(); ++i) {
     if (waiters[i].observer) waiters[i].observer(last);
-    if (loaded.ok()) waiters[i].done(std::move(leases[i]));
-    else waiters[i].done(loaded.status());
+    if (loaded.ok())
+      waiters[i].done(std::move(leases[i]));
+    else
+      waiters[i].done(loaded.status());
   }
 }
 

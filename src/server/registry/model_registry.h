@@ -45,7 +45,8 @@ namespace inferd::server {
 class Telemetry;
 
 enum class ModelLoadState { kAvailable, kLoading, kLoaded, kFailed };
-const char* model_load_state_name(ModelLoadState state);  // "available", "loading", "loaded", "failed"
+const char* model_load_state_name(
+    ModelLoadState state);  // "available", "loading", "loaded", "failed"
 
 using ModelLease = std::shared_ptr<const ServedModel>;
 
@@ -65,12 +66,12 @@ struct ModelStatus {
   std::vector<std::string> aliases;
   ModelKind kind = ModelKind::kChat;
   ModelLoadState state = ModelLoadState::kAvailable;
-  uint64_t memory_bytes = 0;     // loaded or loading: its footprint (estimated while loading)
-  int64_t last_used_unix_ms = 0; // 0 = never used
-  int running = 0;               // leases held (requests using it)
+  uint64_t memory_bytes = 0;      // loaded or loading: its footprint (estimated while loading)
+  int64_t last_used_unix_ms = 0;  // 0 = never used
+  int running = 0;                // leases held (requests using it)
   bool pinned = false;
-  std::string error;             // failed: why the last load failed
-  ModelLease model;              // loaded: a lease that is not a use (drop it soon)
+  std::string error;  // failed: why the last load failed
+  ModelLease model;   // loaded: a lease that is not a use (drop it soon)
 };
 
 struct RegistryOptions {
@@ -145,7 +146,8 @@ class ModelRegistry {
   void load(Entry& e);
   void emit(Entry& e, const LoadEvent& event);
   // Installs a loaded model (or records the failure) and answers the waiters.
-  void finish_load(Entry& e, Result<std::unique_ptr<ServedModel>> loaded, uint64_t bytes, double seconds);
+  void finish_load(Entry& e, Result<std::unique_ptr<ServedModel>> loaded, uint64_t bytes,
+                   double seconds);
   void set_state_locked(Entry& e, ModelLoadState state);
 
   const RegistryOptions options_;

@@ -16,7 +16,8 @@ struct ModelRouter::Attempt {
 };
 
 ApiError model_not_found_error(std::string_view name) {
-  ApiError e = not_found_error("The model '" + std::string(name) + "' does not exist", "model_not_found");
+  ApiError e =
+      not_found_error("The model '" + std::string(name) + "' does not exist", "model_not_found");
   e.param = "model";
   return e;
 }
@@ -46,8 +47,8 @@ bool ModelRouter::allowed(std::string_view service, const std::string& id) const
                      [&](const std::string& name) { return registry_.resolve(name) == id; });
 }
 
-std::variant<std::vector<std::string>, ApiError> ModelRouter::candidates(std::string_view service,
-                                                                           std::string_view name) const {
+std::variant<std::vector<std::string>, ApiError> ModelRouter::candidates(
+    std::string_view service, std::string_view name) const {
   const ServiceSpec* s = services_.find(service);
   std::string wanted(name);
   if (wanted.empty() && s) wanted = s->default_model;
@@ -55,7 +56,8 @@ std::variant<std::vector<std::string>, ApiError> ModelRouter::candidates(std::st
   const auto id = registry_.resolve(wanted);
   if (!id) return model_not_found_error(wanted);
   if (!allowed(service, *id)) {
-    ApiError e = permission_error("The service '" + std::string(service) + "' may not use the model '" + wanted + "'");
+    ApiError e = permission_error("The service '" + std::string(service) +
+                                  "' may not use the model '" + wanted + "'");
     e.param = "model";
     e.code = "model_not_allowed";
     return e;
@@ -63,7 +65,8 @@ std::variant<std::vector<std::string>, ApiError> ModelRouter::candidates(std::st
   std::vector<std::string> ids = {*id};
   for (const std::string& f : registry_.fallbacks(*id)) {
     const auto fid = registry_.resolve(f);
-    if (fid && allowed(service, *fid) && std::find(ids.begin(), ids.end(), *fid) == ids.end()) ids.push_back(*fid);
+    if (fid && allowed(service, *fid) && std::find(ids.begin(), ids.end(), *fid) == ids.end())
+      ids.push_back(*fid);
   }
   return ids;
 }
@@ -73,7 +76,8 @@ void ModelRouter::route(std::string_view service, std::string_view name, Callbac
   if (auto* e = std::get_if<ApiError>(&c)) return done(std::move(*e));
   auto attempt = std::make_shared<Attempt>();
   attempt->ids = std::move(std::get<std::vector<std::string>>(c));
-  if (const ServiceSpec* s = services_.find(service)) attempt->priority = static_cast<int>(s->priority);
+  if (const ServiceSpec* s = services_.find(service))
+    attempt->priority = static_cast<int>(s->priority);
   attempt->done = std::move(done);
   try_candidate(std::move(attempt), 0);
 }
@@ -83,7 +87,8 @@ void ModelRouter::try_candidate(std::shared_ptr<Attempt> attempt, size_t index) 
   registry_.acquire(id, [this, attempt, index, id](Result<ModelLease> lease) {
     const bool last = index + 1 == attempt->ids.size() || registry_.stopping();
     if (lease.ok() && (*lease)->overloaded() && !last) {
-      if (!attempt->first_error) attempt->first_error = overloaded_error("The model '" + id + "' is overloaded", 1);
+      if (!attempt->first_error)
+        attempt->first_error = overloaded_error("The model '" + id + "' is overloaded", 1);
       attempt->reason = "overloaded";
       return try_candidate(attempt, index + 1);
     }

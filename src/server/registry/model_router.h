@@ -40,7 +40,8 @@ class ModelRouter {
 
   // The models to try for `service` asking for `name` (empty = its default): the chosen one and
   // its allowed fallbacks, as ids. Errors: 404 unknown model, 403 a model the service may not use.
-  std::variant<std::vector<std::string>, ApiError> candidates(std::string_view service, std::string_view name) const;
+  std::variant<std::vector<std::string>, ApiError> candidates(std::string_view service,
+                                                              std::string_view name) const;
   // Whether `service` may use model `id`.
   bool allowed(std::string_view service, const std::string& id) const;
   // Leases the model that answers, loading it (or a fallback) when needed.

@@ -7,8 +7,9 @@ struct KindName {
   ModelKind kind;
   const char* name;
 };
-constexpr KindName kKindNames[] = {
-    {ModelKind::kChat, "chat"}, {ModelKind::kCompletion, "completion"}, {ModelKind::kEmbedding, "embedding"}};
+constexpr KindName kKindNames[] = {{ModelKind::kChat, "chat"},
+                                   {ModelKind::kCompletion, "completion"},
+                                   {ModelKind::kEmbedding, "embedding"}};
 
 }  // namespace
 
