@@ -314,6 +314,25 @@ TEST_F(ModelRegistryApiTest, ModelsInUseAreNotFreed) {
   EXPECT_EQ(api_->registry()->used_bytes(), footprint_bytes_);
 }
 
+// A load that fits once a model in use is idle waits for it instead of failing.
+TEST_F(ModelRegistryApiTest, ALoadWaitsForAModelInUseToBecomeIdle) {
+  start();
+  ASSERT_EQ(complete("a").first, 200);
+  ASSERT_EQ(complete("b").first, 200);
+  ModelLease a = api_->registry()->lease_if_loaded("a");
+  ModelLease b = api_->registry()->lease_if_loaded("b");
+  ASSERT_TRUE(a && b);
+  std::atomic<int> status{0};
+  spawn([this, &status] { status = complete("c").first; });
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(status.load(), 0);  // still waiting: both models are in use
+  EXPECT_EQ(states()["c"], "loading");
+  a.reset();
+  for (int i = 0; i < 500 && status.load() == 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(status.load(), 200);
+  EXPECT_EQ(states(), (std::map<std::string, std::string>{{"a", "available"}, {"b", "loaded"}, {"c", "loaded"}}));
+}
+
 TEST_F(ModelRegistryApiTest, KeepAliveUnloadsIdleModels) {
   start([](RegistryConfig& c) {
     c.models[0].keep_alive = std::chrono::seconds(1);
