@@ -39,6 +39,7 @@ class ServedModel {
   static Result<std::unique_ptr<ServedModel>> load(const ServedModelOptions& options);
 
   const std::string& id() const { return id_; }
+  const std::vector<std::string>& aliases() const { return aliases_; }
   bool answers_to(std::string_view name) const;
   const Model& model() const { return *model_; }
   const std::shared_ptr<const Model>& model_ptr() const { return model_; }

@@ -66,6 +66,21 @@ class ModelRegistryApiTest : public HttpServerFixture {
     start_server(std::move(router).value(), o);
   }
 
+  // The single-model mode: one model loaded beforehand and published.
+  void start_published() {
+    ServedModelOptions o = spec("solo", path_).load;
+    o.aliases = {"solo-alias"};
+    auto m = ServedModel::load(o);
+    ASSERT_TRUE(m.ok()) << m.status().to_string();
+    api_ = std::make_shared<ApiContext>();
+    std::vector<std::unique_ptr<ServedModel>> models;
+    models.push_back(std::move(m).value());
+    api_->publish(std::move(models));
+    auto router = make_openai_router(api_, "/api/v1");
+    ASSERT_TRUE(router.ok());
+    start_server(std::move(router).value());
+  }
+
   std::pair<int, json> call(std::string_view method, std::string_view target,
                             const std::string& body = "", const std::string& service = "") {
     TestClient c(port_);
@@ -331,6 +346,24 @@ TEST_F(ModelRegistryApiTest, ALoadWaitsForAModelInUseToBecomeIdle) {
   for (int i = 0; i < 500 && status.load() == 0; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(status.load(), 200);
   EXPECT_EQ(states(), (std::map<std::string, std::string>{{"a", "available"}, {"b", "loaded"}, {"c", "loaded"}}));
+}
+
+// A published model is listed with its names, is pinned and cannot be unloaded.
+TEST_F(ModelRegistryApiTest, PublishedModelsStayLoaded) {
+  start_published();
+  auto [status, list] = call("GET", "/v1/models");
+  ASSERT_EQ(status, 200);
+  ASSERT_EQ(list["data"].size(), 1u);
+  EXPECT_EQ(list["data"][0]["id"], "solo");
+  EXPECT_EQ(list["data"][0]["aliases"], json::array({"solo-alias"}));
+  EXPECT_EQ(list["data"][0]["state"], "loaded");
+  EXPECT_EQ(list["data"][0]["pinned"], true);
+  EXPECT_EQ(complete("solo-alias").second["model"], "solo-alias");
+  EXPECT_EQ(complete("").second["model"], "solo");
+  auto [s2, refused] = call("POST", "/v1/models/solo/unload");
+  EXPECT_EQ(s2, 400);
+  EXPECT_EQ(refused["error"]["code"], "model_not_unloadable");
+  EXPECT_EQ(states()["solo"], "loaded");
 }
 
 TEST_F(ModelRegistryApiTest, KeepAliveUnloadsIdleModels) {

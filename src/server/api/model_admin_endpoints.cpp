@@ -85,6 +85,7 @@ void handle_model_unload(const ApiContext& api, const Request& request,
   if (Status st = registry->unload(*id); !st.ok()) {
     ApiError e = api_error_from_status(st);
     if (st.code() == StatusCode::kInvalidArgument) e.code = "model_not_loaded";
+    if (st.code() == StatusCode::kUnsupported) e.code = "model_not_unloadable";
     return (void)respond_error(*ex, e);
   }
   respond_json(*ex, status_json(*registry, *id));

@@ -19,9 +19,9 @@ int64_t unix_ms_now() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-int64_t steady_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             SteadyClock::now().time_since_epoch())
+// Nanoseconds: the order of uses that follow each other closely must be kept (LRU).
+int64_t steady_ns_now() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch())
       .count();
 }
 
@@ -57,11 +57,11 @@ const char* model_load_state_name(ModelLoadState state) {
 struct ModelRegistry::Usage {
   std::atomic<int> leases{0};
   std::atomic<int64_t> last_used_unix_ms{0};
-  std::atomic<int64_t> last_used_steady_ms{0};
+  std::atomic<int64_t> last_used_steady_ns{0};
 
   void touch() {
     last_used_unix_ms = unix_ms_now();
-    last_used_steady_ms = steady_ms_now();
+    last_used_steady_ns = steady_ns_now();
   }
 };
 
@@ -84,7 +84,6 @@ struct ModelRegistry::Entry {
 
   bool answers_to(std::string_view name) const {
     if (name == spec.id()) return true;
-    if (adopted) return instance && instance->model->answers_to(name);  // its names come with it
     return std::find(spec.load.aliases.begin(), spec.load.aliases.end(), name) !=
            spec.load.aliases.end();
   }
@@ -141,6 +140,7 @@ Status ModelRegistry::add_loaded(std::unique_ptr<ServedModel> model) {
   if (!model) return invalid_argument("no model");
   auto e = std::make_unique<Entry>();
   e->spec.load.id = model->id();
+  e->spec.load.aliases = model->aliases();
   e->spec.load.path = model->model().info().path;
   e->spec.pinned = true;
   e->adopted = true;
@@ -148,8 +148,10 @@ Status ModelRegistry::add_loaded(std::unique_ptr<ServedModel> model) {
   e->instance->memory_bytes = measured_footprint(*model).total_bytes();
   e->instance->model = std::move(model);
   std::lock_guard<std::mutex> lock(mu_);
-  if (find_locked(e->spec.id()))
-    return invalid_argument("model name '{}' is used twice", e->spec.id());
+  std::vector<std::string> names = e->spec.load.aliases;
+  names.push_back(e->spec.id());
+  for (const std::string& n : names)
+    if (find_locked(n)) return invalid_argument("model name '{}' is used twice", n);
   set_state_locked(*e, ModelLoadState::kLoaded);
   entries_.push_back(std::move(e));
   return {};
@@ -257,7 +259,7 @@ Status ModelRegistry::unload(const std::string& id) {
       return invalid_argument("model '{}' is not loaded (it is {})", e->spec.id(),
                               model_load_state_name(e->state));
     if (e->adopted)
-      return invalid_argument("model '{}' was loaded at start and cannot be unloaded",
+      return unsupported("model '{}' was loaded at start and cannot be unloaded",
                               e->spec.id());
     e->last_used_unix_ms = e->last_used();
     std::unique_ptr<Instance> inst = std::move(e->instance);
@@ -348,15 +350,15 @@ void ModelRegistry::run() {
         }
       }
       // Keep-alive: idle loaded models whose time is up.
-      const int64_t now_ms = steady_ms_now();
+      const int64_t now_ns = steady_ns_now();
       for (auto& e : entries_) {
         if (e->state != ModelLoadState::kLoaded || e->spec.keep_alive.count() <= 0 ||
             e->spec.pinned)
           continue;
         const Usage& u = *e->instance->usage;
         if (u.leases.load() > 0) continue;
-        if (now_ms - u.last_used_steady_ms.load() <
-            std::chrono::milliseconds(e->spec.keep_alive).count())
+        if (now_ns - u.last_used_steady_ns.load() <
+            std::chrono::nanoseconds(e->spec.keep_alive).count())
           continue;
         e->last_used_unix_ms = e->last_used();
         freed.push_back(std::move(e->instance));
@@ -428,8 +430,8 @@ void ModelRegistry::load(Entry& e) {
         }
       }
       std::sort(idle.begin(), idle.end(), [](const Entry* a, const Entry* b) {
-        return a->instance->usage->last_used_steady_ms.load() <
-               b->instance->usage->last_used_steady_ms.load();
+        return a->instance->usage->last_used_steady_ns.load() <
+               b->instance->usage->last_used_steady_ns.load();
       });
       size_t num_victims = 0;
       uint64_t after = used;

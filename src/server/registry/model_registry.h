@@ -113,8 +113,8 @@ class ModelRegistry {
   void acquire(const std::string& id, AcquireCallback done, LoadObserver observer = nullptr);
   // A lease when model `id` is loaded now; null otherwise. Counts as a use.
   ModelLease lease_if_loaded(const std::string& id);
-  // Unloads model `id` (retired until its running requests finish). Errors: kNotFound,
-  // kInvalidArgument when it is not loaded (or still loading).
+  // Unloads model `id` (retired until its running requests finish). Errors: kNotFound;
+  // kInvalidArgument when not loaded or still loading; kUnsupported if added by add_loaded().
   Status unload(const std::string& id);
 
   // Statuses hold leases on loaded models that do not count as uses (nor update last use); a
