@@ -259,8 +259,7 @@ Status ModelRegistry::unload(const std::string& id) {
       return invalid_argument("model '{}' is not loaded (it is {})", e->spec.id(),
                               model_load_state_name(e->state));
     if (e->adopted)
-      return unsupported("model '{}' was loaded at start and cannot be unloaded",
-                              e->spec.id());
+      return unsupported("model '{}' was loaded at start and cannot be unloaded", e->spec.id());
     e->last_used_unix_ms = e->last_used();
     std::unique_ptr<Instance> inst = std::move(e->instance);
     set_state_locked(*e, ModelLoadState::kAvailable);
