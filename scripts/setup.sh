@@ -13,6 +13,7 @@ packages=(
   libboost-dev libssl-dev        # HTTP server: Boost.Beast/Asio headers, TLS
   libsqlite3-dev libhiredis-dev  # session stores: SQLite (default) and Redis
   redis-server                   # Redis session-store tests start their own server
+  libyaml-cpp-dev                # the server's configuration file
   clang lld libclang-rt-14-dev   # libFuzzer targets (fuzz preset)
   prometheus                     # metrics tests scrape /metrics with a real Prometheus (and promtool)
 )

@@ -32,5 +32,7 @@ Command add_serve_command(CLI::App& app);
 Command add_quantize_command(CLI::App& app);
 Command add_audit_command(CLI::App& app);
 Command add_sessions_command(CLI::App& app);
+Command add_config_command(CLI::App& app);
+Command add_models_command(CLI::App& app);
 
 }  // namespace inferd::cli

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
       inferd::cli::add_quantize_command(app),
       inferd::cli::add_audit_command(app),
       inferd::cli::add_sessions_command(app),
+      inferd::cli::add_config_command(app),
+      inferd::cli::add_models_command(app),
   };
   CLI11_PARSE(app, argc, argv);
   for (const auto& c : commands) {

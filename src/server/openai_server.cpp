@@ -3,6 +3,7 @@
 #include "server/api/json_body.h"
 #include "server/api/kv_endpoints.h"
 #include "server/api/metrics_endpoint.h"
+#include "server/api/model_admin_endpoints.h"
 #include "server/api/openai/chat_completions.h"
 #include "server/api/openai/completions.h"
 #include "server/api/openai/model_endpoints.h"
@@ -30,6 +31,9 @@ constexpr Endpoint kEndpoints[] = {
     {"POST", "/embeddings", openai::handle_embeddings, true, AuthScope::kInference, RateClass::kInference},
     {"GET", "/models", openai::handle_list_models, true, AuthScope::kInference, RateClass::kLight},
     {"GET", "/models/{model}", openai::handle_get_model, true, AuthScope::kInference, RateClass::kLight},
+    {"POST", "/models/{model}/load", handle_model_load, true, AuthScope::kAdmin, RateClass::kLight},
+    {"POST", "/models/{model}/unload", handle_model_unload, true, AuthScope::kAdmin, RateClass::kLight},
+    {"GET", "/memory", handle_memory, true, AuthScope::kAdmin, RateClass::kLight},
     {"POST", "/kv/save", handle_kv_save, true, AuthScope::kAdmin, RateClass::kInference},
     {"POST", "/kv/restore", handle_kv_restore, true, AuthScope::kAdmin, RateClass::kLight},
     {"GET", "/kv", handle_kv_list, true, AuthScope::kAdmin, RateClass::kLight},
@@ -78,7 +82,8 @@ Handler api_handler(std::weak_ptr<const ApiContext> weak, ApiHandler handler) {
 
 void handle_index(const ApiContext& api, const Json& endpoints, Exchange& ex) {
   Json models = Json::array();
-  for (const auto& m : api.models()) models.push_back(m->id());
+  if (ModelRegistry* registry = api.registry())
+    for (const ModelStatus& s : registry->status()) models.push_back(s.id);
   const Json j = {{"name", kServerName}, {"version", kServerVersion}, {"ready", api.ready()},
                   {"models", std::move(models)}, {"endpoints", endpoints}};
   (void)ex.respond(200, kJsonContentType, dump_json(j));

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "chat/chat_template.h"
 #include "chat/tool_call_format.h"
 #include "inferd/engine.h"
@@ -26,6 +28,10 @@ struct ServedModelOptions {
   std::string chat_template_file;  // overrides the model's template (a Jinja file)
   std::string output_format;       // tool-call/reasoning syntax name; empty = from the template
   bool parse_reasoning = true;     // <think> blocks become reasoning_content
+  // Request fields applied when a request leaves them out (e.g. {"temperature": 0.2}); an object
+  // of OpenAI request fields, or null.
+  nlohmann::ordered_json request_defaults;
+  std::string system_prompt;  // chat: prepended as a system message when a request has none
 };
 
 // The id a model is served under when none is given: a GGUF file's name without its extension,
@@ -37,6 +43,7 @@ class ServedModel {
   static Result<std::unique_ptr<ServedModel>> load(const ServedModelOptions& options);
 
   const std::string& id() const { return id_; }
+  const std::vector<std::string>& aliases() const { return aliases_; }
   bool answers_to(std::string_view name) const;
   const Model& model() const { return *model_; }
   const std::shared_ptr<const Model>& model_ptr() const { return model_; }
@@ -46,6 +53,10 @@ class ServedModel {
   chat::OutputFormat output_format() const { return output_format_; }
   bool parse_reasoning() const { return parse_reasoning_; }
   int64_t created_unix() const { return created_; }
+  const nlohmann::ordered_json& request_defaults() const { return request_defaults_; }
+  const std::string& system_prompt() const { return system_prompt_; }
+  // The engine's queue is full: a new request would be refused.
+  bool overloaded() const { return engine_->stats().waiting >= max_waiting_; }
 
   // The model's metric series and span export; null until attach_telemetry().
   ModelTelemetry* telemetry() const { return model_telemetry_; }
@@ -68,6 +79,9 @@ class ServedModel {
   chat::OutputFormat output_format_ = chat::OutputFormat::kGeneric;
   bool parse_reasoning_ = true;
   int64_t created_ = 0;
+  nlohmann::ordered_json request_defaults_;
+  std::string system_prompt_;
+  int max_waiting_ = 0;
   std::string bos_text_, eos_text_;
   std::shared_ptr<Telemetry> telemetry_;
   ModelTelemetry* model_telemetry_ = nullptr;  // owned by telemetry_

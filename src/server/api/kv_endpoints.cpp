@@ -29,7 +29,7 @@ void respond_json(Exchange& ex, const Json& j) { (void)ex.respond(200, kJsonCont
 
 // The model and the prefix file a request names, or the error it gets.
 struct Target {
-  const ServedModel* model = nullptr;
+  ModelLease model;
   std::string name;
   fs::path path;
 };
@@ -46,7 +46,7 @@ std::optional<Target> resolve(const ApiContext& api, std::string_view model_name
     return std::nullopt;
   }
   ApiError error;
-  const ServedModel* m = api.find_model(model_name, &error);
+  ModelLease m = api.find_loaded_model(model_name, &error);
   if (!m) {
     (void)respond_error(ex, error);
     return std::nullopt;
@@ -81,7 +81,7 @@ class SaveSink : public GenerationSink {
     auto ex = ex_;
     const std::string name = target_.name, model = model_.id(), path = target_.path.string();
     const auto prompt_tokens = static_cast<int64_t>(tokens_.size());
-    model_.engine().save_prefix(tokens_, path, [ex, name, model, path, prompt_tokens](Result<int64_t> saved) {
+    model_.engine().save_prefix(tokens_, path, [ex, name, model, path, prompt_tokens, lease = target_.model](Result<int64_t> saved) {
       if (!saved.ok()) return (void)respond_error(*ex, api_error_from_status(saved.status()));
       std::error_code ec;
       const auto bytes = *saved > 0 ? fs::file_size(path, ec) : 0;
@@ -138,7 +138,7 @@ void handle_kv_restore(const ApiContext& api, const Request& request, std::share
   auto target = resolve(api, model_name, name, *ex);
   if (!target) return;
   const std::string model = target->model->id();
-  target->model->engine().restore_prefix(target->path.string(), [ex, name, model](Result<int64_t> n) {
+  target->model->engine().restore_prefix(target->path.string(), [ex, name, model, lease = target->model](Result<int64_t> n) {
     if (!n.ok()) {
       ApiError e = api_error_from_status(n.status());
       if (n.status().code() == StatusCode::kNotFound) e.message = "no saved prefix named '" + name + "'";

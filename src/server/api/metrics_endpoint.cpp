@@ -5,7 +5,8 @@
 namespace inferd::server {
 
 void handle_metrics(const ApiContext& api, const Request&, std::shared_ptr<Exchange> exchange) {
-  std::string text = api.telemetry()->scrape(api.models());
+  const auto models = api.models();
+  std::string text = api.telemetry()->scrape(models);
   (void)exchange->respond(200, metrics::kPrometheusContentType, std::move(text));
 }
 

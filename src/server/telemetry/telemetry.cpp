@@ -11,7 +11,7 @@
 namespace inferd::server {
 namespace {
 
-constexpr std::string_view kStates[] = {"loading", "ready", "failed"};
+constexpr std::string_view kStates[] = {"loading", "ready", "failed", "unloaded"};
 
 // The method as a label: clients may send any token as a method, so unknown ones are lumped
 // together to keep the number of series bounded.
@@ -106,6 +106,9 @@ void Telemetry::register_metrics() {
                           {"model", "state"});
   model_memory_ = &r.gauge("inferd_model_memory_bytes", "Bytes of the model's weights.", {"model"});
   model_load_ = &r.gauge("inferd_model_load_seconds", "Seconds the model took to load.", {"model"});
+  fallbacks_ = &r.counter("inferd_model_fallbacks_total",
+                          "Requests answered by a fallback model because the model they named could not take them.",
+                          {"from", "to", "reason"});
   cpu_seconds_ = &r.counter("inferd_process_cpu_seconds_total", "User and system CPU time of the process.").with({});
   resident_bytes_ = &r.gauge("inferd_process_resident_memory_bytes", "Resident memory of the process.").with({});
   virtual_bytes_ = &r.gauge("inferd_process_virtual_memory_bytes", "Virtual memory of the process.").with({});
@@ -137,7 +140,11 @@ void Telemetry::set_model_loaded(const std::string& id, uint64_t memory_bytes, d
   model_load_->with({id}).set(load_seconds);
 }
 
-std::string Telemetry::scrape(std::span<const std::unique_ptr<ServedModel>> models) {
+void Telemetry::count_fallback(const std::string& from, const std::string& to, std::string_view reason) {
+  fallbacks_->with({from, to, reason}).inc();
+}
+
+std::string Telemetry::scrape(std::span<const std::shared_ptr<const ServedModel>> models) {
   std::lock_guard<std::mutex> lock(scrape_mu_);
   for (const auto& m : models) {
     const EngineStats s = m->engine().stats();
@@ -150,7 +157,6 @@ std::string Telemetry::scrape(std::span<const std::unique_ptr<ServedModel>> mode
     prefix_hits_->with({m->id()}).set(static_cast<double>(s.prefix_hits));
     preemptions_->with({m->id()}).set(static_cast<double>(s.preemptions));
     model_memory_->with({m->id()}).set(static_cast<double>(m->model().info().weight_bytes));
-    set_model_state(m->id(), ModelState::kReady);
   }
   if (auto p = metrics::read_process_stats(); p.ok()) {
     cpu_seconds_->set(p->cpu_seconds);

@@ -37,7 +37,7 @@ struct TelemetryOptions {
   bool access_log = true;  // one info line per request
 };
 
-enum class ModelState { kLoading, kReady, kFailed };
+enum class ModelState { kLoading, kReady, kFailed, kUnloaded };
 
 inline constexpr std::string_view kDefaultService = "default";
 
@@ -58,7 +58,10 @@ class Telemetry : public ExchangeObserver {
 
   // Samples the gauges read at scrape time (engine queues of `models`, process figures, exporter
   // counts) and returns every metric in the Prometheus text format.
-  std::string scrape(std::span<const std::unique_ptr<ServedModel>> models);
+  std::string scrape(std::span<const std::shared_ptr<const ServedModel>> models);
+  // A request answered by model `to` because model `from` could not take it (`reason`:
+  // "load_failed", "overloaded").
+  void count_fallback(const std::string& from, const std::string& to, std::string_view reason);
 
   void on_exchange_end(const ExchangeRecord& record) override;
 
@@ -87,6 +90,7 @@ class Telemetry : public ExchangeObserver {
   metrics::GaugeFamily* model_state_ = nullptr;
   metrics::GaugeFamily* model_memory_ = nullptr;
   metrics::GaugeFamily* model_load_ = nullptr;
+  metrics::CounterFamily* fallbacks_ = nullptr;
   metrics::Counter* cpu_seconds_ = nullptr;
   metrics::Gauge* resident_bytes_ = nullptr;
   metrics::Gauge* virtual_bytes_ = nullptr;

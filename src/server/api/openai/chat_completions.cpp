@@ -7,6 +7,7 @@
 #include "server/api/openai/chat_prompt.h"
 #include "server/api/openai/chat_request.h"
 #include "server/api/openai/generation_job.h"
+#include "server/api/openai/model_defaults.h"
 #include "server/api/openai/openai_json.h"
 #include "server/http/sse.h"
 #include "server/sessions/chat_session_turn.h"
@@ -44,10 +45,10 @@ Result<std::unique_ptr<TokenConstraint>> output_constraint(const ServedModel& m,
 // One choice's answer, read through the model's output parser (content, reasoning, tool calls).
 class ChatJob : public GenerationJob {
  public:
-  ChatJob(std::shared_ptr<Exchange> ex, const ServedModel& m, const ChatRequest& r, std::string model_name,
+  ChatJob(std::shared_ptr<Exchange> ex, ModelLease m, const ChatRequest& r, std::string model_name,
           int64_t prompt_tokens, const chat::OutputParserOptions& parsing,
           std::shared_ptr<sessions::ChatSessionTurn> turn)
-      : GenerationJob(std::move(ex), m, r.gen.stream, r.gen.n),
+      : GenerationJob(std::move(ex), std::move(m), r.gen.stream, r.gen.n),
         turn_(std::move(turn)),
         id_(make_id("chatcmpl-")),
         created_(unix_now()),
@@ -176,24 +177,21 @@ class ChatJob : public GenerationJob {
 
 }  // namespace
 
-void handle_chat_completions(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange) {
-  auto body = parse_json_object(request.body);
-  if (!body.ok()) return (void)respond_error(*exchange, api_error_from_status(body.status()));
-  auto turn = sessions::ChatSessionTurn::begin(api.sessions, request, &*body);
-  if (!turn.ok()) return (void)respond_error(*exchange, turn.error());
-  auto req = parse_chat_request(*body);
+namespace {
+
+// Answers a parsed, validated chat request with the model the router chose; `turn` (or null)
+// holds the request's session.
+void answer_chat(const RoutedModel& routed, const Json& body, std::string_view requested,
+                 std::shared_ptr<sessions::ChatSessionTurn> turn, std::shared_ptr<Exchange> exchange) {
+  const ServedModel* m = routed.model.get();
+  auto req = parse_chat_request(with_model_defaults(body, *m));
   if (!req.ok())
-    return (void)respond_error(*exchange, api_error_from_status(*turn ? (*turn)->client_status(req.status()) : req.status()));
-  if (*turn)
-    if (auto e = (*turn)->check(*req)) return (void)respond_error(*exchange, *e);
-  ApiError error;
-  const ServedModel* m = api.find_model(req->gen.model, &error);
-  if (!m) return (void)respond_error(*exchange, error);
+    return (void)respond_error(*exchange, api_error_from_status(turn ? turn->client_status(req.status()) : req.status()));
   // Checked once here (errors name the field); each choice then gets its own constraint.
   if (auto constraint = output_constraint(*m, *req); !constraint.ok())
     return (void)respond_error(*exchange, api_error_from_status(constraint.status()));
   const bool with_tools = !req->tools.is_null() && req->tool_choice != ToolChoice::kNone;
-  auto prompt = *turn ? (*turn)->prompt(*m, &*req, with_tools) : chat_prompt(*m, *req, with_tools);
+  auto prompt = turn ? turn->prompt(*m, &*req, with_tools) : chat_prompt(*m, *req, with_tools);
   if (!prompt.ok()) return (void)respond_error(*exchange, api_error_from_status(prompt.status()));
   const auto n_prompt = static_cast<int64_t>(prompt->tokens.size());
   if (auto e = check_context(*m, n_prompt, req->gen.max_tokens, "messages")) return (void)respond_error(*exchange, *e);
@@ -219,12 +217,32 @@ void handle_chat_completions(const ApiContext& api, const Request& request, std:
     g.max_tokens = req->gen.max_tokens ? *req->gen.max_tokens : std::max<int64_t>(room, 1);
     g.stop = req->gen.stop;
     g.ignore_eos = req->gen.ignore_eos;
-    g.priority = req->gen.priority;
+    g.priority = req->gen.priority + routed.priority;
     requests.push_back(std::move(g));
   }
-  const std::string name = req->gen.model.empty() ? m->id() : req->gen.model;
-  auto job = std::make_shared<ChatJob>(std::move(exchange), *m, *req, name, n_prompt, parsing, std::move(*turn));
+  auto job = std::make_shared<ChatJob>(std::move(exchange), routed.model, *req, response_model_name(routed, requested),
+                                       n_prompt, parsing, std::move(turn));
   job->run(std::move(requests));
+}
+
+}  // namespace
+
+void handle_chat_completions(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange) {
+  auto body = parse_json_object(request.body);
+  if (!body.ok()) return (void)respond_error(*exchange, api_error_from_status(body.status()));
+  auto turn = sessions::ChatSessionTurn::begin(api.sessions, request, &*body);
+  if (!turn.ok()) return (void)respond_error(*exchange, turn.error());
+  // Validated before any model is loaded for it.
+  auto req = parse_chat_request(*body);
+  if (!req.ok())
+    return (void)respond_error(*exchange, api_error_from_status(*turn ? (*turn)->client_status(req.status()) : req.status()));
+  if (*turn)
+    if (auto e = (*turn)->check(*req)) return (void)respond_error(*exchange, *e);
+  std::string requested = req->gen.model;
+  api.with_model(request, requested, exchange,
+                 [exchange, body = std::move(body).value(), requested, turn = std::move(*turn)](RoutedModel routed) {
+                   answer_chat(routed, body, requested, turn, exchange);
+                 });
 }
 
 }  // namespace inferd::server::openai

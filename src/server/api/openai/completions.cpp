@@ -8,6 +8,7 @@
 
 #include "server/api/openai/completion_request.h"
 #include "server/api/openai/generation_job.h"
+#include "server/api/openai/model_defaults.h"
 #include "server/api/openai/openai_json.h"
 #include "server/http/sse.h"
 
@@ -17,9 +18,9 @@ namespace {
 class CompletionJob : public GenerationJob {
  public:
   // Choice k belongs to prompt k / n.
-  CompletionJob(std::shared_ptr<Exchange> ex, const ServedModel& m, const CompletionRequest& r,
+  CompletionJob(std::shared_ptr<Exchange> ex, ModelLease m, const CompletionRequest& r,
                 std::string model_name, std::vector<std::vector<TokenId>> prompts)
-      : GenerationJob(std::move(ex), m, r.gen.stream, static_cast<int>(prompts.size()) * r.gen.n),
+      : GenerationJob(std::move(ex), std::move(m), r.gen.stream, static_cast<int>(prompts.size()) * r.gen.n),
         id_(make_id("cmpl-")),
         created_(unix_now()),
         model_name_(std::move(model_name)),
@@ -151,9 +152,9 @@ class CompletionJob : public GenerationJob {
 
 class EmbeddingJob : public GenerationJob {
  public:
-  EmbeddingJob(std::shared_ptr<Exchange> ex, const ServedModel& m, std::string model_name, bool base64,
+  EmbeddingJob(std::shared_ptr<Exchange> ex, ModelLease m, std::string model_name, bool base64,
                int num_inputs, int64_t prompt_tokens)
-      : GenerationJob(std::move(ex), m, /*stream=*/false, num_inputs),
+      : GenerationJob(std::move(ex), std::move(m), /*stream=*/false, num_inputs),
         model_name_(std::move(model_name)),
         base64_(base64),
         prompt_tokens_(prompt_tokens),
@@ -203,14 +204,14 @@ class EmbeddingJob : public GenerationJob {
 
 }  // namespace
 
-void handle_completions(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange) {
-  auto body = parse_json_object(request.body);
-  if (!body.ok()) return (void)respond_error(*exchange, api_error_from_status(body.status()));
-  auto req = parse_completion_request(*body);
+namespace {
+
+// Answers a parsed, validated completion request with the model the router chose.
+void answer_completion(const RoutedModel& routed, const Json& body, std::string_view requested,
+                       std::shared_ptr<Exchange> exchange) {
+  const ServedModel* m = routed.model.get();
+  auto req = parse_completion_request(with_model_defaults(body, *m));
   if (!req.ok()) return (void)respond_error(*exchange, api_error_from_status(req.status()));
-  ApiError error;
-  const ServedModel* m = api.find_model(req->gen.model, &error);
-  if (!m) return (void)respond_error(*exchange, error);
   if (req->prompts.size() * static_cast<size_t>(req->gen.n) > static_cast<size_t>(kMaxChoices) * 4)
     return (void)respond_error(*exchange, invalid_request_error("too many prompts times n (at most 64 generations)", "prompt"));
 
@@ -232,24 +233,20 @@ void handle_completions(const ApiContext& api, const Request& request, std::shar
       g.max_tokens = max_tokens;
       g.stop = req->gen.stop;
       g.ignore_eos = req->gen.ignore_eos;
-      g.priority = req->gen.priority;
+      g.priority = req->gen.priority + routed.priority;
       if (req->echo && req->logprobs >= 0) g.prompt_logprobs = req->logprobs;
       requests.push_back(std::move(g));
     }
   }
-  const std::string name = req->gen.model.empty() ? m->id() : req->gen.model;
-  auto job = std::make_shared<CompletionJob>(std::move(exchange), *m, *req, name, std::move(prompts));
+  auto job = std::make_shared<CompletionJob>(std::move(exchange), routed.model, *req,
+                                             response_model_name(routed, requested), std::move(prompts));
   job->run(std::move(requests));
 }
 
-void handle_embeddings(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange) {
-  auto body = parse_json_object(request.body);
-  if (!body.ok()) return (void)respond_error(*exchange, api_error_from_status(body.status()));
-  auto req = parse_embedding_request(*body);
-  if (!req.ok()) return (void)respond_error(*exchange, api_error_from_status(req.status()));
-  ApiError error;
-  const ServedModel* m = api.find_model(req->model, &error);
-  if (!m) return (void)respond_error(*exchange, error);
+void answer_embedding(const RoutedModel& routed, const EmbeddingRequest& r, std::string_view requested,
+                      std::shared_ptr<Exchange> exchange) {
+  const ServedModel* m = routed.model.get();
+  const EmbeddingRequest* req = &r;
   if (req->dimensions != 0 && req->dimensions != m->model().info().n_embd)
     return (void)respond_error(*exchange, invalid_request_error(
         fmt::format("this model's embeddings have {} dimensions", m->model().info().n_embd), "dimensions"));
@@ -268,10 +265,36 @@ void handle_embeddings(const ApiContext& api, const Request& request, std::share
     g.max_tokens = 0;
     requests.push_back(std::move(g));
   }
-  const std::string name = req->model.empty() ? m->id() : req->model;
-  auto job = std::make_shared<EmbeddingJob>(std::move(exchange), *m, name, req->base64,
-                                            static_cast<int>(requests.size()), total_tokens);
+  auto job = std::make_shared<EmbeddingJob>(std::move(exchange), routed.model, response_model_name(routed, requested),
+                                            req->base64, static_cast<int>(requests.size()), total_tokens);
   job->run(std::move(requests));
+}
+
+}  // namespace
+
+void handle_completions(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange) {
+  auto body = parse_json_object(request.body);
+  if (!body.ok()) return (void)respond_error(*exchange, api_error_from_status(body.status()));
+  // Validated before any model is loaded for it.
+  auto req = parse_completion_request(*body);
+  if (!req.ok()) return (void)respond_error(*exchange, api_error_from_status(req.status()));
+  std::string requested = req->gen.model;
+  api.with_model(request, requested, exchange,
+                 [exchange, body = std::move(body).value(), requested](RoutedModel routed) {
+                   answer_completion(routed, body, requested, exchange);
+                 });
+}
+
+void handle_embeddings(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> exchange) {
+  auto body = parse_json_object(request.body);
+  if (!body.ok()) return (void)respond_error(*exchange, api_error_from_status(body.status()));
+  auto req = parse_embedding_request(*body);
+  if (!req.ok()) return (void)respond_error(*exchange, api_error_from_status(req.status()));
+  std::string requested = req->model;
+  api.with_model(request, requested, exchange,
+                 [exchange, req = std::move(req).value(), requested](RoutedModel routed) {
+                   answer_embedding(routed, req, requested, exchange);
+                 });
 }
 
 }  // namespace inferd::server::openai

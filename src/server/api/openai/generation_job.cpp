@@ -52,14 +52,14 @@ std::optional<ApiError> check_context(const ServedModel& model, int64_t prompt_t
   return invalid_request_error(message, std::string(what), "context_length_exceeded");
 }
 
-GenerationJob::GenerationJob(std::shared_ptr<Exchange> exchange, const ServedModel& model, bool stream,
-                             int num_choices)
+GenerationJob::GenerationJob(std::shared_ptr<Exchange> exchange, ModelLease model, bool stream, int num_choices)
     : exchange_(std::move(exchange)),
-      model_(model),
+      lease_(std::move(model)),
+      model_(*lease_),
       stream_(stream),
       num_choices_(num_choices),
       last_token_at_(static_cast<size_t>(std::max(num_choices, 0))) {
-  exchange_->annotate("model", model.id());
+  exchange_->annotate("model", model_.id());
 }
 
 void GenerationJob::send_event(const Json& data) { (void)exchange_->send(sse_data(dump_json(data))); }

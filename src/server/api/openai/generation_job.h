@@ -24,14 +24,15 @@
 #include "server/api/json_body.h"
 #include "server/http/error_response.h"
 #include "server/http/exchange.h"
+#include "server/registry/model_registry.h"
 #include "server/served_model.h"
 
 namespace inferd::server::openai {
 
 class GenerationJob : public std::enable_shared_from_this<GenerationJob> {
  public:
-  GenerationJob(std::shared_ptr<Exchange> exchange, const ServedModel& model, bool stream,
-                int num_choices);
+  // `model` is held (kept in memory) until the job is destroyed.
+  GenerationJob(std::shared_ptr<Exchange> exchange, ModelLease model, bool stream, int num_choices);
   virtual ~GenerationJob() = default;
 
   // Submits every request (index = choice) and answers errors itself. Call once.
@@ -57,6 +58,7 @@ class GenerationJob : public std::enable_shared_from_this<GenerationJob> {
   void fail(const ApiError& error);
 
   std::shared_ptr<Exchange> exchange_;
+  const ModelLease lease_;
   const ServedModel& model_;
   const bool stream_;
   const int num_choices_;

@@ -1,0 +1,107 @@
+// ServeConfig: everything `inferd serve` is configured with, as read from the YAML file, the
+// INFERD_* environment variables and the command line (in that order, each overriding the one
+// before). The fields and their names in each source are listed once, in config_fields.cpp.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server/registry/service_table.h"
+
+namespace inferd::server {
+
+struct ServerSettings {
+  std::string host = "127.0.0.1";
+  int64_t port = 8080;
+  int64_t io_threads = 2;
+  std::string api_prefix = "/api/v1";
+  int64_t max_body_mb = 32;
+  int64_t max_connections = 1024;
+  int64_t shutdown_timeout_s = 10;
+  std::string kv_dir;
+  bool kv_restore = false;
+  double kv_persist_idle_s = 0;  // > 0: conversations are saved into kv_dir after this idle time
+  int64_t memory_budget_mb = 0;  // 0 = no limit
+  std::string models_dir;        // every GGUF file found there is served too
+  std::string default_model;     // id or alias; empty = the first model
+};
+
+// Server-side sessions (sessions::SessionOptions once checked).
+struct SessionSettings {
+  bool enabled = true;
+  std::string store;  // memory | sqlite:PATH | redis://...; empty = the default SQLite file
+  int64_t ttl_s = 24 * 3600;
+  int64_t max_ttl_s = 30 * 24 * 3600;
+  int64_t sweep_interval_s = 60;
+  int64_t max_messages = 100'000;
+  std::vector<std::string> prices;  // MODEL=PROMPT,COMPLETION[,CACHED], USD per million tokens
+};
+
+// The audit log (AuditLogOptions once checked); off while path is empty.
+struct AuditSettings {
+  std::string path;
+  int64_t max_mb = 64;
+  int64_t files = 20;
+  std::vector<std::string> bodies;         // services whose request bodies are logged, masked
+  std::vector<std::string> mask_patterns;  // NAME=REGEX masked besides the built-in kinds
+};
+
+struct TelemetrySettings {
+  std::string otlp_endpoint;
+  bool access_log = true;
+};
+
+// One model as configured (models[i] in YAML); to_model_spec() turns it into a ModelSpec.
+struct ModelConfig {
+  std::string id;
+  std::string path;
+  std::vector<std::string> aliases;
+  std::string kind = "chat";
+  int64_t context = 0;         // positions per request; 0 = the model's, at most 4096
+  int64_t max_concurrent = 4;  // sequences decoded together
+  int64_t max_queue = 256;     // requests waiting beyond those; more are refused (or fall back)
+  int64_t kv_budget_mb = 0;    // 0 = max_concurrent full contexts
+  std::string kv_type = "f16";  // f16 or q8_0
+  int64_t threads = 0;         // 0 = one per core
+  std::string chat_template;   // a Jinja file overriding the model's template
+  std::string tool_format;     // tool-call syntax; empty = detected from the template
+  bool reasoning = true;       // <think> blocks become reasoning_content
+  std::string system_prompt;
+  int64_t keep_alive_s = 0;  // 0 = no expiry
+  bool pinned = false;
+  bool preload = false;
+  std::vector<std::string> fallbacks;
+  // Default sampling parameters, applied when a request leaves them out.
+  std::optional<double> temperature, top_p, min_p, presence_penalty, frequency_penalty,
+      repetition_penalty;
+  std::optional<int64_t> top_k, max_tokens;
+};
+
+// The single-model mode's settings (command line and environment only): `inferd serve --model`.
+struct SingleModelSettings {
+  std::string path;
+  std::string id;
+  std::vector<std::string> aliases;
+  std::string chat_template_file;
+  std::string tool_format;
+  bool reasoning = true;
+  int64_t threads = 0;
+  int64_t ctx_size = 0;
+  int64_t parallel = 4;
+  int64_t kv_budget_mb = 0;
+  std::string kv_type = "f16";
+};
+
+struct ServeConfig {
+  ServerSettings server;
+  TelemetrySettings telemetry;
+  SessionSettings sessions;
+  AuditSettings audit;
+  SingleModelSettings single;
+  std::vector<ModelConfig> models;
+  std::vector<ServiceSpec> services;
+};
+
+}  // namespace inferd::server

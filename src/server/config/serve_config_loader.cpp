@@ -1,0 +1,386 @@
+#include "server/config/serve_config_loader.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "chat/tool_call_format.h"
+#include "server/config/config_field.h"
+#include "server/registry/model_directory.h"
+#include "server/sessions/model_prices.h"
+
+namespace inferd::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string join_path(std::string_view prefix, std::string_view key) {
+  if (prefix.empty()) return std::string(key);
+  return fmt::format("{}.{}", prefix, key);
+}
+
+Status field_error(std::string_view where, const std::string& message) {
+  return invalid_argument("{}: {}", where, message);
+}
+
+// Sets one field from a YAML value; `where` is the field's full path for errors.
+Status set_from_yaml(const FieldRef& ref, const YAML::Node& value, int64_t min, int64_t max,
+                     const std::string& where) {
+  if (auto* list = std::get_if<std::vector<std::string>*>(&ref)) {
+    if (!value.IsSequence()) return field_error(where, "expected a list of strings");
+    (*list)->clear();
+    for (size_t i = 0; i < value.size(); ++i) {
+      if (!value[i].IsScalar())
+        return field_error(fmt::format("{}[{}]", where, i), "expected a string");
+      (*list)->push_back(value[i].Scalar());
+    }
+    return {};
+  }
+  if (!value.IsScalar())
+    return field_error(where, fmt::format("expected {}", field_type_name(ref)));
+  Status st = set_field_from_text(ref, value.Scalar(), min, max);
+  if (!st.ok()) return field_error(where, st.message());
+  return {};
+}
+
+// Reads the map `node` into `target` through `fields` (whose paths may be dotted: nested maps).
+// `where` prefixes error paths ("models[2]"); keys in `skip` are left to the caller.
+template <class T>
+Status read_table(const YAML::Node& node, const std::string& where,
+                  std::span<const ConfigField<T>> fields, T* target,
+                  std::initializer_list<std::string_view> skip = {}) {
+  if (!node.IsMap())
+    return field_error(where.empty() ? "(top level)" : where, "expected a mapping of fields");
+  // Walks the maps; `prefix` is the dotted path inside the table.
+  std::function<Status(const YAML::Node&, const std::string&)> walk =
+      [&](const YAML::Node& map, const std::string& prefix) -> Status {
+    for (const auto& kv : map) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string("?");
+      const std::string path = join_path(prefix, key);
+      const std::string full = join_path(where, path);
+      if (prefix.empty() && std::find(skip.begin(), skip.end(), key) != skip.end()) continue;
+      const auto row = std::find_if(fields.begin(), fields.end(), [&](const ConfigField<T>& f) {
+        return f.path && path == f.path;
+      });
+      if (row != fields.end()) {
+        if (kv.second.IsNull()) continue;  // "key:" with no value keeps the default
+        INFERD_RETURN_IF_ERROR(
+            set_from_yaml(row->ref(*target), kv.second, row->min, row->max, full));
+        continue;
+      }
+      const bool is_section =
+          std::any_of(fields.begin(), fields.end(), [&](const ConfigField<T>& f) {
+            return f.path && std::string_view(f.path).starts_with(path + ".");
+          });
+      if (!is_section) return field_error(full, "unknown field");
+      if (kv.second.IsNull()) continue;
+      if (!kv.second.IsMap()) return field_error(full, "expected a mapping of fields");
+      INFERD_RETURN_IF_ERROR(walk(kv.second, path));
+    }
+    return {};
+  };
+  return walk(node, "");
+}
+
+std::string resolve_path(const std::string& base_dir, const std::string& path) {
+  if (base_dir.empty() || path.empty() || fs::path(path).is_absolute()) return path;
+  return (fs::path(base_dir) / path).lexically_normal().string();
+}
+
+Status read_yaml_node(const YAML::Node& root, const std::string& base_dir, ServeConfig* config) {
+  if (root.IsNull()) return {};  // an empty file: every default
+  INFERD_RETURN_IF_ERROR(read_table(root, "", serve_fields(), config, {"models", "services"}));
+  if (const YAML::Node models = root["models"]; models && !models.IsNull()) {
+    if (!models.IsSequence()) return field_error("models", "expected a list of models");
+    config->models.clear();
+    for (size_t i = 0; i < models.size(); ++i) {
+      ModelConfig m;
+      INFERD_RETURN_IF_ERROR(
+          read_table(models[i], fmt::format("models[{}]", i), model_fields(), &m));
+      m.path = resolve_path(base_dir, m.path);
+      m.chat_template = resolve_path(base_dir, m.chat_template);
+      config->models.push_back(std::move(m));
+    }
+  }
+  if (const YAML::Node services = root["services"]; services && !services.IsNull()) {
+    if (!services.IsSequence()) return field_error("services", "expected a list of services");
+    config->services.clear();
+    for (size_t i = 0; i < services.size(); ++i) {
+      ServiceSpec s;
+      INFERD_RETURN_IF_ERROR(
+          read_table(services[i], fmt::format("services[{}]", i), service_fields(), &s));
+      config->services.push_back(std::move(s));
+    }
+  }
+  config->server.models_dir = resolve_path(base_dir, config->server.models_dir);
+  return {};
+}
+
+// Every name (id and aliases) of the configured models, with the path of its definition.
+std::map<std::string, std::string> model_names(const ServeConfig& c) {
+  std::map<std::string, std::string> names;
+  for (size_t i = 0; i < c.models.size(); ++i) {
+    names.emplace(c.models[i].id, fmt::format("models[{}].id", i));
+    for (size_t a = 0; a < c.models[i].aliases.size(); ++a)
+      names.emplace(c.models[i].aliases[a], fmt::format("models[{}].aliases[{}]", i, a));
+  }
+  return names;
+}
+
+Result<ModelSpec> to_model_spec(const ModelConfig& m) {
+  ModelSpec s;
+  s.load.id = m.id;
+  s.load.path = m.path;
+  s.load.aliases = m.aliases;
+  s.load.chat_template_file = m.chat_template;
+  s.load.output_format = m.tool_format;
+  s.load.parse_reasoning = m.reasoning;
+  s.load.system_prompt = m.system_prompt;
+  s.load.engine.ctx_per_slot = m.context;
+  s.load.engine.max_slots = static_cast<int>(m.max_concurrent);
+  s.load.engine.max_waiting = static_cast<int>(m.max_queue);
+  s.load.engine.kv_budget_bytes = m.kv_budget_mb << 20;
+  s.load.engine.num_threads = static_cast<int>(m.threads);
+  s.load.engine.max_batch_tokens = std::max<int64_t>(512, m.max_concurrent);
+  const std::pair<const char*, std::optional<double>> reals[] = {
+      {"temperature", m.temperature},
+      {"top_p", m.top_p},
+      {"min_p", m.min_p},
+      {"presence_penalty", m.presence_penalty},
+      {"frequency_penalty", m.frequency_penalty},
+      {"repetition_penalty", m.repetition_penalty}};
+  for (const auto& [key, value] : reals)
+    if (value) s.load.request_defaults[key] = *value;
+  if (m.top_k) s.load.request_defaults["top_k"] = *m.top_k;
+  if (m.max_tokens) s.load.request_defaults["max_tokens"] = *m.max_tokens;
+  const auto kind = model_kind_from_name(m.kind);
+  if (!kind) return invalid_argument("expected one of chat, completion, embedding");
+  s.kind = *kind;
+  s.keep_alive = std::chrono::seconds(m.keep_alive_s);
+  s.pinned = m.pinned;
+  s.preload = m.preload;
+  s.fallbacks = m.fallbacks;
+  return s;
+}
+
+}  // namespace
+
+Status read_config_yaml(std::string_view text, const std::string& base_dir, ServeConfig* config) {
+  try {
+    return read_yaml_node(YAML::Load(std::string(text)), base_dir, config);
+  } catch (const YAML::Exception& e) {
+    return invalid_argument("line {}, column {}: {}", e.mark.line + 1, e.mark.column + 1, e.msg);
+  }
+}
+
+Status read_config_file(const std::string& path, ServeConfig* config) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return io_error("cannot read the configuration file {}", path);
+  std::stringstream text;
+  text << in.rdbuf();
+  Status st = read_config_yaml(text.str(), fs::path(path).parent_path().string(), config);
+  if (!st.ok()) return Status(st.code(), fmt::format("{}: {}", path, st.message()));
+  return {};
+}
+
+Status apply_environment(ServeConfig* config,
+                         const std::function<const char*(const char*)>& get_env) {
+  for (const ConfigField<ServeConfig>& f : serve_fields()) {
+    if (!f.env) continue;
+    const char* value = get_env(f.env);
+    if (!value) continue;
+    if (Status st = set_field_from_text(f.ref(*config), value, f.min, f.max); !st.ok())
+      return invalid_argument("{}: {}", f.env, st.message());
+  }
+  return {};
+}
+
+bool uses_registry(const ServeConfig& c) {
+  return !c.models.empty() || !c.server.models_dir.empty();
+}
+
+ConfigReport check_config(const ServeConfig& c) {
+  ConfigReport r;
+  auto error = [&r](std::string where, std::string message) {
+    r.errors.push_back(where + ": " + message);
+  };
+  auto warn = [&r](std::string where, std::string message) {
+    r.warnings.push_back(where + ": " + message);
+  };
+  std::error_code ec;
+
+  if (c.server.api_prefix == "/v1")
+    error("server.api_prefix", "must differ from /v1");
+  else if (!c.server.api_prefix.empty() && c.server.api_prefix.front() != '/')
+    error("server.api_prefix", "must start with '/'");
+  if (c.server.kv_restore && c.server.kv_dir.empty())
+    error("server.kv_restore", "needs server.kv_dir");
+  if (!(c.server.kv_persist_idle_s >= 0))
+    error("server.kv_persist_idle_s", "must not be negative");
+  else if (c.server.kv_persist_idle_s > 0 && c.server.kv_dir.empty())
+    error("server.kv_persist_idle_s", "needs server.kv_dir");
+  if (!parse_kv_cache_type(c.single.kv_type)) error("--kv-type", "expected f16 or q8_0");
+  std::map<std::string, sessions::ModelPrice> prices;
+  if (Status st = sessions::parse_model_prices(c.sessions.prices, &prices); !st.ok())
+    error("sessions.prices", std::string(st.message()));
+  if (c.sessions.ttl_s > c.sessions.max_ttl_s) error("sessions.ttl_s", "must not exceed sessions.max_ttl_s");
+  for (size_t i = 0; i < c.audit.mask_patterns.size(); ++i)
+    if (c.audit.mask_patterns[i].find('=') == std::string::npos)
+      error(fmt::format("audit.mask_patterns[{}]", i), "expected NAME=REGEX");
+  if (!c.audit.path.empty() && r.errors.empty())
+    if (auto masker = PiiMasker::create(make_audit_options(c).masking); !masker.ok())
+      error("audit", std::string(masker.status().message()));
+  if (!c.server.models_dir.empty() && !fs::is_directory(c.server.models_dir, ec))
+    error("server.models_dir", fmt::format("'{}' is not a directory", c.server.models_dir));
+  if (!c.single.path.empty() && uses_registry(c))
+    error("--model",
+          "serves one model alone; it cannot be combined with models or models_dir in the "
+          "configuration");
+
+  std::map<std::string, std::string> seen;  // name -> where defined
+  for (size_t i = 0; i < c.models.size(); ++i) {
+    const ModelConfig& m = c.models[i];
+    const std::string at = fmt::format("models[{}]", i);
+    if (m.id.empty()) error(at + ".id", "required");
+    if (m.path.empty())
+      error(at + ".path", "required");
+    else if (!fs::is_regular_file(m.path, ec))
+      warn(at + ".path", fmt::format("no such file '{}' (loading it will fail)", m.path));
+    if (!model_kind_from_name(m.kind))
+      error(at + ".kind", "expected one of chat, completion, embedding");
+    if (!parse_kv_cache_type(m.kv_type)) error(at + ".kv_type", "expected f16 or q8_0");
+    if (!m.tool_format.empty() && !chat::output_format_from_name(m.tool_format))
+      error(at + ".tool_format", fmt::format("unknown tool-call format '{}'", m.tool_format));
+    if (!m.chat_template.empty() && !fs::is_regular_file(m.chat_template, ec))
+      warn(at + ".chat_template",
+           fmt::format("no such file '{}' (loading the model will fail)", m.chat_template));
+    std::vector<std::pair<std::string, std::string>> names = {{m.id, at + ".id"}};
+    for (size_t a = 0; a < m.aliases.size(); ++a)
+      names.emplace_back(m.aliases[a], fmt::format("{}.aliases[{}]", at, a));
+    for (const auto& [name, where] : names) {
+      if (name.empty()) continue;
+      const auto [it, fresh] = seen.emplace(name, where);
+      if (!fresh) error(where, fmt::format("'{}' is already the name of {}", name, it->second));
+    }
+  }
+  const auto names = model_names(c);
+  auto known = [&](const std::string& name) { return names.count(name) > 0; };
+  for (size_t i = 0; i < c.models.size(); ++i)
+    for (size_t f = 0; f < c.models[i].fallbacks.size(); ++f) {
+      const std::string& name = c.models[i].fallbacks[f];
+      const std::string where = fmt::format("models[{}].fallbacks[{}]", i, f);
+      if (!known(name))
+        error(where, fmt::format("unknown model '{}'", name));
+      else if (names.at(name).starts_with(fmt::format("models[{}].", i)))
+        error(where, "a model cannot fall back to itself");
+    }
+  const bool only_dir =
+      c.models.empty();  // models come from models_dir: names known only when serving
+  if (!c.server.default_model.empty() && !only_dir && !known(c.server.default_model))
+    error("server.default_model", fmt::format("unknown model '{}'", c.server.default_model));
+
+  std::map<std::string, size_t> services;
+  for (size_t i = 0; i < c.services.size(); ++i) {
+    const ServiceSpec& s = c.services[i];
+    const std::string at = fmt::format("services[{}]", i);
+    if (s.name.empty())
+      error(at + ".name", "required");
+    else if (const auto [it, fresh] = services.emplace(s.name, i); !fresh)
+      error(at + ".name",
+            fmt::format("'{}' is already the name of services[{}]", s.name, it->second));
+    if (!s.default_model.empty() && !only_dir && !known(s.default_model))
+      error(at + ".default_model", fmt::format("unknown model '{}'", s.default_model));
+    for (size_t a = 0; a < s.allowed_models.size(); ++a)
+      if (!only_dir && !known(s.allowed_models[a]))
+        error(fmt::format("{}.allowed_models[{}]", at, a),
+              fmt::format("unknown model '{}'", s.allowed_models[a]));
+    if (!s.default_model.empty() && !s.allowed_models.empty() && !only_dir &&
+        known(s.default_model)) {
+      const std::string& def_at = names.at(s.default_model);
+      const bool allowed =
+          std::any_of(s.allowed_models.begin(), s.allowed_models.end(), [&](const std::string& a) {
+            return known(a) && names.at(a).substr(0, names.at(a).find('.')) ==
+                                   def_at.substr(0, def_at.find('.'));
+          });
+      if (!allowed)
+        error(at + ".default_model",
+              fmt::format("'{}' is not among its allowed_models", s.default_model));
+    }
+  }
+  if (c.services.size() > 0 && !uses_registry(c) && c.single.path.empty())
+    warn("services", "no models are configured; every service uses the built-in demo model");
+  return r;
+}
+
+Result<RegistryConfig> make_registry_config(const ServeConfig& c) {
+  RegistryConfig out;
+  out.options.memory_budget_bytes = static_cast<uint64_t>(c.server.memory_budget_mb) << 20;
+  out.default_model = c.server.default_model;
+  std::map<std::string, std::string> names = model_names(c);
+  std::vector<std::string> paths;
+  for (size_t i = 0; i < c.models.size(); ++i) {
+    auto spec = to_model_spec(c.models[i]);
+    if (!spec.ok()) return invalid_argument("models[{}].kind: {}", i, spec.status().message());
+    apply_kv_settings(c, spec->load.id, c.models[i].kv_type, &spec->load.engine);
+    paths.push_back(fs::weakly_canonical(c.models[i].path).string());
+    out.models.push_back(std::move(spec).value());
+  }
+  if (!c.server.models_dir.empty()) {
+    INFERD_ASSIGN_OR_RETURN(auto found, scan_models_dir(c.server.models_dir));
+    for (const FoundModel& f : found) {
+      if (f.format != "gguf" || !f.error.empty()) continue;  // only GGUF files load today
+      if (std::find(paths.begin(), paths.end(), fs::weakly_canonical(f.path).string()) !=
+          paths.end())
+        continue;
+      ModelConfig m;
+      m.id = fs::path(f.path).stem().string();
+      m.path = f.path;
+      if (!names.emplace(m.id, f.path).second) continue;  // a configured model has that name
+      INFERD_ASSIGN_OR_RETURN(ModelSpec spec, to_model_spec(m));
+      apply_kv_settings(c, spec.load.id, m.kv_type, &spec.load.engine);
+      out.models.push_back(std::move(spec));
+    }
+  }
+  for (const ServiceSpec& s : c.services) INFERD_RETURN_IF_ERROR(out.services.add(s));
+  return out;
+}
+
+sessions::SessionOptions make_session_options(const ServeConfig& c) {
+  sessions::SessionOptions o;
+  o.store_url = c.sessions.store;
+  o.default_ttl_s = c.sessions.ttl_s;
+  o.max_ttl_s = c.sessions.max_ttl_s;
+  o.sweep_interval_s = c.sessions.sweep_interval_s;
+  o.max_messages = c.sessions.max_messages;
+  (void)sessions::parse_model_prices(c.sessions.prices, &o.prices);  // checked by check_config
+  return o;
+}
+
+AuditLogOptions make_audit_options(const ServeConfig& c) {
+  AuditLogOptions o;
+  o.path = c.audit.path;
+  o.max_bytes = static_cast<size_t>(c.audit.max_mb) << 20;
+  o.max_files = static_cast<size_t>(c.audit.files);
+  o.body_services = c.audit.bodies;
+  for (const std::string& p : c.audit.mask_patterns) {
+    const size_t eq = p.find('=');
+    if (eq != std::string::npos) o.masking.extra.push_back({p.substr(0, eq), p.substr(eq + 1)});
+  }
+  return o;
+}
+
+void apply_kv_settings(const ServeConfig& c, const std::string& model_id, const std::string& kv_type,
+                       EngineOptions* engine) {
+  engine->kv_type = parse_kv_cache_type(kv_type).value_or(KvCacheType::kF16);
+  if (c.server.kv_persist_idle_s > 0 && !c.server.kv_dir.empty()) {
+    engine->kv_persist_dir = (fs::path(c.server.kv_dir) / model_id).string();
+    engine->kv_persist_idle_s = c.server.kv_persist_idle_s;
+  }
+}
+
+}  // namespace inferd::server

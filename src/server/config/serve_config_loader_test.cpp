@@ -1,0 +1,209 @@
+#include "server/config/serve_config_loader.h"
+
+#include <fstream>
+#include <functional>
+#include <map>
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include "server/config/config_field.h"
+#include "testing/test_paths.h"
+
+namespace inferd::server {
+namespace {
+
+const std::filesystem::path kExample = "config/inferd.example.yaml";
+
+Status read(std::string_view yaml, ServeConfig* c) {
+  return read_config_yaml(yaml, "", c);
+}
+
+std::string error_of(std::string_view yaml) {
+  ServeConfig c;
+  const Status st = read(yaml, &c);
+  return st.ok() ? std::string("ok") : st.message();
+}
+
+TEST(ServeConfigLoaderTest, ReadsEverySection) {
+  ServeConfig c;
+  ASSERT_TRUE(read(R"(
+server: {host: 0.0.0.0, port: 9000, memory_budget_mb: 2048, default_model: a}
+telemetry: {access_log: no}
+models:
+  - {id: a, path: /m/a.gguf, aliases: [x, y], context: 512, pinned: true, fallbacks: [b],
+     defaults: {temperature: 0.5, max_tokens: 64}}
+  - {id: b, path: /m/b.gguf, kind: completion, keep_alive_s: 30}
+services:
+  - {name: vista, default_model: b, allowed_models: [a, b], priority: 3}
+)",
+                   &c)
+                  .ok());
+  EXPECT_EQ(c.server.host, "0.0.0.0");
+  EXPECT_EQ(c.server.port, 9000);
+  EXPECT_EQ(c.server.memory_budget_mb, 2048);
+  EXPECT_FALSE(c.telemetry.access_log);
+  ASSERT_EQ(c.models.size(), 2u);
+  EXPECT_EQ(c.models[0].aliases, (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(c.models[0].context, 512);
+  EXPECT_TRUE(c.models[0].pinned);
+  EXPECT_EQ(c.models[0].temperature, 0.5);
+  EXPECT_EQ(c.models[0].max_tokens, 64);
+  EXPECT_FALSE(c.models[0].top_p.has_value());
+  EXPECT_EQ(c.models[1].kind, "completion");
+  ASSERT_EQ(c.services.size(), 1u);
+  EXPECT_EQ(c.services[0].priority, 3);
+  EXPECT_TRUE(check_config(c).ok());
+
+  auto r = make_registry_config(c);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(r->options.memory_budget_bytes, 2048ull << 20);
+  ASSERT_EQ(r->models.size(), 2u);
+  EXPECT_EQ(r->models[0].load.engine.ctx_per_slot, 512);
+  EXPECT_EQ(r->models[0].load.request_defaults["temperature"], 0.5);
+  EXPECT_EQ(r->models[0].load.request_defaults["max_tokens"], 64);
+  EXPECT_FALSE(r->models[0].load.request_defaults.contains("top_p"));
+  EXPECT_EQ(r->models[1].kind, ModelKind::kCompletion);
+  EXPECT_EQ(r->models[1].keep_alive, std::chrono::seconds(30));
+  EXPECT_NE(r->services.find("vista"), nullptr);
+}
+
+TEST(ServeConfigLoaderTest, ErrorsNameTheField) {
+  EXPECT_EQ(error_of("models:\n  - {id: a, path: a.gguf}\n  - {id: b, path: b.gguf}\n  - {id: c, "
+                     "context: lots}\n"),
+            "models[2].context: expected an integer");
+  EXPECT_EQ(error_of("server:\n  port: 70000\n"), "server.port: 70000 is outside [0, 65535]");
+  EXPECT_EQ(error_of("server:\n  prot: 80\n"), "server.prot: unknown field");
+  EXPECT_EQ(error_of("telemetry:\n  access_log: maybe\n"),
+            "telemetry.access_log: expected a boolean (true or false)");
+  EXPECT_EQ(error_of("models:\n  - {id: a, aliases: b}\n"),
+            "models[0].aliases: expected a list of strings");
+  EXPECT_EQ(error_of("models:\n  - {id: a, defaults: {temprature: 1}}\n"),
+            "models[0].defaults.temprature: unknown field");
+  EXPECT_EQ(error_of("models:\n  - {id: a, defaults: {temperature: hot}}\n"),
+            "models[0].defaults.temperature: expected a number");
+  EXPECT_EQ(error_of("services: {name: vista}\n"), "services: expected a list of services");
+  EXPECT_EQ(error_of("services:\n  - {name: vista, priority: 5000}\n"),
+            "services[0].priority: 5000 is outside [-1000, 1000]");
+  EXPECT_EQ(error_of("- just\n- a list\n"), "(top level): expected a mapping of fields");
+  EXPECT_EQ(error_of("server:\n  host: [a, b]\n"), "server.host: expected a string");
+  const std::string syntax = error_of("server:\n  port: 80\n   host: x\n");
+  EXPECT_EQ(syntax.rfind("line 3, column", 0), 0u) << syntax;
+  EXPECT_EQ(error_of(""), "ok");
+}
+
+TEST(ServeConfigLoaderTest, ChecksReferencesAndNames) {
+  ServeConfig c;
+  ASSERT_TRUE(read(R"(
+server: {default_model: nope, kv_restore: true}
+models:
+  - {id: a, path: /nonexistent/a.gguf, fallbacks: [a, ghost], kind: vision, tool_format: smoke}
+  - {id: b, path: /nonexistent/b.gguf, aliases: [a]}
+services:
+  - {name: vista, default_model: b, allowed_models: [a]}
+  - {name: vista, allowed_models: [zzz]}
+  - {default_model: a}
+)",
+                   &c)
+                  .ok());
+  const ConfigReport r = check_config(c);
+  const std::vector<std::string> expected = {
+      "server.kv_restore: needs server.kv_dir",
+      "models[0].kind: expected one of chat, completion, embedding",
+      "models[0].tool_format: unknown tool-call format 'smoke'",
+      "models[1].aliases[0]: 'a' is already the name of models[0].id",
+      "models[0].fallbacks[0]: a model cannot fall back to itself",
+      "models[0].fallbacks[1]: unknown model 'ghost'",
+      "server.default_model: unknown model 'nope'",
+      "services[0].default_model: 'b' is not among its allowed_models",
+      "services[1].name: 'vista' is already the name of services[0]",
+      "services[1].allowed_models[0]: unknown model 'zzz'",
+      "services[2].name: required",
+  };
+  EXPECT_EQ(r.errors, expected);
+  ASSERT_EQ(r.warnings.size(), 2u);
+  EXPECT_EQ(r.warnings[0],
+            "models[0].path: no such file '/nonexistent/a.gguf' (loading it will fail)");
+}
+
+TEST(ServeConfigLoaderTest, EnvironmentOverridesTheFile) {
+  ServeConfig c;
+  ASSERT_TRUE(read("server: {port: 9000, host: 10.0.0.1}\n", &c).ok());
+  const std::map<std::string, std::string> env = {{"INFERD_PORT", "9100"},
+                                                  {"INFERD_ACCESS_LOG", "off"},
+                                                  {"INFERD_ALIAS", "a,b"},
+                                                  {"INFERD_UNRELATED", "x"}};
+  auto get = [&](const char* name) -> const char* {
+    const auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  ASSERT_TRUE(apply_environment(&c, get).ok());
+  EXPECT_EQ(c.server.port, 9100);
+  EXPECT_EQ(c.server.host, "10.0.0.1");
+  EXPECT_FALSE(c.telemetry.access_log);
+  EXPECT_EQ(c.single.aliases, (std::vector<std::string>{"a", "b"}));
+
+  const Status bad = apply_environment(&c, [](const char* name) -> const char* {
+    return std::string_view(name) == "INFERD_MAX_BODY_MB" ? "-3" : nullptr;
+  });
+  EXPECT_EQ(bad.message(), "INFERD_MAX_BODY_MB: -3 is outside [1, 4096]");
+}
+
+TEST(ServeConfigLoaderTest, FieldTableIsConsistent) {
+  std::map<std::string, int> envs, flags, paths;
+  for (const auto& f : serve_fields()) {
+    ASSERT_NE(f.help, nullptr);
+    ASSERT_NE(f.env, nullptr) << (f.path ? f.path
+                                         : f.flag);  // every top-level field has a variable...
+    ASSERT_NE(f.flag, nullptr) << f.env;             // ...and a flag
+    EXPECT_EQ(std::string_view(f.env).rfind("INFERD_", 0), 0u) << f.env;
+    EXPECT_EQ(++envs[f.env], 1) << f.env;
+    EXPECT_EQ(++flags[f.flag], 1) << f.flag;
+    if (f.path) {
+      EXPECT_EQ(++paths[f.path], 1) << f.path;
+    }
+  }
+}
+
+// The annotated example passes the check and sets every field of every table.
+TEST(ServeConfigLoaderTest, ExampleConfigPassesAndCoversEveryOption) {
+  const auto path = inferd::testing::source_dir() / kExample;
+  ServeConfig c;
+  const Status st = read_config_file(path.string(), &c);
+  ASSERT_TRUE(st.ok()) << st.to_string();
+  const ConfigReport r = check_config(c);
+  EXPECT_TRUE(r.ok()) << r.errors.front();
+
+  const YAML::Node root = YAML::LoadFile(path.string());
+  std::function<bool(const YAML::Node&, std::string_view)> lookup =
+      [&](const YAML::Node& node, std::string_view dotted) -> bool {
+    const size_t dot = dotted.find('.');
+    const YAML::Node child = node[std::string(dotted.substr(0, dot))];
+    if (!child.IsDefined()) return false;
+    return dot == std::string_view::npos || lookup(child, dotted.substr(dot + 1));
+  };
+  for (const auto& f : serve_fields()) {
+    if (f.path) {
+      EXPECT_TRUE(lookup(root, f.path)) << "the example does not show " << f.path;
+    }
+  }
+  for (const auto& f : model_fields()) {
+    bool shown = false;
+    for (const YAML::Node& m : root["models"]) shown = shown || lookup(m, f.path);
+    EXPECT_TRUE(shown) << "no model of the example shows " << f.path;
+  }
+  for (const auto& f : service_fields()) {
+    bool shown = false;
+    for (const YAML::Node& s : root["services"]) shown = shown || lookup(s, f.path);
+    EXPECT_TRUE(shown) << "no service of the example shows " << f.path;
+  }
+  std::vector<std::string> names;
+  for (const ServiceSpec& s : c.services) names.push_back(s.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"vista", "whisp", "fork", "data", "voice", "lbrx"}));
+  auto registry = make_registry_config(c);
+  ASSERT_TRUE(registry.ok()) << registry.status().to_string();
+  EXPECT_EQ(registry->models.size(), c.models.size());
+}
+
+}  // namespace
+}  // namespace inferd::server
