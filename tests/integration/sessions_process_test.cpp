@@ -249,7 +249,7 @@ TEST(SessionsServeOptionsTest, ABadStoreOrPriceIsRefusedAtStart) {
   r = testing::run_process({testing::inferd_binary(), "serve", "--port", "0", "--session-store",
                             "memory", "--session-price", "llama=1"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("--session-price 'llama=1'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("sessions.prices: 'llama=1'"), std::string::npos) << r.err;
 }
 
 }  // namespace
