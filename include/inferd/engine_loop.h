@@ -130,6 +130,7 @@ class EngineLoop {
   EngineStats stats() const;
   const Model& model() const;
   int64_t ctx_per_slot() const;
+  KvCacheType kv_type() const;
 
   // KV persistence (file format: src/kv/kv_file.h). Both run on the engine thread between
   // steps and report through `done` there (which must not block).

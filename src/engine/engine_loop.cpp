@@ -217,6 +217,7 @@ EngineLoop::~EngineLoop() {
 
 const Model& EngineLoop::model() const { return *impl_->model; }
 int64_t EngineLoop::ctx_per_slot() const { return impl_->n_ctx; }
+KvCacheType EngineLoop::kv_type() const { return impl_->options.kv_type; }
 
 EngineStats EngineLoop::stats() const {
   std::lock_guard<std::mutex> lock(impl_->mu);

@@ -361,8 +361,9 @@ TEST_F(OpenAiApiTest, JsonSchemaOutputAlwaysValidates) {
                                                   {"max_tokens", 60}, {"seed", 3},
                                                   {"response_format", {{"type", "json_object"}}}});
   ASSERT_EQ(any.first, 200) << any.second.dump();
-  if (any.second["choices"][0]["finish_reason"] == "stop")
+  if (any.second["choices"][0]["finish_reason"] == "stop") {
     EXPECT_TRUE(json::parse(any.second["choices"][0]["message"]["content"].get<std::string>(), nullptr, false).is_object());
+  }
   expect_error(post("/v1/chat/completions", {{"messages", {{{"role", "user"}, {"content", "x"}}}},
                                              {"response_format", {{"type", "json_schema"}, {"json_schema", {{"name", "x"}, {"schema", {{"not", {{"type", "string"}}}}}}}}}}),
                400, "response_format.json_schema.schema");

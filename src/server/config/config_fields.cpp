@@ -44,7 +44,8 @@ const ConfigField<S> kServeFields[] = {
    "Weights + KV cache of all loaded models, MiB; idle models are unloaded to stay under it (0 = no limit)",
    [](S& c) -> FieldRef { return &c.server.memory_budget_mb; }, 0, int64_t{1} << 30},
   {"server.models_dir", "INFERD_MODELS_DIR", "--models-dir",
-   "Directory scanned for GGUF files; each is served (loaded on first use) under its file name",
+   "Directory scanned for GGUF files and Hugging Face / MLX model directories; each is served (loaded on first "
+   "use) under its name",
    [](S& c) -> FieldRef { return &c.server.models_dir; }},
   {"server.default_model", "INFERD_DEFAULT_MODEL", "--default-model",
    "Model of requests that name none and whose service has no default (default: the first model)",
@@ -121,7 +122,7 @@ const ConfigField<S> kServeFields[] = {
 
 const ConfigField<M> kModelFields[] = {
   {"id", nullptr, nullptr, "Name clients use in \"model\" (required)", [](M& m) -> FieldRef { return &m.id; }},
-  {"path", nullptr, nullptr, "GGUF file (required; relative paths are relative to the config file)",
+  {"path", nullptr, nullptr, "GGUF file or model directory (required; relative paths are relative to the config file)",
    [](M& m) -> FieldRef { return &m.path; }},
   {"aliases", nullptr, nullptr, "Other names accepted in \"model\"", [](M& m) -> FieldRef { return &m.aliases; }},
   {"kind", nullptr, nullptr, "chat, completion or embedding", [](M& m) -> FieldRef { return &m.kind; }},

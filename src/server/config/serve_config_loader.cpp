@@ -12,6 +12,7 @@
 #include "chat/tool_call_format.h"
 #include "server/config/config_field.h"
 #include "server/registry/model_directory.h"
+#include "server/served_model.h"
 #include "server/sessions/model_prices.h"
 
 namespace inferd::server {
@@ -249,8 +250,8 @@ ConfigReport check_config(const ServeConfig& c) {
     if (m.id.empty()) error(at + ".id", "required");
     if (m.path.empty())
       error(at + ".path", "required");
-    else if (!fs::is_regular_file(m.path, ec))
-      warn(at + ".path", fmt::format("no such file '{}' (loading it will fail)", m.path));
+    else if (!fs::is_regular_file(m.path, ec) && !fs::is_directory(m.path, ec))
+      warn(at + ".path", fmt::format("no such file or directory '{}' (loading it will fail)", m.path));
     if (!model_kind_from_name(m.kind))
       error(at + ".kind", "expected one of chat, completion, embedding");
     if (!parse_kv_cache_type(m.kv_type)) error(at + ".kv_type", "expected f16 or q8_0");
@@ -333,12 +334,12 @@ Result<RegistryConfig> make_registry_config(const ServeConfig& c) {
   if (!c.server.models_dir.empty()) {
     INFERD_ASSIGN_OR_RETURN(auto found, scan_models_dir(c.server.models_dir));
     for (const FoundModel& f : found) {
-      if (f.format != "gguf" || !f.error.empty()) continue;  // only GGUF files load today
+      if (!f.error.empty()) continue;
       if (std::find(paths.begin(), paths.end(), fs::weakly_canonical(f.path).string()) !=
           paths.end())
         continue;
       ModelConfig m;
-      m.id = fs::path(f.path).stem().string();
+      m.id = default_model_id(f.path);
       m.path = f.path;
       if (!names.emplace(m.id, f.path).second) continue;  // a configured model has that name
       INFERD_ASSIGN_OR_RETURN(ModelSpec spec, to_model_spec(m));

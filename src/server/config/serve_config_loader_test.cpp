@@ -123,7 +123,7 @@ services:
   EXPECT_EQ(r.errors, expected);
   ASSERT_EQ(r.warnings.size(), 2u);
   EXPECT_EQ(r.warnings[0],
-            "models[0].path: no such file '/nonexistent/a.gguf' (loading it will fail)");
+            "models[0].path: no such file or directory '/nonexistent/a.gguf' (loading it will fail)");
 }
 
 TEST(ServeConfigLoaderTest, EnvironmentOverridesTheFile) {
