@@ -23,6 +23,7 @@ Result<std::unique_ptr<ServedModel>> ServedModel::load(const ServedModelOptions&
   INFERD_ASSIGN_OR_RETURN(m->model_, Model::load(o.path));
   m->id_ = o.id.empty() ? default_model_id(o.path) : o.id;
   m->aliases_ = o.aliases;
+  m->generates_ = o.generates;
   m->request_defaults_ = o.request_defaults;
   m->system_prompt_ = o.system_prompt;
   m->max_waiting_ = o.engine.max_waiting;

@@ -24,6 +24,7 @@ struct ServedModelOptions {
   std::string path;
   std::string id;                    // empty = default_model_id(path)
   std::vector<std::string> aliases;  // other names accepted in "model"
+  bool generates = true;             // false: an embedding model (chat and completions refused)
   EngineOptions engine;
   std::string chat_template_file;  // overrides the model's template (a Jinja file)
   std::string output_format;       // tool-call/reasoning syntax name; empty = from the template
@@ -44,6 +45,8 @@ class ServedModel {
 
   const std::string& id() const { return id_; }
   const std::vector<std::string>& aliases() const { return aliases_; }
+  // Whether chat and text completions may use it (an embedding model answers embeddings only).
+  bool generates() const { return generates_; }
   bool answers_to(std::string_view name) const;
   const Model& model() const { return *model_; }
   const std::shared_ptr<const Model>& model_ptr() const { return model_; }
@@ -72,6 +75,7 @@ class ServedModel {
   Status load_template(const ServedModelOptions& options);
   std::string id_;
   std::vector<std::string> aliases_;
+  bool generates_ = true;
   std::shared_ptr<const Model> model_;
   std::unique_ptr<EngineLoop> engine_;
   std::unique_ptr<chat::ChatTemplate> template_;

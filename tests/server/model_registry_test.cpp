@@ -261,6 +261,19 @@ TEST_F(ModelRegistryApiTest, ServicesChooseAndRestrictModels) {
   EXPECT_EQ(call("GET", "/v1/models/c", "", "vista").first, 403);
 }
 
+TEST_F(ModelRegistryApiTest, EmbeddingModelsAnswerOnlyEmbeddings) {
+  start([](RegistryConfig& c) { c.models[2].kind = ModelKind::kEmbedding; });
+  auto [status, j] = complete("c");
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(j["error"]["code"], "model_not_supported");
+  EXPECT_EQ(j["error"]["param"], "model");
+  const json chat = {{"model", "c"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}, {"max_tokens", 1}};
+  EXPECT_EQ(call("POST", "/v1/chat/completions", chat.dump()).first, 400);
+  const auto [embed_status, embedding] = call("POST", "/v1/embeddings", json({{"model", "c"}, {"input", "hi"}}).dump());
+  EXPECT_EQ(embed_status, 200) << embedding.dump();
+  EXPECT_EQ(complete("a").first, 200);  // chat models generate
+}
+
 TEST_F(ModelRegistryApiTest, LoadAndUnloadEndpoints) {
   start();
   auto [s1, loaded] = call("POST", "/v1/models/a/load");

@@ -471,7 +471,9 @@ void ModelRegistry::load(Entry& e) {
 
   emit(e, {"loading", spec.id(), need, ""});
   const auto start = SteadyClock::now();
-  auto loaded = ServedModel::load(spec.load);
+  ServedModelOptions load = spec.load;
+  load.generates = spec.kind != ModelKind::kEmbedding;
+  auto loaded = ServedModel::load(load);
   const double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
   uint64_t bytes = 0;
   if (loaded.ok()) {

@@ -184,6 +184,7 @@ namespace {
 void answer_chat(const RoutedModel& routed, const Json& body, std::string_view requested,
                  std::shared_ptr<sessions::ChatSessionTurn> turn, std::shared_ptr<Exchange> exchange) {
   const ServedModel* m = routed.model.get();
+  if (auto e = check_generates(*m)) return (void)respond_error(*exchange, *e);
   auto req = parse_chat_request(with_model_defaults(body, *m));
   if (!req.ok())
     return (void)respond_error(*exchange, api_error_from_status(turn ? turn->client_status(req.status()) : req.status()));

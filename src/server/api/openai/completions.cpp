@@ -210,6 +210,7 @@ namespace {
 void answer_completion(const RoutedModel& routed, const Json& body, std::string_view requested,
                        std::shared_ptr<Exchange> exchange) {
   const ServedModel* m = routed.model.get();
+  if (auto e = check_generates(*m)) return (void)respond_error(*exchange, *e);
   auto req = parse_completion_request(with_model_defaults(body, *m));
   if (!req.ok()) return (void)respond_error(*exchange, api_error_from_status(req.status()));
   if (req->prompts.size() * static_cast<size_t>(req->gen.n) > static_cast<size_t>(kMaxChoices) * 4)

@@ -38,6 +38,13 @@ ApiError submit_error(const Status& status) {
   return e;
 }
 
+std::optional<ApiError> check_generates(const ServedModel& model) {
+  if (model.generates()) return std::nullopt;
+  return invalid_request_error(
+      fmt::format("The model '{}' is an embedding model; use it with /v1/embeddings", model.id()), std::string("model"),
+      "model_not_supported");
+}
+
 std::optional<ApiError> check_context(const ServedModel& model, int64_t prompt_tokens,
                                       std::optional<int64_t> max_tokens, const char* what) {
   const int64_t n_ctx = model.engine().ctx_per_slot();

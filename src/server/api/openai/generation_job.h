@@ -96,4 +96,7 @@ ApiError submit_error(const Status& status);
 std::optional<ApiError> check_context(const ServedModel& model, int64_t prompt_tokens,
                                       std::optional<int64_t> max_tokens, const char* what);
 
+// The 400 for a generation request routed to an embedding model, or nothing.
+std::optional<ApiError> check_generates(const ServedModel& model);
+
 }  // namespace inferd::server::openai
