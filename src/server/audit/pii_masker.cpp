@@ -108,7 +108,7 @@ constexpr Kind kKinds[] = {
 }  // namespace
 
 struct PiiMasker::Detector {
-  std::string placeholder;
+  std::string label;  // "[EMAIL]"
   tokenizer::HfRegex regex;
   Validator validate;
 };
@@ -150,14 +150,14 @@ Result<std::unique_ptr<PiiMasker>> PiiMasker::create(const PiiMaskerOptions& opt
 std::string PiiMasker::mask(std::string_view text) const {
   struct Hit {
     size_t begin, end;
-    const std::string* placeholder;
+    const std::string* label;
   };
   std::vector<Hit> hits;
   for (const Detector& d : detectors_) {
     for (const tokenizer::TextSpan& span : d.regex.find_all(text)) {
       const std::string_view match = text.substr(span.offset, span.length);
       const size_t length = d.validate ? d.validate(match) : match.size();
-      if (length > 0) hits.push_back({span.offset, span.offset + length, &d.placeholder});
+      if (length > 0) hits.push_back({span.offset, span.offset + length, &d.label});
     }
   }
   if (hits.empty()) return std::string(text);
@@ -170,7 +170,7 @@ std::string PiiMasker::mask(std::string_view text) const {
   for (const Hit& h : hits) {
     if (h.begin < pos) continue;  // overlaps a hit already masked
     out.append(text.substr(pos, h.begin - pos));
-    out.append(*h.placeholder);
+    out.append(*h.label);
     pos = h.end;
   }
   out.append(text.substr(pos));

@@ -1,4 +1,4 @@
-// PiiMasker: replaces personal data in text with the kind's placeholder before the text is
+// PiiMasker: replaces personal data in text with a label naming its kind before the text is
 // written to an audit log ("write to alice@example.com" -> "write to [EMAIL]").
 //
 // Kinds (each one table row in pii_masker.cpp: a pattern and an optional checksum):
@@ -24,7 +24,7 @@
 namespace inferd::server {
 
 struct PiiPattern {
-  std::string name;   // placeholder name, e.g. "EMPLOYEE_ID" -> "[EMPLOYEE_ID]"
+  std::string name;   // label, e.g. "EMPLOYEE_ID" -> "[EMPLOYEE_ID]"
   std::string regex;  // PCRE2 syntax
 };
 
