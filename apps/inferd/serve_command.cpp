@@ -222,8 +222,12 @@ Command add_serve_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("serve", "Serve models over the OpenAI-compatible HTTP API");
   auto config_path = std::make_shared<std::string>();
   cmd->add_option("--config", *config_path, "YAML configuration file (see config/inferd.example.yaml)");
+  auto assignments = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("--set", *assignments,
+                  "Override one field, PATH=VALUE: server.port=9000, models.<id>.context=8192, "
+                  "services.<name>.default_model=small (repeatable; applied after the other flags)");
   auto flags = std::make_shared<ConfigFlags>(*cmd);
-  return {cmd, [config_path, flags] {
+  return {cmd, [config_path, flags, assignments] {
             ServeConfig c;
             if (!config_path->empty()) {
               if (Status st = server::read_config_file(*config_path, &c); !st.ok()) {
@@ -239,6 +243,12 @@ Command add_serve_command(CLI::App& app) {
             if (Status st = flags->apply(&c); !st.ok()) {
               spdlog::error("{}", st.message());
               return 2;
+            }
+            for (const std::string& a : *assignments) {
+              if (Status st = server::apply_assignment(&c, a); !st.ok()) {
+                spdlog::error("--set {}", st.message());
+                return 2;
+              }
             }
             const server::ConfigReport report = server::check_config(c);
             for (const std::string& w : report.warnings) spdlog::warn("{}", w);

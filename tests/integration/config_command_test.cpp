@@ -76,7 +76,7 @@ models:
   - id: first
     path: )" + model.string() + R"(
     aliases: [one]
-    context: 256
+    context: 128     # replaced by --set below
     max_concurrent: 1
     threads: 1
   - id: second
@@ -91,7 +91,7 @@ services:
   const std::string server_url = "http://127.0.0.1:" + std::to_string(port);
   testing::ChildProcess server(
       {"/usr/bin/env", "INFERD_PORT=" + std::to_string(port), testing::inferd_binary(), "serve",
-       "--config", config, "--no-access-log"},
+       "--config", config, "--no-access-log", "--set", "models.first.context=256"},
       (testing::temp_dir() / "serve-config.log").string());
   ASSERT_TRUE(server.started());
   testing::ProcessResult list;

@@ -1,9 +1,11 @@
 #include "server/config/serve_config_loader.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <span>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -189,6 +191,59 @@ Status read_config_file(const std::string& path, ServeConfig* config) {
   return {};
 }
 
+namespace {
+
+// "general", "defaults.top_k" -> "GENERAL", "DEFAULTS_TOP_K".
+std::string env_token(std::string_view s) {
+  std::string out;
+  for (char ch : s) out.push_back(std::isalnum(static_cast<unsigned char>(ch)) ? static_cast<char>(std::toupper(ch)) : '_');
+  return out;
+}
+
+// The entries of one list section (models by id, services by name) and their field table.
+template <class Entry>
+struct EntryList {
+  const char* section;  // "models", "services"
+  std::vector<Entry>* entries;
+  std::span<const ConfigField<Entry>> fields;
+  std::string (*key)(const Entry&);
+};
+
+template <class Entry>
+Status apply_entry_environment(const EntryList<Entry>& list, const std::function<const char*(const char*)>& get_env) {
+  for (Entry& e : *list.entries)
+    for (const ConfigField<Entry>& f : list.fields) {
+      const std::string name = "INFERD_" + env_token(list.section) + "_" + env_token(list.key(e)) + "_" + env_token(f.path);
+      const char* value = get_env(name.c_str());
+      if (!value) continue;
+      if (Status st = set_field_from_text(f.ref(e), value, f.min, f.max); !st.ok())
+        return invalid_argument("{}: {}", name, st.message());
+    }
+  return {};
+}
+
+// Applies `path`=`value` when `path` names a field of an entry of `list`; false when it does not.
+template <class Entry>
+Result<bool> assign_entry_field(const EntryList<Entry>& list, std::string_view path, std::string_view value) {
+  for (Entry& e : *list.entries)
+    for (const ConfigField<Entry>& f : list.fields)
+      if (path == fmt::format("{}.{}.{}", list.section, list.key(e), f.path)) {
+        if (Status st = set_field_from_text(f.ref(e), value, f.min, f.max); !st.ok())
+          return invalid_argument("{}: {}", path, st.message());
+        return true;
+      }
+  return false;
+}
+
+EntryList<ModelConfig> model_list(ServeConfig* c) {
+  return {"models", &c->models, model_fields(), [](const ModelConfig& m) { return m.id; }};
+}
+EntryList<ServiceSpec> service_list(ServeConfig* c) {
+  return {"services", &c->services, service_fields(), [](const ServiceSpec& s) { return s.name; }};
+}
+
+}  // namespace
+
 Status apply_environment(ServeConfig* config,
                          const std::function<const char*(const char*)>& get_env) {
   for (const ConfigField<ServeConfig>& f : serve_fields()) {
@@ -198,7 +253,27 @@ Status apply_environment(ServeConfig* config,
     if (Status st = set_field_from_text(f.ref(*config), value, f.min, f.max); !st.ok())
       return invalid_argument("{}: {}", f.env, st.message());
   }
-  return {};
+  INFERD_RETURN_IF_ERROR(apply_entry_environment(model_list(config), get_env));
+  return apply_entry_environment(service_list(config), get_env);
+}
+
+Status apply_assignment(ServeConfig* config, std::string_view assignment) {
+  const size_t eq = assignment.find('=');
+  if (eq == std::string_view::npos || eq == 0)
+    return invalid_argument("'{}': expected PATH=VALUE, e.g. models.general.context=8192", assignment);
+  const std::string_view path = assignment.substr(0, eq), value = assignment.substr(eq + 1);
+  for (const ConfigField<ServeConfig>& f : serve_fields())
+    if (f.path && path == f.path) {
+      if (Status st = set_field_from_text(f.ref(*config), value, f.min, f.max); !st.ok())
+        return invalid_argument("{}: {}", path, st.message());
+      return {};
+    }
+  INFERD_ASSIGN_OR_RETURN(bool done, assign_entry_field(model_list(config), path, value));
+  if (done) return {};
+  INFERD_ASSIGN_OR_RETURN(done, assign_entry_field(service_list(config), path, value));
+  if (done) return {};
+  return invalid_argument("'{}' names no field of the configuration (models and services by id or name, e.g. "
+                          "models.general.context)", path);
 }
 
 bool uses_registry(const ServeConfig& c) {

@@ -23,10 +23,18 @@ Status read_config_yaml(std::string_view text, const std::string& base_dir, Serv
 // Reads the file at `path` (relative paths inside it are relative to its directory).
 Status read_config_file(const std::string& path, ServeConfig* config);
 
-// Applies every INFERD_* variable of the field table that `get_env` returns non-null for.
-// Errors name the variable: "INFERD_PORT: expected an integer".
+// Applies every INFERD_* variable of the field table that `get_env` returns non-null for, then
+// the variables of configured entries: INFERD_MODELS_<ID>_<FIELD> and INFERD_SERVICES_<NAME>_<FIELD>
+// (the id or name and the field's path upper-cased, other characters than letters and digits as
+// '_': INFERD_MODELS_GENERAL_DEFAULTS_TOP_K). Errors name the variable:
+// "INFERD_PORT: expected an integer".
 Status apply_environment(ServeConfig* config,
                          const std::function<const char*(const char*)>& get_env);
+
+// Applies one "PATH=VALUE" assignment (the --set flag): PATH is a top-level field's path
+// ("server.port"), "models.<id>.<field>" or "services.<name>.<field>" of a configured entry.
+// Lists are comma-separated. Errors: no such field or entry, a malformed value.
+Status apply_assignment(ServeConfig* config, std::string_view assignment);
 
 struct ConfigReport {
   std::vector<std::string> errors;    // the configuration cannot be served

@@ -149,6 +149,40 @@ TEST(ServeConfigLoaderTest, EnvironmentOverridesTheFile) {
   EXPECT_EQ(bad.message(), "INFERD_MAX_BODY_MB: -3 is outside [1, 4096]");
 }
 
+TEST(ServeConfigLoaderTest, EntriesAreOverriddenByEnvironmentAndAssignments) {
+  ServeConfig c;
+  ASSERT_TRUE(read("models:\n  - {id: qwen2.5-coder, path: /m/a.gguf, context: 4096}\n"
+                   "services:\n  - {name: vista, default_model: qwen2.5-coder}\n",
+                   &c)
+                  .ok());
+  const std::map<std::string, std::string> env = {{"INFERD_MODELS_QWEN2_5_CODER_CONTEXT", "8192"},
+                                                  {"INFERD_MODELS_QWEN2_5_CODER_DEFAULTS_TOP_K", "20"},
+                                                  {"INFERD_SERVICES_VISTA_PRIORITY", "7"}};
+  auto get = [&](const char* name) -> const char* {
+    const auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  ASSERT_TRUE(apply_environment(&c, get).ok());
+  EXPECT_EQ(c.models[0].context, 8192);
+  EXPECT_EQ(c.models[0].top_k, 20);
+  EXPECT_EQ(c.services[0].priority, 7);
+  const Status bad_env = apply_environment(&c, [](const char* name) -> const char* {
+    return std::string_view(name) == "INFERD_MODELS_QWEN2_5_CODER_CONTEXT" ? "big" : nullptr;
+  });
+  EXPECT_EQ(bad_env.message(), "INFERD_MODELS_QWEN2_5_CODER_CONTEXT: expected an integer");
+
+  ASSERT_TRUE(apply_assignment(&c, "models.qwen2.5-coder.keep_alive_s=600").ok());
+  ASSERT_TRUE(apply_assignment(&c, "services.vista.allowed_models=qwen2.5-coder,small").ok());
+  ASSERT_TRUE(apply_assignment(&c, "server.port=9001").ok());
+  EXPECT_EQ(c.models[0].keep_alive_s, 600);
+  EXPECT_EQ(c.services[0].allowed_models, (std::vector<std::string>{"qwen2.5-coder", "small"}));
+  EXPECT_EQ(c.server.port, 9001);
+  EXPECT_EQ(apply_assignment(&c, "models.qwen2.5-coder.context=-1").message(),
+            "models.qwen2.5-coder.context: -1 is outside [0, 16777216]");
+  EXPECT_NE(apply_assignment(&c, "models.nope.context=1").message().find("names no field"), std::string::npos);
+  EXPECT_NE(apply_assignment(&c, "server.port").message().find("expected PATH=VALUE"), std::string::npos);
+}
+
 TEST(ServeConfigLoaderTest, FieldTableIsConsistent) {
   std::map<std::string, int> envs, flags, paths;
   for (const auto& f : serve_fields()) {
