@@ -97,16 +97,23 @@ class SaveSink : public GenerationSink {
   std::vector<TokenId> tokens_;
 };
 
+// The target named by a body's "model" and "name" fields (`name` set), or nothing once a 400 or
+// 404 has been answered.
+std::optional<Target> resolve_body_target(const ApiContext& api, const Json& body, std::string* name, Exchange& ex) {
+  const FieldReader r(body, "");
+  std::string model_name;
+  for (const Status& st : {r.string("model", &model_name), r.required_string("name", name)})
+    if (!st.ok()) return (void)respond_error(ex, api_error_from_status(st)), std::nullopt;
+  return resolve(api, model_name, *name, ex);
+}
+
 }  // namespace
 
 void handle_kv_save(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> ex) {
   auto body = parse_json_object(request.body);
   if (!body.ok()) return (void)respond_error(*ex, api_error_from_status(body.status()));
-  const FieldReader r(*body, "");
-  std::string model_name, name;
-  for (const Status& st : {r.string("model", &model_name), r.required_string("name", &name)})
-    if (!st.ok()) return (void)respond_error(*ex, api_error_from_status(st));
-  auto target = resolve(api, model_name, name, *ex);
+  std::string name;
+  auto target = resolve_body_target(api, *body, &name, *ex);
   if (!target) return;
   auto tokens = tokens_to_save(*target->model, *body);
   if (!tokens.ok()) return (void)respond_error(*ex, api_error_from_status(tokens.status()));
@@ -131,11 +138,8 @@ void handle_kv_save(const ApiContext& api, const Request& request, std::shared_p
 void handle_kv_restore(const ApiContext& api, const Request& request, std::shared_ptr<Exchange> ex) {
   auto body = parse_json_object(request.body);
   if (!body.ok()) return (void)respond_error(*ex, api_error_from_status(body.status()));
-  const FieldReader r(*body, "");
-  std::string model_name, name;
-  for (const Status& st : {r.string("model", &model_name), r.required_string("name", &name)})
-    if (!st.ok()) return (void)respond_error(*ex, api_error_from_status(st));
-  auto target = resolve(api, model_name, name, *ex);
+  std::string name;
+  auto target = resolve_body_target(api, *body, &name, *ex);
   if (!target) return;
   const std::string model = target->model->id();
   target->model->engine().restore_prefix(target->path.string(), [ex, name, model, lease = target->model](Result<int64_t> n) {

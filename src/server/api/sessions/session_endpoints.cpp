@@ -112,6 +112,16 @@ bool failed(sessions::SessionResult<T>& r, Exchange& ex) {
   return true;
 }
 
+// Answers 200 with the JSON `call` gets from the session service, or with its error.
+template <typename Call>
+void answer_json(const ApiContext& api, Exchange& ex, Call call) {
+  SessionService* s = service_or_answer(api, ex);
+  if (!s) return;
+  auto r = call(*s);
+  if (failed(r, ex)) return;
+  respond_json(ex, 200, *r);
+}
+
 }  // namespace
 
 void handle_create_session(const ApiContext& api, const Request& request,
@@ -246,20 +256,12 @@ void handle_branch_session(const ApiContext& api, const Request& request,
 
 void handle_session_tree(const ApiContext& api, const Request& request,
                          std::shared_ptr<Exchange> ex) {
-  SessionService* s = service_or_answer(api, *ex);
-  if (!s) return;
-  auto t = s->tree(request.caller, session_id(request));
-  if (failed(t, *ex)) return;
-  respond_json(*ex, 200, *t);
+  answer_json(api, *ex, [&](SessionService& s) { return s.tree(request.caller, session_id(request)); });
 }
 
 void handle_export_session(const ApiContext& api, const Request& request,
                            std::shared_ptr<Exchange> ex) {
-  SessionService* s = service_or_answer(api, *ex);
-  if (!s) return;
-  auto doc = s->export_session(request.caller, session_id(request));
-  if (failed(doc, *ex)) return;
-  respond_json(*ex, 200, *doc);
+  answer_json(api, *ex, [&](SessionService& s) { return s.export_session(request.caller, session_id(request)); });
 }
 
 void handle_import_session(const ApiContext& api, const Request& request,
@@ -332,11 +334,9 @@ void handle_list_session_templates(const ApiContext& api, const Request& request
 
 void handle_get_session_template(const ApiContext& api, const Request& request,
                                  std::shared_ptr<Exchange> ex) {
-  SessionService* s = service_or_answer(api, *ex);
-  if (!s) return;
-  auto t = s->get_template(request.caller, std::string(request.param("name").value_or("")));
-  if (failed(t, *ex)) return;
-  respond_json(*ex, 200, *t);
+  answer_json(api, *ex, [&](SessionService& s) {
+    return s.get_template(request.caller, std::string(request.param("name").value_or("")));
+  });
 }
 
 void handle_delete_session_template(const ApiContext& api, const Request& request,
