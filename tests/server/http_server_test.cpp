@@ -137,8 +137,13 @@ TEST_F(HttpServerTest, AuthenticatorNamesTheCallerOrRefusesBeforeTheHandler) {
     if (req.auth_scope == AuthScope::kPublic) return Caller{};
     const auto key = req.header("Authorization");
     if (!key) return authentication_error("missing key");
-    if (*key == "Bearer limited") return rate_limit_error("slow down", 7);
-    return Caller{.service = std::string(key->substr(key->find(' ') + 1)), .key_id = "k1"};
+    if (*key == "Bearer limited") {
+      ApiError e = rate_limit_error("slow down", 7);
+      e.headers = {{"X-RateLimit-Limit", "10"}};
+      return e;
+    }
+    return Caller{.service = std::string(key->substr(key->find(' ') + 1)), .key_id = "k1",
+                  .response_headers = {{"X-RateLimit-Remaining", "9"}}};
   };
   start_server(test_router(), o);
   TestClient c(port_);
@@ -149,9 +154,11 @@ TEST_F(HttpServerTest, AuthenticatorNamesTheCallerOrRefusesBeforeTheHandler) {
   ASSERT_TRUE(res);
   expect_envelope(*res, 429, "rate_limit_error");
   EXPECT_EQ(field(*res, "Retry-After"), "7");
+  EXPECT_EQ(field(*res, "X-RateLimit-Limit"), "10");
   res = c.request("GET", "/v1/items/3", "", {{"Authorization", "Bearer vista"}});
   ASSERT_TRUE(res);
   ASSERT_EQ(res->result_int(), 200);
+  EXPECT_EQ(field(*res, "X-RateLimit-Remaining"), "9");  // the caller's fields on its responses
   EXPECT_EQ(nlohmann::json::parse(res->body())["service"], "vista");
   res = c.request("GET", "/health");  // public: the authenticator lets it through anonymously
   ASSERT_TRUE(res);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <variant>
 
@@ -19,6 +20,10 @@ struct Caller {
   std::string service;
   // Public id of the credential (an API key's id, never the key itself); empty without one.
   std::string key_id;
+  // Fields added to every response of the request, e.g. X-RateLimit-Remaining.
+  HeaderList response_headers{};
+  // Held while the request lives and released with it (a rate limiter's concurrency slot).
+  std::shared_ptr<const void> hold{};
 };
 
 // Runs on an I/O thread for each routed request before its handler: returns the caller, or the

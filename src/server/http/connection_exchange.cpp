@@ -36,6 +36,7 @@ void ConnectionExchange::deliver_response(int status, std::string_view content_t
   head.status = status;
   head.content_type = content_type;
   head.headers = &headers;
+  head.caller_headers = &request().caller.response_headers;
   head.request_id = request().request_id;
   head.traceparent = traceparent_;
   head.framing = BodyFraming::kContentLength;
@@ -56,6 +57,7 @@ void ConnectionExchange::deliver_stream_start(int status, const HeaderList& head
   head.status = status;
   head.content_type = has_content_type ? std::string_view() : std::string_view("text/event-stream");
   head.headers = &headers;
+  head.caller_headers = &request().caller.response_headers;
   head.request_id = request().request_id;
   head.traceparent = traceparent_;
   head.framing = chunked_ ? BodyFraming::kChunked : BodyFraming::kUntilClose;

@@ -67,6 +67,7 @@ HeaderList error_headers(const ApiError& error) {
   HeaderList headers;
   if (error.retry_after_s)
     headers.emplace_back("Retry-After", std::to_string(*error.retry_after_s));
+  headers.insert(headers.end(), error.headers.begin(), error.headers.end());
   return headers;
 }
 

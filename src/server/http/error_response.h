@@ -30,13 +30,14 @@ struct ApiError {
   std::optional<std::string> param;  // the offending field, e.g. "messages[0].content"
   std::optional<std::string> code;   // e.g. "model_not_found"
   std::optional<int> retry_after_s;  // sent as Retry-After
+  HeaderList headers{};              // further fields, e.g. X-RateLimit-Limit on a 429
 };
 
 std::string_view error_type_for_status(int status);
 
 // {"error":{"message":...,"type":...,"param":...|null,"code":...|null}}
 std::string error_json(const ApiError& error);
-// Retry-After when set.
+// Retry-After when set, then error.headers.
 HeaderList error_headers(const ApiError& error);
 // Answers the exchange with the envelope (application/json).
 Status respond_error(Exchange& exchange, const ApiError& error);

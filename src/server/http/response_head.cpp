@@ -97,6 +97,9 @@ std::string format_response_head(const ResponseHead& head) {
   if (head.headers != nullptr) {
     for (const auto& [name, value] : *head.headers) append_field(out, name, value);
   }
+  if (head.caller_headers != nullptr) {
+    for (const auto& [name, value] : *head.caller_headers) append_field(out, name, value);
+  }
   const bool no_body = head.status == 204 || head.status == 304 || head.status < 200;
   switch (head.framing) {
     case BodyFraming::kContentLength:

@@ -21,6 +21,7 @@ struct ResponseHead {
   int status = 200;
   std::string_view content_type;        // empty: no Content-Type
   const HeaderList* headers = nullptr;  // extra fields, already validated
+  const HeaderList* caller_headers = nullptr;  // fields of the request's caller (Caller::response_headers)
   std::string_view request_id;          // X-Request-Id; empty: none
   std::string_view traceparent;         // traceparent; empty: none
   BodyFraming framing = BodyFraming::kContentLength;

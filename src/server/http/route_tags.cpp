@@ -6,6 +6,7 @@ const char* auth_scope_name(AuthScope scope) {
   switch (scope) {
     case AuthScope::kPublic: return "public";
     case AuthScope::kInference: return "inference";
+    case AuthScope::kSessions: return "sessions";
     case AuthScope::kAdmin: return "admin";
   }
   return "unknown";

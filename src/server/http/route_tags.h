@@ -9,8 +9,9 @@ namespace inferd::server {
 // Who may call a route.
 enum class AuthScope : uint8_t {
   kPublic,     // no credentials (health, readiness)
-  kInference,  // any valid API key (generation, embeddings, model listing)
-  kAdmin,      // administrative keys (model management, keys, sessions)
+  kInference,  // keys with the inference scope (generation, embeddings, model listing)
+  kSessions,   // keys with the sessions scope (server-side conversations)
+  kAdmin,      // keys with the admin scope (model management, KV files, keys)
 };
 
 // Which rate-limit budget a call draws from.
