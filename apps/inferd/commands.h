@@ -34,5 +34,6 @@ Command add_audit_command(CLI::App& app);
 Command add_sessions_command(CLI::App& app);
 Command add_config_command(CLI::App& app);
 Command add_models_command(CLI::App& app);
+Command add_keys_command(CLI::App& app);
 
 }  // namespace inferd::cli

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
       inferd::cli::add_sessions_command(app),
       inferd::cli::add_config_command(app),
       inferd::cli::add_models_command(app),
+      inferd::cli::add_keys_command(app),
   };
   CLI11_PARSE(app, argc, argv);
   for (const auto& c : commands) {

@@ -165,6 +165,24 @@ int serve(const ServeConfig& c) {
     spdlog::info("{} models configured (loaded on first use), memory budget {}", num_models,
                  c.server.memory_budget_mb > 0 ? std::to_string(c.server.memory_budget_mb) + " MiB" : "unlimited");
   }
+  if (server::access_control_enabled(c)) {
+    auto options = server::make_access_options(c);
+    if (!options.ok()) {
+      spdlog::error("{}", options.status().message());
+      return 2;
+    }
+    auto access = server::auth::AccessControl::create(std::move(options).value());
+    if (!access.ok()) {
+      spdlog::error("{}", access.status().message());
+      return 2;
+    }
+    api->access = std::move(access).value();
+    spdlog::info("access control on: {} configured keys{}", c.api_keys.size(),
+                 c.auth.keys_store.empty() ? "" : ", keys stored in " + api->access->key_store()->describe());
+  } else if (c.server.host != "127.0.0.1" && c.server.host != "::1" && c.server.host != "localhost") {
+    spdlog::warn("access control is off and the server listens on {}: anyone who reaches it can use it (configure "
+                 "API keys: auth.keys_store, api_keys)", c.server.host);
+  }
   auto router = server::make_openai_router(api, c.server.api_prefix);
   if (!router.ok()) {
     spdlog::error("server.api_prefix: {}", router.status().message());
@@ -177,9 +195,12 @@ int serve(const ServeConfig& c) {
   http.max_body_bytes = static_cast<uint64_t>(c.server.max_body_mb) << 20;
   http.max_connections = static_cast<int>(c.server.max_connections);
   http.shutdown_deadline = std::chrono::seconds(c.server.shutdown_timeout_s);
+  if (api->access) http.authenticate = server::auth::AccessControl::authenticator(api->access);
   http.observer = *telemetry;
-  if (audit)
+  if (audit) {
+    http.capture_response_body = [audit](const server::Request& r) { return audit->records_bodies_of(r); };
     http.observer = std::make_shared<server::ObserverFanout>(std::vector<std::shared_ptr<server::ExchangeObserver>>{*telemetry, audit});
+  }
   server::HttpServer server(http, std::move(router).value());
   if (Status st = server.start(); !st.ok()) {
     spdlog::error("cannot listen: {}", st.to_string());

@@ -1,6 +1,7 @@
 #include "server/openai_server.h"
 
 #include "server/api/json_body.h"
+#include "server/api/key_endpoints.h"
 #include "server/api/kv_endpoints.h"
 #include "server/api/metrics_endpoint.h"
 #include "server/api/model_admin_endpoints.h"
@@ -38,6 +39,11 @@ constexpr Endpoint kEndpoints[] = {
     {"POST", "/kv/restore", handle_kv_restore, true, AuthScope::kAdmin, RateClass::kLight},
     {"GET", "/kv", handle_kv_list, true, AuthScope::kAdmin, RateClass::kLight},
     {"DELETE", "/kv/{name}", handle_kv_erase, true, AuthScope::kAdmin, RateClass::kLight},
+    {"POST", "/keys", handle_create_key, true, AuthScope::kAdmin, RateClass::kLight},
+    {"GET", "/keys", handle_list_keys, true, AuthScope::kAdmin, RateClass::kLight},
+    {"GET", "/keys/{id}", handle_get_key, true, AuthScope::kAdmin, RateClass::kLight},
+    {"POST", "/keys/{id}/rotate", handle_rotate_key, true, AuthScope::kAdmin, RateClass::kLight},
+    {"DELETE", "/keys/{id}", handle_revoke_key, true, AuthScope::kAdmin, RateClass::kLight},
     // Sessions (session_endpoints.h): a service's own conversations.
     {"POST", "/sessions", handle_create_session, true, AuthScope::kSessions, RateClass::kLight},
     {"GET", "/sessions", handle_list_sessions, true, AuthScope::kSessions, RateClass::kLight},

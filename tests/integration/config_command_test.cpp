@@ -6,22 +6,16 @@
 #include <thread>
 
 #include <gtest/gtest.h>
-#include <boost/asio/ip/tcp.hpp>
 #include <nlohmann/json.hpp>
 
+#include "testing/http_request.h"
 #include "testing/subprocess.h"
 #include "testing/test_paths.h"
 
 namespace inferd {
 namespace {
 
-namespace net = boost::asio;
 
-uint16_t free_port() {
-  net::io_context ioc;
-  net::ip::tcp::acceptor a(ioc, {net::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
 
 std::string write_file(const std::string& name, const std::string& text) {
   const auto path = testing::temp_dir() / name;
@@ -87,7 +81,7 @@ models:
 services:
   - {name: vista, default_model: second}
 )");
-  const uint16_t port = free_port();
+  const uint16_t port = testing::free_port();
   const std::string server_url = "http://127.0.0.1:" + std::to_string(port);
   testing::ChildProcess server(
       {"/usr/bin/env", "INFERD_PORT=" + std::to_string(port), testing::inferd_binary(), "serve",

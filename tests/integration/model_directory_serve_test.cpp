@@ -9,12 +9,9 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
 
 #include "chat/chat_template.h"
+#include "testing/http_request.h"
 #include "testing/subprocess.h"
 #include "testing/test_paths.h"
 #include "tokenizer/hf_tokenizer_config.h"
@@ -24,35 +21,13 @@ namespace inferd {
 namespace {
 
 namespace fs = std::filesystem;
-namespace net = boost::asio;
-namespace http = boost::beast::http;
 
-uint16_t free_port() {
-  net::io_context ioc;
-  net::ip::tcp::acceptor a(ioc, {net::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
 
 // The status and body of a request to 127.0.0.1:port (status 0 when nothing answers).
-std::pair<int, std::string> call(uint16_t port, http::verb verb, const std::string& target, const std::string& body = "") {
-  net::io_context ioc;
-  boost::beast::tcp_stream s(ioc);
-  boost::system::error_code ec;
-  s.socket().connect({net::ip::make_address("127.0.0.1"), port}, ec);
-  if (ec) return {0, ""};
-  s.expires_after(std::chrono::seconds(60));
-  http::request<http::string_body> req{verb, target, 11};
-  req.set(http::field::host, "127.0.0.1");
-  req.set(http::field::content_type, "application/json");
-  req.body() = body;
-  req.prepare_payload();
-  http::write(s, req, ec);
-  if (ec) return {0, ""};
-  boost::beast::flat_buffer buf;
-  http::response<http::string_body> res;
-  http::read(s, buf, res, ec);
-  if (ec) return {0, ""};
-  return {res.result_int(), res.body()};
+std::pair<int, std::string> call(uint16_t port, const std::string& method, const std::string& target,
+                                 const std::string& body = "") {
+  const testing::HttpAnswer a = testing::http_request(port, method, target, body.empty() ? nullptr : nlohmann::json::parse(body));
+  return {a.status, a.text};
 }
 
 // Tokens of `messages` rendered by `tmpl` and tokenized as a chat prompt.
@@ -84,25 +59,25 @@ TEST(ModelDirectoryServeTest, ServesAnMlxDirectoryWithItsOwnTokenizerAndTemplate
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* f : {"tokenizer.json", "tokenizer_config.json"}) fs::copy_file(tokenizer_dir / f, dir / f);
 
-  const uint16_t port = free_port();
+  const uint16_t port = testing::free_port();
   testing::ChildProcess server({testing::inferd_binary(), "serve", "--model", dir.string() + "/", "--port",
                                 std::to_string(port), "--threads", "1", "--no-sessions"},
                                (work / "serve.log").string());
   ASSERT_TRUE(server.started());
   int status = 0;
   for (int i = 0; i < 1200 && status != 200; ++i) {
-    status = call(port, http::verb::get, "/health").first;
+    status = call(port, "GET", "/health").first;
     if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ASSERT_EQ(status, 200) << server.log();
-  const auto [models_status, models] = call(port, http::verb::get, "/v1/models");
+  const auto [models_status, models] = call(port, "GET", "/v1/models");
   EXPECT_EQ(models_status, 200);
   EXPECT_NE(models.find("\"Tiny-Llama3-MLX-4bit\""), std::string::npos) << models;
 
   const nlohmann::ordered_json messages = {{{"role", "system"}, {"content", "Be brief."}},
                                            {{"role", "user"}, {"content", "Hello there, what is 2+2?"}}};
   const nlohmann::json request = {{"model", "Tiny-Llama3-MLX-4bit"}, {"messages", messages}, {"max_tokens", 4}};
-  const auto [chat_status, chat] = call(port, http::verb::post, "/v1/chat/completions", request.dump());
+  const auto [chat_status, chat] = call(port, "POST", "/v1/chat/completions", request.dump());
   ASSERT_EQ(chat_status, 200) << chat << server.log();
   const auto answer = nlohmann::json::parse(chat);
   EXPECT_EQ(answer["model"], "Tiny-Llama3-MLX-4bit");
@@ -123,7 +98,7 @@ TEST(ModelDirectoryServeTest, ServesAnMlxDirectoryWithItsOwnTokenizerAndTemplate
   EXPECT_GT(std::abs(served - with_chatml), 3) << "served " << served << ", ChatML " << with_chatml;
 
   // The special tokens of tokenizer.json are single tokens.
-  const auto [tok_status, tokens] = call(port, http::verb::post, "/tokenize",
+  const auto [tok_status, tokens] = call(port, "POST", "/tokenize",
                                          R"({"content":"<|eot_id|>","add_special":false,"parse_special":true})");
   EXPECT_EQ(tok_status, 200);
   EXPECT_NE(tokens.find("128009"), std::string::npos) << tokens;

@@ -5,50 +5,25 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
 
+#include "testing/http_request.h"
 #include "testing/subprocess.h"
 #include "testing/test_paths.h"
 
 namespace inferd {
 namespace {
 
-namespace net = boost::asio;
-namespace http = boost::beast::http;
 
-// A free port on 127.0.0.1 (bound and released).
-uint16_t free_port() {
-  net::io_context ioc;
-  net::ip::tcp::acceptor a(ioc, {net::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
 
 // The status of GET `target`, or 0 when nothing answers.
 int get_status(uint16_t port, const std::string& target, std::string* body = nullptr) {
-  net::io_context ioc;
-  boost::beast::tcp_stream s(ioc);
-  boost::system::error_code ec;
-  s.socket().connect({net::ip::make_address("127.0.0.1"), port}, ec);
-  if (ec) return 0;
-  s.expires_after(std::chrono::seconds(5));
-  http::request<http::empty_body> req{http::verb::get, target, 11};
-  req.set(http::field::host, "127.0.0.1");
-  http::write(s, req, ec);
-  if (ec) return 0;
-  boost::beast::flat_buffer buf;
-  http::response<http::string_body> res;
-  http::read(s, buf, res, ec);
-  if (ec) return 0;
-  if (body) *body = res.body();
-  return res.result_int();
+  const testing::HttpAnswer a = testing::http_request(port, "GET", target);
+  if (body) *body = a.text;
+  return a.status;
 }
 
 TEST(ServeCommandTest, ServesTheDemoModelAndStopsOnSigterm) {
-  const uint16_t port = free_port();
+  const uint16_t port = testing::free_port();
   testing::ChildProcess server({testing::inferd_binary(), "serve", "--port", std::to_string(port), "--threads", "1"},
                                (testing::temp_dir() / "serve-demo.log").string());
   ASSERT_TRUE(server.started());
@@ -81,7 +56,7 @@ TEST(ServeCommandTest, ServesTheDemoModelAndStopsOnSigterm) {
 }
 
 TEST(ServeCommandTest, AModelThatDoesNotLoadEndsTheProcessWithAnError) {
-  const uint16_t port = free_port();
+  const uint16_t port = testing::free_port();
   testing::ChildProcess server({testing::inferd_binary(), "serve", "--port", std::to_string(port), "--model",
                                 "/nonexistent/model.gguf"},
                                (testing::temp_dir() / "serve-missing.log").string());

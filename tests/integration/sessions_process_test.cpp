@@ -10,59 +10,32 @@
 #include <thread>
 
 #include <gtest/gtest.h>
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
 #include "server/sessions/kv_store.h"
+#include "testing/http_request.h"
 #include "testing/subprocess.h"
 #include "testing/test_paths.h"
 
 namespace inferd {
 namespace {
 
-namespace net = boost::asio;
-namespace http = boost::beast::http;
 using nlohmann::json;
 
 constexpr const char* kModel = "fixtures/fixture-llama-f16.gguf";
 
-uint16_t free_port() {
-  net::io_context ioc;
-  net::ip::tcp::acceptor a(ioc, {net::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
 
 // The status and JSON body of one request, or status 0 when the server did not answer.
-std::pair<int, json> request(uint16_t port, http::verb method, const std::string& target,
+std::pair<int, json> request(uint16_t port, const std::string& method, const std::string& target,
                              const json& body = nullptr) {
-  net::io_context ioc;
-  boost::beast::tcp_stream s(ioc);
-  boost::system::error_code ec;
-  s.socket().connect({net::ip::make_address("127.0.0.1"), port}, ec);
-  if (ec) return {0, nullptr};
-  s.expires_after(std::chrono::seconds(60));
-  http::request<http::string_body> req{method, target, 11};
-  req.set(http::field::host, "127.0.0.1");
-  req.set(http::field::content_type, "application/json");
-  if (!body.is_null()) req.body() = body.dump();
-  req.prepare_payload();
-  http::write(s, req, ec);
-  if (ec) return {0, nullptr};
-  boost::beast::flat_buffer buf;
-  http::response<http::string_body> res;
-  http::read(s, buf, res, ec);
-  if (ec) return {0, nullptr};
-  return {res.result_int(), json::parse(res.body(), nullptr, false)};
+  const testing::HttpAnswer a = testing::http_request(port, method, target, body);
+  return {a.status, a.body};
 }
 
 class Server {
  public:
   Server(const std::filesystem::path& model, const std::string& store_url, const std::string& log)
-      : port_(free_port()),
+      : port_(testing::free_port()),
         process_({testing::inferd_binary(), "serve", "--model", model.string(), "--port",
                   std::to_string(port_), "--threads", "1", "--ctx-size", "512", "--no-access-log",
                   "--session-store", store_url},
@@ -70,7 +43,7 @@ class Server {
   // Waits until the model is ready.
   bool ready() {
     for (int i = 0; i < 600; ++i) {
-      if (request(port_, http::verb::get, "/health").first == 200) return true;
+      if (request(port_, "GET", "/health").first == 200) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return false;
@@ -98,11 +71,11 @@ json turn_body(const std::string& id, int n, int max_tokens) {
 // Checks the stored conversation: whole turns "turn 0", "turn 1", ... each followed by its
 // answer, at least `completed` of them. Returns how many are stored.
 int check_stored(uint16_t port, const std::string& id, int completed, const std::string& db) {
-  const auto [status, rec] = request(port, http::verb::get, "/v1/sessions/" + id);
+  const auto [status, rec] = request(port, "GET", "/v1/sessions/" + id);
   EXPECT_EQ(status, 200) << rec.dump();
   const int count = rec.value("message_count", -1);
   const auto [mstatus, m] =
-      request(port, http::verb::get, "/v1/sessions/" + id + "/messages?limit=1000");
+      request(port, "GET", "/v1/sessions/" + id + "/messages?limit=1000");
   EXPECT_EQ(mstatus, 200);
   EXPECT_EQ(m["total"], count);
   EXPECT_EQ(count % 2, 0) << "a half turn is stored: " << m.dump();
@@ -141,7 +114,7 @@ TEST(SessionDurabilityTest, KilledMidTurnKeepsEveryCompletedTurnAndNoHalfTurn) {
     ASSERT_TRUE(server.ready()) << server.log();
     if (round == 0) {
       const auto [status, created] =
-          request(server.port(), http::verb::post, "/v1/sessions", json::object());
+          request(server.port(), "POST", "/v1/sessions", json::object());
       ASSERT_EQ(status, 201) << created.dump();
       id = created["session_id"];
     } else {
@@ -149,7 +122,7 @@ TEST(SessionDurabilityTest, KilledMidTurnKeepsEveryCompletedTurnAndNoHalfTurn) {
     }
     // One turn answered before the kill is certainly stored.
     const auto [status, answer] =
-        request(server.port(), http::verb::post, "/v1/chat/completions", turn_body(id, stored, 4));
+        request(server.port(), "POST", "/v1/chat/completions", turn_body(id, stored, 4));
     ASSERT_EQ(status, 200) << answer.dump() << server.log();
     ++stored;
     // Turns in a loop while the server is killed at a random moment.
@@ -157,7 +130,7 @@ TEST(SessionDurabilityTest, KilledMidTurnKeepsEveryCompletedTurnAndNoHalfTurn) {
     std::atomic<bool> stop{false};
     std::thread client([&] {
       for (int n = stored; !stop; ++n) {
-        if (request(server.port(), http::verb::post, "/v1/chat/completions", turn_body(id, n, 24))
+        if (request(server.port(), "POST", "/v1/chat/completions", turn_body(id, n, 24))
                 .first != 200)
           break;
         ++answered;
@@ -175,7 +148,7 @@ TEST(SessionDurabilityTest, KilledMidTurnKeepsEveryCompletedTurnAndNoHalfTurn) {
   const int turns = check_stored(last.port(), id, stored, db);
   // The store still takes turns after the crashes.
   EXPECT_EQ(
-      request(last.port(), http::verb::post, "/v1/chat/completions", turn_body(id, turns, 2)).first,
+      request(last.port(), "POST", "/v1/chat/completions", turn_body(id, turns, 2)).first,
       200);
 }
 
@@ -184,11 +157,11 @@ TEST(SessionsCliTest, ListShowExportImportRemove) {
   const auto dir = testing::temp_dir();
   Server server(model, "memory", (dir / "serve.log").string());
   ASSERT_TRUE(server.ready()) << server.log();
-  const auto [status, created] = request(server.port(), http::verb::post, "/v1/sessions",
+  const auto [status, created] = request(server.port(), "POST", "/v1/sessions",
                                          {{"session_id", "cli-1"}, {"user_id", "ann"}});
   ASSERT_EQ(status, 201) << created.dump();
   ASSERT_EQ(
-      request(server.port(), http::verb::post, "/v1/chat/completions", turn_body("cli-1", 0, 3))
+      request(server.port(), "POST", "/v1/chat/completions", turn_body("cli-1", 0, 3))
           .first,
       200);
   const std::string url = "http://127.0.0.1:" + std::to_string(server.port());

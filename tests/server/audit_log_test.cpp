@@ -32,9 +32,17 @@ Router audit_router() {
                        ex->annotate("model", "tiny");
                        ex->annotate("prompt_tokens", "12");
                        ex->annotate("completion_tokens", "5");
-                       (void)ex->respond(200, kJsonContentType, "{}");
+                       (void)ex->respond(200, kJsonContentType, R"({"reply":"write to c@d.example.org"})");
                      }},
                     {"/v1"});
+  EXPECT_TRUE(st.ok());
+  st = r.add({"POST", "/stream", [](const Request&, std::shared_ptr<Exchange> ex) {
+                (void)ex->start_stream(200, {});
+                (void)ex->send("data: card 4111 1111 1111 1111\n\n");
+                (void)ex->send("data: done\n\n");
+                (void)ex->finish();
+              }},
+             {"/v1"});
   EXPECT_TRUE(st.ok());
   return r;
 }
@@ -46,6 +54,7 @@ class AuditLogTest : public HttpServerFixture {
     ASSERT_TRUE(log.ok()) << log.status().to_string();
     HttpServerOptions http = test_options();
     http.observer = *log;
+    http.capture_response_body = [log = *log](const Request& r) { return log->records_bodies_of(r); };
     // Callers name their service in a test header; the key id stands for the credential.
     http.authenticate = [](const Request& req) -> std::variant<Caller, ApiError> {
       return Caller{.service = std::string(req.header("X-Test-Service").value_or("")), .key_id = "key_42"};
@@ -68,10 +77,12 @@ TEST_F(AuditLogTest, OneRecordPerRequestWithMaskedBodiesOnlyForChosenServices) {
   ASSERT_TRUE(res);
   res = c.request("GET", "/v1/nothing-here");
   ASSERT_TRUE(res);
+  res = c.request("POST", "/v1/stream", "{}", {{"X-Test-Service", "vista"}});
+  ASSERT_TRUE(res);
   server_->stop();
 
   const auto records = read_records(path);
-  ASSERT_EQ(records.size(), 3u);
+  ASSERT_EQ(records.size(), 4u);
   const auto& vista = records[0];
   EXPECT_EQ(vista["service"], "vista");
   EXPECT_EQ(vista["key_id"], "key_42");
@@ -87,12 +98,16 @@ TEST_F(AuditLogTest, OneRecordPerRequestWithMaskedBodiesOnlyForChosenServices) {
   const std::string logged = vista["request_body"];
   EXPECT_NE(logged.find("my card is [CARD], mail [EMAIL]"), std::string::npos) << logged;
   EXPECT_EQ(records[1]["service"], "whisp");
+  EXPECT_EQ(vista["response_body"], R"({"reply":"write to [EMAIL]"})");
   EXPECT_FALSE(records[1].contains("request_body"));
+  EXPECT_FALSE(records[1].contains("response_body"));
+  EXPECT_EQ(records[3]["response_body"], "data: card [CARD]\n\ndata: done\n\n") << records[3].dump();
   EXPECT_EQ(records[2]["status"], 404);
   std::ifstream in(path);
   const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(all.find("sk-secret"), std::string::npos);
   EXPECT_EQ(all.find("4111"), std::string::npos);
+  EXPECT_EQ(all.find("c@d.example.org"), std::string::npos);
 }
 
 TEST_F(AuditLogTest, RotatedFilesAreExportedOldestFirstAndFiltered) {

@@ -15,6 +15,7 @@
 
 #include "server/api/api_context.h"
 #include "server/http_test_support.h"
+#include "testing/http_request.h"
 #include "server/openai_server.h"
 #include "testing/subprocess.h"
 #include "testing/test_paths.h"
@@ -361,11 +362,6 @@ std::string find_program(const std::string& program) {
   return "";
 }
 
-uint16_t free_port() {
-  net::io_context ioc;
-  net::ip::tcp::acceptor a(ioc, {net::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
 
 std::string url_encode(std::string_view s) {
   std::string out;
@@ -389,7 +385,7 @@ TEST_F(ObservabilityTest, RealPrometheusScrapesAndAnswersQueries) {
   if (HasFatalFailure() || IsSkipped()) return;
 
   const auto dir = inferd::testing::temp_dir();
-  const uint16_t prom_port = free_port();
+  const uint16_t prom_port = inferd::testing::free_port();
   {
     std::ofstream cfg(dir / "prometheus.yml");
     cfg << "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n"

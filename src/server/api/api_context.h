@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "server/http/error_response.h"
+#include "server/auth/access_control.h"
 #include "server/http/exchange.h"
 #include "server/registry/model_registry.h"
 #include "server/registry/registry_config.h"
@@ -39,6 +40,9 @@ class ApiContext {
   // Server-side conversations (the session endpoints and chat turns naming a session_id);
   // nullptr = sessions are off. Set before the server starts.
   std::shared_ptr<sessions::SessionService> sessions;
+
+  // API keys (the key endpoints); nullptr = access control is off. Set before the server starts.
+  std::shared_ptr<auth::AccessControl> access;
 
   // Metrics, traces and the access log of the server (a default without trace export until
   // set_telemetry()). Install it as the HttpServer's observer too.

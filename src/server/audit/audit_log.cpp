@@ -10,6 +10,7 @@
 #include <regex>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/spdlog.h>
@@ -59,6 +60,7 @@ Result<std::shared_ptr<AuditLog>> AuditLog::create(AuditLogOptions options) {
   if (options.max_files < 1 || options.max_files > 200000) return invalid_argument("the audit log keeps 1 to 200000 files");
   std::shared_ptr<AuditLog> log(new AuditLog());
   INFERD_ASSIGN_OR_RETURN(log->masker_, PiiMasker::create(options.masking));
+  log->anomalies_ = std::make_unique<AnomalyDetector>(options.anomalies);
   try {
     auto sink = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(options.path, options.max_bytes, options.max_files);
     log->out_ = std::make_shared<spdlog::logger>("inferd-audit", std::move(sink));
@@ -70,6 +72,10 @@ Result<std::shared_ptr<AuditLog>> AuditLog::create(AuditLogOptions options) {
   log->out_->flush_on(spdlog::level::info);
   log->options_ = std::move(options);
   return log;
+}
+
+bool AuditLog::records_bodies_of(const Request& request) const {
+  return logs_body_of(request.caller.service.empty() ? std::string(kAnonymousService) : request.caller.service);
 }
 
 bool AuditLog::logs_body_of(const std::string& service) const {
@@ -94,7 +100,19 @@ void AuditLog::on_exchange_end(const ExchangeRecord& r) {
   j["latency_ms"] = std::round(std::chrono::duration<double, std::milli>(r.finished_at - req.received_at).count() * 1000) / 1000;
   for (const char* key : {"prompt_tokens", "completion_tokens", "cached_tokens"}) put_number_annotation(j, r, key);
   if (r.cancel_reason != CancelReason::kNone) j["cancelled"] = cancel_reason_name(r.cancel_reason);
-  if (!req.body.empty() && logs_body_of(service)) j["request_body"] = masker_->mask(req.body);
+  const std::string credential = service + "/" + (req.caller.key_id.empty() ? req.client_address : req.caller.key_id);
+  const int64_t minute = std::chrono::duration_cast<std::chrono::minutes>(r.finished_at.time_since_epoch()).count();
+  const AnomalyDetector::Flags flags = anomalies_->record(credential, r.status >= 400 || r.status == 0, minute);
+  if (!flags.kinds.empty()) {
+    j["anomalies"] = flags.kinds;
+    if (flags.new_this_minute)
+      spdlog::warn("audit: unusual traffic from {}: {} (far above its own baseline)", credential, fmt::join(flags.kinds, ", "));
+  }
+  if (logs_body_of(service)) {
+    if (!req.body.empty()) j["request_body"] = masker_->mask(req.body);
+    if (!r.response_body.empty()) j["response_body"] = masker_->mask(r.response_body);
+    if (r.response_body_truncated) j["response_body_truncated"] = true;
+  }
   out_->info(j.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 

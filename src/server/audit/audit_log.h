@@ -1,9 +1,13 @@
 // AuditLog: one JSON line per request in an append-only file, for compliance review:
 //   {"time":"2026-11-29T04:50:00.123Z","request_id","service","key_id","client","method","path",
 //    "route","model","status","latency_ms","prompt_tokens","completion_tokens","cached_tokens",
-//    "cancelled"?,"request_body"?}
+//    "cancelled"?,"anomalies"?,"request_body"?,"response_body"?,"response_body_truncated"?}
+// "anomalies" lists what AnomalyDetector flags for the request's credential (service and key id,
+// or client address without a key) in its minute: ["request_rate"], ["error_rate"]; each new flag
+// is also logged as a warning.
 // The key id names the credential, never the key. For the services listed in body_services the
-// request body is recorded too, after PII masking (pii_masker.h). The file is rotated by size:
+// request and response bodies are recorded too, after PII masking (pii_masker.h; a streamed
+// response as its server-sent events). The file is rotated by size:
 // "audit.jsonl" becomes "audit.1.jsonl", and so on up to max_files; nothing is rewritten in place.
 // Every record is flushed to the file before on_exchange_end returns.
 //
@@ -16,6 +20,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "server/audit/anomaly_detector.h"
 #include "server/audit/pii_masker.h"
 #include "server/http/exchange_observer.h"
 
@@ -33,6 +38,7 @@ struct AuditLogOptions {
   // caller counts as service "default".
   std::vector<std::string> body_services = {};
   PiiMaskerOptions masking = {};
+  AnomalyOptions anomalies = {};
 };
 
 class AuditLog : public ExchangeObserver {
@@ -42,6 +48,9 @@ class AuditLog : public ExchangeObserver {
   ~AuditLog() override;
 
   void on_exchange_end(const ExchangeRecord& record) override;
+  // Whether the request's bodies are recorded (its caller's service is in body_services): the
+  // server captures its response body for the record (HttpServerOptions::capture_response_body).
+  bool records_bodies_of(const Request& request) const;
 
  private:
   AuditLog() = default;
@@ -49,6 +58,7 @@ class AuditLog : public ExchangeObserver {
 
   AuditLogOptions options_;
   std::unique_ptr<PiiMasker> masker_;
+  std::unique_ptr<AnomalyDetector> anomalies_;
   std::shared_ptr<spdlog::logger> out_;
 };
 

@@ -12,6 +12,7 @@ namespace {
 using S = ServeConfig;
 using M = ModelConfig;
 constexpr int64_t kMaxPort = 65535;
+constexpr int64_t kMaxLimit = int64_t{1} << 40;
 
 // clang-format off
 const ConfigField<S> kServeFields[] = {
@@ -90,6 +91,16 @@ const ConfigField<S> kServeFields[] = {
   {"audit.mask_patterns", "INFERD_AUDIT_MASK_PATTERNS", "--audit-mask-pattern",
    "Patterns masked in recorded bodies besides the built-in kinds, NAME=REGEX (shown as [NAME])",
    [](S& c) -> FieldRef { return &c.audit.mask_patterns; }},
+  {"auth.required", "INFERD_AUTH_REQUIRED", "--auth-required",
+   "Require a credential on every path but auth.public_paths even when no key is configured (access control "
+   "is on anyway once auth.keys_store or api_keys are set)",
+   [](S& c) -> FieldRef { return &c.auth.required; }},
+  {"auth.keys_store", "INFERD_KEYS_STORE", "--keys-store",
+   "Where API keys made with `inferd keys` and /v1/keys live: sqlite:PATH, redis://HOST:PORT/DB or memory",
+   [](S& c) -> FieldRef { return &c.auth.keys_store; }},
+  {"auth.public_paths", "INFERD_PUBLIC_PATHS", "--public-path",
+   "Paths answered without a credential (exact paths)",
+   [](S& c) -> FieldRef { return &c.auth.public_paths; }},
   // Single-model mode: command line and environment only.
   {nullptr, "INFERD_MODEL", "-m,--model",
    "GGUF model to serve alone (default without a config: a built-in random-weight demo model)",
@@ -176,6 +187,34 @@ const ConfigField<ServiceSpec> kServiceFields[] = {
    [](ServiceSpec& s) -> FieldRef { return &s.allowed_models; }},
   {"priority", nullptr, nullptr, "Added to its requests' priority (higher is served first)",
    [](ServiceSpec& s) -> FieldRef { return &s.priority; }, -1000, 1000},
+  {"key_prefix", nullptr, nullptr, "Prefix of its new API keys, e.g. vista_ (default inferd_)",
+   [](ServiceSpec& s) -> FieldRef { return &s.key_prefix; }},
+  {"requests_per_minute", nullptr, nullptr, "Requests per minute of all its keys together (0 = no limit)",
+   [](ServiceSpec& s) -> FieldRef { return &s.requests_per_minute; }, 0, kMaxLimit},
+  {"tokens_per_minute", nullptr, nullptr, "Prompt + completion tokens per minute of all its keys (0 = no limit)",
+   [](ServiceSpec& s) -> FieldRef { return &s.tokens_per_minute; }, 0, kMaxLimit},
+  {"concurrent", nullptr, nullptr, "Requests of all its keys running at once (0 = no limit)",
+   [](ServiceSpec& s) -> FieldRef { return &s.concurrent; }, 0, kMaxLimit},
+};
+
+const ConfigField<ApiKeyConfig> kApiKeyFields[] = {
+  {"id", nullptr, nullptr, "The key's public id: the 12 characters after its prefix (required)",
+   [](ApiKeyConfig& k) -> FieldRef { return &k.id; }},
+  {"prefix", nullptr, nullptr, "The key's prefix, e.g. vista_ (required)", [](ApiKeyConfig& k) -> FieldRef { return &k.prefix; }},
+  {"hash", nullptr, nullptr, "sha256:<hex> of the whole key, from `inferd keys hash KEY` (required)",
+   [](ApiKeyConfig& k) -> FieldRef { return &k.hash; }},
+  {"service", nullptr, nullptr, "The service the key acts for (required)", [](ApiKeyConfig& k) -> FieldRef { return &k.service; }},
+  {"name", nullptr, nullptr, "A label for people", [](ApiKeyConfig& k) -> FieldRef { return &k.name; }},
+  {"scopes", nullptr, nullptr, "inference, sessions and/or admin (admin grants every route)",
+   [](ApiKeyConfig& k) -> FieldRef { return &k.scopes; }},
+  {"expires_at", nullptr, nullptr, "ISO-8601 time the key stops working (empty = never)",
+   [](ApiKeyConfig& k) -> FieldRef { return &k.expires_at; }},
+  {"requests_per_minute", nullptr, nullptr, "Requests per minute of this key (0 = no limit)",
+   [](ApiKeyConfig& k) -> FieldRef { return &k.requests_per_minute; }, 0, kMaxLimit},
+  {"tokens_per_minute", nullptr, nullptr, "Prompt + completion tokens per minute of this key (0 = no limit)",
+   [](ApiKeyConfig& k) -> FieldRef { return &k.tokens_per_minute; }, 0, kMaxLimit},
+  {"concurrent", nullptr, nullptr, "Requests of this key running at once (0 = no limit)",
+   [](ApiKeyConfig& k) -> FieldRef { return &k.concurrent; }, 0, kMaxLimit},
 };
 // clang-format on
 
@@ -218,6 +257,9 @@ std::span<const ConfigField<ModelConfig>> model_fields() {
 }
 std::span<const ConfigField<ServiceSpec>> service_fields() {
   return kServiceFields;
+}
+std::span<const ConfigField<ApiKeyConfig>> api_key_fields() {
+  return kApiKeyFields;
 }
 
 std::string_view field_type_name(const FieldRef& ref) {

@@ -48,6 +48,26 @@ struct AuditSettings {
   std::vector<std::string> mask_patterns;  // NAME=REGEX masked besides the built-in kinds
 };
 
+// Access control (auth::AccessControl once checked): on when `required` is set or any credential
+// is configured (keys in a store or in api_keys).
+struct AuthSettings {
+  bool required = false;   // refuse requests without a credential even when no key is configured
+  std::string keys_store;  // sqlite:PATH | redis://... | memory; empty = keys only from api_keys
+  std::vector<std::string> public_paths = {"/health"};
+};
+
+// A key listed in the configuration file (api_keys[i]): its hash, never the key.
+struct ApiKeyConfig {
+  std::string id;      // the key's public id (the 12 characters after its prefix)
+  std::string prefix;  // e.g. "vista_"
+  std::string hash;    // sha256:<hex>, printed by `inferd keys hash KEY`
+  std::string service;
+  std::string name;
+  std::vector<std::string> scopes = {"inference", "sessions"};
+  std::string expires_at;  // ISO-8601; empty = never
+  int64_t requests_per_minute = 0, tokens_per_minute = 0, concurrent = 0;
+};
+
 struct TelemetrySettings {
   std::string otlp_endpoint;
   bool access_log = true;
@@ -99,9 +119,11 @@ struct ServeConfig {
   TelemetrySettings telemetry;
   SessionSettings sessions;
   AuditSettings audit;
+  AuthSettings auth;
   SingleModelSettings single;
   std::vector<ModelConfig> models;
   std::vector<ServiceSpec> services;
+  std::vector<ApiKeyConfig> api_keys;
 };
 
 }  // namespace inferd::server

@@ -12,9 +12,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include "chat/tool_call_format.h"
+#include "server/auth/api_key.h"
 #include "server/config/config_field.h"
 #include "server/registry/model_directory.h"
 #include "server/served_model.h"
+#include "server/sessions/iso8601.h"
 #include "server/sessions/model_prices.h"
 
 namespace inferd::server {
@@ -95,31 +97,51 @@ std::string resolve_path(const std::string& base_dir, const std::string& path) {
   return (fs::path(base_dir) / path).lexically_normal().string();
 }
 
+// The entries of one list section (models by id, services by name, api_keys by id) and their
+// field table.
+template <class Entry>
+struct EntryList {
+  const char* section;  // "models", "services", "api_keys"
+  std::vector<Entry>* entries;
+  std::span<const ConfigField<Entry>> fields;
+  std::string (*key)(const Entry&);
+};
+
+EntryList<ModelConfig> model_list(ServeConfig* c) {
+  return {"models", &c->models, model_fields(), [](const ModelConfig& m) { return m.id; }};
+}
+EntryList<ServiceSpec> service_list(ServeConfig* c) {
+  return {"services", &c->services, service_fields(), [](const ServiceSpec& s) { return s.name; }};
+}
+EntryList<ApiKeyConfig> api_key_list(ServeConfig* c) {
+  return {"api_keys", &c->api_keys, api_key_fields(), [](const ApiKeyConfig& k) { return k.id; }};
+}
+
+// Reads the list section `list.section` of `root` when present (replacing its entries).
+template <class Entry>
+Status read_entries(const YAML::Node& root, const EntryList<Entry>& list) {
+  const YAML::Node node = root[list.section];
+  if (!node || node.IsNull()) return {};
+  if (!node.IsSequence()) return field_error(list.section, "expected a list");
+  list.entries->clear();
+  for (size_t i = 0; i < node.size(); ++i) {
+    Entry e;
+    INFERD_RETURN_IF_ERROR(read_table(node[i], fmt::format("{}[{}]", list.section, i), list.fields, &e));
+    list.entries->push_back(std::move(e));
+  }
+  return {};
+}
+
 Status read_yaml_node(const YAML::Node& root, const std::string& base_dir, ServeConfig* config) {
   if (root.IsNull()) return {};  // an empty file: every default
-  INFERD_RETURN_IF_ERROR(read_table(root, "", serve_fields(), config, {"models", "services"}));
-  if (const YAML::Node models = root["models"]; models && !models.IsNull()) {
-    if (!models.IsSequence()) return field_error("models", "expected a list of models");
-    config->models.clear();
-    for (size_t i = 0; i < models.size(); ++i) {
-      ModelConfig m;
-      INFERD_RETURN_IF_ERROR(
-          read_table(models[i], fmt::format("models[{}]", i), model_fields(), &m));
-      m.path = resolve_path(base_dir, m.path);
-      m.chat_template = resolve_path(base_dir, m.chat_template);
-      config->models.push_back(std::move(m));
-    }
+  INFERD_RETURN_IF_ERROR(read_table(root, "", serve_fields(), config, {"models", "services", "api_keys"}));
+  INFERD_RETURN_IF_ERROR(read_entries(root, model_list(config)));
+  for (ModelConfig& m : config->models) {
+    m.path = resolve_path(base_dir, m.path);
+    m.chat_template = resolve_path(base_dir, m.chat_template);
   }
-  if (const YAML::Node services = root["services"]; services && !services.IsNull()) {
-    if (!services.IsSequence()) return field_error("services", "expected a list of services");
-    config->services.clear();
-    for (size_t i = 0; i < services.size(); ++i) {
-      ServiceSpec s;
-      INFERD_RETURN_IF_ERROR(
-          read_table(services[i], fmt::format("services[{}]", i), service_fields(), &s));
-      config->services.push_back(std::move(s));
-    }
-  }
+  INFERD_RETURN_IF_ERROR(read_entries(root, service_list(config)));
+  INFERD_RETURN_IF_ERROR(read_entries(root, api_key_list(config)));
   config->server.models_dir = resolve_path(base_dir, config->server.models_dir);
   return {};
 }
@@ -133,6 +155,34 @@ std::map<std::string, std::string> model_names(const ServeConfig& c) {
       names.emplace(c.models[i].aliases[a], fmt::format("models[{}].aliases[{}]", i, a));
   }
   return names;
+}
+
+// api_keys[i] as the access control's record; errors name the field under `at`.
+Result<auth::ApiKeyRecord> to_key_record(const ApiKeyConfig& k, const std::string& at) {
+  auth::ApiKeyRecord r;
+  r.id = k.id;
+  r.prefix = k.prefix;
+  r.hash = k.hash;
+  r.service = k.service;
+  r.name = k.name;
+  r.limits = {k.requests_per_minute, k.tokens_per_minute, k.concurrent};
+  r.from_config = true;
+  const std::string probe = k.prefix + k.id + "_" + std::string(auth::kKeySecretChars, 'a');
+  if (!auth::parse_api_key(probe))
+    return invalid_argument("{}.id: expected the {} letters and digits after the key's prefix, with a valid prefix "
+                            "(e.g. prefix: vista_)", at, auth::kKeyIdChars);
+  if (Status st = auth::check_key_hash(k.hash); !st.ok()) return invalid_argument("{}.hash: {}", at, st.message());
+  if (k.service.empty()) return invalid_argument("{}.service: required", at);
+  auto scopes = auth::ScopeSet::parse(k.scopes);
+  if (!scopes.ok()) return invalid_argument("{}.scopes: {}", at, scopes.status().message());
+  if (scopes->empty()) return invalid_argument("{}.scopes: a key needs at least one scope", at);
+  r.scopes = *scopes;
+  if (!k.expires_at.empty()) {
+    const auto ms = sessions::parse_iso8601(k.expires_at);
+    if (!ms) return invalid_argument("{}.expires_at: expected an ISO-8601 time such as 2027-01-31T00:00:00Z", at);
+    r.expires_at = *ms / 1000;
+  }
+  return r;
 }
 
 Result<ModelSpec> to_model_spec(const ModelConfig& m) {
@@ -200,15 +250,6 @@ std::string env_token(std::string_view s) {
   return out;
 }
 
-// The entries of one list section (models by id, services by name) and their field table.
-template <class Entry>
-struct EntryList {
-  const char* section;  // "models", "services"
-  std::vector<Entry>* entries;
-  std::span<const ConfigField<Entry>> fields;
-  std::string (*key)(const Entry&);
-};
-
 template <class Entry>
 Status apply_entry_environment(const EntryList<Entry>& list, const std::function<const char*(const char*)>& get_env) {
   for (Entry& e : *list.entries)
@@ -235,13 +276,6 @@ Result<bool> assign_entry_field(const EntryList<Entry>& list, std::string_view p
   return false;
 }
 
-EntryList<ModelConfig> model_list(ServeConfig* c) {
-  return {"models", &c->models, model_fields(), [](const ModelConfig& m) { return m.id; }};
-}
-EntryList<ServiceSpec> service_list(ServeConfig* c) {
-  return {"services", &c->services, service_fields(), [](const ServiceSpec& s) { return s.name; }};
-}
-
 }  // namespace
 
 Status apply_environment(ServeConfig* config,
@@ -254,7 +288,8 @@ Status apply_environment(ServeConfig* config,
       return invalid_argument("{}: {}", f.env, st.message());
   }
   INFERD_RETURN_IF_ERROR(apply_entry_environment(model_list(config), get_env));
-  return apply_entry_environment(service_list(config), get_env);
+  INFERD_RETURN_IF_ERROR(apply_entry_environment(service_list(config), get_env));
+  return apply_entry_environment(api_key_list(config), get_env);
 }
 
 Status apply_assignment(ServeConfig* config, std::string_view assignment) {
@@ -271,6 +306,8 @@ Status apply_assignment(ServeConfig* config, std::string_view assignment) {
   INFERD_ASSIGN_OR_RETURN(bool done, assign_entry_field(model_list(config), path, value));
   if (done) return {};
   INFERD_ASSIGN_OR_RETURN(done, assign_entry_field(service_list(config), path, value));
+  if (done) return {};
+  INFERD_ASSIGN_OR_RETURN(done, assign_entry_field(api_key_list(config), path, value));
   if (done) return {};
   return invalid_argument("'{}' names no field of the configuration (models and services by id or name, e.g. "
                           "models.general.context)", path);
@@ -311,6 +348,13 @@ ConfigReport check_config(const ServeConfig& c) {
   if (!c.audit.path.empty() && r.errors.empty())
     if (auto masker = PiiMasker::create(make_audit_options(c).masking); !masker.ok())
       error("audit", std::string(masker.status().message()));
+  std::map<std::string, std::string> key_ids;  // id -> where defined
+  for (size_t i = 0; i < c.api_keys.size(); ++i) {
+    const std::string at = fmt::format("api_keys[{}]", i);
+    if (auto k = to_key_record(c.api_keys[i], at); !k.ok()) r.errors.emplace_back(k.status().message());
+    if (auto [it, fresh] = key_ids.emplace(c.api_keys[i].id, at); !fresh)
+      error(at + ".id", fmt::format("'{}' is also the id of {}", c.api_keys[i].id, it->second));
+  }
   if (!c.server.models_dir.empty() && !fs::is_directory(c.server.models_dir, ec))
     error("server.models_dir", fmt::format("'{}' is not a directory", c.server.models_dir));
   if (!c.single.path.empty() && uses_registry(c))
@@ -371,6 +415,8 @@ ConfigReport check_config(const ServeConfig& c) {
             fmt::format("'{}' is already the name of services[{}]", s.name, it->second));
     if (!s.default_model.empty() && !only_dir && !known(s.default_model))
       error(at + ".default_model", fmt::format("unknown model '{}'", s.default_model));
+    if (!s.key_prefix.empty())
+      if (Status st = auth::check_key_prefix(s.key_prefix); !st.ok()) error(at + ".key_prefix", std::string(st.message()));
     for (size_t a = 0; a < s.allowed_models.size(); ++a)
       if (!only_dir && !known(s.allowed_models[a]))
         error(fmt::format("{}.allowed_models[{}]", at, a),
@@ -424,6 +470,27 @@ Result<RegistryConfig> make_registry_config(const ServeConfig& c) {
   }
   for (const ServiceSpec& s : c.services) INFERD_RETURN_IF_ERROR(out.services.add(s));
   return out;
+}
+
+bool access_control_enabled(const ServeConfig& c) {
+  return c.auth.required || !c.auth.keys_store.empty() || !c.api_keys.empty();
+}
+
+Result<auth::AccessOptions> make_access_options(const ServeConfig& c) {
+  auth::AccessOptions o;
+  o.public_paths = c.auth.public_paths;
+  for (const ServiceSpec& s : c.services)
+    if (!s.key_prefix.empty()) o.key_prefixes[s.name] = s.key_prefix;
+  for (size_t i = 0; i < c.api_keys.size(); ++i) {
+    INFERD_ASSIGN_OR_RETURN(auth::ApiKeyRecord k, to_key_record(c.api_keys[i], fmt::format("api_keys[{}]", i)));
+    o.config_keys.push_back(std::move(k));
+  }
+  if (!c.auth.keys_store.empty()) {
+    auto store = auth::ApiKeyStore::open(c.auth.keys_store);
+    if (!store.ok()) return Status(store.status().code(), fmt::format("auth.keys_store: {}", store.status().message()));
+    o.key_store = std::move(store).value();
+  }
+  return o;
 }
 
 sessions::SessionOptions make_session_options(const ServeConfig& c) {

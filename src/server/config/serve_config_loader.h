@@ -11,6 +11,7 @@
 #include "base/status.h"
 #include "server/config/serve_config.h"
 #include "server/audit/audit_log.h"
+#include "server/auth/access_control.h"
 #include "server/registry/registry_config.h"
 #include "server/sessions/session_options.h"
 
@@ -54,6 +55,11 @@ bool uses_registry(const ServeConfig& config);
 // services, default model and budget. REQUIRES: check_config(config).ok().
 Result<RegistryConfig> make_registry_config(const ServeConfig& config);
 
+// Whether requests need credentials: auth.required, a key store or configured keys.
+bool access_control_enabled(const ServeConfig& config);
+// The access control's options: configured keys as records, the key store opened (errors: the
+// store cannot be opened, named as auth.keys_store). REQUIRES: check_config(config).ok().
+Result<auth::AccessOptions> make_access_options(const ServeConfig& config);
 // The session service's options (sessions.*). REQUIRES: check_config(config).ok().
 sessions::SessionOptions make_session_options(const ServeConfig& config);
 // The audit log's options (audit.*; path empty = off). REQUIRES: check_config(config).ok().

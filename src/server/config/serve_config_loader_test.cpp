@@ -82,7 +82,7 @@ TEST(ServeConfigLoaderTest, ErrorsNameTheField) {
             "models[0].defaults.temprature: unknown field");
   EXPECT_EQ(error_of("models:\n  - {id: a, defaults: {temperature: hot}}\n"),
             "models[0].defaults.temperature: expected a number");
-  EXPECT_EQ(error_of("services: {name: vista}\n"), "services: expected a list of services");
+  EXPECT_EQ(error_of("services: {name: vista}\n"), "services: expected a list");
   EXPECT_EQ(error_of("services:\n  - {name: vista, priority: 5000}\n"),
             "services[0].priority: 5000 is outside [-1000, 1000]");
   EXPECT_EQ(error_of("- just\n- a list\n"), "(top level): expected a mapping of fields");
@@ -124,6 +124,42 @@ services:
   ASSERT_EQ(r.warnings.size(), 2u);
   EXPECT_EQ(r.warnings[0],
             "models[0].path: no such file or directory '/nonexistent/a.gguf' (loading it will fail)");
+}
+
+TEST(ServeConfigLoaderTest, ChecksApiKeys) {
+  const std::string hash = "sha256:" + std::string(64, 'a');
+  ServeConfig c;
+  ASSERT_TRUE(read(R"(
+services:
+  - {name: vista, key_prefix: Vista}
+api_keys:
+  - {id: AAAABBBBCCCC, prefix: vista_, hash: )" + hash + R"(, service: vista, expires_at: 2030-01-01T00:00:00Z}
+  - {id: short, prefix: vista_, hash: )" + hash + R"(, service: vista}
+  - {id: AAAABBBBCCCD, prefix: vista_, hash: md5:00, service: vista}
+  - {id: AAAABBBBCCCE, prefix: vista_, hash: )" + hash + R"(, service: vista, scopes: [root]}
+  - {id: AAAABBBBCCCF, prefix: vista_, hash: )" + hash + R"(, service: vista, expires_at: soon}
+  - {id: AAAABBBBCCCC, prefix: data_, hash: )" + hash + R"(, service: data}
+)",
+                   &c)
+                  .ok());
+  const ConfigReport r = check_config(c);
+  ASSERT_EQ(r.errors.size(), 6u);
+  EXPECT_TRUE(r.errors[0].starts_with("api_keys[1].id: expected the 12 letters and digits")) << r.errors[0];
+  EXPECT_TRUE(r.errors[1].starts_with("api_keys[2].hash: expected sha256:")) << r.errors[1];
+  EXPECT_EQ(r.errors[2], "api_keys[3].scopes: unknown scope 'root' (scopes: inference, sessions, admin)");
+  EXPECT_TRUE(r.errors[3].starts_with("api_keys[4].expires_at: expected an ISO-8601 time")) << r.errors[3];
+  EXPECT_EQ(r.errors[4], "api_keys[5].id: 'AAAABBBBCCCC' is also the id of api_keys[0]");
+  EXPECT_TRUE(r.errors[5].starts_with("services[0].key_prefix: a key prefix is")) << r.errors[5];
+  auto access = make_access_options(c);
+  EXPECT_FALSE(access.ok());
+  c.api_keys.resize(1);
+  c.services.clear();
+  ASSERT_TRUE(check_config(c).ok());
+  access = make_access_options(c);
+  ASSERT_TRUE(access.ok()) << access.status().to_string();
+  ASSERT_EQ(access->config_keys.size(), 1u);
+  EXPECT_EQ(access->config_keys[0].expires_at, 1893456000);
+  EXPECT_TRUE(access_control_enabled(c));
 }
 
 TEST(ServeConfigLoaderTest, EnvironmentOverridesTheFile) {
@@ -230,6 +266,11 @@ TEST(ServeConfigLoaderTest, ExampleConfigPassesAndCoversEveryOption) {
     bool shown = false;
     for (const YAML::Node& s : root["services"]) shown = shown || lookup(s, f.path);
     EXPECT_TRUE(shown) << "no service of the example shows " << f.path;
+  }
+  for (const auto& f : api_key_fields()) {
+    bool shown = false;
+    for (const YAML::Node& k : root["api_keys"]) shown = shown || lookup(k, f.path);
+    EXPECT_TRUE(shown) << "no API key of the example shows " << f.path;
   }
   std::vector<std::string> names;
   for (const ServiceSpec& s : c.services) names.push_back(s.name);

@@ -412,6 +412,8 @@ void Connection::dispatch() {
   framing.head_only = head_only_;
   framing.http10 = http10_;
   framing.keep_alive_requested = keep_alive;
+  if (options().capture_response_body && options().capture_response_body(req))
+    framing.capture_body_bytes = options().max_captured_body_bytes;
   auto exchange = std::make_shared<ConnectionExchange>(std::move(req), shared_from_this(), framing,
                                                        options().observer);
   exchange_ = exchange;

@@ -44,6 +44,7 @@ void ConnectionExchange::deliver_response(int status, std::string_view content_t
   head.keep_alive = keep_alive;
   head.http10 = framing_.http10;
   std::string bytes = format_response_head(head);
+  capture(body);
   if (!framing_.head_only) bytes += body;
   connection_->post_deliver(std::move(bytes), /*response_end=*/true, keep_alive);
 }
@@ -68,6 +69,7 @@ void ConnectionExchange::deliver_stream_start(int status, const HeaderList& head
 
 Status ConnectionExchange::deliver_chunk(std::string chunk) {
   if (framing_.head_only) return Status::ok_status();
+  capture(chunk);
   std::string framed;
   if (chunked_) {
     framed.reserve(chunk.size() + 12);
@@ -105,7 +107,15 @@ void ConnectionExchange::on_terminal() {
   record.cancel_reason = completed() ? CancelReason::kNone : cancel_reason();
   record.finished_at = std::chrono::steady_clock::now();
   record.annotations = annotations();
+  record.response_body = std::move(captured_body_);
+  record.response_body_truncated = captured_truncated_;
   observer_->on_exchange_end(record);
+}
+
+void ConnectionExchange::capture(std::string_view body) {
+  const uint64_t room = framing_.capture_body_bytes - captured_body_.size();
+  if (body.size() > room) captured_truncated_ = true;
+  captured_body_.append(body.substr(0, room));
 }
 
 }  // namespace inferd::server

@@ -20,6 +20,7 @@ class ConnectionExchange : public Exchange {
     bool head_only = false;             // HEAD: the body is not sent
     bool http10 = false;                // no chunked encoding; streams end by closing
     bool keep_alive_requested = false;  // the request allows another one on the connection
+    uint64_t capture_body_bytes = 0;    // the observer gets up to this many response body bytes
   };
 
   // `observer` (may be null) hears of the exchange once, when it completes, is cancelled or is
@@ -42,7 +43,11 @@ class ConnectionExchange : public Exchange {
   void on_terminal() override;
 
  private:
+  void capture(std::string_view body);
+
   std::shared_ptr<Connection> connection_;  // null once complete or cancelled
+  std::string captured_body_;  // framing_.capture_body_bytes at most
+  bool captured_truncated_ = false;
   const Framing framing_;
   const std::shared_ptr<ExchangeObserver> observer_;
   const std::string traceparent_;

@@ -24,6 +24,10 @@ struct ExchangeRecord {
   std::chrono::steady_clock::time_point finished_at{};
   // What the handler noted about the request (Exchange::annotate), in order.
   std::vector<std::pair<std::string, std::string>> annotations;
+  // The response body (a stream's chunks joined) when HttpServerOptions::capture_response_body
+  // asked for it, cut at max_captured_body_bytes.
+  std::string response_body;
+  bool response_body_truncated = false;
 
   const std::string* annotation(std::string_view key) const {
     for (const auto& [k, v] : annotations)

@@ -30,6 +30,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -60,6 +61,10 @@ struct HttpServerOptions {
   std::shared_ptr<ExchangeObserver> observer;
   // Says who each routed request comes from, or refuses it (optional; see caller.h).
   Authenticator authenticate;
+  // Whether the observer gets the response body of a routed request (ExchangeRecord::
+  // response_body), decided once the caller is known; unset: never.
+  std::function<bool(const Request&)> capture_response_body;
+  uint64_t max_captured_body_bytes = 1u << 20;
 };
 
 class HttpServer {

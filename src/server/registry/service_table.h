@@ -19,6 +19,9 @@ struct ServiceSpec {
   std::string default_model;                // id or alias; empty = the server's default
   std::vector<std::string> allowed_models;  // ids or aliases; empty = every model
   int64_t priority = 0;  // added to the engine priority of the service's requests (higher first)
+  std::string key_prefix;  // prefix of the service's new API keys (e.g. "vista_"); empty = "inferd_"
+  // Limits on the whole service (every key together); 0 = none.
+  int64_t requests_per_minute = 0, tokens_per_minute = 0, concurrent = 0;
 };
 
 class ServiceTable {

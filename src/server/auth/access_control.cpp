@@ -1,0 +1,121 @@
+#include "server/auth/access_control.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "server/auth/api_key.h"
+#include "server/http/request.h"
+
+namespace inferd::server::auth {
+namespace {
+
+bool iequals_ascii(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// The credential the request carries, if any.
+std::optional<std::string_view> credential_of(const Request& request) {
+  if (const auto header = request.header("authorization")) {
+    const std::string_view value = *header;
+    const size_t space = value.find(' ');
+    if (space != std::string_view::npos && iequals_ascii(value.substr(0, space), "bearer")) {
+      std::string_view token = value.substr(space + 1);
+      while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+      while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+      return token;
+    }
+  }
+  if (const auto key = request.header("x-api-key")) return *key;
+  return std::nullopt;
+}
+
+ApiError unauthenticated(std::string message, std::string code) {
+  ApiError e = authentication_error(std::move(message));
+  e.code = std::move(code);
+  e.headers = {{"WWW-Authenticate", "Bearer realm=\"inferd\""}};
+  return e;
+}
+
+ApiError invalid_key() {
+  return unauthenticated("Incorrect API key provided. Check the key, or ask the server's administrator for one.",
+                         "invalid_api_key");
+}
+
+}  // namespace
+
+Result<std::shared_ptr<AccessControl>> AccessControl::create(AccessOptions options) {
+  if (!options.now_s) options.now_s = [] { return sessions::unix_now_ms() / 1000; };
+  std::shared_ptr<AccessControl> access(new AccessControl(std::move(options)));
+  const auto& keys = access->options_.config_keys;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const std::string where = fmt::format("api_keys[{}]", i);
+    INFERD_RETURN_IF_ERROR(check_key_hash(keys[i].hash).with_field(where + ".hash"));
+    if (!access->config_key_index_.emplace(keys[i].id, i).second)
+      return invalid_argument("the key id '{}' is listed twice", keys[i].id).with_field(where + ".id");
+  }
+  return access;
+}
+
+AccessControl::AccessControl(AccessOptions options) : options_(std::move(options)) {}
+
+Authenticator AccessControl::authenticator(std::shared_ptr<const AccessControl> access) {
+  return [access](const Request& request) { return access->authenticate(request); };
+}
+
+bool AccessControl::is_public(const Request& request) const {
+  const auto& paths = options_.public_paths;
+  return std::find(paths.begin(), paths.end(), request.path) != paths.end();
+}
+
+std::string AccessControl::key_prefix(const std::string& service) const {
+  const auto it = options_.key_prefixes.find(service);
+  return it != options_.key_prefixes.end() ? it->second : std::string(kDefaultKeyPrefix);
+}
+
+std::vector<ApiKeyRecord> AccessControl::config_keys(const std::string& service) const {
+  std::vector<ApiKeyRecord> out;
+  for (const ApiKeyRecord& k : options_.config_keys)
+    if (service.empty() || k.service == service) out.push_back(k);
+  return out;
+}
+
+Result<std::optional<ApiKeyRecord>> AccessControl::find_key(const std::string& id) const {
+  if (const auto it = config_key_index_.find(id); it != config_key_index_.end())
+    return std::optional<ApiKeyRecord>(options_.config_keys[it->second]);
+  if (!options_.key_store) return std::optional<ApiKeyRecord>();
+  return options_.key_store->find(id);
+}
+
+std::variant<Caller, ApiError> AccessControl::authenticate(const Request& request) const {
+  if (is_public(request)) return Caller{};
+  const auto credential = credential_of(request);
+  if (!credential || credential->empty())
+    return unauthenticated(
+        "You didn't provide an API key. Send it in the Authorization header as 'Bearer YOUR_KEY'.",
+        "missing_api_key");
+  const auto parts = parse_api_key(*credential);
+  if (!parts) return invalid_key();
+  auto found = find_key(std::string(parts->id));
+  if (!found.ok()) {
+    spdlog::error("auth: cannot read the key store: {}", found.status().to_string());
+    return overloaded_error("The key store cannot be read; retry shortly.", 1);
+  }
+  const std::optional<ApiKeyRecord>& key = *found;
+  if (!key || key->prefix != parts->prefix || !api_key_matches(key->hash, *credential)) return invalid_key();
+  if (auto why = key->refusal(options_.now_s())) return unauthenticated(std::move(*why), "invalid_api_key");
+  if (!key->scopes.grants(request.auth_scope)) {
+    ApiError e = permission_error(fmt::format("The API key '{}' lacks the '{}' scope that {} {} requires.",
+                                              key->display_name(), auth_scope_name(request.auth_scope),
+                                              request.method, request.path));
+    e.code = "insufficient_scope";
+    return e;
+  }
+  return Caller{.service = key->service, .key_id = key->id};
+}
+
+}  // namespace inferd::server::auth

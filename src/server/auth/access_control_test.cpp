@@ -1,0 +1,116 @@
+#include "server/auth/access_control.h"
+
+#include <gtest/gtest.h>
+
+#include "server/auth/api_key.h"
+#include "server/http/request.h"
+
+namespace inferd::server::auth {
+namespace {
+
+class AccessControlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::make_shared<ApiKeyStore>(*sessions::open_kv_store("memory"), [this] { return now_; });
+    inference_ = *store_->create({.service = "vista", .prefix = "vista_"});
+    admin_ = *store_->create({.service = "ops", .prefix = "lbrx_", .scopes = ScopeSet::of({AuthScope::kAdmin})});
+    config_key_ = *generate_api_key("data_");
+    ApiKeyRecord from_config{.id = config_key_.id, .prefix = "data_", .hash = hash_api_key(config_key_.key),
+                             .service = "data", .scopes = ScopeSet::of({AuthScope::kSessions}), .from_config = true};
+    auto access = AccessControl::create(
+        {.config_keys = {from_config}, .key_store = store_, .now_s = [this] { return now_; }});
+    ASSERT_TRUE(access.ok()) << access.status().to_string();
+    access_ = *access;
+  }
+
+  std::variant<Caller, ApiError> call(AuthScope scope, std::vector<std::pair<std::string, std::string>> headers,
+                                      std::string path = "/v1/chat/completions") const {
+    Request r;
+    r.method = "POST";
+    r.path = std::move(path);
+    r.auth_scope = scope;
+    for (auto& [k, v] : headers) r.headers.add(k, v);
+    return access_->authenticate(r);
+  }
+  static const ApiError& refused(const std::variant<Caller, ApiError>& v) { return std::get<ApiError>(v); }
+
+  int64_t now_ = 1'800'000'000;
+  std::shared_ptr<ApiKeyStore> store_;
+  IssuedKey inference_, admin_;
+  NewApiKey config_key_;
+  std::shared_ptr<AccessControl> access_;
+};
+
+TEST_F(AccessControlTest, ValidKeysNameTheirServiceAndKey) {
+  const auto who = call(AuthScope::kInference, {{"Authorization", "Bearer " + inference_.key}});
+  ASSERT_TRUE(std::holds_alternative<Caller>(who)) << refused(who).message;
+  EXPECT_EQ(std::get<Caller>(who).service, "vista");
+  EXPECT_EQ(std::get<Caller>(who).key_id, inference_.record.id);
+  // Scheme case-insensitive, X-API-Key accepted, configured keys too.
+  EXPECT_TRUE(std::holds_alternative<Caller>(call(AuthScope::kInference, {{"authorization", "bearer  " + inference_.key}})));
+  EXPECT_TRUE(std::holds_alternative<Caller>(call(AuthScope::kInference, {{"X-API-Key", inference_.key}})));
+  const auto data = call(AuthScope::kSessions, {{"Authorization", "Bearer " + config_key_.key}});
+  ASSERT_TRUE(std::holds_alternative<Caller>(data));
+  EXPECT_EQ(std::get<Caller>(data).service, "data");
+  // Admin grants every scope.
+  EXPECT_TRUE(std::holds_alternative<Caller>(call(AuthScope::kInference, {{"Authorization", "Bearer " + admin_.key}})));
+}
+
+TEST_F(AccessControlTest, MissingAndWrongKeysAre401WithoutEchoingTheKey) {
+  const auto missing = call(AuthScope::kInference, {});
+  EXPECT_EQ(refused(missing).status, 401);
+  EXPECT_EQ(refused(missing).code, "missing_api_key");
+  ASSERT_FALSE(refused(missing).headers.empty());
+  EXPECT_EQ(refused(missing).headers[0].first, "WWW-Authenticate");
+  std::string wrong = inference_.key;
+  wrong.back() = wrong.back() == 'x' ? 'y' : 'x';
+  for (const std::string& bad : {wrong, std::string("sk-123"), std::string("vista_") + inference_.key.substr(6, 12) + "_short",
+                                 "whisp_" + inference_.key.substr(6)}) {
+    const auto r = call(AuthScope::kInference, {{"Authorization", "Bearer " + bad}});
+    ASSERT_EQ(refused(r).status, 401) << bad;
+    EXPECT_EQ(refused(r).code, "invalid_api_key");
+    EXPECT_EQ(refused(r).message.find(bad), std::string::npos);
+  }
+  EXPECT_EQ(refused(call(AuthScope::kInference, {{"Authorization", "Basic " + inference_.key}})).status, 401);
+}
+
+TEST_F(AccessControlTest, ScopesAreEnforcedAndPublicPathsPass) {
+  const auto r = call(AuthScope::kAdmin, {{"Authorization", "Bearer " + inference_.key}}, "/v1/models/x/load");
+  EXPECT_EQ(refused(r).status, 403);
+  EXPECT_EQ(refused(r).code, "insufficient_scope");
+  EXPECT_NE(refused(r).message.find("'admin'"), std::string::npos);
+  EXPECT_EQ(refused(call(AuthScope::kInference, {{"Authorization", "Bearer " + config_key_.key}})).status, 403);
+  const auto health = call(AuthScope::kPublic, {}, "/health");
+  ASSERT_TRUE(std::holds_alternative<Caller>(health));
+  EXPECT_TRUE(std::get<Caller>(health).service.empty());
+  // Public routes outside public_paths still need a key (any scope).
+  EXPECT_EQ(refused(call(AuthScope::kPublic, {}, "/metrics")).status, 401);
+  EXPECT_TRUE(std::holds_alternative<Caller>(call(AuthScope::kPublic, {{"X-API-Key", config_key_.key}}, "/metrics")));
+}
+
+TEST_F(AccessControlTest, RevokedExpiredAndRotatedKeys) {
+  ASSERT_TRUE(store_->revoke(admin_.record.id).ok());
+  auto r = call(AuthScope::kAdmin, {{"Authorization", "Bearer " + admin_.key}});
+  EXPECT_EQ(refused(r).status, 401);
+  EXPECT_NE(refused(r).message.find("revoked"), std::string::npos);
+
+  auto fresh = store_->rotate(inference_.record.id, 60);
+  ASSERT_TRUE(fresh.ok());
+  for (const std::string* key : {&inference_.key, &fresh->key})
+    EXPECT_TRUE(std::holds_alternative<Caller>(call(AuthScope::kInference, {{"Authorization", "Bearer " + *key}})));
+  now_ += 60;
+  r = call(AuthScope::kInference, {{"Authorization", "Bearer " + inference_.key}});
+  EXPECT_EQ(refused(r).status, 401);
+  EXPECT_NE(refused(r).message.find("expired"), std::string::npos);
+  EXPECT_TRUE(std::holds_alternative<Caller>(call(AuthScope::kInference, {{"Authorization", "Bearer " + fresh->key}})));
+}
+
+TEST_F(AccessControlTest, ConfiguredKeysAreChecked) {
+  ApiKeyRecord k{.id = "abcdefghijkl", .prefix = "x_", .hash = "md5:00", .service = "s"};
+  EXPECT_EQ(AccessControl::create({.config_keys = {k}}).status().field(), "api_keys[0].hash");
+  k.hash = hash_api_key("x");
+  EXPECT_EQ(AccessControl::create({.config_keys = {k, k}}).status().field(), "api_keys[1].id");
+}
+
+}  // namespace
+}  // namespace inferd::server::auth
