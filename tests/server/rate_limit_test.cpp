@@ -165,8 +165,8 @@ TEST_F(RateLimitServerTest, FiftyParallelRequestsAtTenPerMinute) {
   EXPECT_EQ(num_ok, 10);
   EXPECT_EQ(num_limited, 40);
   // Each admitted request saw its own count: 9, 8, ..., 0 requests left.
-  EXPECT_EQ(remaining, (std::multiset<std::string>{"0", "1", "2", "3", "4", "5", "6", "7", "8",
-                                                   "9"}));
+  EXPECT_EQ(remaining,
+            (std::multiset<std::string>{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}));
   // Other keys are not affected, and a bad key is a 401, not a 429.
   TestClient c(port_);
   auto res = c.request("POST", "/v1/chat/completions", "{}", {{"Authorization", "Bearer nope"}});

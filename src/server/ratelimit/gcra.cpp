@@ -25,7 +25,9 @@ uint32_t gcra_remaining(int64_t tat_us, int64_t now_us, uint32_t per_minute) {
   return static_cast<uint32_t>(std::min<int64_t>(room_us / interval_us, per_minute));
 }
 
-int64_t gcra_reset_us(int64_t tat_us, int64_t now_us) { return std::max<int64_t>(0, tat_us - now_us); }
+int64_t gcra_reset_us(int64_t tat_us, int64_t now_us) {
+  return std::max<int64_t>(0, tat_us - now_us);
+}
 
 int64_t charge_token_tat(int64_t tat_us, int64_t now_us, uint64_t tokens,
                          uint64_t tokens_per_minute) {

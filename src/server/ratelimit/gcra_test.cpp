@@ -13,8 +13,10 @@ namespace {
 class TokenBucket {
  public:
   TokenBucket(uint32_t limit, int64_t start_us)
-      : limit_(limit), interval_us_(emission_interval_us(limit)),
-        level_us_(interval_us_ * limit), last_us_(start_us) {}
+      : limit_(limit),
+        interval_us_(emission_interval_us(limit)),
+        level_us_(interval_us_ * limit),
+        last_us_(start_us) {}
 
   // Returns 0 when admitted, else the wait until a token is there.
   int64_t take(int64_t now_us) {
@@ -67,8 +69,8 @@ TEST(GcraTest, FreshSubjectTakesExactlyItsBurst) {
   EXPECT_EQ(refused.retry_after_us, 6'000'000);
   // One interval later exactly one more passes.
   EXPECT_TRUE(gcra_request(tat, now + 6'000'000, 10).admitted);
-  EXPECT_FALSE(gcra_request(gcra_request(tat, now + 6'000'000, 10).tat_us, now + 6'000'000, 10)
-                   .admitted);
+  EXPECT_FALSE(
+      gcra_request(gcra_request(tat, now + 6'000'000, 10).tat_us, now + 6'000'000, 10).admitted);
 }
 
 TEST(GcraTest, AgreesWithTokenBucketOnRandomTraffic) {

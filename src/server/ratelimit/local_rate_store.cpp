@@ -77,7 +77,8 @@ Status LocalRateStore::charge_tokens(std::span<const RateSubject> subjects, uint
   for (const RateSubject& s : subjects) {
     if (s.limits.tokens_per_minute == 0) continue;
     SubjectState& state = subjects_[s.id];
-    state.tokens_tat_us = charge_token_tat(state.tokens_tat_us, now, tokens, s.limits.tokens_per_minute);
+    state.tokens_tat_us =
+        charge_token_tat(state.tokens_tat_us, now, tokens, s.limits.tokens_per_minute);
   }
   return {};
 }

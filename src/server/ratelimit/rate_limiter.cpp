@@ -49,7 +49,9 @@ std::vector<RateSubject> effective_subjects(std::span<const RateSubject> subject
   return out;
 }
 
-int64_t ceil_seconds(int64_t us) { return (std::max<int64_t>(0, us) + 999'999) / 1'000'000; }
+int64_t ceil_seconds(int64_t us) {
+  return (std::max<int64_t>(0, us) + 999'999) / 1'000'000;
+}
 
 // "key k_12ab" for "key:k_12ab"; the id itself without a kind.
 std::string party_name(const std::string& id) {
@@ -90,7 +92,8 @@ ApiError refusal(const std::vector<RateSubject>& subjects, const RateVerdict& ve
     const RateLimits& limits = subjects[i].limits;
     const std::string who = party_name(subjects[i].id);
     if (v.requests_refused)
-      exceeded.push_back(fmt::format("{}: {} requests per minute", who, limits.requests_per_minute));
+      exceeded.push_back(
+          fmt::format("{}: {} requests per minute", who, limits.requests_per_minute));
     if (v.tokens_refused)
       exceeded.push_back(fmt::format("{}: {} tokens per minute", who, limits.tokens_per_minute));
     if (v.concurrency_refused)
@@ -99,10 +102,9 @@ ApiError refusal(const std::vector<RateSubject>& subjects, const RateVerdict& ve
   }
   const int retry_after_s =
       static_cast<int>(std::clamp<int64_t>(ceil_seconds(retry_after_us), 1, 1 << 30));
-  ApiError error = rate_limit_error(
-      fmt::format("Rate limit reached for {}. Retry after {} s.", fmt::join(exceeded, "; "),
-                  retry_after_s),
-      retry_after_s);
+  ApiError error = rate_limit_error(fmt::format("Rate limit reached for {}. Retry after {} s.",
+                                                fmt::join(exceeded, "; "), retry_after_s),
+                                    retry_after_s);
   error.headers = rate_headers(subjects, verdict);
   return error;
 }
@@ -118,7 +120,9 @@ class SlotHold {
  public:
   SlotHold(std::shared_ptr<RateStore> store, std::vector<std::string> subject_ids,
            std::string slot_id)
-      : store_(std::move(store)), subject_ids_(std::move(subject_ids)), slot_id_(std::move(slot_id)) {}
+      : store_(std::move(store)),
+        subject_ids_(std::move(subject_ids)),
+        slot_id_(std::move(slot_id)) {}
   SlotHold(const SlotHold&) = delete;
   SlotHold& operator=(const SlotHold&) = delete;
 
@@ -166,7 +170,9 @@ RateLimiter::RateLimiter(RateLimiterOptions options, std::shared_ptr<RedisRateSt
 
 RateLimiter::~RateLimiter() = default;
 
-bool RateLimiter::using_redis() const { return redis_ != nullptr && redis_healthy_.load(); }
+bool RateLimiter::using_redis() const {
+  return redis_ != nullptr && redis_healthy_.load();
+}
 
 void RateLimiter::warn_fallback(const Status& why) {
   redis_healthy_ = false;

@@ -52,7 +52,7 @@ class RedisRateStore;
 struct RateLimiterOptions {
   std::string redis_url;  // redis://[:PASSWORD@]HOST[:PORT][/DB]; empty: in-process only
   std::string redis_key_prefix = "inferd:ratelimit:";
-  std::chrono::milliseconds redis_timeout{250};          // connect and each command
+  std::chrono::milliseconds redis_timeout{250};           // connect and each command
   std::chrono::milliseconds redis_retry_interval{5'000};  // after a failure, in-process until then
   // A concurrency slot in Redis lapses after this (a crashed server's slots free themselves).
   std::chrono::milliseconds concurrency_slot_ttl{600'000};

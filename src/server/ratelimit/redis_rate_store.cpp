@@ -233,7 +233,8 @@ Result<RateVerdict> RedisRateStore::admit(std::span<const RateSubject> subjects,
   std::vector<std::string> keys;
   std::vector<std::string> args = {
       std::string(slot_id),
-      std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(options_.slot_ttl).count())};
+      std::to_string(
+          std::chrono::duration_cast<std::chrono::microseconds>(options_.slot_ttl).count())};
   for (const RateSubject& s : subjects) {
     const std::string base = options_.key_prefix + "{" + s.id + "}:";
     keys.push_back(base + "requests");
@@ -261,11 +262,11 @@ Result<RateVerdict> RedisRateStore::admit(std::span<const RateSubject> subjects,
   return verdict;
 }
 
-Status RedisRateStore::release(std::span<const std::string> subject_ids,
-                               std::string_view slot_id) {
+Status RedisRateStore::release(std::span<const std::string> subject_ids, std::string_view slot_id) {
   if (subject_ids.empty()) return {};
   std::vector<std::string> keys;
-  for (const std::string& id : subject_ids) keys.push_back(options_.key_prefix + "{" + id + "}:slots");
+  for (const std::string& id : subject_ids)
+    keys.push_back(options_.key_prefix + "{" + id + "}:slots");
   return run(*release_script_, keys, {std::string(slot_id)}).status();
 }
 

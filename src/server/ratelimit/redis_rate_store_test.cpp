@@ -151,7 +151,8 @@ TEST_F(RedisRateLimiterTest, TwoLimitersShareOneBudget) {
   auto two = make_limiter();
   ASSERT_NE(one, nullptr);
   ASSERT_NE(two, nullptr);
-  const std::vector<RateSubject> key = {{"key:shared", {.requests_per_minute = 10, .concurrent = 3}}};
+  const std::vector<RateSubject> key = {
+      {"key:shared", {.requests_per_minute = 10, .concurrent = 3}}};
   int n = 0;
   std::vector<std::shared_ptr<const void>> holds;
   for (int i = 0; i < 20; ++i) {
