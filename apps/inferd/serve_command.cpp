@@ -195,12 +195,16 @@ int serve(const ServeConfig& c) {
   http.max_body_bytes = static_cast<uint64_t>(c.server.max_body_mb) << 20;
   http.max_connections = static_cast<int>(c.server.max_connections);
   http.shutdown_deadline = std::chrono::seconds(c.server.shutdown_timeout_s);
-  if (api->access) http.authenticate = server::auth::AccessControl::authenticator(api->access);
-  http.observer = *telemetry;
+  std::vector<std::shared_ptr<server::ExchangeObserver>> observers = {*telemetry};
+  if (api->access) {
+    http.authenticate = server::auth::AccessControl::authenticator(api->access);
+    observers.push_back(api->access);  // charges tokens to the rate limits
+  }
   if (audit) {
     http.capture_response_body = [audit](const server::Request& r) { return audit->records_bodies_of(r); };
-    http.observer = std::make_shared<server::ObserverFanout>(std::vector<std::shared_ptr<server::ExchangeObserver>>{*telemetry, audit});
+    observers.push_back(audit);
   }
+  http.observer = observers.size() == 1 ? observers[0] : std::make_shared<server::ObserverFanout>(std::move(observers));
   server::HttpServer server(http, std::move(router).value());
   if (Status st = server.start(); !st.ok()) {
     spdlog::error("cannot listen: {}", st.to_string());

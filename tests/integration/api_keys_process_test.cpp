@@ -47,6 +47,9 @@ TEST(ApiKeysProcessTest, KeysFromTheCliAndTheConfigGuardEveryEndpoint) {
   EXPECT_EQ(vista["service"], "vista");
   EXPECT_EQ(vista["scopes"], json({"inference", "sessions"}));
   const std::string vista_key = vista["key"];
+  r = keys({"create", "--store", store, "--service", "voice", "--rpm", "5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string limited_key = trimmed(r.out);
   EXPECT_FALSE(keys({"create", "--store", store, "--service", "x", "--scopes", "root"}).exit_code == 0);
 
   // A key the configuration lists by its hash.
@@ -93,6 +96,26 @@ TEST(ApiKeysProcessTest, KeysFromTheCliAndTheConfigGuardEveryEndpoint) {
   EXPECT_EQ(a.body["error"]["code"], "insufficient_scope");
   EXPECT_EQ(http_request(port, "GET", "/v1/keys", nullptr, bearer(vista_key)).status, 403);
 
+  // A key limited to 5 requests a minute, 20 parallel requests: 5 admitted, 15 refused with 429.
+  std::vector<testing::HttpAnswer> answers(20);
+  std::vector<std::thread> threads;
+  for (auto& answer : answers)
+    threads.emplace_back([&, port] { answer = http_request(port, "GET", "/v1/models", nullptr, bearer(limited_key)); });
+  for (auto& t : threads) t.join();
+  int admitted = 0;
+  for (const auto& answer : answers) {
+    if (answer.status == 200) {
+      ++admitted;
+      EXPECT_EQ(answer.header("X-RateLimit-Limit"), "5");
+      continue;
+    }
+    ASSERT_EQ(answer.status, 429);
+    EXPECT_EQ(answer.body["error"]["type"], "rate_limit_error");
+    EXPECT_GE(std::stoi(answer.header("Retry-After")), 1);
+    EXPECT_EQ(answer.header("X-RateLimit-Remaining"), "0");
+  }
+  EXPECT_EQ(admitted, 5);
+
   // Admin endpoints: create with the service's prefix, list, rotate, revoke.
   a = http_request(port, "POST", "/v1/keys", {{"service", "whisp"}, {"name", "asr"}, {"expires_in_s", 3600}},
                    bearer(admin));
@@ -106,7 +129,7 @@ TEST(ApiKeysProcessTest, KeysFromTheCliAndTheConfigGuardEveryEndpoint) {
   EXPECT_EQ(a.body["error"]["param"], "scopes");
   a = http_request(port, "GET", "/v1/keys", nullptr, bearer(admin));
   ASSERT_EQ(a.status, 200);
-  EXPECT_EQ(a.body["data"].size(), 4u);  // the configured key and three stored ones
+  EXPECT_EQ(a.body["data"].size(), 5u);  // the configured key and four stored ones
   EXPECT_EQ(a.body.dump().find(whisp_key), std::string::npos);
   EXPECT_EQ(a.body.dump().find("sha256"), std::string::npos);
   EXPECT_EQ(http_request(port, "GET", "/v1/keys?service=whisp", nullptr, bearer(admin)).body["data"].size(), 1u);
@@ -132,7 +155,7 @@ TEST(ApiKeysProcessTest, KeysFromTheCliAndTheConfigGuardEveryEndpoint) {
   EXPECT_NE(a.body["error"]["message"].get<std::string>().find("revoked"), std::string::npos);
   r = keys({"list", "--store", store, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(json::parse(r.out, nullptr, false).size(), 4u);
+  EXPECT_EQ(json::parse(r.out, nullptr, false).size(), 5u);
 
   server.signal(SIGTERM);
   EXPECT_EQ(server.wait(15000), 0) << server.log();

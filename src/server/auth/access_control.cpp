@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -115,7 +116,43 @@ std::variant<Caller, ApiError> AccessControl::authenticate(const Request& reques
     e.code = "insufficient_scope";
     return e;
   }
-  return Caller{.service = key->service, .key_id = key->id};
+  Caller caller{.service = key->service, .key_id = key->id};
+  if (!options_.limiter || request.rate_class == RateClass::kUnlimited) return caller;
+  const auto subjects = rate_subjects(key->service, key->id, key->limits);
+  if (subjects.empty()) return caller;
+  auto admitted = options_.limiter->admit(subjects, request.rate_class);
+  if (auto* refused = std::get_if<ApiError>(&admitted)) return std::move(*refused);
+  auto& admission = std::get<ratelimit::RateAdmission>(admitted);
+  caller.hold = std::move(admission.hold);
+  caller.response_headers = std::move(admission.headers);
+  return caller;
+}
+
+std::vector<ratelimit::RateSubject> AccessControl::rate_subjects(const std::string& service, const std::string& key_id,
+                                                                 const KeyLimits& key_limits) const {
+  const auto to_limits = [](const KeyLimits& l) {
+    const auto u32 = [](int64_t v) { return static_cast<uint32_t>(std::clamp<int64_t>(v, 0, UINT32_MAX)); };
+    return ratelimit::RateLimits{u32(l.requests_per_minute), static_cast<uint64_t>(std::max<int64_t>(l.tokens_per_minute, 0)),
+                                 u32(l.concurrent)};
+  };
+  std::vector<ratelimit::RateSubject> out;
+  if (const auto it = options_.service_limits.find(service); it != options_.service_limits.end())
+    if (const auto limits = to_limits(it->second); !limits.unlimited()) out.push_back({"service:" + service, limits});
+  if (const auto limits = to_limits(key_limits); !limits.unlimited()) out.push_back({"key:" + key_id, limits});
+  return out;
+}
+
+void AccessControl::on_exchange_end(const ExchangeRecord& record) {
+  const Caller& caller = record.request.caller;
+  if (!options_.limiter || caller.key_id.empty()) return;
+  uint64_t tokens = 0;
+  for (const char* name : {"prompt_tokens", "completion_tokens"})
+    if (const std::string* v = record.annotation(name)) tokens += std::strtoull(v->c_str(), nullptr, 10);
+  if (tokens == 0) return;
+  KeyLimits key_limits;
+  if (auto key = find_key(caller.key_id); key.ok() && *key) key_limits = (*key)->limits;
+  const auto subjects = rate_subjects(caller.service, caller.key_id, key_limits);
+  if (!subjects.empty()) options_.limiter->charge_tokens(subjects, tokens);
 }
 
 }  // namespace inferd::server::auth

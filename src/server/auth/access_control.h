@@ -3,7 +3,11 @@
 //   - public paths (options.public_paths, "/health" by default) pass anonymously;
 //   - every other route needs a credential: `Authorization: Bearer <key>` or `X-API-Key: <key>`;
 //     missing or unknown keys, revoked and expired ones get 401 (with WWW-Authenticate);
-//   - a valid key without the route's scope (AuthScope; admin grants every scope) gets 403.
+//   - a valid key without the route's scope (AuthScope; admin grants every scope) gets 403;
+//   - then the rate limits of the key's service and of the key itself (ratelimit/rate_limiter.h)
+//     admit the request, or it gets 429 with Retry-After and X-RateLimit-* headers; admitted
+//     requests carry those headers and hold their concurrency slots until they end. As the
+//     server's observer, it charges each finished request's prompt + completion tokens.
 // Keys come from the configuration (hashes only, read-only) and from an ApiKeyStore; a key id
 // listed in both is the configuration's. The store is read on every request, so a revocation
 // made by another process holds from the next request.
@@ -22,6 +26,8 @@
 #include "server/auth/api_key_record.h"
 #include "server/auth/api_key_store.h"
 #include "server/http/caller.h"
+#include "server/http/exchange_observer.h"
+#include "server/ratelimit/rate_limiter.h"
 
 namespace inferd::server::auth {
 
@@ -30,15 +36,19 @@ struct AccessOptions {
   std::vector<ApiKeyRecord> config_keys;
   std::shared_ptr<ApiKeyStore> key_store;  // optional
   std::map<std::string, std::string> key_prefixes;  // service -> prefix of its new keys
+  std::map<std::string, KeyLimits> service_limits;  // service -> limits of all its keys together
+  std::shared_ptr<ratelimit::RateLimiter> limiter;  // null: no rate limits
   std::function<int64_t()> now_s;          // Unix seconds; default: the system clock
 };
 
-class AccessControl {
+class AccessControl : public ExchangeObserver {
  public:
   // Errors: two configured keys with one id, a configured key with a malformed hash.
   static Result<std::shared_ptr<AccessControl>> create(AccessOptions options);
 
   std::variant<Caller, ApiError> authenticate(const Request& request) const;
+  // Charges the request's tokens to its service's and key's budgets.
+  void on_exchange_end(const ExchangeRecord& record) override;
   // An Authenticator that calls authenticate() on a shared instance.
   static Authenticator authenticator(std::shared_ptr<const AccessControl> access);
 
@@ -53,6 +63,9 @@ class AccessControl {
  private:
   explicit AccessControl(AccessOptions options);
   bool is_public(const Request& request) const;
+  // The rate-limit parties of a caller of `service` with key limits `key_limits`.
+  std::vector<ratelimit::RateSubject> rate_subjects(const std::string& service, const std::string& key_id,
+                                                   const KeyLimits& key_limits) const;
 
   AccessOptions options_;
   std::unordered_map<std::string, size_t> config_key_index_;  // id -> options_.config_keys[i]

@@ -105,6 +105,52 @@ TEST_F(AccessControlTest, RevokedExpiredAndRotatedKeys) {
   EXPECT_TRUE(std::holds_alternative<Caller>(call(AuthScope::kInference, {{"Authorization", "Bearer " + fresh->key}})));
 }
 
+TEST(AccessControlLimitsTest, KeyAndServiceLimitsAdmitThenRefuseWith429) {
+  auto store = std::make_shared<ApiKeyStore>(*sessions::open_kv_store("memory"));
+  const IssuedKey limited = *store->create({.service = "voice", .limits = {.requests_per_minute = 2}});
+  const IssuedKey tokens = *store->create({.service = "data", .limits = {.tokens_per_minute = 100}});
+  const IssuedKey other = *store->create({.service = "voice"});
+  auto limiter = ratelimit::RateLimiter::create({});
+  ASSERT_TRUE(limiter.ok());
+  auto access = *AccessControl::create({.key_store = store,
+                                        .service_limits = {{"voice", {.requests_per_minute = 3}}},
+                                        .limiter = std::move(limiter).value()});
+  const auto call = [&](const IssuedKey& k, RateClass cls = RateClass::kInference) {
+    Request r;
+    r.method = "POST";
+    r.path = "/v1/chat/completions";
+    r.auth_scope = AuthScope::kInference;
+    r.rate_class = cls;
+    r.headers.add("Authorization", "Bearer " + k.key);
+    return access->authenticate(r);
+  };
+  for (int i = 0; i < 2; ++i) {
+    const auto ok = call(limited);
+    ASSERT_TRUE(std::holds_alternative<Caller>(ok)) << std::get<ApiError>(ok).message;
+    EXPECT_FALSE(std::get<Caller>(ok).response_headers.empty());
+  }
+  auto refused = call(limited);
+  ASSERT_TRUE(std::holds_alternative<ApiError>(refused));
+  EXPECT_EQ(std::get<ApiError>(refused).status, 429);
+  EXPECT_TRUE(std::get<ApiError>(refused).retry_after_s);
+  // The service's limit (3) covers its other keys too; unlimited routes are never counted.
+  EXPECT_TRUE(std::holds_alternative<Caller>(call(other)));
+  EXPECT_EQ(std::get<ApiError>(call(other)).status, 429);
+  EXPECT_TRUE(std::holds_alternative<Caller>(call(other, RateClass::kUnlimited)));
+
+  // Tokens are charged when the request ends; a spent budget refuses the next request.
+  const auto first = call(tokens);
+  ASSERT_TRUE(std::holds_alternative<Caller>(first));
+  Request done;
+  done.caller = std::get<Caller>(first);
+  ExchangeRecord record(done);
+  record.annotations = {{"prompt_tokens", "80"}, {"completion_tokens", "40"}};
+  access->on_exchange_end(record);
+  refused = call(tokens);
+  ASSERT_TRUE(std::holds_alternative<ApiError>(refused));
+  EXPECT_NE(std::get<ApiError>(refused).message.find("tokens"), std::string::npos) << std::get<ApiError>(refused).message;
+}
+
 TEST_F(AccessControlTest, ConfiguredKeysAreChecked) {
   ApiKeyRecord k{.id = "abcdefghijkl", .prefix = "x_", .hash = "md5:00", .service = "s"};
   EXPECT_EQ(AccessControl::create({.config_keys = {k}}).status().field(), "api_keys[0].hash");

@@ -101,6 +101,9 @@ const ConfigField<S> kServeFields[] = {
   {"auth.public_paths", "INFERD_PUBLIC_PATHS", "--public-path",
    "Paths answered without a credential (exact paths)",
    [](S& c) -> FieldRef { return &c.auth.public_paths; }},
+  {"auth.rate_limit_store", "INFERD_RATE_LIMIT_STORE", "--rate-limit-store",
+   "redis://HOST:PORT/DB to share rate limits between servers (empty = each server counts alone)",
+   [](S& c) -> FieldRef { return &c.auth.rate_limit_store; }},
   // Single-model mode: command line and environment only.
   {nullptr, "INFERD_MODEL", "-m,--model",
    "GGUF model to serve alone (default without a config: a built-in random-weight demo model)",

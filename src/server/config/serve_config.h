@@ -54,6 +54,7 @@ struct AuthSettings {
   bool required = false;   // refuse requests without a credential even when no key is configured
   std::string keys_store;  // sqlite:PATH | redis://... | memory; empty = keys only from api_keys
   std::vector<std::string> public_paths = {"/health"};
+  std::string rate_limit_store;  // redis://... shares rate limits between servers; empty = this process
 };
 
 // A key listed in the configuration file (api_keys[i]): its hash, never the key.

@@ -479,8 +479,15 @@ bool access_control_enabled(const ServeConfig& c) {
 Result<auth::AccessOptions> make_access_options(const ServeConfig& c) {
   auth::AccessOptions o;
   o.public_paths = c.auth.public_paths;
-  for (const ServiceSpec& s : c.services)
+  for (const ServiceSpec& s : c.services) {
     if (!s.key_prefix.empty()) o.key_prefixes[s.name] = s.key_prefix;
+    o.service_limits[s.name] = {s.requests_per_minute, s.tokens_per_minute, s.concurrent};
+  }
+  ratelimit::RateLimiterOptions limits;
+  limits.redis_url = c.auth.rate_limit_store;
+  auto limiter = ratelimit::RateLimiter::create(limits);
+  if (!limiter.ok()) return Status(limiter.status().code(), fmt::format("auth.rate_limit_store: {}", limiter.status().message()));
+  o.limiter = std::move(limiter).value();
   for (size_t i = 0; i < c.api_keys.size(); ++i) {
     INFERD_ASSIGN_OR_RETURN(auth::ApiKeyRecord k, to_key_record(c.api_keys[i], fmt::format("api_keys[{}]", i)));
     o.config_keys.push_back(std::move(k));
