@@ -1,96 +1,184 @@
-// AVX-512 gemm of the MLX affine block types: 16 weights at a time are widened from their codes,
-// dequantized with one FMA (s * q + b) and multiplied into up to 4 x 4 row x token accumulators,
-// so each dequantized weight vector serves every token of the tile.
+// AVX-512 VNNI gemm of the MLX affine block types on Q8_0 activations.
+//
+// A step takes 64 elements (two 32-element activation blocks) of every row of the tile: the two
+// blocks' int8 activations fill one zmm register (block 0 in the low half), loaded once per step
+// and shared by all rows, with their scales dx and the lane sums of the activations times dx.
+// The weights' codes are arranged in the same order as unsigned bytes (4-bit ones: each block's
+// 16 code bytes are broadcast to two 128-bit lanes and the second is shifted down a nibble), so
+// one vpdpbusd gives each 32-bit lane an exact partial sum of sum(q * a) of one block (lanes 0-7
+// block 0, 8-15 block 1). Lanes are converted to float and accumulated with s * dx, and the bias
+// term with b * (dx * lane sums of a); with groups of 32 the two blocks of a step belong to two
+// groups, whose scales and biases fill the two halves of the vectors. A last odd block is paired
+// with a zero block. Lanes are summed only at the end of the row.
 #include <immintrin.h>
 
-#include <array>
+#include <cstdint>
 #include <cstring>
-#include <utility>
 
 #include "backend/cpu/mlx_affine_kernels.h"
+#include "backend/cpu/tile_prefetch.h"
 
-// GCC 12 reports the _mm512_undefined_* placeholders inside its own reduce_add_ps as
-// uninitialized once inlined; they are not.
+// GCC 12 reports the _mm512_undefined_* placeholders inside its own intrinsics (cvtepi32_ps,
+// reduce_add_ps) as uninitialized once they are inlined; they are not.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 namespace inferd::backend::cpu::avx512 {
 namespace {
 
-template <int kBits, int kGroup, int kRows, int kActs>
-void tile(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* act, size_t act_stride,
-          float* out, size_t out_stride) {
-  constexpr size_t kBlockBytes = 8 + kGroup * kBits / 8;
-  __m512 acc[kRows][kActs];
-  for (int r = 0; r < kRows; ++r)
-    for (int j = 0; j < kActs; ++j) acc[r][j] = _mm512_setzero_ps();
-  const float* a[kActs];
-  for (int j = 0; j < kActs; ++j) a[j] = reinterpret_cast<const float*>(act + j * act_stride);
+constexpr int kQK = 32;
+constexpr int kQ8Bytes = 34;  // BlockQ8_0
+constexpr __mmask16 kHighLanes = 0xff00;  // float lanes of the second block
 
-  for (int64_t b = 0; b < n / kGroup; ++b) {
-    __m512 scale[kRows], bias[kRows];
-    const uint8_t* q[kRows];
-    for (int r = 0; r < kRows; ++r) {
-      const uint8_t* block = w + r * w_stride + b * kBlockBytes;
-      float s, m;
-      std::memcpy(&s, block, 4);
-      std::memcpy(&m, block + 4, 4);
-      scale[r] = _mm512_set1_ps(s);
-      bias[r] = _mm512_set1_ps(m);
-      q[r] = block + 8;
-    }
-    const int64_t k0 = b * kGroup;
-    for (int c = 0; c < kGroup; c += 32) {
-      __m512 x_lo[kActs], x_hi[kActs];
-      for (int j = 0; j < kActs; ++j) {
-        x_lo[j] = _mm512_loadu_ps(a[j] + k0 + c);
-        x_hi[j] = _mm512_loadu_ps(a[j] + k0 + c + 16);
+inline float half_at(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
+
+inline float f32_at(const uint8_t* p) {
+  float v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+inline __m256i load256(const uint8_t* p) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+
+// Block 0's value of a float field at p0 in lanes 0-7, block 1's at p1 in lanes 8-15.
+inline __m512 pair_f32(const uint8_t* p0, const uint8_t* p1) {
+  return _mm512_mask_broadcastss_ps(_mm512_set1_ps(f32_at(p0)), kHighLanes,
+                                    _mm_set_ss(f32_at(p1)));
+}
+
+// The activation side of a step (two Q8_0 blocks), shared by all rows of the tile.
+struct ActPair {
+  __m512i q;
+  __m512 dx;    // block 0's scale in lanes 0-7, block 1's in lanes 8-15
+  __m512 sums;  // dx * (lane sums of a)
+};
+
+inline ActPair load_act_pair(const uint8_t* p0, const uint8_t* p1) {
+  ActPair a;
+  a.q = _mm512_inserti64x4(_mm512_castsi256_si512(load256(p0 + 2)), load256(p1 + 2), 1);
+  a.dx = _mm512_mask_mov_ps(_mm512_set1_ps(half_at(p0)), kHighLanes, _mm512_set1_ps(half_at(p1)));
+  const __m512i lanes = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(1), a.q);
+  a.sums = _mm512_mul_ps(_mm512_cvtepi32_ps(lanes), a.dx);
+  return a;
+}
+
+// The 64 codes of two 32-element weight blocks (code bytes at c0 and c1; kContiguous: c1 follows
+// c0) as unsigned bytes in the activations' order.
+template <int kBits, bool kContiguous>
+inline __m512i load_codes(const uint8_t* c0, const uint8_t* c1) {
+  if constexpr (kBits == 8) {
+    if constexpr (kContiguous) return _mm512_loadu_si512(c0);
+    return _mm512_inserti64x4(_mm512_castsi256_si512(load256(c0)), load256(c1), 1);
+  } else {
+    const __m128i x0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(c0));
+    const __m128i x1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(c1));
+    // 128-bit lanes x0, x0, x1, x1; lanes 1 and 3 (16-bit words 8-15, 24-31) take the high
+    // nibbles, elements 16-31 of their block.
+    const __m512i x = _mm512_mask_broadcast_i32x4(_mm512_broadcast_i32x4(x0), 0xff00, x1);
+    const __m512i nibbles = _mm512_mask_srli_epi16(x, 0xff00ff00u, x, 4);
+    return _mm512_and_si512(nibbles, _mm512_set1_epi8(0x0f));
+  }
+}
+
+// Two weight blocks of a row: code bytes and per-lane scale and bias.
+struct WeightPair {
+  __m512i q;
+  __m512 s, b;
+};
+
+// R rows x T activations over n elements. Rows past num_rows repeat the last row (their results
+// are computed and dropped), so one instantiation serves every row count up to R.
+template <int kBits, int kGroup, int R, int T>
+void tile(int64_t n, const uint8_t* w, size_t w_stride, int num_rows, const uint8_t* act,
+          size_t act_stride, float* out, size_t out_stride) {
+  constexpr int kBlockBytes = 8 + kGroup * kBits / 8;
+  constexpr int kCodeBytes = kQK * kBits / 8;  // per 32 codes
+  // A zero weight block (scale and bias 0) and a zero activation block, the partner of a last
+  // odd block (groups of 32 only).
+  alignas(64) static constexpr uint8_t kZeros[8 + kQK + kQ8Bytes] = {};
+  const uint8_t* rows[R];
+  for (int r = 0; r < R; ++r) rows[r] = w + (r < num_rows ? r : num_rows - 1) * w_stride;
+  const uint8_t* acts[T];
+  for (int t = 0; t < T; ++t) acts[t] = act + t * act_stride;
+
+  const int64_t nb = n / kQK, num_steps = (nb + 1) / 2;
+  TilePrefetch prefetch(w, R * w_stride, num_steps);
+  __m512 acc[R][T];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+
+  for (int64_t step = 0; step < num_steps; ++step) {
+    prefetch.step();
+    const int64_t k0 = 2 * step, k1 = k0 + 1;  // activation blocks
+    const bool pair = kGroup > kQK || k1 < nb;  // groups of 64 and more have even counts
+    ActPair a[T];
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t)
+      a[t] = load_act_pair(acts[t] + k0 * kQ8Bytes, pair ? acts[t] + k1 * kQ8Bytes : kZeros + 8);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      WeightPair wp;
+      if constexpr (kGroup == kQK) {
+        const uint8_t* b0 = rows[r] + k0 * kBlockBytes;
+        const uint8_t* b1 = pair ? b0 + kBlockBytes : kZeros;
+        wp.q = load_codes<kBits, false>(b0 + 8, b1 + 8);
+        wp.s = pair_f32(b0, b1);
+        wp.b = pair_f32(b0 + 4, b1 + 4);
+      } else {
+        // Both blocks are in the same group.
+        const uint8_t* block = rows[r] + (k0 * kQK / kGroup) * kBlockBytes;
+        const uint8_t* c0 = block + 8 + (k0 * kQK % kGroup) * kBits / 8;
+        wp.q = load_codes<kBits, true>(c0, c0 + kCodeBytes);
+        wp.s = _mm512_set1_ps(f32_at(block));
+        wp.b = _mm512_set1_ps(f32_at(block + 4));
       }
-      for (int r = 0; r < kRows; ++r) {
-        __m512i lo, hi;
-        if constexpr (kBits == 8) {
-          lo = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q[r] + c)));
-          hi = _mm512_cvtepu8_epi32(
-              _mm_loadu_si128(reinterpret_cast<const __m128i*>(q[r] + c + 16)));
-        } else {
-          const __m512i v =
-              _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q[r] + c / 2)));
-          lo = _mm512_and_si512(v, _mm512_set1_epi32(15));
-          hi = _mm512_srli_epi32(v, 4);
-        }
-        const __m512 w_lo = _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo), scale[r], bias[r]);
-        const __m512 w_hi = _mm512_fmadd_ps(_mm512_cvtepi32_ps(hi), scale[r], bias[r]);
-        for (int j = 0; j < kActs; ++j) {
-          acc[r][j] = _mm512_fmadd_ps(w_lo, x_lo[j], acc[r][j]);
-          acc[r][j] = _mm512_fmadd_ps(w_hi, x_hi[j], acc[r][j]);
-        }
+#pragma GCC unroll 4
+      for (int t = 0; t < T; ++t) {
+        const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wp.q, a[t].q);
+        acc[r][t] =
+            _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(wp.s, a[t].dx), acc[r][t]);
+        acc[r][t] = _mm512_fmadd_ps(wp.b, a[t].sums, acc[r][t]);
       }
     }
   }
-  for (int j = 0; j < kActs; ++j)
-    for (int r = 0; r < kRows; ++r) out[j * out_stride + r] = _mm512_reduce_add_ps(acc[r][j]);
+
+  // Unrolled with constant indices, so that acc stays in registers.
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    if (r >= num_rows) break;
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) out[t * out_stride + r] = _mm512_reduce_add_ps(acc[r][t]);
+  }
 }
 
-using TileFn = void(int64_t, const uint8_t*, size_t, const uint8_t*, size_t, float*, size_t);
-
-template <int kBits, int kGroup, int kRows, int... kActs>
-constexpr auto row_tiles(std::integer_sequence<int, kActs...>) {
-  return std::array<TileFn*, sizeof...(kActs)>{tile<kBits, kGroup, kRows, kActs + 1>...};
-}
-
-template <int kBits, int kGroup, int... kRows>
-constexpr auto all_tiles(std::integer_sequence<int, kRows...>) {
-  return std::array<std::array<TileFn*, kMlxMaxActs>, sizeof...(kRows)>{
-      row_tiles<kBits, kGroup, kRows + 1>(std::make_integer_sequence<int, kMlxMaxActs>())...};
-}
-
+// Row tiles as wide as the registers allow for the number of activations.
 template <int kBits, int kGroup>
 void gemm(int64_t n, const void* w, size_t w_stride, int num_rows, const void* act,
           size_t act_stride, int num_acts, float* out, size_t out_stride) {
-  static constexpr auto kTiles =
-      all_tiles<kBits, kGroup>(std::make_integer_sequence<int, kMlxMaxRows>());
-  kTiles[num_rows - 1][num_acts - 1](n, static_cast<const uint8_t*>(w), w_stride,
-                                     static_cast<const uint8_t*>(act), act_stride, out, out_stride);
+  const auto* wb = static_cast<const uint8_t*>(w);
+  const auto* ab = static_cast<const uint8_t*>(act);
+  if (num_acts == 1) {
+    tile<kBits, kGroup, 8, 1>(n, wb, w_stride, num_rows, ab, act_stride, out, out_stride);
+    return;
+  }
+  for (int r = 0; r < num_rows; r += 4) {
+    const int nr = num_rows - r < 4 ? num_rows - r : 4;
+    const uint8_t* rw = wb + r * w_stride;
+    float* o = out + r;
+    if (num_acts == 2) {
+      tile<kBits, kGroup, 4, 2>(n, rw, w_stride, nr, ab, act_stride, o, out_stride);
+    } else {
+      tile<kBits, kGroup, 4, 3>(n, rw, w_stride, nr, ab, act_stride, o, out_stride);
+    }
+  }
 }
 
 }  // namespace
