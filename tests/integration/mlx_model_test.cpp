@@ -2,9 +2,9 @@
 // directory (4-bit group 64, 8-bit group 32, BF16, and 2/3/5/6-bit ones) gives the same logits
 // through the directory loader and the MLX kernels as the same weights dequantized and written as a
 // GGUF F32 file give through the GGUF path (for quantized directories, up to the error of the int8
-// activations the MLX kernels use, measured against GGUF Q8_0). Covers llama (whose GGUF q/k rows are permuted for
-// interleaved RoPE while HF's are half-split), qwen3 and gemma3 (q/k norms), gemma2/3 (HF's 1 + w
-// norms), qwen2 (q/k/v biases) and phi3 (fused qkv and gate/up matrices).
+// activations the MLX kernels use, measured against GGUF Q8_0). Covers llama (whose GGUF q/k rows
+// are permuted for interleaved RoPE while HF's are half-split), qwen3 and gemma3 (q/k norms),
+// gemma2/3 (HF's 1 + w norms), qwen2 (q/k/v biases) and phi3 (fused qkv and gate/up matrices).
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -131,11 +131,11 @@ TEST_P(MlxModelTest, DirectoryLogitsMatchDequantizedGgufF32) {
     auto q8_model = Model::load(q8);
     ASSERT_TRUE(q8_model.ok()) << q8_model.status().to_string();
     const float q8_diff = max_abs_diff(want, logits_of(**q8_model, tokens));
+    RecordProperty("max_abs_logit", std::to_string(scale));
     RecordProperty("mlx_vs_f32", std::to_string(max_diff));
     RecordProperty("q8_0_vs_f32", std::to_string(q8_diff));
-    EXPECT_LE(max_diff, 2.0f * q8_diff + kv_floor)
-        << c.arch << " " << c.type << ": max |logit| " << scale << ", Q8_0 GGUF deviation "
-        << q8_diff;
+    EXPECT_LE(max_diff, 2.0f * q8_diff + kv_floor) << c.arch << " " << c.type << ": max |logit| "
+                                                   << scale << ", Q8_0 GGUF deviation " << q8_diff;
   }
 
   // The quantized model stays near the original F32 weights' logits (quantization error only).

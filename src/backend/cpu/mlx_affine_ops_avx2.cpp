@@ -53,8 +53,7 @@ inline ActBlock load_act(const uint8_t* p) {
   a.q = load256(p + 2);
   a.dx = _mm256_set1_ps(half_at(p));
   const __m256i ones16 = _mm256_set1_epi16(1);
-  const __m256i lanes =
-      _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), a.q), ones16);
+  const __m256i lanes = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), a.q), ones16);
   a.sums = _mm256_mul_ps(_mm256_cvtepi32_ps(lanes), a.dx);
   a.offset = kBits == 8 ? _mm256_slli_epi32(lanes, 7) : _mm256_setzero_si256();
   return a;

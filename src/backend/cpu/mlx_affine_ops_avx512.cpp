@@ -27,7 +27,7 @@ namespace inferd::backend::cpu::avx512 {
 namespace {
 
 constexpr int kQK = 32;
-constexpr int kQ8Bytes = 34;  // BlockQ8_0
+constexpr int kQ8Bytes = 34;              // BlockQ8_0
 constexpr __mmask16 kHighLanes = 0xff00;  // float lanes of the second block
 
 inline float half_at(const uint8_t* p) {
@@ -48,8 +48,7 @@ inline __m256i load256(const uint8_t* p) {
 
 // Block 0's value of a float field at p0 in lanes 0-7, block 1's at p1 in lanes 8-15.
 inline __m512 pair_f32(const uint8_t* p0, const uint8_t* p1) {
-  return _mm512_mask_broadcastss_ps(_mm512_set1_ps(f32_at(p0)), kHighLanes,
-                                    _mm_set_ss(f32_at(p1)));
+  return _mm512_mask_broadcastss_ps(_mm512_set1_ps(f32_at(p0)), kHighLanes, _mm_set_ss(f32_at(p1)));
 }
 
 // The activation side of a step (two Q8_0 blocks), shared by all rows of the tile.
@@ -117,7 +116,7 @@ void tile(int64_t n, const uint8_t* w, size_t w_stride, int num_rows, const uint
 
   for (int64_t step = 0; step < num_steps; ++step) {
     prefetch.step();
-    const int64_t k0 = 2 * step, k1 = k0 + 1;  // activation blocks
+    const int64_t k0 = 2 * step, k1 = k0 + 1;   // activation blocks
     const bool pair = kGroup > kQK || k1 < nb;  // groups of 64 and more have even counts
     ActPair a[T];
 #pragma GCC unroll 4

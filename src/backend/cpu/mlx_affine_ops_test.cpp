@@ -165,8 +165,8 @@ TEST(MlxAffine, LargestEightBitCodesDoNotSaturate) {
       ops.gemm(cols, w.data(), stride, ops.max_rows, x.data(), a_stride, ops.max_acts, out.data(),
                ops.max_rows);
       for (float v : out)
-        EXPECT_NEAR(v, cols - cols / 32, 1e-3 * cols) << dtype_name(type) << " "
-                                                      << isa_level_name(level);
+        EXPECT_NEAR(v, cols - cols / 32, 1e-3 * cols)
+            << dtype_name(type) << " " << isa_level_name(level);
     }
 }
 
