@@ -1,15 +1,16 @@
 // AVX-512 VNNI gemm of the MLX affine block types on Q8_0 activations.
 //
-// A step takes 64 elements (two 32-element activation blocks) of every row of the tile: the two
-// blocks' int8 activations fill one zmm register (block 0 in the low half), loaded once per step
-// and shared by all rows, with their scales dx and the lane sums of the activations times dx.
-// The weights' codes are arranged in the same order as unsigned bytes (4-bit ones: each block's
-// 16 code bytes are broadcast to two 128-bit lanes and the second is shifted down a nibble), so
-// one vpdpbusd gives each 32-bit lane an exact partial sum of sum(q * a) of one block (lanes 0-7
-// block 0, 8-15 block 1). Lanes are converted to float and accumulated with s * dx, and the bias
-// term with b * (dx * lane sums of a); with groups of 32 the two blocks of a step belong to two
-// groups, whose scales and biases fill the two halves of the vectors. A last odd block is paired
-// with a zero block. Lanes are summed only at the end of the row.
+// A step takes 128 elements (four 32-element activation blocks) of every row of the tile. The
+// activations of a step are arranged once, shared by all rows, into two zmm registers: `lo` holds
+// elements 0-15 of block k in 128-bit lane k, `hi` elements 16-31; with them go each block's scale
+// dx and dx * (sums of the activations), 4 float lanes per block. The weights' codes are brought
+// into the same order as unsigned bytes: 4-bit blocks store each element's code j with code j + 16
+// in one byte, so the low nibbles of 4 blocks' code bytes are `lo` and the high nibbles `hi`;
+// 8-bit codes are permuted in 64-bit pieces. Two vpdpbusd then give each 32-bit lane an exact
+// partial sum of sum(q * a) of one block, converted to float and accumulated with s * dx, and the
+// bias term with b * dx * sums; a step spans 1, 2 or 4 groups (groups of 128, 64, 32), whose
+// scales and biases fill the matching lanes. A last partial step is copied into zero-padded
+// buffers (zero scales and biases add nothing). Lanes are summed only at the end of the row.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -19,7 +20,7 @@
 #include "backend/cpu/tile_prefetch.h"
 
 // GCC 12 reports the _mm512_undefined_* placeholders inside its own intrinsics (cvtepi32_ps,
-// reduce_add_ps) as uninitialized once they are inlined; they are not.
+// reduce_add_ps, permutexvar_ps) as uninitialized once they are inlined; they are not.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
@@ -27,8 +28,10 @@ namespace inferd::backend::cpu::avx512 {
 namespace {
 
 constexpr int kQK = 32;
-constexpr int kQ8Bytes = 34;              // BlockQ8_0
-constexpr __mmask16 kHighLanes = 0xff00;  // float lanes of the second block
+constexpr int kStepBlocks = 4;
+constexpr int kStepElems = kStepBlocks * kQK;
+constexpr int kQ8Bytes = 34;  // BlockQ8_0
+constexpr int kActStepBytes = kStepBlocks * kQ8Bytes;
 
 inline float half_at(const uint8_t* p) {
   uint16_t h;
@@ -42,54 +45,106 @@ inline float f32_at(const uint8_t* p) {
   return v;
 }
 
+inline __m128i load128(const uint8_t* p) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
+
 inline __m256i load256(const uint8_t* p) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
 }
 
-// Block 0's value of a float field at p0 in lanes 0-7, block 1's at p1 in lanes 8-15.
-inline __m512 pair_f32(const uint8_t* p0, const uint8_t* p1) {
-  return _mm512_mask_broadcastss_ps(_mm512_set1_ps(f32_at(p0)), kHighLanes, _mm_set_ss(f32_at(p1)));
+// Four values, value k in float lanes 4k..4k+3.
+inline __m512 spread4(float v0, float v1, float v2, float v3) {
+  const __m512i idx = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+  return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(_mm_setr_ps(v0, v1, v2, v3)));
 }
 
-// The activation side of a step (two Q8_0 blocks), shared by all rows of the tile.
-struct ActPair {
-  __m512i q;
-  __m512 dx;    // block 0's scale in lanes 0-7, block 1's in lanes 8-15
-  __m512 sums;  // dx * (lane sums of a)
+// 16 bytes at each of p, p + stride, p + 2 stride, p + 3 stride in 128-bit lanes 0-3.
+inline __m512i gather4x16(const uint8_t* p, int stride) {
+  __m512i v = _mm512_castsi128_si512(load128(p));
+  v = _mm512_inserti32x4(v, load128(p + stride), 1);
+  v = _mm512_inserti32x4(v, load128(p + 2 * stride), 2);
+  return _mm512_inserti32x4(v, load128(p + 3 * stride), 3);
+}
+
+// The activation side of a step, shared by all rows of the tile.
+struct ActStep {
+  __m512i lo, hi;
+  __m512 dx;    // block k's scale in lanes 4k..4k+3
+  __m512 sums;  // dx * (lane sums of the activations)
 };
 
-inline ActPair load_act_pair(const uint8_t* p0, const uint8_t* p1) {
-  ActPair a;
-  a.q = _mm512_inserti64x4(_mm512_castsi256_si512(load256(p0 + 2)), load256(p1 + 2), 1);
-  a.dx = _mm512_mask_mov_ps(_mm512_set1_ps(half_at(p0)), kHighLanes, _mm512_set1_ps(half_at(p1)));
-  const __m512i lanes = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(1), a.q);
+inline ActStep load_act_step(const uint8_t* p) {
+  ActStep a;
+  a.lo = gather4x16(p + 2, kQ8Bytes);
+  a.hi = gather4x16(p + 18, kQ8Bytes);
+  a.dx = spread4(half_at(p), half_at(p + kQ8Bytes), half_at(p + 2 * kQ8Bytes),
+                 half_at(p + 3 * kQ8Bytes));
+  const __m512i ones = _mm512_set1_epi8(1);
+  const __m512i lanes =
+      _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, a.lo), ones, a.hi);
   a.sums = _mm512_mul_ps(_mm512_cvtepi32_ps(lanes), a.dx);
   return a;
 }
 
-// The 64 codes of two 32-element weight blocks (code bytes at c0 and c1; kContiguous: c1 follows
-// c0) as unsigned bytes in the activations' order.
-template <int kBits, bool kContiguous>
-inline __m512i load_codes(const uint8_t* c0, const uint8_t* c1) {
-  if constexpr (kBits == 8) {
-    if constexpr (kContiguous) return _mm512_loadu_si512(c0);
-    return _mm512_inserti64x4(_mm512_castsi256_si512(load256(c0)), load256(c1), 1);
-  } else {
-    const __m128i x0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(c0));
-    const __m128i x1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(c1));
-    // 128-bit lanes x0, x0, x1, x1; lanes 1 and 3 (16-bit words 8-15, 24-31) take the high
-    // nibbles, elements 16-31 of their block.
-    const __m512i x = _mm512_mask_broadcast_i32x4(_mm512_broadcast_i32x4(x0), 0xff00, x1);
-    const __m512i nibbles = _mm512_mask_srli_epi16(x, 0xff00ff00u, x, 4);
-    return _mm512_and_si512(nibbles, _mm512_set1_epi8(0x0f));
-  }
-}
-
-// Two weight blocks of a row: code bytes and per-lane scale and bias.
-struct WeightPair {
-  __m512i q;
+// The weight side of a step of one row: codes as unsigned bytes in the order of ActStep, and
+// each lane's scale and bias.
+struct WeightStep {
+  __m512i lo, hi;
   __m512 s, b;
 };
+
+// The step's weights: the kStepElems / kGroup blocks from p.
+template <int kBits, int kGroup>
+inline WeightStep load_weight_step(const uint8_t* p) {
+  constexpr int kBlockBytes = 8 + kGroup * kBits / 8;
+  WeightStep w;
+  __m512i x, y;  // code bytes of blocks 0-1 and 2-3 (8-bit), or of all four (4-bit: x)
+  if constexpr (kGroup == 32) {
+    if constexpr (kBits == 4) {
+      x = gather4x16(p + 8, kBlockBytes);
+    } else {
+      x = _mm512_inserti64x4(_mm512_castsi256_si512(load256(p + 8)), load256(p + kBlockBytes + 8),
+                             1);
+      y = _mm512_inserti64x4(_mm512_castsi256_si512(load256(p + 2 * kBlockBytes + 8)),
+                             load256(p + 3 * kBlockBytes + 8), 1);
+    }
+    w.s = spread4(f32_at(p), f32_at(p + kBlockBytes), f32_at(p + 2 * kBlockBytes),
+                  f32_at(p + 3 * kBlockBytes));
+    w.b = spread4(f32_at(p + 4), f32_at(p + kBlockBytes + 4), f32_at(p + 2 * kBlockBytes + 4),
+                  f32_at(p + 3 * kBlockBytes + 4));
+  } else if constexpr (kGroup == 64) {
+    if constexpr (kBits == 4) {
+      x = _mm512_inserti64x4(_mm512_castsi256_si512(load256(p + 8)), load256(p + kBlockBytes + 8),
+                             1);
+    } else {
+      x = _mm512_loadu_si512(p + 8);
+      y = _mm512_loadu_si512(p + kBlockBytes + 8);
+    }
+    constexpr __mmask16 kSecondGroup = 0xff00;
+    w.s = _mm512_mask_mov_ps(_mm512_set1_ps(f32_at(p)), kSecondGroup,
+                             _mm512_set1_ps(f32_at(p + kBlockBytes)));
+    w.b = _mm512_mask_mov_ps(_mm512_set1_ps(f32_at(p + 4)), kSecondGroup,
+                             _mm512_set1_ps(f32_at(p + kBlockBytes + 4)));
+  } else {
+    x = _mm512_loadu_si512(p + 8);
+    if constexpr (kBits == 8) y = _mm512_loadu_si512(p + 72);
+    w.s = _mm512_set1_ps(f32_at(p));
+    w.b = _mm512_set1_ps(f32_at(p + 4));
+  }
+  if constexpr (kBits == 4) {
+    const __m512i nibble = _mm512_set1_epi8(0x0f);
+    w.lo = _mm512_and_si512(x, nibble);
+    w.hi = _mm512_and_si512(_mm512_srli_epi16(x, 4), nibble);
+  } else {
+    // 64-bit pieces: x = b0 lo, b0 hi, b1 lo, b1 hi (2 pieces each), y the same for b2, b3.
+    const __m512i lo_idx = _mm512_setr_epi64(0, 1, 4, 5, 8, 9, 12, 13);
+    const __m512i hi_idx = _mm512_setr_epi64(2, 3, 6, 7, 10, 11, 14, 15);
+    w.lo = _mm512_permutex2var_epi64(x, lo_idx, y);
+    w.hi = _mm512_permutex2var_epi64(x, hi_idx, y);
+  }
+  return w;
+}
 
 // R rows x T activations over n elements. Rows past num_rows repeat the last row (their results
 // are computed and dropped), so one instantiation serves every row count up to R.
@@ -97,56 +152,58 @@ template <int kBits, int kGroup, int R, int T>
 void tile(int64_t n, const uint8_t* w, size_t w_stride, int num_rows, const uint8_t* act,
           size_t act_stride, float* out, size_t out_stride) {
   constexpr int kBlockBytes = 8 + kGroup * kBits / 8;
-  constexpr int kCodeBytes = kQK * kBits / 8;  // per 32 codes
-  // A zero weight block (scale and bias 0) and a zero activation block, the partner of a last
-  // odd block (groups of 32 only).
-  alignas(64) static constexpr uint8_t kZeros[8 + kQK + kQ8Bytes] = {};
+  // Weight bytes of a step: whole blocks for groups of up to 128 elements.
+  constexpr int kStepBytes = kStepElems / kGroup * kBlockBytes;
+  static_assert(kGroup <= kStepElems);
   const uint8_t* rows[R];
   for (int r = 0; r < R; ++r) rows[r] = w + (r < num_rows ? r : num_rows - 1) * w_stride;
   const uint8_t* acts[T];
   for (int t = 0; t < T; ++t) acts[t] = act + t * act_stride;
 
-  const int64_t nb = n / kQK, num_steps = (nb + 1) / 2;
-  TilePrefetch prefetch(w, R * w_stride, num_steps);
+  const int64_t num_steps = n / kStepElems, tail_elems = n % kStepElems;
+  TilePrefetch prefetch(w, R * w_stride, num_steps + (tail_elems ? 1 : 0));
   __m512 acc[R][T];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
 
-  for (int64_t step = 0; step < num_steps; ++step) {
+  // One step at byte offsets w_off (weights) and a_off (activations) from the row pointers.
+  auto step = [&](const uint8_t* const* wr, size_t w_off, const uint8_t* const* ar, size_t a_off)
+      __attribute__((always_inline)) {
     prefetch.step();
-    const int64_t k0 = 2 * step, k1 = k0 + 1;   // activation blocks
-    const bool pair = kGroup > kQK || k1 < nb;  // groups of 64 and more have even counts
-    ActPair a[T];
+    ActStep a[T];
 #pragma GCC unroll 4
-    for (int t = 0; t < T; ++t)
-      a[t] = load_act_pair(acts[t] + k0 * kQ8Bytes, pair ? acts[t] + k1 * kQ8Bytes : kZeros + 8);
+    for (int t = 0; t < T; ++t) a[t] = load_act_step(ar[t] + a_off);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      WeightPair wp;
-      if constexpr (kGroup == kQK) {
-        const uint8_t* b0 = rows[r] + k0 * kBlockBytes;
-        const uint8_t* b1 = pair ? b0 + kBlockBytes : kZeros;
-        wp.q = load_codes<kBits, false>(b0 + 8, b1 + 8);
-        wp.s = pair_f32(b0, b1);
-        wp.b = pair_f32(b0 + 4, b1 + 4);
-      } else {
-        // Both blocks are in the same group.
-        const uint8_t* block = rows[r] + (k0 * kQK / kGroup) * kBlockBytes;
-        const uint8_t* c0 = block + 8 + (k0 * kQK % kGroup) * kBits / 8;
-        wp.q = load_codes<kBits, true>(c0, c0 + kCodeBytes);
-        wp.s = _mm512_set1_ps(f32_at(block));
-        wp.b = _mm512_set1_ps(f32_at(block + 4));
-      }
+      const WeightStep ws = load_weight_step<kBits, kGroup>(wr[r] + w_off);
 #pragma GCC unroll 4
       for (int t = 0; t < T; ++t) {
-        const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wp.q, a[t].q);
+        const __m512i dot = _mm512_dpbusd_epi32(
+            _mm512_dpbusd_epi32(_mm512_setzero_si512(), ws.lo, a[t].lo), ws.hi, a[t].hi);
         acc[r][t] =
-            _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(wp.s, a[t].dx), acc[r][t]);
-        acc[r][t] = _mm512_fmadd_ps(wp.b, a[t].sums, acc[r][t]);
+            _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(ws.s, a[t].dx), acc[r][t]);
+        acc[r][t] = _mm512_fmadd_ps(ws.b, a[t].sums, acc[r][t]);
       }
     }
+  };
+  for (int64_t i = 0; i < num_steps; ++i) step(rows, i * kStepBytes, acts, i * kActStepBytes);
+  if (tail_elems) {
+    alignas(64) uint8_t wbuf[R][kStepBytes] = {};
+    alignas(64) uint8_t abuf[T][kActStepBytes] = {};
+    const uint8_t* wp[R];
+    const uint8_t* ap[T];
+    for (int r = 0; r < R; ++r) {
+      __builtin_memcpy(wbuf[r], rows[r] + num_steps * kStepBytes,
+                       tail_elems / kGroup * kBlockBytes);
+      wp[r] = wbuf[r];
+    }
+    for (int t = 0; t < T; ++t) {
+      __builtin_memcpy(abuf[t], acts[t] + num_steps * kActStepBytes, tail_elems / kQK * kQ8Bytes);
+      ap[t] = abuf[t];
+    }
+    step(wp, 0, ap, 0);
   }
 
   // Unrolled with constant indices, so that acc stays in registers.

@@ -112,7 +112,7 @@ TEST(MlxAffine, SimdMatchesReference) {
       const TypeOps& q8 = type_ops(DType::kQ8_0, IsaLevel::kScalar);
       const int g = dtype_info(type).block_elems;
       uint32_t seed = 3;
-      for (int64_t cols : {int64_t{g}, int64_t{5 * g}, int64_t{9 * g}}) {
+      for (int64_t cols : {int64_t{g}, int64_t{2 * g}, int64_t{5 * g}, int64_t{11 * g}}) {
         const size_t stride = dtype_bytes(type, cols) + 12;
         const size_t a_stride = dtype_bytes(DType::kQ8_0, cols) + 6;
         const int rows = simd.max_rows, acts = simd.max_acts;
