@@ -1,6 +1,7 @@
 // matmul() on the weight shapes of a 1.1B llama model (dim 2048, ffn 5632, 4 kv heads x 64,
 // vocab 32000, 22 layers), for one token (decode: bound by memory bandwidth) and 128 tokens
-// (prefill: bound by arithmetic).
+// (prefill: bound by arithmetic), plus a 4096 x 4096 matrix (Square/) for the types most compared
+// (GGUF Q4_0 and Q8_0 beside MLX 4-bit group 64 and 8-bit group 32).
 //
 // Counters: bytes_per_second counts weight bytes, items_per_second multiply-adds, bw_frac is the
 // weight read rate as a fraction of the machine's streaming read bandwidth (measured at start
@@ -40,6 +41,7 @@ constexpr Shape kShapes[] = {
     {"ffn_gate", 5632, 2048}, {"ffn_up", 5632, 2048}, {"ffn_down", 2048, 5632},
     {"output", 32000, 2048},
 };
+constexpr Shape kSquare = {"4096x4096", 4096, 4096};
 // Weight matrices of one layer (attn_kv twice: k and v).
 constexpr int kLayerMatrices[] = {0, 1, 1, 2, 3, 4, 5};
 
@@ -178,8 +180,9 @@ void register_all() {
   benchmark::AddCustomContext("threads", std::to_string(bench_threads()));
   benchmark::AddCustomContext("read_bandwidth_gbps", std::to_string(read_bandwidth_gbps()));
   benchmark::AddCustomContext("isa", isa_level_name(cpu_features().level));
-  const DType types[] = {DType::kQ4_0, DType::kQ8_0, DType::kF16,  DType::kQ4_1,
-                         DType::kQ5_0, DType::kQ5_1, DType::kBF16, DType::kF32};
+  const DType types[] = {DType::kQ4_0, DType::kQ8_0, DType::kMlxQ4G64, DType::kMlxQ8G32,
+                         DType::kF16,  DType::kQ4_1, DType::kQ5_0,     DType::kQ5_1,
+                         DType::kBF16, DType::kF32};
   for (DType type : types) {
     for (const Shape& s : kShapes) {
       const std::string name = std::string("Matmul/") + dtype_name(type) + "/" + s.name;
@@ -190,8 +193,16 @@ void register_all() {
           ->Unit(benchmark::kMicrosecond);
     }
   }
-  for (DType type : {DType::kQ4_0, DType::kQ8_0, DType::kF16, DType::kQ4_1, DType::kQ5_0,
-                     DType::kQ5_1, DType::kBF16}) {
+  for (DType type : {DType::kQ4_0, DType::kQ8_0, DType::kMlxQ4G64, DType::kMlxQ8G32}) {
+    const std::string name = std::string("Square/") + dtype_name(type) + "/" + kSquare.name;
+    benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, type, kSquare)
+        ->Arg(1)
+        ->Arg(128)
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
+  }
+  for (DType type : {DType::kQ4_0, DType::kQ8_0, DType::kMlxQ4G64, DType::kMlxQ8G32, DType::kF16,
+                     DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kBF16}) {
     const std::string name = std::string("Model/") + dtype_name(type);
     benchmark::RegisterBenchmark(name.c_str(), BM_Model, type)
         ->Arg(1)

@@ -7,7 +7,9 @@
 // At load, inferd repacks each group into one block of its DType kMlx*: f32 scale, f32 bias,
 // then the codes. 8-bit codes are one byte each in order; 4-bit codes are stored per 32 codes as
 // 16 bytes, byte j holding code j in its low nibble and code j + 16 in its high nibble (the
-// order SIMD kernels unpack without shuffles). Dequantization is w = fmaf(s, q, b) everywhere.
+// order SIMD kernels unpack without shuffles, the order of Q8_0 activations). Dequantization is
+// w = fmaf(s, q, b); the matmul kernels multiply the codes with int8 activations and apply s and b
+// per 32-element block (backend/cpu/mlx_affine_ops.cpp).
 #pragma once
 
 #include <cstdint>

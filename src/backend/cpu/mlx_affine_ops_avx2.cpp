@@ -1,16 +1,86 @@
-// AVX2 gemm of the MLX affine block types: as the AVX-512 kernel, 8 weights at a time are
-// widened from their codes, dequantized with one FMA (s * q + b) and multiplied into up to
-// 4 x 2 row x token accumulators.
+// AVX2 gemm of the MLX affine block types on Q8_0 activations, one 32-element activation block
+// per step in a ymm register.
+//
+// 4-bit codes are expanded to bytes (low nibbles are elements 0-15 of the 32, high nibbles
+// 16-31: the order of Q8_0 activations) and multiplied with the int8 activations by vpmaddubsw.
+// 8-bit codes q would overflow its 16-bit pair sums, so they are made signed (q - 128, one bit
+// flip) and multiplied as |q - 128| * (a with the sign of q - 128); the 128 * sum(a) this removes
+// is added back to the int32 lanes from the activation block's lane sums. vpmaddwd gives 8 int32
+// lanes holding exact partial sums of sum(q * a); they are converted to float and accumulated with
+// s * dx, and the bias term with b * (dx * lane sums of a), computed once per activation block
+// for all rows of the tile. Lanes are summed only at the end of the row.
 #include <immintrin.h>
 
-#include <array>
+#include <cstdint>
 #include <cstring>
-#include <utility>
 
 #include "backend/cpu/mlx_affine_kernels.h"
+#include "backend/cpu/tile_prefetch.h"
 
 namespace inferd::backend::cpu::avx2 {
 namespace {
+
+constexpr int kQK = 32;
+constexpr int kQ8Bytes = 34;  // BlockQ8_0
+
+inline float half_at(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
+
+inline float f32_at(const uint8_t* p) {
+  float v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+inline __m256i load256(const uint8_t* p) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+
+// The activation side of one Q8_0 block, shared by all rows of the tile.
+struct ActBlock {
+  __m256i q;
+  __m256i offset;  // 8-bit codes: 128 * (lane sums of a), int32
+  __m256 dx;       // the block scale in every lane
+  __m256 sums;     // dx * (lane sums of a)
+};
+
+template <int kBits>
+inline ActBlock load_act(const uint8_t* p) {
+  ActBlock a;
+  a.q = load256(p + 2);
+  a.dx = _mm256_set1_ps(half_at(p));
+  const __m256i ones16 = _mm256_set1_epi16(1);
+  const __m256i lanes = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), a.q), ones16);
+  a.sums = _mm256_mul_ps(_mm256_cvtepi32_ps(lanes), a.dx);
+  a.offset = kBits == 8 ? _mm256_slli_epi32(lanes, 7) : _mm256_setzero_si256();
+  return a;
+}
+
+// The 32 codes of a weight block: 4-bit ones as unsigned bytes, 8-bit ones as q - 128.
+template <int kBits>
+inline __m256i load_codes(const uint8_t* p) {
+  if constexpr (kBits == 8) {
+    return _mm256_xor_si256(load256(p), _mm256_set1_epi8(static_cast<char>(0x80)));
+  } else {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(x, 4), x), _mm256_set1_epi8(0x0f));
+  }
+}
+
+// int32 lanes of sum(q * a) for one block.
+template <int kBits>
+inline __m256i lane_dots(__m256i w, const ActBlock& a) {
+  const __m256i ones16 = _mm256_set1_epi16(1);
+  if constexpr (kBits == 8) {
+    const __m256i pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(a.q, w));
+    return _mm256_add_epi32(_mm256_madd_epi16(pairs, ones16), a.offset);
+  } else {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(w, a.q), ones16);
+  }
+}
 
 float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -19,75 +89,70 @@ float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-template <int kBits, int kGroup, int kRows, int kActs>
-void tile(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* act, size_t act_stride,
-          float* out, size_t out_stride) {
-  constexpr size_t kBlockBytes = 8 + kGroup * kBits / 8;
-  __m256 acc[kRows][kActs];
-  for (int r = 0; r < kRows; ++r)
-    for (int j = 0; j < kActs; ++j) acc[r][j] = _mm256_setzero_ps();
-  const float* a[kActs];
-  for (int j = 0; j < kActs; ++j) a[j] = reinterpret_cast<const float*>(act + j * act_stride);
+// R rows x T activations; rows past num_rows repeat the last row and are not stored.
+template <int kBits, int kGroup, int R, int T>
+void tile(int64_t n, const uint8_t* w, size_t w_stride, int num_rows, const uint8_t* act,
+          size_t act_stride, float* out, size_t out_stride) {
+  constexpr int kBlockBytes = 8 + kGroup * kBits / 8;
+  constexpr int kBlocksPerGroup = kGroup / kQK;
+  constexpr int kCodeBytes = kQK * kBits / 8;  // per 32 codes
+  const uint8_t* rows[R];
+  for (int r = 0; r < R; ++r) rows[r] = w + (r < num_rows ? r : num_rows - 1) * w_stride;
+  __m256 acc[R][T];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
 
-  for (int64_t b = 0; b < n / kGroup; ++b) {
-    const int64_t k0 = b * kGroup;
-    for (int c = 0; c < kGroup; c += 32) {
-      for (int h = 0; h < 16; h += 8) {
-        __m256 x_lo[kActs], x_hi[kActs];
-        for (int j = 0; j < kActs; ++j) {
-          x_lo[j] = _mm256_loadu_ps(a[j] + k0 + c + h);
-          x_hi[j] = _mm256_loadu_ps(a[j] + k0 + c + 16 + h);
-        }
-        for (int r = 0; r < kRows; ++r) {
-          const uint8_t* block = w + r * w_stride + b * kBlockBytes;
-          const __m256 scale = _mm256_broadcast_ss(reinterpret_cast<const float*>(block));
-          const __m256 bias = _mm256_broadcast_ss(reinterpret_cast<const float*>(block + 4));
-          const uint8_t* q = block + 8;
-          __m256i lo, hi;
-          if constexpr (kBits == 8) {
-            lo = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + c + h)));
-            hi = _mm256_cvtepu8_epi32(
-                _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + c + 16 + h)));
-          } else {
-            const __m256i v = _mm256_cvtepu8_epi32(
-                _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + c / 2 + h)));
-            lo = _mm256_and_si256(v, _mm256_set1_epi32(15));
-            hi = _mm256_srli_epi32(v, 4);
-          }
-          const __m256 w_lo = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lo), scale, bias);
-          const __m256 w_hi = _mm256_fmadd_ps(_mm256_cvtepi32_ps(hi), scale, bias);
-          for (int j = 0; j < kActs; ++j) {
-            acc[r][j] = _mm256_fmadd_ps(w_lo, x_lo[j], acc[r][j]);
-            acc[r][j] = _mm256_fmadd_ps(w_hi, x_hi[j], acc[r][j]);
-          }
+  const int64_t num_groups = n / kGroup;
+  TilePrefetch prefetch(w, R * w_stride, num_groups * kBlocksPerGroup);
+  for (int64_t g = 0; g < num_groups; ++g) {
+#pragma GCC unroll 4
+    for (int k = 0; k < kBlocksPerGroup; ++k) {
+      prefetch.step();
+      ActBlock a[T];
+#pragma GCC unroll 4
+      for (int t = 0; t < T; ++t)
+        a[t] = load_act<kBits>(act + t * act_stride + (g * kBlocksPerGroup + k) * kQ8Bytes);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) {
+        const uint8_t* block = rows[r] + g * kBlockBytes;
+        const __m256i q = load_codes<kBits>(block + 8 + k * kCodeBytes);
+        const __m256 s = _mm256_set1_ps(f32_at(block));
+        const __m256 b = _mm256_set1_ps(f32_at(block + 4));
+#pragma GCC unroll 4
+        for (int t = 0; t < T; ++t) {
+          const __m256 dot = _mm256_cvtepi32_ps(lane_dots<kBits>(q, a[t]));
+          acc[r][t] = _mm256_fmadd_ps(dot, _mm256_mul_ps(s, a[t].dx), acc[r][t]);
+          acc[r][t] = _mm256_fmadd_ps(b, a[t].sums, acc[r][t]);
         }
       }
     }
   }
-  for (int j = 0; j < kActs; ++j)
-    for (int r = 0; r < kRows; ++r) out[j * out_stride + r] = hsum(acc[r][j]);
-}
-
-using TileFn = void(int64_t, const uint8_t*, size_t, const uint8_t*, size_t, float*, size_t);
-
-template <int kBits, int kGroup, int kRows, int... kActs>
-constexpr auto row_tiles(std::integer_sequence<int, kActs...>) {
-  return std::array<TileFn*, sizeof...(kActs)>{tile<kBits, kGroup, kRows, kActs + 1>...};
-}
-
-template <int kBits, int kGroup, int... kRows>
-constexpr auto all_tiles(std::integer_sequence<int, kRows...>) {
-  return std::array<std::array<TileFn*, kMlxMaxActs>, sizeof...(kRows)>{
-      row_tiles<kBits, kGroup, kRows + 1>(std::make_integer_sequence<int, kMlxMaxActs>())...};
+  // Unrolled with constant indices, so that acc stays in registers.
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+    if (r >= num_rows) break;
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) out[t * out_stride + r] = hsum(acc[r][t]);
+  }
 }
 
 template <int kBits, int kGroup>
 void gemm(int64_t n, const void* w, size_t w_stride, int num_rows, const void* act,
           size_t act_stride, int num_acts, float* out, size_t out_stride) {
-  static constexpr auto kTiles =
-      all_tiles<kBits, kGroup>(std::make_integer_sequence<int, kMlxMaxRows>());
-  kTiles[num_rows - 1][num_acts - 1](n, static_cast<const uint8_t*>(w), w_stride,
-                                     static_cast<const uint8_t*>(act), act_stride, out, out_stride);
+  const auto* wb = static_cast<const uint8_t*>(w);
+  const auto* ab = static_cast<const uint8_t*>(act);
+  for (int r = 0; r < num_rows; r += 4) {
+    const int nr = num_rows - r < 4 ? num_rows - r : 4;
+    if (num_acts == 1) {
+      tile<kBits, kGroup, 4, 1>(n, wb + r * w_stride, w_stride, nr, ab, act_stride, out + r,
+                                out_stride);
+    } else {
+      tile<kBits, kGroup, 4, 2>(n, wb + r * w_stride, w_stride, nr, ab, act_stride, out + r,
+                                out_stride);
+    }
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "backend/cpu/kernel_testing.h"
@@ -97,30 +98,75 @@ TEST(MlxAffine, GemmMatchesExactDotsOnOddShapes) {
     }
 }
 
-// The SIMD kernels of every level agree with the scalar reference up to float summation order.
+// The SIMD kernels of every level agree with the scalar reference up to float summation order:
+// both compute the same exact integer sums per 32-element block and differ only in how the block
+// terms (s * dx) * sum(q * a) and b * dx * sum(a) are added in float. Recursive summation of
+// m terms errs by at most m * 2^-24 * (sum of their magnitudes), so the bound is that with
+// m = 2 * (blocks + 16) per side, over the magnitudes |s q| + |b| of every element.
 TEST(MlxAffine, SimdMatchesReference) {
   for (DType type : kMlxTypes)
     for (IsaLevel level : testing::available_levels()) {
       const TypeOps& ref = type_ops(type, IsaLevel::kScalar);
       const TypeOps& simd = type_ops(type, level);
-      const int64_t cols = 5 * dtype_info(type).block_elems;
-      const size_t stride = dtype_bytes(type, cols) + 12;
-      const int rows = simd.max_rows, acts = simd.max_acts;
-      const auto wf = testing::random_floats(rows * cols, 3);
-      const auto x = testing::random_floats(acts * cols, 4);
-      const auto w = testing::encode_rows(ref, wf.data(), rows, cols, stride);
-      std::vector<float> want(rows * acts), got(rows * acts);
-      ref.gemm(cols, w.data(), stride, rows, x.data(), cols * 4, acts, want.data(), rows);
-      simd.gemm(cols, w.data(), stride, rows, x.data(), cols * 4, acts, got.data(), rows);
-      const auto wd = testing::decode_rows(ref, w.data(), rows, cols, stride);
-      for (int j = 0; j < acts; ++j)
-        for (int i = 0; i < rows; ++i) {
-          double magnitude = 0.0;
-          for (int64_t k = 0; k < cols; ++k)
-            magnitude += std::fabs(wd[i * cols + k] * x[j * cols + k]);
-          EXPECT_NEAR(got[j * rows + i], want[j * rows + i], 1e-5 * magnitude)
-              << dtype_name(type) << " " << isa_level_name(level) << " row " << i << " act " << j;
-        }
+      ASSERT_EQ(simd.act_type, DType::kQ8_0);
+      const TypeOps& q8 = type_ops(DType::kQ8_0, IsaLevel::kScalar);
+      const int g = dtype_info(type).block_elems;
+      uint32_t seed = 3;
+      for (int64_t cols : {int64_t{g}, int64_t{2 * g}, int64_t{5 * g}, int64_t{11 * g}}) {
+        const size_t stride = dtype_bytes(type, cols) + 12;
+        const size_t a_stride = dtype_bytes(DType::kQ8_0, cols) + 6;
+        const int rows = simd.max_rows, acts = simd.max_acts;
+        const auto wf = testing::random_floats(rows * cols, seed++);
+        const auto xf = testing::random_floats(acts * cols, seed++);
+        const auto w = testing::encode_rows(ref, wf.data(), rows, cols, stride);
+        const auto x = testing::encode_rows(q8, xf.data(), acts, cols, a_stride);
+        std::vector<float> want(rows * acts), got(rows * acts);
+        ref.gemm(cols, w.data(), stride, rows, x.data(), a_stride, acts, want.data(), rows);
+        simd.gemm(cols, w.data(), stride, rows, x.data(), a_stride, acts, got.data(), rows);
+        const auto wd = testing::decode_rows(ref, w.data(), rows, cols, stride);
+        const auto xd = testing::decode_rows(q8, x.data(), acts, cols, a_stride);
+        const double terms = 2.0 * (static_cast<double>(cols) / 32 + 16);
+        for (int j = 0; j < acts; ++j)
+          for (int i = 0; i < rows; ++i) {
+            double magnitude = 0.0;
+            for (int64_t k = 0; k < cols; ++k) {
+              float bias;
+              std::memcpy(&bias, w.data() + i * stride + (k / g) * dtype_info(type).block_bytes + 4,
+                          4);
+              const double wk = wd[i * cols + k];
+              magnitude += (std::fabs(wk - bias) + std::fabs(bias)) * std::fabs(xd[j * cols + k]);
+            }
+            EXPECT_NEAR(got[j * rows + i], want[j * rows + i],
+                        2.0 * terms * std::ldexp(1.0, -24) * magnitude)
+                << dtype_name(type) << " " << isa_level_name(level) << " cols " << cols << " row "
+                << i << " act " << j;
+          }
+      }
+    }
+}
+
+// Codes at the top of the 8-bit range times the largest activations: pair sums of 255 * 127
+// exceed 16 bits, which the kernels must not saturate. Every group maps 0 to code 0 and 1 to
+// code 255 (scale 1/255, bias 0); every activation is 127 * (1/127).
+TEST(MlxAffine, LargestEightBitCodesDoNotSaturate) {
+  for (DType type : {DType::kMlxQ8G32, DType::kMlxQ8G64, DType::kMlxQ8G128})
+    for (IsaLevel level : testing::available_levels()) {
+      const TypeOps& ops = type_ops(type, level);
+      const int64_t cols = 3 * 128;
+      const size_t stride = dtype_bytes(type, cols);
+      std::vector<float> wf(ops.max_rows * cols, 1.0f);
+      for (int64_t k = 0; k < ops.max_rows * cols; k += 32) wf[k] = 0.0f;  // code 0, 31 x 255
+      const std::vector<float> xf(ops.max_acts * cols, 1.0f);
+      const auto w = testing::encode_rows(ops, wf.data(), ops.max_rows, cols, stride);
+      const TypeOps& q8 = type_ops(DType::kQ8_0, IsaLevel::kScalar);
+      const size_t a_stride = dtype_bytes(DType::kQ8_0, cols);
+      const auto x = testing::encode_rows(q8, xf.data(), ops.max_acts, cols, a_stride);
+      std::vector<float> out(ops.max_rows * ops.max_acts);
+      ops.gemm(cols, w.data(), stride, ops.max_rows, x.data(), a_stride, ops.max_acts, out.data(),
+               ops.max_rows);
+      for (float v : out)
+        EXPECT_NEAR(v, cols - cols / 32, 1e-3 * cols)
+            << dtype_name(type) << " " << isa_level_name(level);
     }
 }
 
