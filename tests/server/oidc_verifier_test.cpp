@@ -15,8 +15,8 @@
 namespace inferd::server::testing {
 namespace {
 
-using nlohmann::json;
 using inferd::testing::TestSigningKey;
+using nlohmann::json;
 
 constexpr int64_t kStart = 1'800'000'000;
 
@@ -40,14 +40,15 @@ class OidcOverHttpTest : public HttpServerFixture {
  protected:
   void SetUp() override {
     Router router;
-    Status st = router.add({"GET", "/.well-known/openid-configuration",
-                            [this](const Request&, std::shared_ptr<Exchange> ex) {
-                              ++idp_.num_discovery_fetches;
-                              std::lock_guard<std::mutex> lock(idp_.mu);
-                              const json doc = {{"issuer", idp_.issuer}, {"jwks_uri", idp_.issuer + "/keys"}};
-                              (void)ex->respond(200, kJsonContentType, doc.dump());
-                            },
-                            AuthScope::kPublic, RateClass::kUnlimited});
+    Status st = router.add(
+        {"GET", "/.well-known/openid-configuration",
+         [this](const Request&, std::shared_ptr<Exchange> ex) {
+           ++idp_.num_discovery_fetches;
+           std::lock_guard<std::mutex> lock(idp_.mu);
+           const json doc = {{"issuer", idp_.issuer}, {"jwks_uri", idp_.issuer + "/keys"}};
+           (void)ex->respond(200, kJsonContentType, doc.dump());
+         },
+         AuthScope::kPublic, RateClass::kUnlimited});
     ASSERT_TRUE(st.ok()) << st.to_string();
     st = router.add({"GET", "/keys",
                      [this](const Request&, std::shared_ptr<Exchange> ex) {
@@ -73,8 +74,8 @@ class OidcOverHttpTest : public HttpServerFixture {
     return OidcVerifier::create(std::move(o), /*fetch=*/{}, [this] { return now_s_.load(); });
   }
   json claims() const {
-    return {{"iss", idp_.issuer}, {"aud", "inferd"}, {"sub", "svc"}, {"azp", "vista"},
-            {"exp", now_s_ + 300}, {"scope", "inference sessions"}};
+    return {{"iss", idp_.issuer}, {"aud", "inferd"},     {"sub", "svc"},
+            {"azp", "vista"},     {"exp", now_s_ + 300}, {"scope", "inference sessions"}};
   }
 
   const TestSigningKey rsa_ = TestSigningKey::rsa("rsa-1");
@@ -111,7 +112,8 @@ TEST_F(OidcOverHttpTest, RotatedKeyIsFetchedOnceAndRandomKidsAreBounded) {
   EXPECT_EQ(idp_.num_jwks_fetches, 2);
 
   for (int i = 0; i < 100; ++i)
-    EXPECT_FALSE((*v)->verify(ec_.sign(claims(), true, {{"kid", "made-up-" + std::to_string(i)}})).ok());
+    EXPECT_FALSE(
+        (*v)->verify(ec_.sign(claims(), true, {{"kid", "made-up-" + std::to_string(i)}})).ok());
   EXPECT_EQ(idp_.num_jwks_fetches, 2);
   now_s_ += 30;
   EXPECT_FALSE((*v)->verify(ec_.sign(claims(), true, {{"kid", "made-up"}})).ok());
@@ -141,7 +143,8 @@ TEST_F(OidcOverHttpTest, CreateFailsOnBadDocuments) {
   idp_.set_jwks("{\"keys\":[]}");
   auto v = create(options());
   ASSERT_FALSE(v.ok());
-  EXPECT_NE(v.status().message().find("no RS256 or ES256"), std::string::npos) << v.status().message();
+  EXPECT_NE(v.status().message().find("no RS256 or ES256"), std::string::npos)
+      << v.status().message();
 
   idp_.set_jwks(std::string(kMaxOidcDocumentBytes + 1, ' '));
   v = create(options());

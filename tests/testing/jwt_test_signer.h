@@ -8,13 +8,13 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rsa.h>
+#include <nlohmann/json.hpp>
 
 #include "server/auth/base64url.h"
 
@@ -23,8 +23,8 @@ namespace inferd::testing {
 // "<b64(header)>.<b64(payload)>.<b64(signature)>" with the given bytes.
 inline std::string assemble_jwt(const nlohmann::json& header, const nlohmann::json& payload,
                                 std::string_view signature) {
-  return server::base64url_encode(header.dump()) + "." + server::base64url_encode(payload.dump()) + "." +
-         server::base64url_encode(signature);
+  return server::base64url_encode(header.dump()) + "." + server::base64url_encode(payload.dump()) +
+         "." + server::base64url_encode(signature);
 }
 
 class TestSigningKey {
@@ -72,8 +72,8 @@ class TestSigningKey {
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
     size_t len = 0;
     if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_.get()) != 1 ||
-        EVP_DigestSign(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()),
-                       input.size()) != 1)
+        EVP_DigestSign(ctx.get(), nullptr, &len,
+                       reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1)
       throw std::runtime_error("EVP_DigestSign failed");
     std::string sig(len, '\0');
     if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
@@ -83,11 +83,12 @@ class TestSigningKey {
     if (alg_ == "RS256") return sig;
     const unsigned char* der = reinterpret_cast<const unsigned char*>(sig.data());
     std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> ecdsa(d2i_ECDSA_SIG(nullptr, &der, len),
-                                                               ECDSA_SIG_free);
+                                                                ECDSA_SIG_free);
     if (!ecdsa) throw std::runtime_error("d2i_ECDSA_SIG failed");
     std::string raw(64, '\0');
     BN_bn2binpad(ECDSA_SIG_get0_r(ecdsa.get()), reinterpret_cast<unsigned char*>(raw.data()), 32);
-    BN_bn2binpad(ECDSA_SIG_get0_s(ecdsa.get()), reinterpret_cast<unsigned char*>(raw.data()) + 32, 32);
+    BN_bn2binpad(ECDSA_SIG_get0_s(ecdsa.get()), reinterpret_cast<unsigned char*>(raw.data()) + 32,
+                 32);
     return raw;
   }
 

@@ -38,7 +38,8 @@ std::string base64url_encode(std::string_view bytes) {
     out += kAlphabet[v >> 18 & 63];
     out += kAlphabet[v >> 12 & 63];
   } else if (rest == 2) {
-    const uint32_t v = static_cast<uint8_t>(bytes[i]) << 16 | static_cast<uint8_t>(bytes[i + 1]) << 8;
+    const uint32_t v = static_cast<uint8_t>(bytes[i]) << 16 | static_cast<uint8_t>(bytes[i + 1])
+                                                                  << 8;
     out += kAlphabet[v >> 18 & 63];
     out += kAlphabet[v >> 12 & 63];
     out += kAlphabet[v >> 6 & 63];
@@ -47,14 +48,16 @@ std::string base64url_encode(std::string_view bytes) {
 }
 
 Result<std::string> base64url_decode(std::string_view text) {
-  if (text.size() % 4 == 1) return invalid_argument("base64url text has an impossible length {}", text.size());
+  if (text.size() % 4 == 1)
+    return invalid_argument("base64url text has an impossible length {}", text.size());
   std::string out;
   out.reserve(text.size() * 3 / 4);
   uint32_t acc = 0;
   int num_bits = 0;
   for (size_t i = 0; i < text.size(); ++i) {
     const uint8_t v = kDecode[static_cast<uint8_t>(text[i])];
-    if (v == kInvalid) return invalid_argument("base64url text has an invalid character at offset {}", i);
+    if (v == kInvalid)
+      return invalid_argument("base64url text has an invalid character at offset {}", i);
     acc = (acc << 6 | v) & 0xFFFFFF;
     num_bits += 6;
     if (num_bits >= 8) {
@@ -62,7 +65,8 @@ Result<std::string> base64url_decode(std::string_view text) {
       out += static_cast<char>(acc >> num_bits & 0xFF);
     }
   }
-  if ((acc & ((1u << num_bits) - 1)) != 0) return invalid_argument("base64url text has non-zero trailing bits");
+  if ((acc & ((1u << num_bits) - 1)) != 0)
+    return invalid_argument("base64url text has non-zero trailing bits");
   return out;
 }
 

@@ -88,7 +88,8 @@ Status check_fetch_url(std::string_view url, std::string_view what) {
   const bool http = url.substr(0, kHttp.size()) == kHttp;
   if (!https && !http) return invalid_argument("{} \"{}\" is not an http(s) URL", what, url);
   const size_t host_begin = https ? kHttps.size() : kHttp.size();
-  const std::string_view authority = url.substr(host_begin, url.find_first_of("/?#", host_begin) - host_begin);
+  const std::string_view authority =
+      url.substr(host_begin, url.find_first_of("/?#", host_begin) - host_begin);
   if (authority.find('@') != std::string_view::npos)
     return invalid_argument("{} \"{}\" must not carry user info", what, url);
   const std::string_view host = url_host(url, host_begin);
@@ -96,7 +97,8 @@ Status check_fetch_url(std::string_view url, std::string_view what) {
   if (url.find_first_of(" \t\r\n") != std::string_view::npos)
     return invalid_argument("{} URL contains white space", what);
   if (http && host != "127.0.0.1" && host != "::1" && host != "localhost")
-    return invalid_argument("{} \"{}\" must use https (http only to 127.0.0.1, [::1] or localhost)", what, url);
+    return invalid_argument("{} \"{}\" must use https (http only to 127.0.0.1, [::1] or localhost)",
+                            what, url);
   return Status::ok_status();
 }
 

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <array>
 
-#include <nlohmann/json.hpp>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/param_build.h>
+#include <nlohmann/json.hpp>
 
 #include "server/auth/base64url.h"
 
@@ -38,7 +38,8 @@ using Bignum = std::unique_ptr<BIGNUM, BnFree>;
 // The base64url member `name` of `jwk`, decoded.
 Result<std::string> member_bytes(const json& jwk, const char* name) {
   const auto it = jwk.find(name);
-  if (it == jwk.end() || !it->is_string()) return invalid_argument("\"{}\" is missing or not a string", name);
+  if (it == jwk.end() || !it->is_string())
+    return invalid_argument("\"{}\" is missing or not a string", name);
   auto bytes = base64url_decode(it->get_ref<const std::string&>());
   if (!bytes.ok()) return bytes.status().with_context(fmt::format("\"{}\"", name));
   if (bytes->empty()) return invalid_argument("\"{}\" is empty", name);
@@ -46,14 +47,16 @@ Result<std::string> member_bytes(const json& jwk, const char* name) {
 }
 
 Bignum to_bignum(const std::string& bytes) {
-  return Bignum(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), nullptr));
+  return Bignum(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), nullptr));
 }
 
 // A public key of `type` ("RSA", "EC") from `params`, checked by OpenSSL's public-key validation
 // (for EC: the point lies on the curve).
 Result<std::shared_ptr<EVP_PKEY>> key_from_params(const char* type, OSSL_PARAM_BLD* bld) {
   std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld));
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* raw = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
@@ -61,7 +64,8 @@ Result<std::shared_ptr<EVP_PKEY>> key_from_params(const char* type, OSSL_PARAM_B
     return invalid_argument("OpenSSL refused the {} key parameters", type);
   }
   std::shared_ptr<EVP_PKEY> key(raw, EVP_PKEY_free);
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> check(EVP_PKEY_CTX_new_from_pkey(nullptr, raw, nullptr));
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> check(
+      EVP_PKEY_CTX_new_from_pkey(nullptr, raw, nullptr));
   if (!check || EVP_PKEY_public_check(check.get()) != 1) {
     ERR_clear_error();
     return invalid_argument("the {} public key is not valid", type);
@@ -73,14 +77,15 @@ Result<std::shared_ptr<EVP_PKEY>> build_rsa(const json& jwk) {
   INFERD_ASSIGN_OR_RETURN(const std::string n_bytes, member_bytes(jwk, "n"));
   INFERD_ASSIGN_OR_RETURN(const std::string e_bytes, member_bytes(jwk, "e"));
   if (e_bytes.size() > kMaxRsaExponentBytes)
-    return invalid_argument("RSA exponent is {} bytes, over {}", e_bytes.size(), kMaxRsaExponentBytes);
+    return invalid_argument("RSA exponent is {} bytes, over {}", e_bytes.size(),
+                            kMaxRsaExponentBytes);
   Bignum n = to_bignum(n_bytes);
   Bignum e = to_bignum(e_bytes);
   if (!n || !e) return internal_error("out of memory building an RSA key");
   const int modulus_bits = BN_num_bits(n.get());
   if (modulus_bits < kMinRsaModulusBits || modulus_bits > kMaxRsaModulusBits)
-    return invalid_argument("RSA modulus has {} bits, outside {}..{}", modulus_bits, kMinRsaModulusBits,
-                            kMaxRsaModulusBits);
+    return invalid_argument("RSA modulus has {} bits, outside {}..{}", modulus_bits,
+                            kMinRsaModulusBits, kMaxRsaModulusBits);
   std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> bld(OSSL_PARAM_BLD_new());
   if (!bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) != 1 ||
       OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) != 1)
@@ -97,8 +102,10 @@ Result<std::shared_ptr<EVP_PKEY>> build_p256(const json& jwk) {
   const std::string point = std::string(1, '\x04') + x + y;
   std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> bld(OSSL_PARAM_BLD_new());
   if (!bld ||
-      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) != 1 ||
-      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1)
+      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) !=
+          1 ||
+      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                       point.size()) != 1)
     return internal_error("out of memory building an EC key");
   return key_from_params("EC", bld.get());
 }
@@ -130,7 +137,8 @@ const KeyType* usable_key_type(const json& jwk) {
   if (row == kKeyTypes.end()) return nullptr;
   if (jwk.contains("use") && string_member(jwk, "use") != "sig") return nullptr;
   if (const auto ops = jwk.find("key_ops"); ops != jwk.end()) {
-    if (!ops->is_array() || std::find(ops->begin(), ops->end(), json("verify")) == ops->end()) return nullptr;
+    if (!ops->is_array() || std::find(ops->begin(), ops->end(), json("verify")) == ops->end())
+      return nullptr;
   }
   if (jwk.contains("alg") && string_member(jwk, "alg") != row->alg) return nullptr;
   return &*row;
@@ -140,7 +148,8 @@ const KeyType* usable_key_type(const json& jwk) {
 
 Result<JwkSet> JwkSet::parse(std::string_view json_text) {
   if (json_text.size() > kMaxJwksBytes)
-    return invalid_argument("JWKS is {} bytes, over the limit of {}", json_text.size(), kMaxJwksBytes);
+    return invalid_argument("JWKS is {} bytes, over the limit of {}", json_text.size(),
+                            kMaxJwksBytes);
   const json doc = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return invalid_argument("JWKS is not valid JSON");
   const auto keys = doc.is_object() ? doc.find("keys") : doc.end();
@@ -161,7 +170,8 @@ Result<JwkSet> JwkSet::parse(std::string_view json_text) {
       if (first_refusal.ok()) first_refusal = key.status().with_context(fmt::format("keys[{}]", i));
       continue;
     }
-    set.keys_.push_back({string_member(entry, "kid"), std::string(type->alg), std::move(key).value()});
+    set.keys_.push_back(
+        {string_member(entry, "kid"), std::string(type->alg), std::move(key).value()});
   }
   if (set.keys_.empty()) {
     if (!first_refusal.ok()) return first_refusal.with_context("JWKS has no usable key");

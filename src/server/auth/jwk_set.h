@@ -18,9 +18,9 @@ inline constexpr size_t kMaxJwkCount = 64;
 inline constexpr size_t kMaxJwksBytes = 256 << 10;
 
 struct Jwk {
-  std::string kid;                 // may be empty
-  std::string alg;                 // the one JWS algorithm the key verifies: "RS256" or "ES256"
-  std::shared_ptr<EVP_PKEY> key;   // public key, immutable once built (shareable across threads)
+  std::string kid;                // may be empty
+  std::string alg;                // the one JWS algorithm the key verifies: "RS256" or "ES256"
+  std::shared_ptr<EVP_PKEY> key;  // public key, immutable once built (shareable across threads)
 };
 
 class JwkSet {

@@ -20,7 +20,9 @@ const TestSigningKey& ec_key() {
   return key;
 }
 
-std::string doc_of(std::vector<json> keys) { return json{{"keys", keys}}.dump(); }
+std::string doc_of(std::vector<json> keys) {
+  return json{{"keys", keys}}.dump();
+}
 
 TEST(JwkSetTest, BuildsRsaAndP256KeysByKidAndAlg) {
   auto set = JwkSet::parse(testing::jwks_of(rsa_key(), ec_key()));
@@ -85,10 +87,12 @@ TEST(JwkSetTest, SkipsInvalidKeysAndNamesTheReasonWhenNoneIsLeft) {
 
   auto only_weak = JwkSet::parse(doc_of({weak.jwk()}));
   ASSERT_FALSE(only_weak.ok());
-  EXPECT_NE(only_weak.status().message().find("1024 bits"), std::string::npos) << only_weak.status().message();
+  EXPECT_NE(only_weak.status().message().find("1024 bits"), std::string::npos)
+      << only_weak.status().message();
   auto only_off_curve = JwkSet::parse(doc_of({off_curve}));
   ASSERT_FALSE(only_off_curve.ok());
-  EXPECT_NE(only_off_curve.status().message().find("EC"), std::string::npos) << only_off_curve.status().message();
+  EXPECT_NE(only_off_curve.status().message().find("EC"), std::string::npos)
+      << only_off_curve.status().message();
 }
 
 TEST(JwkSetTest, RefusesMalformedDocuments) {

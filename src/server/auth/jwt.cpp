@@ -18,7 +18,8 @@ Result<nlohmann::json> decode_object(std::string_view part, const char* what) {
 
 Result<Jwt> parse_jwt(std::string_view compact) {
   if (compact.size() > kMaxJwtBytes)
-    return invalid_argument("token is {} bytes, over the limit of {}", compact.size(), kMaxJwtBytes);
+    return invalid_argument("token is {} bytes, over the limit of {}", compact.size(),
+                            kMaxJwtBytes);
   const size_t dot1 = compact.find('.');
   const size_t dot2 = dot1 == std::string_view::npos ? dot1 : compact.find('.', dot1 + 1);
   if (dot2 == std::string_view::npos || compact.find('.', dot2 + 1) != std::string_view::npos)

@@ -14,7 +14,8 @@ using nlohmann::json;
 using testing::assemble_jwt;
 
 TEST(JwtTest, ParsesHeaderPayloadAndSignature) {
-  const std::string token = assemble_jwt({{"alg", "RS256"}, {"kid", "k1"}}, {{"sub", "alice"}}, "sig-bytes");
+  const std::string token =
+      assemble_jwt({{"alg", "RS256"}, {"kid", "k1"}}, {{"sub", "alice"}}, "sig-bytes");
   auto jwt = parse_jwt(token);
   ASSERT_TRUE(jwt.ok()) << jwt.status().to_string();
   EXPECT_EQ(jwt->alg, "RS256");
@@ -38,21 +39,21 @@ TEST(JwtTest, RefusesMalformedStructure) {
       "",
       h,
       h + "." + p,
-      h + "." + p + ".",                    // no signature (alg none style)
-      h + "." + p + "." + s + "." + s,      // JWE-like five parts
+      h + "." + p + ".",                // no signature (alg none style)
+      h + "." + p + "." + s + "." + s,  // JWE-like five parts
       "." + p + "." + s,
       h + ".." + s,
-      h + "=." + p + "." + s,               // padding
+      h + "=." + p + "." + s,  // padding
       h + "." + p + "." + s + "=",
-      "e3t9." + p + "." + s,                // "{{}" is not JSON
+      "e3t9." + p + "." + s,                          // "{{}" is not JSON
       base64url_encode("[1,2]") + "." + p + "." + s,  // header not an object
       h + "." + base64url_encode("\"str\"") + "." + s,
       h + "." + base64url_encode("{\"a\":") + "." + s,
-      base64url_encode(R"({"kid":"k"})") + "." + p + "." + s,            // no alg
-      base64url_encode(R"({"alg":5})") + "." + p + "." + s,              // alg not a string
+      base64url_encode(R"({"kid":"k"})") + "." + p + "." + s,  // no alg
+      base64url_encode(R"({"alg":5})") + "." + p + "." + s,    // alg not a string
       base64url_encode(R"({"alg":"RS256","kid":7})") + "." + p + "." + s,
       base64url_encode(R"({"alg":"RS256","crit":["exp"]})") + "." + p + "." + s,
-      h + "." + p + ".c2l+",                // standard alphabet
+      h + "." + p + ".c2l+",  // standard alphabet
       h + " ." + p + "." + s,
   };
   for (const auto& token : bad) {
@@ -72,8 +73,10 @@ TEST(JwtTest, RefusesOversizedTokens) {
 
 TEST(JwtTest, RandomGarbageNeverCrashes) {
   std::mt19937 rng(7);
-  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ {}\"";
-  const std::string valid = assemble_jwt({{"alg", "RS256"}, {"kid", "k"}}, {{"sub", "a"}}, "signature");
+  const std::string alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ {}\"";
+  const std::string valid =
+      assemble_jwt({{"alg", "RS256"}, {"kid", "k"}}, {{"sub", "a"}}, "signature");
   int num_parsed = 0;
   for (int i = 0; i < 4000; ++i) {
     std::string s;

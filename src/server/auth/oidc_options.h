@@ -26,10 +26,10 @@ struct OidcOptions {
   // Scopes count only with this prefix, which is removed ("inferd:" makes "inferd:inference"
   // grant inference). Scopes the server does not know are ignored.
   std::string scope_prefix;
-  int leeway_s = 60;              // clock skew allowed for exp, nbf and iat
-  int jwks_min_refetch_s = 30;    // keys are fetched at most once per this interval
-  int jwks_max_age_s = 3600;      // keys older than this are refetched on the next token
-  int http_timeout_ms = 2000;     // whole-request deadline of each discovery or JWKS fetch
+  int leeway_s = 60;            // clock skew allowed for exp, nbf and iat
+  int jwks_min_refetch_s = 30;  // keys are fetched at most once per this interval
+  int jwks_max_age_s = 3600;    // keys older than this are refetched on the next token
+  int http_timeout_ms = 2000;   // whole-request deadline of each discovery or JWKS fetch
 };
 
 }  // namespace inferd::server

@@ -2,8 +2,8 @@
 
 #include <chrono>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "server/auth/jws_algorithm.h"
 #include "server/auth/jwt.h"
@@ -15,7 +15,8 @@ namespace {
 constexpr std::string_view kDiscoveryPath = "/.well-known/openid-configuration";
 
 int64_t system_now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -28,7 +29,8 @@ Status check_options(const OidcOptions& o) {
   if (o.service_claim.empty() || o.scope_claim.empty())
     return invalid_argument("oidc: service_claim and scope_claim must not be empty");
   if (o.leeway_s < 0 || o.jwks_min_refetch_s < 0 || o.jwks_max_age_s < 0)
-    return invalid_argument("oidc: leeway_s, jwks_min_refetch_s and jwks_max_age_s must not be negative");
+    return invalid_argument(
+        "oidc: leeway_s, jwks_min_refetch_s and jwks_max_age_s must not be negative");
   if (o.http_timeout_ms <= 0) return invalid_argument("oidc: http_timeout_ms must be positive");
   return Status::ok_status();
 }
@@ -38,11 +40,13 @@ Status check_options(const OidcOptions& o) {
 OidcVerifier::OidcVerifier(OidcOptions options, JsonFetcher fetch, Clock clock)
     : options_(std::move(options)), fetch_(std::move(fetch)), clock_(std::move(clock)) {}
 
-Result<std::unique_ptr<OidcVerifier>> OidcVerifier::create(OidcOptions options, JsonFetcher fetch, Clock clock) {
+Result<std::unique_ptr<OidcVerifier>> OidcVerifier::create(OidcOptions options, JsonFetcher fetch,
+                                                           Clock clock) {
   INFERD_RETURN_IF_ERROR(check_options(options));
   if (!fetch) fetch = curl_json_fetcher(options.http_timeout_ms, kMaxOidcDocumentBytes);
   if (!clock) clock = system_now_s;
-  std::unique_ptr<OidcVerifier> verifier(new OidcVerifier(std::move(options), std::move(fetch), std::move(clock)));
+  std::unique_ptr<OidcVerifier> verifier(
+      new OidcVerifier(std::move(options), std::move(fetch), std::move(clock)));
   verifier->jwks_uri_ = verifier->options_.jwks_uri;
   if (verifier->jwks_uri_.empty()) INFERD_RETURN_IF_ERROR(verifier->discover());
   verifier->last_fetch_start_s_ = verifier->clock_();
@@ -56,12 +60,15 @@ Status OidcVerifier::discover() {
   const std::string url = std::string(base) + std::string(kDiscoveryPath);
   auto body = fetch_(url);
   if (!body.ok()) return body.status().with_context("oidc discovery");
-  if (body->size() > kMaxOidcDocumentBytes) return invalid_argument("oidc discovery: {} is too large", url);
+  if (body->size() > kMaxOidcDocumentBytes)
+    return invalid_argument("oidc discovery: {} is too large", url);
   const auto doc = nlohmann::json::parse(body.value(), nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object()) return invalid_argument("oidc discovery: {} is not a JSON object", url);
   const auto issuer = doc.find("issuer");
-  if (issuer == doc.end() || !issuer->is_string() || issuer->get_ref<const std::string&>() != options_.issuer)
-    return invalid_argument("oidc discovery: {} names another issuer than \"{}\"", url, options_.issuer);
+  if (issuer == doc.end() || !issuer->is_string() ||
+      issuer->get_ref<const std::string&>() != options_.issuer)
+    return invalid_argument("oidc discovery: {} names another issuer than \"{}\"", url,
+                            options_.issuer);
   const auto jwks_uri = doc.find("jwks_uri");
   if (jwks_uri == doc.end() || !jwks_uri->is_string())
     return invalid_argument("oidc discovery: {} has no \"jwks_uri\" string", url);
@@ -83,7 +90,8 @@ Status OidcVerifier::fetch_keys() {
   return Status::ok_status();
 }
 
-std::shared_ptr<const JwkSet> OidcVerifier::keys_for(std::string_view kid, std::string_view alg, int64_t now_s) {
+std::shared_ptr<const JwkSet> OidcVerifier::keys_for(std::string_view kid, std::string_view alg,
+                                                     int64_t now_s) {
   std::shared_ptr<const JwkSet> keys;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -106,12 +114,15 @@ std::shared_ptr<const JwkSet> OidcVerifier::keys_for(std::string_view kid, std::
 Result<TokenIdentity> OidcVerifier::verify(std::string_view compact_jwt) {
   INFERD_ASSIGN_OR_RETURN(const Jwt jwt, parse_jwt(compact_jwt));
   const JwsAlgorithm* algorithm = find_jws_algorithm(jwt.alg);
-  if (algorithm == nullptr) return invalid_argument("token algorithm \"{}\" is not accepted (RS256, ES256 only)", jwt.alg);
+  if (algorithm == nullptr)
+    return invalid_argument("token algorithm \"{}\" is not accepted (RS256, ES256 only)", jwt.alg);
   const int64_t now_s = clock_();
   const std::shared_ptr<const JwkSet> keys = keys_for(jwt.kid, jwt.alg, now_s);
   const Jwk* key = keys->find(jwt.kid, jwt.alg);
   if (key == nullptr) {
-    if (jwt.kid.empty()) return invalid_argument("token has no \"kid\" and the issuer has not exactly one {} key", jwt.alg);
+    if (jwt.kid.empty())
+      return invalid_argument("token has no \"kid\" and the issuer has not exactly one {} key",
+                              jwt.alg);
     return invalid_argument("token key \"{}\" is not an {} key of the issuer", jwt.kid, jwt.alg);
   }
   if (!algorithm->verify(key->key.get(), jwt.signing_input, jwt.signature))

@@ -71,8 +71,8 @@ class OidcVerifier {
 
   std::mutex mu_;  // guards the members below
   std::shared_ptr<const JwkSet> keys_;
-  int64_t keys_fetched_s_ = 0;       // when keys_ was fetched
-  int64_t last_fetch_start_s_ = 0;   // when the last fetch (successful or not) started
+  int64_t keys_fetched_s_ = 0;      // when keys_ was fetched
+  int64_t last_fetch_start_s_ = 0;  // when the last fetch (successful or not) started
 };
 
 }  // namespace inferd::server

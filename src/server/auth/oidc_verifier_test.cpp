@@ -19,7 +19,8 @@ using nlohmann::json;
 using testing::TestSigningKey;
 
 constexpr const char* kIssuer = "https://idp.example.com/tenant";
-constexpr const char* kDiscoveryUrl = "https://idp.example.com/tenant/.well-known/openid-configuration";
+constexpr const char* kDiscoveryUrl =
+    "https://idp.example.com/tenant/.well-known/openid-configuration";
 constexpr const char* kJwksUrl = "https://idp.example.com/tenant/keys";
 constexpr int64_t kStart = 1'800'000'000;
 
@@ -71,8 +72,8 @@ OidcOptions options() {
 }
 
 json claims(int64_t now = kStart) {
-  return {{"iss", kIssuer}, {"aud", "inferd"},        {"sub", "client-7"},
-          {"azp", "vista"}, {"exp", now + 300}, {"iat", now}, {"scope", "inference"}};
+  return {{"iss", kIssuer},   {"aud", "inferd"}, {"sub", "client-7"},   {"azp", "vista"},
+          {"exp", now + 300}, {"iat", now},      {"scope", "inference"}};
 }
 
 class OidcVerifierTest : public ::testing::Test {
@@ -112,11 +113,13 @@ TEST_F(OidcVerifierTest, RefusesTamperedTokens) {
     const size_t dot2 = token.rfind('.');
     json forged = claims();
     forged["azp"] = "admin-service";
-    const std::string new_payload = token.substr(0, dot1 + 1) + base64url_encode(forged.dump()) + token.substr(dot2);
+    const std::string new_payload =
+        token.substr(0, dot1 + 1) + base64url_encode(forged.dump()) + token.substr(dot2);
     EXPECT_EQ(refusal(*v, new_payload), "token signature is invalid") << key->alg();
     std::string sig = base64url_decode(token.substr(dot2 + 1)).value();
     sig[sig.size() / 2] ^= 0x01;
-    EXPECT_EQ(refusal(*v, token.substr(0, dot2 + 1) + base64url_encode(sig)), "token signature is invalid");
+    EXPECT_EQ(refusal(*v, token.substr(0, dot2 + 1) + base64url_encode(sig)),
+              "token signature is invalid");
     EXPECT_NE(refusal(*v, token.substr(0, dot2 + 1) + base64url_encode(sig.substr(1))), "accepted");
     // A signature by another key with the same kid.
     const TestSigningKey impostor =
@@ -129,23 +132,31 @@ TEST_F(OidcVerifierTest, RefusesAlgorithmsOtherThanTheKeys) {
   auto v = make();
   ASSERT_TRUE(v);
   const json payload = claims();
-  EXPECT_NE(refusal(*v, testing::assemble_jwt({{"alg", "none"}}, payload, "x")).find("not accepted"),
+  EXPECT_NE(
+      refusal(*v, testing::assemble_jwt({{"alg", "none"}}, payload, "x")).find("not accepted"),
+      std::string::npos);
+  EXPECT_NE(refusal(*v, testing::assemble_jwt({{"alg", "none"}}, payload, "")).find("empty"),
             std::string::npos);
-  EXPECT_NE(refusal(*v, testing::assemble_jwt({{"alg", "none"}}, payload, "") ).find("empty"), std::string::npos);
   // HS256 keyed with the public key's bytes (the classic algorithm confusion).
-  const std::string input = base64url_encode(json{{"alg", "HS256"}, {"kid", "rsa-1"}}.dump()) + "." +
-                            base64url_encode(payload.dump());
-  for (const std::string& secret : {rsa_key().jwk().dump(), rsa_key().jwk()["n"].get<std::string>()}) {
-    const std::string token = input + "." + base64url_encode(testing::hs256_signature(secret, input));
+  const std::string input = base64url_encode(json{{"alg", "HS256"}, {"kid", "rsa-1"}}.dump()) +
+                            "." + base64url_encode(payload.dump());
+  for (const std::string& secret :
+       {rsa_key().jwk().dump(), rsa_key().jwk()["n"].get<std::string>()}) {
+    const std::string token =
+        input + "." + base64url_encode(testing::hs256_signature(secret, input));
     EXPECT_NE(refusal(*v, token).find("\"HS256\" is not accepted"), std::string::npos);
   }
   for (const char* alg : {"RS384", "PS256", "ES384", "EdDSA", "rs256"}) {
-    EXPECT_NE(refusal(*v, testing::assemble_jwt({{"alg", alg}, {"kid", "rsa-1"}}, payload, "sig")).find("not accepted"),
-              std::string::npos) << alg;
+    EXPECT_NE(refusal(*v, testing::assemble_jwt({{"alg", alg}, {"kid", "rsa-1"}}, payload, "sig"))
+                  .find("not accepted"),
+              std::string::npos)
+        << alg;
   }
   // An RS256 header naming the EC key, and the reverse: the key's algorithm must match.
-  EXPECT_NE(refusal(*v, rsa_key().sign(payload, true, {{"kid", "ec-1"}})).find("not an RS256 key"), std::string::npos);
-  EXPECT_NE(refusal(*v, ec_key().sign(payload, true, {{"kid", "rsa-1"}})).find("not an ES256 key"), std::string::npos);
+  EXPECT_NE(refusal(*v, rsa_key().sign(payload, true, {{"kid", "ec-1"}})).find("not an RS256 key"),
+            std::string::npos);
+  EXPECT_NE(refusal(*v, ec_key().sign(payload, true, {{"kid", "rsa-1"}})).find("not an ES256 key"),
+            std::string::npos);
 }
 
 TEST_F(OidcVerifierTest, RefusesBadClaims) {
@@ -173,14 +184,16 @@ TEST_F(OidcVerifierTest, KidMayBeOmittedOnlyWhenOneKeyFits) {
   const TestSigningKey rsa2 = TestSigningKey::rsa("rsa-2");
   idp_.set_jwks(testing::jwks_of(rsa_key(), rsa2, ec_key()));
   idp_.now_s += 3600;  // past jwks_max_age_s: the next token refreshes the keys
-  EXPECT_NE(refusal(*v, rsa_key().sign(claims(idp_.now_s), false)).find("no \"kid\""), std::string::npos);
+  EXPECT_NE(refusal(*v, rsa_key().sign(claims(idp_.now_s), false)).find("no \"kid\""),
+            std::string::npos);
   EXPECT_EQ(refusal(*v, rsa2.sign(claims(idp_.now_s))), "accepted");
 }
 
 TEST_F(OidcVerifierTest, RefusesMalformedOversizedAndRandomTokens) {
   auto v = make();
   ASSERT_TRUE(v);
-  for (const char* bad : {"", "Bearer x", "a.b.c", "e30.e30.", "e30.e30.e30", "....", "\xff\xfe.\x01.\x02"})
+  for (const char* bad :
+       {"", "Bearer x", "a.b.c", "e30.e30.", "e30.e30.e30", "....", "\xff\xfe.\x01.\x02"})
     EXPECT_NE(refusal(*v, bad), "accepted") << bad;
   json big = claims();
   big["pad"] = std::string(kMaxJwtBytes, 'p');
@@ -194,7 +207,8 @@ TEST_F(OidcVerifierTest, RefusesMalformedOversizedAndRandomTokens) {
       s.resize(rng() % 300);
       for (char& ch : s) ch = static_cast<char>(rng() & 0xFF);
     } else {
-      for (int edits = 1 + rng() % 4; edits > 0; --edits) s[rng() % s.size()] = static_cast<char>(rng() & 0x7F);
+      for (int edits = 1 + rng() % 4; edits > 0; --edits)
+        s[rng() % s.size()] = static_cast<char>(rng() & 0x7F);
     }
     if (s == valid) continue;
     auto id = v->verify(s);
@@ -202,7 +216,8 @@ TEST_F(OidcVerifierTest, RefusesMalformedOversizedAndRandomTokens) {
     // edit is refused.
     EXPECT_FALSE(id.ok()) << s;
   }
-  EXPECT_LE(idp_.num_jwks_fetches, 2);  // garbage with random kids fetches at most once per interval
+  EXPECT_LE(idp_.num_jwks_fetches,
+            2);  // garbage with random kids fetches at most once per interval
 }
 
 TEST_F(OidcVerifierTest, UnknownKidRefetchesAtMostOncePerInterval) {
@@ -212,7 +227,9 @@ TEST_F(OidcVerifierTest, UnknownKidRefetchesAtMostOncePerInterval) {
   idp_.now_s += 31;
   for (int i = 0; i < 50; ++i) {
     const TestSigningKey& key = i % 2 ? rsa_key() : ec_key();
-    EXPECT_NE(refusal(*v, key.sign(claims(idp_.now_s), true, {{"kid", "random-" + std::to_string(i)}})), "accepted");
+    EXPECT_NE(
+        refusal(*v, key.sign(claims(idp_.now_s), true, {{"kid", "random-" + std::to_string(i)}})),
+        "accepted");
   }
   EXPECT_EQ(idp_.num_jwks_fetches, 2);
   idp_.now_s += 29;
@@ -245,7 +262,8 @@ TEST_F(OidcVerifierTest, RotatedKeyIsFetchedAndOldKeysSurviveFailures) {
   idp_.now_s += 30;
   // The rotation drops ec-1 from the set: tokens of the new key pass, the old one's are refused.
   EXPECT_EQ(refusal(*v, next.sign(claims(idp_.now_s))), "accepted");
-  EXPECT_NE(refusal(*v, ec_key().sign(claims(idp_.now_s))).find("not an ES256 key"), std::string::npos);
+  EXPECT_NE(refusal(*v, ec_key().sign(claims(idp_.now_s))).find("not an ES256 key"),
+            std::string::npos);
 
   idp_.set_jwks(testing::jwks_of(next, rsa_key()));
   idp_.down = true;
@@ -279,11 +297,13 @@ TEST_F(OidcVerifierTest, CreateValidatesOptionsAndDiscovery) {
   o.http_timeout_ms = 0;
   EXPECT_NE(create_error(o).find("http_timeout_ms"), std::string::npos);
 
-  idp_.docs[kDiscoveryUrl] = json{{"issuer", "https://idp.example.com/other"}, {"jwks_uri", kJwksUrl}}.dump();
+  idp_.docs[kDiscoveryUrl] =
+      json{{"issuer", "https://idp.example.com/other"}, {"jwks_uri", kJwksUrl}}.dump();
   EXPECT_NE(create_error(options()).find("another issuer"), std::string::npos);
   idp_.docs[kDiscoveryUrl] = json{{"issuer", kIssuer}}.dump();
   EXPECT_NE(create_error(options()).find("jwks_uri"), std::string::npos);
-  idp_.docs[kDiscoveryUrl] = json{{"issuer", kIssuer}, {"jwks_uri", "http://idp.example.com/keys"}}.dump();
+  idp_.docs[kDiscoveryUrl] =
+      json{{"issuer", kIssuer}, {"jwks_uri", "http://idp.example.com/keys"}}.dump();
   EXPECT_NE(create_error(options()).find("must use https"), std::string::npos);
   idp_.docs[kDiscoveryUrl] = "<html>";
   EXPECT_NE(create_error(options()).find("not a JSON object"), std::string::npos);
@@ -301,12 +321,13 @@ TEST_F(OidcVerifierTest, CreateValidatesOptionsAndDiscovery) {
 }
 
 TEST(CheckFetchUrlTest, HttpOnlyOnLoopback) {
-  for (const char* ok : {"https://idp.example.com", "https://idp.example.com:8443/x", "http://127.0.0.1:8080/realm",
-                         "http://localhost/x", "http://[::1]:9000/"})
+  for (const char* ok : {"https://idp.example.com", "https://idp.example.com:8443/x",
+                         "http://127.0.0.1:8080/realm", "http://localhost/x", "http://[::1]:9000/"})
     EXPECT_TRUE(check_fetch_url(ok, "issuer").ok()) << ok;
-  for (const char* bad : {"http://10.0.0.1/", "http://127.0.0.1.evil.com/", "http://localhost.evil.com",
-                          "http://evil.com/127.0.0.1", "https://", "http://[::1", "https://a b", "file:///etc/passwd",
-                          "http://x@127.0.0.1/"})
+  for (const char* bad :
+       {"http://10.0.0.1/", "http://127.0.0.1.evil.com/", "http://localhost.evil.com",
+        "http://evil.com/127.0.0.1", "https://", "http://[::1", "https://a b", "file:///etc/passwd",
+        "http://x@127.0.0.1/"})
     EXPECT_FALSE(check_fetch_url(bad, "issuer").ok()) << bad;
 }
 

@@ -27,19 +27,24 @@ Status check_times(const json& payload, const OidcOptions& options, int64_t now_
   const double leeway = options.leeway_s;
   INFERD_ASSIGN_OR_RETURN(const auto exp, time_claim(payload, "exp"));
   if (!exp) return invalid_argument("token has no \"exp\" claim");
-  if (now >= *exp + leeway) return invalid_argument("token expired at {:.0f} (now {})", *exp, now_s);
+  if (now >= *exp + leeway)
+    return invalid_argument("token expired at {:.0f} (now {})", *exp, now_s);
   INFERD_ASSIGN_OR_RETURN(const auto nbf, time_claim(payload, "nbf"));
-  if (nbf && *nbf > now + leeway) return invalid_argument("token is not valid before {:.0f} (now {})", *nbf, now_s);
+  if (nbf && *nbf > now + leeway)
+    return invalid_argument("token is not valid before {:.0f} (now {})", *nbf, now_s);
   INFERD_ASSIGN_OR_RETURN(const auto iat, time_claim(payload, "iat"));
-  if (iat && *iat > now + leeway) return invalid_argument("token is issued in the future, at {:.0f} (now {})", *iat, now_s);
+  if (iat && *iat > now + leeway)
+    return invalid_argument("token is issued in the future, at {:.0f} (now {})", *iat, now_s);
   return Status::ok_status();
 }
 
 Status check_issuer_and_audience(const json& payload, const OidcOptions& options) {
   const auto iss = payload.find("iss");
-  if (iss == payload.end() || !iss->is_string()) return invalid_argument("token has no \"iss\" string claim");
+  if (iss == payload.end() || !iss->is_string())
+    return invalid_argument("token has no \"iss\" string claim");
   if (iss->get_ref<const std::string&>() != options.issuer)
-    return invalid_argument("token issuer \"{}\" is not the configured issuer", iss->get_ref<const std::string&>());
+    return invalid_argument("token issuer \"{}\" is not the configured issuer",
+                            iss->get_ref<const std::string&>());
   const auto aud = payload.find("aud");
   if (aud == payload.end()) return invalid_argument("token has no \"aud\" claim");
   const auto accepted = [&](const json& a) {
@@ -47,9 +52,12 @@ Status check_issuer_and_audience(const json& payload, const OidcOptions& options
                                       a.get_ref<const std::string&>()) != options.audiences.end();
   };
   if (aud->is_string()) {
-    if (!accepted(*aud)) return invalid_argument("token audience \"{}\" is not accepted", aud->get_ref<const std::string&>());
+    if (!accepted(*aud))
+      return invalid_argument("token audience \"{}\" is not accepted",
+                              aud->get_ref<const std::string&>());
   } else if (aud->is_array()) {
-    if (std::none_of(aud->begin(), aud->end(), accepted)) return invalid_argument("token audiences include none accepted");
+    if (std::none_of(aud->begin(), aud->end(), accepted))
+      return invalid_argument("token audiences include none accepted");
   } else {
     return invalid_argument("token claim \"aud\" is neither a string nor an array");
   }
@@ -59,20 +67,24 @@ Status check_issuer_and_audience(const json& payload, const OidcOptions& options
 Result<std::string> service_of(const json& payload, const OidcOptions& options) {
   const auto claim = payload.find(options.service_claim);
   if (claim == payload.end() || !claim->is_string() || claim->get_ref<const std::string&>().empty())
-    return invalid_argument("token has no service: claim \"{}\" is missing or not a non-empty string",
-                            options.service_claim);
+    return invalid_argument(
+        "token has no service: claim \"{}\" is missing or not a non-empty string",
+        options.service_claim);
   const std::string& value = claim->get_ref<const std::string&>();
   if (value.size() > kMaxServiceBytes)
-    return invalid_argument("token claim \"{}\" is over {} bytes", options.service_claim, kMaxServiceBytes);
+    return invalid_argument("token claim \"{}\" is over {} bytes", options.service_claim,
+                            kMaxServiceBytes);
   if (options.services.empty()) return value;
   const auto it = options.services.find(value);
   if (it == options.services.end())
-    return invalid_argument("token claim \"{}\" names no configured service", options.service_claim);
+    return invalid_argument("token claim \"{}\" names no configured service",
+                            options.service_claim);
   return it->second;
 }
 
 // Adds the known scope named by `granted` (with the configured prefix) to `scopes`.
-void add_scope(std::string_view granted, const OidcOptions& options, std::vector<std::string>& scopes) {
+void add_scope(std::string_view granted, const OidcOptions& options,
+               std::vector<std::string>& scopes) {
   if (granted.substr(0, options.scope_prefix.size()) != options.scope_prefix) return;
   granted.remove_prefix(options.scope_prefix.size());
   for (const char* known : kKnownScopes) {
@@ -94,11 +106,13 @@ Result<std::vector<std::string>> scopes_of(const json& payload, const OidcOption
     }
   } else if (claim->is_array()) {
     for (const json& s : *claim) {
-      if (!s.is_string()) return invalid_argument("token claim \"{}\" holds a non-string", options.scope_claim);
+      if (!s.is_string())
+        return invalid_argument("token claim \"{}\" holds a non-string", options.scope_claim);
       add_scope(s.get_ref<const std::string&>(), options, scopes);
     }
   } else {
-    return invalid_argument("token claim \"{}\" is neither a string nor an array", options.scope_claim);
+    return invalid_argument("token claim \"{}\" is neither a string nor an array",
+                            options.scope_claim);
   }
   std::sort(scopes.begin(), scopes.end());
   return scopes;
@@ -107,7 +121,8 @@ Result<std::vector<std::string>> scopes_of(const json& payload, const OidcOption
 std::string issuer_hash(const std::string& issuer) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int num_bytes = 0;
-  if (EVP_Digest(issuer.data(), issuer.size(), digest, &num_bytes, EVP_sha256(), nullptr) != 1) return "00000000";
+  if (EVP_Digest(issuer.data(), issuer.size(), digest, &num_bytes, EVP_sha256(), nullptr) != 1)
+    return "00000000";
   return fmt::format("{:02x}{:02x}{:02x}{:02x}", digest[0], digest[1], digest[2], digest[3]);
 }
 
@@ -123,7 +138,8 @@ std::string loggable(std::string_view subject) {
 
 }  // namespace
 
-Result<TokenIdentity> identity_from_claims(const json& payload, const OidcOptions& options, int64_t now_s) {
+Result<TokenIdentity> identity_from_claims(const json& payload, const OidcOptions& options,
+                                           int64_t now_s) {
   INFERD_RETURN_IF_ERROR(check_issuer_and_audience(payload, options));
   INFERD_RETURN_IF_ERROR(check_times(payload, options, now_s));
   TokenIdentity identity;

@@ -24,7 +24,7 @@ inline constexpr const char* kKnownScopes[] = {"admin", "inference", "sessions"}
 //   carrying options.scope_prefix count, and of those only kKnownScopes (after the prefix).
 // Errors are kInvalidArgument with a message naming the claim; a token without any known scope
 // is still an identity (the caller answers 403 per route).
-Result<TokenIdentity> identity_from_claims(const nlohmann::json& payload, const OidcOptions& options,
-                                           int64_t now_s);
+Result<TokenIdentity> identity_from_claims(const nlohmann::json& payload,
+                                           const OidcOptions& options, int64_t now_s);
 
 }  // namespace inferd::server
