@@ -53,7 +53,8 @@ Result<std::string> curl_get(const std::string& url, int timeout_ms, size_t max_
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
   const CURLcode rc = curl_easy_perform(c);
-  if (body.too_large) return io_error("GET {}: body over {} bytes", url, max_body_bytes);
+  if (body.too_large || rc == CURLE_FILESIZE_EXCEEDED)
+    return io_error("GET {}: body over {} bytes", url, max_body_bytes);
   if (rc != CURLE_OK)
     return io_error("GET {}: {}", url, error[0] != '\0' ? error : curl_easy_strerror(rc));
   long http_status = 0;
