@@ -2,7 +2,9 @@
 // HttpServer on 127.0.0.1, fetched with the real libcurl fetcher: discovery, key rotation, the
 // refetch bound on unknown kids, and cached keys surviving an identity provider that goes down.
 #include <atomic>
+#include <chrono>
 #include <mutex>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +30,7 @@ struct IdpState {
   int jwks_status = 200;
   std::atomic<int> num_discovery_fetches{0};
   std::atomic<int> num_jwks_fetches{0};
+  std::vector<std::shared_ptr<Exchange>> held;  // requests left unanswered on purpose
 
   void set_jwks(std::string doc, int status = 200) {
     std::lock_guard<std::mutex> lock(mu);
@@ -55,6 +58,23 @@ class OidcOverHttpTest : public HttpServerFixture {
                        ++idp_.num_jwks_fetches;
                        std::lock_guard<std::mutex> lock(idp_.mu);
                        (void)ex->respond(idp_.jwks_status, kJsonContentType, idp_.jwks);
+                     },
+                     AuthScope::kPublic, RateClass::kUnlimited});
+    ASSERT_TRUE(st.ok()) << st.to_string();
+    st = router.add({"GET", "/hang/.well-known/openid-configuration",
+                     [this](const Request&, std::shared_ptr<Exchange> ex) {
+                       std::lock_guard<std::mutex> lock(idp_.mu);
+                       idp_.held.push_back(std::move(ex));
+                     },
+                     AuthScope::kPublic, RateClass::kUnlimited});
+    ASSERT_TRUE(st.ok()) << st.to_string();
+    st = router.add({"GET", "/chunked/.well-known/openid-configuration",
+                     [](const Request&, std::shared_ptr<Exchange> ex) {
+                       // Chunked transfer: no Content-Length announces the size.
+                       (void)ex->start_stream(200, {{"Content-Type", "application/json"}});
+                       for (size_t sent = 0; sent <= kMaxOidcDocumentBytes; sent += 64 << 10)
+                         (void)ex->send(std::string(64 << 10, ' '));
+                       (void)ex->finish();
                      },
                      AuthScope::kPublic, RateClass::kUnlimited});
     ASSERT_TRUE(st.ok()) << st.to_string();
@@ -156,6 +176,30 @@ TEST_F(OidcOverHttpTest, CreateFailsOnBadDocuments) {
   v = create(o);
   ASSERT_FALSE(v.ok());
   EXPECT_NE(v.status().message().find("404"), std::string::npos) << v.status().message();
+}
+
+TEST_F(OidcOverHttpTest, FetchesAreBoundedInTimeAndSize) {
+  OidcOptions o = options();
+  o.issuer += "/hang";
+  o.http_timeout_ms = 300;
+  const auto start = std::chrono::steady_clock::now();
+  auto v = create(o);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.status().message().find("timed out"), std::string::npos) << v.status().message();
+  EXPECT_GE(elapsed, 250ms);
+  EXPECT_LT(elapsed, 2000ms);
+  {
+    std::lock_guard<std::mutex> lock(idp_.mu);
+    EXPECT_EQ(idp_.held.size(), 1u);
+    idp_.held.clear();
+  }
+
+  o = options();
+  o.issuer += "/chunked";
+  v = create(o);
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.status().message().find("body over"), std::string::npos) << v.status().message();
 }
 
 }  // namespace

@@ -113,6 +113,16 @@ class TestSigningKey {
   std::string alg_;
 };
 
+// An RSA-2048 key "rsa-1" and a P-256 key "ec-1", generated once per test program.
+inline const TestSigningKey& shared_rsa_key() {
+  static const TestSigningKey key = TestSigningKey::rsa("rsa-1");
+  return key;
+}
+inline const TestSigningKey& shared_p256_key() {
+  static const TestSigningKey key = TestSigningKey::p256("ec-1");
+  return key;
+}
+
 // A JWKS document {"keys":[...]} of the given keys' public JWKs.
 template <typename... Keys>
 std::string jwks_of(const Keys&... keys) {

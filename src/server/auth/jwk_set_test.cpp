@@ -12,12 +12,10 @@ using nlohmann::json;
 using testing::TestSigningKey;
 
 const TestSigningKey& rsa_key() {
-  static const TestSigningKey key = TestSigningKey::rsa("rsa-1");
-  return key;
+  return testing::shared_rsa_key();
 }
 const TestSigningKey& ec_key() {
-  static const TestSigningKey key = TestSigningKey::p256("ec-1");
-  return key;
+  return testing::shared_p256_key();
 }
 
 std::string doc_of(std::vector<json> keys) {

@@ -25,12 +25,10 @@ constexpr const char* kJwksUrl = "https://idp.example.com/tenant/keys";
 constexpr int64_t kStart = 1'800'000'000;
 
 const TestSigningKey& rsa_key() {
-  static const TestSigningKey key = TestSigningKey::rsa("rsa-1");
-  return key;
+  return testing::shared_rsa_key();
 }
 const TestSigningKey& ec_key() {
-  static const TestSigningKey key = TestSigningKey::p256("ec-1");
-  return key;
+  return testing::shared_p256_key();
 }
 
 // Documents served by URL, with a fetch count; a missing URL or `down` answers kIo.
