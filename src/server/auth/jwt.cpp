@@ -16,6 +16,23 @@ Result<nlohmann::json> decode_object(std::string_view part, const char* what) {
 
 }  // namespace
 
+bool looks_like_jwt(std::string_view token) {
+  int num_dots = 0;
+  char prev = '.';
+  for (const char c : token) {
+    const bool b64 = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                     c == '-' || c == '_';
+    if (c == '.') {
+      if (prev == '.') return false;
+      ++num_dots;
+    } else if (!b64) {
+      return false;
+    }
+    prev = c;
+  }
+  return num_dots == 2 && prev != '.';
+}
+
 Result<Jwt> parse_jwt(std::string_view compact) {
   if (compact.size() > kMaxJwtBytes)
     return invalid_argument("token is {} bytes, over the limit of {}", compact.size(),

@@ -24,6 +24,10 @@ struct Jwt {
   std::string signature;      // decoded signature bytes
 };
 
+// True when `token` has the shape of a compact JWS (three non-empty parts of base64url characters
+// separated by '.'): how an authenticator tells a bearer JWT from an API key before verifying it.
+bool looks_like_jwt(std::string_view token);
+
 // Parses `compact`. Errors (kInvalidArgument): over kMaxJwtBytes, not three non-empty parts,
 // malformed base64url, a header or payload that is not a JSON object, an `alg` that is missing
 // or not a string, a `kid` that is not a string, or a `crit` header (no extension is understood).

@@ -63,6 +63,14 @@ TEST(JwtTest, RefusesMalformedStructure) {
   }
 }
 
+TEST(JwtTest, LooksLikeJwtTellsTokensFromApiKeys) {
+  EXPECT_TRUE(looks_like_jwt(assemble_jwt({{"alg", "RS256"}}, {{"sub", "a"}}, "sig")));
+  EXPECT_TRUE(looks_like_jwt("a.b.c"));
+  for (const char* other : {"", "vista_4f9a0c1e2b", "a.b", "a.b.c.d", ".b.c", "a..c", "a.b.",
+                            "a.b.c=", "a b.c.d", "a.b/c.d"})
+    EXPECT_FALSE(looks_like_jwt(other)) << other;
+}
+
 TEST(JwtTest, RefusesOversizedTokens) {
   const std::string big(kMaxJwtBytes, 'A');
   const std::string token = assemble_jwt({{"alg", "RS256"}}, {{"pad", big}}, "s");

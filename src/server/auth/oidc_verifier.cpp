@@ -115,7 +115,8 @@ Result<TokenIdentity> OidcVerifier::verify(std::string_view compact_jwt) {
   INFERD_ASSIGN_OR_RETURN(const Jwt jwt, parse_jwt(compact_jwt));
   const JwsAlgorithm* algorithm = find_jws_algorithm(jwt.alg);
   if (algorithm == nullptr)
-    return invalid_argument("token algorithm \"{}\" is not accepted (RS256, ES256 only)", jwt.alg);
+    return invalid_argument("token algorithm \"{:.32}\" is not accepted (RS256, ES256 only)",
+                            jwt.alg);
   const int64_t now_s = clock_();
   const std::shared_ptr<const JwkSet> keys = keys_for(jwt.kid, jwt.alg, now_s);
   const Jwk* key = keys->find(jwt.kid, jwt.alg);
@@ -123,7 +124,8 @@ Result<TokenIdentity> OidcVerifier::verify(std::string_view compact_jwt) {
     if (jwt.kid.empty())
       return invalid_argument("token has no \"kid\" and the issuer has not exactly one {} key",
                               jwt.alg);
-    return invalid_argument("token key \"{}\" is not an {} key of the issuer", jwt.kid, jwt.alg);
+    return invalid_argument("token key \"{:.64}\" is not an {} key of the issuer", jwt.kid,
+                            jwt.alg);
   }
   if (!algorithm->verify(key->key.get(), jwt.signing_input, jwt.signature))
     return invalid_argument("token signature is invalid");

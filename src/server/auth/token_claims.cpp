@@ -43,7 +43,7 @@ Status check_issuer_and_audience(const json& payload, const OidcOptions& options
   if (iss == payload.end() || !iss->is_string())
     return invalid_argument("token has no \"iss\" string claim");
   if (iss->get_ref<const std::string&>() != options.issuer)
-    return invalid_argument("token issuer \"{}\" is not the configured issuer",
+    return invalid_argument("token issuer \"{:.128}\" is not the configured issuer",
                             iss->get_ref<const std::string&>());
   const auto aud = payload.find("aud");
   if (aud == payload.end()) return invalid_argument("token has no \"aud\" claim");
@@ -53,7 +53,7 @@ Status check_issuer_and_audience(const json& payload, const OidcOptions& options
   };
   if (aud->is_string()) {
     if (!accepted(*aud))
-      return invalid_argument("token audience \"{}\" is not accepted",
+      return invalid_argument("token audience \"{:.128}\" is not accepted",
                               aud->get_ref<const std::string&>());
   } else if (aud->is_array()) {
     if (std::none_of(aud->begin(), aud->end(), accepted))
