@@ -17,6 +17,9 @@
 namespace inferd::server::testing {
 namespace {
 
+using auth::kMaxOidcDocumentBytes;
+using auth::OidcOptions;
+using auth::OidcVerifier;
 using inferd::testing::TestSigningKey;
 using nlohmann::json;
 

@@ -23,8 +23,8 @@ namespace inferd::testing {
 // "<b64(header)>.<b64(payload)>.<b64(signature)>" with the given bytes.
 inline std::string assemble_jwt(const nlohmann::json& header, const nlohmann::json& payload,
                                 std::string_view signature) {
-  return server::base64url_encode(header.dump()) + "." + server::base64url_encode(payload.dump()) +
-         "." + server::base64url_encode(signature);
+  return server::auth::base64url_encode(header.dump()) + "." + server::auth::base64url_encode(payload.dump()) +
+         "." + server::auth::base64url_encode(signature);
 }
 
 class TestSigningKey {
@@ -44,13 +44,13 @@ class TestSigningKey {
     nlohmann::json j = {{"kid", kid_}, {"use", "sig"}, {"alg", alg_}};
     if (alg_ == "RS256") {
       j["kty"] = "RSA";
-      j["n"] = server::base64url_encode(bn_param(OSSL_PKEY_PARAM_RSA_N, 0));
-      j["e"] = server::base64url_encode(bn_param(OSSL_PKEY_PARAM_RSA_E, 0));
+      j["n"] = server::auth::base64url_encode(bn_param(OSSL_PKEY_PARAM_RSA_N, 0));
+      j["e"] = server::auth::base64url_encode(bn_param(OSSL_PKEY_PARAM_RSA_E, 0));
     } else {
       j["kty"] = "EC";
       j["crv"] = "P-256";
-      j["x"] = server::base64url_encode(bn_param(OSSL_PKEY_PARAM_EC_PUB_X, 32));
-      j["y"] = server::base64url_encode(bn_param(OSSL_PKEY_PARAM_EC_PUB_Y, 32));
+      j["x"] = server::auth::base64url_encode(bn_param(OSSL_PKEY_PARAM_EC_PUB_X, 32));
+      j["y"] = server::auth::base64url_encode(bn_param(OSSL_PKEY_PARAM_EC_PUB_Y, 32));
     }
     return j;
   }
@@ -63,8 +63,8 @@ class TestSigningKey {
     if (with_kid) header["kid"] = kid_;
     header.update(extra_header);
     const std::string input =
-        server::base64url_encode(header.dump()) + "." + server::base64url_encode(payload.dump());
-    return input + "." + server::base64url_encode(signature(input));
+        server::auth::base64url_encode(header.dump()) + "." + server::auth::base64url_encode(payload.dump());
+    return input + "." + server::auth::base64url_encode(signature(input));
   }
 
   // The JWS signature of `input` (RS256: PKCS#1 v1.5; ES256: raw r || s).

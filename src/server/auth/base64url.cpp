@@ -3,7 +3,7 @@
 #include <array>
 #include <cstdint>
 
-namespace inferd::server {
+namespace inferd::server::auth {
 namespace {
 
 constexpr std::string_view kAlphabet =
@@ -70,4 +70,4 @@ Result<std::string> base64url_decode(std::string_view text) {
   return out;
 }
 
-}  // namespace inferd::server
+}  // namespace inferd::server::auth

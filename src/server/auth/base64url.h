@@ -6,7 +6,7 @@
 
 #include "base/status.h"
 
-namespace inferd::server {
+namespace inferd::server::auth {
 
 // Encodes `bytes` with the URL-safe alphabet and no '=' padding.
 std::string base64url_encode(std::string_view bytes);
@@ -16,4 +16,4 @@ std::string base64url_encode(std::string_view bytes);
 // Errors are kInvalidArgument.
 Result<std::string> base64url_decode(std::string_view text);
 
-}  // namespace inferd::server
+}  // namespace inferd::server::auth

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace inferd::server {
+namespace inferd::server::auth {
 namespace {
 
 TEST(Base64UrlTest, RoundTripsEveryLengthAndByte) {
@@ -36,4 +36,4 @@ TEST(Base64UrlTest, RefusesNonCanonicalText) {
 }
 
 }  // namespace
-}  // namespace inferd::server
+}  // namespace inferd::server::auth

@@ -6,7 +6,7 @@
 
 #include "server/auth/json_fetcher.h"
 
-namespace inferd::server {
+namespace inferd::server::auth {
 namespace {
 
 struct CurlFree {
@@ -103,4 +103,4 @@ Status check_fetch_url(std::string_view url, std::string_view what) {
   return Status::ok_status();
 }
 
-}  // namespace inferd::server
+}  // namespace inferd::server::auth

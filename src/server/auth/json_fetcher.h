@@ -8,7 +8,7 @@
 
 #include "base/status.h"
 
-namespace inferd::server {
+namespace inferd::server::auth {
 
 // Returns the body of a 200 answer to GET `url`, or an error (kIo for transport failures and
 // other statuses). Must be callable from several threads at once.
@@ -24,4 +24,4 @@ JsonFetcher curl_json_fetcher(int timeout_ms, size_t max_body_bytes);
 // Errors are kInvalidArgument naming `what` ("issuer", "jwks_uri").
 Status check_fetch_url(std::string_view url, std::string_view what);
 
-}  // namespace inferd::server
+}  // namespace inferd::server::auth

@@ -11,7 +11,7 @@
 
 #include "server/auth/base64url.h"
 
-namespace inferd::server {
+namespace inferd::server::auth {
 namespace {
 
 using nlohmann::json;
@@ -195,4 +195,4 @@ const Jwk* JwkSet::find(std::string_view kid, std::string_view alg) const {
   return only;
 }
 
-}  // namespace inferd::server
+}  // namespace inferd::server::auth

@@ -11,7 +11,7 @@
 
 #include "base/status.h"
 
-namespace inferd::server {
+namespace inferd::server::auth {
 
 // Most entries a JWKS document may list, and its largest size in bytes.
 inline constexpr size_t kMaxJwkCount = 64;
@@ -44,4 +44,4 @@ class JwkSet {
   std::vector<Jwk> keys_;
 };
 
-}  // namespace inferd::server
+}  // namespace inferd::server::auth

@@ -5,7 +5,7 @@
 #include "server/auth/base64url.h"
 #include "testing/jwt_test_signer.h"
 
-namespace inferd::server {
+namespace inferd::server::auth {
 namespace {
 
 using nlohmann::json;
@@ -121,4 +121,4 @@ TEST(JwkSetTest, EmptyKidFindsTheAlgorithmsOnlyKey) {
 }
 
 }  // namespace
-}  // namespace inferd::server
+}  // namespace inferd::server::auth

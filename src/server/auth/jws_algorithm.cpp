@@ -8,7 +8,7 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 
-namespace inferd::server {
+namespace inferd::server::auth {
 namespace {
 
 constexpr size_t kP256CoordinateBytes = 32;
@@ -75,4 +75,4 @@ const JwsAlgorithm* find_jws_algorithm(std::string_view name) {
   return nullptr;
 }
 
-}  // namespace inferd::server
+}  // namespace inferd::server::auth

@@ -7,7 +7,7 @@
 
 #include <openssl/evp.h>
 
-namespace inferd::server {
+namespace inferd::server::auth {
 
 struct JwsAlgorithm {
   std::string_view name;  // the JWS "alg" value
@@ -20,4 +20,4 @@ struct JwsAlgorithm {
 // The row for `name` (case-sensitive, as RFC 7518 defines the names), or nullptr.
 const JwsAlgorithm* find_jws_algorithm(std::string_view name);
 
-}  // namespace inferd::server
+}  // namespace inferd::server::auth

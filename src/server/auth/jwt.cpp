@@ -2,7 +2,7 @@
 
 #include "server/auth/base64url.h"
 
-namespace inferd::server {
+namespace inferd::server::auth {
 namespace {
 
 Result<nlohmann::json> decode_object(std::string_view part, const char* what) {
@@ -68,4 +68,4 @@ Result<Jwt> parse_jwt(std::string_view compact) {
   return jwt;
 }
 
-}  // namespace inferd::server
+}  // namespace inferd::server::auth

@@ -10,7 +10,7 @@
 
 #include "base/status.h"
 
-namespace inferd::server {
+namespace inferd::server::auth {
 
 // Longest compact token accepted, in bytes.
 inline constexpr size_t kMaxJwtBytes = 16 << 10;
@@ -33,4 +33,4 @@ bool looks_like_jwt(std::string_view token);
 // or not a string, a `kid` that is not a string, or a `crit` header (no extension is understood).
 Result<Jwt> parse_jwt(std::string_view compact);
 
-}  // namespace inferd::server
+}  // namespace inferd::server::auth

@@ -7,7 +7,7 @@
 #include "server/auth/base64url.h"
 #include "testing/jwt_test_signer.h"
 
-namespace inferd::server {
+namespace inferd::server::auth {
 namespace {
 
 using nlohmann::json;
@@ -114,4 +114,4 @@ TEST(JwtTest, RandomGarbageNeverCrashes) {
 }
 
 }  // namespace
-}  // namespace inferd::server
+}  // namespace inferd::server::auth

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace inferd::server {
+namespace inferd::server::auth {
 
 struct OidcOptions {
   // Must equal the token's `iss` exactly; discovery reads <issuer>/.well-known/openid-configuration
@@ -32,4 +32,4 @@ struct OidcOptions {
   int http_timeout_ms = 2000;   // whole-request deadline of each discovery or JWKS fetch
 };
 
-}  // namespace inferd::server
+}  // namespace inferd::server::auth

@@ -9,7 +9,7 @@
 #include "server/auth/jwt.h"
 #include "server/auth/token_claims.h"
 
-namespace inferd::server {
+namespace inferd::server::auth {
 namespace {
 
 constexpr std::string_view kDiscoveryPath = "/.well-known/openid-configuration";
@@ -132,4 +132,4 @@ Result<TokenIdentity> OidcVerifier::verify(std::string_view compact_jwt) {
   return identity_from_claims(jwt.payload, options_, now_s);
 }
 
-}  // namespace inferd::server
+}  // namespace inferd::server::auth

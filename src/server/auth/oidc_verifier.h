@@ -29,7 +29,7 @@
 #include "server/auth/oidc_options.h"
 #include "server/auth/token_identity.h"
 
-namespace inferd::server {
+namespace inferd::server::auth {
 
 // Largest discovery or JWKS document fetched, in bytes.
 inline constexpr size_t kMaxOidcDocumentBytes = kMaxJwksBytes;
@@ -75,4 +75,4 @@ class OidcVerifier {
   int64_t last_fetch_start_s_ = 0;  // when the last fetch (successful or not) started
 };
 
-}  // namespace inferd::server
+}  // namespace inferd::server::auth

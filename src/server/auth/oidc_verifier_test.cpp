@@ -12,7 +12,7 @@
 #include "server/auth/jwt.h"
 #include "testing/jwt_test_signer.h"
 
-namespace inferd::server {
+namespace inferd::server::auth {
 namespace {
 
 using nlohmann::json;
@@ -330,4 +330,4 @@ TEST(CheckFetchUrlTest, HttpOnlyOnLoopback) {
 }
 
 }  // namespace
-}  // namespace inferd::server
+}  // namespace inferd::server::auth

@@ -6,7 +6,9 @@
 
 #include <openssl/evp.h>
 
-namespace inferd::server {
+#include "server/http/route_tags.h"
+
+namespace inferd::server::auth {
 namespace {
 
 using nlohmann::json;
@@ -87,7 +89,8 @@ void add_scope(std::string_view granted, const OidcOptions& options,
                std::vector<std::string>& scopes) {
   if (granted.substr(0, options.scope_prefix.size()) != options.scope_prefix) return;
   granted.remove_prefix(options.scope_prefix.size());
-  for (const char* known : kKnownScopes) {
+  for (const AuthScope scope : {AuthScope::kInference, AuthScope::kSessions, AuthScope::kAdmin}) {
+    const char* known = auth_scope_name(scope);
     if (granted == known && std::find(scopes.begin(), scopes.end(), known) == scopes.end())
       scopes.emplace_back(known);
   }
@@ -153,4 +156,4 @@ Result<TokenIdentity> identity_from_claims(const json& payload, const OidcOption
   return identity;
 }
 
-}  // namespace inferd::server
+}  // namespace inferd::server::auth

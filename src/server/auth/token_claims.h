@@ -9,10 +9,7 @@
 #include "server/auth/oidc_options.h"
 #include "server/auth/token_identity.h"
 
-namespace inferd::server {
-
-// The scopes the server grants, in the order TokenIdentity lists them.
-inline constexpr const char* kKnownScopes[] = {"admin", "inference", "sessions"};
+namespace inferd::server::auth {
 
 // Checks the claims of `payload` at `now_s` (Unix seconds) and maps them to an identity:
 //   iss equals options.issuer; aud (string or array of strings) contains one of
@@ -21,10 +18,11 @@ inline constexpr const char* kKnownScopes[] = {"admin", "inference", "sessions"}
 //   numbers); the service claim is a non-empty string (at most 128 bytes), mapped through
 //   options.services when that table is not empty (an unmapped value is refused); the scope
 //   claim, when present, is a space-separated string or an array of strings; only scopes
-//   carrying options.scope_prefix count, and of those only kKnownScopes (after the prefix).
+//   carrying options.scope_prefix count, and of those only the names of the non-public
+//   AuthScope route tags (after the prefix).
 // Errors are kInvalidArgument with a message naming the claim; a token without any known scope
 // is still an identity (the caller answers 403 per route).
 Result<TokenIdentity> identity_from_claims(const nlohmann::json& payload,
                                            const OidcOptions& options, int64_t now_s);
 
-}  // namespace inferd::server
+}  // namespace inferd::server::auth

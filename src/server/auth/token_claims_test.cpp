@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace inferd::server {
+namespace inferd::server::auth {
 namespace {
 
 using nlohmann::json;
@@ -158,4 +158,4 @@ TEST(TokenClaimsTest, KeyIdIsSafeToLog) {
 }
 
 }  // namespace
-}  // namespace inferd::server
+}  // namespace inferd::server::auth

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-namespace inferd::server {
+namespace inferd::server::auth {
 
 struct TokenIdentity {
   std::string service;  // from the service claim, through OidcOptions::services
@@ -16,4 +16,4 @@ struct TokenIdentity {
   std::string key_id;
 };
 
-}  // namespace inferd::server
+}  // namespace inferd::server::auth
