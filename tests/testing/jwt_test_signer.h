@@ -23,8 +23,9 @@ namespace inferd::testing {
 // "<b64(header)>.<b64(payload)>.<b64(signature)>" with the given bytes.
 inline std::string assemble_jwt(const nlohmann::json& header, const nlohmann::json& payload,
                                 std::string_view signature) {
-  return server::auth::base64url_encode(header.dump()) + "." + server::auth::base64url_encode(payload.dump()) +
-         "." + server::auth::base64url_encode(signature);
+  return server::auth::base64url_encode(header.dump()) + "." +
+         server::auth::base64url_encode(payload.dump()) + "." +
+         server::auth::base64url_encode(signature);
 }
 
 class TestSigningKey {
@@ -62,8 +63,8 @@ class TestSigningKey {
     nlohmann::json header = {{"alg", alg_}, {"typ", "JWT"}};
     if (with_kid) header["kid"] = kid_;
     header.update(extra_header);
-    const std::string input =
-        server::auth::base64url_encode(header.dump()) + "." + server::auth::base64url_encode(payload.dump());
+    const std::string input = server::auth::base64url_encode(header.dump()) + "." +
+                              server::auth::base64url_encode(payload.dump());
     return input + "." + server::auth::base64url_encode(signature(input));
   }
 
