@@ -14,6 +14,7 @@ packages=(
   libsqlite3-dev libhiredis-dev  # session stores: SQLite (default) and Redis
   redis-server                   # Redis session-store tests start their own server
   libyaml-cpp-dev                # the server's configuration file
+  libcurl4-openssl-dev           # HTTP client: OIDC discovery and JWKS
   clang lld libclang-rt-14-dev   # libFuzzer targets (fuzz preset)
   prometheus                     # metrics tests scrape /metrics with a real Prometheus (and promtool)
 )
