@@ -4,6 +4,7 @@
 // CORS.
 #include <atomic>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -324,14 +325,20 @@ TEST_F(HttpsServerTest, RedirectListenerSendsPlainHttpToHttps) {
   start_server(make_router(), o);
   ASSERT_EQ(server_->redirect_port(), o.tls.redirect_port);
   TestClient c(server_->redirect_port());
-  auto res = c.request("GET", "/v1/models?x=1", "", {{"Host", "api.example.com:8080"}});
+  ASSERT_TRUE(c.write("GET /v1/models?x=1 HTTP/1.1\r\nHost: api.example.com:8080\r\n\r\n"));
+  auto res = c.read_response();
   ASSERT_TRUE(res);
   EXPECT_EQ(res->result_int(), 308);
   EXPECT_EQ(field(*res, "Location"), fmt::format("https://api.example.com:{}/v1/models?x=1", port_));
   EXPECT_EQ(field(*res, "X-Frame-Options"), "DENY");
   EXPECT_EQ(field(*res, "Strict-Transport-Security"), "");
 
-  // make_request sends Host 127.0.0.1 first; a request with only a bad Host is refused.
+  // The connection stays open for the next request.
+  res = c.request("POST", "/v1/chat/completions", "{}");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 308);
+  EXPECT_EQ(field(*res, "Location"), fmt::format("https://127.0.0.1:{}/v1/chat/completions", port_));
+
   TestClient bad(server_->redirect_port());
   ASSERT_TRUE(bad.write("GET / HTTP/1.1\r\nHost: evil.com/x\r\n\r\n"));
   res = bad.read_response();
@@ -392,7 +399,7 @@ TEST_F(HttpsServerTest, CorsPreflightNeverReachesTheAuthenticator) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->result_int(), 204);
   EXPECT_EQ(field(*res, "Access-Control-Allow-Origin"), "https://app.example.com");
-  EXPECT_EQ(field(*res, "Access-Control-Allow-Methods"), "POST, OPTIONS");
+  EXPECT_EQ(field(*res, "Access-Control-Allow-Methods"), "OPTIONS, POST");
   EXPECT_EQ(field(*res, "Access-Control-Allow-Headers"), "authorization, content-type, x-stainless-os");
   EXPECT_EQ(field(*res, "Access-Control-Max-Age"), "600");
   // Without requested headers: the whole list.

@@ -86,7 +86,8 @@ struct TlsClientOptions {
 class TlsTestClient {
  public:
   TlsTestClient(uint16_t port, const TlsClientOptions& o)
-      : ctx_(ssl::context::tls_client), stream_(ioc_, ctx_) {
+      : ctx_(ssl::context::tls_client) {
+    // The context is configured before the stream: a connection copies its settings when made.
     SSL_CTX* ctx = ctx_.native_handle();
     ctx_.set_verify_mode(ssl::verify_none);
     if (o.max_version != 0) {
@@ -105,15 +106,16 @@ class TlsTestClient {
       SSL_CTX_use_certificate_chain_file(ctx, o.cert_file.c_str());
       SSL_CTX_use_PrivateKey_file(ctx, o.key_file.c_str(), SSL_FILETYPE_PEM);
     }
-    if (!o.server_name.empty()) SSL_set_tlsext_host_name(stream_.native_handle(), o.server_name.c_str());
+    stream_.emplace(ioc_, ctx_);
+    if (!o.server_name.empty()) SSL_set_tlsext_host_name(stream_->native_handle(), o.server_name.c_str());
     boost::system::error_code ec;
-    beast::get_lowest_layer(stream_).socket().connect({net::ip::make_address("127.0.0.1"), port}, ec);
+    beast::get_lowest_layer(*stream_).socket().connect({net::ip::make_address("127.0.0.1"), port}, ec);
     if (ec) {
       handshake_error_ = ec;
       return;
     }
     handshake_error_ = run(5000ms, [&](auto handler) {
-      stream_.async_handshake(ssl::stream_base::client,
+      stream_->async_handshake(ssl::stream_base::client,
                               [handler](boost::system::error_code e) mutable { handler(e, 0); });
     });
     // TLS 1.3 sends the verdict on the client certificate after the client's Finished: a
@@ -126,7 +128,7 @@ class TlsTestClient {
   // DNS names of the server's certificate.
   std::vector<std::string> peer_dns_names() {
     std::vector<std::string> names;
-    X509* cert = SSL_get0_peer_certificate(stream_.native_handle());
+    X509* cert = SSL_get0_peer_certificate(stream_->native_handle());
     if (cert == nullptr) return names;
     auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
     if (sans == nullptr) return names;
@@ -141,13 +143,13 @@ class TlsTestClient {
   }
   // The server certificate's subject, one line ("CN = a.test").
   std::string peer_subject() {
-    X509* cert = SSL_get0_peer_certificate(stream_.native_handle());
+    X509* cert = SSL_get0_peer_certificate(stream_->native_handle());
     if (cert == nullptr) return "";
     char buf[256];
     X509_NAME_oneline(X509_get_subject_name(cert), buf, sizeof(buf));
     return buf;
   }
-  std::string protocol() { return SSL_get_version(stream_.native_handle()); }
+  std::string protocol() { return SSL_get_version(stream_->native_handle()); }
 
   std::optional<Response> request(std::string_view method, std::string_view target,
                                   const HeaderList& headers = {}, std::string_view body = "",
@@ -155,11 +157,11 @@ class TlsTestClient {
     std::string bytes = make_request(method, target, body, headers);
     if (host != "127.0.0.1") bytes.replace(bytes.find("127.0.0.1"), 9, host);
     if (run(5000ms, [&](auto handler) {
-          net::async_write(stream_, net::buffer(bytes), handler);
+          net::async_write(*stream_, net::buffer(bytes), handler);
         }))
       return std::nullopt;
     ResponseParser parser;
-    if (run(5000ms, [&](auto handler) { http::async_read(stream_, buffer_, parser, handler); }))
+    if (run(5000ms, [&](auto handler) { http::async_read(*stream_, buffer_, parser, handler); }))
       return std::nullopt;
     return parser.release();
   }
@@ -171,7 +173,7 @@ class TlsTestClient {
   boost::system::error_code run(Millis timeout, Start&& start) {
     boost::system::error_code result;
     bool done = false;
-    beast::get_lowest_layer(stream_).expires_after(timeout);
+    beast::get_lowest_layer(*stream_).expires_after(timeout);
     start([&](boost::system::error_code ec, size_t) {
       result = ec;
       done = true;
@@ -185,7 +187,7 @@ class TlsTestClient {
 
   net::io_context ioc_;
   ssl::context ctx_;
-  beast::ssl_stream<beast::tcp_stream> stream_;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> stream_;
   beast::flat_buffer buffer_;
   boost::system::error_code handshake_error_;
   boost::system::error_code last_error_;
