@@ -57,7 +57,8 @@ TEST(ServeTlsTest, ServesHttpsRedirectsAndReloadsOnSighup) {
     if (status == 0) std::this_thread::sleep_for(50ms);
   }
   ASSERT_NE(status, 0) << server.log();
-  EXPECT_NE(server.log().find("listening on https://127.0.0.1:" + std::to_string(port)), std::string::npos)
+  EXPECT_NE(server.log().find("listening on https://127.0.0.1:" + std::to_string(port)),
+            std::string::npos)
       << server.log();
 
   TestClient plain(redirect_port);

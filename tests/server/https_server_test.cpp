@@ -329,7 +329,8 @@ TEST_F(HttpsServerTest, RedirectListenerSendsPlainHttpToHttps) {
   auto res = c.read_response();
   ASSERT_TRUE(res);
   EXPECT_EQ(res->result_int(), 308);
-  EXPECT_EQ(field(*res, "Location"), fmt::format("https://api.example.com:{}/v1/models?x=1", port_));
+  EXPECT_EQ(field(*res, "Location"),
+            fmt::format("https://api.example.com:{}/v1/models?x=1", port_));
   EXPECT_EQ(field(*res, "X-Frame-Options"), "DENY");
   EXPECT_EQ(field(*res, "Strict-Transport-Security"), "");
 
@@ -337,7 +338,8 @@ TEST_F(HttpsServerTest, RedirectListenerSendsPlainHttpToHttps) {
   res = c.request("POST", "/v1/chat/completions", "{}");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->result_int(), 308);
-  EXPECT_EQ(field(*res, "Location"), fmt::format("https://127.0.0.1:{}/v1/chat/completions", port_));
+  EXPECT_EQ(field(*res, "Location"),
+            fmt::format("https://127.0.0.1:{}/v1/chat/completions", port_));
 
   TestClient bad(server_->redirect_port());
   ASSERT_TRUE(bad.write("GET / HTTP/1.1\r\nHost: evil.com/x\r\n\r\n"));
@@ -392,33 +394,38 @@ TEST_F(HttpsServerTest, CorsPreflightNeverReachesTheAuthenticator) {
   };
   start_server(make_router(), o);
   TestClient c(port_);
-  auto res = c.request("OPTIONS", "/v1/chat/completions", "",
-                       {{"Origin", "https://app.example.com"},
-                        {"Access-Control-Request-Method", "POST"},
-                        {"Access-Control-Request-Headers", "authorization, content-type, x-stainless-os, x-evil"}});
+  auto res = c.request(
+      "OPTIONS", "/v1/chat/completions", "",
+      {{"Origin", "https://app.example.com"},
+       {"Access-Control-Request-Method", "POST"},
+       {"Access-Control-Request-Headers", "authorization, content-type, x-stainless-os, x-evil"}});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->result_int(), 204);
   EXPECT_EQ(field(*res, "Access-Control-Allow-Origin"), "https://app.example.com");
   EXPECT_EQ(field(*res, "Access-Control-Allow-Methods"), "OPTIONS, POST");
-  EXPECT_EQ(field(*res, "Access-Control-Allow-Headers"), "authorization, content-type, x-stainless-os");
+  EXPECT_EQ(field(*res, "Access-Control-Allow-Headers"),
+            "authorization, content-type, x-stainless-os");
   EXPECT_EQ(field(*res, "Access-Control-Max-Age"), "600");
   // Without requested headers: the whole list.
-  res = c.request("OPTIONS", "/v1/whoami", "",
-                  {{"Origin", "https://app.example.com"}, {"Access-Control-Request-Method", "GET"}});
+  res =
+      c.request("OPTIONS", "/v1/whoami", "",
+                {{"Origin", "https://app.example.com"}, {"Access-Control-Request-Method", "GET"}});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->result_int(), 204);
   EXPECT_NE(field(*res, "Access-Control-Allow-Headers").find("Authorization"), std::string::npos);
   EXPECT_NE(field(*res, "Access-Control-Allow-Headers").find("X-Session-ID"), std::string::npos);
   // Another origin: no CORS fields.
-  res = c.request("OPTIONS", "/v1/chat/completions", "",
-                  {{"Origin", "https://evil.example.com"}, {"Access-Control-Request-Method", "POST"}});
+  res = c.request(
+      "OPTIONS", "/v1/chat/completions", "",
+      {{"Origin", "https://evil.example.com"}, {"Access-Control-Request-Method", "POST"}});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->result_int(), 204);
   EXPECT_EQ(field(*res, "Access-Control-Allow-Origin"), "");
   EXPECT_EQ(field(*res, "Access-Control-Allow-Methods"), "");
   // An unknown path is still 404.
-  res = c.request("OPTIONS", "/v1/nope", "",
-                  {{"Origin", "https://app.example.com"}, {"Access-Control-Request-Method", "POST"}});
+  res =
+      c.request("OPTIONS", "/v1/nope", "",
+                {{"Origin", "https://app.example.com"}, {"Access-Control-Request-Method", "POST"}});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->result_int(), 404);
   EXPECT_EQ(calls->load(), 0);

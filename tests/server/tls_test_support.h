@@ -43,9 +43,10 @@ class TestCertificates {
 
   // <name>.pem, <name>.key: a CA.
   bool make_ca(const std::string& name, const std::string& subject) {
-    return run_shell("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30"
-                     " -keyout " + path(name + ".key") + " -out " + path(name + ".pem") +
-                     " -subj '" + subject + "'");
+    return run_shell(
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30"
+        " -keyout " +
+        path(name + ".key") + " -out " + path(name + ".pem") + " -subj '" + subject + "'");
   }
   // <name>.pem (the certificate, then the CA's when `with_chain`), <name>.key: signed by `ca`,
   // with the DNS subjectAltNames `dns_names` (none: no subjectAltName).
@@ -59,7 +60,8 @@ class TestCertificates {
     }
     std::ofstream(path(name + ".ext")) << ext;
     if (!run_shell("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " +
-                   path(name + ".key") + " -out " + path(name + ".csr") + " -subj '" + subject + "'"))
+                   path(name + ".key") + " -out " + path(name + ".csr") + " -subj '" + subject +
+                   "'"))
       return false;
     if (!run_shell("openssl x509 -req -days 30 -in " + path(name + ".csr") + " -CA " +
                    path(ca + ".pem") + " -CAkey " + path(ca + ".key") + " -CAcreateserial -out " +
@@ -69,7 +71,9 @@ class TestCertificates {
     return true;
   }
   // <name>.pem, <name>.key: self-signed.
-  bool make_self_signed(const std::string& name, const std::string& subject) { return make_ca(name, subject); }
+  bool make_self_signed(const std::string& name, const std::string& subject) {
+    return make_ca(name, subject);
+  }
 
  private:
   fs::path dir_;
@@ -79,14 +83,13 @@ struct TlsClientOptions {
   std::string server_name;  // SNI; empty: none
   std::string cert_file;    // client certificate; empty: none
   std::string key_file;
-  int max_version = 0;      // e.g. TLS1_1_VERSION; 0: the library's
+  int max_version = 0;        // e.g. TLS1_1_VERSION; 0: the library's
   std::string tls12_ciphers;  // empty: the library's
 };
 
 class TlsTestClient {
  public:
-  TlsTestClient(uint16_t port, const TlsClientOptions& o)
-      : ctx_(ssl::context::tls_client) {
+  TlsTestClient(uint16_t port, const TlsClientOptions& o) : ctx_(ssl::context::tls_client) {
     // The context is configured before the stream: a connection copies its settings when made.
     SSL_CTX* ctx = ctx_.native_handle();
     ctx_.set_verify_mode(ssl::verify_none);
@@ -107,16 +110,18 @@ class TlsTestClient {
       SSL_CTX_use_PrivateKey_file(ctx, o.key_file.c_str(), SSL_FILETYPE_PEM);
     }
     stream_.emplace(ioc_, ctx_);
-    if (!o.server_name.empty()) SSL_set_tlsext_host_name(stream_->native_handle(), o.server_name.c_str());
+    if (!o.server_name.empty())
+      SSL_set_tlsext_host_name(stream_->native_handle(), o.server_name.c_str());
     boost::system::error_code ec;
-    beast::get_lowest_layer(*stream_).socket().connect({net::ip::make_address("127.0.0.1"), port}, ec);
+    beast::get_lowest_layer(*stream_).socket().connect({net::ip::make_address("127.0.0.1"), port},
+                                                       ec);
     if (ec) {
       handshake_error_ = ec;
       return;
     }
     handshake_error_ = run(5000ms, [&](auto handler) {
       stream_->async_handshake(ssl::stream_base::client,
-                              [handler](boost::system::error_code e) mutable { handler(e, 0); });
+                               [handler](boost::system::error_code e) mutable { handler(e, 0); });
     });
     // TLS 1.3 sends the verdict on the client certificate after the client's Finished: a
     // refusal shows on the first read.
@@ -130,7 +135,8 @@ class TlsTestClient {
     std::vector<std::string> names;
     X509* cert = SSL_get0_peer_certificate(stream_->native_handle());
     if (cert == nullptr) return names;
-    auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+    auto* sans =
+        static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
     if (sans == nullptr) return names;
     for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
       const GENERAL_NAME* n = sk_GENERAL_NAME_value(sans, i);
@@ -156,9 +162,7 @@ class TlsTestClient {
                                   std::string_view host = "127.0.0.1") {
     std::string bytes = make_request(method, target, body, headers);
     if (host != "127.0.0.1") bytes.replace(bytes.find("127.0.0.1"), 9, host);
-    if (run(5000ms, [&](auto handler) {
-          net::async_write(*stream_, net::buffer(bytes), handler);
-        }))
+    if (run(5000ms, [&](auto handler) { net::async_write(*stream_, net::buffer(bytes), handler); }))
       return std::nullopt;
     ResponseParser parser;
     if (run(5000ms, [&](auto handler) { http::async_read(*stream_, buffer_, parser, handler); }))

@@ -476,12 +476,11 @@ void Connection::respond_redirect(const Request& req, bool keep_alive) {
   respond_direct(308, "", "", {{"Location", std::move(location).value()}}, keep_alive);
 }
 
-void Connection::respond_preflight(const Request& req, const std::string& allow,
-                                   bool keep_alive) {
+void Connection::respond_preflight(const Request& req, const std::string& allow, bool keep_alive) {
   HeaderList headers = {{"Allow", allow}};
   if (!cors_fields_.empty()) {
-    cors_fields_ += context_->cors().preflight_fields(
-        allow, req.headers.get("access-control-request-headers"));
+    cors_fields_ +=
+        context_->cors().preflight_fields(allow, req.headers.get("access-control-request-headers"));
   }
   respond_direct(204, "", "", std::move(headers), keep_alive);
 }
@@ -723,7 +722,8 @@ void Connection::on_read_timeout() {
     case Phase::kHeader:
     case Phase::kBody: {
       error_code ec;
-      stream_.socket().cancel(ec);  // the read completes with operation_aborted; on_read_error answers 408
+      // The read completes with operation_aborted; on_read_error answers 408.
+      stream_.socket().cancel(ec);
       return;
     }
     case Phase::kHandling:

@@ -2,10 +2,10 @@
 // or TLS (HttpStream), on the API port or the plain-HTTP redirect port (ConnectionRole).
 //
 // Life cycle, all on the connection's strand:
-//   [TLS handshake (header_timeout); a failure closes] -> idle (keep-alive wait, idle_timeout) -> header (header_timeout) -> [100 Continue] ->
-//   body (body_timeout) -> handling (the handler's exchange answers; the socket is watched for a
-//   disconnect) -> back to idle, or closing (a short drain after an error answer so the client
-//   reads it) -> closed.
+//   [TLS handshake (header_timeout); a failure closes] -> idle (keep-alive wait, idle_timeout) ->
+//   header (header_timeout) -> [100 Continue] -> body (body_timeout) -> handling (the handler's
+//   exchange answers; the socket is watched for a disconnect) -> back to idle, or closing (a short
+//   drain after an error answer so the client reads it) -> closed.
 // Every write carries write_timeout. Closing cancels the exchange in progress.
 //
 // Thread safety: the post_* methods and queued_bytes() may be called from any thread; everything

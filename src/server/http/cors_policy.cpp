@@ -12,7 +12,7 @@ namespace {
 
 // Request headers a browser may send cross-origin: those of the OpenAI clients.
 constexpr std::string_view kAllowedHeaders[] = {
-    "Authorization", "Content-Type",        "X-Request-Id", "X-Session-ID",
+    "Authorization",       "Content-Type",   "X-Request-Id", "X-Session-ID",
     "OpenAI-Organization", "OpenAI-Project", "OpenAI-Beta",
 };
 // The official SDKs' platform and retry fields (x-stainless-os, x-stainless-retry-count, ...).

@@ -32,13 +32,15 @@ TEST(CorsPolicyTest, EmptyListIsOffAndStarAllowsAny) {
 
 TEST(CorsPolicyTest, PreflightEchoesOnlyTheAllowedRequestedHeaders) {
   const CorsPolicy p({"*"});
-  EXPECT_EQ(p.preflight_fields("POST, OPTIONS", "Authorization, content-type,X-Stainless-Retry-Count, "
-                                                "x-evil, x-stainless-, Cookie"),
+  EXPECT_EQ(p.preflight_fields("POST, OPTIONS",
+                               "Authorization, content-type,X-Stainless-Retry-Count, "
+                               "x-evil, x-stainless-, Cookie"),
             "Access-Control-Allow-Methods: POST, OPTIONS\r\n"
             "Access-Control-Allow-Headers: Authorization, content-type, X-Stainless-Retry-Count\r\n"
             "Access-Control-Max-Age: 600\r\n");
   const std::string all = p.preflight_fields("GET, OPTIONS", std::nullopt);
-  for (const char* h : {"Authorization", "Content-Type", "X-Request-Id", "X-Session-ID", "OpenAI-Organization"})
+  for (const char* h :
+       {"Authorization", "Content-Type", "X-Request-Id", "X-Session-ID", "OpenAI-Organization"})
     EXPECT_NE(all.find(h), std::string::npos) << h;
 }
 

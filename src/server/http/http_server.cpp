@@ -144,7 +144,10 @@ Status validate(const HttpServerOptions& o) {
 // One listening socket: the API port (plain or TLS) or the redirect port.
 struct Listener {
   Listener(net::io_context& ioc, ConnectionRole role, bool tls)
-      : acceptor(net::make_strand(ioc)), retry_timer(acceptor.get_executor()), role(role), tls(tls) {}
+      : acceptor(net::make_strand(ioc)),
+        retry_timer(acceptor.get_executor()),
+        role(role),
+        tls(tls) {}
 
   tcp::acceptor acceptor;
   net::steady_timer retry_timer;
@@ -213,8 +216,8 @@ struct HttpServer::Impl {
       threads.emplace_back([this] { run_io_thread(); });
     }
     state = State::kRunning;
-    spdlog::info("http: listening on {}://{}:{} ({} I/O threads)", o.tls.enabled() ? "https" : "http",
-                 o.host, bound_port, o.num_io_threads);
+    spdlog::info("http: listening on {}://{}:{} ({} I/O threads)",
+                 o.tls.enabled() ? "https" : "http", o.host, bound_port, o.num_io_threads);
     if (listeners.size() > 1) {
       spdlog::info("http: redirecting http://{}:{} to https", o.host, listeners[1]->port);
     }

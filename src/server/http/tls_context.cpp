@@ -39,8 +39,9 @@ using BioPtr = std::unique_ptr<BIO, BioFree>;
 // The reason of OpenSSL's last error (and clears its queue).
 std::string openssl_reason() {
   const unsigned long e = ERR_peek_last_error();
-  std::string out = e != 0 ? ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "unknown error"
-                           : "no detail";
+  std::string out = e != 0
+                        ? ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "unknown error"
+                        : "no detail";
   ERR_clear_error();
   return out;
 }
@@ -64,7 +65,8 @@ Result<BioPtr> open_file(const std::string& path, std::string_view what) {
 // The DNS names of the certificate's subjectAltName, or its subject CN when it has none.
 std::vector<std::string> certificate_names(X509* cert) {
   std::vector<std::string> names;
-  auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* sans =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   if (sans != nullptr) {
     for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
       const GENERAL_NAME* name = sk_GENERAL_NAME_value(sans, i);
@@ -113,7 +115,8 @@ Result<std::shared_ptr<TlsContext>> TlsContext::create(const TlsOptions& options
     INFERD_ASSIGN_OR_RETURN(BioPtr cert_bio, open_file(files.cert_file, "certificate"));
     id.cert.reset(PEM_read_bio_X509_AUX(cert_bio.get(), nullptr, nullptr, nullptr));
     if (!id.cert) {
-      return invalid_argument("tls: no PEM certificate in {}: {}", files.cert_file, openssl_reason());
+      return invalid_argument("tls: no PEM certificate in {}: {}", files.cert_file,
+                              openssl_reason());
     }
     id.chain.reset(sk_X509_new_null());
     while (X509* extra = PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr)) {
@@ -128,8 +131,8 @@ Result<std::shared_ptr<TlsContext>> TlsContext::create(const TlsOptions& options
     }
     if (X509_check_private_key(id.cert.get(), id.key.get()) != 1) {
       ERR_clear_error();
-      return invalid_argument("tls: the key in {} does not match the certificate in {}", files.key_file,
-                              files.cert_file);
+      return invalid_argument("tls: the key in {} does not match the certificate in {}",
+                              files.key_file, files.cert_file);
     }
     id.names = certificate_names(id.cert.get());
     context->identities_.push_back(std::move(id));
@@ -196,11 +199,13 @@ int TlsContext::select_certificate(SSL* ssl, void* arg) {
 
 TlsPeerInfo tls_peer_info(SSL* ssl) {
   TlsPeerInfo info;
-  if (const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) info.server_name = name;
+  if (const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name))
+    info.server_name = name;
   X509* peer = SSL_get0_peer_certificate(ssl);
   if (peer != nullptr && SSL_get_verify_result(ssl) == X509_V_OK) {
     BioPtr out(BIO_new(BIO_s_mem()));
-    if (out && X509_NAME_print_ex(out.get(), X509_get_subject_name(peer), 0, XN_FLAG_RFC2253) >= 0) {
+    if (out &&
+        X509_NAME_print_ex(out.get(), X509_get_subject_name(peer), 0, XN_FLAG_RFC2253) >= 0) {
       char* data = nullptr;
       const long n = BIO_get_mem_data(out.get(), &data);
       if (n > 0) info.client_cert_subject.assign(data, static_cast<size_t>(n));

@@ -32,8 +32,8 @@ struct TlsOptions {
   std::vector<TlsCertificateFiles> certificates;
   std::string client_ca_file;  // PEM CA certificates client certificates must chain to
   ClientCertMode client_certs = ClientCertMode::kNone;
-  uint16_t redirect_port = 0;                   // plain-HTTP port that only redirects; 0 = none
-  int64_t hsts_max_age_s = 365 * 24 * 3600;     // Strict-Transport-Security max-age; 0 = none
+  uint16_t redirect_port = 0;                // plain-HTTP port that only redirects; 0 = none
+  int64_t hsts_max_age_s = 365 * 24 * 3600;  // Strict-Transport-Security max-age; 0 = none
 
   bool enabled() const { return !certificates.empty(); }
 };
