@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libpcre2-dev
   libicu-dev                     # Unicode data: BERT tokenizer, tokenizer.json normalizers
   libboost-dev libssl-dev        # HTTP server: Boost.Beast/Asio headers, TLS
+  openssl                        # TLS tests make their certificates with the openssl tool
   libsqlite3-dev libhiredis-dev  # session stores: SQLite (default) and Redis
   redis-server                   # Redis session-store tests start their own server
   libyaml-cpp-dev                # the server's configuration file

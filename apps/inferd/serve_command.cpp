@@ -6,7 +6,9 @@
 // memory budget; otherwise it serves one model (--model, else a built-in random-weight demo
 // model). It answers at once (in single-model mode GET /health says 503 while the model
 // loads), and stops gracefully on SIGINT or SIGTERM: no new connections, in-flight requests
-// get the shutdown timeout to finish, the rest are cancelled.
+// get the shutdown timeout to finish, the rest are cancelled. With TLS configured (tls.* or
+// --tls-cert/--tls-key) it serves HTTPS, and SIGHUP re-reads the certificate files (new
+// connections use them; on an error the old ones stay and the error is logged).
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -117,6 +119,7 @@ int serve(const ServeConfig& c) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -195,6 +198,8 @@ int serve(const ServeConfig& c) {
   http.max_body_bytes = static_cast<uint64_t>(c.server.max_body_mb) << 20;
   http.max_connections = static_cast<int>(c.server.max_connections);
   http.shutdown_deadline = std::chrono::seconds(c.server.shutdown_timeout_s);
+  http.tls = server::make_tls_options(c);
+  http.cors_allowed_origins = c.server.cors_origins;
   std::vector<std::shared_ptr<server::ExchangeObserver>> observers = {*telemetry};
   if (api->access) {
     http.authenticate = server::auth::AccessControl::authenticator(api->access);
@@ -210,8 +215,12 @@ int serve(const ServeConfig& c) {
     spdlog::error("cannot listen: {}", st.to_string());
     return 1;
   }
-  spdlog::info("inferd {} listening on http://{}:{} (OpenAI API under /v1 and {})", server::kServerVersion,
-               c.server.host, server.port(), c.server.api_prefix.empty() ? "nothing else" : c.server.api_prefix);
+  const bool tls = http.tls.enabled();
+  spdlog::info("inferd {} listening on {}://{}:{} (OpenAI API under /v1 and {})", server::kServerVersion,
+               tls ? "https" : "http", c.server.host, server.port(),
+               c.server.api_prefix.empty() ? "nothing else" : c.server.api_prefix);
+  if (server.redirect_port() != 0)
+    spdlog::info("redirecting http://{}:{} to https", c.server.host, server.redirect_port());
   if (!c.telemetry.otlp_endpoint.empty())
     spdlog::info("exporting traces to {}/v1/traces (OTLP/HTTP JSON)", c.telemetry.otlp_endpoint);
 
@@ -223,6 +232,16 @@ int serve(const ServeConfig& c) {
   for (;;) {
     const timespec tick{0, 200'000'000};
     const int sig = sigtimedwait(&signals, nullptr, &tick);
+    if (sig == SIGHUP) {
+      if (!tls) {
+        spdlog::info("SIGHUP: no TLS certificates to reload");
+      } else if (Status st = server.reload_tls(); st.ok()) {
+        spdlog::info("SIGHUP: TLS certificates reloaded");
+      } else {
+        spdlog::error("SIGHUP: TLS certificates not reloaded, the previous ones stay: {}", st.message());
+      }
+      continue;
+    }
     if (sig == SIGINT || sig == SIGTERM) {
       spdlog::info("{}: stopping (in-flight requests get {} s)", sig == SIGINT ? "SIGINT" : "SIGTERM",
                    c.server.shutdown_timeout_s);

@@ -37,10 +37,11 @@ struct ConfigField {
 
 // Top-level fields: server, telemetry and the single-model options.
 std::span<const ConfigField<ServeConfig>> serve_fields();
-// Fields of each models[i], services[i] and api_keys[i] entry.
+// Fields of each models[i], services[i], api_keys[i] and tls.certificates[i] entry.
 std::span<const ConfigField<ModelConfig>> model_fields();
 std::span<const ConfigField<ServiceSpec>> service_fields();
 std::span<const ConfigField<ApiKeyConfig>> api_key_fields();
+std::span<const ConfigField<TlsCertificateConfig>> certificate_fields();
 
 // The type of a field, as error messages and help name it ("an integer", "a list of strings").
 std::string_view field_type_name(const FieldRef& ref);

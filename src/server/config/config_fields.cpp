@@ -51,6 +51,28 @@ const ConfigField<S> kServeFields[] = {
   {"server.default_model", "INFERD_DEFAULT_MODEL", "--default-model",
    "Model of requests that name none and whose service has no default (default: the first model)",
    [](S& c) -> FieldRef { return &c.server.default_model; }},
+  {"server.cors_origins", "INFERD_CORS_ORIGINS", "--cors-origin",
+   "Browser origins allowed to call the API, e.g. https://app.example.com ('*' = any; repeatable; empty = no CORS "
+   "headers)",
+   [](S& c) -> FieldRef { return &c.server.cors_origins; }},
+  {"tls.client_ca", "INFERD_TLS_CLIENT_CA", "--tls-client-ca",
+   "CA certificates (PEM) client certificates are verified against (mutual TLS)",
+   [](S& c) -> FieldRef { return &c.tls.client_ca; }},
+  {"tls.client_certs", "INFERD_TLS_CLIENT_CERTS", "--tls-client-certs",
+   "Client certificates: none, optional (one that is sent must verify) or required",
+   [](S& c) -> FieldRef { return &c.tls.client_certs; }},
+  {"tls.redirect_port", "INFERD_TLS_REDIRECT_PORT", "--tls-redirect-port",
+   "Plain-HTTP port that redirects every request to https (0 = none)",
+   [](S& c) -> FieldRef { return &c.tls.redirect_port; }, 0, kMaxPort},
+  {"tls.hsts_max_age_s", "INFERD_HSTS_MAX_AGE", "--hsts-max-age",
+   "Strict-Transport-Security max-age of HTTPS responses, seconds (0 = none)",
+   [](S& c) -> FieldRef { return &c.tls.hsts_max_age_s; }, 0, int64_t{1} << 40},
+  {nullptr, "INFERD_TLS_CERT", "--tls-cert",
+   "Certificate (PEM, chain allowed) to serve HTTPS with (repeatable, paired in order with --tls-key; replaces "
+   "tls.certificates)",
+   [](S& c) -> FieldRef { return &c.tls.cert_files; }},
+  {nullptr, "INFERD_TLS_KEY", "--tls-key", "Private key (PEM) of the --tls-cert of the same position",
+   [](S& c) -> FieldRef { return &c.tls.key_files; }},
   {"telemetry.otlp_endpoint", "INFERD_OTLP_ENDPOINT", "--otlp-endpoint",
    "Export traces over OTLP/HTTP (JSON) to this collector, e.g. http://127.0.0.1:4318 (plain http only; "
    "/v1/traces is appended)",
@@ -219,6 +241,12 @@ const ConfigField<ApiKeyConfig> kApiKeyFields[] = {
   {"concurrent", nullptr, nullptr, "Requests of this key running at once (0 = no limit)",
    [](ApiKeyConfig& k) -> FieldRef { return &k.concurrent; }, 0, kMaxLimit},
 };
+const ConfigField<TlsCertificateConfig> kCertificateFields[] = {
+  {"cert", nullptr, nullptr, "Certificate (PEM), then its chain; serves the DNS names of its subjectAltName (required)",
+   [](TlsCertificateConfig& t) -> FieldRef { return &t.cert; }},
+  {"key", nullptr, nullptr, "Its private key (PEM, unencrypted; required)",
+   [](TlsCertificateConfig& t) -> FieldRef { return &t.key; }},
+};
 // clang-format on
 
 Status parse_int(std::string_view text, int64_t min, int64_t max, int64_t* out) {
@@ -263,6 +291,9 @@ std::span<const ConfigField<ServiceSpec>> service_fields() {
 }
 std::span<const ConfigField<ApiKeyConfig>> api_key_fields() {
   return kApiKeyFields;
+}
+std::span<const ConfigField<TlsCertificateConfig>> certificate_fields() {
+  return kCertificateFields;
 }
 
 std::string_view field_type_name(const FieldRef& ref) {

@@ -26,6 +26,26 @@ struct ServerSettings {
   int64_t memory_budget_mb = 0;  // 0 = no limit
   std::string models_dir;        // every GGUF file found there is served too
   std::string default_model;     // id or alias; empty = the first model
+  std::vector<std::string> cors_origins;  // browser origins allowed by CORS ("*" = any)
+};
+
+// One certificate/key pair of the TLS listener (tls.certificates[i] in YAML).
+struct TlsCertificateConfig {
+  std::string cert;  // PEM certificate (and chain)
+  std::string key;   // PEM private key
+};
+
+// HTTPS (TlsOptions once checked); on when a certificate is given.
+struct TlsSettings {
+  std::vector<TlsCertificateConfig> certificates;
+  // From --tls-cert / --tls-key (and INFERD_TLS_CERT / INFERD_TLS_KEY), paired in order; when
+  // given they replace `certificates`.
+  std::vector<std::string> cert_files;
+  std::vector<std::string> key_files;
+  std::string client_ca;              // CA file client certificates are verified against
+  std::string client_certs = "none";  // none | optional | required
+  int64_t redirect_port = 0;          // plain-HTTP port redirecting to https; 0 = none
+  int64_t hsts_max_age_s = 365 * 24 * 3600;  // 0 = no Strict-Transport-Security
 };
 
 // Server-side sessions (sessions::SessionOptions once checked).
@@ -117,6 +137,7 @@ struct SingleModelSettings {
 
 struct ServeConfig {
   ServerSettings server;
+  TlsSettings tls;
   TelemetrySettings telemetry;
   SessionSettings sessions;
   AuditSettings audit;

@@ -132,9 +132,35 @@ Status read_entries(const YAML::Node& root, const EntryList<Entry>& list) {
   return {};
 }
 
+// Reads tls.certificates (a list of tables) and takes it out of `root`, whose other tls fields
+// are rows of the top-level table.
+Status read_certificates(const YAML::Node& root, const std::string& base_dir, ServeConfig* config) {
+  if (!root.IsMap()) return {};
+  YAML::Node tls = root["tls"];
+  if (!tls || !tls.IsMap()) return {};
+  const YAML::Node list = tls["certificates"];
+  if (!list) return {};
+  if (!list.IsNull()) {
+    if (!list.IsSequence()) return field_error("tls.certificates", "expected a list of {cert, key}");
+    config->tls.certificates.clear();
+    for (size_t i = 0; i < list.size(); ++i) {
+      TlsCertificateConfig t;
+      INFERD_RETURN_IF_ERROR(read_table(list[i], fmt::format("tls.certificates[{}]", i),
+                                        certificate_fields(), &t));
+      t.cert = resolve_path(base_dir, t.cert);
+      t.key = resolve_path(base_dir, t.key);
+      config->tls.certificates.push_back(std::move(t));
+    }
+  }
+  tls.remove("certificates");
+  return {};
+}
+
 Status read_yaml_node(const YAML::Node& root, const std::string& base_dir, ServeConfig* config) {
   if (root.IsNull()) return {};  // an empty file: every default
+  INFERD_RETURN_IF_ERROR(read_certificates(root, base_dir, config));
   INFERD_RETURN_IF_ERROR(read_table(root, "", serve_fields(), config, {"models", "services", "api_keys"}));
+  config->tls.client_ca = resolve_path(base_dir, config->tls.client_ca);
   INFERD_RETURN_IF_ERROR(read_entries(root, model_list(config)));
   for (ModelConfig& m : config->models) {
     m.path = resolve_path(base_dir, m.path);
@@ -317,6 +343,65 @@ bool uses_registry(const ServeConfig& c) {
   return !c.models.empty() || !c.server.models_dir.empty();
 }
 
+namespace {
+
+// "*" or scheme://host[:port] (no path, query or user info).
+bool is_cors_origin(std::string_view o) {
+  if (o == "*") return true;
+  const size_t sep = o.find("://");
+  if (sep == std::string_view::npos || sep == 0) return false;
+  const std::string_view rest = o.substr(sep + 3);
+  return !rest.empty() && rest.find_first_of("/?#@ ") == std::string_view::npos;
+}
+
+template <class Error, class Warn>
+void check_tls(const ServeConfig& c, const Error& error, const Warn& warn) {
+  const TlsSettings& t = c.tls;
+  std::error_code ec;
+  if (!client_cert_mode_from_name(t.client_certs))
+    error("tls.client_certs", "expected none, optional or required");
+  if (t.cert_files.size() != t.key_files.size())
+    error("--tls-cert", fmt::format("{} certificates but {} keys (--tls-key)", t.cert_files.size(),
+                                    t.key_files.size()));
+  const TlsOptions o = make_tls_options(c);
+  const bool from_flags = !t.cert_files.empty();
+  for (size_t i = 0; i < o.certificates.size(); ++i) {
+    const auto& pair = o.certificates[i];
+    const std::string at = from_flags ? fmt::format("--tls-cert[{}]", i) : fmt::format("tls.certificates[{}]", i);
+    if (pair.cert_file.empty()) error(at + ".cert", "required");
+    else if (!fs::is_regular_file(pair.cert_file, ec))
+      warn(at + ".cert", fmt::format("no such file '{}' (serving will fail)", pair.cert_file));
+    if (pair.key_file.empty()) error(at + ".key", "required");
+    else if (!fs::is_regular_file(pair.key_file, ec))
+      warn(at + ".key", fmt::format("no such file '{}' (serving will fail)", pair.key_file));
+  }
+  if (o.client_certs != ClientCertMode::kNone && t.client_ca.empty())
+    error("tls.client_certs", "needs tls.client_ca");
+  if (!t.client_ca.empty() && !fs::is_regular_file(t.client_ca, ec))
+    warn("tls.client_ca", fmt::format("no such file '{}' (serving will fail)", t.client_ca));
+  if (t.redirect_port != 0 && o.certificates.empty())
+    error("tls.redirect_port", "needs a certificate (tls.certificates or --tls-cert)");
+  if (t.redirect_port != 0 && t.redirect_port == c.server.port)
+    error("tls.redirect_port", "must differ from server.port");
+}
+
+}  // namespace
+
+TlsOptions make_tls_options(const ServeConfig& c) {
+  TlsOptions o;
+  if (!c.tls.cert_files.empty()) {
+    for (size_t i = 0; i < c.tls.cert_files.size(); ++i)
+      o.certificates.push_back({c.tls.cert_files[i], i < c.tls.key_files.size() ? c.tls.key_files[i] : ""});
+  } else {
+    for (const TlsCertificateConfig& t : c.tls.certificates) o.certificates.push_back({t.cert, t.key});
+  }
+  o.client_ca_file = c.tls.client_ca;
+  o.client_certs = client_cert_mode_from_name(c.tls.client_certs).value_or(ClientCertMode::kNone);
+  o.redirect_port = static_cast<uint16_t>(c.tls.redirect_port);
+  o.hsts_max_age_s = c.tls.hsts_max_age_s;
+  return o;
+}
+
 ConfigReport check_config(const ServeConfig& c) {
   ConfigReport r;
   auto error = [&r](std::string where, std::string message) {
@@ -434,6 +519,11 @@ ConfigReport check_config(const ServeConfig& c) {
               fmt::format("'{}' is not among its allowed_models", s.default_model));
     }
   }
+  check_tls(c, error, warn);
+  for (size_t i = 0; i < c.server.cors_origins.size(); ++i)
+    if (!is_cors_origin(c.server.cors_origins[i]))
+      error(fmt::format("server.cors_origins[{}]", i),
+            fmt::format("'{}' is not an origin: expected SCHEME://HOST[:PORT] or '*'", c.server.cors_origins[i]));
   if (c.services.size() > 0 && !uses_registry(c) && c.single.path.empty())
     warn("services", "no models are configured; every service uses the built-in demo model");
   return r;

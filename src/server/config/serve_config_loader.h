@@ -12,6 +12,7 @@
 #include "server/config/serve_config.h"
 #include "server/audit/audit_log.h"
 #include "server/auth/access_control.h"
+#include "server/http/tls_options.h"
 #include "server/registry/registry_config.h"
 #include "server/sessions/session_options.h"
 
@@ -62,6 +63,9 @@ bool access_control_enabled(const ServeConfig& config);
 Result<auth::AccessOptions> make_access_options(const ServeConfig& config);
 // The session service's options (sessions.*). REQUIRES: check_config(config).ok().
 sessions::SessionOptions make_session_options(const ServeConfig& config);
+// The TLS listener's options (tls.*; no certificate = plain HTTP): --tls-cert/--tls-key pairs
+// when given, else tls.certificates. REQUIRES (to be usable): check_config(config).ok().
+TlsOptions make_tls_options(const ServeConfig& config);
 // The audit log's options (audit.*; path empty = off). REQUIRES: check_config(config).ok().
 AuditLogOptions make_audit_options(const ServeConfig& config);
 // The engine options every model gets from the server settings and its own (KV type, idle KV

@@ -68,6 +68,75 @@ services:
   EXPECT_NE(r->services.find("vista"), nullptr);
 }
 
+TEST(ServeConfigLoaderTest, ReadsTheTlsSection) {
+  ServeConfig c;
+  const Status st = read_config_yaml(R"(
+server: {port: 8443, cors_origins: ["https://app.example.com", "*"]}
+tls:
+  certificates:
+    - {cert: a.pem, key: a.key}
+    - {cert: /etc/b.pem, key: /etc/b.key}
+  client_ca: ca.pem
+  client_certs: required
+  redirect_port: 8080
+  hsts_max_age_s: 0
+)",
+                                     "/conf", &c);
+  ASSERT_TRUE(st.ok()) << st.to_string();
+  EXPECT_EQ(c.server.cors_origins, (std::vector<std::string>{"https://app.example.com", "*"}));
+  TlsOptions o = make_tls_options(c);
+  ASSERT_EQ(o.certificates.size(), 2u);
+  EXPECT_EQ(o.certificates[0].cert_file, "/conf/a.pem");
+  EXPECT_EQ(o.certificates[0].key_file, "/conf/a.key");
+  EXPECT_EQ(o.certificates[1].cert_file, "/etc/b.pem");
+  EXPECT_EQ(o.client_ca_file, "/conf/ca.pem");
+  EXPECT_EQ(o.client_certs, ClientCertMode::kRequired);
+  EXPECT_EQ(o.redirect_port, 8080);
+  EXPECT_EQ(o.hsts_max_age_s, 0);
+  ConfigReport r = check_config(c);
+  EXPECT_TRUE(r.ok()) << r.errors.front();
+  EXPECT_FALSE(r.warnings.empty());  // the files do not exist
+
+  // The command line's pairs replace the list.
+  ASSERT_TRUE(apply_environment(&c, [](const char* name) -> const char* {
+                return std::string_view(name) == "INFERD_TLS_CERT"  ? "/x.pem,/y.pem"
+                       : std::string_view(name) == "INFERD_TLS_KEY" ? "/x.key,/y.key"
+                                                                    : nullptr;
+              }).ok());
+  o = make_tls_options(c);
+  ASSERT_EQ(o.certificates.size(), 2u);
+  EXPECT_EQ(o.certificates[1].cert_file, "/y.pem");
+  EXPECT_EQ(o.certificates[1].key_file, "/y.key");
+  c.tls.key_files.pop_back();
+  r = check_config(c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.errors.front(), "--tls-cert: 2 certificates but 1 keys (--tls-key)");
+}
+
+TEST(ServeConfigLoaderTest, TlsErrorsNameTheField) {
+  EXPECT_EQ(error_of("tls:\n  certificates:\n    - {cert: a.pem, kee: a.key}\n"),
+            "tls.certificates[0].kee: unknown field");
+  EXPECT_EQ(error_of("tls:\n  certificates: a.pem\n"),
+            "tls.certificates: expected a list of {cert, key}");
+  EXPECT_EQ(error_of("tls:\n  redirect_port: 99999\n"),
+            "tls.redirect_port: 99999 is outside [0, 65535]");
+  auto first_error = [](std::string_view yaml) {
+    ServeConfig c;
+    EXPECT_TRUE(read(yaml, &c).ok());
+    const ConfigReport r = check_config(c);
+    return r.errors.empty() ? std::string("ok") : r.errors.front();
+  };
+  EXPECT_EQ(first_error("tls: {client_certs: sometimes}\n"),
+            "tls.client_certs: expected none, optional or required");
+  EXPECT_EQ(first_error("tls: {redirect_port: 8081}\n"),
+            "tls.redirect_port: needs a certificate (tls.certificates or --tls-cert)");
+  EXPECT_EQ(first_error("tls:\n  certificates: [{cert: a.pem, key: a.key}]\n  client_certs: required\n"),
+            "tls.client_certs: needs tls.client_ca");
+  EXPECT_EQ(first_error("tls:\n  certificates: [{cert: a.pem}]\n"), "tls.certificates[0].key: required");
+  EXPECT_EQ(first_error("server: {cors_origins: [app.example.com]}\n"),
+            "server.cors_origins[0]: 'app.example.com' is not an origin: expected SCHEME://HOST[:PORT] or '*'");
+}
+
 TEST(ServeConfigLoaderTest, ErrorsNameTheField) {
   EXPECT_EQ(error_of("models:\n  - {id: a, path: a.gguf}\n  - {id: b, path: b.gguf}\n  - {id: c, "
                      "context: lots}\n"),
@@ -271,6 +340,11 @@ TEST(ServeConfigLoaderTest, ExampleConfigPassesAndCoversEveryOption) {
     bool shown = false;
     for (const YAML::Node& k : root["api_keys"]) shown = shown || lookup(k, f.path);
     EXPECT_TRUE(shown) << "no API key of the example shows " << f.path;
+  }
+  for (const auto& f : certificate_fields()) {
+    bool shown = false;
+    for (const YAML::Node& t : root["tls"]["certificates"]) shown = shown || lookup(t, f.path);
+    EXPECT_TRUE(shown) << "no certificate of the example shows " << f.path;
   }
   std::vector<std::string> names;
   for (const ServiceSpec& s : c.services) names.push_back(s.name);

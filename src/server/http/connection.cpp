@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "server/http/connection_exchange.h"
+#include "server/http/https_redirect.h"
 #include "server/http/request_id.h"
 #include "server/http/request_target.h"
 #include "server/http/response_head.h"
@@ -42,12 +43,13 @@ bool is_parse_error(const error_code& ec) {
 }  // namespace
 
 Connection::Connection(std::shared_ptr<ServerContext> context, net::ip::tcp::socket socket,
-                       uint64_t id)
+                       std::shared_ptr<TlsContext> tls, ConnectionRole role, uint64_t id)
     : context_(std::move(context)),
       live_(context_),
-      socket_(std::move(socket)),
-      read_timer_(socket_.get_executor()),
-      write_timer_(socket_.get_executor()),
+      stream_(std::move(socket), std::move(tls)),
+      read_timer_(stream_.get_executor()),
+      write_timer_(stream_.get_executor()),
+      role_(role),
       id_(id) {}
 
 Connection::~Connection() {
@@ -64,32 +66,32 @@ bool Connection::stopping() const {
 // ---- cross-thread entry points ----
 
 void Connection::post_start() {
-  net::post(socket_.get_executor(), [self = shared_from_this()] { self->start(); });
+  net::post(stream_.get_executor(), [self = shared_from_this()] { self->start(); });
 }
 
 void Connection::post_begin_shutdown() {
-  net::post(socket_.get_executor(), [self = shared_from_this()] { self->begin_shutdown(); });
+  net::post(stream_.get_executor(), [self = shared_from_this()] { self->begin_shutdown(); });
 }
 
 void Connection::post_force_close() {
-  net::post(socket_.get_executor(),
+  net::post(stream_.get_executor(),
             [self = shared_from_this()] { self->close(CancelReason::kServerStopping); });
 }
 
 void Connection::post_deliver(std::string bytes, bool response_end, bool keep_alive) {
   queued_bytes_.fetch_add(bytes.size(), std::memory_order_relaxed);
-  net::post(socket_.get_executor(),
+  net::post(stream_.get_executor(),
             [self = shared_from_this(), bytes = std::move(bytes), response_end,
              keep_alive]() mutable { self->deliver(std::move(bytes), response_end, keep_alive); });
 }
 
 void Connection::post_abort(CancelReason reason) {
-  net::post(socket_.get_executor(), [self = shared_from_this(), reason] { self->close(reason); });
+  net::post(stream_.get_executor(), [self = shared_from_this(), reason] { self->close(reason); });
 }
 
 void Connection::post_exchange_abandoned(bool stream_started,
                                          std::vector<std::function<void()>> callbacks) {
-  net::post(socket_.get_executor(), [self = shared_from_this(), stream_started,
+  net::post(stream_.get_executor(), [self = shared_from_this(), stream_started,
                                      callbacks = std::move(callbacks)]() mutable {
     self->exchange_abandoned(stream_started, callbacks);
   });
@@ -99,8 +101,8 @@ void Connection::post_exchange_abandoned(bool stream_started,
 
 void Connection::start() {
   error_code ec;
-  socket_.set_option(net::ip::tcp::no_delay(true), ec);
-  const auto peer = socket_.remote_endpoint(ec);
+  stream_.socket().set_option(net::ip::tcp::no_delay(true), ec);
+  const auto peer = stream_.socket().remote_endpoint(ec);
   if (!ec) {
     peer_address_ = peer.address().to_string();
     peer_port_ = peer.port();
@@ -109,6 +111,27 @@ void Connection::start() {
     close(CancelReason::kServerStopping);
     return;
   }
+  if (!stream_.is_tls()) {
+    prepare_next_request();
+    return;
+  }
+  phase_ = Phase::kHandshake;
+  arm_read_timer(options().header_timeout);
+  stream_.async_handshake([self = shared_from_this()](error_code ec) { self->on_handshake(ec); });
+}
+
+void Connection::on_handshake(error_code ec) {
+  disarm_read_timer();
+  if (phase_ == Phase::kClosed) return;
+  if (ec) {
+    // Plain HTTP on the TLS port, an old protocol version, a refused client certificate, a
+    // client that gave up: nothing can be answered.
+    spdlog::debug("http: connection {} from {}: TLS handshake failed: {}", id_, peer_address_,
+                  ec.message());
+    close(CancelReason::kClientDisconnected);
+    return;
+  }
+  tls_peer_ = tls_peer_info(stream_.native_handle());
   prepare_next_request();
 }
 
@@ -120,6 +143,7 @@ void Connection::prepare_next_request() {
   method_.clear();
   target_.clear();
   trace_.reset();
+  cors_fields_.clear();
   head_only_ = false;
   http10_ = false;
   unread_input_ = false;
@@ -134,7 +158,7 @@ void Connection::prepare_next_request() {
 
 void Connection::background_read() {
   background_read_pending_ = true;
-  socket_.async_read_some(
+  stream_.async_read_some(
       buffer_.prepare(kReadChunkBytes),
       [self = shared_from_this()](error_code ec, size_t n) { self->on_background_read(ec, n); });
 }
@@ -171,6 +195,7 @@ void Connection::on_background_read(error_code ec, size_t bytes) {
         background_read();
       }
       return;
+    case Phase::kHandshake:
     case Phase::kHeader:
     case Phase::kBody:
     case Phase::kClosed: return;  // no watch runs in these phases
@@ -209,7 +234,7 @@ void Connection::read_header_some() {
     on_header(http::error::header_limit);
     return;
   }
-  socket_.async_read_some(buffer_.prepare(kReadChunkBytes), [self = shared_from_this()](
+  stream_.async_read_some(buffer_.prepare(kReadChunkBytes), [self = shared_from_this()](
                                                                 error_code ec, size_t n) {
     if (self->phase_ == Phase::kClosed) return;
     if (ec) {
@@ -242,6 +267,11 @@ void Connection::on_header(error_code ec) {
   }
   http10_ = msg.version() < 11;
   head_only_ = msg.method() == http::verb::head;
+  if (context_->cors().enabled()) {
+    if (auto it = msg.find(http::field::origin); it != msg.end()) {
+      cors_fields_ = context_->cors().response_fields(to_std(it->value()));
+    }
+  }
   // RFC 9112 section 6.3: a request whose Transfer-Encoding does not end in chunked has no
   // reliable length, and one with both Transfer-Encoding and Content-Length invites request
   // smuggling through proxies; both are refused.
@@ -273,7 +303,7 @@ void Connection::on_header(error_code ec) {
 void Connection::write_continue() {
   arm_write_timer();
   writing_ = true;
-  net::async_write(socket_, net::buffer(kContinue.data(), kContinue.size()),
+  net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
                    [self = shared_from_this()](error_code ec, size_t) {
                      self->writing_ = false;
                      self->disarm_write_timer();
@@ -289,7 +319,7 @@ void Connection::write_continue() {
 void Connection::read_body() {
   phase_ = Phase::kBody;
   arm_read_timer(options().body_timeout);
-  http::async_read(socket_, buffer_, *parser_,
+  http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](error_code ec, size_t) { self->on_body(ec); });
 }
 
@@ -353,6 +383,9 @@ void Connection::dispatch() {
   req.body = std::move(msg.body());
   req.client_address = peer_address_;
   req.client_port = peer_port_;
+  req.tls = stream_.is_tls();
+  req.tls_server_name = tls_peer_.server_name;
+  req.client_cert_subject = tls_peer_.client_cert_subject;
   const auto incoming_id = req.headers.get("x-request-id");
   req.request_id = incoming_id && is_acceptable_request_id(*incoming_id) ? std::string(*incoming_id)
                                                                          : new_request_id();
@@ -360,6 +393,10 @@ void Connection::dispatch() {
   req.trace = trace_ ? *trace_ : tracing::start_server_trace(std::nullopt);
   request_id_ = req.request_id;
 
+  if (role_ == ConnectionRole::kRedirect) {
+    respond_redirect(req, keep_alive);
+    return;
+  }
   if (req.target == "*") {
     if (req.method == "OPTIONS") {
       respond_direct(204, "", "", {}, keep_alive);
@@ -378,6 +415,11 @@ void Connection::dispatch() {
     return;
   }
   RouteMatch match = context_->router().match(req.method, target->segments);
+  if (req.method == "OPTIONS" && match.kind != RouteMatch::Kind::kNotFound &&
+      req.headers.get("origin") && req.headers.get("access-control-request-method")) {
+    respond_preflight(req, match.allow, keep_alive);
+    return;
+  }
   switch (match.kind) {
     case RouteMatch::Kind::kNotFound:
       respond_error(unknown_url_error(req.method, target->path), keep_alive);
@@ -409,6 +451,8 @@ void Connection::dispatch() {
   }
 
   ConnectionExchange::Framing framing;
+  framing.security_fields = context_->security_fields(stream_.is_tls());
+  framing.cors_fields = cors_fields_;
   framing.head_only = head_only_;
   framing.http10 = http10_;
   framing.keep_alive_requested = keep_alive;
@@ -420,6 +464,27 @@ void Connection::dispatch() {
   // Watch the socket while the handler works, so that a disconnect cancels the exchange.
   if (!background_read_pending_ && buffer_.size() == 0) background_read();
   invoke_handler(match.route->handler, exchange);
+}
+
+void Connection::respond_redirect(const Request& req, bool keep_alive) {
+  const uint16_t https_port = context_->https_port();
+  auto location = https_redirect_location(req.headers.get("host"), req.target, https_port);
+  if (!location.ok()) {
+    respond_error(invalid_request_error(std::string(location.status().message()), std::nullopt,
+                                        std::string("invalid_redirect_request")),
+                  keep_alive);
+    return;
+  }
+  respond_direct(308, "", "", {{"Location", std::move(location).value()}}, keep_alive);
+}
+
+void Connection::respond_preflight(const Request& req, const std::string& allow, bool keep_alive) {
+  HeaderList headers = {{"Allow", allow}};
+  if (!cors_fields_.empty()) {
+    cors_fields_ +=
+        context_->cors().preflight_fields(allow, req.headers.get("access-control-request-headers"));
+  }
+  respond_direct(204, "", "", std::move(headers), keep_alive);
 }
 
 void Connection::invoke_handler(const Handler& handler,
@@ -456,6 +521,8 @@ void Connection::respond_direct(int status, std::string_view content_type, std::
   head.headers = &headers;
   head.request_id = request_id_;
   head.traceparent = traceparent;
+  head.security_fields = context_->security_fields(stream_.is_tls());
+  head.cors_fields = cors_fields_;
   head.framing = BodyFraming::kContentLength;
   head.content_length = body.size();
   head.keep_alive = keep_alive;
@@ -535,7 +602,7 @@ void Connection::maybe_write() {
   }
   writing_ = true;
   arm_write_timer();
-  net::async_write(socket_, in_flight_buffers_,
+  net::async_write(stream_, in_flight_buffers_,
                    [self = shared_from_this()](error_code ec, size_t) { self->on_write(ec); });
 }
 
@@ -586,7 +653,7 @@ void Connection::exchange_abandoned(bool stream_started,
 // ---- closing ----
 
 void Connection::begin_shutdown() {
-  if (phase_ == Phase::kIdle) close(CancelReason::kServerStopping);
+  if (phase_ == Phase::kIdle || phase_ == Phase::kHandshake) close(CancelReason::kServerStopping);
   // Other phases finish their request; on_response_complete() then closes.
 }
 
@@ -600,7 +667,7 @@ void Connection::close_after_flush(CancelReason reason) {
 void Connection::linger_then_close() {
   phase_ = Phase::kClosing;
   error_code ec;
-  socket_.shutdown(net::ip::tcp::socket::shutdown_send, ec);
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
   if (ec) {
     close(CancelReason::kNone);
     return;
@@ -622,8 +689,8 @@ void Connection::close(CancelReason reason) {
   disarm_read_timer();
   disarm_write_timer();
   error_code ec;
-  socket_.shutdown(net::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
+  stream_.socket().close(ec);
   uint64_t dropped = 0;
   for (const std::string& s : write_queue_) dropped += s.size();
   write_queue_.clear();
@@ -651,12 +718,14 @@ void Connection::disarm_read_timer() {
 void Connection::on_read_timeout() {
   read_timed_out_ = true;
   switch (phase_) {
+    case Phase::kHandshake:
     case Phase::kIdle:
     case Phase::kClosing: close(CancelReason::kClientDisconnected); return;
     case Phase::kHeader:
     case Phase::kBody: {
       error_code ec;
-      socket_.cancel(ec);  // the read completes with operation_aborted; on_read_error answers 408
+      // The read completes with operation_aborted; on_read_error answers 408.
+      stream_.socket().cancel(ec);
       return;
     }
     case Phase::kHandling:

@@ -1,10 +1,11 @@
-// Connection: one accepted TCP connection of an HttpServer (internal to the transport).
+// Connection: one accepted TCP connection of an HttpServer (internal to the transport), plain
+// or TLS (HttpStream), on the API port or the plain-HTTP redirect port (ConnectionRole).
 //
 // Life cycle, all on the connection's strand:
-//   idle (keep-alive wait, idle_timeout) -> header (header_timeout) -> [100 Continue] ->
-//   body (body_timeout) -> handling (the handler's exchange answers; the socket is watched for a
-//   disconnect) -> back to idle, or closing (a short drain after an error answer so the client
-//   reads it) -> closed.
+//   [TLS handshake (header_timeout); a failure closes] -> idle (keep-alive wait, idle_timeout) ->
+//   header (header_timeout) -> [100 Continue] -> body (body_timeout) -> handling (the handler's
+//   exchange answers; the socket is watched for a disconnect) -> back to idle, or closing (a short
+//   drain after an error answer so the client reads it) -> closed.
 // Every write carries write_timeout. Closing cancels the exchange in progress.
 //
 // Thread safety: the post_* methods and queued_bytes() may be called from any thread; everything
@@ -29,6 +30,7 @@
 #include "server/http/error_response.h"
 #include "server/http/exchange.h"
 #include "server/http/http_server.h"
+#include "server/http/http_stream.h"
 #include "server/http/router.h"
 #include "server/http/server_context.h"
 
@@ -36,10 +38,16 @@ namespace inferd::server {
 
 class ConnectionExchange;
 
+enum class ConnectionRole : uint8_t {
+  kApi,       // routes requests
+  kRedirect,  // answers every request with a redirect to https (https_redirect.h)
+};
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
+  // `tls` null: plain TCP; otherwise the TLS context of the handshake.
   Connection(std::shared_ptr<ServerContext> context, boost::asio::ip::tcp::socket socket,
-             uint64_t id);
+             std::shared_ptr<TlsContext> tls, ConnectionRole role, uint64_t id);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -61,9 +69,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void post_exchange_abandoned(bool stream_started, std::vector<std::function<void()>> callbacks);
 
  private:
-  enum class Phase : uint8_t { kIdle, kHeader, kBody, kHandling, kClosing, kClosed };
+  enum class Phase : uint8_t { kHandshake, kIdle, kHeader, kBody, kHandling, kClosing, kClosed };
 
   void start();
+  void on_handshake(boost::system::error_code ec);
   void prepare_next_request();
   void background_read();
   void on_background_read(boost::system::error_code ec, size_t bytes);
@@ -75,6 +84,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_body(boost::system::error_code ec);
   void on_read_error(boost::system::error_code ec);
   void dispatch();
+  void respond_redirect(const Request& req, bool keep_alive);
+  // OPTIONS with Origin and Access-Control-Request-Method; `allow`: the path's methods.
+  void respond_preflight(const Request& req, const std::string& allow, bool keep_alive);
   void invoke_handler(const Handler& handler, const std::shared_ptr<ConnectionExchange>& exchange);
 
   // A response written by the transport itself (errors, OPTIONS).
@@ -107,12 +119,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Declared before the socket and timers, so destroyed after them: the server keeps its I/O
   // context alive until every connection object, wherever its last owner drops it, is gone.
   ServerContext::LiveConnection live_;
-  boost::asio::ip::tcp::socket socket_;
+  HttpStream stream_;
   boost::asio::steady_timer read_timer_;
   boost::asio::steady_timer write_timer_;
+  const ConnectionRole role_;
   const uint64_t id_;
   std::string peer_address_;
   uint16_t peer_port_ = 0;
+  TlsPeerInfo tls_peer_;  // set by the handshake
 
   Phase phase_ = Phase::kIdle;
   boost::beast::flat_buffer buffer_;
@@ -129,6 +143,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string method_;  // empty until the header is parsed
   std::string target_;
   std::optional<tracing::TraceContext> trace_;
+  std::string cors_fields_;  // CORS lines of the request's allowed Origin; empty: none
   std::chrono::steady_clock::time_point request_started_at_{};  // first byte of the header
   bool head_only_ = false;
   bool http10_ = false;

@@ -39,6 +39,8 @@ void ConnectionExchange::deliver_response(int status, std::string_view content_t
   head.caller_headers = &request().caller.response_headers;
   head.request_id = request().request_id;
   head.traceparent = traceparent_;
+  head.security_fields = framing_.security_fields;
+  head.cors_fields = framing_.cors_fields;
   head.framing = BodyFraming::kContentLength;
   head.content_length = body.size();
   head.keep_alive = keep_alive;
@@ -61,6 +63,8 @@ void ConnectionExchange::deliver_stream_start(int status, const HeaderList& head
   head.caller_headers = &request().caller.response_headers;
   head.request_id = request().request_id;
   head.traceparent = traceparent_;
+  head.security_fields = framing_.security_fields;
+  head.cors_fields = framing_.cors_fields;
   head.framing = chunked_ ? BodyFraming::kChunked : BodyFraming::kUntilClose;
   head.keep_alive = stream_keep_alive_;
   head.http10 = framing_.http10;

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "server/http/exchange.h"
 #include "server/http/exchange_observer.h"
@@ -21,6 +23,8 @@ class ConnectionExchange : public Exchange {
     bool http10 = false;                // no chunked encoding; streams end by closing
     bool keep_alive_requested = false;  // the request allows another one on the connection
     uint64_t capture_body_bytes = 0;    // the observer gets up to this many response body bytes
+    std::string_view security_fields;   // ServerContext::security_fields (outlives the exchange)
+    std::string cors_fields;            // CorsPolicy::response_fields of the request's Origin
   };
 
   // `observer` (may be null) hears of the exchange once, when it completes, is cancelled or is

@@ -1,6 +1,7 @@
 #include "server/http/http_server.h"
 
 #include <array>
+#include <atomic>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -61,6 +62,7 @@ class Rejection : public std::enable_shared_from_this<Rejection> {
     head.content_type = kJsonContentType;
     head.headers = &headers;
     head.request_id = request_id;
+    head.security_fields = context_->security_fields(false);
     head.content_length = body.size();
     head.keep_alive = false;
     response_ = format_response_head(head) + body;
@@ -125,10 +127,34 @@ Status validate(const HttpServerOptions& o) {
     return invalid_argument("http server: shutdown_deadline must not be negative");
   }
   if (o.listen_backlog < 1) return invalid_argument("http server: listen_backlog must be >= 1");
+  if (o.tls.redirect_port != 0 && !o.tls.enabled()) {
+    return invalid_argument("http server: a redirect port needs TLS (a certificate)");
+  }
+  if (o.tls.redirect_port != 0 && o.tls.redirect_port == o.port) {
+    return invalid_argument("http server: the redirect port must differ from the TLS port");
+  }
+  if (o.tls.hsts_max_age_s < 0) {
+    return invalid_argument("http server: hsts_max_age_s must not be negative");
+  }
   return Status::ok_status();
 }
 
 }  // namespace
+
+// One listening socket: the API port (plain or TLS) or the redirect port.
+struct Listener {
+  Listener(net::io_context& ioc, ConnectionRole role, bool tls)
+      : acceptor(net::make_strand(ioc)),
+        retry_timer(acceptor.get_executor()),
+        role(role),
+        tls(tls) {}
+
+  tcp::acceptor acceptor;
+  net::steady_timer retry_timer;
+  const ConnectionRole role;
+  const bool tls;
+  uint16_t port = 0;  // bound
+};
 
 struct HttpServer::Impl {
   enum class State { kNew, kRunning, kStopping, kStopped };
@@ -136,9 +162,7 @@ struct HttpServer::Impl {
   Impl(HttpServerOptions options, Router router)
       : ioc(std::max(1, options.num_io_threads)),
         context(std::make_shared<ServerContext>(std::move(options), std::move(router))),
-        acceptor(net::make_strand(ioc)),
-        accept_retry_timer(acceptor.get_executor()),
-        deadline_timer(acceptor.get_executor()) {}
+        deadline_timer(net::make_strand(ioc)) {}
 
   bool on_io_thread() const { return tls_io_server == this; }
 
@@ -164,32 +188,81 @@ struct HttpServer::Impl {
       endpoint = results.begin()->endpoint();
     }
 
-    auto fail = [&](const char* step) {
-      const Status st =
-          io_error("http server: cannot {} {}:{}: {}", step, o.host, o.port, ec.message());
-      error_code ignored;
-      acceptor.close(ignored);
+    if (o.tls.enabled()) {
+      INFERD_ASSIGN_OR_RETURN(auto tls, TlsContext::create(o.tls));
+      context->set_tls_context(std::move(tls));
+    }
+    listeners.push_back(std::make_unique<Listener>(ioc, ConnectionRole::kApi, o.tls.enabled()));
+    if (Status st = open_listener(*listeners.back(), endpoint, o.port); !st.ok()) {
+      close_listeners();
       return st;
-    };
-    acceptor.open(endpoint.protocol(), ec);
-    if (ec) return fail("open a socket for");
-    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (ec) return fail("configure");
-    acceptor.bind(endpoint, ec);
-    if (ec) return fail("listen on");
-    acceptor.listen(o.listen_backlog, ec);
-    if (ec) return fail("listen on");
-    bound_port = acceptor.local_endpoint(ec).port();
-    if (ec) return fail("read the bound port of");
+    }
+    bound_port = listeners.back()->port;
+    context->set_https_port(bound_port);
+    if (o.tls.redirect_port != 0) {
+      listeners.push_back(std::make_unique<Listener>(ioc, ConnectionRole::kRedirect, false));
+      if (Status st = open_listener(*listeners.back(), endpoint, o.tls.redirect_port); !st.ok()) {
+        close_listeners();
+        return st;
+      }
+    }
 
     work.emplace(net::make_work_guard(ioc));
-    net::post(acceptor.get_executor(), [this] { do_accept(); });
+    for (const auto& l : listeners) {
+      net::post(l->acceptor.get_executor(), [this, l = l.get()] { do_accept(*l); });
+    }
     threads.reserve(o.num_io_threads);
     for (int i = 0; i < o.num_io_threads; ++i) {
       threads.emplace_back([this] { run_io_thread(); });
     }
     state = State::kRunning;
-    spdlog::info("http: listening on {}:{} ({} I/O threads)", o.host, bound_port, o.num_io_threads);
+    spdlog::info("http: listening on {}://{}:{} ({} I/O threads)",
+                 o.tls.enabled() ? "https" : "http", o.host, bound_port, o.num_io_threads);
+    if (listeners.size() > 1) {
+      spdlog::info("http: redirecting http://{}:{} to https", o.host, listeners[1]->port);
+    }
+    return Status::ok_status();
+  }
+
+  // Binds and listens on `endpoint` with `port`. Errors name the host, port and reason.
+  Status open_listener(Listener& l, tcp::endpoint endpoint, uint16_t port) {
+    const HttpServerOptions& o = context->options();
+    endpoint.port(port);
+    error_code ec;
+    auto fail = [&](const char* step) {
+      const Status st =
+          io_error("http server: cannot {} {}:{}: {}", step, o.host, port, ec.message());
+      error_code ignored;
+      l.acceptor.close(ignored);
+      return st;
+    };
+    l.acceptor.open(endpoint.protocol(), ec);
+    if (ec) return fail("open a socket for");
+    l.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (ec) return fail("configure");
+    l.acceptor.bind(endpoint, ec);
+    if (ec) return fail("listen on");
+    l.acceptor.listen(o.listen_backlog, ec);
+    if (ec) return fail("listen on");
+    l.port = l.acceptor.local_endpoint(ec).port();
+    if (ec) return fail("read the bound port of");
+    return Status::ok_status();
+  }
+
+  // Before the I/O threads run (a failed start()).
+  void close_listeners() {
+    for (const auto& l : listeners) {
+      error_code ignored;
+      l->acceptor.close(ignored);
+    }
+    listeners.clear();
+  }
+
+  Status reload_tls() {
+    const HttpServerOptions& o = context->options();
+    if (!o.tls.enabled()) return invalid_argument("http server: TLS is not configured");
+    INFERD_ASSIGN_OR_RETURN(auto tls, TlsContext::create(o.tls));
+    context->set_tls_context(std::move(tls));
     return Status::ok_status();
   }
 
@@ -207,19 +280,19 @@ struct HttpServer::Impl {
     }
   }
 
-  void do_accept() {
-    acceptor.async_accept(net::make_strand(ioc), [this](error_code ec, tcp::socket socket) {
-      on_accept(ec, std::move(socket));
+  void do_accept(Listener& l) {
+    l.acceptor.async_accept(net::make_strand(ioc), [this, &l](error_code ec, tcp::socket socket) {
+      on_accept(l, ec, std::move(socket));
     });
   }
 
-  void on_accept(error_code ec, tcp::socket socket) {
-    if (!acceptor.is_open() || ec == net::error::operation_aborted) return;
+  void on_accept(Listener& l, error_code ec, tcp::socket socket) {
+    if (!l.acceptor.is_open() || ec == net::error::operation_aborted) return;
     if (ec) {
       spdlog::warn("http: accept failed: {}", ec.message());
-      accept_retry_timer.expires_after(kAcceptRetryDelay);
-      accept_retry_timer.async_wait([this](error_code timer_ec) {
-        if (!timer_ec && acceptor.is_open()) do_accept();
+      l.retry_timer.expires_after(kAcceptRetryDelay);
+      l.retry_timer.async_wait([this, &l](error_code timer_ec) {
+        if (!timer_ec && l.acceptor.is_open()) do_accept(l);
       });
       return;
     }
@@ -228,7 +301,8 @@ struct HttpServer::Impl {
       error_code ignored;
       socket.close(ignored);
     } else if (context->num_open() >= static_cast<size_t>(o.max_connections)) {
-      if (context->num_rejecting.load() < std::max(16, o.max_connections)) {
+      // A TLS client could read an answer only after a handshake: it is closed at once.
+      if (!l.tls && context->num_rejecting.load() < std::max(16, o.max_connections)) {
         std::make_shared<Rejection>(context, std::move(socket))->start();
       } else {
         error_code ignored;
@@ -238,24 +312,27 @@ struct HttpServer::Impl {
       // Streamed tokens are small writes that must leave at once (no Nagle delay).
       error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      const uint64_t id = next_connection_id++;
-      auto connection = std::make_shared<Connection>(context, std::move(socket), id);
+      const uint64_t id = next_connection_id.fetch_add(1, std::memory_order_relaxed);
+      auto connection = std::make_shared<Connection>(
+          context, std::move(socket), l.tls ? context->tls_context() : nullptr, l.role, id);
       if (context->register_connection(id, connection)) connection->post_start();
     }
-    do_accept();
+    do_accept(l);
   }
 
   // Stops accepting, closes idle connections and arms the deadline. Under state_mu.
   void begin_stop() {
     const auto connections = context->begin_stopping();
-    net::post(acceptor.get_executor(), [this] {
-      error_code ignored;
-      acceptor.close(ignored);
-      accept_retry_timer.cancel();
-    });
+    for (const auto& l : listeners) {
+      net::post(l->acceptor.get_executor(), [l = l.get()] {
+        error_code ignored;
+        l->acceptor.close(ignored);
+        l->retry_timer.cancel();
+      });
+    }
     for (const auto& c : connections) c->post_begin_shutdown();
     stop_deadline = std::chrono::steady_clock::now() + context->options().shutdown_deadline;
-    net::post(acceptor.get_executor(), [this] {
+    net::post(deadline_timer.get_executor(), [this] {
       deadline_timer.expires_at(stop_deadline);
       deadline_timer.async_wait([this](error_code ec) {
         if (!ec) force_close_all();
@@ -304,12 +381,11 @@ struct HttpServer::Impl {
   // Declared first: destroyed last, after everything that uses it.
   net::io_context ioc;
   std::shared_ptr<ServerContext> context;
-  tcp::acceptor acceptor;
-  net::steady_timer accept_retry_timer;
+  std::vector<std::unique_ptr<Listener>> listeners;  // [0]: the API port; [1]: the redirect port
   net::steady_timer deadline_timer;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::vector<std::thread> threads;
-  uint64_t next_connection_id = 1;  // on the acceptor's strand
+  std::atomic<uint64_t> next_connection_id{1};
   uint16_t bound_port = 0;
   std::chrono::steady_clock::time_point stop_deadline{};  // set under state_mu before joining
 
@@ -331,6 +407,16 @@ Status HttpServer::start() {
 }
 void HttpServer::stop() {
   impl_->stop();
+}
+
+Status HttpServer::reload_tls() {
+  return impl_->reload_tls();
+}
+
+uint16_t HttpServer::redirect_port() const {
+  std::lock_guard<std::mutex> lock(impl_->state_mu);
+  if (impl_->state == Impl::State::kNew || impl_->listeners.size() < 2) return 0;
+  return impl_->listeners[1]->port;
 }
 
 uint16_t HttpServer::port() const {

@@ -11,6 +11,19 @@
 // Every response carries X-Request-Id and a W3C `traceparent` naming the server's span (the
 // incoming traceparent's trace continues; a missing or invalid one starts a new trace).
 // OPTIONS on a known path answers 204 with Allow unless a route handles OPTIONS itself.
+// Every response, the transport's own included, carries X-Content-Type-Options: nosniff and
+// X-Frame-Options: DENY, and over TLS Strict-Transport-Security (TlsOptions::hsts_max_age_s).
+// CORS: see cors_policy.h; a preflight is answered by the transport and never reaches the
+// authenticator or a handler.
+//
+// TLS (options.tls, see tls_options.h and tls_context.h): the port speaks only TLS; the handshake
+// has header_timeout as its deadline; a client that fails it (plain HTTP included) is closed
+// without an answer, and over max_connections a TLS client is closed without one too. Every
+// deadline, cancel-on-disconnect and shutdown rule above holds over TLS as over plain TCP.
+// Request::tls, tls_server_name and client_cert_subject tell handlers and the authenticator what
+// the handshake established. reload_tls() swaps the certificates for new handshakes only.
+// With TlsOptions::redirect_port, a plain-HTTP listener answers every request with 308 to the
+// same host and target over https (https_redirect.h), 400 without a valid Host.
 //
 // Connections: HTTP/1.1 keep-alive (and HTTP/1.0 with "Connection: keep-alive"); "Connection:
 // close" is honoured. A slow client cannot pin a connection: reading the header, reading the body,
@@ -33,10 +46,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "server/http/exchange_observer.h"
 #include "server/http/router.h"
+#include "server/http/tls_options.h"
 
 namespace inferd::server {
 
@@ -65,6 +80,11 @@ struct HttpServerOptions {
   // response_body), decided once the caller is known; unset: never.
   std::function<bool(const Request&)> capture_response_body;
   uint64_t max_captured_body_bytes = 1u << 20;
+  // HTTPS on `port` when tls.certificates is not empty.
+  TlsOptions tls;
+  // Origins (e.g. "https://app.example.com", or "*") whose browser requests get CORS fields;
+  // empty: none.
+  std::vector<std::string> cors_allowed_origins;
 };
 
 class HttpServer {
@@ -76,12 +96,20 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Binds, listens and starts the I/O threads. Errors: invalid options, an address that does not
-  // resolve, a port in use (kIo, naming host, port and the system's reason), a second start().
+  // resolve, a port in use (kIo, naming host, port and the system's reason), a second start(),
+  // TLS files that cannot be read or do not fit (TlsContext::create's errors).
   Status start();
   void stop();
 
+  // Re-reads every TLS file of options().tls. On success new handshakes use the new certificates
+  // (connections already open keep theirs); on any error the old ones stay and the error is
+  // returned. Errors also: TLS is not configured. Any thread.
+  Status reload_tls();
+
   // The bound port once start() succeeded (the chosen one when options.port was 0), else 0.
   uint16_t port() const;
+  // The bound redirect port (options.tls.redirect_port) once started; 0 without one.
+  uint16_t redirect_port() const;
   const HttpServerOptions& options() const;
   // Connections open now (accepted and not yet closed), over-cap rejections excluded.
   size_t num_open_connections() const;

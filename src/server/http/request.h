@@ -29,6 +29,11 @@ struct Request {
   std::string body;
   std::string client_address;  // IP address of the peer, e.g. "127.0.0.1" or "::1"
   uint16_t client_port = 0;
+  bool tls = false;             // the request came over TLS
+  std::string tls_server_name;  // the SNI name of its TLS handshake; empty: none (or no TLS)
+  // RFC 2253 subject of the client certificate its handshake verified, e.g.
+  // "CN=vista-backend,O=Example"; empty: none.
+  std::string client_cert_subject;
   std::string request_id;  // also sent back in the X-Request-Id response header
   int http_version = 11;   // 10 for HTTP/1.0, 11 for HTTP/1.1
   std::chrono::steady_clock::time_point received_at{};  // when the whole request was read

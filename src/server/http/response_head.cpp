@@ -87,13 +87,15 @@ std::string format_http_date(std::chrono::system_clock::time_point time) {
 
 std::string format_response_head(const ResponseHead& head) {
   std::string out;
-  out.reserve(256);
+  out.reserve(384);
   out += fmt::format("HTTP/1.1 {} {}\r\n", head.status, reason_phrase(head.status));
   append_field(out, "Date", format_http_date(std::chrono::system_clock::now()));
   append_field(out, "Server", "inferd");
   if (!head.request_id.empty()) append_field(out, "X-Request-Id", head.request_id);
   if (!head.traceparent.empty()) append_field(out, "traceparent", head.traceparent);
   if (!head.content_type.empty()) append_field(out, "Content-Type", head.content_type);
+  out += head.security_fields;
+  out += head.cors_fields;
   if (head.headers != nullptr) {
     for (const auto& [name, value] : *head.headers) append_field(out, name, value);
   }

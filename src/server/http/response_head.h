@@ -24,6 +24,10 @@ struct ResponseHead {
   const HeaderList* caller_headers = nullptr;  // fields of the request's caller (Caller::response_headers)
   std::string_view request_id;          // X-Request-Id; empty: none
   std::string_view traceparent;         // traceparent; empty: none
+  // Preformatted "Name: value\r\n" lines the transport adds to every response (security
+  // fields) and to those of an allowed CORS origin; empty: none.
+  std::string_view security_fields;
+  std::string_view cors_fields;
   BodyFraming framing = BodyFraming::kContentLength;
   uint64_t content_length = 0;
   bool keep_alive = true;  // false: "Connection: close"

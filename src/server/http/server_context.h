@@ -1,5 +1,6 @@
 // ServerContext: what an HttpServer shares with its connections (internal to the transport).
-// Connections hold it by shared_ptr; the options and router are read-only.
+// Connections hold it by shared_ptr; the options, router, CORS policy and security fields are
+// read-only; the TLS context is replaced by reload (under a lock).
 #pragma once
 
 #include <atomic>
@@ -8,11 +9,15 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "server/http/cors_policy.h"
 #include "server/http/http_server.h"
 #include "server/http/router.h"
+#include "server/http/tls_context.h"
 
 namespace inferd::server {
 
@@ -21,10 +26,36 @@ class Connection;
 class ServerContext {
  public:
   ServerContext(HttpServerOptions options, Router router)
-      : options_(std::move(options)), router_(std::move(router)) {}
+      : options_(std::move(options)),
+        router_(std::move(router)),
+        cors_(options_.cors_allowed_origins),
+        plain_security_fields_("X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n"),
+        tls_security_fields_(plain_security_fields_ +
+                             (options_.tls.hsts_max_age_s > 0
+                                  ? "Strict-Transport-Security: max-age=" +
+                                        std::to_string(options_.tls.hsts_max_age_s) + "\r\n"
+                                  : std::string())) {}
 
   const HttpServerOptions& options() const { return options_; }
   const Router& router() const { return router_; }
+  const CorsPolicy& cors() const { return cors_; }
+  // The header lines every response carries, over TLS or plain TCP.
+  std::string_view security_fields(bool tls) const {
+    return tls ? tls_security_fields_ : plain_security_fields_;
+  }
+
+  // The certificates new TLS handshakes use; null without TLS.
+  std::shared_ptr<TlsContext> tls_context() const {
+    std::lock_guard<std::mutex> lock(tls_mu_);
+    return tls_context_;
+  }
+  void set_tls_context(std::shared_ptr<TlsContext> context) {
+    std::lock_guard<std::mutex> lock(tls_mu_);
+    tls_context_ = std::move(context);
+  }
+  // The bound TLS port, which redirects name; set before the redirect listener accepts.
+  uint16_t https_port() const { return https_port_.load(std::memory_order_acquire); }
+  void set_https_port(uint16_t port) { https_port_.store(port, std::memory_order_release); }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
 
   // Adds an open connection; false once stopping (the caller closes the socket).
@@ -98,6 +129,12 @@ class ServerContext {
 
   const HttpServerOptions options_;
   const Router router_;
+  const CorsPolicy cors_;
+  const std::string plain_security_fields_;
+  const std::string tls_security_fields_;
+  mutable std::mutex tls_mu_;
+  std::shared_ptr<TlsContext> tls_context_;
+  std::atomic<uint16_t> https_port_{0};
   std::atomic<bool> stopping_{false};
   mutable std::mutex mu_;
   std::condition_variable cv_;
