@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/auth/api_key.h"
+#include "server/auth/jwt.h"
 #include "server/http/request.h"
 
 namespace inferd::server::auth {
@@ -92,14 +93,8 @@ Result<std::optional<ApiKeyRecord>> AccessControl::find_key(const std::string& i
   return options_.key_store->find(id);
 }
 
-std::variant<Caller, ApiError> AccessControl::authenticate(const Request& request) const {
-  if (is_public(request)) return Caller{};
-  const auto credential = credential_of(request);
-  if (!credential || credential->empty())
-    return unauthenticated(
-        "You didn't provide an API key. Send it in the Authorization header as 'Bearer YOUR_KEY'.",
-        "missing_api_key");
-  const auto parts = parse_api_key(*credential);
+std::variant<AccessControl::Identity, ApiError> AccessControl::identify_key(std::string_view credential) const {
+  const auto parts = parse_api_key(credential);
   if (!parts) return invalid_key();
   auto found = find_key(std::string(parts->id));
   if (!found.ok()) {
@@ -107,18 +102,53 @@ std::variant<Caller, ApiError> AccessControl::authenticate(const Request& reques
     return overloaded_error("The key store cannot be read; retry shortly.", 1);
   }
   const std::optional<ApiKeyRecord>& key = *found;
-  if (!key || key->prefix != parts->prefix || !api_key_matches(key->hash, *credential)) return invalid_key();
+  if (!key || key->prefix != parts->prefix || !api_key_matches(key->hash, credential)) return invalid_key();
   if (auto why = key->refusal(options_.now_s())) return unauthenticated(std::move(*why), "invalid_api_key");
-  if (!key->scopes.grants(request.auth_scope)) {
-    ApiError e = permission_error(fmt::format("The API key '{}' lacks the '{}' scope that {} {} requires.",
-                                              key->display_name(), auth_scope_name(request.auth_scope),
-                                              request.method, request.path));
+  return Identity{key->service, key->id, "The API key '" + key->display_name() + "'", key->scopes, key->limits};
+}
+
+std::variant<AccessControl::Identity, ApiError> AccessControl::identify_token(std::string_view token) const {
+  if (!options_.oidc)
+    return unauthenticated("Bearer JWTs are not accepted here: the server trusts no OIDC issuer.", "invalid_token");
+  auto verified = options_.oidc->verify(token);
+  if (!verified.ok()) return unauthenticated("Invalid bearer token: " + verified.status().message(), "invalid_token");
+  auto scopes = ScopeSet::parse(verified->scopes);
+  if (!scopes.ok()) return unauthenticated(std::string(scopes.status().message()), "invalid_token");
+  return Identity{verified->service, verified->key_id, "The token of '" + verified->key_id + "'", *scopes, {}};
+}
+
+std::optional<AccessControl::Identity> AccessControl::identify_certificate(const Request& request) const {
+  if (request.client_cert_subject.empty()) return std::nullopt;
+  for (const ClientCertIdentity& c : options_.client_certs)
+    if (c.subject == request.client_cert_subject)
+      return Identity{c.service, "cert:" + c.subject, "The client certificate '" + c.subject + "'", c.scopes, {}};
+  return std::nullopt;
+}
+
+std::variant<Caller, ApiError> AccessControl::authenticate(const Request& request) const {
+  if (is_public(request)) return Caller{};
+  std::variant<Identity, ApiError> who;
+  const auto credential = credential_of(request);
+  if (credential && !credential->empty()) {
+    who = looks_like_jwt(*credential) ? identify_token(*credential) : identify_key(*credential);
+  } else if (auto certified = identify_certificate(request)) {
+    who = std::move(*certified);
+  } else {
+    return unauthenticated(
+        "You didn't provide an API key. Send it in the Authorization header as 'Bearer YOUR_KEY'.",
+        "missing_api_key");
+  }
+  if (auto* refused = std::get_if<ApiError>(&who)) return std::move(*refused);
+  const Identity& id = std::get<Identity>(who);
+  if (!id.scopes.grants(request.auth_scope)) {
+    ApiError e = permission_error(fmt::format("{} lacks the '{}' scope that {} {} requires.", id.described,
+                                              auth_scope_name(request.auth_scope), request.method, request.path));
     e.code = "insufficient_scope";
     return e;
   }
-  Caller caller{.service = key->service, .key_id = key->id};
+  Caller caller{.service = id.service, .key_id = id.key_id};
   if (!options_.limiter || request.rate_class == RateClass::kUnlimited) return caller;
-  const auto subjects = rate_subjects(key->service, key->id, key->limits);
+  const auto subjects = rate_subjects(id.service, id.key_id, id.limits);
   if (subjects.empty()) return caller;
   auto admitted = options_.limiter->admit(subjects, request.rate_class);
   if (auto* refused = std::get_if<ApiError>(&admitted)) return std::move(*refused);

@@ -4,6 +4,7 @@
 
 #include "server/auth/api_key.h"
 #include "server/http/request.h"
+#include "testing/jwt_test_signer.h"
 
 namespace inferd::server::auth {
 namespace {
@@ -149,6 +150,65 @@ TEST(AccessControlLimitsTest, KeyAndServiceLimitsAdmitThenRefuseWith429) {
   refused = call(tokens);
   ASSERT_TRUE(std::holds_alternative<ApiError>(refused));
   EXPECT_NE(std::get<ApiError>(refused).message.find("tokens"), std::string::npos) << std::get<ApiError>(refused).message;
+}
+
+TEST(AccessControlIdentityTest, BearerJwtsAndClientCertificatesNameTheirService) {
+  const std::string issuer = "https://idp.example.com";
+  const auto& key = inferd::testing::shared_rsa_key();
+  OidcOptions o;
+  o.issuer = issuer;
+  o.jwks_uri = issuer + "/keys";
+  o.audiences = {"inferd"};
+  o.services = {{"vista-web", "vista"}};
+  const int64_t now = 1'800'000'000;
+  auto oidc = OidcVerifier::create(
+      o, [&](const std::string&) -> Result<std::string> { return inferd::testing::jwks_of(key); },
+      [now] { return now; });
+  ASSERT_TRUE(oidc.ok()) << oidc.status().to_string();
+  auto access = *AccessControl::create(
+      {.oidc = std::move(oidc).value(),
+       .client_certs = {{"CN=voice-backend,O=Example", "voice", ScopeSet::of({AuthScope::kInference})}}});
+  const auto call = [&](AuthScope scope, std::vector<std::pair<std::string, std::string>> headers,
+                        std::string subject = "") {
+    Request r;
+    r.method = "POST";
+    r.path = "/v1/chat/completions";
+    r.auth_scope = scope;
+    r.client_cert_subject = std::move(subject);
+    for (auto& [k, v] : headers) r.headers.add(k, v);
+    return access->authenticate(r);
+  };
+  const nlohmann::json claims = {{"iss", issuer}, {"aud", "inferd"}, {"sub", "svc-7"}, {"azp", "vista-web"},
+                                 {"exp", now + 300}, {"scope", "inference"}};
+  const std::string token = key.sign(claims);
+  auto who = call(AuthScope::kInference, {{"Authorization", "Bearer " + token}});
+  ASSERT_TRUE(std::holds_alternative<Caller>(who)) << std::get<ApiError>(who).message;
+  EXPECT_EQ(std::get<Caller>(who).service, "vista");
+  EXPECT_TRUE(std::get<Caller>(who).key_id.starts_with("jwt:"));
+  // The token's scopes hold: no sessions scope.
+  EXPECT_EQ(std::get<ApiError>(call(AuthScope::kSessions, {{"Authorization", "Bearer " + token}})).status, 403);
+  // A tampered token is refused.
+  std::string tampered = token;
+  tampered[tampered.find('.') + 5] ^= 1;
+  who = call(AuthScope::kInference, {{"Authorization", "Bearer " + tampered}});
+  ASSERT_TRUE(std::holds_alternative<ApiError>(who));
+  EXPECT_EQ(std::get<ApiError>(who).status, 401);
+  EXPECT_EQ(std::get<ApiError>(who).code, "invalid_token");
+
+  // A listed client certificate needs no key; an unlisted one does.
+  who = call(AuthScope::kInference, {}, "CN=voice-backend,O=Example");
+  ASSERT_TRUE(std::holds_alternative<Caller>(who));
+  EXPECT_EQ(std::get<Caller>(who).service, "voice");
+  EXPECT_EQ(std::get<Caller>(who).key_id, "cert:CN=voice-backend,O=Example");
+  EXPECT_EQ(std::get<ApiError>(call(AuthScope::kSessions, {}, "CN=voice-backend,O=Example")).status, 403);
+  EXPECT_EQ(std::get<ApiError>(call(AuthScope::kInference, {}, "CN=stranger")).status, 401);
+  // Without an OIDC issuer, JWTs are refused.
+  auto keys_only = *AccessControl::create({});
+  Request r;
+  r.path = "/v1/models";
+  r.auth_scope = AuthScope::kInference;
+  r.headers.add("Authorization", "Bearer " + token);
+  EXPECT_EQ(std::get<ApiError>(keys_only->authenticate(r)).code, "invalid_token");
 }
 
 TEST_F(AccessControlTest, ConfiguredKeysAreChecked) {

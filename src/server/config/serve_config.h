@@ -75,6 +75,11 @@ struct AuthSettings {
   std::string keys_store;  // sqlite:PATH | redis://... | memory; empty = keys only from api_keys
   std::vector<std::string> public_paths = {"/health"};
   std::string rate_limit_store;  // redis://... shares rate limits between servers; empty = this process
+  std::vector<std::string> client_cert_services;  // SERVICE=SUBJECT of verified TLS client certificates
+  // Bearer JWTs of one OIDC issuer (auth::OidcOptions); off while issuer is empty.
+  std::string oidc_issuer, oidc_jwks_uri, oidc_service_claim = "azp", oidc_scope_claim = "scope", oidc_scope_prefix;
+  std::vector<std::string> oidc_audiences;
+  std::vector<std::string> oidc_services;  // CLAIM_VALUE=SERVICE; empty = the claim value is the service
 };
 
 // A key listed in the configuration file (api_keys[i]): its hash, never the key.

@@ -7,6 +7,7 @@
 #include <map>
 #include <span>
 #include <sstream>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -433,6 +434,17 @@ ConfigReport check_config(const ServeConfig& c) {
   if (!c.audit.path.empty() && r.errors.empty())
     if (auto masker = PiiMasker::create(make_audit_options(c).masking); !masker.ok())
       error("audit", std::string(masker.status().message()));
+  for (const auto& [list, field, what] : {std::tuple{&c.auth.client_cert_services, "auth.client_cert_services", "SERVICE=SUBJECT"},
+                                          std::tuple{&c.auth.oidc_services, "auth.oidc.services", "CLAIM_VALUE=SERVICE"}})
+    for (size_t i = 0; i < list->size(); ++i) {
+      const size_t eq = (*list)[i].find('=');
+      if (eq == 0 || eq == std::string::npos || eq + 1 == (*list)[i].size())
+        error(fmt::format("{}[{}]", field, i), fmt::format("expected {}", what));
+    }
+  if (!c.auth.oidc_issuer.empty() && c.auth.oidc_audiences.empty())
+    error("auth.oidc.audiences", "an OIDC issuer needs at least one audience");
+  if (!c.auth.client_cert_services.empty() && c.tls.client_ca.empty())
+    error("auth.client_cert_services", "needs tls.client_ca (client certificates are verified against it)");
   std::map<std::string, std::string> key_ids;  // id -> where defined
   for (size_t i = 0; i < c.api_keys.size(); ++i) {
     const std::string at = fmt::format("api_keys[{}]", i);
@@ -563,7 +575,8 @@ Result<RegistryConfig> make_registry_config(const ServeConfig& c) {
 }
 
 bool access_control_enabled(const ServeConfig& c) {
-  return c.auth.required || !c.auth.keys_store.empty() || !c.api_keys.empty();
+  return c.auth.required || !c.auth.keys_store.empty() || !c.api_keys.empty() || !c.auth.oidc_issuer.empty() ||
+         !c.auth.client_cert_services.empty();
 }
 
 Result<auth::AccessOptions> make_access_options(const ServeConfig& c) {
@@ -578,6 +591,26 @@ Result<auth::AccessOptions> make_access_options(const ServeConfig& c) {
   auto limiter = ratelimit::RateLimiter::create(limits);
   if (!limiter.ok()) return Status(limiter.status().code(), fmt::format("auth.rate_limit_store: {}", limiter.status().message()));
   o.limiter = std::move(limiter).value();
+  for (const std::string& entry : c.auth.client_cert_services) {
+    const size_t eq = entry.find('=');
+    o.client_certs.push_back({entry.substr(eq + 1), entry.substr(0, eq)});
+  }
+  if (!c.auth.oidc_issuer.empty()) {
+    auth::OidcOptions oidc;
+    oidc.issuer = c.auth.oidc_issuer;
+    oidc.jwks_uri = c.auth.oidc_jwks_uri;
+    oidc.audiences = c.auth.oidc_audiences;
+    oidc.service_claim = c.auth.oidc_service_claim;
+    oidc.scope_claim = c.auth.oidc_scope_claim;
+    oidc.scope_prefix = c.auth.oidc_scope_prefix;
+    for (const std::string& entry : c.auth.oidc_services) {
+      const size_t eq = entry.find('=');
+      oidc.services[entry.substr(0, eq)] = entry.substr(eq + 1);
+    }
+    auto verifier = auth::OidcVerifier::create(std::move(oidc));
+    if (!verifier.ok()) return Status(verifier.status().code(), fmt::format("auth.oidc: {}", verifier.status().message()));
+    o.oidc = std::move(verifier).value();
+  }
   for (size_t i = 0; i < c.api_keys.size(); ++i) {
     INFERD_ASSIGN_OR_RETURN(auth::ApiKeyRecord k, to_key_record(c.api_keys[i], fmt::format("api_keys[{}]", i)));
     o.config_keys.push_back(std::move(k));
