@@ -65,9 +65,10 @@ export function freePort() {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 class Server {
-  constructor(child, port) {
+  constructor(child, port, apiKey) {
     this.child = child;
     this.port = port;
+    this.apiKey = apiKey;
     this.origin = `http://127.0.0.1:${port}`;
     this.baseURL = `${this.origin}/v1`;
     this.modelId = null;
@@ -90,7 +91,7 @@ class Server {
 
   // An OpenAI client for this server; extra options override the defaults.
   client(options = {}) {
-    return new OpenAI({ baseURL: this.baseURL, apiKey: 'none', maxRetries: 0, timeout: 60_000, ...options });
+    return new OpenAI({ baseURL: this.baseURL, apiKey: this.apiKey ?? 'none', maxRetries: 0, timeout: 60_000, ...options });
   }
 
   // Plain fetch against the server root (for requests the SDK cannot express).
@@ -109,7 +110,8 @@ class Server {
         const res = await fetch(`${this.origin}/health`);
         last = `${res.status} ${await res.text()}`;
         if (res.status === 200) {
-          const models = await (await fetch(`${this.baseURL}/models`)).json();
+          const headers = this.apiKey ? { Authorization: `Bearer ${this.apiKey}` } : {};
+          const models = await (await fetch(`${this.baseURL}/models`, { headers })).json();
           this.modelId = models.data[0].id;
           return;
         }
@@ -151,8 +153,9 @@ function killOnExit(child) {
   }
 }
 
-// Starts a server with the model from the environment and `extraArgs` appended.
-export async function startServer(extraArgs = []) {
+// Starts a server with the model from the environment and `extraArgs` appended. With access
+// control on, `apiKey` is a key the server accepts (for readiness and client()).
+export async function startServer(extraArgs = [], { apiKey } = {}) {
   const bin = serverBinary();
   const threads = process.env.INFERD_E2E_THREADS ?? '2';
   let lastError;
@@ -160,7 +163,7 @@ export async function startServer(extraArgs = []) {
     const port = await freePort();
     const args = ['serve', ...modelArgs(), '--host', '127.0.0.1', '--port', String(port), '--threads', threads, ...extraArgs];
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const server = new Server(child, port);
+    const server = new Server(child, port, apiKey);
     killOnExit(child);
     try {
       await server.waitReady();
