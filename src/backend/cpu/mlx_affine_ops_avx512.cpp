@@ -19,8 +19,8 @@
 #include "backend/cpu/mlx_affine_kernels.h"
 #include "backend/cpu/tile_prefetch.h"
 
-// GCC 12 reports the _mm512_undefined_* placeholders inside its own intrinsics (cvtepi32_ps,
-// reduce_add_ps, permutexvar_ps) as uninitialized once they are inlined; they are not.
+// GCC 12 warns that the _mm512_undefined_* values its own intrinsics (cvtepi32_ps, reduce_add_ps,
+// permutexvar_ps) start from are uninitialized once inlined; the intrinsics overwrite them.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
