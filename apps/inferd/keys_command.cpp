@@ -15,6 +15,7 @@
 #include "server/auth/api_key.h"
 #include "server/auth/api_key_store.h"
 #include "server/config/serve_config_loader.h"
+#include "server/sessions/iso8601.h"
 
 namespace inferd::cli {
 namespace {
@@ -63,7 +64,9 @@ void print_record(const ApiKeyRecord& r, bool json) {
   if (json) return (void)std::printf("%s\n", server::auth::api_key_record_json(r, false).dump(2).c_str());
   std::printf("%-14s %-28s %-10s %-26s %s\n", r.id.c_str(), r.display_name().c_str(), r.service.c_str(),
               fmt::format("{}", fmt::join(r.scopes.names(), ",")).c_str(),
-              r.revoked_at ? "revoked" : r.expires_at ? fmt::format("expires {}", r.expires_at).c_str() : "");
+              r.revoked_at ? "revoked"
+              : r.expires_at ? ("expires " + server::sessions::format_iso8601(r.expires_at * 1000)).c_str()
+                             : "");
 }
 
 void print_issued(const server::auth::IssuedKey& k, bool json) {
