@@ -169,6 +169,12 @@ TEST(ApiKeysProcessTest, KeysFromTheCliAndTheConfigGuardEveryEndpoint) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json::parse(r.out, nullptr, false).size(), 5u);
 
+  // Request metrics are labelled with the caller's service.
+  a = http_request(port, "GET", "/metrics", nullptr, bearer(admin));
+  ASSERT_EQ(a.status, 200);
+  EXPECT_NE(a.text.find("endpoint=\"/v1/models\",method=\"GET\",status=\"200\",service=\"vista\""), std::string::npos)
+      << a.text.substr(0, 2000);
+
   server.signal(SIGTERM);
   EXPECT_EQ(server.wait(15000), 0) << server.log();
 }

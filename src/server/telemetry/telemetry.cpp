@@ -186,10 +186,12 @@ void Telemetry::on_exchange_end(const ExchangeRecord& record) {
   const double seconds = std::chrono::duration<double>(record.finished_at - req.received_at).count();
 
   const std::string_view method = method_label(req.method);
-  requests_->with({endpoint, method, status_text, kDefaultService, model}).inc();
-  request_duration_->with({endpoint, method, kDefaultService, model}).observe(seconds);
+  // The caller's service (set by the access control); anonymous callers count as the default.
+  const std::string service = req.caller.service.empty() ? std::string(kDefaultService) : req.caller.service;
+  requests_->with({endpoint, method, status_text, service, model}).inc();
+  request_duration_->with({endpoint, method, service, model}).observe(seconds);
   if (record.cancel_reason != CancelReason::kNone) {
-    cancelled_->with({endpoint, cancel_reason_name(record.cancel_reason), kDefaultService}).inc();
+    cancelled_->with({endpoint, cancel_reason_name(record.cancel_reason), service}).inc();
   }
 
   const std::string trace_id = req.trace.trace_id_hex();
@@ -200,7 +202,7 @@ void Telemetry::on_exchange_end(const ExchangeRecord& record) {
                {"path", req.path},
                {"status", status_text, true},
                {"duration_ms", fmt::format("{:.3f}", seconds * 1e3), true},
-               {"service", std::string(kDefaultService)},
+               {"service", service},
                {"model", std::string(model)},
                {"trace_id", trace_id},
                {"span_id", req.trace.span_id_hex()},
@@ -221,7 +223,7 @@ void Telemetry::on_exchange_end(const ExchangeRecord& record) {
   if (!req.route_pattern.empty()) span.set("http.route", req.route_pattern);
   span.set("http.response.status_code", int64_t{status});
   span.set("inferd.request_id", req.request_id);
-  span.set("inferd.service", std::string(kDefaultService));
+  span.set("inferd.service", service);
   if (!req.client_address.empty()) span.set("client.address", req.client_address);
   for (const auto& [key, value] : record.annotations) {
     int64_t number = 0;
