@@ -5,6 +5,7 @@
 // unload and memory endpoints and the load progress stream.
 #include <atomic>
 #include <map>
+#include <algorithm>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -95,6 +96,20 @@ class ModelRegistryApiTest : public HttpServerFixture {
     if (!model.empty()) body["model"] = model;
     return call("POST", "/v1/completions", body.dump(), service);
   }
+  // complete(), then waits until the request's lease is given back: a lease ends (and marks its
+  // model used) after the response is sent, so the next request could otherwise see an older
+  // last use than the client did.
+  std::pair<int, json> complete_settled(const std::string& model) {
+    auto answer = complete(model);
+    for (int i = 0; i < 500; ++i) {
+      const auto [status, list] = call("GET", "/v1/models");
+      if (status == 200 && std::none_of(list["data"].begin(), list["data"].end(),
+                                        [](const json& m) { return m.value("running", 0) > 0; }))
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return answer;
+  }
   std::map<std::string, std::string> states() {
     std::map<std::string, std::string> out;
     const auto [status, list] = call("GET", "/v1/models");
@@ -113,15 +128,15 @@ TEST_F(ModelRegistryApiTest, LoadsOnFirstRequestAndEvictsTheLeastRecentlyUsed) {
   using S = std::map<std::string, std::string>;
   EXPECT_EQ(states(), (S{{"a", "available"}, {"b", "available"}, {"c", "available"}}));
   for (const char* id : {"a", "b"}) {
-    auto [status, j] = complete(id);
+    auto [status, j] = complete_settled(id);
     ASSERT_EQ(status, 200) << j.dump();
     EXPECT_EQ(j["model"], id);
   }
   EXPECT_EQ(states(), (S{{"a", "loaded"}, {"b", "loaded"}, {"c", "available"}}));
-  ASSERT_EQ(complete("a").first, 200);  // b is now the least recently used
-  ASSERT_EQ(complete("c").first, 200);
+  ASSERT_EQ(complete_settled("a").first, 200);  // b is now the least recently used
+  ASSERT_EQ(complete_settled("c").first, 200);
   EXPECT_EQ(states(), (S{{"a", "loaded"}, {"b", "available"}, {"c", "loaded"}}));
-  ASSERT_EQ(complete("b").first, 200);  // a is now the least recently used
+  ASSERT_EQ(complete_settled("b").first, 200);  // a is now the least recently used
   EXPECT_EQ(states(), (S{{"a", "available"}, {"b", "loaded"}, {"c", "loaded"}}));
 
   auto [status, memory] = call("GET", "/v1/memory");
