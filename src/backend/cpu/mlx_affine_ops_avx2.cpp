@@ -16,24 +16,13 @@
 
 #include "backend/cpu/mlx_affine_kernels.h"
 #include "backend/cpu/tile_prefetch.h"
+#include "backend/cpu/unaligned_scalars.h"
 
 namespace inferd::backend::cpu::avx2 {
 namespace {
 
 constexpr int kQK = 32;
 constexpr int kQ8Bytes = 34;  // BlockQ8_0
-
-inline float half_at(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return _cvtsh_ss(h);
-}
-
-inline float f32_at(const uint8_t* p) {
-  float v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
 
 inline __m256i load256(const uint8_t* p) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));

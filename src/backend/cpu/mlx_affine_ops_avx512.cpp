@@ -18,6 +18,7 @@
 
 #include "backend/cpu/mlx_affine_kernels.h"
 #include "backend/cpu/tile_prefetch.h"
+#include "backend/cpu/unaligned_scalars.h"
 
 // GCC 12 warns that the _mm512_undefined_* values its own intrinsics (cvtepi32_ps, reduce_add_ps,
 // permutexvar_ps) start from are uninitialized once inlined; the intrinsics overwrite them.
@@ -32,18 +33,6 @@ constexpr int kStepBlocks = 4;
 constexpr int kStepElems = kStepBlocks * kQK;
 constexpr int kQ8Bytes = 34;  // BlockQ8_0
 constexpr int kActStepBytes = kStepBlocks * kQ8Bytes;
-
-inline float half_at(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return _cvtsh_ss(h);
-}
-
-inline float f32_at(const uint8_t* p) {
-  float v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
 
 inline __m128i load128(const uint8_t* p) {
   return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));

@@ -184,6 +184,13 @@ std::map<std::string, std::string> model_names(const ServeConfig& c) {
   return names;
 }
 
+// "NAME=VALUE" split at its first '=' (VALUE may hold more); no '=': the whole text is NAME.
+std::pair<std::string, std::string> split_at_equals(const std::string& entry) {
+  const size_t eq = entry.find('=');
+  if (eq == std::string::npos) return {entry, ""};
+  return {entry.substr(0, eq), entry.substr(eq + 1)};
+}
+
 // api_keys[i] as the access control's record; errors name the field under `at`.
 Result<auth::ApiKeyRecord> to_key_record(const ApiKeyConfig& k, const std::string& at) {
   auth::ApiKeyRecord r;
@@ -437,9 +444,8 @@ ConfigReport check_config(const ServeConfig& c) {
   for (const auto& [list, field, what] : {std::tuple{&c.auth.client_cert_services, "auth.client_cert_services", "SERVICE=SUBJECT"},
                                           std::tuple{&c.auth.oidc_services, "auth.oidc.services", "CLAIM_VALUE=SERVICE"}})
     for (size_t i = 0; i < list->size(); ++i) {
-      const size_t eq = (*list)[i].find('=');
-      if (eq == 0 || eq == std::string::npos || eq + 1 == (*list)[i].size())
-        error(fmt::format("{}[{}]", field, i), fmt::format("expected {}", what));
+      const auto [name, value] = split_at_equals((*list)[i]);
+      if (name.empty() || value.empty()) error(fmt::format("{}[{}]", field, i), fmt::format("expected {}", what));
     }
   if (!c.auth.oidc_issuer.empty() && c.auth.oidc_audiences.empty())
     error("auth.oidc.audiences", "an OIDC issuer needs at least one audience");
@@ -592,8 +598,8 @@ Result<auth::AccessOptions> make_access_options(const ServeConfig& c) {
   if (!limiter.ok()) return Status(limiter.status().code(), fmt::format("auth.rate_limit_store: {}", limiter.status().message()));
   o.limiter = std::move(limiter).value();
   for (const std::string& entry : c.auth.client_cert_services) {
-    const size_t eq = entry.find('=');
-    o.client_certs.push_back({entry.substr(eq + 1), entry.substr(0, eq)});
+    auto [service, subject] = split_at_equals(entry);
+    o.client_certs.push_back({std::move(subject), std::move(service)});
   }
   if (!c.auth.oidc_issuer.empty()) {
     auth::OidcOptions oidc;
@@ -604,8 +610,8 @@ Result<auth::AccessOptions> make_access_options(const ServeConfig& c) {
     oidc.scope_claim = c.auth.oidc_scope_claim;
     oidc.scope_prefix = c.auth.oidc_scope_prefix;
     for (const std::string& entry : c.auth.oidc_services) {
-      const size_t eq = entry.find('=');
-      oidc.services[entry.substr(0, eq)] = entry.substr(eq + 1);
+      auto [claim_value, service] = split_at_equals(entry);
+      oidc.services[claim_value] = std::move(service);
     }
     auto verifier = auth::OidcVerifier::create(std::move(oidc));
     if (!verifier.ok()) return Status(verifier.status().code(), fmt::format("auth.oidc: {}", verifier.status().message()));
