@@ -48,6 +48,26 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 // Prompt chunks of echo requests are kept small: they need logits for every token.
 constexpr int64_t kEchoChunkTokens = 64;
 
+// Whether every value is finite (an exponent of all ones is infinity or NaN). Written on the
+// bits so that it vectorises.
+template <typename T>
+bool all_finite(std::span<const T> values) {
+  uint32_t any = 0;
+  for (const T v : values) {
+    const auto f = static_cast<float>(v);
+    uint32_t bits;
+    std::memcpy(&bits, &f, sizeof bits);
+    any |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  return any == 0;
+}
+
+// The error of a sequence whose model produced NaN or infinite values (damaged weights, or a
+// numeric overflow): its output would be noise, so it ends with an error instead.
+Status non_finite_error(const char* what) {
+  return internal_error("the model produced non-finite {} (NaN or infinity)", what);
+}
+
 struct Pending {
   uint64_t id;
   GenerationRequest request;
@@ -304,6 +324,10 @@ void EngineLoop::Impl::finish(std::optional<Slot>& slot, FinishReason reason, St
 
 bool EngineLoop::Impl::sample_next(std::optional<Slot>& slot, std::span<const float> logits) {
   Slot& s = *slot;
+  if (!all_finite(logits)) {
+    finish(slot, FinishReason::kError, non_finite_error("logits"));
+    return false;
+  }
   std::span<const float> view = logits;
   if (s.request.constraint) {
     std::copy(logits.begin(), logits.end(), masked.begin());
@@ -360,6 +384,8 @@ void EngineLoop::Impl::accumulate_embedding(Slot& s, int64_t evaluated) {
 
 void EngineLoop::Impl::finish_embedding(std::optional<Slot>& slot) {
   Slot& s = *slot;
+  if (!all_finite(std::span<const double>(s.embedding_sum)))
+    return finish(slot, FinishReason::kError, non_finite_error("embeddings"));
   double norm = 0.0;
   for (double v : s.embedding_sum) norm += v * v;
   norm = std::sqrt(norm);

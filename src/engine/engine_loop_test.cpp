@@ -8,6 +8,7 @@
 
 #include "inferd/text_stream.h"
 #include "engine/engine_loop_testing.h"
+#include "testing/poisoned_model.h"
 
 namespace inferd {
 namespace {
@@ -29,6 +30,47 @@ TEST_F(EngineLoopTest, GreedyMatchesDirectDecoding) {
   for (TokenId t : sink->tokens) stream.push(t, expect);
   stream.flush(expect);
   EXPECT_EQ(sink->text, expect);
+}
+
+// A model whose output norm is NaN computes NaN logits and embeddings: the requests end with an
+// error instead of sampling noise, and the loop goes on serving.
+TEST_F(EngineLoopTest, NonFiniteOutputsEndTheRequestWithAnError) {
+  // F16 weights: their products keep NaN (int8-quantized activations would turn it into noise).
+  const auto dir = ::inferd::testing::temp_dir();
+  model::SynthOptions o;
+  o.dim = 64;
+  o.layers = 1;
+  o.heads = 4;
+  o.kv_heads = 2;
+  o.ffn = 128;
+  o.vocab = 600;
+  o.context = 128;
+  o.type = backend::DType::kF16;
+  ASSERT_TRUE(model::write_synth_model(o, (dir / "f16.gguf").string()).ok());
+  const auto path = dir / "poisoned.gguf";
+  const Status st = ::inferd::testing::write_poisoned_copy(dir / "f16.gguf", path, "output_norm.weight");
+  ASSERT_TRUE(st.ok()) << st.to_string();
+  auto model = Model::load(path.string());
+  ASSERT_TRUE(model.ok()) << model.status().to_string();
+  auto loop = EngineLoop::create(*model, {.max_slots = 2, .ctx_per_slot = 128, .num_threads = 1});
+  ASSERT_TRUE(loop.ok());
+  for (int round = 0; round < 2; ++round) {
+    auto sink = std::make_shared<CollectingSink>();
+    ASSERT_TRUE((*loop)->submit(greedy({1, 300, 301}, 4), sink).ok());
+    sink->wait();
+    EXPECT_EQ(sink->result.reason, FinishReason::kError);
+    EXPECT_NE(sink->result.error.message().find("non-finite logits"), std::string::npos)
+        << sink->result.error.to_string();
+    EXPECT_TRUE(sink->tokens.empty());
+  }
+  GenerationRequest r;
+  r.prompt = {1, 300, 301};
+  r.embedding = true;
+  auto sink = std::make_shared<CollectingSink>();
+  ASSERT_TRUE((*loop)->submit(std::move(r), sink).ok());
+  sink->wait();
+  EXPECT_EQ(sink->result.reason, FinishReason::kError);
+  EXPECT_TRUE(sink->embedding.empty());
 }
 
 TEST_F(EngineLoopTest, ConcurrentRequestsGiveTheSameTokensAsAlone) {

@@ -14,6 +14,7 @@
 #include "server/http_test_support.h"
 #include "server/openai_server.h"
 #include "server/registry/model_footprint.h"
+#include "testing/poisoned_model.h"
 #include "testing/test_paths.h"
 
 namespace inferd::server::testing {
@@ -215,6 +216,60 @@ TEST_F(ModelRegistryApiTest, AModelThatFailsToLoadFallsBackAlongItsChain) {
   auto [s2, e] = complete("also-broken");
   EXPECT_EQ(s2, 500);
   EXPECT_EQ(e["error"]["code"], "model_load_failed");
+}
+
+// A model whose generation fails (NaN weights: the engine refuses non-finite logits) passes the
+// request to its fallback, streamed or not, as long as nothing was sent to the client yet;
+// without a fallback the client gets a plain 500 (a stream that never started is no stream).
+TEST_F(ModelRegistryApiTest, AModelWhoseGenerationFailsFallsBack) {
+  INFERD_REQUIRE_SHARED(f16, "fixtures/fixture-llama-f16.gguf");
+  const auto nan_path = inferd::testing::temp_dir() / "nan.gguf";
+  const Status st = inferd::testing::write_poisoned_copy(f16, nan_path, "output_norm.weight");
+  ASSERT_TRUE(st.ok()) << st.to_string();
+  start([&](RegistryConfig& c) {
+    c.options.memory_budget_bytes = 0;
+    ModelSpec nan = spec("nan", nan_path);
+    nan.fallbacks = {"b"};
+    c.models.push_back(nan);
+    c.models.push_back(spec("nan-alone", nan_path));
+  });
+  auto [status, j] = complete("nan");
+  ASSERT_EQ(status, 200) << j.dump();
+  EXPECT_EQ(j["model"], "b");
+  EXPECT_FALSE(j["choices"][0]["text"].get<std::string>().empty());
+
+  TestClient c(port_);
+  const json chat = {{"model", "nan"},
+                     {"messages", {{{"role", "user"}, {"content", "Hello"}}}},
+                     {"max_tokens", 3},
+                     {"temperature", 0},
+                     {"stream", true}};
+  auto res = c.request("POST", "/v1/chat/completions", chat.dump(),
+                       {{"Content-Type", "application/json"}}, 60000ms);
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->result_int(), 200) << res->body();
+  EXPECT_NE(res->body().find("\"model\":\"b\""), std::string::npos) << res->body();
+  EXPECT_EQ(res->body().find("\"model\":\"nan\""), std::string::npos) << res->body();
+  EXPECT_NE(res->body().find("data: [DONE]"), std::string::npos);
+
+  TestClient m(port_);
+  auto metrics = m.request("GET", "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body().find("inferd_model_fallbacks_total{from=\"nan\",to=\"b\","
+                                 "reason=\"generation_failed\"} 2"),
+            std::string::npos);
+
+  auto [s2, e] = complete("nan-alone");
+  EXPECT_EQ(s2, 500);
+  EXPECT_EQ(e["error"]["code"], "generation_failed");
+  EXPECT_NE(e["error"]["message"].get<std::string>().find("non-finite"), std::string::npos);
+  TestClient c2(port_);
+  json alone = chat;
+  alone["model"] = "nan-alone";
+  res = c2.request("POST", "/v1/chat/completions", alone.dump(),
+                   {{"Content-Type", "application/json"}}, 60000ms);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 500) << res->body();
 }
 
 // A model whose queue is full passes requests to its fallback.

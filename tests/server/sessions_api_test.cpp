@@ -481,17 +481,21 @@ TEST_P(SessionsApiTest, LongHistoriesAreTrimmedToTheContext) {
 }
 
 TEST_P(SessionsApiTest, ExpiredSessionsAreGone) {
-  const std::string id = create({{"ttl_seconds", 1}});
+  // The turn must land within the lifetime (a loaded machine can take a while); the wait counts
+  // from the creation.
+  const auto created = std::chrono::steady_clock::now();
+  const std::string id = create({{"ttl_seconds", 2}});
   ASSERT_EQ(turn(id, "quick").status, 200);
-  std::this_thread::sleep_for(1200ms);
+  std::this_thread::sleep_until(created + 2200ms);
   EXPECT_EQ(call("GET", "/v1/sessions/" + id).status, 404);
   EXPECT_EQ(turn(id, "late").status, 404);
   EXPECT_EQ(call("GET", "/v1/sessions").body["total"], 0);
   // Extending the TTL keeps a session (and its messages) alive.
-  const std::string kept = create({{"ttl_seconds", 1}});
+  const auto created_kept = std::chrono::steady_clock::now();
+  const std::string kept = create({{"ttl_seconds", 2}});
   ASSERT_EQ(turn(kept, "hello").status, 200);
   ASSERT_EQ(call("PATCH", "/v1/sessions/" + kept, {{"ttl_seconds", 60}}).status, 200);
-  std::this_thread::sleep_for(1200ms);
+  std::this_thread::sleep_until(created_kept + 2200ms);
   EXPECT_EQ(messages(kept)["total"], 2);
   EXPECT_TRUE(api_->sessions->sweep().ok());
 }

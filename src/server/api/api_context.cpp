@@ -51,12 +51,24 @@ void ApiContext::with_model(const Request& request, std::string_view name,
     return (void)respond_error(*exchange,
                                overloaded_error("the model is loading; retry shortly", 5));
   router_->route(request.caller.service, name,
-                 [exchange = std::move(exchange),
+                 [this, exchange = std::move(exchange),
                   then = std::move(then)](std::variant<RoutedModel, ApiError> r) {
-                   if (auto* e = std::get_if<ApiError>(&r))
-                     return (void)respond_error(*exchange, *e);
-                   then(std::move(std::get<RoutedModel>(r)));
+                   deliver(std::move(r), exchange, then);
                  });
+}
+
+void ApiContext::deliver(std::variant<RoutedModel, ApiError> r, std::shared_ptr<Exchange> exchange,
+                         ModelHandler then) const {
+  if (auto* e = std::get_if<ApiError>(&r)) return (void)respond_error(*exchange, *e);
+  RoutedModel routed = std::move(std::get<RoutedModel>(r));
+  if (routed.plan.index + 1 < routed.plan.ids.size())
+    routed.fall_back = [this, plan = routed.plan, exchange, then](ApiError error) {
+      router_->fall_back(plan, std::move(error),
+                         [this, exchange, then](std::variant<RoutedModel, ApiError> next) {
+                           deliver(std::move(next), exchange, then);
+                         });
+    };
+  then(std::move(routed));
 }
 
 ModelLease ApiContext::find_loaded_model(std::string_view name, ApiError* error) const {

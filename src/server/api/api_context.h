@@ -13,6 +13,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <variant>
 #include <string>
 #include <vector>
 
@@ -69,7 +70,9 @@ class ApiContext {
   // The model a request of `request`'s service names (empty = the default; see ModelRouter),
   // loaded if needed: calls `then` with it, or answers `exchange` with the error (403, 404,
   // 503 while the server starts or when memory cannot be found, 500 when loading fails).
-  // `then` runs on this thread or the registry's.
+  // `then` runs on this thread or the registry's. While fallbacks are left, the model `then`
+  // gets has `fall_back` set: it runs `then` again with the next fallback (or answers the
+  // error). REQUIRES: this context outlives the requests (the server stops first).
   void with_model(const Request& request, std::string_view name, std::shared_ptr<Exchange> exchange,
                   ModelHandler then) const;
   // The model `name` names (empty = the default) if it is loaded now: 503 while the server
@@ -77,6 +80,10 @@ class ApiContext {
   ModelLease find_loaded_model(std::string_view name, ApiError* error) const;
 
  private:
+  // Calls `then` with the routed model (with its fall_back set), or answers the error.
+  void deliver(std::variant<RoutedModel, ApiError> routed, std::shared_ptr<Exchange> exchange,
+               ModelHandler then) const;
+
   std::shared_ptr<Telemetry> telemetry_ = std::make_shared<Telemetry>();
   std::atomic<bool> ready_{false};
   // Declared last: destroyed first, while the router it calls back into still lives.

@@ -210,7 +210,7 @@ const ConfigField<M> kModelFields[] = {
   {"pinned", nullptr, nullptr, "Never unloaded to make room for another model",
    [](M& m) -> FieldRef { return &m.pinned; }},
   {"preload", nullptr, nullptr, "Load at start instead of on first request", [](M& m) -> FieldRef { return &m.preload; }},
-  {"fallbacks", nullptr, nullptr, "Models tried in order when this one cannot load or is overloaded",
+  {"fallbacks", nullptr, nullptr, "Models tried in order when this one cannot load, is overloaded or fails while generating",
    [](M& m) -> FieldRef { return &m.fallbacks; }},
   {"defaults.temperature", nullptr, nullptr, "Default temperature", [](M& m) -> FieldRef { return &m.temperature; }},
   {"defaults.top_p", nullptr, nullptr, "Default top_p", [](M& m) -> FieldRef { return &m.top_p; }},

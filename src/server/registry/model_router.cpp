@@ -8,8 +8,7 @@
 namespace inferd::server {
 
 struct ModelRouter::Attempt {
-  std::vector<std::string> ids;
-  int priority = 0;
+  RoutePlan plan;
   std::string reason;  // why the previous candidate was skipped
   std::optional<ApiError> first_error;
   Callback done;
@@ -75,17 +74,27 @@ void ModelRouter::route(std::string_view service, std::string_view name, Callbac
   auto c = candidates(service, name);
   if (auto* e = std::get_if<ApiError>(&c)) return done(std::move(*e));
   auto attempt = std::make_shared<Attempt>();
-  attempt->ids = std::move(std::get<std::vector<std::string>>(c));
+  attempt->plan.ids = std::move(std::get<std::vector<std::string>>(c));
   if (const ServiceSpec* s = services_.find(service))
-    attempt->priority = static_cast<int>(s->priority);
+    attempt->plan.priority = static_cast<int>(s->priority);
   attempt->done = std::move(done);
   try_candidate(std::move(attempt), 0);
 }
 
+void ModelRouter::fall_back(const RoutePlan& plan, ApiError error, Callback done) const {
+  if (plan.index + 1 >= plan.ids.size() || registry_.stopping()) return done(std::move(error));
+  auto attempt = std::make_shared<Attempt>();
+  attempt->plan = plan;
+  attempt->reason = "generation_failed";
+  attempt->first_error = std::move(error);
+  attempt->done = std::move(done);
+  try_candidate(std::move(attempt), plan.index + 1);
+}
+
 void ModelRouter::try_candidate(std::shared_ptr<Attempt> attempt, size_t index) const {
-  const std::string id = attempt->ids[index];
+  const std::string id = attempt->plan.ids[index];
   registry_.acquire(id, [this, attempt, index, id](Result<ModelLease> lease) {
-    const bool last = index + 1 == attempt->ids.size() || registry_.stopping();
+    const bool last = index + 1 == attempt->plan.ids.size() || registry_.stopping();
     if (lease.ok() && (*lease)->overloaded() && !last) {
       if (!attempt->first_error)
         attempt->first_error = overloaded_error("The model '" + id + "' is overloaded", 1);
@@ -100,9 +109,10 @@ void ModelRouter::try_candidate(std::shared_ptr<Attempt> attempt, size_t index) 
     }
     RoutedModel r;
     r.model = std::move(lease).value();
-    r.requested_id = attempt->ids.front();
+    r.requested_id = attempt->plan.ids.front();
     r.fallback = index > 0;
-    r.priority = attempt->priority;
+    r.plan = attempt->plan;
+    r.plan.index = index;
     if (r.fallback && telemetry_) telemetry_->count_fallback(r.requested_id, id, attempt->reason);
     attempt->done(std::move(r));
   });

@@ -2,7 +2,8 @@
 // service may use it (403 otherwise), else the service's default model, else the server's
 // default; 404 for a name no model answers to. When that model cannot be loaded (load error,
 // not enough memory) or its queue is full, its fallbacks are tried in order (those the service
-// may use); each answer by a fallback is counted in inferd_model_fallbacks_total.
+// may use); so are they when its generation fails before anything was sent to the client
+// (fall_back()). Each answer by a fallback is counted in inferd_model_fallbacks_total.
 //
 // Thread safety: route() may be called from any thread; its callback runs on the calling thread
 // or on the registry's thread (see ModelRegistry). REQUIRES: the registry outlives the router's
@@ -24,11 +25,21 @@ namespace inferd::server {
 
 class Telemetry;
 
+// The candidates of one request and how far along them it is.
+struct RoutePlan {
+  std::vector<std::string> ids;  // the model chosen first, then its allowed fallbacks
+  size_t index = 0;              // the candidate that answers
+  int priority = 0;              // the service's priority
+};
+
 struct RoutedModel {
   ModelLease model;
   std::string requested_id;  // the model first chosen (before any fallback)
   bool fallback = false;     // `model` is a fallback of requested_id
-  int priority = 0;          // the service's priority
+  RoutePlan plan;
+  // Set by the API layer when a candidate is left: answers the request with the next one after
+  // `model` failed with the error given, before anything was sent to the client.
+  std::function<void(ApiError)> fall_back;
 };
 
 class ModelRouter {
@@ -46,6 +57,9 @@ class ModelRouter {
   bool allowed(std::string_view service, const std::string& id) const;
   // Leases the model that answers, loading it (or a fallback) when needed.
   void route(std::string_view service, std::string_view name, Callback done) const;
+  // After the candidate `plan.index` failed with `error` while generating: leases the next one
+  // (reason "generation_failed"), or answers `error` when none is left.
+  void fall_back(const RoutePlan& plan, ApiError error, Callback done) const;
 
   const ServiceTable& services() const { return services_; }
   const std::string& default_model() const { return default_model_; }

@@ -115,15 +115,16 @@ std::optional<ApiError> ChatSessionTurn::check(const openai::ChatRequest& reques
 Result<openai::ChatPrompt> ChatSessionTurn::prompt(const ServedModel& model,
                                                    openai::ChatRequest* request, bool with_tools) {
   const int64_t wanted = std::max<int64_t>(request->gen.max_tokens.value_or(1), 1);
+  size_t prefix = num_prefix_;  // trimmed below; the request may be rendered again for a fallback
   for (;;) {
     auto p = openai::chat_prompt(model, *request, with_tools);
     if (!p.ok()) return p;
     const bool fits =
         static_cast<int64_t>(p->tokens.size()) + wanted <= model.engine().ctx_per_slot();
     Json& msgs = request->messages;
-    if (fits || num_prefix_ <= first_history_) {
+    if (fits || prefix <= first_history_) {
       new_messages_.clear();
-      for (size_t i = num_prefix_; i < msgs.size(); ++i) {
+      for (size_t i = prefix; i < msgs.size(); ++i) {
         Json m = msgs[i];
         m["tokens"] = static_cast<int64_t>(
             model.model().tokenize(message_text(m["content"]), false, false).size());
@@ -133,10 +134,10 @@ Result<openai::ChatPrompt> ChatSessionTurn::prompt(const ServedModel& model,
     }
     // Drop the oldest stored turn: up to (not including) the next user message.
     size_t end = first_history_ + 1;
-    while (end < num_prefix_ && msgs[end].value("role", "") != "user") ++end;
+    while (end < prefix && msgs[end].value("role", "") != "user") ++end;
     msgs.erase(msgs.begin() + static_cast<std::ptrdiff_t>(first_history_),
                msgs.begin() + static_cast<std::ptrdiff_t>(end));
-    num_prefix_ -= end - first_history_;
+    prefix -= end - first_history_;
   }
 }
 

@@ -61,7 +61,7 @@ class ChatSessionTurn {
   std::optional<int64_t> expected_version_;
   size_t first_history_ =
       0;  // index of the first stored message in the request (after the system prompt)
-  size_t num_prefix_ = 0;           // system prompt + stored history in the request, after trimming
+  size_t num_prefix_ = 0;           // system prompt + stored history in the request (untrimmed)
   std::vector<Json> new_messages_;  // the request's own messages with their token counts
 };
 

@@ -45,10 +45,10 @@ Result<std::unique_ptr<TokenConstraint>> output_constraint(const ServedModel& m,
 // One choice's answer, read through the model's output parser (content, reasoning, tool calls).
 class ChatJob : public GenerationJob {
  public:
-  ChatJob(std::shared_ptr<Exchange> ex, ModelLease m, const ChatRequest& r, std::string model_name,
+  ChatJob(std::shared_ptr<Exchange> ex, const RoutedModel& m, const ChatRequest& r, std::string model_name,
           int64_t prompt_tokens, const chat::OutputParserOptions& parsing,
           std::shared_ptr<sessions::ChatSessionTurn> turn)
-      : GenerationJob(std::move(ex), std::move(m), r.gen.stream, r.gen.n),
+      : GenerationJob(std::move(ex), m, r.gen.stream, r.gen.n),
         turn_(std::move(turn)),
         id_(make_id("chatcmpl-")),
         created_(unix_now()),
@@ -218,10 +218,10 @@ void answer_chat(const RoutedModel& routed, const Json& body, std::string_view r
     g.max_tokens = req->gen.max_tokens ? *req->gen.max_tokens : std::max<int64_t>(room, 1);
     g.stop = req->gen.stop;
     g.ignore_eos = req->gen.ignore_eos;
-    g.priority = req->gen.priority + routed.priority;
+    g.priority = req->gen.priority + routed.plan.priority;
     requests.push_back(std::move(g));
   }
-  auto job = std::make_shared<ChatJob>(std::move(exchange), routed.model, *req, response_model_name(routed, requested),
+  auto job = std::make_shared<ChatJob>(std::move(exchange), routed, *req, response_model_name(routed, requested),
                                        n_prompt, parsing, std::move(turn));
   job->run(std::move(requests));
 }

@@ -18,9 +18,9 @@ namespace {
 class CompletionJob : public GenerationJob {
  public:
   // Choice k belongs to prompt k / n.
-  CompletionJob(std::shared_ptr<Exchange> ex, ModelLease m, const CompletionRequest& r,
+  CompletionJob(std::shared_ptr<Exchange> ex, const RoutedModel& m, const CompletionRequest& r,
                 std::string model_name, std::vector<std::vector<TokenId>> prompts)
-      : GenerationJob(std::move(ex), std::move(m), r.gen.stream, static_cast<int>(prompts.size()) * r.gen.n),
+      : GenerationJob(std::move(ex), m, r.gen.stream, static_cast<int>(prompts.size()) * r.gen.n),
         id_(make_id("cmpl-")),
         created_(unix_now()),
         model_name_(std::move(model_name)),
@@ -152,9 +152,9 @@ class CompletionJob : public GenerationJob {
 
 class EmbeddingJob : public GenerationJob {
  public:
-  EmbeddingJob(std::shared_ptr<Exchange> ex, ModelLease m, std::string model_name, bool base64,
+  EmbeddingJob(std::shared_ptr<Exchange> ex, const RoutedModel& m, std::string model_name, bool base64,
                int num_inputs, int64_t prompt_tokens)
-      : GenerationJob(std::move(ex), std::move(m), /*stream=*/false, num_inputs),
+      : GenerationJob(std::move(ex), m, /*stream=*/false, num_inputs),
         model_name_(std::move(model_name)),
         base64_(base64),
         prompt_tokens_(prompt_tokens),
@@ -234,12 +234,12 @@ void answer_completion(const RoutedModel& routed, const Json& body, std::string_
       g.max_tokens = max_tokens;
       g.stop = req->gen.stop;
       g.ignore_eos = req->gen.ignore_eos;
-      g.priority = req->gen.priority + routed.priority;
+      g.priority = req->gen.priority + routed.plan.priority;
       if (req->echo && req->logprobs >= 0) g.prompt_logprobs = req->logprobs;
       requests.push_back(std::move(g));
     }
   }
-  auto job = std::make_shared<CompletionJob>(std::move(exchange), routed.model, *req,
+  auto job = std::make_shared<CompletionJob>(std::move(exchange), routed, *req,
                                              response_model_name(routed, requested), std::move(prompts));
   job->run(std::move(requests));
 }
@@ -266,7 +266,7 @@ void answer_embedding(const RoutedModel& routed, const EmbeddingRequest& r, std:
     g.max_tokens = 0;
     requests.push_back(std::move(g));
   }
-  auto job = std::make_shared<EmbeddingJob>(std::move(exchange), routed.model, response_model_name(routed, requested),
+  auto job = std::make_shared<EmbeddingJob>(std::move(exchange), routed, response_model_name(routed, requested),
                                             req->base64, static_cast<int>(requests.size()), total_tokens);
   job->run(std::move(requests));
 }

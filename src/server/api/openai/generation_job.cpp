@@ -13,18 +13,19 @@ class GenerationJob::ChoiceSink : public GenerationSink {
  public:
   ChoiceSink(std::shared_ptr<GenerationJob> job, int choice) : job_(std::move(job)), choice_(choice) {}
   void on_prompt_logprobs(std::span<const TokenLogprobs> lp) override {
-    if (!job_->failed_) job_->on_prompt_logprobs(choice_, lp);
+    if (job_->begin_stream()) job_->on_prompt_logprobs(choice_, lp);
   }
   void on_embedding(std::span<const float> e) override {
     if (!job_->failed_) job_->on_embedding(choice_, e);
   }
   void on_token(TokenId token, std::string_view text, const TokenLogprobs* lp) override {
     job_->observe_token(choice_);
-    if (!job_->failed_) job_->on_token(choice_, token, text, lp);
+    if (job_->begin_stream()) job_->on_token(choice_, token, text, lp);
   }
   void on_finish(const GenerationResult& result) override {
     job_->observe_finish(choice_, result);
-    job_->finished_one(choice_, result);
+    if (result.reason == FinishReason::kError || job_->begin_stream())
+      job_->finished_one(choice_, result);
   }
 
  private:
@@ -59,20 +60,39 @@ std::optional<ApiError> check_context(const ServedModel& model, int64_t prompt_t
   return invalid_request_error(message, std::string(what), "context_length_exceeded");
 }
 
-GenerationJob::GenerationJob(std::shared_ptr<Exchange> exchange, ModelLease model, bool stream, int num_choices)
+GenerationJob::GenerationJob(std::shared_ptr<Exchange> exchange, const RoutedModel& routed, bool stream,
+                             int num_choices)
     : exchange_(std::move(exchange)),
-      lease_(std::move(model)),
+      lease_(routed.model),
       model_(*lease_),
       stream_(stream),
       num_choices_(num_choices),
+      fall_back_(routed.fall_back),
       last_token_at_(static_cast<size_t>(std::max(num_choices, 0))) {
   exchange_->annotate("model", model_.id());
 }
 
 void GenerationJob::send_event(const Json& data) { (void)exchange_->send(sse_data(dump_json(data))); }
 
+bool GenerationJob::begin_stream() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (failed_) return false;
+  if (!stream_ || stream_begun_) return true;
+  stream_begun_ = true;
+  if (!exchange_->start_stream(200, sse_headers()).ok()) {
+    failed_ = true;  // the client is gone; its cancellation reaches every choice
+    return false;
+  }
+  stream_started_at_ = Clock::now();
+  on_stream_start();
+  return true;
+}
+
 void GenerationJob::fail(const ApiError& error) {
-  if (failed_.exchange(true)) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (failed_.exchange(true)) return;
+  }
   cancel_all();
   if (stream_) export_stream_span(false);
   if (exchange_->response_started()) {
@@ -105,11 +125,6 @@ void GenerationJob::run(std::vector<GenerationRequest> requests) {
   cached_.assign(requests.size(), 0);
   if (last_token_at_.size() < requests.size()) last_token_at_.resize(requests.size());
   submitted_at_ = Clock::now();
-  if (stream_) {
-    if (!exchange_->start_stream(200, sse_headers()).ok()) return;
-    stream_started_at_ = Clock::now();
-    on_stream_start();
-  }
   std::weak_ptr<GenerationJob> weak = weak_from_this();
   exchange_->on_cancel([weak] {
     if (auto job = weak.lock()) job->cancel_all();
@@ -130,7 +145,18 @@ void GenerationJob::run(std::vector<GenerationRequest> requests) {
 void GenerationJob::finished_one(int choice, const GenerationResult& result) {
   if (failed_) return;
   if (result.reason == FinishReason::kError) {
-    fail(server_error("generation failed: " + result.error.message()));
+    ApiError error = server_error("generation failed: " + result.error.message());
+    error.code = "generation_failed";
+    if (fall_back_ && !exchange_->response_started() && !exchange_->cancelled()) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (failed_.exchange(true)) return;
+      }
+      cancel_all();
+      fall_back_(std::move(error));  // a new job answers
+      return;
+    }
+    fail(error);
     return;
   }
   cached_[choice] = result.cached_tokens;

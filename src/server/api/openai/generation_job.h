@@ -8,9 +8,13 @@
 // token counts per model; child spans of the request's server span for each choice's queue,
 // prefill and decode, and for the stream; the model and token totals are noted on the exchange.
 //
-// Streaming order: start_stream() happens before the first submission, so events can never
-// arrive before the stream exists. A submission refused after that (queue full) ends the stream
-// with an error event.
+// Streaming: the stream starts (200 and on_stream_start()) with the first event of a choice, so
+// a request that fails before then still gets a plain error response. A failure after that
+// ends the stream with an error event.
+//
+// Fallback: when a choice fails (the engine reports an error) before the response has started
+// and the routed model has a fallback left, the job gives up quietly (cancelling its other
+// choices) and the request is answered again by the fallback model.
 #pragma once
 
 #include <atomic>
@@ -25,14 +29,16 @@
 #include "server/http/error_response.h"
 #include "server/http/exchange.h"
 #include "server/registry/model_registry.h"
+#include "server/registry/model_router.h"
 #include "server/served_model.h"
 
 namespace inferd::server::openai {
 
 class GenerationJob : public std::enable_shared_from_this<GenerationJob> {
  public:
-  // `model` is held (kept in memory) until the job is destroyed.
-  GenerationJob(std::shared_ptr<Exchange> exchange, ModelLease model, bool stream, int num_choices);
+  // `routed.model` is held (kept in memory) until the job is destroyed.
+  GenerationJob(std::shared_ptr<Exchange> exchange, const RoutedModel& routed, bool stream,
+                int num_choices);
   virtual ~GenerationJob() = default;
 
   // Submits every request (index = choice) and answers errors itself. Call once.
@@ -65,6 +71,9 @@ class GenerationJob : public std::enable_shared_from_this<GenerationJob> {
 
  private:
   class ChoiceSink;
+  // Starts the stream before a choice's first event (once; engine thread); false when the job
+  // has failed or the client is gone.
+  bool begin_stream();
   void cancel_all();
   void finished_one(int choice, const GenerationResult& result);
   // Telemetry, on the engine thread.
@@ -72,9 +81,12 @@ class GenerationJob : public std::enable_shared_from_this<GenerationJob> {
   void observe_finish(int choice, const GenerationResult& result);
   void export_stream_span(bool ok);
 
-  std::mutex mu_;                 // guards ids_
+  const std::function<void(ApiError)> fall_back_;  // empty: no fallback left
+
+  std::mutex mu_;                 // guards ids_, and the changes of failed_ and stream_begun_
   std::vector<uint64_t> ids_;     // engine ids of submitted choices
   std::atomic<bool> failed_{false};
+  bool stream_begun_ = false;
   int remaining_ = 0;             // engine thread only (after submission)
   std::vector<int64_t> cached_;   // per choice; engine thread only
   std::atomic<int> submitted_{0};
