@@ -61,6 +61,7 @@ class SessionsApiTest : public HttpServerFixture,
     } else if (url == "sqlite") {
       url = "sqlite:" + (inferd::testing::temp_dir() / "sessions.db").string();
     }
+    url_ = url;
     sessions::SessionOptions so;
     so.store_url = url;
     so.prices["llama"] = {2.0, 4.0, 1.0};
@@ -126,6 +127,7 @@ class SessionsApiTest : public HttpServerFixture,
     return call("GET", "/v1/sessions/" + id + "/messages", nullptr, service).body;
   }
 
+  std::string url_;  // the test's store
   static inline std::shared_ptr<ApiContext> api_;
   static inline std::unique_ptr<inferd::testing::RedisServer> redis_;
   static inline int redis_db_ = 0;
@@ -478,6 +480,46 @@ TEST_P(SessionsApiTest, LongHistoriesAreTrimmedToTheContext) {
   const json one = turn(id, "short").body;
   EXPECT_LT(one["usage"]["prompt_tokens"].get<int>(), 1024);
   EXPECT_GT(last_prompt, 400);
+}
+
+// With a summary model, the turns a long history cannot fit are summarised instead of dropped:
+// the summary is stored with the turn, stands for the oldest messages in later prompts (which
+// share its prefix in the KV cache) and grows as the history does. Without a usable summary
+// model, turns fall back to trimming.
+TEST_P(SessionsApiTest, LongHistoriesAreSummarisedWithASummaryModel) {
+  for (const std::string model : {"llama", "no-such-model"}) {
+    sessions::SessionOptions so;
+    so.store_url = url_;
+    so.summary_model = model;
+    so.summary_max_tokens = 24;
+    auto service = sessions::SessionService::open(so);
+    ASSERT_TRUE(service.ok()) << service.status().to_string();
+    api_->sessions = *service;
+    const std::string id = create({{"system_prompt", "Keep this system prompt."}});
+    std::string filler;
+    for (int i = 0; i < 60; ++i) filler += "word" + std::to_string(i) + " ";
+    int64_t covered = 0;
+    bool cached_after_summary = false;
+    for (int t = 0; t < 8; ++t) {  // about 200 tokens each: 5 fit
+      const Answer a = turn(id, "Turn " + std::to_string(t) + ": " + filler);
+      ASSERT_EQ(a.status, 200) << model << " turn " << t << ": " << a.body.dump();
+      const json r = call("GET", "/v1/sessions/" + id).body;
+      const int64_t now_covered = r["summary_message_count"];
+      if (covered > 0 && now_covered == covered)
+        cached_after_summary |= a.body["usage"]["prompt_tokens_details"]["cached_tokens"] > 0;
+      EXPECT_GE(now_covered, covered);
+      EXPECT_EQ(now_covered % 2, 0) << "a summary ends at the start of a turn";
+      covered = now_covered;
+      if (covered > 0) EXPECT_FALSE(r["summary"].get<std::string>().empty());
+    }
+    EXPECT_EQ(messages(id)["total"], 16);  // the store keeps every message
+    if (model == "llama") {
+      EXPECT_GT(covered, 0);
+      EXPECT_TRUE(cached_after_summary);
+    } else {
+      EXPECT_EQ(covered, 0);
+    }
+  }
 }
 
 TEST_P(SessionsApiTest, ExpiredSessionsAreGone) {

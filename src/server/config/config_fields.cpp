@@ -98,6 +98,12 @@ const ConfigField<S> kServeFields[] = {
   {"sessions.prices", "INFERD_SESSION_PRICES", "--session-price",
    "Prices for session cost estimates: MODEL=PROMPT,COMPLETION[,CACHED] in USD per million tokens (repeatable)",
    [](S& c) -> FieldRef { return &c.sessions.prices; }},
+  {"sessions.summary_model", "INFERD_SESSION_SUMMARY_MODEL", "--session-summary-model",
+   "Model (id or alias) that summarises the oldest turns of a session that no longer fits the context (\"\" = drop them)",
+   [](S& c) -> FieldRef { return &c.sessions.summary_model; }},
+  {"sessions.summary_max_tokens", "INFERD_SESSION_SUMMARY_MAX_TOKENS", "--session-summary-max-tokens",
+   "Length limit of one session summary, tokens",
+   [](S& c) -> FieldRef { return &c.sessions.summary_max_tokens; }, 16, 8192},
   {"audit.path", "INFERD_AUDIT_LOG", "--audit-log",
    "Append one JSON line per request (service, key id, model, tokens, status, latency, client) to this file, "
    "rotated by size",

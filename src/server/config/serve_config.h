@@ -57,6 +57,8 @@ struct SessionSettings {
   int64_t sweep_interval_s = 60;
   int64_t max_messages = 100'000;
   std::vector<std::string> prices;  // MODEL=PROMPT,COMPLETION[,CACHED], USD per million tokens
+  std::string summary_model;        // "" = long histories are trimmed, not summarised
+  int64_t summary_max_tokens = 256;
 };
 
 // The audit log (AuditLogOptions once checked); off while path is empty.

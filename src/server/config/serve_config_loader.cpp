@@ -506,6 +506,9 @@ ConfigReport check_config(const ServeConfig& c) {
       c.models.empty();  // models come from models_dir: names known only when serving
   if (!c.server.default_model.empty() && !only_dir && !known(c.server.default_model))
     error("server.default_model", fmt::format("unknown model '{}'", c.server.default_model));
+  if (!c.sessions.summary_model.empty() && !only_dir &&
+      !known(c.sessions.summary_model))
+    error("sessions.summary_model", fmt::format("unknown model '{}'", c.sessions.summary_model));
 
   std::map<std::string, size_t> services;
   for (size_t i = 0; i < c.services.size(); ++i) {
@@ -636,6 +639,8 @@ sessions::SessionOptions make_session_options(const ServeConfig& c) {
   o.max_ttl_s = c.sessions.max_ttl_s;
   o.sweep_interval_s = c.sessions.sweep_interval_s;
   o.max_messages = c.sessions.max_messages;
+  o.summary_model = c.sessions.summary_model;
+  o.summary_max_tokens = c.sessions.summary_max_tokens;
   (void)sessions::parse_model_prices(c.sessions.prices, &o.prices);  // checked by check_config
   return o;
 }

@@ -15,6 +15,8 @@ Json prompt_message(const Json& stored) {
   return m;
 }
 
+}  // namespace
+
 std::string message_text(const Json& content) {
   if (content.is_string()) return content.get<std::string>();
   std::string text;
@@ -25,8 +27,6 @@ std::string message_text(const Json& content) {
         text += part["text"].get<std::string>();
   return text;
 }
-
-}  // namespace
 
 std::optional<int64_t> parse_if_match(std::string_view v) {
   while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
@@ -80,14 +80,51 @@ SessionResult<std::shared_ptr<ChatSessionTurn>> ChatSessionTurn::begin(
 
   const auto client = body->find("messages");
   if (client == body->end() || !client->is_array()) return turn;  // the parser names the error
-  Json messages = Json::array();
-  if (r.system_prompt) messages.push_back({{"role", "system"}, {"content", *r.system_prompt}});
-  turn->first_history_ = messages.size();
-  for (const Json& m : conversation->messages) messages.push_back(prompt_message(m));
-  turn->num_prefix_ = messages.size();
-  for (const Json& m : *client) messages.push_back(m);
-  (*body)["messages"] = std::move(messages);
+  turn->system_prompt_ = r.system_prompt;
+  for (const Json& m : conversation->messages) turn->stored_.push_back(prompt_message(m));
+  turn->client_.assign(client->begin(), client->end());
+  turn->summary_ = {r.summary, r.summary_message_count};
+  turn->rewrite(body);
   return turn;
+}
+
+void ChatSessionTurn::rewrite(Json* body) {
+  Json messages = Json::array();
+  std::string system = system_prompt_.value_or("");
+  if (!summary_.text.empty())
+    system += (system.empty() ? "" : "\n\n") + std::string(kSummaryHeading) + summary_.text;
+  if (system_prompt_ || !summary_.text.empty())
+    messages.push_back({{"role", "system"}, {"content", system}});
+  first_history_ = messages.size();
+  for (size_t i = static_cast<size_t>(summary_.message_count); i < stored_.size(); ++i)
+    messages.push_back(stored_[i]);
+  num_prefix_ = messages.size();
+  for (const Json& m : client_) messages.push_back(m);
+  (*body)["messages"] = std::move(messages);
+}
+
+std::optional<ChatSessionTurn::SummaryTask> ChatSessionTurn::summary_due() const {
+  if (dropped_ == 0 || summarised_ || sessions_->options().summary_model.empty()) return std::nullopt;
+  // The dropped messages and at least half of those left, up to the start of a turn.
+  const size_t covered = static_cast<size_t>(summary_.message_count);
+  const size_t uncovered = stored_.size() - covered;
+  size_t end = covered + std::max(dropped_, (uncovered + 1) / 2);
+  while (end < stored_.size() && stored_[end].value("role", "") != "user") ++end;
+  SummaryTask task;
+  task.previous = summary_.text;
+  task.messages.assign(stored_.begin() + static_cast<std::ptrdiff_t>(covered),
+                       stored_.begin() + static_cast<std::ptrdiff_t>(end));
+  task.message_count = static_cast<int64_t>(end);
+  return task;
+}
+
+void ChatSessionTurn::use_summary(SessionSummary summary, Json* body) {
+  summarised_ = true;
+  if (!summary.text.empty()) {
+    summary_ = std::move(summary);
+    new_summary_ = true;
+  }
+  rewrite(body);
 }
 
 Status ChatSessionTurn::client_status(const Status& status) const {
@@ -116,6 +153,7 @@ Result<openai::ChatPrompt> ChatSessionTurn::prompt(const ServedModel& model,
                                                    openai::ChatRequest* request, bool with_tools) {
   const int64_t wanted = std::max<int64_t>(request->gen.max_tokens.value_or(1), 1);
   size_t prefix = num_prefix_;  // trimmed below; the request may be rendered again for a fallback
+  dropped_ = 0;
   for (;;) {
     auto p = openai::chat_prompt(model, *request, with_tools);
     if (!p.ok()) return p;
@@ -138,6 +176,7 @@ Result<openai::ChatPrompt> ChatSessionTurn::prompt(const ServedModel& model,
     msgs.erase(msgs.begin() + static_cast<std::ptrdiff_t>(first_history_),
                msgs.begin() + static_cast<std::ptrdiff_t>(end));
     prefix -= end - first_history_;
+    dropped_ += end - first_history_;
   }
 }
 
@@ -152,7 +191,7 @@ SessionResult<SessionRecord> ChatSessionTurn::commit(Json answer, const TurnUsag
   answer["duration_ms"] = usage.duration_ms;
   messages.push_back(std::move(answer));
   return sessions_->append_turn(caller_, session_id_, expected_version_, std::move(messages),
-                                usage);
+                                usage, new_summary_ ? std::optional(summary_) : std::nullopt);
 }
 
 HeaderList ChatSessionTurn::response_headers(const SessionRecord& stored) const {

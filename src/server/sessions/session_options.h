@@ -22,6 +22,9 @@ struct SessionOptions {
   int64_t max_ttl_s = 30 * 24 * 3600;        // longest lifetime a client may ask for
   int64_t sweep_interval_s = 60;             // background removal of expired entries; 0 = off
   int64_t max_messages = 100'000;            // per session; a turn beyond it is refused (400)
+  // The model (id or alias) that summarises history a chat turn cannot fit; "" = trim only.
+  std::string summary_model;
+  int64_t summary_max_tokens = 256;  // length limit of one summary
   std::map<std::string, ModelPrice> prices;  // by model id
 };
 

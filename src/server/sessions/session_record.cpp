@@ -51,6 +51,8 @@ Json record_json(const SessionRecord& r) {
   j["parameters"] = r.parameters;
   j["parent_session_id"] = r.parent_session_id.empty() ? Json(nullptr) : Json(r.parent_session_id);
   j["parent_message_count"] = r.parent_message_count;
+  j["summary"] = r.summary.empty() ? Json(nullptr) : Json(r.summary);
+  j["summary_message_count"] = r.summary_message_count;
   return j;
 }
 
@@ -89,6 +91,10 @@ Result<SessionRecord> record_from_json(const Json& j) {
   INFERD_RETURN_IF_ERROR(f.string("parent_session_id", &r.parent_session_id));
   INFERD_RETURN_IF_ERROR(
       f.integer("parent_message_count", 0, 100'000'000, &r.parent_message_count));
+  INFERD_RETURN_IF_ERROR(f.string("summary", &r.summary));
+  INFERD_RETURN_IF_ERROR(
+      f.integer("summary_message_count", 0, r.message_count, &r.summary_message_count));
+  if (r.summary.empty()) r.summary_message_count = 0;
   return r;
 }
 

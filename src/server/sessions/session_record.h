@@ -35,6 +35,10 @@ struct SessionRecord {
   Json parameters = Json::object();  // generation defaults applied to its chat turns
   std::string parent_session_id;     // "" = not a branch
   int64_t parent_message_count = 0;  // a branch: messages copied from the parent
+  // A summary of the oldest messages [0, summary_message_count), which chat turns send in their
+  // place (see chat_session_turn.h); "" = none. The messages themselves stay stored.
+  std::string summary;
+  int64_t summary_message_count = 0;
 };
 
 Json record_json(const SessionRecord& r);

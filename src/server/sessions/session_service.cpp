@@ -170,6 +170,10 @@ SessionResult<SessionRecord> SessionService::insert(SessionRecord r,
                                                     const std::vector<Json>& messages) {
   std::vector<KvWrite> writes;
   r.message_count = static_cast<int64_t>(messages.size());
+  if (r.summary_message_count > r.message_count) {  // a branch before the summary's end
+    r.summary.clear();
+    r.summary_message_count = 0;
+  }
   for (size_t i = 0; i < messages.size(); ++i)
     writes.push_back(KvWrite::put(message_key(r.session_id, static_cast<int64_t>(i)),
                                   dump_json(messages[i]), r.expires_at_ms));
@@ -464,7 +468,8 @@ SessionResult<SessionRecord> SessionService::append_turn(const Caller& caller,
                                                          const std::string& id,
                                                          std::optional<int64_t> expected_version,
                                                          std::vector<Json> messages,
-                                                         const TurnUsage& usage) {
+                                                         const TurnUsage& usage,
+                                                         const std::optional<SessionSummary>& summary) {
   const int64_t now = unix_now_ms();
   for (Json& m : messages) m["created_at"] = format_iso8601(now);
   return mutate(caller, id, expected_version,
@@ -484,6 +489,12 @@ SessionResult<SessionRecord> SessionService::append_turn(const Caller& caller,
                   for (int64_t i = 0; i < n; ++i)
                     writes.push_back(KvWrite::put(message_key(id, r.message_count + i),
                                                   dump_json(messages[i]), r.expires_at_ms));
+                  if (summary && !summary->text.empty() &&
+                      summary->message_count > r.summary_message_count &&
+                      summary->message_count <= r.message_count) {
+                    r.summary = summary->text;
+                    r.summary_message_count = summary->message_count;
+                  }
                   r.message_count += n;
                   auto counted = add_usage(*store_, r, usage, now, &expect, &writes);
                   if (!counted.ok()) return store_error(counted);

@@ -80,6 +80,12 @@ struct Conversation {
   std::vector<Json> messages;  // every stored message, oldest first
 };
 
+// A summary of a session's oldest messages.
+struct SessionSummary {
+  std::string text;
+  int64_t message_count = 0;  // messages [0, message_count) it stands for
+};
+
 // What one finished chat turn cost.
 struct TurnUsage {
   std::string model;
@@ -130,10 +136,13 @@ class SessionService {
 
   // For a chat turn: the record and its messages.
   SessionResult<Conversation> load(const Caller& caller, const std::string& id);
-  // Appends one finished turn (the client's messages, then the answer) atomically.
+  // Appends one finished turn (the client's messages, then the answer) atomically, with the
+  // summary the turn made of older messages, if any (kept only when it covers more than the
+  // stored one).
   SessionResult<SessionRecord> append_turn(const Caller& caller, const std::string& id,
                                            std::optional<int64_t> expected_version,
-                                           std::vector<Json> messages, const TurnUsage& usage);
+                                           std::vector<Json> messages, const TurnUsage& usage,
+                                           const std::optional<SessionSummary>& summary = {});
 
   // Removes expired entries now; the background sweep calls it every sweep_interval_s.
   Result<int64_t> sweep();

@@ -1,5 +1,6 @@
 #include "server/api/openai/chat_completions.h"
 
+#include <spdlog/spdlog.h>
 
 #include "chat/output_parser.h"
 #include "chat/output_parser_openai.h"
@@ -9,6 +10,7 @@
 #include "server/api/openai/generation_job.h"
 #include "server/api/openai/model_defaults.h"
 #include "server/api/openai/openai_json.h"
+#include "server/api/sessions/history_summarizer.h"
 #include "server/http/sse.h"
 #include "server/sessions/chat_session_turn.h"
 
@@ -181,7 +183,7 @@ namespace {
 
 // Answers a parsed, validated chat request with the model the router chose; `turn` (or null)
 // holds the request's session.
-void answer_chat(const RoutedModel& routed, const Json& body, std::string_view requested,
+void answer_chat(const ApiContext& api, const RoutedModel& routed, const Json& body, std::string_view requested,
                  std::shared_ptr<sessions::ChatSessionTurn> turn, std::shared_ptr<Exchange> exchange) {
   const ServedModel* m = routed.model.get();
   if (auto e = check_generates(*m)) return (void)respond_error(*exchange, *e);
@@ -194,6 +196,19 @@ void answer_chat(const RoutedModel& routed, const Json& body, std::string_view r
   const bool with_tools = !req->tools.is_null() && req->tool_choice != ToolChoice::kNone;
   auto prompt = turn ? turn->prompt(*m, &*req, with_tools) : chat_prompt(*m, *req, with_tools);
   if (!prompt.ok()) return (void)respond_error(*exchange, api_error_from_status(prompt.status()));
+  if (auto task = turn ? turn->summary_due() : std::nullopt) {
+    // The history did not fit: summarise its oldest part, then render the prompt again.
+    return summarize_history(
+        *api.router(), api.sessions->options(), *task,
+        [&api, routed, body = Json(body), requested = std::string(requested), turn, exchange,
+         count = task->message_count](Result<std::string> summary) mutable {
+          if (!summary.ok())
+            spdlog::warn("session '{}': no summary ({}); older turns are left out instead", turn->session_id(),
+                         summary.status().to_string());
+          turn->use_summary({summary.ok() ? *summary : std::string(), count}, &body);
+          answer_chat(api, routed, body, requested, turn, exchange);
+        });
+  }
   const auto n_prompt = static_cast<int64_t>(prompt->tokens.size());
   if (auto e = check_context(*m, n_prompt, req->gen.max_tokens, "messages")) return (void)respond_error(*exchange, *e);
 
@@ -241,8 +256,8 @@ void handle_chat_completions(const ApiContext& api, const Request& request, std:
     if (auto e = (*turn)->check(*req)) return (void)respond_error(*exchange, *e);
   std::string requested = req->gen.model;
   api.with_model(request, requested, exchange,
-                 [exchange, body = std::move(body).value(), requested, turn = std::move(*turn)](RoutedModel routed) {
-                   answer_chat(routed, body, requested, turn, exchange);
+                 [&api, exchange, body = std::move(body).value(), requested, turn = std::move(*turn)](RoutedModel routed) {
+                   answer_chat(api, routed, body, requested, turn, exchange);
                  });
 }
 
