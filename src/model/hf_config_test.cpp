@@ -59,7 +59,7 @@ TEST(HfConfig, RopeScalingVariants) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->hp.rope_scaling, RopeScaling::kYarn);
   EXPECT_EQ(c->hp.rope_orig_ctx, 1024);
-  EXPECT_NEAR(c->hp.yarn_attn_factor, 0.1f * std::log(4.0f) + 1.0f, 1e-6f);
+  EXPECT_NEAR(c->hp.rope_attn_factor, 0.1f * std::log(4.0f) + 1.0f, 1e-6f);
 
   j["rope_scaling"] = {{"rope_type", "llama3"},
                        {"factor", 8.0},
