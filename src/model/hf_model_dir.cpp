@@ -145,7 +145,7 @@ Status HfModelDir::add_tensors(TensorTable* tensors) const {
       uint8_t* dst = tensors->allocate(t.size_bytes);
       const int64_t groups = cols / spec->group_size;
       std::vector<float> s(groups), b(groups);
-      const size_t code_row_bytes = static_cast<size_t>(st->shape[1]) * 4;
+      const size_t code_row_bytes = static_cast<size_t>(st->shape[nd - 1]) * 4;
       for (int64_t r = 0; r < rows; ++r) {
         for (int64_t g = 0; g < groups; ++g) {
           s[g] = load_float(*scales, r * groups + g);
