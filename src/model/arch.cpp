@@ -45,6 +45,8 @@ const ArchSpec* find_arch_by_hf_class(std::string_view hf_class) {
   return nullptr;
 }
 
-std::string_view supported_arch_names() { return "llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3"; }
+std::string_view supported_arch_names() {
+  return "llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3";
+}
 
 }  // namespace inferd::model

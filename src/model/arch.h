@@ -51,8 +51,9 @@ struct ArchSpec {
   // GGUF files and inferd hold w.
   bool hf_norm_plus_one = false;
   // Mixture of experts: sparse layers route each token to the top-k of n_expert SwiGLU experts
-  // (router blk.N.ffn_gate_inp, experts ffn_{gate,up,down}_exps or per expert ffn_{gate,up,down}.E);
-  // the other layers use the dense feed-forward block (HParams::is_moe_layer).
+  // (router blk.N.ffn_gate_inp, experts ffn_{gate,up,down}_exps or per expert
+  // ffn_{gate,up,down}.E); the other layers use the dense feed-forward block
+  // (HParams::is_moe_layer).
   bool moe = false;
 };
 

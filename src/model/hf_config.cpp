@@ -147,9 +147,9 @@ Status read_longrope(const json& j, const json& rs, HfConfig* c) {
   INFERD_ASSIGN_OR_RETURN(double attn, get_number(rs, "attention_factor", 0.0));
   if (attn < 0) return invalid_argument("config.json: negative rope_scaling attention_factor");
   if (attn == 0)
-    attn = factor <= 1.0 ? 1.0
-                         : std::sqrt(1.0 + std::log(factor) /
-                                               std::log(static_cast<double>(orig_ctx)));
+    attn = factor <= 1.0
+               ? 1.0
+               : std::sqrt(1.0 + std::log(factor) / std::log(static_cast<double>(orig_ctx)));
   hp.rope_scaling = RopeScaling::kLongRope;
   hp.rope_scale_factor = static_cast<float>(factor);
   hp.rope_orig_ctx = orig_ctx;
@@ -196,7 +196,8 @@ Status read_rope_scaling(const json& j, const json& rs, HfConfig* c) {
     }
   } else if (type == "dynamic") {
     if (hp.n_rot <= 2)
-      return invalid_argument("config.json: dynamic rope_scaling needs more than 2 rotary dimensions");
+      return invalid_argument(
+          "config.json: dynamic rope_scaling needs more than 2 rotary dimensions");
     if (factor > 1.0) {
       hp.rope_scaling = RopeScaling::kDynamic;
       hp.rope_scale_factor = static_cast<float>(factor);
@@ -212,7 +213,8 @@ Status read_rope_scaling(const json& j, const json& rs, HfConfig* c) {
         llama3_freq_factors(hp, factor, low, high, static_cast<double>(orig_ctx));
   } else {
     return unsupported(
-        "rope_scaling type '{}' is not supported (default, linear, dynamic, yarn, llama3, longrope)",
+        "rope_scaling type '{}' is not supported (default, linear, dynamic, yarn, llama3, "
+        "longrope)",
         type);
   }
   return Status::ok_status();

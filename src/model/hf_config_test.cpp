@@ -188,14 +188,18 @@ TEST(HfConfig, RejectsMalformedLongRope) {
     json rope_scaling;
   };
   const Case cases[] = {
-      {"short list", {{"type", "longrope"}, {"short_factor", std::vector<double>(15, 1.0)},
-                      {"long_factor", good}}},
+      {"short list",
+       {{"type", "longrope"},
+        {"short_factor", std::vector<double>(15, 1.0)},
+        {"long_factor", good}}},
       {"long list missing", {{"type", "longrope"}, {"short_factor", good}}},
       {"not a list", {{"type", "longrope"}, {"short_factor", good}, {"long_factor", 2.0}}},
-      {"zero factor", {{"type", "longrope"}, {"short_factor", good},
-                       {"long_factor", std::vector<double>(16, 0.0)}}},
-      {"text factor", {{"type", "su"}, {"short_factor", good},
-                       {"long_factor", std::vector<json>(16, "x")}}},
+      {"zero factor",
+       {{"type", "longrope"},
+        {"short_factor", good},
+        {"long_factor", std::vector<double>(16, 0.0)}}},
+      {"text factor",
+       {{"type", "su"}, {"short_factor", good}, {"long_factor", std::vector<json>(16, "x")}}},
   };
   for (const Case& c : cases) {
     j["rope_scaling"] = c.rope_scaling;
@@ -234,7 +238,7 @@ TEST(HfConfig, ReadsQwen3Moe) {
   json j = qwen3_moe_config();
   j["decoder_sparse_step"] = 2;  // layers 1 and 3 are sparse: (layer + 1) % 2 == 0
   j.erase("mlp_only_layers");
-  j.erase("norm_topk_prob");     // the published default is false
+  j.erase("norm_topk_prob");  // the published default is false
   c = parse_hf_config(j, nullptr, "m");
   ASSERT_TRUE(c.ok()) << c.status().to_string();
   EXPECT_EQ(c->hp.moe_layers, (std::vector<uint8_t>{0, 1, 0, 1}));
@@ -259,8 +263,10 @@ TEST(HfConfig, RejectsBadQwen3MoeConfigs) {
   };
   for (const Case& c : cases) {
     json j = qwen3_moe_config();
-    if (c.value.is_null()) j.erase(c.key);
-    else j[c.key] = c.value;
+    if (c.value.is_null())
+      j.erase(c.key);
+    else
+      j[c.key] = c.value;
     auto r = parse_hf_config(j, nullptr, "m");
     ASSERT_FALSE(r.ok()) << c.what;
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << c.what;
@@ -274,7 +280,8 @@ TEST(HfConfig, RejectsBadQwen3MoeConfigs) {
 
 TEST(HfTensorNames, MapsExperts) {
   const ArchSpec& moe = *find_arch("qwen3moe");
-  EXPECT_EQ(hf_to_internal_name(moe, "model.layers.3.mlp.gate.weight"), "blk.3.ffn_gate_inp.weight");
+  EXPECT_EQ(hf_to_internal_name(moe, "model.layers.3.mlp.gate.weight"),
+            "blk.3.ffn_gate_inp.weight");
   EXPECT_EQ(hf_to_internal_name(moe, "model.layers.3.mlp.experts.17.down_proj.weight"),
             "blk.3.ffn_down.17.weight");
   EXPECT_EQ(hf_to_internal_name(moe, "model.layers.0.mlp.switch_mlp.up_proj.weight"),
@@ -284,7 +291,8 @@ TEST(HfTensorNames, MapsExperts) {
             "model.layers.3.mlp.experts.17.gate_proj.weight");
   EXPECT_EQ(internal_to_hf_name(moe, "blk.2.ffn_down_exps.weight"),
             "model.layers.2.mlp.switch_mlp.down_proj.weight");
-  EXPECT_EQ(internal_to_hf_name(moe, "blk.2.ffn_gate.weight"), "model.layers.2.mlp.gate_proj.weight");
+  EXPECT_EQ(internal_to_hf_name(moe, "blk.2.ffn_gate.weight"),
+            "model.layers.2.mlp.gate_proj.weight");
   EXPECT_EQ(hf_to_internal_name(*find_arch("qwen3"), "model.layers.3.mlp.experts.1.up_proj.weight"),
             std::nullopt);
 }

@@ -136,8 +136,8 @@ Status HfModelDir::add_tensors(TensorTable* tensors) const {
       param_shape[nd - 1] = cols / spec->group_size;
       for (const SafetensorsTensor* p : {scales, biases})
         if (!is_float(p->dtype) || p->shape != param_shape)
-          return invalid_argument("tensor '{}' must be F32/F16/BF16 of shape {}, is {} {}",
-                                  p->name, fmt::format("[{}]", fmt::join(param_shape, ", ")),
+          return invalid_argument("tensor '{}' must be F32/F16/BF16 of shape {}, is {} {}", p->name,
+                                  fmt::format("[{}]", fmt::join(param_shape, ", ")),
                                   dtype_name(p->dtype), p->shape_string());
       TensorInfo t = info_for(*internal, *type, shape);
       const size_t row_bytes = static_cast<size_t>(backend::dtype_bytes(*type, cols));

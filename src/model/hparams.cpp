@@ -32,7 +32,8 @@ Status HParams::validate() const {
     return invalid_argument("rope.dimension_count {} must be even and at most the head size {}",
                             hp.n_rot, hp.head_dim_k);
   if (!hp.moe_layers.empty() && static_cast<int64_t>(hp.moe_layers.size()) != hp.n_layer)
-    return invalid_argument("{} sparse-layer flags for {} layers", hp.moe_layers.size(), hp.n_layer);
+    return invalid_argument("{} sparse-layer flags for {} layers", hp.moe_layers.size(),
+                            hp.n_layer);
   if (hp.has_moe_layers()) {
     if (hp.n_expert <= 0 || hp.n_expert > 4096)
       return invalid_argument("expert count {} is out of range [1, 4096]", hp.n_expert);
@@ -82,7 +83,8 @@ Result<HParams> read_hparams(const format::GgufFile& f) {
     if (hp.n_layer > 0 && hp.n_layer <= 4096) {
       hp.moe_layers.resize(hp.n_layer);
       for (int64_t il = 0; il < hp.n_layer; ++il)
-        hp.moe_layers[il] = f.find_tensor("blk." + std::to_string(il) + ".ffn_gate_inp.weight") != nullptr;
+        hp.moe_layers[il] =
+            f.find_tensor("blk." + std::to_string(il) + ".ffn_gate_inp.weight") != nullptr;
     }
   }
   INFERD_RETURN_IF_ERROR(hp.validate());

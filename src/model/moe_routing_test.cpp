@@ -51,8 +51,11 @@ TEST(MoeRouting, GroupsTokensByExpertInTokenOrder) {
     std::vector<int32_t> tokens;
     std::vector<float> weights;
   };
-  const Want want[] = {{0, {0, 1}, {0.2f, 0.3f}}, {1, {2}, {0.6f}},        {2, {}, {}},
-                       {3, {0, 1, 3}, {0.1f, 0.4f, 0.7f}}, {4, {2, 3}, {0.5f, 0.8f}}};
+  const Want want[] = {{0, {0, 1}, {0.2f, 0.3f}},
+                       {1, {2}, {0.6f}},
+                       {2, {}, {}},
+                       {3, {0, 1, 3}, {0.1f, 0.4f, 0.7f}},
+                       {4, {2, 3}, {0.5f, 0.8f}}};
   for (const Want& w : want) {
     ASSERT_EQ(r.end(w.expert) - r.begin(w.expert), static_cast<int64_t>(w.tokens.size()))
         << w.expert;

@@ -49,8 +49,8 @@ struct Shape {
   double theta = 1000000.0, eps = 1e-6;
 
   bool sparse(int64_t il) const {
-    return std::find(mlp_only.begin(), mlp_only.end(), il) == mlp_only.end() &&
-           experts > 0 && (il + 1) % sparse_step == 0;
+    return std::find(mlp_only.begin(), mlp_only.end(), il) == mlp_only.end() && experts > 0 &&
+           (il + 1) % sparse_step == 0;
   }
 };
 
@@ -139,7 +139,9 @@ void write_float_dir(const std::string& dir, const Shape& s, const WeightMap& w)
   ASSERT_TRUE(st.write(dir + "/model.safetensors").ok());
 }
 
-float round_f16(float v) { return f16_to_f32(f32_to_f16(v)); }
+float round_f16(float v) {
+  return f16_to_f32(f32_to_f16(v));
+}
 
 // Quantizes `rows` x `cols` values MLX's way into `st` under `module` (codes, F16 scales and
 // biases, with `lead` as extra leading dimensions) and overwrites `values` with what they
@@ -154,10 +156,10 @@ void add_mlx(format::SafetensorsWriter& st, const std::string& module, std::vect
     backend::mlx_quantize_row(row, cols, spec, round_f16, codes.data() + r * row_code_bytes,
                               scales.data() + r * groups, biases.data() + r * groups);
     for (int64_t k = 0; k < cols; ++k)
-      row[k] = std::fmaf(scales[r * groups + k / spec.group_size],
-                         static_cast<float>(backend::mlx_code(codes.data() + r * row_code_bytes,
-                                                              k, spec.bits)),
-                         biases[r * groups + k / spec.group_size]);
+      row[k] = std::fmaf(
+          scales[r * groups + k / spec.group_size],
+          static_cast<float>(backend::mlx_code(codes.data() + r * row_code_bytes, k, spec.bits)),
+          biases[r * groups + k / spec.group_size]);
   }
   std::vector<uint16_t> s16(scales.size()), b16(biases.size());
   for (size_t i = 0; i < scales.size(); ++i) {
@@ -290,8 +292,8 @@ std::vector<Vec> reference_logits(const WeightMap& w, const Shape& s,
   const int64_t H = s.heads, KVH = s.kv_heads;
   std::vector<Vec> x(T);
   const Dense& embd = w.at("model.embed_tokens.weight");
-  for (int64_t t = 0; t < T; ++t) x[t] = Vec(embd.v.begin() + tokens[t] * E,
-                                             embd.v.begin() + (tokens[t] + 1) * E);
+  for (int64_t t = 0; t < T; ++t)
+    x[t] = Vec(embd.v.begin() + tokens[t] * E, embd.v.begin() + (tokens[t] + 1) * E);
   auto rope = [&](double* head, int64_t pos) {  // rotate_half pairs (i, i + D/2)
     for (int64_t i = 0; i < D / 2; ++i) {
       const double th = pos * std::pow(s.theta, -2.0 * i / D);
@@ -344,7 +346,8 @@ std::vector<Vec> reference_logits(const WeightMap& w, const Shape& s,
   }
   std::vector<Vec> logits(T);
   for (int64_t t = 0; t < T; ++t)
-    logits[t] = matvec(w.at("lm_head.weight"), rms_norm(x[t].data(), w.at("model.norm.weight"), E, s.eps));
+    logits[t] =
+        matvec(w.at("lm_head.weight"), rms_norm(x[t].data(), w.at("model.norm.weight"), E, s.eps));
   return logits;
 }
 
@@ -352,8 +355,9 @@ std::vector<Vec> reference_logits(const WeightMap& w, const Shape& s,
 
 // Logits of two sequences, [seq][pos][vocab]: either every token of both in one batch, or one
 // token per forward pass.
-std::vector<std::vector<std::vector<float>>> engine_logits(
-    const Model& m, const std::vector<int32_t> (&seqs)[2], bool one_batch) {
+std::vector<std::vector<std::vector<float>>> engine_logits(const Model& m,
+                                                           const std::vector<int32_t> (&seqs)[2],
+                                                           bool one_batch) {
   const HParams& hp = m.hparams();
   KvCache kv(hp, 8, 16, 2);
   const std::vector<int32_t> tables[2] = {{0, 1, 2, 3}, {4, 5, 6, 7}};
@@ -375,8 +379,8 @@ std::vector<std::vector<std::vector<float>>> engine_logits(
   };
   for (int64_t t = 0; t < T; ++t)
     for (int s = 0; s < 2; ++s) {
-      batch.push_back({.token = seqs[s][t], .pos = static_cast<int32_t>(t), .seq = s,
-                       .want_logits = true});
+      batch.push_back(
+          {.token = seqs[s][t], .pos = static_cast<int32_t>(t), .seq = s, .want_logits = true});
       if (!one_batch) flush();
     }
   if (one_batch) flush();
@@ -454,8 +458,8 @@ Shape unnormalised_every_other_layer() {
 
 INSTANTIATE_TEST_SUITE_P(Variants, Qwen3MoeReference,
                          ::testing::Values(Variant{"renormalised", Shape{}, 17},
-                                           Variant{"unnormalised",
-                                                   unnormalised_every_other_layer(), 17}),
+                                           Variant{"unnormalised", unnormalised_every_other_layer(),
+                                                   17}),
                          [](const auto& info) { return std::string(info.param.name); });
 
 // MLX 4-bit (experts stacked as switch_mlp, 8-bit routers): within the MLX acceptance tolerance of
@@ -526,14 +530,16 @@ TEST(Qwen3Moe, RejectsBadDirectories) {
        "blk.2.ffn_up.5.weight"},
       {"a sparse layer without experts",
        [](WeightMap& m, json&) {
-         for (int e = 0; e < 8; ++e) m.erase(fmt::format("model.layers.0.mlp.experts.{}.gate_proj.weight", e));
+         for (int e = 0; e < 8; ++e)
+           m.erase(fmt::format("model.layers.0.mlp.experts.{}.gate_proj.weight", e));
        },
        "no experts"},
       {"the router missing", [](WeightMap& m, json&) { m.erase("model.layers.0.mlp.gate.weight"); },
        "blk.0.ffn_gate_inp.weight"},
-      {"an expert of the wrong size", [](WeightMap& m, json& c) { c["moe_intermediate_size"] = 32; },
-       "blk.0.ffn_gate.0.weight"},
-      {"a dense layer declared sparse", [](WeightMap&, json& c) { c["mlp_only_layers"] = json::array(); },
+      {"an expert of the wrong size",
+       [](WeightMap& m, json& c) { c["moe_intermediate_size"] = 32; }, "blk.0.ffn_gate.0.weight"},
+      {"a dense layer declared sparse",
+       [](WeightMap&, json& c) { c["mlp_only_layers"] = json::array(); },
        "blk.1.ffn_gate_inp.weight"},
   };
   int i = 0;

@@ -217,8 +217,10 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
       for_each_token_range(pool, B, F, [&](int64_t b, int64_t i0, int64_t i1) {
         float* g = gate + b * F + i0;
         const float* u = up + b * F + i0;
-        if (hp_.arch->activation == FfnActivation::kSilu) silu_mul(g, u, i1 - i0);
-        else gelu_tanh_mul(g, u, i1 - i0);
+        if (hp_.arch->activation == FfnActivation::kSilu)
+          silu_mul(g, u, i1 - i0);
+        else
+          gelu_tanh_mul(g, u, i1 - i0);
       });
       matmul(L.w_down, gate, B, tmp, pool, s.matmul_);
     }

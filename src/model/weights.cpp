@@ -94,7 +94,8 @@ class Binder {
       return not_found("layer {} is sparse but has no experts: neither '{}' nor '{}' exists", il,
                        stacked_name, fmt::format("blk.{}.{}.0.weight", il, base));
     for (int64_t e = 0; e < n; ++e) {
-      INFERD_ASSIGN_OR_RETURN(MatrixRef m, matrix(fmt::format("blk.{}.{}.{}.weight", il, base, e), rows, cols));
+      INFERD_ASSIGN_OR_RETURN(MatrixRef m,
+                              matrix(fmt::format("blk.{}.{}.{}.weight", il, base, e), rows, cols));
       out->push_back(m);
     }
     return Status::ok_status();
