@@ -513,6 +513,50 @@ TEST(Qwen3Moe, MlxSwitchMlpWithinQuantizationTolerance) {
               q8_diff, scale);
 }
 
+// The model converts to the other layouts inferd writes: GGUF qwen3moe with one tensor per
+// expert (the same F32 weights: identical logits), and an MLX 8-bit directory with per-expert
+// quantized matrices whose config.json records the sparse layers (quantization error only).
+TEST(Qwen3Moe, ConvertsBetweenFormats) {
+  const Shape s;
+  const auto root = ::inferd::testing::temp_dir();
+  const std::string dir = (root / "f32").string();
+  write_float_dir(dir, s, random_weights(s, 17));
+  auto m = Model::load(dir);
+  ASSERT_TRUE(m.ok()) << m.status().to_string();
+  const auto want = engine_logits(**m, kSeqs, true);
+
+  const std::string gguf_path = (root / "m.gguf").string();
+  ASSERT_TRUE(export_gguf(**m, backend::DType::kF32, gguf_path).ok());
+  auto gguf = Model::load(gguf_path);
+  ASSERT_TRUE(gguf.ok()) << gguf.status().to_string();
+  EXPECT_NE((*gguf)->tensors().find_tensor("blk.2.ffn_down.7.weight"), nullptr);
+  EXPECT_EQ(engine_logits(**gguf, kSeqs, true), want);
+
+  const std::string mlx_dir = (root / "mlx").string();
+  ASSERT_TRUE(export_hf_dir(**m, *parse_hf_dir_format("mlx_q8_g32"), mlx_dir).ok());
+  auto mlx = Model::load(mlx_dir);
+  ASSERT_TRUE(mlx.ok()) << mlx.status().to_string();
+  const HParams& hp = (*mlx)->hparams();
+  EXPECT_EQ(hp.moe_layers, (*m)->hparams().moe_layers);
+  EXPECT_EQ(hp.n_expert, s.experts);
+  EXPECT_EQ(hp.n_expert_used, s.used);
+  EXPECT_EQ(hp.n_ff_expert, s.expert_ff);
+  EXPECT_EQ(hp.expert_weights_norm, s.norm_topk);
+  EXPECT_EQ((*mlx)->tensors().find_tensor("blk.0.ffn_gate.3.weight")->type,
+            backend::DType::kMlxQ8G32);
+  const auto got = engine_logits(**mlx, kSeqs, true);
+  double worst = 0, scale = 0;
+  for (int q = 0; q < 2; ++q)
+    for (size_t t = 0; t < want[q].size(); ++t)
+      for (size_t i = 0; i < want[q][t].size(); ++i) {
+        worst = std::max(worst, static_cast<double>(std::fabs(want[q][t][i] - got[q][t][i])));
+        scale = std::max(scale, static_cast<double>(std::fabs(want[q][t][i])));
+      }
+  // The bound of the MLX acceptance tests for 8-bit weights.
+  EXPECT_LE(worst, 0.1 * scale);
+  std::printf("mlx 8-bit vs f32: %.2e of %.2f\n", worst, scale);
+}
+
 TEST(Qwen3Moe, RejectsBadDirectories) {
   const Shape s;
   const auto root = ::inferd::testing::temp_dir();
