@@ -13,7 +13,8 @@ Command add_synth_command(CLI::App& app) {
   auto out = std::make_shared<std::string>();
   auto type = std::make_shared<std::string>("q8_0");
   cmd->add_option("output", *out, "Output .gguf path")->required();
-  cmd->add_option("--arch", opt->arch, "Architecture: llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3")
+  cmd->add_option("--arch", opt->arch,
+                  "Architecture: llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3")
       ->capture_default_str();
   cmd->add_option("--dim", opt->dim, "Embedding size")->capture_default_str();
   cmd->add_option("--layers", opt->layers, "Transformer layers")->capture_default_str();

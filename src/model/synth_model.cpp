@@ -239,10 +239,10 @@ Status write_synth_model(const SynthOptions& o, const std::string& path) {
       for (const char* name : {"ffn_gate_exps.weight", "ffn_up_exps.weight"})
         w.add_tensor(p + name, o.type, {o.dim, expert_ffn, o.experts},
                      random_matrix(o.type, o.dim, in_std, stream_seed(o.seed, p + name)));
-      w.add_tensor(p + "ffn_down_exps.weight", o.type, {expert_ffn, o.dim, o.experts},
-                   random_matrix(o.type, expert_ffn,
-                                 1.0f / std::sqrt(static_cast<float>(expert_ffn)),
-                                 stream_seed(o.seed, p + "ffn_down_exps.weight")));
+      w.add_tensor(
+          p + "ffn_down_exps.weight", o.type, {expert_ffn, o.dim, o.experts},
+          random_matrix(o.type, expert_ffn, 1.0f / std::sqrt(static_cast<float>(expert_ffn)),
+                        stream_seed(o.seed, p + "ffn_down_exps.weight")));
     } else if (arch.fused_gate_up) {
       matrix(p + "ffn_up.weight", 2 * o.ffn, o.dim, in_std);
       matrix(p + "ffn_down.weight", o.dim, o.ffn, ffn_std);

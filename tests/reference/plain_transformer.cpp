@@ -50,7 +50,7 @@ struct Loader {
       for (int64_t c = 0; c < cols; ++c) m[r][c] = v[(e * rows + r) * cols + c];
     return m;
   }
-    double num(const std::string& key, double fallback) const {
+  double num(const std::string& key, double fallback) const {
     auto r = f.get_float_or(key, fallback);
     return r.ok() ? *r : fallback;
   }
@@ -113,9 +113,9 @@ Vec sparse_moe(const Loader& L, const std::string& b, int64_t used, bool renorma
   for (int64_t j = 0; j < used; ++j) {
     const int64_t e = order[j];
     const double weight = renormalise ? prob[e] / chosen : prob[e] / sum;
-    const Vec y = swiglu(L.expert(b + "ffn_gate_exps.weight", e),
-                         L.expert(b + "ffn_up_exps.weight", e),
-                         L.expert(b + "ffn_down_exps.weight", e), h);
+    const Vec y =
+        swiglu(L.expert(b + "ffn_gate_exps.weight", e), L.expert(b + "ffn_up_exps.weight", e),
+               L.expert(b + "ffn_down_exps.weight", e), h);
     for (size_t i = 0; i < out.size(); ++i) out[i] += weight * y[i];
   }
   return out;
@@ -258,8 +258,9 @@ std::vector<std::vector<double>> run(const format::GgufFile& f, const std::vecto
         const Vec up = matvec(wup, h);
         for (int64_t i = 0; i < n_ff; ++i) {
           const double g = gt[i];
-          const double act = gemma ? 0.5 * g * (1 + std::tanh(std::sqrt(2 / M_PI) * (g + 0.044715 * g * g * g)))
-                                   : g / (1 + std::exp(-g));
+          const double act =
+              gemma ? 0.5 * g * (1 + std::tanh(std::sqrt(2 / M_PI) * (g + 0.044715 * g * g * g)))
+                    : g / (1 + std::exp(-g));
           gt[i] = act * up[i];
         }
         d = matvec(wdown, gt);
