@@ -13,7 +13,8 @@ Command add_synth_command(CLI::App& app) {
   auto out = std::make_shared<std::string>();
   auto type = std::make_shared<std::string>("q8_0");
   cmd->add_option("output", *out, "Output .gguf path")->required();
-  cmd->add_option("--arch", opt->arch, "Architecture: llama, qwen2, qwen3, gemma2, gemma3, phi3")
+  cmd->add_option("--arch", opt->arch,
+                  "Architecture: llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3")
       ->capture_default_str();
   cmd->add_option("--dim", opt->dim, "Embedding size")->capture_default_str();
   cmd->add_option("--layers", opt->layers, "Transformer layers")->capture_default_str();
@@ -24,6 +25,11 @@ Command add_synth_command(CLI::App& app) {
   cmd->add_option("--context", opt->context, "Training context length")->capture_default_str();
   cmd->add_option("--head-dim", opt->head_dim, "Head size (0 = dim / heads)")->capture_default_str();
   cmd->add_option("--sliding-window", opt->sliding_window, "Sliding window (families that use one)")
+      ->capture_default_str();
+  cmd->add_option("--experts", opt->experts, "Experts per layer (qwen3moe)")->capture_default_str();
+  cmd->add_option("--experts-used", opt->experts_used, "Experts per token (qwen3moe)")
+      ->capture_default_str();
+  cmd->add_option("--expert-ffn", opt->expert_ffn, "Expert feed-forward size (0 = --ffn)")
       ->capture_default_str();
   cmd->add_option("--type", *type, "Weight type: f32, f16, bf16, q4_0, q4_1, q5_0, q5_1, q8_0, q2_k..q6_k")
       ->capture_default_str();

@@ -15,6 +15,8 @@ constexpr ArchSpec kArchs[] = {
      .rope = kNeox, .qkv_bias = true},
     {.gguf_name = "qwen3", .hf_classes = {"Qwen3ForCausalLM"},
      .rope = kNeox, .qk_norm = true},
+    {.gguf_name = "qwen3moe", .hf_classes = {"Qwen3MoeForCausalLM"},
+     .rope = kNeox, .qk_norm = true, .moe = true},
     {.gguf_name = "gemma2", .hf_classes = {"Gemma2ForCausalLM"},
      .rope = kNeox, .activation = kGeluTanh, .post_norms = true, .embedding_scale = true,
      .sliding = kEven, .scale_query = true, .embd_query_scale_layers = 46,
@@ -43,6 +45,8 @@ const ArchSpec* find_arch_by_hf_class(std::string_view hf_class) {
   return nullptr;
 }
 
-std::string_view supported_arch_names() { return "llama, qwen2, qwen3, gemma2, gemma3, phi3"; }
+std::string_view supported_arch_names() {
+  return "llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3";
+}
 
 }  // namespace inferd::model

@@ -50,6 +50,11 @@ struct ArchSpec {
   // Hugging Face checkpoints store RMSNorm weights as w - 1 (the norm multiplies by 1 + w);
   // GGUF files and inferd hold w.
   bool hf_norm_plus_one = false;
+  // Mixture of experts: sparse layers route each token to the top-k of n_expert SwiGLU experts
+  // (router blk.N.ffn_gate_inp, experts ffn_{gate,up,down}_exps or per expert
+  // ffn_{gate,up,down}.E); the other layers use the dense feed-forward block
+  // (HParams::is_moe_layer).
+  bool moe = false;
 };
 
 // The table entry for a GGUF architecture name, or nullptr.

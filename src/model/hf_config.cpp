@@ -28,6 +28,44 @@ Result<double> get_number(const json& j, const char* key, double fallback) {
   return it->get<double>();
 }
 
+Result<bool> get_bool(const json& j, const char* key, bool fallback) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  if (!it->is_boolean()) return invalid_argument("config.json: \"{}\" is not a boolean", key);
+  return it->get<bool>();
+}
+
+// Qwen3-MoE: which layers are sparse, as the published modeling code decides it (a layer is
+// sparse unless listed in mlp_only_layers, when num_experts > 0 and (layer + 1) is a multiple of
+// decoder_sparse_step), and the experts' shape. REQUIRES hp->n_layer was read and is plausible.
+Status read_moe(const json& j, HParams* hp) {
+  INFERD_ASSIGN_OR_RETURN(hp->n_expert, get_int(j, "num_experts", std::nullopt));
+  INFERD_ASSIGN_OR_RETURN(hp->n_expert_used, get_int(j, "num_experts_per_tok", std::nullopt));
+  INFERD_ASSIGN_OR_RETURN(hp->n_ff_expert, get_int(j, "moe_intermediate_size", std::nullopt));
+  INFERD_ASSIGN_OR_RETURN(hp->expert_weights_norm, get_bool(j, "norm_topk_prob", false));
+  INFERD_ASSIGN_OR_RETURN(int64_t step, get_int(j, "decoder_sparse_step", 1));
+  if (step <= 0)
+    return invalid_argument("config.json: decoder_sparse_step {} must be positive", step);
+  if (hp->n_expert < 0)
+    return invalid_argument("config.json: num_experts {} is negative", hp->n_expert);
+  if (hp->n_layer <= 0 || hp->n_layer > 4096)
+    return invalid_argument("config.json: num_hidden_layers {} is out of range", hp->n_layer);
+  hp->moe_layers.assign(hp->n_layer, 0);
+  for (int64_t il = 0; il < hp->n_layer; ++il)
+    hp->moe_layers[il] = hp->n_expert > 0 && (il + 1) % step == 0;
+  if (auto it = j.find("mlp_only_layers"); it != j.end() && !it->is_null()) {
+    if (!it->is_array()) return invalid_argument("config.json: mlp_only_layers is not a list");
+    for (const json& v : *it) {
+      if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() >= hp->n_layer)
+        return invalid_argument(
+            "config.json: mlp_only_layers holds {}, not a layer index in [0, {})", v.dump(),
+            hp->n_layer);
+      hp->moe_layers[v.get<int64_t>()] = 0;
+    }
+  }
+  return Status::ok_status();
+}
+
 void append_ids(const json& v, std::vector<int32_t>* out) {
   if (v.is_number_integer()) {
     out->push_back(static_cast<int32_t>(v.get<int64_t>()));
@@ -59,7 +97,68 @@ std::vector<float> llama3_freq_factors(const HParams& hp, double factor, double 
   return out;
 }
 
-Status read_rope_scaling(const json& rs, HfConfig* c) {
+// A list of n_rot / 2 positive per-frequency factors (LongRoPE's short_factor / long_factor).
+Result<std::vector<float>> read_factor_list(const json& rs, const char* key, int64_t n_rot) {
+  auto it = rs.find(key);
+  if (it == rs.end() || !it->is_array())
+    return invalid_argument("config.json: longrope rope_scaling needs a \"{}\" list", key);
+  if (static_cast<int64_t>(it->size()) != n_rot / 2)
+    return invalid_argument(
+        "config.json: rope_scaling \"{}\" has {} values, expected {} (half the rotary dimensions)",
+        key, it->size(), n_rot / 2);
+  std::vector<float> out;
+  for (const json& v : *it) {
+    if (!v.is_number() || !(v.get<double>() > 0))
+      return invalid_argument("config.json: rope_scaling \"{}\" holds {}, not a positive number",
+                              key, v.dump());
+    out.push_back(static_cast<float>(v.get<double>()));
+  }
+  return out;
+}
+
+// LongRoPE (Phi-3 128k), following the published formulas: inverse frequencies divided by
+// per-frequency factors, cos/sin scaled by the attention factor, by default
+// sqrt(1 + ln(factor) / ln(original_max_position_embeddings)) with factor =
+// max_position_embeddings / original_max_position_embeddings when the config has a top-level
+// original_max_position_embeddings (Phi-3), else rope_scaling's "factor".
+//
+// Which factors: the reference picks long_factor for sequences longer than the original context
+// and short_factor otherwise, but cached keys cannot be re-rotated when a sequence grows past
+// it. inferd decides once per model, by the model's context: long_factor when
+// max_position_embeddings exceeds original_max_position_embeddings (a 128k model always uses the
+// long factors, as llama.cpp does when serving it at its full context), short_factor otherwise.
+Status read_longrope(const json& j, const json& rs, HfConfig* c) {
+  HParams& hp = c->hp;
+  INFERD_ASSIGN_OR_RETURN(double factor, get_number(rs, "factor", 1.0));
+  INFERD_ASSIGN_OR_RETURN(int64_t orig_ctx,
+                          get_int(rs, "original_max_position_embeddings", hp.n_ctx_train));
+  if (j.contains("original_max_position_embeddings")) {
+    INFERD_ASSIGN_OR_RETURN(orig_ctx, get_int(j, "original_max_position_embeddings", std::nullopt));
+    if (orig_ctx <= 0)
+      return invalid_argument("config.json: original_max_position_embeddings must be positive");
+    factor = static_cast<double>(hp.n_ctx_train) / static_cast<double>(orig_ctx);
+  }
+  if (orig_ctx <= 1 || !(factor > 0))
+    return invalid_argument("config.json: longrope needs a factor > 0 and an original context > 1");
+  INFERD_ASSIGN_OR_RETURN(std::vector<float> short_factor,
+                          read_factor_list(rs, "short_factor", hp.n_rot));
+  INFERD_ASSIGN_OR_RETURN(std::vector<float> long_factor,
+                          read_factor_list(rs, "long_factor", hp.n_rot));
+  INFERD_ASSIGN_OR_RETURN(double attn, get_number(rs, "attention_factor", 0.0));
+  if (attn < 0) return invalid_argument("config.json: negative rope_scaling attention_factor");
+  if (attn == 0)
+    attn = factor <= 1.0
+               ? 1.0
+               : std::sqrt(1.0 + std::log(factor) / std::log(static_cast<double>(orig_ctx)));
+  hp.rope_scaling = RopeScaling::kLongRope;
+  hp.rope_scale_factor = static_cast<float>(factor);
+  hp.rope_orig_ctx = orig_ctx;
+  hp.rope_attn_factor = static_cast<float>(attn);
+  c->rope_freq_factors = hp.n_ctx_train > orig_ctx ? long_factor : short_factor;
+  return Status::ok_status();
+}
+
+Status read_rope_scaling(const json& j, const json& rs, HfConfig* c) {
   HParams& hp = c->hp;
   if (rs.is_null()) return Status::ok_status();
   if (!rs.is_object()) return invalid_argument("config.json: rope_scaling is not an object");
@@ -69,10 +168,12 @@ Status read_rope_scaling(const json& rs, HfConfig* c) {
       type = it->get<std::string>();
       break;
     }
+  if (type == "default") return Status::ok_status();
+  // "su" is the name early Phi-3 configs used for LongRoPE.
+  if (type == "longrope" || type == "su") return read_longrope(j, rs, c);
   INFERD_ASSIGN_OR_RETURN(double factor, get_number(rs, "factor", 1.0));
   INFERD_ASSIGN_OR_RETURN(int64_t orig_ctx,
                           get_int(rs, "original_max_position_embeddings", hp.n_ctx_train));
-  if (type == "default") return Status::ok_status();
   if (!(factor > 0) || orig_ctx <= 0)
     return invalid_argument("config.json: invalid rope_scaling factor");
   if (type == "linear") {
@@ -86,12 +187,21 @@ Status read_rope_scaling(const json& rs, HfConfig* c) {
       hp.rope_scale_factor = static_cast<float>(factor);
       hp.rope_orig_ctx = orig_ctx;
       INFERD_ASSIGN_OR_RETURN(double attn, get_number(rs, "attention_factor", 0.0));
-      hp.yarn_attn_factor =
+      hp.rope_attn_factor =
           attn > 0 ? static_cast<float>(attn) : 0.1f * std::log(hp.rope_scale_factor) + 1.0f;
       INFERD_ASSIGN_OR_RETURN(double fast, get_number(rs, "beta_fast", 32.0));
       INFERD_ASSIGN_OR_RETURN(double slow, get_number(rs, "beta_slow", 1.0));
       hp.yarn_beta_fast = static_cast<float>(fast);
       hp.yarn_beta_slow = static_cast<float>(slow);
+    }
+  } else if (type == "dynamic") {
+    if (hp.n_rot <= 2)
+      return invalid_argument(
+          "config.json: dynamic rope_scaling needs more than 2 rotary dimensions");
+    if (factor > 1.0) {
+      hp.rope_scaling = RopeScaling::kDynamic;
+      hp.rope_scale_factor = static_cast<float>(factor);
+      hp.rope_orig_ctx = orig_ctx;
     }
   } else if (type == "llama3") {
     INFERD_ASSIGN_OR_RETURN(double low, get_number(rs, "low_freq_factor", 1.0));
@@ -102,8 +212,10 @@ Status read_rope_scaling(const json& rs, HfConfig* c) {
     c->rope_freq_factors =
         llama3_freq_factors(hp, factor, low, high, static_cast<double>(orig_ctx));
   } else {
-    return unsupported("rope_scaling type '{}' is not supported (default, linear, yarn, llama3)",
-                       type);
+    return unsupported(
+        "rope_scaling type '{}' is not supported (default, linear, dynamic, yarn, llama3, "
+        "longrope)",
+        type);
   }
   return Status::ok_status();
 }
@@ -141,6 +253,7 @@ Result<HfConfig> parse_hf_config(const json& root, const json* generation_config
   if (!(partial > 0.0 && partial <= 1.0))
     return invalid_argument("config.json: partial_rotary_factor out of range");
   hp.n_rot = static_cast<int64_t>(std::llround(static_cast<double>(hp.head_dim_k) * partial));
+  if (hp.arch->moe) INFERD_RETURN_IF_ERROR(read_moe(j, &hp));
   INFERD_RETURN_IF_ERROR(hp.validate());
   if (hp.n_vocab <= 0 || hp.n_vocab > (int64_t{1} << 24))
     return invalid_argument("config.json: vocab_size {} is out of range", hp.n_vocab);
@@ -158,7 +271,7 @@ Result<HfConfig> parse_hf_config(const json& root, const json* generation_config
   hp.rope_base_local = static_cast<float>(local_theta);
   hp.rope_orig_ctx = hp.n_ctx_train;
   if (auto rs = j.find("rope_scaling"); rs != j.end()) {
-    INFERD_RETURN_IF_ERROR(read_rope_scaling(*rs, &c));
+    INFERD_RETURN_IF_ERROR(read_rope_scaling(j, *rs, &c));
   }
 
   if (hp.arch->sliding != SlidingLayers::kNone) {

@@ -59,7 +59,7 @@ TEST(HfConfig, RopeScalingVariants) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->hp.rope_scaling, RopeScaling::kYarn);
   EXPECT_EQ(c->hp.rope_orig_ctx, 1024);
-  EXPECT_NEAR(c->hp.yarn_attn_factor, 0.1f * std::log(4.0f) + 1.0f, 1e-6f);
+  EXPECT_NEAR(c->hp.rope_attn_factor, 0.1f * std::log(4.0f) + 1.0f, 1e-6f);
 
   j["rope_scaling"] = {{"rope_type", "llama3"},
                        {"factor", 8.0},
@@ -73,7 +73,14 @@ TEST(HfConfig, RopeScalingVariants) {
   EXPECT_FLOAT_EQ(c->rope_freq_factors.front(), 1.0f);  // highest frequency kept
   EXPECT_FLOAT_EQ(c->rope_freq_factors.back(), 8.0f);   // lowest divided by factor
 
-  j["rope_scaling"] = {{"rope_type", "longrope"}, {"factor", 4.0}};
+  j["rope_scaling"] = {{"rope_type", "dynamic"}, {"factor", 2.0}};
+  c = parse_hf_config(j, nullptr, "m");
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  EXPECT_EQ(c->hp.rope_scaling, RopeScaling::kDynamic);
+  EXPECT_FLOAT_EQ(c->hp.rope_scale_factor, 2.0f);
+  EXPECT_EQ(c->hp.rope_orig_ctx, 4096);
+
+  j["rope_scaling"] = {{"rope_type", "su2"}, {"factor", 4.0}};
   EXPECT_EQ(parse_hf_config(j, nullptr, "m").status().code(), StatusCode::kUnsupported);
   j["rope_scaling"] = nullptr;
   EXPECT_TRUE(parse_hf_config(j, nullptr, "m").ok());
@@ -170,6 +177,124 @@ TEST(HfTensorNames, MapsBothWaysPerFamily) {
   }
   EXPECT_EQ(internal_to_hf_name(gemma, "blk.1.post_ffw_norm.weight"),
             "model.layers.1.post_feedforward_layernorm.weight");
+}
+
+// LongRoPE needs both factor lists, each with one positive value per rotated pair.
+TEST(HfConfig, RejectsMalformedLongRope) {
+  json j = llama_config();  // head size 32: 16 factors per list
+  const std::vector<double> good(16, 1.5);
+  struct Case {
+    const char* what;
+    json rope_scaling;
+  };
+  const Case cases[] = {
+      {"short list",
+       {{"type", "longrope"},
+        {"short_factor", std::vector<double>(15, 1.0)},
+        {"long_factor", good}}},
+      {"long list missing", {{"type", "longrope"}, {"short_factor", good}}},
+      {"not a list", {{"type", "longrope"}, {"short_factor", good}, {"long_factor", 2.0}}},
+      {"zero factor",
+       {{"type", "longrope"},
+        {"short_factor", good},
+        {"long_factor", std::vector<double>(16, 0.0)}}},
+      {"text factor",
+       {{"type", "su"}, {"short_factor", good}, {"long_factor", std::vector<json>(16, "x")}}},
+  };
+  for (const Case& c : cases) {
+    j["rope_scaling"] = c.rope_scaling;
+    auto r = parse_hf_config(j, nullptr, "m");
+    ASSERT_FALSE(r.ok()) << c.what;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << c.what;
+    EXPECT_NE(r.status().message().find("config.json"), std::string::npos) << c.what;
+  }
+  j["rope_scaling"] = {{"type", "longrope"}, {"short_factor", good}, {"long_factor", good}};
+  j["original_max_position_embeddings"] = 0;
+  EXPECT_EQ(parse_hf_config(j, nullptr, "m").status().code(), StatusCode::kInvalidArgument);
+  j.erase("original_max_position_embeddings");
+  EXPECT_TRUE(parse_hf_config(j, nullptr, "m").ok());
+}
+
+json qwen3_moe_config() {
+  return json::parse(R"({
+    "architectures": ["Qwen3MoeForCausalLM"], "hidden_size": 64, "num_hidden_layers": 4,
+    "intermediate_size": 128, "num_attention_heads": 4, "num_key_value_heads": 2,
+    "head_dim": 16, "vocab_size": 100, "num_experts": 8, "num_experts_per_tok": 2,
+    "moe_intermediate_size": 32, "norm_topk_prob": true, "decoder_sparse_step": 1,
+    "mlp_only_layers": [2]})");
+}
+
+TEST(HfConfig, ReadsQwen3Moe) {
+  auto c = parse_hf_config(qwen3_moe_config(), nullptr, "m");
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  const HParams& hp = c->hp;
+  EXPECT_EQ(hp.arch->gguf_name, "qwen3moe");
+  EXPECT_EQ(hp.n_expert, 8);
+  EXPECT_EQ(hp.n_expert_used, 2);
+  EXPECT_EQ(hp.n_ff_expert, 32);
+  EXPECT_TRUE(hp.expert_weights_norm);
+  EXPECT_EQ(hp.moe_layers, (std::vector<uint8_t>{1, 1, 0, 1}));
+
+  json j = qwen3_moe_config();
+  j["decoder_sparse_step"] = 2;  // layers 1 and 3 are sparse: (layer + 1) % 2 == 0
+  j.erase("mlp_only_layers");
+  j.erase("norm_topk_prob");  // the published default is false
+  c = parse_hf_config(j, nullptr, "m");
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  EXPECT_EQ(c->hp.moe_layers, (std::vector<uint8_t>{0, 1, 0, 1}));
+  EXPECT_FALSE(c->hp.expert_weights_norm);
+}
+
+TEST(HfConfig, RejectsBadQwen3MoeConfigs) {
+  struct Case {
+    const char* what;
+    const char* key;
+    json value;
+  };
+  const Case cases[] = {
+      {"top-k above the expert count", "num_experts_per_tok", 9},
+      {"zero top-k", "num_experts_per_tok", 0},
+      {"missing expert size", "moe_intermediate_size", nullptr},
+      {"missing expert count", "num_experts", nullptr},
+      {"zero sparse step", "decoder_sparse_step", 0},
+      {"dense layer out of range", "mlp_only_layers", json::array({4})},
+      {"dense layers not a list", "mlp_only_layers", 1},
+      {"norm flag not a boolean", "norm_topk_prob", "yes"},
+  };
+  for (const Case& c : cases) {
+    json j = qwen3_moe_config();
+    if (c.value.is_null())
+      j.erase(c.key);
+    else
+      j[c.key] = c.value;
+    auto r = parse_hf_config(j, nullptr, "m");
+    ASSERT_FALSE(r.ok()) << c.what;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << c.what;
+    EXPECT_FALSE(r.status().message().empty()) << c.what;
+  }
+  json j = qwen3_moe_config();
+  j["num_experts_per_tok"] = 9;
+  EXPECT_NE(parse_hf_config(j, nullptr, "m").status().message().find("expert count 8"),
+            std::string::npos);
+}
+
+TEST(HfTensorNames, MapsExperts) {
+  const ArchSpec& moe = *find_arch("qwen3moe");
+  EXPECT_EQ(hf_to_internal_name(moe, "model.layers.3.mlp.gate.weight"),
+            "blk.3.ffn_gate_inp.weight");
+  EXPECT_EQ(hf_to_internal_name(moe, "model.layers.3.mlp.experts.17.down_proj.weight"),
+            "blk.3.ffn_down.17.weight");
+  EXPECT_EQ(hf_to_internal_name(moe, "model.layers.0.mlp.switch_mlp.up_proj.weight"),
+            "blk.0.ffn_up_exps.weight");
+  EXPECT_EQ(hf_to_internal_name(moe, "model.layers.0.mlp.experts.x.up_proj.weight"), std::nullopt);
+  EXPECT_EQ(internal_to_hf_name(moe, "blk.3.ffn_gate.17.weight"),
+            "model.layers.3.mlp.experts.17.gate_proj.weight");
+  EXPECT_EQ(internal_to_hf_name(moe, "blk.2.ffn_down_exps.weight"),
+            "model.layers.2.mlp.switch_mlp.down_proj.weight");
+  EXPECT_EQ(internal_to_hf_name(moe, "blk.2.ffn_gate.weight"),
+            "model.layers.2.mlp.gate_proj.weight");
+  EXPECT_EQ(hf_to_internal_name(*find_arch("qwen3"), "model.layers.3.mlp.experts.1.up_proj.weight"),
+            std::nullopt);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/ranges.h>
+
 #include "backend/mlx_affine.h"
 #include "base/check.h"
 #include "base/half.h"
@@ -115,28 +117,35 @@ Status HfModelDir::add_tensors(TensorTable* tensors) const {
             "tensor '{}' has scales but its module is unquantized in config.json", hf_name);
       const auto type = backend::mlx_affine_load_type(*spec);
       INFERD_CHECK(type.has_value());  // parse_mlx_quant_config accepts valid specs only
-      if (st->dtype != SafetensorsDType::kU32 || st->shape.size() != 2)
-        return invalid_argument("quantized tensor '{}' must be a 2-D U32 tensor, is {} {}", hf_name,
-                                dtype_name(st->dtype), st->shape_string());
-      const int64_t rows = st->shape[0];
-      const int64_t cols = st->shape[1] * 32 / spec->bits;
-      if (st->shape[1] * 32 % spec->bits != 0 || cols % spec->group_size != 0 || rows <= 0 ||
-          cols <= 0)
+      // Experts stacked MLX's switch_mlp way have a leading expert dimension: [n, rows, ...].
+      const size_t nd = st->shape.size();
+      if (st->dtype != SafetensorsDType::kU32 || (nd != 2 && nd != 3))
+        return invalid_argument("quantized tensor '{}' must be a 2-D or 3-D U32 tensor, is {} {}",
+                                hf_name, dtype_name(st->dtype), st->shape_string());
+      const int64_t num_stacked = nd == 3 ? st->shape[0] : 1;
+      const int64_t matrix_rows = st->shape[nd - 2];
+      const int64_t rows = num_stacked * matrix_rows;
+      const int64_t cols = st->shape[nd - 1] * 32 / spec->bits;
+      if (st->shape[nd - 1] * 32 % spec->bits != 0 || cols % spec->group_size != 0 ||
+          matrix_rows <= 0 || num_stacked <= 0 || cols <= 0)
         return invalid_argument("quantized tensor '{}' shape {} does not fit {}-bit groups of {}",
                                 hf_name, st->shape_string(), spec->bits, spec->group_size);
-      const std::vector<int64_t> param_shape{rows, cols / spec->group_size};
+      std::vector<int64_t> shape = st->shape;
+      shape[nd - 1] = cols;
+      std::vector<int64_t> param_shape = st->shape;
+      param_shape[nd - 1] = cols / spec->group_size;
       for (const SafetensorsTensor* p : {scales, biases})
         if (!is_float(p->dtype) || p->shape != param_shape)
-          return invalid_argument("tensor '{}' must be F32/F16/BF16 of shape [{}, {}], is {} {}",
-                                  p->name, rows, cols / spec->group_size, dtype_name(p->dtype),
-                                  p->shape_string());
-      TensorInfo t = info_for(*internal, *type, {rows, cols});
+          return invalid_argument("tensor '{}' must be F32/F16/BF16 of shape {}, is {} {}", p->name,
+                                  fmt::format("[{}]", fmt::join(param_shape, ", ")),
+                                  dtype_name(p->dtype), p->shape_string());
+      TensorInfo t = info_for(*internal, *type, shape);
       const size_t row_bytes = static_cast<size_t>(backend::dtype_bytes(*type, cols));
       t.size_bytes = row_bytes * rows;
       uint8_t* dst = tensors->allocate(t.size_bytes);
       const int64_t groups = cols / spec->group_size;
       std::vector<float> s(groups), b(groups);
-      const size_t code_row_bytes = static_cast<size_t>(st->shape[1]) * 4;
+      const size_t code_row_bytes = static_cast<size_t>(st->shape[nd - 1]) * 4;
       for (int64_t r = 0; r < rows; ++r) {
         for (int64_t g = 0; g < groups; ++g) {
           s[g] = load_float(*scales, r * groups + g);

@@ -37,6 +37,18 @@ constexpr NameRow kLayerNames[] = {
     {"mlp.up_proj.weight",                "ffn_up.weight"},
     {"mlp.gate_up_proj.weight",           "ffn_up.weight"},
     {"mlp.down_proj.weight",              "ffn_down.weight"},
+    // Mixture of experts: the router, and MLX's experts stacked along a leading dimension.
+    {"mlp.gate.weight",                   "ffn_gate_inp.weight"},
+    {"mlp.switch_mlp.gate_proj.weight",   "ffn_gate_exps.weight"},
+    {"mlp.switch_mlp.up_proj.weight",     "ffn_up_exps.weight"},
+    {"mlp.switch_mlp.down_proj.weight",   "ffn_down_exps.weight"},
+};
+
+// One expert's matrices: "mlp.experts.<E>.<hf>" <-> "<internal>.<E>.weight".
+constexpr NameRow kExpertNames[] = {
+    {"gate_proj.weight", "ffn_gate"},
+    {"up_proj.weight",   "ffn_up"},
+    {"down_proj.weight", "ffn_down"},
 };
 
 constexpr NameRow kModelNames[] = {
@@ -95,6 +107,13 @@ std::optional<std::string> hf_to_internal_name(const ArchSpec& arch, const std::
   for (const NameRow& row : kLayerNames)
     if (row.hf == rest && applies(row, arch) && fits_fusion(row, arch))
       return "blk." + std::to_string(layer) + "." + std::string(row.internal);
+  int expert = 0;
+  std::string_view expert_rest;
+  if (arch.moe && split_layer(rest, "mlp.experts.", &expert, &expert_rest))
+    for (const NameRow& row : kExpertNames)
+      if (row.hf == expert_rest)
+        return "blk." + std::to_string(layer) + "." + std::string(row.internal) + "." +
+               std::to_string(expert) + ".weight";
   return std::nullopt;
 }
 
@@ -107,6 +126,14 @@ std::optional<std::string> internal_to_hf_name(const ArchSpec& arch, const std::
   for (const NameRow& row : kLayerNames)
     if (row.internal == rest && applies(row, arch) && fits_fusion(row, arch))
       return "model.layers." + std::to_string(layer) + "." + std::string(row.hf);
+  if (!arch.moe) return std::nullopt;
+  for (const NameRow& row : kExpertNames) {
+    int expert = 0;
+    std::string_view tail;
+    if (split_layer(rest, std::string(row.internal) + ".", &expert, &tail) && tail == "weight")
+      return "model.layers." + std::to_string(layer) + ".mlp.experts." + std::to_string(expert) +
+             "." + std::string(row.hf);
+  }
   return std::nullopt;
 }
 

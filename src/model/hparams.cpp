@@ -31,7 +31,25 @@ Status HParams::validate() const {
   if (hp.n_rot <= 0 || hp.n_rot > hp.head_dim_k || hp.n_rot % 2 != 0)
     return invalid_argument("rope.dimension_count {} must be even and at most the head size {}",
                             hp.n_rot, hp.head_dim_k);
+  if (!hp.moe_layers.empty() && static_cast<int64_t>(hp.moe_layers.size()) != hp.n_layer)
+    return invalid_argument("{} sparse-layer flags for {} layers", hp.moe_layers.size(),
+                            hp.n_layer);
+  if (hp.has_moe_layers()) {
+    if (hp.n_expert <= 0 || hp.n_expert > 4096)
+      return invalid_argument("expert count {} is out of range [1, 4096]", hp.n_expert);
+    if (hp.n_expert_used <= 0 || hp.n_expert_used > hp.n_expert)
+      return invalid_argument("experts used per token ({}) must be in [1, expert count {}]",
+                              hp.n_expert_used, hp.n_expert);
+    if (hp.n_ff_expert <= 0 || hp.n_ff_expert > (1 << 22))
+      return invalid_argument("expert feed-forward length {} is out of range", hp.n_ff_expert);
+  }
   return Status::ok_status();
+}
+
+bool HParams::has_moe_layers() const {
+  for (uint8_t m : moe_layers)
+    if (m) return true;
+  return false;
 }
 
 Result<HParams> read_hparams(const format::GgufFile& f) {
@@ -55,6 +73,20 @@ Result<HParams> read_hparams(const format::GgufFile& f) {
   INFERD_ASSIGN_OR_RETURN(hp.head_dim_k, f.get_int_or(p + "attention.key_length", hp.n_embd / hp.n_head));
   INFERD_ASSIGN_OR_RETURN(hp.head_dim_v, f.get_int_or(p + "attention.value_length", hp.head_dim_k));
   INFERD_ASSIGN_OR_RETURN(hp.n_rot, f.get_int_or(p + "rope.dimension_count", hp.head_dim_k));
+  if (hp.arch->moe) {
+    INFERD_ASSIGN_OR_RETURN(hp.n_expert, f.get_int(p + "expert_count"));
+    INFERD_ASSIGN_OR_RETURN(hp.n_expert_used, f.get_int(p + "expert_used_count"));
+    INFERD_ASSIGN_OR_RETURN(hp.n_ff_expert, f.get_int(p + "expert_feed_forward_length"));
+    // Files without the key renormalise, as the reference implementation of qwen3moe does.
+    INFERD_ASSIGN_OR_RETURN(hp.expert_weights_norm, f.get_bool_or(p + "expert_weights_norm", true));
+    // A layer is sparse when it has a router; the others use the dense block.
+    if (hp.n_layer > 0 && hp.n_layer <= 4096) {
+      hp.moe_layers.resize(hp.n_layer);
+      for (int64_t il = 0; il < hp.n_layer; ++il)
+        hp.moe_layers[il] =
+            f.find_tensor("blk." + std::to_string(il) + ".ffn_gate_inp.weight") != nullptr;
+    }
+  }
   INFERD_RETURN_IF_ERROR(hp.validate());
   INFERD_ASSIGN_OR_RETURN(double eps, f.get_float_or(p + "attention.layer_norm_rms_epsilon", 1e-5));
   hp.norm_eps = static_cast<float>(eps);
@@ -87,7 +119,7 @@ Result<HParams> read_hparams(const format::GgufFile& f) {
                           f.get_int_or(p + "rope.scaling.original_context_length", hp.n_ctx_train));
   INFERD_ASSIGN_OR_RETURN(double attn_factor, f.get_float_or(p + "rope.scaling.attn_factor", 0.0));
   if (hp.rope_scaling == RopeScaling::kYarn)
-    hp.yarn_attn_factor = attn_factor > 0 ? static_cast<float>(attn_factor)
+    hp.rope_attn_factor = attn_factor > 0 ? static_cast<float>(attn_factor)
                                           : 0.1f * std::log(hp.rope_scale_factor) + 1.0f;
   INFERD_ASSIGN_OR_RETURN(double beta_fast, f.get_float_or(p + "rope.scaling.yarn_beta_fast", 32.0));
   INFERD_ASSIGN_OR_RETURN(double beta_slow, f.get_float_or(p + "rope.scaling.yarn_beta_slow", 1.0));

@@ -29,7 +29,10 @@ bool is_norm(const std::string& name) {
   return name.ends_with("norm.weight");
 }
 
+// Matrices take the target weight type: 2-D weights and the stacked experts of sparse layers
+// (3-D, one [rows x cols] matrix per expert).
 bool is_matrix(const TensorInfo& t) {
+  if (t.name.ends_with("_exps.weight")) return t.num_dims == 3;
   return t.num_dims == 2 && t.name.ends_with(".weight") && !is_norm(t.name);
 }
 
@@ -104,7 +107,13 @@ void set_arch_metadata(const HParams& hp, format::GgufWriter& w) {
                  hp.rope_scaling == RopeScaling::kLinear ? "linear" : "yarn");
     w.set_f32(a + "rope.scaling.factor", hp.rope_scale_factor);
     w.set_u32(a + "rope.scaling.original_context_length", static_cast<uint32_t>(hp.rope_orig_ctx));
-    w.set_f32(a + "rope.scaling.attn_factor", hp.yarn_attn_factor);
+    w.set_f32(a + "rope.scaling.attn_factor", hp.rope_attn_factor);
+  }
+  if (hp.arch->moe) {
+    w.set_u32(a + "expert_count", static_cast<uint32_t>(hp.n_expert));
+    w.set_u32(a + "expert_used_count", static_cast<uint32_t>(hp.n_expert_used));
+    w.set_u32(a + "expert_feed_forward_length", static_cast<uint32_t>(hp.n_ff_expert));
+    w.set_bool(a + "expert_weights_norm", hp.expert_weights_norm);
   }
   if (hp.sliding_window > 0)
     w.set_u32(a + "attention.sliding_window", static_cast<uint32_t>(hp.sliding_window));
@@ -161,6 +170,17 @@ nlohmann::json hf_config_json(const HParams& hp, bool tied, std::string_view dty
   c["query_pre_attn_scalar"] = std::fabs(query_scalar - std::round(query_scalar)) < 1e-3
                                    ? nlohmann::json(std::llround(query_scalar))
                                    : nlohmann::json(query_scalar);
+  if (hp.arch->moe) {
+    c["num_experts"] = hp.n_expert;
+    c["num_experts_per_tok"] = hp.n_expert_used;
+    c["moe_intermediate_size"] = hp.n_ff_expert;
+    c["norm_topk_prob"] = hp.expert_weights_norm;
+    c["decoder_sparse_step"] = 1;
+    std::vector<int64_t> dense;
+    for (int64_t il = 0; il < hp.n_layer; ++il)
+      if (!hp.is_moe_layer(il)) dense.push_back(il);
+    c["mlp_only_layers"] = dense;
+  }
   if (hp.n_rot != hp.head_dim_k)
     c["partial_rotary_factor"] = static_cast<double>(hp.n_rot) / hp.head_dim_k;
   if (hp.arch->local_rope_base > 0) c["rope_local_base_freq"] = shortest(hp.rope_base_local);
@@ -169,11 +189,15 @@ nlohmann::json hf_config_json(const HParams& hp, bool tied, std::string_view dty
   if (hp.final_softcap > 0) c["final_logit_softcapping"] = hp.final_softcap;
   if (hp.rope_scaling == RopeScaling::kLinear) {
     c["rope_scaling"] = {{"rope_type", "linear"}, {"factor", hp.rope_scale_factor}};
+  } else if (hp.rope_scaling == RopeScaling::kDynamic) {
+    c["rope_scaling"] = {{"rope_type", "dynamic"},
+                         {"factor", hp.rope_scale_factor},
+                         {"original_max_position_embeddings", hp.rope_orig_ctx}};
   } else if (hp.rope_scaling == RopeScaling::kYarn) {
     c["rope_scaling"] = {{"rope_type", "yarn"},
                          {"factor", hp.rope_scale_factor},
                          {"original_max_position_embeddings", hp.rope_orig_ctx},
-                         {"attention_factor", hp.yarn_attn_factor},
+                         {"attention_factor", hp.rope_attn_factor},
                          {"beta_fast", hp.yarn_beta_fast},
                          {"beta_slow", hp.yarn_beta_slow}};
   }
@@ -187,6 +211,9 @@ Status export_gguf(const Model& m, DType type, const std::string& out_path) {
   if (!info.computable || !info.in_gguf ||
       !backend::cpu::type_ops(type, IsaLevel::kScalar).from_float)
     return invalid_argument("cannot write GGUF weights of type {}", info.name);
+  const RopeScaling scaling = m.hparams().rope_scaling;
+  if (scaling == RopeScaling::kDynamic || scaling == RopeScaling::kLongRope)
+    return unsupported("GGUF files cannot record dynamic or longrope RoPE scaling");
   format::GgufWriter w;
   if (const format::GgufFile* src = m.gguf()) {
     // The writer lays data out at its own alignment, so the source's is not copied.
@@ -260,7 +287,8 @@ Status export_hf_dir(const Model& m, const HfDirFormat& format, const std::strin
     for (int d = t.num_dims - 1; d >= 0; --d) shape.push_back(t.dims[d]);
     const int64_t cols = t.dims[0];
     if (spec && is_matrix(t) && cols % spec->group_size == 0) {
-      const int64_t rows = t.dims[1], groups = cols / spec->group_size;
+      // All rows of the tensor (of every expert for stacked experts) are quantized alike.
+      const int64_t rows = t.num_rows(), groups = cols / spec->group_size;
       std::vector<uint8_t> codes(static_cast<size_t>(rows * cols * spec->bits / 8));
       std::vector<float> scales(rows * groups), biases(rows * groups);
       for (int64_t r = 0; r < rows; ++r)
@@ -268,10 +296,13 @@ Status export_hf_dir(const Model& m, const HfDirFormat& format, const std::strin
                                   codes.data() + r * cols * spec->bits / 8,
                                   scales.data() + r * groups, biases.data() + r * groups);
       const std::string module = hf_name->substr(0, hf_name->size() - 7);  // without ".weight"
-      st.add(*hf_name, SafetensorsDType::kU32, {rows, cols * spec->bits / 32}, std::move(codes));
-      st.add(module + ".scales", SafetensorsDType::kF16, {rows, groups},
+      std::vector<int64_t> code_shape = shape, param_shape = shape;
+      code_shape.back() = cols * spec->bits / 32;
+      param_shape.back() = groups;
+      st.add(*hf_name, SafetensorsDType::kU32, code_shape, std::move(codes));
+      st.add(module + ".scales", SafetensorsDType::kF16, param_shape,
              encode_float(scales, SafetensorsDType::kF16));
-      st.add(module + ".biases", SafetensorsDType::kF16, {rows, groups},
+      st.add(module + ".biases", SafetensorsDType::kF16, param_shape,
              encode_float(biases, SafetensorsDType::kF16));
       continue;
     }

@@ -18,8 +18,13 @@ double yarn_correction_dim(double rotations, double n_rot, double base, double o
 Rope::Rope(const HParams& hp, float base, const float* freq_factors)
     : style_(hp.rope_style), n_rot_(hp.n_rot), inv_freq_(hp.n_rot / 2) {
   const int64_t half = n_rot_ / 2;
+  double scaled_base = base;
+  if (hp.rope_scaling == RopeScaling::kDynamic) {
+    const double f = hp.rope_scale_factor;
+    scaled_base *= std::pow(f * f - (f - 1.0), static_cast<double>(n_rot_) / (n_rot_ - 2));
+  }
   for (int64_t i = 0; i < half; ++i) {
-    double inv = std::pow(static_cast<double>(base), -2.0 * static_cast<double>(i) / n_rot_);
+    double inv = std::pow(scaled_base, -2.0 * static_cast<double>(i) / n_rot_);
     if (freq_factors) inv /= freq_factors[i];
     inv_freq_[i] = static_cast<float>(inv);
   }
@@ -41,7 +46,9 @@ Rope::Rope(const HParams& hp, float base, const float* freq_factors)
       const double f = inv_freq_[i];
       inv_freq_[i] = static_cast<float>(f / factor * (1.0 - extrapolation) + f * extrapolation);
     }
-    mscale_ = hp.yarn_attn_factor;
+    mscale_ = hp.rope_attn_factor;
+  } else if (hp.rope_scaling == RopeScaling::kLongRope) {
+    mscale_ = hp.rope_attn_factor;
   }
 }
 

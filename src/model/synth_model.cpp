@@ -148,6 +148,14 @@ Status validate(const SynthOptions& o) {
       (o.heads * head_dim) % info.block_elems != 0)
     return invalid_argument("dim {}, ffn {} and heads x head size must be multiples of {} for type {}",
                             o.dim, o.ffn, info.block_elems, info.name);
+  if (find_arch(o.arch)->moe) {
+    if (o.experts <= 0 || o.experts_used <= 0 || o.experts_used > o.experts)
+      return invalid_argument("experts {} and experts used {} must satisfy 1 <= used <= experts",
+                              o.experts, o.experts_used);
+    if (o.expert_ffn < 0 || o.expert_ffn % info.block_elems != 0)
+      return invalid_argument("expert ffn {} must be a multiple of {} for type {}", o.expert_ffn,
+                              info.block_elems, info.name);
+  }
   return {};
 }
 
@@ -181,6 +189,12 @@ Status write_synth_model(const SynthOptions& o, const std::string& path) {
   if (o.sliding_window > 0) w.set_u32(a + "attention.sliding_window", static_cast<uint32_t>(o.sliding_window));
   if (o.attn_softcap > 0) w.set_f32(a + "attn_logit_softcapping", o.attn_softcap);
   if (o.final_softcap > 0) w.set_f32(a + "final_logit_softcapping", o.final_softcap);
+  const int64_t expert_ffn = o.expert_ffn > 0 ? o.expert_ffn : o.ffn;
+  if (arch.moe) {
+    w.set_u32(a + "expert_count", static_cast<uint32_t>(o.experts));
+    w.set_u32(a + "expert_used_count", static_cast<uint32_t>(o.experts_used));
+    w.set_u32(a + "expert_feed_forward_length", static_cast<uint32_t>(expert_ffn));
+  }
   w.set_u32(a + "vocab_size", static_cast<uint32_t>(o.vocab));
   add_vocab(w, o.vocab);
 
@@ -217,13 +231,26 @@ Status write_synth_model(const SynthOptions& o, const std::string& path) {
     matrix(p + "attn_output.weight", o.dim, q_dim, attn_std);
     if (arch.post_norms) vector(p + "post_attention_norm.weight", o.dim);
     vector(p + "ffn_norm.weight", o.dim);
-    if (arch.fused_gate_up) {
+    if (arch.moe) {
+      // The router's logits spread over a few units, so that routing is decisive.
+      w.add_tensor(p + "ffn_gate_inp.weight", DType::kF32, {o.dim, o.experts},
+                   random_matrix(DType::kF32, o.dim, 3.0f * in_std,
+                                 stream_seed(o.seed, p + "ffn_gate_inp.weight")));
+      for (const char* name : {"ffn_gate_exps.weight", "ffn_up_exps.weight"})
+        w.add_tensor(p + name, o.type, {o.dim, expert_ffn, o.experts},
+                     random_matrix(o.type, o.dim, in_std, stream_seed(o.seed, p + name)));
+      w.add_tensor(
+          p + "ffn_down_exps.weight", o.type, {expert_ffn, o.dim, o.experts},
+          random_matrix(o.type, expert_ffn, 1.0f / std::sqrt(static_cast<float>(expert_ffn)),
+                        stream_seed(o.seed, p + "ffn_down_exps.weight")));
+    } else if (arch.fused_gate_up) {
       matrix(p + "ffn_up.weight", 2 * o.ffn, o.dim, in_std);
+      matrix(p + "ffn_down.weight", o.dim, o.ffn, ffn_std);
     } else {
       matrix(p + "ffn_gate.weight", o.ffn, o.dim, in_std);
       matrix(p + "ffn_up.weight", o.ffn, o.dim, in_std);
+      matrix(p + "ffn_down.weight", o.dim, o.ffn, ffn_std);
     }
-    matrix(p + "ffn_down.weight", o.dim, o.ffn, ffn_std);
     if (arch.post_norms) vector(p + "post_ffw_norm.weight", o.dim);
   }
   vector("output_norm.weight", o.dim);

@@ -26,6 +26,11 @@ struct SynthOptions {
   float final_softcap = 0.0f;  // 0 = none
   float rope_base = 10000.0f;
   float rope_linear_factor = 0.0f;  // > 1 writes linear RoPE scaling
+  // Mixture-of-experts families (qwen3moe): every layer is sparse, with `experts` experts of
+  // hidden size `expert_ffn` (0 = ffn), `experts_used` of them per token; the router is F32.
+  int64_t experts = 8;
+  int64_t experts_used = 2;
+  int64_t expert_ffn = 0;
   backend::DType type = backend::DType::kQ8_0;  // every matrix, including the output
   uint64_t seed = 1;
   std::string name = "inferd-synth";

@@ -105,13 +105,20 @@ ForwardScratch::ForwardScratch(const HParams& hp, int64_t max_batch, int64_t ctx
   v_.resize(f32(hp.v_dim()));
   att_.resize(f32(hp.attn_out_dim()));
   tmp_.resize(f32(hp.n_embd));
-  gate_.resize(f32(hp.n_ff));
-  up_.resize(f32(hp.n_ff));
+  const int64_t ff = std::max(hp.n_ff, hp.has_moe_layers() ? hp.n_ff_expert : 0);
+  gate_.resize(f32(ff));
+  up_.resize(f32(ff));
+  if (hp.has_moe_layers()) {
+    moe_logits_.resize(f32(hp.n_expert));
+    moe_x_.resize(f32(hp.n_embd));
+    moe_y_.resize(f32(hp.n_embd));
+    moe_ = std::make_unique<MoeRouting>(max_batch, hp.n_expert, hp.n_expert_used);
+  }
   rope_cs_.resize(f32(hp.n_rot));
   rope_cs_local_.resize(f32(hp.n_rot));
   head_dim_ = hp.head_dim_k;
   scores_.resize(static_cast<size_t>(num_threads * scores_stride()) * sizeof(float));
-  matmul_.reserve(max_batch, std::max({hp.n_embd, hp.n_ff, hp.attn_out_dim()}), num_threads);
+  matmul_.reserve(max_batch, std::max({hp.n_embd, ff, hp.attn_out_dim()}), num_threads);
 }
 
 Transformer::Transformer(const HParams& hp, const Weights& w)
@@ -202,15 +209,21 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
     });
 
     // Feed-forward block.
-    const backend::cpu::MatmulTarget gate_up[] = {{L.w_gate, gate}, {L.w_up, up}};
-    matmul(gate_up, xn, B, pool, s.matmul_);
-    for_each_token_range(pool, B, F, [&](int64_t b, int64_t i0, int64_t i1) {
-      float* g = gate + b * F + i0;
-      const float* u = up + b * F + i0;
-      if (hp_.arch->activation == FfnActivation::kSilu) silu_mul(g, u, i1 - i0);
-      else gelu_tanh_mul(g, u, i1 - i0);
-    });
-    matmul(L.w_down, gate, B, tmp, pool, s.matmul_);
+    if (hp_.is_moe_layer(il)) {
+      moe_ffn(L, B, s, pool);
+    } else {
+      const backend::cpu::MatmulTarget gate_up[] = {{L.w_gate, gate}, {L.w_up, up}};
+      matmul(gate_up, xn, B, pool, s.matmul_);
+      for_each_token_range(pool, B, F, [&](int64_t b, int64_t i0, int64_t i1) {
+        float* g = gate + b * F + i0;
+        const float* u = up + b * F + i0;
+        if (hp_.arch->activation == FfnActivation::kSilu)
+          silu_mul(g, u, i1 - i0);
+        else
+          gelu_tanh_mul(g, u, i1 - i0);
+      });
+      matmul(L.w_down, gate, B, tmp, pool, s.matmul_);
+    }
     for_each_token(pool, B, [&](int64_t b) {
       float* t = tmp + b * E;
       if (L.post_ffn_norm) rms_norm(t, L.post_ffn_norm, E, hp_.norm_eps, t);
@@ -233,6 +246,50 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
   matmul(w_.output, xn, num_out, logits, pool, s.matmul_);
   if (hp_.final_softcap > 0) soft_cap(logits, num_out * hp_.n_vocab, hp_.final_softcap);
   return {};
+}
+
+// Experts are SwiGLU blocks (Qwen3-MoE); each expert runs once on the tokens routed to it.
+void Transformer::moe_ffn(const LayerWeights& L, int64_t B, ForwardScratch& s,
+                          ThreadPool& pool) const {
+  const int64_t E = hp_.n_embd, F = hp_.n_ff_expert, X = hp_.n_expert, K = hp_.n_expert_used;
+  MoeRouting& routing = *s.moe_;
+  const float* xn = s.xn_.as<float>();
+  float* router_logits = s.moe_logits_.as<float>();
+  matmul(L.router, xn, B, router_logits, pool, s.matmul_);
+  for_each_token(pool, B, [&](int64_t b) {
+    moe_route_token(router_logits + b * X, X, K, hp_.expert_weights_norm,
+                    routing.token_experts() + b * K, routing.token_weights() + b * K);
+  });
+  routing.group_by_expert(B);
+
+  float* out = s.tmp_.as<float>();
+  std::memset(out, 0, static_cast<size_t>(B * E) * sizeof(float));
+  float* xg = s.moe_x_.as<float>();
+  float* y = s.moe_y_.as<float>();
+  float* gate = s.gate_.as<float>();
+  float* up = s.up_.as<float>();
+  for (int64_t e = 0; e < X; ++e) {
+    const int64_t first = routing.begin(e), n = routing.end(e) - first;
+    if (n == 0) continue;
+    const int32_t* tokens = routing.entry_tokens() + first;
+    const float* weights = routing.entry_weights() + first;
+    for_each_token(pool, n, [&](int64_t i) {
+      std::memcpy(xg + i * E, xn + tokens[i] * E, static_cast<size_t>(E) * sizeof(float));
+    });
+    const backend::cpu::MatmulTarget gate_up[] = {{L.expert_gate[e], gate}, {L.expert_up[e], up}};
+    matmul(gate_up, xg, n, pool, s.matmul_);
+    for_each_token_range(pool, n, F, [&](int64_t i, int64_t i0, int64_t i1) {
+      silu_mul(gate + i * F + i0, up + i * F + i0, i1 - i0);
+    });
+    matmul(L.expert_down[e], gate, n, y, pool, s.matmul_);
+    // A token occurs at most once per expert, so the rows written here are distinct.
+    for_each_token(pool, n, [&](int64_t i) {
+      float* o = out + tokens[i] * E;
+      const float* yi = y + i * E;
+      const float w = weights[i];
+      for (int64_t j = 0; j < E; ++j) o[j] += w * yi[j];
+    });
+  }
 }
 
 // Attention numerics follow the common reference implementation of GGUF models: the query is

@@ -14,6 +14,7 @@
 #include "base/thread_pool.h"
 #include "model/hparams.h"
 #include "model/kv_cache.h"
+#include "model/moe_routing.h"
 #include "model/rope.h"
 #include "model/weights.h"
 
@@ -42,6 +43,10 @@ class ForwardScratch {
   int64_t ctx_;
   int64_t head_dim_ = 0;
   AlignedBuffer x_, xn_, q_, k_, v_, att_, tmp_, gate_, up_, rope_cs_, rope_cs_local_, scores_;
+  // Sparse layers: router logits [max_batch * n_expert], one expert's gathered inputs and its
+  // outputs [max_batch * n_embd], the routing (null for models without experts).
+  AlignedBuffer moe_logits_, moe_x_, moe_y_;
+  std::unique_ptr<MoeRouting> moe_;
   backend::cpu::MatmulScratch matmul_;
 };
 
@@ -65,6 +70,11 @@ class Transformer {
  private:
   void attention(std::span<const BatchToken> batch, int64_t layer, KvCache& kv,
                  ForwardScratch& s, ThreadPool& pool) const;
+  // The sparse feed-forward block of layer L for the first `num_tokens` rows of s.xn_: writes
+  // the weighted sum of each token's experts to s.tmp_. Each token's sum runs over its experts in
+  // ascending expert order, whatever the batch, so results do not depend on batching.
+  void moe_ffn(const LayerWeights& L, int64_t num_tokens, ForwardScratch& s,
+               ThreadPool& pool) const;
 
   const HParams& hp_;
   const Weights& w_;

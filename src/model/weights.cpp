@@ -69,6 +69,38 @@ class Binder {
     return m;
   }
 
+  // The `n` experts' [rows x cols] matrices of layer `il`: slices of the stacked tensor
+  // "blk.il.<base>_exps.weight" (dims {cols, rows, n}) when present, else the per-expert tensors
+  // "blk.il.<base>.<e>.weight".
+  Status experts(int64_t il, const char* base, int64_t n, int64_t rows, int64_t cols,
+                 std::vector<MatrixRef>* out) {
+    out->clear();
+    const std::string stacked_name = fmt::format("blk.{}.{}_exps.weight", il, base);
+    if (const GgufTensorInfo* t = f_.find_tensor(stacked_name)) {
+      if (t->num_dims != 3 || t->dims[0] != cols || t->dims[1] != rows || t->dims[2] != n)
+        return invalid_argument("tensor '{}' has shape {}, expected [{}, {}, {}]", t->name,
+                                t->shape_string(), cols, rows, n);
+      GgufTensorInfo first = *t;
+      first.num_dims = 2;
+      first.dims[2] = 1;
+      INFERD_ASSIGN_OR_RETURN(MatrixRef m, as_matrix(first, rows, cols));
+      for (int64_t e = 0; e < n; ++e) {
+        out->push_back(m);
+        out->back().data = static_cast<const uint8_t*>(m.data) + e * rows * m.row_bytes;
+      }
+      return Status::ok_status();
+    }
+    if (!f_.find_tensor(fmt::format("blk.{}.{}.0.weight", il, base)))
+      return not_found("layer {} is sparse but has no experts: neither '{}' nor '{}' exists", il,
+                       stacked_name, fmt::format("blk.{}.{}.0.weight", il, base));
+    for (int64_t e = 0; e < n; ++e) {
+      INFERD_ASSIGN_OR_RETURN(MatrixRef m,
+                              matrix(fmt::format("blk.{}.{}.{}.weight", il, base, e), rows, cols));
+      out->push_back(m);
+    }
+    return Status::ok_status();
+  }
+
   // Optional vector: index into the arena, or -1.
   Result<int64_t> vector(const std::string& name, int64_t len, bool required) {
     INFERD_ASSIGN_OR_RETURN(const GgufTensorInfo* t, tensor(name, required));
@@ -139,7 +171,13 @@ Result<Weights> Weights::bind(const TensorTable& f, const HParams& hp) {
     INFERD_ASSIGN_OR_RETURN(I.post_attn_norm, b.vector(name("post_attention_norm.weight"), E, arch.post_norms));
     INFERD_ASSIGN_OR_RETURN(I.ffn_norm, b.vector(name("ffn_norm.weight"), E, true));
     INFERD_ASSIGN_OR_RETURN(I.post_ffn_norm, b.vector(name("post_ffw_norm.weight"), E, arch.post_norms));
-    if (arch.fused_gate_up) {
+    if (hp.is_moe_layer(il)) {
+      INFERD_ASSIGN_OR_RETURN(L.router, b.matrix(name("ffn_gate_inp.weight"), hp.n_expert, E));
+      const int64_t F = hp.n_ff_expert, X = hp.n_expert;
+      INFERD_RETURN_IF_ERROR(b.experts(il, "ffn_gate", X, F, E, &L.expert_gate));
+      INFERD_RETURN_IF_ERROR(b.experts(il, "ffn_up", X, F, E, &L.expert_up));
+      INFERD_RETURN_IF_ERROR(b.experts(il, "ffn_down", X, E, F, &L.expert_down));
+    } else if (arch.fused_gate_up) {
       INFERD_ASSIGN_OR_RETURN(MatrixRef gate_up, b.matrix(name("ffn_up.weight"), 2 * hp.n_ff, E));
       L.w_gate = row_slice(gate_up, 0, hp.n_ff);
       L.w_up = row_slice(gate_up, hp.n_ff, hp.n_ff);
@@ -147,7 +185,9 @@ Result<Weights> Weights::bind(const TensorTable& f, const HParams& hp) {
       INFERD_ASSIGN_OR_RETURN(L.w_gate, b.matrix(name("ffn_gate.weight"), hp.n_ff, E));
       INFERD_ASSIGN_OR_RETURN(L.w_up, b.matrix(name("ffn_up.weight"), hp.n_ff, E));
     }
-    INFERD_ASSIGN_OR_RETURN(L.w_down, b.matrix(name("ffn_down.weight"), E, hp.n_ff));
+    if (!hp.is_moe_layer(il)) {
+      INFERD_ASSIGN_OR_RETURN(L.w_down, b.matrix(name("ffn_down.weight"), E, hp.n_ff));
+    }
   }
 
   b.arena.finish(&w.vectors_);
@@ -170,6 +210,11 @@ Result<Weights> Weights::bind(const TensorTable& f, const HParams& hp) {
     w.bytes_per_token += matrix_bytes(L.wq) + matrix_bytes(L.wk) + matrix_bytes(L.wv) +
                          matrix_bytes(L.wo) + matrix_bytes(L.w_gate) + matrix_bytes(L.w_up) +
                          matrix_bytes(L.w_down);
+    if (hp.is_moe_layer(il))
+      w.bytes_per_token += matrix_bytes(L.router) +
+                           static_cast<uint64_t>(hp.n_expert_used) *
+                               (matrix_bytes(L.expert_gate[0]) + matrix_bytes(L.expert_up[0]) +
+                                matrix_bytes(L.expert_down[0]));
   }
   w.bytes_per_token += matrix_bytes(w.output) + w.token_embd.row_bytes;
   w.total_bytes = f.tensor_bytes();
@@ -179,8 +224,12 @@ Result<Weights> Weights::bind(const TensorTable& f, const HParams& hp) {
 
 void Weights::pack_panels() {
   std::vector<MatrixRef*> matrices;
-  for (LayerWeights& L : layers)
-    for (MatrixRef* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) matrices.push_back(m);
+  for (LayerWeights& L : layers) {
+    for (MatrixRef* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down, &L.router})
+      if (m->data) matrices.push_back(m);
+    for (auto* experts : {&L.expert_gate, &L.expert_up, &L.expert_down})
+      for (MatrixRef& m : *experts) matrices.push_back(&m);
+  }
   matrices.push_back(&output);
   size_t total = 0;
   for (const MatrixRef* m : matrices)

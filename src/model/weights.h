@@ -29,6 +29,11 @@ struct LayerWeights {
   const float* ffn_norm = nullptr;
   MatrixRef w_gate, w_up, w_down;            // fused gate/up files: row slices of one matrix
   const float* post_ffn_norm = nullptr;
+  // Sparse (MoE) layers instead of w_gate/w_up/w_down: the router [n_expert x n_embd] and each
+  // expert's matrices ([n_ff_expert x n_embd], [n_ff_expert x n_embd], [n_embd x n_ff_expert]),
+  // slices of stacked 3-D tensors or separate per-expert tensors.
+  MatrixRef router;
+  std::vector<MatrixRef> expert_gate, expert_up, expert_down;
 };
 
 class Weights {
@@ -41,7 +46,8 @@ class Weights {
   const float* rope_freq_factors = nullptr;  // [n_rot / 2] or nullptr (Llama 3 rope scaling)
   std::vector<LayerWeights> layers;
 
-  // Bytes of weight data read for one token (every matrix once, one embedding row).
+  // Bytes of weight data read for one token (every matrix once, n_expert_used experts of each
+  // sparse layer, one embedding row).
   uint64_t bytes_per_token = 0;
   // Bytes of all tensors in the file.
   uint64_t total_bytes = 0;

@@ -43,6 +43,12 @@ std::vector<ArchCase> cases() {
   qwen3.head_dim = 32;  // heads x head size differs from dim, as in Qwen3
   qwen3.rope_base = 1000000.0f;
   v.push_back({"qwen3", qwen3});
+  auto qwen3moe = base_options("qwen3moe");
+  qwen3moe.head_dim = 32;
+  qwen3moe.experts = 6;
+  qwen3moe.experts_used = 2;
+  qwen3moe.expert_ffn = 64;
+  v.push_back({"qwen3moe", qwen3moe});
   auto gemma2 = base_options("gemma2");
   gemma2.layers = 3;
   gemma2.sliding_window = 4;

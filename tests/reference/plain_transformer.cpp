@@ -1,5 +1,6 @@
 #include "reference/plain_transformer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -36,6 +37,17 @@ struct Loader {
     Mat m(t->dims[1], Vec(t->dims[0]));
     for (int64_t r = 0; r < t->dims[1]; ++r)
       for (int64_t c = 0; c < t->dims[0]; ++c) m[r][c] = v[r * t->dims[0] + c];
+    return m;
+  }
+  // Matrix `e` of a stacked 3-D tensor (dims {cols, rows, n}).
+  Mat expert(const std::string& name, int64_t e) const {
+    const auto* t = f.find_tensor(name);
+    if (!t) throw std::runtime_error("missing tensor " + name);
+    Vec v = flat(name);
+    const int64_t rows = t->dims[1], cols = t->dims[0];
+    Mat m(rows, Vec(cols));
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c) m[r][c] = v[(e * rows + r) * cols + c];
     return m;
   }
   double num(const std::string& key, double fallback) const {
@@ -75,6 +87,40 @@ void rope(double* x, int64_t head_dim, int64_t n_rot, double pos, double base, b
   (void)head_dim;
 }
 
+Vec swiglu(const Mat& gate, const Mat& up, const Mat& down, const Vec& h) {
+  Vec g = matvec(gate, h);
+  const Vec u = matvec(up, h);
+  for (size_t i = 0; i < g.size(); ++i) g[i] = g[i] / (1 + std::exp(-g[i])) * u[i];
+  return matvec(down, g);
+}
+
+// Qwen3-MoE's sparse block: softmax over the router's logits, the top `used` experts, their
+// probabilities renormalised to sum to 1 when `renormalise`, the weighted sum of their outputs.
+Vec sparse_moe(const Loader& L, const std::string& b, int64_t used, bool renormalise,
+               const Vec& h) {
+  const Vec logits = matvec(L.matrix(b + "ffn_gate_inp.weight"), h);
+  Vec prob(logits.size());
+  double mx = -1e300, sum = 0;
+  for (double l : logits) mx = std::max(mx, l);
+  for (size_t e = 0; e < logits.size(); ++e) sum += (prob[e] = std::exp(logits[e] - mx));
+  std::vector<int64_t> order(prob.size());
+  for (size_t e = 0; e < order.size(); ++e) order[e] = static_cast<int64_t>(e);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t c) { return prob[a] > prob[c]; });
+  double chosen = 0;
+  for (int64_t j = 0; j < used; ++j) chosen += prob[order[j]];
+  Vec out(h.size(), 0.0);
+  for (int64_t j = 0; j < used; ++j) {
+    const int64_t e = order[j];
+    const double weight = renormalise ? prob[e] / chosen : prob[e] / sum;
+    const Vec y =
+        swiglu(L.expert(b + "ffn_gate_exps.weight", e), L.expert(b + "ffn_up_exps.weight", e),
+               L.expert(b + "ffn_down_exps.weight", e), h);
+    for (size_t i = 0; i < out.size(); ++i) out[i] += weight * y[i];
+  }
+  return out;
+}
+
 std::vector<std::vector<double>> run(const format::GgufFile& f, const std::vector<int>& tokens) {
   Loader L{f};
   const std::string arch = *f.get_string("general.architecture");
@@ -92,6 +138,8 @@ std::vector<std::vector<double>> run(const format::GgufFile& f, const std::vecto
   const double attn_cap = L.num(p + "attn_logit_softcapping", 0.0);
   const double final_cap = L.num(p + "final_logit_softcapping", 0.0);
   const bool linear = *f.get_string_or(p + "rope.scaling.type", "none") == "linear";
+  const int64_t experts_used = *f.get_int_or(p + "expert_used_count", 0);
+  const bool renormalise = *f.get_bool_or(p + "expert_weights_norm", true);
   const double linear_factor = linear ? L.num(p + "rope.scaling.factor", 1.0) : 1.0;
 
   const bool gemma = arch == "gemma2" || arch == "gemma3";
@@ -132,15 +180,16 @@ std::vector<std::vector<double>> run(const format::GgufFile& f, const std::vecto
       wv = L.matrix(b + "attn_v.weight");
     }
     const Mat wo = L.matrix(b + "attn_output.weight");
+    const bool sparse = L.has(b + "ffn_gate_inp.weight");  // experts: see sparse_moe
     if (L.has(b + "ffn_gate.weight")) {
       wgate = L.matrix(b + "ffn_gate.weight");
       wup = L.matrix(b + "ffn_up.weight");
-    } else {  // phi3: gate and up stacked in ffn_up
+    } else if (!sparse) {  // phi3: gate and up stacked in ffn_up
       Mat gu = L.matrix(b + "ffn_up.weight");
       wgate.assign(gu.begin(), gu.begin() + n_ff);
       wup.assign(gu.begin() + n_ff, gu.end());
     }
-    const Mat wdown = L.matrix(b + "ffn_down.weight");
+    const Mat wdown = sparse ? Mat() : L.matrix(b + "ffn_down.weight");
     const Vec attn_norm = L.flat(b + "attn_norm.weight");
     const Vec ffn_norm = L.flat(b + "ffn_norm.weight");
     const bool local = sliding(il);
@@ -201,15 +250,21 @@ std::vector<std::vector<double>> run(const format::GgufFile& f, const std::vecto
       if (gemma) o = rms_norm(o, L.flat(b + "post_attention_norm.weight"), eps);
       for (int64_t i = 0; i < E; ++i) x[t][i] += o[i];
       const Vec h = rms_norm(x[t], ffn_norm, eps);
-      Vec gt = matvec(wgate, h);
-      const Vec up = matvec(wup, h);
-      for (int64_t i = 0; i < n_ff; ++i) {
-        const double g = gt[i];
-        const double act = gemma ? 0.5 * g * (1 + std::tanh(std::sqrt(2 / M_PI) * (g + 0.044715 * g * g * g)))
-                                 : g / (1 + std::exp(-g));
-        gt[i] = act * up[i];
+      Vec d;
+      if (sparse) {
+        d = sparse_moe(L, b, experts_used, renormalise, h);
+      } else {
+        Vec gt = matvec(wgate, h);
+        const Vec up = matvec(wup, h);
+        for (int64_t i = 0; i < n_ff; ++i) {
+          const double g = gt[i];
+          const double act =
+              gemma ? 0.5 * g * (1 + std::tanh(std::sqrt(2 / M_PI) * (g + 0.044715 * g * g * g)))
+                    : g / (1 + std::exp(-g));
+          gt[i] = act * up[i];
+        }
+        d = matvec(wdown, gt);
       }
-      Vec d = matvec(wdown, gt);
       if (gemma) d = rms_norm(d, L.flat(b + "post_ffw_norm.weight"), eps);
       for (int64_t i = 0; i < E; ++i) x[t][i] += d[i];
     }
