@@ -121,6 +121,21 @@ Result<HParams> read_hparams(const format::GgufFile& f) {
   if (hp.rope_scaling == RopeScaling::kYarn)
     hp.rope_attn_factor = attn_factor > 0 ? static_cast<float>(attn_factor)
                                           : 0.1f * std::log(hp.rope_scale_factor) + 1.0f;
+  // LongRoPE (Phi-3 128k) in GGUF: per-frequency factor tensors, not a scaling type. Which of
+  // the two lists applies is decided in Weights, by the same rule as for config.json.
+  if (hp.rope_scaling == RopeScaling::kNone && f.find_tensor("rope_factors_long.weight") &&
+      f.find_tensor("rope_factors_short.weight")) {
+    if (hp.rope_orig_ctx <= 1) return invalid_argument("LongRoPE needs an original context above 1");
+    const double longrope_factor =
+        static_cast<double>(hp.n_ctx_train) / static_cast<double>(hp.rope_orig_ctx);
+    hp.rope_scaling = RopeScaling::kLongRope;
+    hp.rope_scale_factor = static_cast<float>(longrope_factor);
+    hp.rope_attn_factor = static_cast<float>(
+        attn_factor > 0 ? attn_factor
+        : longrope_factor <= 1.0
+            ? 1.0
+            : std::sqrt(1.0 + std::log(longrope_factor) / std::log(static_cast<double>(hp.rope_orig_ctx))));
+  }
   INFERD_ASSIGN_OR_RETURN(double beta_fast, f.get_float_or(p + "rope.scaling.yarn_beta_fast", 32.0));
   INFERD_ASSIGN_OR_RETURN(double beta_slow, f.get_float_or(p + "rope.scaling.yarn_beta_slow", 1.0));
   hp.yarn_beta_fast = static_cast<float>(beta_fast);

@@ -141,6 +141,11 @@ Result<Weights> Weights::bind(const TensorTable& f, const HParams& hp) {
   }
   INFERD_ASSIGN_OR_RETURN(int64_t out_norm, b.vector("output_norm.weight", E, true));
   INFERD_ASSIGN_OR_RETURN(int64_t freqs, b.vector("rope_freqs.weight", hp.n_rot / 2, false));
+  if (freqs < 0 && hp.rope_scaling == RopeScaling::kLongRope) {
+    // GGUF LongRoPE: the long factors when the model's context exceeds the original one.
+    const char* name = hp.n_ctx_train > hp.rope_orig_ctx ? "rope_factors_long.weight" : "rope_factors_short.weight";
+    INFERD_ASSIGN_OR_RETURN(freqs, b.vector(name, hp.n_rot / 2, true));
+  }
 
   struct LayerIdx {
     int64_t attn_norm, bq, bk, bv, q_norm, k_norm, post_attn_norm, ffn_norm, post_ffn_norm;
