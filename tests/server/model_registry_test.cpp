@@ -329,6 +329,14 @@ TEST_F(ModelRegistryApiTest, ServicesChooseAndRestrictModels) {
   ASSERT_EQ(list["data"].size(), 2u);
   EXPECT_EQ(list["data"][0]["aliases"], json::array({"alpha"}));
   EXPECT_EQ(call("GET", "/v1/models/c", "", "vista").first, 403);
+  // Generation metrics are labelled with the calling service.
+  TestClient m(port_);
+  auto metrics = m.request("GET", "/metrics");
+  ASSERT_TRUE(metrics);
+  for (const char* series : {"inferd_generation_tokens_total{service=\"vista\",model=\"b\"} 2",
+                             "inferd_generation_tokens_total{service=\"fork\",model=\"c\"} 2",
+                             "inferd_generation_tokens_total{service=\"default\",model=\"c\"} 2"})
+    EXPECT_NE(metrics->body().find(series), std::string::npos) << series << "\n" << metrics->body();
 }
 
 TEST_F(ModelRegistryApiTest, EmbeddingModelsAnswerOnlyEmbeddings) {

@@ -65,10 +65,13 @@ TEST(TelemetryTest, ModelSeriesAndState) {
   Telemetry t;
   ModelTelemetry& m = t.model("m1");
   EXPECT_EQ(&m, &t.model("m1"));
-  m.observe_time_to_first_token(0.08);
-  m.observe_inter_token(0.02);
-  m.observe_queue(0.001);
-  m.add_tokens(10, 5, 3);
+  ModelTelemetry::Series& s = m.for_service("");
+  EXPECT_EQ(&s, &m.for_service("default"));
+  s.observe_time_to_first_token(0.08);
+  s.observe_inter_token(0.02);
+  s.observe_queue(0.001);
+  s.add_tokens(10, 5, 3);
+  m.for_service("vista").add_tokens(7, 1, 0);
   t.set_model_state("m1", ModelState::kLoading);
   t.set_model_state("m1", ModelState::kReady);
   t.set_model_loaded("m1", 1000, 1.5);
@@ -81,6 +84,7 @@ TEST(TelemetryTest, ModelSeriesAndState) {
            "inferd_prompt_tokens_total{service=\"default\",model=\"m1\"} 10\n",
            "inferd_generation_tokens_total{service=\"default\",model=\"m1\"} 5\n",
            "inferd_cached_tokens_total{service=\"default\",model=\"m1\"} 3\n",
+           "inferd_prompt_tokens_total{service=\"vista\",model=\"m1\"} 7\n",
            "inferd_model_state{model=\"m1\",state=\"loading\"} 0\n",
            "inferd_model_state{model=\"m1\",state=\"ready\"} 1\n",
            "inferd_model_memory_bytes{model=\"m1\"} 1000\n",

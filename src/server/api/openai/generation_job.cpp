@@ -68,6 +68,8 @@ GenerationJob::GenerationJob(std::shared_ptr<Exchange> exchange, const RoutedMod
       stream_(stream),
       num_choices_(num_choices),
       fall_back_(routed.fall_back),
+      series_(model_.telemetry() ? &model_.telemetry()->for_service(exchange_->request().caller.service)
+                                 : nullptr),
       last_token_at_(static_cast<size_t>(std::max(num_choices, 0))) {
   exchange_->annotate("model", model_.id());
 }
@@ -173,16 +175,15 @@ void GenerationJob::finished_one(int choice, const GenerationResult& result) {
 }
 
 void GenerationJob::observe_token(int choice) {
-  ModelTelemetry* t = model_.telemetry();
-  if (t == nullptr) return;
+  if (series_ == nullptr) return;
   const Clock::time_point now = Clock::now();
   if (!first_token_seen_) {
     first_token_seen_ = true;
-    t->observe_time_to_first_token(std::chrono::duration<double>(now - exchange_->request().received_at).count());
+    series_->observe_time_to_first_token(std::chrono::duration<double>(now - exchange_->request().received_at).count());
   }
   if (choice < 0 || static_cast<size_t>(choice) >= last_token_at_.size()) return;
   Clock::time_point& last = last_token_at_[static_cast<size_t>(choice)];
-  if (last != Clock::time_point{}) t->observe_inter_token(std::chrono::duration<double>(now - last).count());
+  if (last != Clock::time_point{}) series_->observe_inter_token(std::chrono::duration<double>(now - last).count());
   last = now;
 }
 
@@ -192,8 +193,8 @@ void GenerationJob::observe_finish(int choice, const GenerationResult& result) {
   cached_tokens_ += result.cached_tokens;
   ModelTelemetry* t = model_.telemetry();
   if (t == nullptr) return;
-  t->observe_queue(result.queue_ms / 1e3);
-  t->add_tokens(result.prompt_tokens, result.completion_tokens, result.cached_tokens);
+  series_->observe_queue(result.queue_ms / 1e3);
+  series_->add_tokens(result.prompt_tokens, result.completion_tokens, result.cached_tokens);
 
   const tracing::TraceContext& trace = exchange_->request().trace;
   if (!t->tracing() || !trace.sampled()) return;

@@ -5,8 +5,9 @@
 // response) or ends the stream.
 //
 // Telemetry (when the model has it): time to first token, inter-token latency, queue time and
-// token counts per model; child spans of the request's server span for each choice's queue,
-// prefill and decode, and for the stream; the model and token totals are noted on the exchange.
+// token counts per model and calling service; child spans of the request's server span for
+// each choice's queue, prefill and decode, and for the stream; the model and token totals are
+// noted on the exchange.
 //
 // Streaming: the stream starts (200 and on_stream_start()) with the first event of a choice, so
 // a request that fails before then still gets a plain error response. A failure after that
@@ -31,6 +32,7 @@
 #include "server/registry/model_registry.h"
 #include "server/registry/model_router.h"
 #include "server/served_model.h"
+#include "server/telemetry/model_telemetry.h"
 
 namespace inferd::server::openai {
 
@@ -82,6 +84,7 @@ class GenerationJob : public std::enable_shared_from_this<GenerationJob> {
   void export_stream_span(bool ok);
 
   const std::function<void(ApiError)> fall_back_;  // empty: no fallback left
+  ModelTelemetry::Series* const series_;          // the caller's service's; null without telemetry
 
   std::mutex mu_;                 // guards ids_, and the changes of failed_ and stream_begun_
   std::vector<uint64_t> ids_;     // engine ids of submitted choices
