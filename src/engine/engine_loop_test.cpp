@@ -37,16 +37,7 @@ TEST_F(EngineLoopTest, GreedyMatchesDirectDecoding) {
 TEST_F(EngineLoopTest, NonFiniteOutputsEndTheRequestWithAnError) {
   // F16 weights: their products keep NaN (int8-quantized activations would turn it into noise).
   const auto dir = ::inferd::testing::temp_dir();
-  model::SynthOptions o;
-  o.dim = 64;
-  o.layers = 1;
-  o.heads = 4;
-  o.kv_heads = 2;
-  o.ffn = 128;
-  o.vocab = 600;
-  o.context = 128;
-  o.type = backend::DType::kF16;
-  ASSERT_TRUE(model::write_synth_model(o, (dir / "f16.gguf").string()).ok());
+  ASSERT_TRUE(model::write_synth_model(synth_options(backend::DType::kF16), (dir / "f16.gguf").string()).ok());
   const auto path = dir / "poisoned.gguf";
   const Status st = ::inferd::testing::write_poisoned_copy(dir / "f16.gguf", path, "output_norm.weight");
   ASSERT_TRUE(st.ok()) << st.to_string();

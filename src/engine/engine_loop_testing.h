@@ -60,8 +60,8 @@ class CollectingSink : public GenerationSink {
 
 class EngineLoopTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    path_ = new std::string((::inferd::testing::temp_dir() / "engine.gguf").string());
+  // The shape of the tests' random-weight models.
+  static model::SynthOptions synth_options(backend::DType type) {
     model::SynthOptions o;
     o.dim = 64;
     o.layers = 2;
@@ -70,8 +70,13 @@ class EngineLoopTest : public ::testing::Test {
     o.ffn = 128;
     o.vocab = 600;
     o.context = 128;
-    o.type = backend::DType::kQ8_0;
-    ASSERT_TRUE(model::write_synth_model(o, *path_).ok());
+    o.type = type;
+    return o;
+  }
+
+  static void SetUpTestSuite() {
+    path_ = new std::string((::inferd::testing::temp_dir() / "engine.gguf").string());
+    ASSERT_TRUE(model::write_synth_model(synth_options(backend::DType::kQ8_0), *path_).ok());
     auto m = Model::load(*path_);
     ASSERT_TRUE(m.ok()) << m.status().to_string();
     model_ = new std::shared_ptr<const Model>(*m);
