@@ -35,16 +35,19 @@ class RedisRateLimiterTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (GetParam() == "redis_cluster") {
-      cluster_ = std::make_unique<testing::RedisCluster>();
+      if (!cluster_) cluster_ = std::make_unique<testing::RedisCluster>();
       INFERD_REQUIRE_REDIS_CLUSTER(*cluster_);
+      ASSERT_TRUE(cluster_->flush_all());
     } else {
       redis_ = std::make_unique<testing::RedisServer>();
       INFERD_REQUIRE_REDIS(*redis_);
     }
   }
 
-  std::string url() const { return cluster_ ? cluster_->url() : redis_->url(); }
-  // Every Redis process dies.
+  static void TearDownTestSuite() { cluster_.reset(); }
+
+  std::string url() const { return redis_ ? redis_->url() : cluster_->url(); }
+  // Every Redis process dies (a later test starts a new cluster).
   void stop_redis() {
     redis_.reset();
     cluster_.reset();
@@ -63,7 +66,7 @@ class RedisRateLimiterTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<testing::RedisCluster> cluster_;
+  static inline std::unique_ptr<testing::RedisCluster> cluster_;  // shared by the suite
 };
 
 TEST_P(RedisRateLimiterTest, BurstIsExactAndHeadersFollow) {

@@ -25,8 +25,9 @@ class KvStoreTest : public ::testing::TestWithParam<std::string> {
       INFERD_REQUIRE_REDIS(*redis_);
       url = redis_->url();
     } else if (url == "redis_cluster") {
-      cluster_ = std::make_unique<testing::RedisCluster>();
+      if (!cluster_) cluster_ = std::make_unique<testing::RedisCluster>();
       INFERD_REQUIRE_REDIS_CLUSTER(*cluster_);
+      ASSERT_TRUE(cluster_->flush_all());
       url = cluster_->url();
     } else if (url == "sqlite") {
       url = "sqlite:" + (testing::temp_dir() / "kv" / "store.db").string();
@@ -36,7 +37,8 @@ class KvStoreTest : public ::testing::TestWithParam<std::string> {
     store_ = *s;
   }
   std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<testing::RedisCluster> cluster_;
+  static void TearDownTestSuite() { cluster_.reset(); }
+  static inline std::unique_ptr<testing::RedisCluster> cluster_;  // shared by the suite
   std::shared_ptr<KvStore> store_;
 };
 
