@@ -144,7 +144,14 @@ class RedisCluster {
     for (int i = 0; i < num_nodes(); ++i)
       if (i != to && i != from) command(i, {"CLUSTER", "SETSLOT", s, "NODE", ids_[to]});
     slot_owner_[slot] = to;
-    return true;
+    // Until every node agrees (gossip may briefly carry the old owner's claim).
+    for (int tries = 0; tries < 400; ++tries) {
+      bool agreed = true;
+      for (int i = 0; i < num_nodes() && agreed; ++i) agreed = owner_port_seen_by(i, slot) == ports_[to];
+      if (agreed) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return false;
   }
   bool move_slot(uint16_t slot, int to) {
     const int from = owner_of(slot);
@@ -187,6 +194,27 @@ class RedisCluster {
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
     return false;
+  }
+
+  // The port of the master that `node` says serves `slot` (CLUSTER SLOTS), 0 when unknown.
+  int owner_port_seen_by(int node, uint16_t slot) const {
+    const timeval timeout{2, 0};
+    redisContext* ctx = redisConnectWithTimeout("127.0.0.1", ports_[node], timeout);
+    if (!ctx || ctx->err) {
+      if (ctx) redisFree(ctx);
+      return 0;
+    }
+    auto* r = static_cast<redisReply*>(redisCommand(ctx, "CLUSTER SLOTS"));
+    int port = 0;
+    for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; ++i) {
+      const redisReply* range = r->element[i];
+      if (range->elements >= 3 && range->element[0]->integer <= slot &&
+          slot <= range->element[1]->integer && range->element[2]->elements >= 2)
+        port = static_cast<int>(range->element[2]->element[1]->integer);
+    }
+    if (r) freeReplyObject(r);
+    redisFree(ctx);
+    return port;
   }
 
   static std::string text(const redisReply* r) {
