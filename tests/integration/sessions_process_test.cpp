@@ -225,9 +225,9 @@ TEST(SessionsClusterServeTest, ServesSessionsFromARedisCluster) {
       request(server.port(), "POST", "/v1/sessions", {{"session_id", "on-cluster"}});
   ASSERT_EQ(status, 201) << created.dump();
   for (int t = 0; t < 2; ++t)
-    ASSERT_EQ(request(server.port(), "POST", "/v1/chat/completions", turn_body("on-cluster", t, 2))
-                  .first,
-              200)
+    ASSERT_EQ(
+        request(server.port(), "POST", "/v1/chat/completions", turn_body("on-cluster", t, 2)).first,
+        200)
         << server.log();
   const auto [mstatus, m] = request(server.port(), "GET", "/v1/sessions/on-cluster/messages");
   ASSERT_EQ(mstatus, 200) << m.dump();

@@ -1,8 +1,8 @@
 // The session API over real connections on 127.0.0.1, on every store (memory, SQLite, a private
-// redis-server, a private 3-node Redis Cluster), with the llama F16 fixture model: CRUD, isolation between services, chat turns
-// that store their history (streamed or not) and reuse the KV cache, failed and cancelled turns
-// that store nothing, If-Match between concurrent writers, branching, export/import, templates,
-// statistics, usage, expiry.
+// redis-server, a private 3-node Redis Cluster), with the llama F16 fixture model: CRUD, isolation
+// between services, chat turns that store their history (streamed or not) and reuse the KV cache,
+// failed and cancelled turns that store nothing, If-Match between concurrent writers, branching,
+// export/import, templates, statistics, usage, expiry.
 #include <thread>
 
 #include <nlohmann/json.hpp>

@@ -19,6 +19,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include "server/sessions/redis_command.h"
 #include "testing/redis_server.h"
 #include "testing/subprocess.h"
 #include "testing/test_paths.h"
@@ -40,12 +41,27 @@ class RedisCluster {
       std::filesystem::create_directories(node_dir);
       ports_.push_back(port);
       processes_.push_back(std::make_unique<ChildProcess>(
-          std::vector<std::string>{
-              bin, "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
-              "--appendonly", "no", "--dir", node_dir.string(), "--protected-mode", "no",
-              "--cluster-enabled", "yes", "--cluster-config-file",
-              (node_dir / ("nodes-" + std::to_string(i) + ".conf")).string(),
-              "--cluster-node-timeout", "2000", "--cluster-require-full-coverage", "no"},
+          std::vector<std::string>{bin,
+                                   "--port",
+                                   std::to_string(port),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--save",
+                                   "",
+                                   "--appendonly",
+                                   "no",
+                                   "--dir",
+                                   node_dir.string(),
+                                   "--protected-mode",
+                                   "no",
+                                   "--cluster-enabled",
+                                   "yes",
+                                   "--cluster-config-file",
+                                   (node_dir / ("nodes-" + std::to_string(i) + ".conf")).string(),
+                                   "--cluster-node-timeout",
+                                   "2000",
+                                   "--cluster-require-full-coverage",
+                                   "no"},
           (node_dir / "redis.log").string()));
     }
     for (int i = 0; i < num_nodes; ++i)
@@ -70,8 +86,7 @@ class RedisCluster {
       for (int i = 0; i < num_nodes && ready_; ++i) {
         const std::string info = command(i, {"CLUSTER", "INFO"});
         ready_ = info.find("cluster_state:ok") != std::string::npos &&
-                 info.find("cluster_known_nodes:" + std::to_string(num_nodes)) !=
-                     std::string::npos;
+                 info.find("cluster_known_nodes:" + std::to_string(num_nodes)) != std::string::npos;
       }
       if (!ready_) std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
@@ -95,16 +110,7 @@ class RedisCluster {
       if (ctx) redisFree(ctx);
       return "";
     }
-    std::vector<const char*> ptrs;
-    std::vector<size_t> lens;
-    for (const auto& a : argv) {
-      ptrs.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    auto* r = static_cast<redisReply*>(
-        redisCommandArgv(ctx, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
-    std::string out = text(r);
-    if (r) freeReplyObject(r);
+    const std::string out = text(server::sessions::redis_command_argv(ctx, argv).get());
     redisFree(ctx);
     return out;
   }
@@ -127,12 +133,13 @@ class RedisCluster {
     for (;;) {
       const std::string keys = command(from, {"CLUSTER", "GETKEYSINSLOT", s, "100"});
       if (keys.empty()) break;
-      std::vector<std::string> argv = {"MIGRATE", "127.0.0.1", std::to_string(ports_[to]), "",
-                                       "0", "5000", "KEYS"};
+      std::vector<std::string> argv = {"MIGRATE", "127.0.0.1", std::to_string(ports_[to]), "", "0",
+                                       "5000",    "KEYS"};
       size_t start = 0;
       while (start <= keys.size()) {
         const size_t nl = keys.find('\n', start);
-        argv.push_back(keys.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+        argv.push_back(
+            keys.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
         if (nl == std::string::npos) break;
         start = nl + 1;
       }
@@ -147,7 +154,8 @@ class RedisCluster {
     // Until every node agrees (gossip may briefly carry the old owner's claim).
     for (int tries = 0; tries < 400; ++tries) {
       bool agreed = true;
-      for (int i = 0; i < num_nodes() && agreed; ++i) agreed = owner_port_seen_by(i, slot) == ports_[to];
+      for (int i = 0; i < num_nodes() && agreed; ++i)
+        agreed = owner_port_seen_by(i, slot) == ports_[to];
       if (agreed) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }

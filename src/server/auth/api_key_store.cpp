@@ -111,14 +111,18 @@ Result<IssuedKey> ApiKeyStore::rotate(const std::string& id, int64_t grace_s) {
   // Two commits, because the two records may live in different Redis Cluster slots: the new key
   // first, then the old one pointing at it. When the second does not apply, the new key is erased
   // again (its secret was never handed out); if even that fails, it stays as an unused key.
-  INFERD_ASSIGN_OR_RETURN(bool created,
-                          kv_->commit({{kv_key(fresh.record.id), std::nullopt}},
-                                      {sessions::KvWrite::put(kv_key(fresh.record.id), stored_json(fresh.record), 0)}));
+  INFERD_ASSIGN_OR_RETURN(
+      bool created,
+      kv_->commit({{kv_key(fresh.record.id), std::nullopt}},
+                  {sessions::KvWrite::put(kv_key(fresh.record.id), stored_json(fresh.record), 0)}));
   if (!created) return internal_error("a new key's id is already taken (retry)");
-  auto updated = kv_->commit({{kv_key(old.id), old_text}}, {sessions::KvWrite::put(kv_key(old.id), stored_json(old), 0)});
+  auto updated = kv_->commit({{kv_key(old.id), old_text}},
+                             {sessions::KvWrite::put(kv_key(old.id), stored_json(old), 0)});
   if (updated.ok() && *updated) return fresh;
-  if (auto undone = kv_->commit({}, {sessions::KvWrite::erase(kv_key(fresh.record.id))}); !undone.ok())
-    spdlog::warn("key rotation: the unused new key {} was not removed: {}", fresh.record.id, undone.status().to_string());
+  if (auto undone = kv_->commit({}, {sessions::KvWrite::erase(kv_key(fresh.record.id))});
+      !undone.ok())
+    spdlog::warn("key rotation: the unused new key {} was not removed: {}", fresh.record.id,
+                 undone.status().to_string());
   if (!updated.ok()) return updated.status();
   return invalid_argument("the key '{}' changed during the rotation; retry", old.display_name());
 }

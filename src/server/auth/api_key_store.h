@@ -2,8 +2,9 @@
 // default, Redis (or a Redis Cluster) when several servers share their keys. One JSON record per
 // key under "apikey:<id>" (api_key_record.h); revoked and expired keys stay, so lists and audits
 // can name them. Every change is a conditional commit of one record (a rotation: two, see
-// rotate()), so two administrators never lose each other's change, and `inferd keys` may change the file while a server uses it (the server reads the
-// record on every request, so a revocation holds from the next request).
+// rotate()), so two administrators never lose each other's change, and `inferd keys` may change the
+// file while a server uses it (the server reads the record on every request, so a revocation holds
+// from the next request).
 //
 // Thread safety: every method may be called from any thread.
 #pragma once

@@ -79,19 +79,25 @@ TEST_F(ApiKeyStoreTest, RotationKeepsTheOldKeyUntilTheDeadlineAndRevocationIsFin
 class InterferingKvStore : public sessions::KvStore {
  public:
   InterferingKvStore() : inner_(*sessions::open_kv_store("memory")) {}
-  Result<std::optional<std::string>> get(const std::string& key) override { return inner_->get(key); }
-  Result<std::vector<std::optional<std::string>>> get_many(const std::vector<std::string>& keys) override {
+  Result<std::optional<std::string>> get(const std::string& key) override {
+    return inner_->get(key);
+  }
+  Result<std::vector<std::optional<std::string>>> get_many(
+      const std::vector<std::string>& keys) override {
     return inner_->get_many(keys);
   }
   Result<bool> commit(const std::vector<sessions::KvExpect>& expect,
                       const std::vector<sessions::KvWrite>& writes) override {
     if (++num_commits_ == commit_to_spoil) {
       auto current = inner_->get(key);
-      if (current.ok() && *current) (void)inner_->commit({}, {sessions::KvWrite::put(key, **current + " ", 0)});
+      if (current.ok() && *current)
+        (void)inner_->commit({}, {sessions::KvWrite::put(key, **current + " ", 0)});
     }
     return inner_->commit(expect, writes);
   }
-  Result<std::vector<std::string>> keys(const std::string& prefix) override { return inner_->keys(prefix); }
+  Result<std::vector<std::string>> keys(const std::string& prefix) override {
+    return inner_->keys(prefix);
+  }
   Result<int64_t> sweep() override { return inner_->sweep(); }
   std::string describe() const override { return "interfering"; }
 

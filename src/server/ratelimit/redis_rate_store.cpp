@@ -104,31 +104,14 @@ constexpr size_t kAdmitFieldsPerSubject = 5;
 // The hash tag of every key: one Redis Cluster slot for all of them.
 constexpr std::string_view kKeyTag = "{inferd-rate}:";
 
-std::string reply_text(const redisReply* r) {
-  return r && r->str ? std::string(r->str, r->len) : std::string();
-}
-
-// Sends argv; null on an I/O error (the reason is in ctx->errstr).
-redisReply* command(redisContext* ctx, const std::vector<std::string>& argv) {
-  std::vector<const char*> ptrs;
-  std::vector<size_t> lens;
-  for (const auto& a : argv) {
-    ptrs.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  return static_cast<redisReply*>(
-      redisCommandArgv(ctx, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
-}
-
-timeval to_timeval(std::chrono::milliseconds ms) {
-  return {static_cast<time_t>(ms.count() / 1000),
-          static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
-}
+using sessions::redis_command_argv;
+using sessions::redis_reply_text;
+using sessions::RedisReply;
 
 // A script's reply as integers (an array of them, or one).
 Result<std::vector<int64_t>> integers(const redisReply* r, const std::string& what) {
   std::vector<int64_t> out;
-  if (r->type == REDIS_REPLY_ERROR) return io_error("redis {}: {}", what, reply_text(r));
+  if (r->type == REDIS_REPLY_ERROR) return io_error("redis {}: {}", what, redis_reply_text(r));
   if (r->type == REDIS_REPLY_INTEGER) {
     out.push_back(r->integer);
     return out;
@@ -148,10 +131,6 @@ struct RedisRateStore::Script {
   explicit Script(const char* s) : source(s), sha(sessions::redis_script_sha1(s)) {}
   const char* source;
   std::string sha;
-};
-
-struct RedisRateStore::ReplyDeleter {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
 };
 
 RedisRateStore::RedisRateStore(RedisRateStoreOptions options)
@@ -210,7 +189,7 @@ Status RedisRateStore::connect_locked() {
     return {};
   }
   const sessions::RedisAddress& address = options_.address;
-  const timeval timeout = to_timeval(options_.timeout);
+  const timeval timeout = sessions::redis_timeval(options_.timeout);
   ctx_ = redisConnectWithTimeout(address.host.c_str(), address.port, timeout);
   if (!ctx_ || ctx_->err) {
     const std::string why = ctx_ ? ctx_->errstr : "out of memory";
@@ -225,11 +204,11 @@ Status RedisRateStore::connect_locked() {
   for (Script* s : {admit_script_.get(), release_script_.get(), charge_script_.get()})
     setup.push_back({{"SCRIPT", "LOAD", s->source}, s});
   for (const auto& [argv, script] : setup) {
-    std::unique_ptr<redisReply, ReplyDeleter> r(command(ctx_, argv));
+    RedisReply r = redis_command_argv(ctx_, argv);
     if (!r) return fail_locked(io_error("redis {}: {}", argv[0], ctx_->errstr));
     if (r->type == REDIS_REPLY_ERROR)
-      return fail_locked(io_error("redis {}: {}", argv[0], reply_text(r.get())));
-    if (script != nullptr) script->sha = reply_text(r.get());
+      return fail_locked(io_error("redis {}: {}", argv[0], redis_reply_text(r.get())));
+    if (script != nullptr) script->sha = redis_reply_text(r.get());
   }
   return {};
 }
@@ -247,9 +226,10 @@ Result<std::vector<int64_t>> RedisRateStore::run(Script& script,
                                      std::to_string(keys.size())};
     argv.insert(argv.end(), keys.begin(), keys.end());
     argv.insert(argv.end(), args.begin(), args.end());
-    std::unique_ptr<redisReply, ReplyDeleter> r(command(ctx_, argv));
+    RedisReply r = redis_command_argv(ctx_, argv);
     if (!r) return fail_locked(io_error("redis {}: {}", argv[0], ctx_->errstr));
-    if (by_sha && r->type == REDIS_REPLY_ERROR && reply_text(r.get()).rfind("NOSCRIPT", 0) == 0)
+    if (by_sha && r->type == REDIS_REPLY_ERROR &&
+        redis_reply_text(r.get()).rfind("NOSCRIPT", 0) == 0)
       continue;
     return integers(r.get(), argv[0]);
   }
@@ -307,8 +287,7 @@ Result<RateVerdict> RedisRateStore::admit(std::span<const RateSubject> subjects,
 Status RedisRateStore::release(std::span<const std::string> subject_ids, std::string_view slot_id) {
   if (subject_ids.empty()) return {};
   std::vector<std::string> keys;
-  for (const std::string& id : subject_ids)
-    keys.push_back(key(id, "slots"));
+  for (const std::string& id : subject_ids) keys.push_back(key(id, "slots"));
   return run(*release_script_, keys, {std::string(slot_id)}).status();
 }
 

@@ -34,7 +34,7 @@ struct redisContext;
 namespace inferd::server::ratelimit {
 
 struct RedisRateStoreOptions {
-  sessions::RedisAddress address;  // unless `cluster` is set
+  sessions::RedisAddress address;                        // unless `cluster` is set
   std::optional<sessions::RedisClusterOptions> cluster;  // a Redis Cluster (timeouts from here)
   std::string key_prefix = "inferd:ratelimit:";
   std::chrono::milliseconds timeout{250};  // connect and each command
@@ -61,7 +61,6 @@ class RedisRateStore : public RateStore {
 
  private:
   struct Script;
-  struct ReplyDeleter;
 
   // Runs `script` with `keys` and `args`; returns its reply as integers (an array of them, or one).
   Result<std::vector<int64_t>> run(Script& script, const std::vector<std::string>& keys,

@@ -223,16 +223,15 @@ TEST_P(RedisRateLimiterTest, FallsBackInProcessWhenRedisGoesAway) {
   EXPECT_FALSE(limiter->using_redis());
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, RedisRateLimiterTest,
-                         ::testing::Values("redis", "redis_cluster"),
+INSTANTIATE_TEST_SUITE_P(Stores, RedisRateLimiterTest, ::testing::Values("redis", "redis_cluster"),
                          [](const auto& info) { return info.param; });
 
 TEST(RedisRateLimiterLayoutTest, AnAdmissionsKeysShareOneClusterSlot) {
   // The service and key subjects of one admission, as the admission script names them.
   const std::string p = "inferd:ratelimit:{inferd-rate}:";
   const uint16_t slot = sessions::redis_key_slot(p + "service:alpha:requests");
-  for (const char* k : {"service:alpha:tokens", "service:alpha:slots", "key:k_1{x}:requests",
-                        "key:k_2:slots"})
+  for (const char* k :
+       {"service:alpha:tokens", "service:alpha:slots", "key:k_1{x}:requests", "key:k_2:slots"})
     EXPECT_EQ(sessions::redis_key_slot(p + k), slot) << k;
 }
 

@@ -70,8 +70,8 @@ TEST_P(KvStoreTest, ExpectationsGuardCommits) {
                                {KvWrite::put("k{g}", "v2", 0), KvWrite::put("side{g}", "s", 0)}));
   EXPECT_EQ(store_->get("k{g}")->value(), "v1");
   EXPECT_FALSE(store_->get("side{g}")->has_value());
-  EXPECT_TRUE(
-      *store_->commit({{"k{g}", "v1"}}, {KvWrite::put("k{g}", "v2", 0), KvWrite::put("side{g}", "s", 0)}));
+  EXPECT_TRUE(*store_->commit({{"k{g}", "v1"}},
+                              {KvWrite::put("k{g}", "v2", 0), KvWrite::put("side{g}", "s", 0)}));
   EXPECT_EQ(store_->get("k{g}")->value(), "v2");
   EXPECT_EQ(store_->get("side{g}")->value(), "s");
 }
@@ -99,8 +99,8 @@ TEST_P(KvStoreTest, ExpiredEntriesAreInvisibleAndSwept) {
   ASSERT_TRUE(
       *store_->commit({}, {KvWrite::put("t:short{g}", "s", soon), KvWrite::put("t:long{g}", "l", 0),
                            KvWrite::put("t:moved{g}", "m", soon)}));
-  ASSERT_TRUE(
-      *store_->commit({}, {KvWrite::expire("t:moved{g}", 0), KvWrite::expire("t:absent{g}", soon)}));
+  ASSERT_TRUE(*store_->commit(
+      {}, {KvWrite::expire("t:moved{g}", 0), KvWrite::expire("t:absent{g}", soon)}));
   EXPECT_EQ(store_->get("t:short{g}")->value(), "s");
   std::this_thread::sleep_for(std::chrono::milliseconds(450));
   EXPECT_FALSE(store_->get("t:short{g}")->has_value());
@@ -111,11 +111,14 @@ TEST_P(KvStoreTest, ExpiredEntriesAreInvisibleAndSwept) {
   const auto swept = store_->sweep();
   ASSERT_TRUE(swept.ok()) << swept.status().to_string();
   // Redis expires entries itself; the other stores remove them in the sweep.
-  if (GetParam().rfind("redis", 0) != 0) EXPECT_EQ(*swept, 1);
+  if (GetParam().rfind("redis", 0) != 0) {
+    EXPECT_EQ(*swept, 1);
+  }
   EXPECT_FALSE(store_->get("t:short{g}")->has_value());
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, KvStoreTest, ::testing::Values("memory", "sqlite", "redis", "redis_cluster"),
+INSTANTIATE_TEST_SUITE_P(Stores, KvStoreTest,
+                         ::testing::Values("memory", "sqlite", "redis", "redis_cluster"),
                          [](const auto& info) { return info.param; });
 
 TEST(SqliteKvStoreTest, DataOutlivesTheStoreObject) {

@@ -15,15 +15,6 @@ namespace {
 
 constexpr std::string_view kClusterScheme = "redis+cluster://";
 
-std::string reply_text(const redisReply* r) {
-  return r && r->str ? std::string(r->str, r->len) : std::string();
-}
-
-timeval to_timeval(std::chrono::milliseconds ms) {
-  return {static_cast<time_t>(ms.count() / 1000),
-          static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
-}
-
 bool parse_port(std::string_view s, int* out) {
   int v = 0;
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -55,12 +46,12 @@ struct Redirect {
 Redirect classify(const redisReply* r) {
   Redirect out;
   if (!r || r->type != REDIS_REPLY_ERROR) return out;
-  const std::string text = reply_text(r);
+  const std::string text = redis_reply_text(r);
   const bool moved = text.rfind("MOVED ", 0) == 0, ask = text.rfind("ASK ", 0) == 0;
   if (moved || ask) {
     const auto space = text.rfind(' ');
-    if (space != std::string::npos && parse_host_port(std::string_view(text).substr(space + 1),
-                                                      &out.to))
+    if (space != std::string::npos &&
+        parse_host_port(std::string_view(text).substr(space + 1), &out.to))
       out.kind = moved ? ErrorKind::kMoved : ErrorKind::kAsk;
     return out;
   }
@@ -75,22 +66,16 @@ void pause_before_retry(int attempt) {
 
 }  // namespace
 
-void RedisReplyDeleter::operator()(redisReply* reply) const { freeReplyObject(reply); }
-
-bool is_redis_cluster_url(std::string_view url) { return url.rfind(kClusterScheme, 0) == 0; }
+bool is_redis_cluster_url(std::string_view url) {
+  return url.rfind(kClusterScheme, 0) == 0;
+}
 
 Result<RedisClusterOptions> parse_redis_cluster_url(const std::string& url) {
   if (!is_redis_cluster_url(url))
     return invalid_argument("'{}' is not a redis+cluster:// URL", url);
   std::string_view rest = std::string_view(url).substr(kClusterScheme.size());
   RedisClusterOptions o;
-  if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
-    std::string_view auth = rest.substr(0, at);
-    if (const auto colon = auth.find(':'); colon != std::string_view::npos)
-      auth = auth.substr(colon + 1);
-    o.password = std::string(auth);
-    rest = rest.substr(at + 1);
-  }
+  o.password = redis_take_url_password(&rest);
   if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   if (rest.find('/') != std::string_view::npos)
     return invalid_argument("'{}': a Redis Cluster has no databases (no /DB)", url);
@@ -118,8 +103,7 @@ std::string redis_script_sha1(std::string_view source) {
   return out;
 }
 
-RedisClusterClient::RedisClusterClient(RedisClusterOptions options)
-    : options_(std::move(options)) {
+RedisClusterClient::RedisClusterClient(RedisClusterOptions options) : options_(std::move(options)) {
   slot_owner_.fill(kNoOwner);
 }
 
@@ -160,9 +144,9 @@ Result<redisContext*> RedisClusterClient::connection_locked(Node& node) {
   if (node.ctx) return node.ctx;
   const auto now = std::chrono::steady_clock::now();
   if (now < node.down_until)
-    return io_error("redis node {} is unreachable (next attempt within {} ms)",
-                    node.address.name(), options_.node_retry_interval.count());
-  const timeval timeout = to_timeval(options_.timeout);
+    return io_error("redis node {} is unreachable (next attempt within {} ms)", node.address.name(),
+                    options_.node_retry_interval.count());
+  const timeval timeout = redis_timeval(options_.timeout);
   redisContext* ctx =
       redisConnectWithTimeout(node.address.host.c_str(), node.address.port, timeout);
   if (!ctx || ctx->err) {
@@ -177,7 +161,8 @@ Result<redisContext*> RedisClusterClient::connection_locked(Node& node) {
     INFERD_ASSIGN_OR_RETURN(RedisReply r, send_locked(node, {"AUTH", options_.password}));
     if (r->type == REDIS_REPLY_ERROR) {
       drop_locked(node);
-      return io_error("redis node {} refused AUTH: {}", node.address.name(), reply_text(r.get()));
+      return io_error("redis node {} refused AUTH: {}", node.address.name(),
+                      redis_reply_text(r.get()));
     }
   }
   return node.ctx;
@@ -186,21 +171,13 @@ Result<redisContext*> RedisClusterClient::connection_locked(Node& node) {
 Result<RedisReply> RedisClusterClient::send_locked(Node& node,
                                                    const std::vector<std::string>& argv) {
   INFERD_ASSIGN_OR_RETURN(redisContext * ctx, connection_locked(node));
-  std::vector<const char*> ptrs;
-  std::vector<size_t> lens;
-  for (const auto& a : argv) {
-    ptrs.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  auto* r = static_cast<redisReply*>(
-      redisCommandArgv(ctx, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
+  RedisReply r = redis_command_argv(ctx, argv);
   if (!r) {
     const std::string why = ctx->errstr;
     drop_locked(node);
-    return io_error("redis node {}: {}: {}", node.address.name(), argv.empty() ? "" : argv[0],
-                    why);
+    return io_error("redis node {}: {}: {}", node.address.name(), argv.empty() ? "" : argv[0], why);
   }
-  return RedisReply(r);
+  return r;
 }
 
 int RedisClusterClient::owner_index_locked(const std::string& name) {
@@ -224,7 +201,7 @@ Status RedisClusterClient::refresh_locked() {
     }
     const redisReply* r = reply->get();
     if (r->type == REDIS_REPLY_ERROR) {
-      const std::string why = reply_text(r);
+      const std::string why = redis_reply_text(r);
       if (why.find("cluster support disabled") != std::string::npos)
         return invalid_argument("redis node {} is not in cluster mode (use redis://)",
                                 address.name());
@@ -244,13 +221,12 @@ Status RedisClusterClient::refresh_locked() {
       valid = range->type == REDIS_REPLY_ARRAY && range->elements >= 3 &&
               range->element[0]->type == REDIS_REPLY_INTEGER &&
               range->element[1]->type == REDIS_REPLY_INTEGER &&
-              range->element[2]->type == REDIS_REPLY_ARRAY &&
-              range->element[2]->elements >= 2 &&
+              range->element[2]->type == REDIS_REPLY_ARRAY && range->element[2]->elements >= 2 &&
               range->element[2]->element[1]->type == REDIS_REPLY_INTEGER;
       if (!valid) break;
       const long long first = range->element[0]->integer, last_slot = range->element[1]->integer;
       const redisReply* master = range->element[2];
-      RedisNodeAddress owner{reply_text(master->element[0]),
+      RedisNodeAddress owner{redis_reply_text(master->element[0]),
                              static_cast<int>(master->element[1]->integer)};
       // An empty or unknown host means "the node you asked".
       if (owner.host.empty() || owner.host == "?") owner.host = address.host;
@@ -277,8 +253,7 @@ Status RedisClusterClient::refresh_locked() {
     refresh_wanted_ = false;
     return {};
   }
-  return io_error("no node of the redis cluster answered CLUSTER SLOTS (last: {})",
-                  last.message());
+  return io_error("no node of the redis cluster answered CLUSTER SLOTS (last: {})", last.message());
 }
 
 Status RedisClusterClient::refresh_if_wanted_locked() {
@@ -300,7 +275,8 @@ Result<RedisReply> RedisClusterClient::command(uint16_t slot,
 
 Result<RedisReply> RedisClusterClient::command_locked(uint16_t slot,
                                                       const std::vector<std::string>& argv) {
-  if (slot >= kRedisClusterSlots) return internal_error("redis cluster: slot {} out of range", slot);
+  if (slot >= kRedisClusterSlots)
+    return internal_error("redis cluster: slot {} out of range", slot);
   if (Status st = refresh_if_wanted_locked(); !st.ok()) refresh_wanted_ = true;
   Node* ask_node = nullptr;  // set by an ASK redirection, for the next try only
   bool refreshed_after_failure = false;
@@ -346,7 +322,7 @@ Result<RedisReply> RedisClusterClient::command_locked(uint16_t slot,
       case ErrorKind::kAsk: ask_node = &node_locked(redirect.to); break;
       case ErrorKind::kRetry: pause_before_retry(attempt); break;
     }
-    last_reason = reply_text(reply->get());
+    last_reason = redis_reply_text(reply->get());
   }
   return io_error("redis cluster: '{}' for slot {} did not settle after {} tries (last: {})",
                   argv.empty() ? "" : argv[0], slot, options_.max_attempts, last_reason);
@@ -359,8 +335,7 @@ Result<std::vector<RedisReply>> RedisClusterClient::command_many(
   std::vector<RedisReply> out(commands.size());
   // Commands by node, in order; those without an owner go through command_locked().
   std::map<Node*, std::vector<size_t>> by_node;
-  for (size_t i = 0; i < commands.size(); ++i)
-    by_node[owner_locked(commands[i].slot)].push_back(i);
+  for (size_t i = 0; i < commands.size(); ++i) by_node[owner_locked(commands[i].slot)].push_back(i);
   for (auto& [node, indices] : by_node) {
     if (!node) continue;
     auto ctx = connection_locked(*node);
@@ -374,8 +349,8 @@ Result<std::vector<RedisReply>> RedisClusterClient::command_many(
         ptrs.push_back(a.data());
         lens.push_back(a.size());
       }
-      if (redisAppendCommandArgv(*ctx, static_cast<int>(argv.size()), ptrs.data(),
-                                 lens.data()) != REDIS_OK)
+      if (redisAppendCommandArgv(*ctx, static_cast<int>(argv.size()), ptrs.data(), lens.data()) !=
+          REDIS_OK)
         break;
       ++appended;
     }
@@ -407,7 +382,8 @@ Result<RedisReply> RedisClusterClient::eval(uint16_t slot, std::string_view sour
     argv.insert(argv.end(), keys.begin(), keys.end());
     argv.insert(argv.end(), args.begin(), args.end());
     INFERD_ASSIGN_OR_RETURN(RedisReply r, command(slot, argv));
-    if (by_sha && r->type == REDIS_REPLY_ERROR && reply_text(r.get()).rfind("NOSCRIPT", 0) == 0)
+    if (by_sha && r->type == REDIS_REPLY_ERROR &&
+        redis_reply_text(r.get()).rfind("NOSCRIPT", 0) == 0)
       continue;
     return r;
   }
@@ -419,8 +395,7 @@ Result<std::vector<std::string>> RedisClusterClient::masters() {
   if (refresh_wanted_) INFERD_RETURN_IF_ERROR(refresh_locked());
   std::vector<std::string> out;
   for (size_t i = 0; i < owners_.size(); ++i)
-    if (std::find(slot_owner_.begin(), slot_owner_.end(), static_cast<int>(i)) !=
-        slot_owner_.end())
+    if (std::find(slot_owner_.begin(), slot_owner_.end(), static_cast<int>(i)) != slot_owner_.end())
       out.push_back(owners_[i]);
   return out;
 }

@@ -5,7 +5,8 @@
 // connection per node, opened on first use. A command for a slot goes to the slot's master and:
 // - MOVED: the slot is re-pointed at once, the whole map is read again before the next command,
 //   and the command is sent to the new owner;
-// - ASK (a slot in migration): ASKING then the command on the importing node, for this command only;
+// - ASK (a slot in migration): ASKING then the command on the importing node, for this command
+// only;
 // - TRYAGAIN / CLUSTERDOWN: the command is sent again after a short pause;
 // - a node that cannot be reached: its connection is dropped, the map is read again, and the
 //   command is retried when the slot now lives elsewhere; otherwise the call fails with kIo. A
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "server/sessions/redis_command.h"
 
 struct redisContext;
 struct redisReply;
@@ -40,8 +42,8 @@ struct RedisNodeAddress {
 };
 
 struct RedisClusterOptions {
-  std::vector<RedisNodeAddress> seeds;  // nodes asked for the slot map first; at least one
-  std::string password;                 // empty: no AUTH
+  std::vector<RedisNodeAddress> seeds;       // nodes asked for the slot map first; at least one
+  std::string password;                      // empty: no AUTH
   std::chrono::milliseconds timeout{5'000};  // connect and each command
   std::chrono::milliseconds node_retry_interval{1'000};
   int max_attempts = 6;  // tries per command (redirections and retries included)
@@ -51,11 +53,6 @@ struct RedisClusterOptions {
 bool is_redis_cluster_url(std::string_view url);
 // Parses redis+cluster://[:PASSWORD@]HOST:PORT[,HOST:PORT...] (a cluster has no databases).
 Result<RedisClusterOptions> parse_redis_cluster_url(const std::string& url);
-
-struct RedisReplyDeleter {
-  void operator()(redisReply* reply) const;
-};
-using RedisReply = std::unique_ptr<redisReply, RedisReplyDeleter>;
 
 // The lowercase hex SHA1 of a Lua script (its EVALSHA name).
 std::string redis_script_sha1(std::string_view source);

@@ -56,23 +56,9 @@ const char* op_code(KvWrite::Op op) {
   return kCodes[static_cast<int>(op)];
 }
 
-std::string reply_text(const redisReply* r) {
-  return r && r->str ? std::string(r->str, r->len) : std::string();
-}
-
 Status reply_error(const redisReply* r, const char* what) {
   return io_error("redis cluster {}: {}", what,
-                  r->type == REDIS_REPLY_ERROR ? reply_text(r) : "unexpected reply");
-}
-
-// A glob pattern matching keys that start with `prefix` literally.
-std::string prefix_pattern(const std::string& prefix) {
-  std::string out;
-  for (char c : prefix) {
-    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + '*';
+                  r->type == REDIS_REPLY_ERROR ? redis_reply_text(r) : "unexpected reply");
 }
 
 }  // namespace
@@ -83,7 +69,9 @@ Result<std::shared_ptr<RedisClusterKvStore>> RedisClusterKvStore::open(
   return std::shared_ptr<RedisClusterKvStore>(new RedisClusterKvStore(std::move(client)));
 }
 
-std::string RedisClusterKvStore::describe() const { return client_->describe(); }
+std::string RedisClusterKvStore::describe() const {
+  return client_->describe();
+}
 
 Result<std::optional<std::string>> RedisClusterKvStore::get(const std::string& key) {
   INFERD_ASSIGN_OR_RETURN(auto values, get_many({key}));
@@ -143,18 +131,10 @@ Result<std::vector<std::string>> RedisClusterKvStore::keys(const std::string& pr
   INFERD_ASSIGN_OR_RETURN(std::vector<std::string> masters, client_->masters());
   std::vector<std::string> out;
   for (const std::string& node : masters) {
-    std::string cursor = "0";
-    do {
-      INFERD_ASSIGN_OR_RETURN(
-          RedisReply r, client_->command_on_node(node, {"SCAN", cursor, "MATCH",
-                                                        prefix_pattern(prefix), "COUNT", "1000"}));
-      if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-          r->element[1]->type != REDIS_REPLY_ARRAY)
-        return reply_error(r.get(), "SCAN");
-      cursor = reply_text(r->element[0]);
-      for (size_t i = 0; i < r->element[1]->elements; ++i)
-        out.push_back(reply_text(r->element[1]->element[i]));
-    } while (cursor != "0");
+    const auto send = [&](const std::vector<std::string>& argv) {
+      return client_->command_on_node(node, argv);
+    };
+    INFERD_RETURN_IF_ERROR(redis_scan_prefix(send, prefix, &out).with_context(node));
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());  // SCAN may return a key twice

@@ -59,8 +59,8 @@ TEST_F(RedisClusterKvStoreTest, KeysSpreadOverEveryNodeAndAreAllListed) {
 TEST_F(RedisClusterKvStoreTest, ACommitAcrossSlotsIsRefusedAndWritesNothing) {
   const std::string a = key_on(0, "cross:a"), b = key_on(1, "cross:b");
   ASSERT_NE(redis_key_slot(a), redis_key_slot(b));
-  auto done = store_->commit({{a, std::nullopt}},
-                             {KvWrite::put(a, "1", 0), KvWrite::put(b, "2", 0)});
+  auto done =
+      store_->commit({{a, std::nullopt}}, {KvWrite::put(a, "1", 0), KvWrite::put(b, "2", 0)});
   ASSERT_FALSE(done.ok());
   EXPECT_EQ(done.status().code(), StatusCode::kInternal);
   EXPECT_NE(done.status().message().find("hash slots"), std::string::npos)
@@ -68,7 +68,8 @@ TEST_F(RedisClusterKvStoreTest, ACommitAcrossSlotsIsRefusedAndWritesNothing) {
   EXPECT_FALSE(store_->get(a)->has_value());
   EXPECT_FALSE(store_->get(b)->has_value());
   // The same keys with one hash tag commit together.
-  EXPECT_TRUE(*store_->commit({}, {KvWrite::put("{t}" + a, "1", 0), KvWrite::put("{t}" + b, "2", 0)}));
+  EXPECT_TRUE(
+      *store_->commit({}, {KvWrite::put("{t}" + a, "1", 0), KvWrite::put("{t}" + b, "2", 0)}));
 }
 
 TEST_F(RedisClusterKvStoreTest, FollowsASlotThatMoved) {
@@ -126,7 +127,8 @@ TEST_F(RedisClusterKvStoreTest, AKilledNodeFailsItsSlotsQuicklyAndTheRestWorks) 
 }
 
 TEST(RedisClusterUrlTest, ParsesSeedsAndPasswordAndRefusesBadUrls) {
-  auto o = parse_redis_cluster_url("redis+cluster://:secret@10.0.0.1:7000,10.0.0.2:7001,[::1]:7002");
+  auto o =
+      parse_redis_cluster_url("redis+cluster://:secret@10.0.0.1:7000,10.0.0.2:7001,[::1]:7002");
   ASSERT_TRUE(o.ok()) << o.status().to_string();
   ASSERT_EQ(o->seeds.size(), 3u);
   EXPECT_EQ(o->seeds[0].name(), "10.0.0.1:7000");
