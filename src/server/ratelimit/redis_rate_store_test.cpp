@@ -226,6 +226,30 @@ TEST_P(RedisRateLimiterTest, FallsBackInProcessWhenRedisGoesAway) {
 INSTANTIATE_TEST_SUITE_P(Stores, RedisRateLimiterTest, ::testing::Values("redis", "redis_cluster"),
                          [](const auto& info) { return info.param; });
 
+TEST(RedisRateLimiterLayoutTest, OnAClusterEveryKeyLivesInOneSlot) {
+  testing::RedisCluster cluster;
+  INFERD_REQUIRE_REDIS_CLUSTER(cluster);
+  RateLimiterOptions options;
+  options.redis_url = cluster.url();
+  options.redis_timeout = 2s;
+  auto limiter = RateLimiter::create(std::move(options));
+  ASSERT_TRUE(limiter.ok()) << limiter.status().to_string();
+  ASSERT_TRUE((*limiter)->using_redis());
+  const std::vector<RateSubject> subjects = {
+      {"service:vista", {.requests_per_minute = 5, .tokens_per_minute = 100, .concurrent = 2}},
+      {"key:a", {.requests_per_minute = 3, .concurrent = 1}}};
+  ASSERT_TRUE(admitted((*limiter)->admit(subjects, RateClass::kInference)));
+  (*limiter)->charge_tokens(subjects, 10);
+  const uint16_t slot = sessions::redis_key_slot("inferd:ratelimit:{inferd-rate}:");
+  int num_keys = 0;
+  for (int node = 0; node < cluster.num_nodes(); ++node)
+    num_keys += std::stoi(cluster.command(node, {"DBSIZE"}));
+  EXPECT_GT(num_keys, 1);  // what the admission and the charge wrote, of both subjects
+  EXPECT_EQ(cluster.command(cluster.owner_of(slot),
+                            {"CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)}),
+            std::to_string(num_keys));
+}
+
 TEST(RedisRateLimiterLayoutTest, AnAdmissionsKeysShareOneClusterSlot) {
   // The service and key subjects of one admission, as the admission script names them.
   const std::string p = "inferd:ratelimit:{inferd-rate}:";
