@@ -245,9 +245,9 @@ TEST(RedisRateLimiterLayoutTest, OnAClusterEveryKeyLivesInOneSlot) {
   for (int node = 0; node < cluster.num_nodes(); ++node)
     num_keys += std::stoi(cluster.command(node, {"DBSIZE"}));
   EXPECT_GT(num_keys, 1);  // what the admission and the charge wrote, of both subjects
-  EXPECT_EQ(cluster.command(cluster.owner_of(slot),
-                            {"CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)}),
-            std::to_string(num_keys));
+  EXPECT_EQ(
+      cluster.command(cluster.owner_of(slot), {"CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)}),
+      std::to_string(num_keys));
 }
 
 TEST(RedisRateLimiterLayoutTest, AnAdmissionsKeysShareOneClusterSlot) {
