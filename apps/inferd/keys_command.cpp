@@ -157,7 +157,9 @@ int run(const std::string& action, const KeysOptions& o) {
 }
 
 void add_store_options(CLI::App* sub, KeysOptions& o) {
-  sub->add_option("--store", o.store, "Key store URL: sqlite:PATH, redis://HOST:PORT/DB (default: the config's)");
+  sub->add_option("--store", o.store,
+                  "Key store URL: sqlite:PATH, redis://HOST:PORT/DB or "
+                  "redis+cluster://HOST:PORT[,HOST:PORT...] (default: the config's)");
   sub->add_option("--config", o.config, "Configuration file whose auth.keys_store (and key prefixes) to use");
   sub->add_flag("--json", o.json, "Print JSON");
 }

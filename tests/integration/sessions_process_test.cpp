@@ -3,6 +3,7 @@
 // committed, then restarted on the same file. Every turn whose answer reached the client is
 // stored, the turn in flight is either whole or absent (never half: no user message without its
 // answer, no message beyond the record's count), and the store still works.
+// A server on a private Redis Cluster (--session-store redis+cluster://...).
 // The CLI: `inferd sessions list|show|export|import|rm` against the running server.
 #include <atomic>
 #include <csignal>
@@ -13,7 +14,10 @@
 #include <nlohmann/json.hpp>
 
 #include "server/sessions/kv_store.h"
+#include "server/sessions/redis_key_slot.h"
+#include "server/sessions/session_record.h"
 #include "testing/http_request.h"
+#include "testing/redis_cluster.h"
 #include "testing/subprocess.h"
 #include "testing/test_paths.h"
 
@@ -92,7 +96,7 @@ int check_stored(uint16_t port, const std::string& id, int completed, const std:
   auto store = server::sessions::open_kv_store("sqlite:" + db);
   EXPECT_TRUE(store.ok()) << store.status().to_string();
   if (store.ok()) {
-    auto keys = (*store)->keys("session_messages:" + id + ":");
+    auto keys = (*store)->keys("session_messages:{" + server::sessions::record_key(id) + "}:");
     EXPECT_TRUE(keys.ok());
     if (keys.ok()) {
       EXPECT_EQ(static_cast<int>(keys->size()), count);
@@ -210,6 +214,31 @@ TEST(SessionsCliTest, ListShowExportImportRemove) {
   EXPECT_NE(r.err.find("cannot reach"), std::string::npos) << r.err;
 }
 
+TEST(SessionsClusterServeTest, ServesSessionsFromARedisCluster) {
+  INFERD_REQUIRE_SHARED(model, kModel);
+  testing::RedisCluster cluster;
+  INFERD_REQUIRE_REDIS_CLUSTER(cluster);
+  const auto dir = testing::temp_dir();
+  Server server(model, cluster.url(), (dir / "serve.log").string());
+  ASSERT_TRUE(server.ready()) << server.log();
+  const auto [status, created] =
+      request(server.port(), "POST", "/v1/sessions", {{"session_id", "on-cluster"}});
+  ASSERT_EQ(status, 201) << created.dump();
+  for (int t = 0; t < 2; ++t)
+    ASSERT_EQ(
+        request(server.port(), "POST", "/v1/chat/completions", turn_body("on-cluster", t, 2)).first,
+        200)
+        << server.log();
+  const auto [mstatus, m] = request(server.port(), "GET", "/v1/sessions/on-cluster/messages");
+  ASSERT_EQ(mstatus, 200) << m.dump();
+  EXPECT_EQ(m["total"], 4);
+  // The record and its messages sit on the node that serves the record's slot.
+  const int node = cluster.owner_of(
+      server::sessions::redis_key_slot(server::sessions::record_key("on-cluster")));
+  EXPECT_NE(cluster.command(node, {"GET", "session:on-cluster"}), "");
+  EXPECT_NE(cluster.command(node, {"GET", server::sessions::message_key("on-cluster", 3)}), "");
+}
+
 TEST(SessionsServeOptionsTest, ABadStoreOrPriceIsRefusedAtStart) {
   auto r = testing::run_process(
       {testing::inferd_binary(), "serve", "--port", "0", "--session-store", "mongodb://x"});
@@ -219,6 +248,10 @@ TEST(SessionsServeOptionsTest, ABadStoreOrPriceIsRefusedAtStart) {
       {testing::inferd_binary(), "serve", "--port", "0", "--session-store", "redis://127.0.0.1:1"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("cannot connect to redis"), std::string::npos) << r.err;
+  r = testing::run_process({testing::inferd_binary(), "serve", "--port", "0", "--session-store",
+                            "redis+cluster://127.0.0.1:1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no node of the redis cluster answered"), std::string::npos) << r.err;
   r = testing::run_process({testing::inferd_binary(), "serve", "--port", "0", "--session-store",
                             "memory", "--session-price", "llama=1"});
   EXPECT_EQ(r.exit_code, 2);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 #include "server/auth/api_key.h"
 
 namespace inferd::server::auth {
@@ -106,12 +108,23 @@ Result<IssuedKey> ApiKeyStore::rotate(const std::string& id, int64_t grace_s) {
   INFERD_ASSIGN_OR_RETURN(IssuedKey fresh, issue(spec, old.id));
   old.replaced_by = fresh.record.id;
   old.expires_at = old.expires_at == 0 ? now + grace_s : std::min(old.expires_at, now + grace_s);
-  INFERD_ASSIGN_OR_RETURN(bool written,
-                          kv_->commit({{kv_key(old.id), old_text}, {kv_key(fresh.record.id), std::nullopt}},
-                                      {sessions::KvWrite::put(kv_key(old.id), stored_json(old), 0),
-                                       sessions::KvWrite::put(kv_key(fresh.record.id), stored_json(fresh.record), 0)}));
-  if (!written) return invalid_argument("the key '{}' changed during the rotation; retry", old.display_name());
-  return fresh;
+  // Two commits, because the two records may live in different Redis Cluster slots: the new key
+  // first, then the old one pointing at it. When the second does not apply, the new key is erased
+  // again (its secret was never handed out); if even that fails, it stays as an unused key.
+  INFERD_ASSIGN_OR_RETURN(
+      bool created,
+      kv_->commit({{kv_key(fresh.record.id), std::nullopt}},
+                  {sessions::KvWrite::put(kv_key(fresh.record.id), stored_json(fresh.record), 0)}));
+  if (!created) return internal_error("a new key's id is already taken (retry)");
+  auto updated = kv_->commit({{kv_key(old.id), old_text}},
+                             {sessions::KvWrite::put(kv_key(old.id), stored_json(old), 0)});
+  if (updated.ok() && *updated) return fresh;
+  if (auto undone = kv_->commit({}, {sessions::KvWrite::erase(kv_key(fresh.record.id))});
+      !undone.ok())
+    spdlog::warn("key rotation: the unused new key {} was not removed: {}", fresh.record.id,
+                 undone.status().to_string());
+  if (!updated.ok()) return updated.status();
+  return invalid_argument("the key '{}' changed during the rotation; retry", old.display_name());
 }
 
 Result<ApiKeyRecord> ApiKeyStore::revoke(const std::string& id) {

@@ -1,9 +1,10 @@
 // ApiKeyStore: API keys kept in a key/value store (sessions/kv_store.h): an SQLite file by
-// default, Redis when several servers share their keys. One JSON record per key under
-// "apikey:<id>" (api_key_record.h); revoked and expired keys stay, so lists and audits can name
-// them. Every change is one conditional commit, so two administrators never lose each other's
-// change, and `inferd keys` may change the file while a server uses it (the server reads the
-// record on every request, so a revocation holds from the next request).
+// default, Redis (or a Redis Cluster) when several servers share their keys. One JSON record per
+// key under "apikey:<id>" (api_key_record.h); revoked and expired keys stay, so lists and audits
+// can name them. Every change is a conditional commit of one record (a rotation: two, see
+// rotate()), so two administrators never lose each other's change, and `inferd keys` may change the
+// file while a server uses it (the server reads the record on every request, so a revocation holds
+// from the next request).
 //
 // Thread safety: every method may be called from any thread.
 #pragma once
@@ -48,7 +49,8 @@ class ApiKeyStore {
   // Every key (of one service when `service` is not empty), oldest first.
   Result<std::vector<ApiKeyRecord>> list(const std::string& service = {});
   // A new key with the old one's service, scopes, limits and prefix; the old one keeps working
-  // until now + grace_s (or its own earlier expiry). Errors: unknown, revoked or expired key.
+  // until now + grace_s (or its own earlier expiry). Errors: unknown, revoked or expired key; the
+  // old key changed meanwhile (then the new key is removed again, and nothing has changed).
   Result<IssuedKey> rotate(const std::string& id, int64_t grace_s);
   // Marks the key revoked (idempotent). Errors: unknown key.
   Result<ApiKeyRecord> revoke(const std::string& id);

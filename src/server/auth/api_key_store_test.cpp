@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "server/auth/api_key.h"
+#include "testing/redis_cluster.h"
 
 namespace inferd::server::auth {
 namespace {
@@ -72,6 +73,72 @@ TEST_F(ApiKeyStoreTest, RotationKeepsTheOldKeyUntilTheDeadlineAndRevocationIsFin
   EXPECT_TRUE(store_.revoke(fresh->record.id).ok());  // idempotent
   EXPECT_FALSE(store_.rotate(fresh->record.id, 0).ok());
   EXPECT_EQ(store_.revoke("missing").status().code(), StatusCode::kNotFound);
+}
+
+// A memory store whose `commit_to_spoil`-th commit finds `key` changed by someone else first.
+class InterferingKvStore : public sessions::KvStore {
+ public:
+  InterferingKvStore() : inner_(*sessions::open_kv_store("memory")) {}
+  Result<std::optional<std::string>> get(const std::string& key) override {
+    return inner_->get(key);
+  }
+  Result<std::vector<std::optional<std::string>>> get_many(
+      const std::vector<std::string>& keys) override {
+    return inner_->get_many(keys);
+  }
+  Result<bool> commit(const std::vector<sessions::KvExpect>& expect,
+                      const std::vector<sessions::KvWrite>& writes) override {
+    if (++num_commits_ == commit_to_spoil) {
+      auto current = inner_->get(key);
+      if (current.ok() && *current)
+        (void)inner_->commit({}, {sessions::KvWrite::put(key, **current + " ", 0)});
+    }
+    return inner_->commit(expect, writes);
+  }
+  Result<std::vector<std::string>> keys(const std::string& prefix) override {
+    return inner_->keys(prefix);
+  }
+  Result<int64_t> sweep() override { return inner_->sweep(); }
+  std::string describe() const override { return "interfering"; }
+
+  int commit_to_spoil = 0;
+  std::string key;
+
+ private:
+  std::shared_ptr<sessions::KvStore> inner_;
+  int num_commits_ = 0;
+};
+
+TEST(ApiKeyRotationTest, ARotationThatLosesTheRaceLeavesNoNewKey) {
+  auto kv = std::make_shared<InterferingKvStore>();
+  ApiKeyStore store(kv);
+  auto old = store.create({.service = "fork", .prefix = "fork_"});
+  ASSERT_TRUE(old.ok()) << old.status().to_string();
+  kv->key = "apikey:" + old->record.id;
+  kv->commit_to_spoil = 3;  // the rotation's second commit: the old key's update
+  auto fresh = store.rotate(old->record.id, 60);
+  ASSERT_FALSE(fresh.ok());
+  EXPECT_NE(fresh.status().message().find("changed during the rotation"), std::string::npos)
+      << fresh.status().message();
+  auto all = store.list();
+  ASSERT_TRUE(all.ok()) << all.status().to_string();
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].id, old->record.id);
+  EXPECT_EQ((*all)[0].replaced_by, "");
+}
+
+TEST(ApiKeyRotationTest, RotatesOnARedisClusterAcrossSlots) {
+  testing::RedisCluster cluster;
+  INFERD_REQUIRE_REDIS_CLUSTER(cluster);
+  auto store = ApiKeyStore::open(cluster.url());
+  ASSERT_TRUE(store.ok()) << store.status().to_string();
+  auto old = (*store)->create({.service = "fork", .prefix = "fork_"});
+  ASSERT_TRUE(old.ok()) << old.status().to_string();
+  auto fresh = (*store)->rotate(old->record.id, 60);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().to_string();
+  EXPECT_EQ((*(*store)->find(old->record.id))->replaced_by, fresh->record.id);
+  EXPECT_EQ((*(*store)->find(fresh->record.id))->rotated_from, old->record.id);
+  EXPECT_EQ((*store)->list("fork")->size(), 2u);
 }
 
 }  // namespace

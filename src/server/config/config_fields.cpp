@@ -82,7 +82,8 @@ const ConfigField<S> kServeFields[] = {
   {"sessions.enabled", "INFERD_SESSIONS", "--no-sessions", "Keep conversations server-side (the session API)",
    [](S& c) -> FieldRef { return &c.sessions.enabled; }},
   {"sessions.store", "INFERD_SESSION_STORE", "--session-store",
-   "Where sessions live: memory, sqlite:PATH or redis://[:PASSWORD@]HOST[:PORT][/DB] (default: "
+   "Where sessions live: memory, sqlite:PATH, redis://[:PASSWORD@]HOST[:PORT][/DB] or "
+   "redis+cluster://[:PASSWORD@]HOST:PORT[,HOST:PORT...] (default: "
    "sqlite:$XDG_STATE_HOME/inferd/sessions.db, else ~/.local/state/inferd/sessions.db)",
    [](S& c) -> FieldRef { return &c.sessions.store; }},
   {"sessions.ttl_s", "INFERD_SESSION_TTL", "--session-ttl", "Lifetime of a session, seconds, when its creator names none",
@@ -124,13 +125,15 @@ const ConfigField<S> kServeFields[] = {
    "is on anyway once auth.keys_store or api_keys are set)",
    [](S& c) -> FieldRef { return &c.auth.required; }},
   {"auth.keys_store", "INFERD_KEYS_STORE", "--keys-store",
-   "Where API keys made with `inferd keys` and /v1/keys live: sqlite:PATH, redis://HOST:PORT/DB or memory",
+   "Where API keys made with `inferd keys` and /v1/keys live: sqlite:PATH, redis://HOST:PORT/DB, "
+   "redis+cluster://HOST:PORT[,HOST:PORT...] or memory",
    [](S& c) -> FieldRef { return &c.auth.keys_store; }},
   {"auth.public_paths", "INFERD_PUBLIC_PATHS", "--public-path",
    "Paths answered without a credential (exact paths)",
    [](S& c) -> FieldRef { return &c.auth.public_paths; }},
   {"auth.rate_limit_store", "INFERD_RATE_LIMIT_STORE", "--rate-limit-store",
-   "redis://HOST:PORT/DB to share rate limits between servers (empty = each server counts alone)",
+   "redis://HOST:PORT/DB or redis+cluster://HOST:PORT[,HOST:PORT...] to share rate limits between "
+   "servers (empty = each server counts alone)",
    [](S& c) -> FieldRef { return &c.auth.rate_limit_store; }},
   {"auth.client_cert_services", "INFERD_CLIENT_CERT_SERVICES", "--client-cert-service",
    "SERVICE=SUBJECT: a verified TLS client certificate with this subject (RFC 2253, e.g. CN=vista-backend,O=Example) "

@@ -144,10 +144,16 @@ class SlotHold {
 Result<std::unique_ptr<RateLimiter>> RateLimiter::create(RateLimiterOptions options) {
   std::shared_ptr<RedisRateStore> redis;
   if (!options.redis_url.empty()) {
-    INFERD_ASSIGN_OR_RETURN(sessions::RedisAddress address,
-                            sessions::parse_redis_url(options.redis_url));
+    RedisRateStoreOptions store_options;
+    if (sessions::is_redis_cluster_url(options.redis_url)) {
+      INFERD_ASSIGN_OR_RETURN(store_options.cluster,
+                              sessions::parse_redis_cluster_url(options.redis_url));
+    } else {
+      INFERD_ASSIGN_OR_RETURN(store_options.address, sessions::parse_redis_url(options.redis_url));
+    }
     redis = std::make_shared<RedisRateStore>(
-        RedisRateStoreOptions{.address = std::move(address),
+        RedisRateStoreOptions{.address = std::move(store_options.address),
+                              .cluster = std::move(store_options.cluster),
                               .key_prefix = options.redis_key_prefix,
                               .timeout = options.redis_timeout,
                               .retry_interval = options.redis_retry_interval,

@@ -50,7 +50,9 @@ namespace inferd::server::ratelimit {
 class RedisRateStore;
 
 struct RateLimiterOptions {
-  std::string redis_url;  // redis://[:PASSWORD@]HOST[:PORT][/DB]; empty: in-process only
+  // redis://[:PASSWORD@]HOST[:PORT][/DB] or redis+cluster://[:PASSWORD@]HOST:PORT[,HOST:PORT...];
+  // empty: in-process only
+  std::string redis_url;
   std::string redis_key_prefix = "inferd:ratelimit:";
   std::chrono::milliseconds redis_timeout{250};           // connect and each command
   std::chrono::milliseconds redis_retry_interval{5'000};  // after a failure, in-process until then

@@ -5,6 +5,7 @@
 #include <hiredis/hiredis.h>
 
 #include "server/ratelimit/gcra.h"
+#include "server/sessions/redis_key_slot.h"
 
 namespace inferd::server::ratelimit {
 namespace {
@@ -100,43 +101,43 @@ return #KEYS
 
 constexpr size_t kAdmitFieldsPerSubject = 5;
 
-std::string reply_text(const redisReply* r) {
-  return r && r->str ? std::string(r->str, r->len) : std::string();
-}
+// The hash tag of every key: one Redis Cluster slot for all of them.
+constexpr std::string_view kKeyTag = "{inferd-rate}:";
 
-// Sends argv; null on an I/O error (the reason is in ctx->errstr).
-redisReply* command(redisContext* ctx, const std::vector<std::string>& argv) {
-  std::vector<const char*> ptrs;
-  std::vector<size_t> lens;
-  for (const auto& a : argv) {
-    ptrs.push_back(a.data());
-    lens.push_back(a.size());
+using sessions::redis_command_argv;
+using sessions::redis_reply_text;
+using sessions::RedisReply;
+
+// A script's reply as integers (an array of them, or one).
+Result<std::vector<int64_t>> integers(const redisReply* r, const std::string& what) {
+  std::vector<int64_t> out;
+  if (r->type == REDIS_REPLY_ERROR) return io_error("redis {}: {}", what, redis_reply_text(r));
+  if (r->type == REDIS_REPLY_INTEGER) {
+    out.push_back(r->integer);
+    return out;
   }
-  return static_cast<redisReply*>(
-      redisCommandArgv(ctx, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
-}
-
-timeval to_timeval(std::chrono::milliseconds ms) {
-  return {static_cast<time_t>(ms.count() / 1000),
-          static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
+  if (r->type != REDIS_REPLY_ARRAY) return io_error("redis {}: unexpected reply", what);
+  for (size_t i = 0; i < r->elements; ++i) {
+    if (r->element[i]->type != REDIS_REPLY_INTEGER)
+      return io_error("redis {}: unexpected reply", what);
+    out.push_back(r->element[i]->integer);
+  }
+  return out;
 }
 
 }  // namespace
 
 struct RedisRateStore::Script {
+  explicit Script(const char* s) : source(s), sha(sessions::redis_script_sha1(s)) {}
   const char* source;
-  std::string sha;  // from SCRIPT LOAD; empty until loaded
-};
-
-struct RedisRateStore::ReplyDeleter {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
+  std::string sha;
 };
 
 RedisRateStore::RedisRateStore(RedisRateStoreOptions options)
     : options_(std::move(options)),
-      admit_script_(std::make_unique<Script>(Script{kAdmitLua, {}})),
-      release_script_(std::make_unique<Script>(Script{kReleaseLua, {}})),
-      charge_script_(std::make_unique<Script>(Script{kChargeLua, {}})) {}
+      admit_script_(std::make_unique<Script>(kAdmitLua)),
+      release_script_(std::make_unique<Script>(kReleaseLua)),
+      charge_script_(std::make_unique<Script>(kChargeLua)) {}
 
 RedisRateStore::~RedisRateStore() {
   if (ctx_) redisFree(ctx_);
@@ -144,18 +145,28 @@ RedisRateStore::~RedisRateStore() {
 
 Status RedisRateStore::connect() {
   std::lock_guard<std::mutex> lock(mu_);
-  return ctx_ ? Status() : connect_locked();
+  return ctx_ || cluster_ ? Status() : connect_locked();
 }
 
 Status RedisRateStore::ensure_connected_locked() {
-  if (ctx_) return {};
+  if (ctx_ || cluster_) return {};
   if (std::chrono::steady_clock::now() < down_until_)
     return io_error("redis at {} is unreachable (next attempt within {} ms)", describe(),
                     options_.retry_interval.count());
   return connect_locked();
 }
 
+std::string RedisRateStore::key(const std::string& subject_id, const char* what) const {
+  return options_.key_prefix + std::string(kKeyTag) + subject_id + ":" + what;
+}
+
 std::string RedisRateStore::describe() const {
+  if (options_.cluster) {
+    const sessions::RedisClusterOptions& o = *options_.cluster;
+    std::string out = "redis+cluster://";
+    for (size_t i = 0; i < o.seeds.size(); ++i) out += (i ? "," : "") + o.seeds[i].name();
+    return out;
+  }
   return "redis://" + options_.address.host + ":" + std::to_string(options_.address.port) + "/" +
          std::to_string(options_.address.db);
 }
@@ -168,8 +179,17 @@ Status RedisRateStore::fail_locked(Status status) {
 }
 
 Status RedisRateStore::connect_locked() {
+  if (options_.cluster) {
+    sessions::RedisClusterOptions o = *options_.cluster;
+    o.timeout = options_.timeout;
+    o.node_retry_interval = options_.retry_interval;
+    auto client = sessions::RedisClusterClient::open(std::move(o));
+    if (!client.ok()) return fail_locked(client.status());
+    cluster_ = std::move(client).value();
+    return {};
+  }
   const sessions::RedisAddress& address = options_.address;
-  const timeval timeout = to_timeval(options_.timeout);
+  const timeval timeout = sessions::redis_timeval(options_.timeout);
   ctx_ = redisConnectWithTimeout(address.host.c_str(), address.port, timeout);
   if (!ctx_ || ctx_->err) {
     const std::string why = ctx_ ? ctx_->errstr : "out of memory";
@@ -184,11 +204,11 @@ Status RedisRateStore::connect_locked() {
   for (Script* s : {admit_script_.get(), release_script_.get(), charge_script_.get()})
     setup.push_back({{"SCRIPT", "LOAD", s->source}, s});
   for (const auto& [argv, script] : setup) {
-    std::unique_ptr<redisReply, ReplyDeleter> r(command(ctx_, argv));
+    RedisReply r = redis_command_argv(ctx_, argv);
     if (!r) return fail_locked(io_error("redis {}: {}", argv[0], ctx_->errstr));
     if (r->type == REDIS_REPLY_ERROR)
-      return fail_locked(io_error("redis {}: {}", argv[0], reply_text(r.get())));
-    if (script != nullptr) script->sha = reply_text(r.get());
+      return fail_locked(io_error("redis {}: {}", argv[0], redis_reply_text(r.get())));
+    if (script != nullptr) script->sha = redis_reply_text(r.get());
   }
   return {};
 }
@@ -196,6 +216,7 @@ Status RedisRateStore::connect_locked() {
 Result<std::vector<int64_t>> RedisRateStore::run(Script& script,
                                                  const std::vector<std::string>& keys,
                                                  const std::vector<std::string>& args) {
+  if (options_.cluster) return run_on_cluster(script, keys, args);
   std::lock_guard<std::mutex> lock(mu_);
   INFERD_RETURN_IF_ERROR(ensure_connected_locked());
   // EVALSHA first; EVAL (which caches the script again) when Redis answers NOSCRIPT.
@@ -205,27 +226,29 @@ Result<std::vector<int64_t>> RedisRateStore::run(Script& script,
                                      std::to_string(keys.size())};
     argv.insert(argv.end(), keys.begin(), keys.end());
     argv.insert(argv.end(), args.begin(), args.end());
-    std::unique_ptr<redisReply, ReplyDeleter> r(command(ctx_, argv));
+    RedisReply r = redis_command_argv(ctx_, argv);
     if (!r) return fail_locked(io_error("redis {}: {}", argv[0], ctx_->errstr));
-    if (r->type == REDIS_REPLY_ERROR) {
-      const std::string why = reply_text(r.get());
-      if (by_sha && why.rfind("NOSCRIPT", 0) == 0) continue;
-      return io_error("redis {}: {}", argv[0], why);
-    }
-    std::vector<int64_t> out;
-    if (r->type == REDIS_REPLY_INTEGER) {
-      out.push_back(r->integer);
-      return out;
-    }
-    if (r->type != REDIS_REPLY_ARRAY) return io_error("redis {}: unexpected reply", argv[0]);
-    for (size_t i = 0; i < r->elements; ++i) {
-      if (r->element[i]->type != REDIS_REPLY_INTEGER)
-        return io_error("redis {}: unexpected reply", argv[0]);
-      out.push_back(r->element[i]->integer);
-    }
-    return out;
+    if (by_sha && r->type == REDIS_REPLY_ERROR &&
+        redis_reply_text(r.get()).rfind("NOSCRIPT", 0) == 0)
+      continue;
+    return integers(r.get(), argv[0]);
   }
   return internal_error("redis: EVAL answered NOSCRIPT");
+}
+
+Result<std::vector<int64_t>> RedisRateStore::run_on_cluster(Script& script,
+                                                            const std::vector<std::string>& keys,
+                                                            const std::vector<std::string>& args) {
+  std::shared_ptr<sessions::RedisClusterClient> cluster;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    INFERD_RETURN_IF_ERROR(ensure_connected_locked());
+    cluster = cluster_;
+  }
+  const uint16_t slot = sessions::redis_key_slot(options_.key_prefix + std::string(kKeyTag));
+  INFERD_ASSIGN_OR_RETURN(sessions::RedisReply r,
+                          cluster->eval(slot, script.source, script.sha, keys, args));
+  return integers(r.get(), "EVALSHA");
 }
 
 Result<RateVerdict> RedisRateStore::admit(std::span<const RateSubject> subjects,
@@ -236,10 +259,9 @@ Result<RateVerdict> RedisRateStore::admit(std::span<const RateSubject> subjects,
       std::to_string(
           std::chrono::duration_cast<std::chrono::microseconds>(options_.slot_ttl).count())};
   for (const RateSubject& s : subjects) {
-    const std::string base = options_.key_prefix + "{" + s.id + "}:";
-    keys.push_back(base + "requests");
-    keys.push_back(base + "tokens");
-    keys.push_back(base + "slots");
+    keys.push_back(key(s.id, "requests"));
+    keys.push_back(key(s.id, "tokens"));
+    keys.push_back(key(s.id, "slots"));
     const uint32_t rpm = s.limits.requests_per_minute;
     args.push_back(std::to_string(rpm));
     args.push_back(std::to_string(rpm > 0 ? emission_interval_us(rpm) : 0));
@@ -265,8 +287,7 @@ Result<RateVerdict> RedisRateStore::admit(std::span<const RateSubject> subjects,
 Status RedisRateStore::release(std::span<const std::string> subject_ids, std::string_view slot_id) {
   if (subject_ids.empty()) return {};
   std::vector<std::string> keys;
-  for (const std::string& id : subject_ids)
-    keys.push_back(options_.key_prefix + "{" + id + "}:slots");
+  for (const std::string& id : subject_ids) keys.push_back(key(id, "slots"));
   return run(*release_script_, keys, {std::string(slot_id)}).status();
 }
 
@@ -275,7 +296,7 @@ Status RedisRateStore::charge_tokens(std::span<const RateSubject> subjects, uint
   std::vector<std::string> args;
   for (const RateSubject& s : subjects) {
     if (s.limits.tokens_per_minute == 0) continue;
-    keys.push_back(options_.key_prefix + "{" + s.id + "}:tokens");
+    keys.push_back(key(s.id, "tokens"));
     args.push_back(std::to_string(charge_token_tat(0, 0, tokens, s.limits.tokens_per_minute)));
   }
   if (keys.empty() || tokens == 0) return {};

@@ -1,7 +1,9 @@
 // The rate-limit contract on Redis (a private redis-server): GCRA bursts with headers, all or
 // nothing, token budgets, concurrency slots (released with the hold, lapsing when never
 // released), two limiters sharing one budget, 16 threads, and the in-process fallback when Redis
-// goes away. Redis keeps its own time, so these tests use rates fast enough to watch recover.
+// goes away; on one redis-server and on a private 3-node Redis Cluster (where every key of an
+// admission shares one slot). Redis keeps its own time, so these tests use rates fast enough to
+// watch recover.
 #include "server/ratelimit/redis_rate_store.h"
 
 #include <atomic>
@@ -10,6 +12,8 @@
 #include <gtest/gtest.h>
 
 #include "server/ratelimit/rate_limiter.h"
+#include "server/sessions/redis_key_slot.h"
+#include "testing/redis_cluster.h"
 #include "testing/redis_server.h"
 
 namespace inferd::server::ratelimit {
@@ -27,16 +31,31 @@ std::string header(const HeaderList& headers, std::string_view name) {
   return "<none>";
 }
 
-class RedisRateLimiterTest : public ::testing::Test {
+class RedisRateLimiterTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    redis_ = std::make_unique<testing::RedisServer>();
-    INFERD_REQUIRE_REDIS(*redis_);
+    if (GetParam() == "redis_cluster") {
+      if (!cluster_) cluster_ = std::make_unique<testing::RedisCluster>();
+      INFERD_REQUIRE_REDIS_CLUSTER(*cluster_);
+      ASSERT_TRUE(cluster_->flush_all());
+    } else {
+      redis_ = std::make_unique<testing::RedisServer>();
+      INFERD_REQUIRE_REDIS(*redis_);
+    }
+  }
+
+  static void TearDownTestSuite() { cluster_.reset(); }
+
+  std::string url() const { return redis_ ? redis_->url() : cluster_->url(); }
+  // Every Redis process dies (a later test starts a new cluster).
+  void stop_redis() {
+    redis_.reset();
+    cluster_.reset();
   }
 
   std::unique_ptr<RateLimiter> make_limiter(std::chrono::milliseconds slot_ttl = 600s) {
     RateLimiterOptions options;
-    options.redis_url = redis_->url();
+    options.redis_url = url();
     options.concurrency_slot_ttl = slot_ttl;
     options.redis_timeout = 2s;  // a loaded test machine must not read as an unreachable Redis
     auto limiter = RateLimiter::create(std::move(options));
@@ -47,9 +66,10 @@ class RedisRateLimiterTest : public ::testing::Test {
   }
 
   std::unique_ptr<testing::RedisServer> redis_;
+  static inline std::unique_ptr<testing::RedisCluster> cluster_;  // shared by the suite
 };
 
-TEST_F(RedisRateLimiterTest, BurstIsExactAndHeadersFollow) {
+TEST_P(RedisRateLimiterTest, BurstIsExactAndHeadersFollow) {
   auto limiter = make_limiter();
   ASSERT_NE(limiter, nullptr);
   const std::vector<RateSubject> key = {{"key:k1", {.requests_per_minute = 10}}};
@@ -73,7 +93,7 @@ TEST_F(RedisRateLimiterTest, BurstIsExactAndHeadersFollow) {
   EXPECT_EQ(header(e.headers, "X-RateLimit-Reset"), "60");
 }
 
-TEST_F(RedisRateLimiterTest, RecoversAtTheRate) {
+TEST_P(RedisRateLimiterTest, RecoversAtTheRate) {
   auto limiter = make_limiter();
   ASSERT_NE(limiter, nullptr);
   // 1200 a minute: one every 50 ms.
@@ -91,7 +111,7 @@ TEST_F(RedisRateLimiterTest, RecoversAtTheRate) {
   EXPECT_TRUE(admitted(limiter->admit(key, RateClass::kLight)));
 }
 
-TEST_F(RedisRateLimiterTest, AllOrNothingAcrossSubjects) {
+TEST_P(RedisRateLimiterTest, AllOrNothingAcrossSubjects) {
   auto limiter = make_limiter();
   ASSERT_NE(limiter, nullptr);
   const RateSubject service{"service:vista", {.requests_per_minute = 5}};
@@ -106,7 +126,7 @@ TEST_F(RedisRateLimiterTest, AllOrNothingAcrossSubjects) {
   EXPECT_NE(std::get<ApiError>(r).message.find("service vista"), std::string::npos);
 }
 
-TEST_F(RedisRateLimiterTest, TokenBudgetRefusesUntilItRecovers) {
+TEST_P(RedisRateLimiterTest, TokenBudgetRefusesUntilItRecovers) {
   auto limiter = make_limiter();
   ASSERT_NE(limiter, nullptr);
   // 6000 a minute: 10 ms a token. 6050 tokens spend the budget for 500 ms.
@@ -122,7 +142,7 @@ TEST_F(RedisRateLimiterTest, TokenBudgetRefusesUntilItRecovers) {
   EXPECT_TRUE(admitted(limiter->admit(key, RateClass::kInference)));
 }
 
-TEST_F(RedisRateLimiterTest, ConcurrencySlotsFollowTheHoldAndLapse) {
+TEST_P(RedisRateLimiterTest, ConcurrencySlotsFollowTheHoldAndLapse) {
   auto limiter = make_limiter(/*slot_ttl=*/1000ms);
   ASSERT_NE(limiter, nullptr);
   const std::vector<RateSubject> key = {{"key:c", {.concurrent = 2}}};
@@ -146,7 +166,7 @@ TEST_F(RedisRateLimiterTest, ConcurrencySlotsFollowTheHoldAndLapse) {
   EXPECT_FALSE(admitted(limiter->admit(key, RateClass::kInference)));
 }
 
-TEST_F(RedisRateLimiterTest, TwoLimitersShareOneBudget) {
+TEST_P(RedisRateLimiterTest, TwoLimitersShareOneBudget) {
   auto one = make_limiter();
   auto two = make_limiter();
   ASSERT_NE(one, nullptr);
@@ -171,7 +191,7 @@ TEST_F(RedisRateLimiterTest, TwoLimitersShareOneBudget) {
   EXPECT_TRUE(admitted(two->admit(conc, RateClass::kInference)));
 }
 
-TEST_F(RedisRateLimiterTest, SixteenThreadsNeverExceedTheLimit) {
+TEST_P(RedisRateLimiterTest, SixteenThreadsNeverExceedTheLimit) {
   auto limiter = make_limiter();
   ASSERT_NE(limiter, nullptr);
   const std::vector<RateSubject> subjects = {{"service:busy", {.requests_per_minute = 300}},
@@ -191,16 +211,52 @@ TEST_F(RedisRateLimiterTest, SixteenThreadsNeverExceedTheLimit) {
   EXPECT_LE(n.load(), 250 + 1 + elapsed / 240ms);
 }
 
-TEST_F(RedisRateLimiterTest, FallsBackInProcessWhenRedisGoesAway) {
+TEST_P(RedisRateLimiterTest, FallsBackInProcessWhenRedisGoesAway) {
   auto limiter = make_limiter();
   ASSERT_NE(limiter, nullptr);
   const std::vector<RateSubject> key = {{"key:f", {.requests_per_minute = 3}}};
   ASSERT_TRUE(admitted(limiter->admit(key, RateClass::kLight)));
-  redis_.reset();  // the server dies
+  stop_redis();
   int n = 0;
   for (int i = 0; i < 10; ++i) n += admitted(limiter->admit(key, RateClass::kLight)) ? 1 : 0;
   EXPECT_EQ(n, 3);  // the in-process budget is fresh, but still enforced
   EXPECT_FALSE(limiter->using_redis());
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, RedisRateLimiterTest, ::testing::Values("redis", "redis_cluster"),
+                         [](const auto& info) { return info.param; });
+
+TEST(RedisRateLimiterLayoutTest, OnAClusterEveryKeyLivesInOneSlot) {
+  testing::RedisCluster cluster;
+  INFERD_REQUIRE_REDIS_CLUSTER(cluster);
+  RateLimiterOptions options;
+  options.redis_url = cluster.url();
+  options.redis_timeout = 2s;
+  auto limiter = RateLimiter::create(std::move(options));
+  ASSERT_TRUE(limiter.ok()) << limiter.status().to_string();
+  ASSERT_TRUE((*limiter)->using_redis());
+  const std::vector<RateSubject> subjects = {
+      {"service:vista", {.requests_per_minute = 5, .tokens_per_minute = 100, .concurrent = 2}},
+      {"key:a", {.requests_per_minute = 3, .concurrent = 1}}};
+  ASSERT_TRUE(admitted((*limiter)->admit(subjects, RateClass::kInference)));
+  (*limiter)->charge_tokens(subjects, 10);
+  const uint16_t slot = sessions::redis_key_slot("inferd:ratelimit:{inferd-rate}:");
+  int num_keys = 0;
+  for (int node = 0; node < cluster.num_nodes(); ++node)
+    num_keys += std::stoi(cluster.command(node, {"DBSIZE"}));
+  EXPECT_GT(num_keys, 1);  // what the admission and the charge wrote, of both subjects
+  EXPECT_EQ(
+      cluster.command(cluster.owner_of(slot), {"CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)}),
+      std::to_string(num_keys));
+}
+
+TEST(RedisRateLimiterLayoutTest, AnAdmissionsKeysShareOneClusterSlot) {
+  // The service and key subjects of one admission, as the admission script names them.
+  const std::string p = "inferd:ratelimit:{inferd-rate}:";
+  const uint16_t slot = sessions::redis_key_slot(p + "service:alpha:requests");
+  for (const char* k :
+       {"service:alpha:tokens", "service:alpha:slots", "key:k_1{x}:requests", "key:k_2:slots"})
+    EXPECT_EQ(sessions::redis_key_slot(p + k), slot) << k;
 }
 
 TEST(RedisRateLimiterStartTest, UnreachableRedisStartsInProcessAndBadUrlsFail) {
@@ -218,6 +274,13 @@ TEST(RedisRateLimiterStartTest, UnreachableRedisStartsInProcessAndBadUrlsFail) {
   EXPECT_EQ(RateLimiter::create(options).status().code(), StatusCode::kInvalidArgument);
   options.redis_url = "redis://127.0.0.1:99999";
   EXPECT_EQ(RateLimiter::create(options).status().code(), StatusCode::kInvalidArgument);
+  options.redis_url = "redis+cluster://127.0.0.1";
+  EXPECT_EQ(RateLimiter::create(options).status().code(), StatusCode::kInvalidArgument);
+  // An unreachable cluster starts in-process too.
+  options.redis_url = "redis+cluster://127.0.0.1:1,127.0.0.1:2";
+  auto cluster_limiter = RateLimiter::create(options);
+  ASSERT_TRUE(cluster_limiter.ok()) << cluster_limiter.status().to_string();
+  EXPECT_FALSE((*cluster_limiter)->using_redis());
 }
 
 }  // namespace

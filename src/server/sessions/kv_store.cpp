@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "server/sessions/memory_kv_store.h"
+#include "server/sessions/redis_cluster_kv_store.h"
 #include "server/sessions/redis_kv_store.h"
 #include "server/sessions/sqlite_kv_store.h"
 
@@ -25,8 +26,15 @@ Result<std::shared_ptr<KvStore>> open_kv_store(const std::string& url) {
     INFERD_ASSIGN_OR_RETURN(auto store, RedisKvStore::open(address));
     return std::shared_ptr<KvStore>(std::move(store));
   }
+  if (is_redis_cluster_url(url)) {
+    INFERD_ASSIGN_OR_RETURN(RedisClusterOptions options, parse_redis_cluster_url(url));
+    INFERD_ASSIGN_OR_RETURN(auto store, RedisClusterKvStore::open(std::move(options)));
+    return std::shared_ptr<KvStore>(std::move(store));
+  }
   return invalid_argument(
-      "unknown session store '{}' (memory, sqlite:PATH, redis://host:port[/db])", url);
+      "unknown session store '{}' (memory, sqlite:PATH, redis://host:port[/db], "
+      "redis+cluster://host:port[,host:port...])",
+      url);
 }
 
 }  // namespace inferd::server::sessions

@@ -1,13 +1,16 @@
 // KvStore: the key/value layer under sessions: string keys and values with an optional expiry,
 // and atomic multi-key commits guarded by expectations on current values (optimistic
 // concurrency). Implementations: memory (one process), SQLite in WAL mode (the default, durable
-// on one machine) and Redis (shared by several servers).
+// on one machine), Redis (shared by several servers) and Redis Cluster (sharded).
 //
 // Contracts common to every implementation:
 // - An entry past its expiry is invisible to get/get_many/keys/expectations, whether or not it
 //   has been removed yet (expiry is enforced on read; sweep() removes what is left).
 // - commit() applies every write or none, and only when every expectation holds at the moment
 //   of the write; a failed expectation is the value false, not an error.
+// - On a Redis Cluster every key of one commit (expectations and writes) must be in one hash
+//   slot (redis_key_slot.h: give them one {hash tag}); a commit that spans slots fails with
+//   kInternal and writes nothing. Users keep to this on every store, so data moves between them.
 // - Errors (the store cannot be reached, a corrupt file) are Status values, never exceptions.
 // Thread safety: every method may be called from any thread.
 #pragma once
@@ -63,7 +66,8 @@ class KvStore {
   virtual Result<std::vector<std::string>> keys(const std::string& prefix) = 0;
   // Removes expired entries; returns how many (stores that expire natively return 0).
   virtual Result<int64_t> sweep() = 0;
-  // "memory", "sqlite:/path", "redis://host:port/db" (no password).
+  // "memory", "sqlite:/path", "redis://host:port/db", "redis+cluster://host:port,..." (no
+  // password).
   virtual std::string describe() const = 0;
 };
 
@@ -71,6 +75,8 @@ class KvStore {
 //   memory                      one process, lost on exit
 //   sqlite:PATH                 SQLite file in WAL mode (created with its directory)
 //   redis://[:PASSWORD@]HOST[:PORT][/DB]   a Redis server (port 6379 and db 0 by default)
+//   redis+cluster://[:PASSWORD@]HOST:PORT[,HOST:PORT...]   a Redis Cluster, found from any of
+//                               the nodes named (the others come from its slot map)
 Result<std::shared_ptr<KvStore>> open_kv_store(const std::string& url);
 
 }  // namespace inferd::server::sessions

@@ -1,6 +1,7 @@
 // Every KvStore implementation against the same contract: values, expiry on read, sweep,
 // atomic commits guarded by expectations, prefix listing; SQLite data outlives the store object;
-// Redis runs against a private redis-server.
+// Redis runs against a private redis-server, Redis Cluster against a private 3-node cluster.
+// Each commit's keys share the hash tag {g} (one cluster slot), as the contract asks.
 #include "server/sessions/kv_store.h"
 
 #include <thread>
@@ -8,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "server/sessions/redis_kv_store.h"
+#include "testing/redis_cluster.h"
 #include "testing/redis_server.h"
 #include "testing/test_paths.h"
 
@@ -22,6 +24,11 @@ class KvStoreTest : public ::testing::TestWithParam<std::string> {
       redis_ = std::make_unique<testing::RedisServer>();
       INFERD_REQUIRE_REDIS(*redis_);
       url = redis_->url();
+    } else if (url == "redis_cluster") {
+      if (!cluster_) cluster_ = std::make_unique<testing::RedisCluster>();
+      INFERD_REQUIRE_REDIS_CLUSTER(*cluster_);
+      ASSERT_TRUE(cluster_->flush_all());
+      url = cluster_->url();
     } else if (url == "sqlite") {
       url = "sqlite:" + (testing::temp_dir() / "kv" / "store.db").string();
     }
@@ -30,51 +37,53 @@ class KvStoreTest : public ::testing::TestWithParam<std::string> {
     store_ = *s;
   }
   std::unique_ptr<testing::RedisServer> redis_;
+  static void TearDownTestSuite() { cluster_.reset(); }
+  static inline std::unique_ptr<testing::RedisCluster> cluster_;  // shared by the suite
   std::shared_ptr<KvStore> store_;
 };
 
 TEST_P(KvStoreTest, PutGetEraseAndPrefixListing) {
   ASSERT_TRUE(*store_->commit(
-      {}, {KvWrite::put("a:1", "one", 0), KvWrite::put("a:2", std::string("t\0o", 3), 0),
-           KvWrite::put("b:1", "x", 0)}));
-  EXPECT_EQ(store_->get("a:1")->value(), "one");
-  EXPECT_EQ(store_->get("a:2")->value(), std::string("t\0o", 3));
-  EXPECT_FALSE(store_->get("a:3")->has_value());
-  auto many = store_->get_many({"a:2", "zz", "a:1"});
+      {}, {KvWrite::put("a:1{g}", "one", 0), KvWrite::put("a:2{g}", std::string("t\0o", 3), 0),
+           KvWrite::put("b:1{g}", "x", 0)}));
+  EXPECT_EQ(store_->get("a:1{g}")->value(), "one");
+  EXPECT_EQ(store_->get("a:2{g}")->value(), std::string("t\0o", 3));
+  EXPECT_FALSE(store_->get("a:3{g}")->has_value());
+  auto many = store_->get_many({"a:2{g}", "zz{g}", "a:1{g}"});
   ASSERT_TRUE(many.ok());
   ASSERT_EQ(many->size(), 3u);
   EXPECT_EQ((*many)[0], std::string("t\0o", 3));
   EXPECT_FALSE((*many)[1].has_value());
   EXPECT_EQ((*many)[2], "one");
-  EXPECT_EQ(*store_->keys("a:"), (std::vector<std::string>{"a:1", "a:2"}));
-  ASSERT_TRUE(*store_->commit({}, {KvWrite::erase("a:1")}));
-  EXPECT_FALSE(store_->get("a:1")->has_value());
-  EXPECT_EQ(*store_->keys("a:"), (std::vector<std::string>{"a:2"}));
+  EXPECT_EQ(*store_->keys("a:"), (std::vector<std::string>{"a:1{g}", "a:2{g}"}));
+  ASSERT_TRUE(*store_->commit({}, {KvWrite::erase("a:1{g}")}));
+  EXPECT_FALSE(store_->get("a:1{g}")->has_value());
+  EXPECT_EQ(*store_->keys("a:"), (std::vector<std::string>{"a:2{g}"}));
 }
 
 TEST_P(KvStoreTest, ExpectationsGuardCommits) {
   // Absent-key expectation: the first creator wins.
-  ASSERT_TRUE(*store_->commit({{"k", std::nullopt}}, {KvWrite::put("k", "v1", 0)}));
-  EXPECT_FALSE(*store_->commit({{"k", std::nullopt}}, {KvWrite::put("k", "other", 0)}));
+  ASSERT_TRUE(*store_->commit({{"k{g}", std::nullopt}}, {KvWrite::put("k{g}", "v1", 0)}));
+  EXPECT_FALSE(*store_->commit({{"k{g}", std::nullopt}}, {KvWrite::put("k{g}", "other", 0)}));
   // Value expectation: a stale writer changes nothing, not even its other keys.
-  EXPECT_FALSE(*store_->commit({{"k", "stale"}},
-                               {KvWrite::put("k", "v2", 0), KvWrite::put("side", "s", 0)}));
-  EXPECT_EQ(store_->get("k")->value(), "v1");
-  EXPECT_FALSE(store_->get("side")->has_value());
-  EXPECT_TRUE(
-      *store_->commit({{"k", "v1"}}, {KvWrite::put("k", "v2", 0), KvWrite::put("side", "s", 0)}));
-  EXPECT_EQ(store_->get("k")->value(), "v2");
-  EXPECT_EQ(store_->get("side")->value(), "s");
+  EXPECT_FALSE(*store_->commit({{"k{g}", "stale"}},
+                               {KvWrite::put("k{g}", "v2", 0), KvWrite::put("side{g}", "s", 0)}));
+  EXPECT_EQ(store_->get("k{g}")->value(), "v1");
+  EXPECT_FALSE(store_->get("side{g}")->has_value());
+  EXPECT_TRUE(*store_->commit({{"k{g}", "v1"}},
+                              {KvWrite::put("k{g}", "v2", 0), KvWrite::put("side{g}", "s", 0)}));
+  EXPECT_EQ(store_->get("k{g}")->value(), "v2");
+  EXPECT_EQ(store_->get("side{g}")->value(), "s");
 }
 
 TEST_P(KvStoreTest, ConcurrentCompareAndSetLosesNoIncrement) {
-  ASSERT_TRUE(*store_->commit({}, {KvWrite::put("n", "0", 0)}));
+  ASSERT_TRUE(*store_->commit({}, {KvWrite::put("n{g}", "0", 0)}));
   auto worker = [&] {
     for (int i = 0; i < 50; ++i) {
       for (;;) {
-        const std::string cur = store_->get("n")->value();
-        if (*store_->commit({{"n", cur}},
-                            {KvWrite::put("n", std::to_string(std::stoi(cur) + 1), 0)}))
+        const std::string cur = store_->get("n{g}")->value();
+        if (*store_->commit({{"n{g}", cur}},
+                            {KvWrite::put("n{g}", std::to_string(std::stoi(cur) + 1), 0)}))
           break;
       }
     }
@@ -82,31 +91,34 @@ TEST_P(KvStoreTest, ConcurrentCompareAndSetLosesNoIncrement) {
   std::thread a(worker), b(worker);
   a.join();
   b.join();
-  EXPECT_EQ(store_->get("n")->value(), "100");
+  EXPECT_EQ(store_->get("n{g}")->value(), "100");
 }
 
 TEST_P(KvStoreTest, ExpiredEntriesAreInvisibleAndSwept) {
   const int64_t soon = unix_now_ms() + 300;
   ASSERT_TRUE(
-      *store_->commit({}, {KvWrite::put("t:short", "s", soon), KvWrite::put("t:long", "l", 0),
-                           KvWrite::put("t:moved", "m", soon)}));
-  ASSERT_TRUE(
-      *store_->commit({}, {KvWrite::expire("t:moved", 0), KvWrite::expire("t:absent", soon)}));
-  EXPECT_EQ(store_->get("t:short")->value(), "s");
+      *store_->commit({}, {KvWrite::put("t:short{g}", "s", soon), KvWrite::put("t:long{g}", "l", 0),
+                           KvWrite::put("t:moved{g}", "m", soon)}));
+  ASSERT_TRUE(*store_->commit(
+      {}, {KvWrite::expire("t:moved{g}", 0), KvWrite::expire("t:absent{g}", soon)}));
+  EXPECT_EQ(store_->get("t:short{g}")->value(), "s");
   std::this_thread::sleep_for(std::chrono::milliseconds(450));
-  EXPECT_FALSE(store_->get("t:short")->has_value());
-  EXPECT_EQ(*store_->keys("t:"), (std::vector<std::string>{"t:long", "t:moved"}));
+  EXPECT_FALSE(store_->get("t:short{g}")->has_value());
+  EXPECT_EQ(*store_->keys("t:"), (std::vector<std::string>{"t:long{g}", "t:moved{g}"}));
   // An expired key counts as absent for expectations.
-  EXPECT_TRUE(*store_->commit({{"t:short", std::nullopt}}, {}));
-  EXPECT_FALSE(store_->get("t:absent")->has_value());
+  EXPECT_TRUE(*store_->commit({{"t:short{g}", std::nullopt}}, {}));
+  EXPECT_FALSE(store_->get("t:absent{g}")->has_value());
   const auto swept = store_->sweep();
   ASSERT_TRUE(swept.ok()) << swept.status().to_string();
   // Redis expires entries itself; the other stores remove them in the sweep.
-  if (GetParam() != "redis") EXPECT_EQ(*swept, 1);
-  EXPECT_FALSE(store_->get("t:short")->has_value());
+  if (GetParam().rfind("redis", 0) != 0) {
+    EXPECT_EQ(*swept, 1);
+  }
+  EXPECT_FALSE(store_->get("t:short{g}")->has_value());
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, KvStoreTest, ::testing::Values("memory", "sqlite", "redis"),
+INSTANTIATE_TEST_SUITE_P(Stores, KvStoreTest,
+                         ::testing::Values("memory", "sqlite", "redis", "redis_cluster"),
                          [](const auto& info) { return info.param; });
 
 TEST(SqliteKvStoreTest, DataOutlivesTheStoreObject) {

@@ -6,30 +6,15 @@
 
 #include <hiredis/hiredis.h>
 
+#include "server/sessions/redis_command.h"
+
 namespace inferd::server::sessions {
 namespace {
 
-struct ReplyDeleter {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
-
-std::string reply_text(const redisReply* r) {
-  return r && r->str ? std::string(r->str, r->len) : std::string();
-}
+using Reply = RedisReply;
 
 Status reply_error(const redisReply* r, const char* what) {
-  return io_error("redis {}: {}", what, reply_text(r));
-}
-
-// A glob pattern matching keys that start with `prefix` literally.
-std::string prefix_pattern(const std::string& prefix) {
-  std::string out;
-  for (char c : prefix) {
-    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + '*';
+  return io_error("redis {}: {}", what, redis_reply_text(r));
 }
 
 bool parse_int(std::string_view s, int lo, int hi, int* out) {
@@ -47,13 +32,7 @@ Result<RedisAddress> parse_redis_url(const std::string& url) {
   if (url.rfind(kScheme, 0) != 0) return invalid_argument("'{}' is not a redis:// URL", url);
   std::string_view rest = std::string_view(url).substr(kScheme.size());
   RedisAddress a;
-  if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
-    std::string_view auth = rest.substr(0, at);
-    if (const auto colon = auth.find(':'); colon != std::string_view::npos)
-      auth = auth.substr(colon + 1);
-    a.password = std::string(auth);
-    rest = rest.substr(at + 1);
-  }
+  a.password = redis_take_url_password(&rest);
   if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
     const std::string_view db = rest.substr(slash + 1);
     if (!db.empty() && !parse_int(db, 0, 1 << 20, &a.db))
@@ -120,14 +99,7 @@ Status RedisKvStore::ensure_connected_locked() {
 
 Result<redisReply*> RedisKvStore::command_locked(const std::vector<std::string>& argv) {
   if (!ctx_) return io_error("not connected to redis");
-  std::vector<const char*> ptrs;
-  std::vector<size_t> lens;
-  for (const auto& a : argv) {
-    ptrs.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  auto* r = static_cast<redisReply*>(
-      redisCommandArgv(ctx_, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
+  redisReply* r = redis_command_argv(ctx_, argv).release();
   if (!r) {
     const std::string why = ctx_->errstr;
     redisFree(ctx_);
@@ -238,19 +210,11 @@ Result<std::vector<std::string>> RedisKvStore::keys(const std::string& prefix) {
   std::lock_guard<std::mutex> lock(mu_);
   INFERD_RETURN_IF_ERROR(ensure_connected_locked());
   std::vector<std::string> out;
-  std::string cursor = "0";
-  do {
-    INFERD_ASSIGN_OR_RETURN(
-        redisReply * raw,
-        command_locked({"SCAN", cursor, "MATCH", prefix_pattern(prefix), "COUNT", "1000"}));
-    Reply r(raw);
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        r->element[1]->type != REDIS_REPLY_ARRAY)
-      return reply_error(r.get(), "SCAN");
-    cursor = reply_text(r->element[0]);
-    for (size_t i = 0; i < r->element[1]->elements; ++i)
-      out.push_back(reply_text(r->element[1]->element[i]));
-  } while (cursor != "0");
+  const auto send = [&](const std::vector<std::string>& argv) -> Result<RedisReply> {
+    INFERD_ASSIGN_OR_RETURN(redisReply * raw, command_locked(argv));
+    return RedisReply(raw);
+  };
+  INFERD_RETURN_IF_ERROR(redis_scan_prefix(send, prefix, &out));
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());  // SCAN may return a key twice
   return out;

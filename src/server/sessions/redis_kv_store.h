@@ -4,7 +4,7 @@
 // `session:{id}`); expiry is Redis's own (PEXPIREAT), so sweep() has nothing to do. A commit is
 // WATCH on the expected keys, GET to check them, then MULTI/EXEC of the writes: EXEC fails when a
 // watched key changed meanwhile, which reads as a failed expectation.
-// Redis Cluster is not supported (multi-key transactions need one node).
+// For a Redis Cluster use RedisClusterKvStore (redis+cluster:// URLs).
 // Thread safety: one connection guarded by a mutex (WATCH state belongs to the connection); it
 // is re-established after an I/O error.
 #pragma once

@@ -16,7 +16,8 @@ struct ModelPrice {
 };
 
 struct SessionOptions {
-  // memory | sqlite:PATH | redis://[:PASSWORD@]HOST[:PORT][/DB]; empty = default_store_url().
+  // memory | sqlite:PATH | redis://[:PASSWORD@]HOST[:PORT][/DB] |
+  // redis+cluster://[:PASSWORD@]HOST:PORT[,HOST:PORT...]; empty = default_store_url().
   std::string store_url;
   int64_t default_ttl_s = 24 * 3600;         // a session's lifetime when its creator names none
   int64_t max_ttl_s = 30 * 24 * 3600;        // longest lifetime a client may ask for

@@ -103,6 +103,10 @@ std::string record_key(std::string_view session_id) {
 }
 
 std::string message_key(std::string_view session_id, int64_t index) {
+  return fmt::format("session_messages:{{{}}}:{:08}", record_key(session_id), index);
+}
+
+std::string legacy_message_key(std::string_view session_id, int64_t index) {
   return fmt::format("session_messages:{}:{:08}", session_id, index);
 }
 

@@ -45,9 +45,13 @@ Json record_json(const SessionRecord& r);
 // Errors name the field (an imported or corrupt record).
 Result<SessionRecord> record_from_json(const Json& j);
 
-std::string record_key(std::string_view session_id);  // "session:{id}"
-std::string message_key(std::string_view session_id,
-                        int64_t index);  // "session_messages:{id}:{00000042}"
+// Every key of one session carries the record key as its Redis Cluster hash tag, so a session's
+// record, messages and usage counters share one slot and a turn commits atomically on a cluster.
+std::string record_key(std::string_view session_id);  // "session:ID"
+// "session_messages:{session:ID}:00000042" (before the hash tag: "session_messages:ID:00000042").
+std::string message_key(std::string_view session_id, int64_t index);
+// The message key of the layout before hash tags, still read by migrate_legacy_message_keys().
+std::string legacy_message_key(std::string_view session_id, int64_t index);
 inline constexpr std::string_view kRecordPrefix = "session:";
 
 // 32 lowercase hex characters from a CSPRNG (OpenSSL RAND_bytes).

@@ -82,7 +82,8 @@ TEST(SessionRecordTest, IdsAreRandomHexAndClientIdsAreChecked) {
     EXPECT_FALSE(valid_session_id(bad)) << bad;
   EXPECT_FALSE(valid_session_id(std::string(129, 'a')));
   EXPECT_EQ(record_key("x"), "session:x");
-  EXPECT_EQ(message_key("x", 42), "session_messages:x:00000042");
+  EXPECT_EQ(message_key("x", 42), "session_messages:{session:x}:00000042");
+  EXPECT_EQ(legacy_message_key("x", 42), "session_messages:x:00000042");
 }
 
 TEST(SessionRecordTest, IfMatchValuesAndUsageKeyParts) {

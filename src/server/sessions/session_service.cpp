@@ -11,6 +11,7 @@
 
 #include "server/api/openai/chat_request.h"
 #include "server/sessions/iso8601.h"
+#include "server/sessions/legacy_message_keys.h"
 #include "server/sessions/session_usage.h"
 
 namespace inferd::server::sessions {
@@ -92,6 +93,12 @@ Result<std::shared_ptr<SessionService>> SessionService::open(SessionOptions opti
     return invalid_argument("session TTLs must be positive, the default at most the maximum");
   auto store = open_kv_store(options.store_url);
   if (!store.ok()) return store.status().with_context("session store");
+  // Stores written before the hash-tagged layout keep their conversations.
+  if (auto moved = migrate_legacy_message_keys(**store); !moved.ok())
+    spdlog::warn("session store: messages in the old key layout were not moved: {}",
+                 moved.status().to_string());
+  else if (*moved > 0)
+    spdlog::info("session store: moved {} messages to the hash-tagged key layout", *moved);
   return std::make_shared<SessionService>(std::move(store).value(), std::move(options));
 }
 

@@ -12,6 +12,13 @@
 // after the other (retried on contention); with If-Match (expected_version) a writer whose
 // version is stale gets 409 and changes nothing.
 //
+// Atomicity: each commit writes the keys of exactly one session (its record, messages and usage
+// counters, which share the record key as hash tag: one Redis Cluster slot), so every change is
+// atomic on every store, a cluster included: create, import and branch write the new session
+// whole (a branch only reads its parent); a turn writes its messages, counters and record; a
+// delete erases messages and record; a TTL change re-expires messages and record together.
+// Templates are one key each.
+//
 // Expiry: a session lives ttl_s seconds from its creation; each turn renews it when less than
 // half remains (so an active conversation does not expire), and update() can set a new TTL.
 // Expired sessions are invisible at once and removed by the background sweep.

@@ -42,8 +42,9 @@ std::string usage_key_part(std::string_view s) {
 Status add_usage(KvStore& store, const SessionRecord& r, const TurnUsage& u, int64_t now_ms,
                  std::vector<KvExpect>* expect, std::vector<KvWrite>* writes) {
   const std::string day = utc_day(now_ms);
-  const std::string key = fmt::format("{}{}|{}|{}|{}", kUsagePrefix, usage_key_part(r.service), day,
-                                      usage_key_part(u.model), usage_key_part(r.user_id));
+  const std::string key =
+      fmt::format("{}{}|{}|{}|{}|{{{}}}", kUsagePrefix, usage_key_part(r.service), day,
+                  usage_key_part(u.model), usage_key_part(r.user_id), record_key(r.session_id));
   INFERD_ASSIGN_OR_RETURN(auto current, store.get(key));
   Json c = current ? Json::parse(*current, nullptr, false) : Json();
   if (!c.is_object())

@@ -2,9 +2,13 @@
 // atomic commit as each turn (so they never disagree with the stored turns), and the per-session
 // statistics read from its messages.
 //
-// Counter entries: "session_usage:{service}|{day}|{model}|{user}" (parts percent-escaped) whose
-// JSON value names its dimensions and sums: turns, prompt_tokens, completion_tokens,
-// cached_tokens, ttft_ms, duration_ms. They are kept 400 days.
+// Counter entries, one per session and dimension:
+// "session_usage:SERVICE|DAY|MODEL|USER|{session:ID}" (parts percent-escaped; the session's record
+// key is the hash tag, so a counter shares the session's Redis Cluster slot and is committed with
+// its turn), whose JSON value names its dimensions and sums: turns, prompt_tokens,
+// completion_tokens, cached_tokens, ttft_ms, duration_ms. They are kept 400 days, past the
+// session. Queries sum every entry under "session_usage:SERVICE|", so entries written before the
+// per-session part (".../USER" alone) still count.
 #pragma once
 
 #include <string>
