@@ -1,12 +1,12 @@
 // AVX-512 VNNI panel kernels (layout and arithmetic in panel_ops.h).
 //
 // Per record and group of 16 rows: the 16 half scales widen to one float vector (MLX: the 16
-// scales and the 16 biases load as two); per block, each 64-byte
-// quant chunk gives one (Q8_0) or two (Q4_0: low and high nibbles) registers of unsigned
-// weights, 4 consecutive elements of each of the 16 rows per 32-bit lane, and one vpdpbusd with
-// the matching 4 activation bytes broadcast to every lane adds their products to each row's
-// integer dot product. Two partial sums shorten the dependency chain; integer addition is
-// exact, so the result is the reference's. The float steps are the reference's fmas.
+// scales and the 16 biases load as two); per block, each 64-byte quant chunk gives one (8-bit)
+// or two (4-bit: low and high nibbles) registers of unsigned weights, 4 consecutive elements of
+// each of the 16 rows per 32-bit lane, and one vpdpbusd with the matching 4 activation bytes
+// broadcast to every lane adds their products to each row's integer dot product. Two partial sums
+// shorten the dependency chain; integer addition is exact, so the result is the reference's. The
+// float steps are the reference's fmas.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -25,8 +25,8 @@ constexpr int kQK = 32;
 constexpr int kChunkBytes = 64;
 
 // Decode streams one panel at a time from memory; the hardware prefetcher follows a single
-// sequential stream, and this software prefetch distance (in records) keeps a few more lines
-// in flight at the start of each panel.
+// sequential stream, and this software prefetch distance (in 32-element blocks, rounded to
+// whole records) keeps a few more lines in flight at the start of each panel.
 constexpr int kPrefetchBlocks = 4;
 
 inline __m512i bcast(const int8_t* p) {
