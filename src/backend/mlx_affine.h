@@ -9,7 +9,9 @@
 // 16 bytes, byte j holding code j in its low nibble and code j + 16 in its high nibble (the
 // order SIMD kernels unpack without shuffles, the order of Q8_0 activations). Dequantization is
 // w = fmaf(s, q, b); the matmul kernels multiply the codes with int8 activations and apply s and b
-// per 32-element block (backend/cpu/mlx_affine_ops.cpp).
+// per 32-element block (backend/cpu/mlx_affine_ops.cpp). Model matrices of the kMlx* types are
+// also repacked at load into the row panels of backend/cpu/panel_ops.h where the CPU has those
+// kernels.
 #pragma once
 
 #include <cstdint>

@@ -10,6 +10,8 @@ namespace {
 // Spin iterations before a worker sleeps: ~50-100 microseconds, longer than the gap between two
 // regions of one forward pass, shorter than the gap between requests.
 constexpr int kSpinIterations = 20000;
+// Spin iterations of the caller waiting for the workers at the end of a region before it yields.
+constexpr int kJoinSpinIterations = 4096;
 }  // namespace
 
 int ThreadPool::default_num_threads() {
@@ -50,7 +52,15 @@ void ThreadPool::run_impl(Trampoline fn, void* ctx) {
   generation_.fetch_add(1, std::memory_order_release);
   generation_.notify_all();
   fn(ctx, 0, num_threads_);
-  while (pending_.load(std::memory_order_acquire) != 0) _mm_pause();
+  // A worker that has not started yet may be queued on this very core (a busy machine): after a
+  // short spin, yield so that it can run instead of waiting out this thread's time slice.
+  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0;) {
+    if (++spins < kJoinSpinIterations) {
+      _mm_pause();
+    } else {
+      std::this_thread::yield();
+    }
+  }
 }
 
 void ThreadPool::worker_main(int idx) {

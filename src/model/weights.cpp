@@ -238,14 +238,15 @@ void Weights::pack_panels() {
   matrices.push_back(&output);
   size_t total = 0;
   for (const MatrixRef* m : matrices)
-    if (const auto* ops = backend::cpu::panel_ops(m->type); ops && m->cols % backend::kQK == 0)
+    if (const auto* ops = backend::cpu::panel_ops(m->type);
+        ops && m->cols % ops->group_elems == 0)
       total += backend::cpu::panel_matrix_bytes(*ops, m->rows, m->cols);
   if (total == 0) return;
   panels_.resize(total);
   size_t offset = 0;
   for (MatrixRef* m : matrices) {
     const auto* ops = backend::cpu::panel_ops(m->type);
-    if (!ops || m->cols % backend::kQK != 0) continue;
+    if (!ops || m->cols % ops->group_elems != 0) continue;
     uint8_t* dst = panels_.data() + offset;
     backend::cpu::pack_panels(*ops, m->data, m->rows, m->cols, m->row_bytes, dst);
     m->panels = dst;

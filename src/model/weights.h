@@ -1,7 +1,8 @@
 // Weights: the tensors of a model (TensorTable) bound to the transformer's structure, with every shape
 // checked against HParams. Matrices point into the file mapping; those of types with panel
-// kernels at the CPU's level (Q4_0 and Q8_0 with AVX-512) are also repacked once into panels
-// owned here, which matmul reads instead (the mapping is then read only for embedding rows).
+// kernels at the CPU's level (Q4_0, Q8_0, MLX 4- and 8-bit with AVX-512) are also repacked
+// once into panels owned here, which matmul reads instead (the mapping, or for MLX directories
+// the loaded blocks, is then read only for embedding rows).
 // Small vectors (norms, biases, RoPE factors) are converted to f32 copies owned here.
 // Immutable after bind(); safe to share between threads.
 #pragma once

@@ -128,7 +128,7 @@ void matmul_panel_run(std::span<const MatmulTarget> targets, const PanelOps& ops
                       const uint8_t* a, size_t act_stride, int64_t num_tokens, int64_t chunk_acts,
                       int64_t p0, int64_t p1) {
   const int64_t nb = targets[0].w.cols / kQK;
-  const size_t record = ops.record_bytes();
+  const size_t panel_stride = panel_bytes(ops, targets[0].w.cols);
     for (int64_t c0 = 0; c0 < num_tokens; c0 += chunk_acts) {
       const int64_t c1 = std::min(num_tokens, c0 + chunk_acts);
       size_t ti = 0;
@@ -141,7 +141,7 @@ void matmul_panel_run(std::span<const MatmulTarget> targets, const PanelOps& ops
         }
         const MatrixRef& w = targets[ti].w;
         const int64_t j = p - first;
-        const uint8_t* panel = w.panels + j * nb * record;
+        const uint8_t* panel = w.panels + j * panel_stride;
         const int rows = static_cast<int>(std::min<int64_t>(kPanelRows, w.rows - j * kPanelRows));
         float* y = targets[ti].y + j * kPanelRows;
         const size_t ys = static_cast<size_t>(w.rows);
@@ -194,7 +194,8 @@ void matmul(const MatrixRef& w, const float* x, int64_t num_tokens, float* y, Th
   if (num_tokens <= 0 || w.rows <= 0) return;
   if (w.panels) {
     const PanelOps* pops = panel_ops(w.type);
-    INFERD_CHECK_MSG(pops && w.cols % kQK == 0, "panels of a type without panel kernels");
+    INFERD_CHECK_MSG(pops && w.cols % pops->group_elems == 0,
+                     "panels of a type without panel kernels");
     const MatmulTarget target{w, y};
     matmul_panels({&target, 1}, *pops, x, num_tokens, pool, scratch);
     return;

@@ -25,22 +25,29 @@ size_t act_start_offset(int64_t nb) {
   return static_cast<size_t>(nb) * (kQK + sizeof(float));
 }
 
-// The unsigned weight of element i (0..31) of row r of a record (reference decoding).
-int panel_weight(const PanelOps& ops, const uint8_t* record, int r, int i) {
-  const uint8_t* group = record + kPanelScaleBytes + (r / kPanelGroupRows) * ops.chunks * kChunkBytes;
+// The unsigned weight of element i (0..31) of row r in sub-record `block` (reference decoding).
+int panel_weight(const PanelOps& ops, const uint8_t* block, int r, int i) {
+  const uint8_t* group = block + (r / kPanelGroupRows) * ops.chunks * kChunkBytes;
   const int lane = r % kPanelGroupRows;
   if (ops.chunks == 8) return group[(i / 4) * kChunkBytes + 4 * lane + i % 4];
-  const int byte = i % 16;  // qs byte holding element i
+  const int byte = i % 16;  // code byte holding element i
   const uint8_t v = group[(byte / 4) * kChunkBytes + 4 * lane + byte % 4];
   return i < 16 ? (v & 15) : (v >> 4);
 }
 
-template <int kChunks>
+float f32_at(const uint8_t* p) {
+  float v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+template <DType kType>
 void reference_gemm(int64_t nb, const uint8_t* panel, int first_group, int num_groups,
                     const uint8_t* act, size_t act_stride, int num_acts, float* out,
                     size_t out_stride, int num_rows) {
   INFERD_CHECK(num_rows <= kPanelGroupRows * num_groups);
-  const PanelOps& ops = *panel_ops(kChunks == 4 ? DType::kQ4_0 : DType::kQ8_0, IsaLevel::kScalar);
+  const PanelOps& ops = *panel_ops(kType, IsaLevel::kScalar);
+  const int sub_blocks = ops.group_elems / kQK;
   const size_t record = ops.record_bytes();
   for (int t = 0; t < num_acts; ++t) {
     const uint8_t* a = act + t * act_stride;
@@ -51,61 +58,111 @@ void reference_gemm(int64_t nb, const uint8_t* panel, int first_group, int num_g
       const int r = kPanelGroupRows * first_group + i;
       float acc = 0.0f;
       for (int64_t k = 0; k < nb; ++k) {
-        const uint8_t* rec = panel + k * record;
-        int32_t dot = as[k];
-        for (int e = 0; e < kQK; ++e) dot += panel_weight(ops, rec, r, e) * aq[k * kQK + e];
-        f16_t dw;
-        std::memcpy(&dw, rec + 2 * r, 2);
-        acc = std::fma(static_cast<float>(dot), f16_to_f32(dw) * ad[k], acc);
+        const uint8_t* rec = panel + (k / sub_blocks) * record;
+        const uint8_t* block =
+            rec + ops.header_bytes() + (k % sub_blocks) * ops.block_quant_bytes();
+        int32_t dot = 0;
+        for (int e = 0; e < kQK; ++e) dot += panel_weight(ops, block, r, e) * aq[k * kQK + e];
+        if (ops.affine) {
+          const float s = f32_at(rec + 4 * r), b = f32_at(rec + 4 * (kPanelRows + r));
+          acc = std::fma(static_cast<float>(dot), s * ad[k], acc);
+          acc = std::fma(b, ad[k] * static_cast<float>(as[k]), acc);
+        } else {
+          f16_t dw;
+          std::memcpy(&dw, rec + 2 * r, 2);
+          acc = std::fma(static_cast<float>(dot + as[k]), f16_to_f32(dw) * ad[k], acc);
+        }
       }
       out[t * out_stride + i] = acc;
     }
   }
 }
 
-constexpr PanelOps kScalarQ4_0{DType::kQ4_0, 4, 8, 8, reference_gemm<4>};
-constexpr PanelOps kScalarQ8_0{DType::kQ8_0, 8, 128, 8, reference_gemm<8>};
-constexpr PanelOps kAvx512Q4_0{DType::kQ4_0, 4, 8, avx512::kPanelMaxActs, avx512::panel_gemm_q4_0};
-constexpr PanelOps kAvx512Q8_0{DType::kQ8_0, 8, 128, avx512::kPanelMaxActs, avx512::panel_gemm_q8_0};
+// The panel kernels of one type at each ISA level.
+struct PanelEntry {
+  PanelOps scalar, avx512;
+};
+
+constexpr PanelEntry panel_entry(DType type, int bits, int group_elems, bool affine,
+                                 int start_factor, PanelGemmFn* ref, PanelGemmFn* fast) {
+  const int chunks = bits == 4 ? 4 : 8;
+  return {{type, chunks, group_elems, affine, start_factor, 8, ref},
+          {type, chunks, group_elems, affine, start_factor, avx512::kPanelMaxActs, fast}};
+}
+
+constexpr PanelEntry kPanelTable[] = {
+    panel_entry(DType::kQ4_0, 4, 32, false, -8, reference_gemm<DType::kQ4_0>,
+                avx512::panel_gemm_q4_0),
+    panel_entry(DType::kQ8_0, 8, 32, false, -128, reference_gemm<DType::kQ8_0>,
+                avx512::panel_gemm_q8_0),
+    panel_entry(DType::kMlxQ4G32, 4, 32, true, 1, reference_gemm<DType::kMlxQ4G32>,
+                avx512::panel_gemm_mlx_q4_g32),
+    panel_entry(DType::kMlxQ4G64, 4, 64, true, 1, reference_gemm<DType::kMlxQ4G64>,
+                avx512::panel_gemm_mlx_q4_g64),
+    panel_entry(DType::kMlxQ4G128, 4, 128, true, 1, reference_gemm<DType::kMlxQ4G128>,
+                avx512::panel_gemm_mlx_q4_g128),
+    panel_entry(DType::kMlxQ8G32, 8, 32, true, 1, reference_gemm<DType::kMlxQ8G32>,
+                avx512::panel_gemm_mlx_q8_g32),
+    panel_entry(DType::kMlxQ8G64, 8, 64, true, 1, reference_gemm<DType::kMlxQ8G64>,
+                avx512::panel_gemm_mlx_q8_g64),
+    panel_entry(DType::kMlxQ8G128, 8, 128, true, 1, reference_gemm<DType::kMlxQ8G128>,
+                avx512::panel_gemm_mlx_q8_g128),
+};
 
 }  // namespace
 
 const PanelOps* panel_ops(DType type, IsaLevel level) {
-  const bool fast = level >= IsaLevel::kAvx512;
-  switch (type) {
-    case DType::kQ4_0: return level == IsaLevel::kScalar ? &kScalarQ4_0 : fast ? &kAvx512Q4_0 : nullptr;
-    case DType::kQ8_0: return level == IsaLevel::kScalar ? &kScalarQ8_0 : fast ? &kAvx512Q8_0 : nullptr;
-    default: return nullptr;
-  }
+  if (level != IsaLevel::kScalar && level < IsaLevel::kAvx512) return nullptr;
+  for (const PanelEntry& e : kPanelTable)
+    if (e.scalar.type == type) return level == IsaLevel::kScalar ? &e.scalar : &e.avx512;
+  return nullptr;
+}
+
+size_t panel_bytes(const PanelOps& ops, int64_t cols) {
+  return static_cast<size_t>(cols / ops.group_elems) * ops.record_bytes();
 }
 
 size_t panel_matrix_bytes(const PanelOps& ops, int64_t rows, int64_t cols) {
   const int64_t panels = (rows + kPanelRows - 1) / kPanelRows;
-  return static_cast<size_t>(panels) * static_cast<size_t>(cols / kQK) * ops.record_bytes();
+  return static_cast<size_t>(panels) * panel_bytes(ops, cols);
 }
 
 void pack_panels(const PanelOps& ops, const void* data, int64_t rows, int64_t cols,
                  size_t row_bytes, uint8_t* dst) {
-  INFERD_CHECK(cols % kQK == 0);
-  const int64_t nb = cols / kQK;
+  INFERD_CHECK(cols % ops.group_elems == 0);
+  const int64_t num_records = cols / ops.group_elems;
+  const int sub_blocks = ops.group_elems / kQK;
   const size_t record = ops.record_bytes();
-  const size_t block_bytes = ops.chunks == 4 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
+  // File layout of one group: Q4_0 / Q8_0 blocks are a half scale and the codes; MLX affine
+  // blocks an f32 scale, an f32 bias and the codes of all the group's 32-element blocks.
+  const size_t codes_offset = ops.affine ? 8 : 2;
+  const size_t group_file_bytes = codes_offset + static_cast<size_t>(sub_blocks) * ops.chunks * 4;
+  const bool flip_sign = !ops.affine && ops.chunks == 8;  // Q8_0: int8 q to unsigned q + 128
   const auto* src = static_cast<const uint8_t*>(data);
   std::memset(dst, 0, panel_matrix_bytes(ops, rows, cols));
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t p = r / kPanelRows;
     const int pr = static_cast<int>(r % kPanelRows);
     const int g = pr / kPanelGroupRows, lane = pr % kPanelGroupRows;
-    for (int64_t k = 0; k < nb; ++k) {
-      const uint8_t* block = src + r * row_bytes + k * block_bytes;
-      uint8_t* rec = dst + (p * nb + k) * record;
-      std::memcpy(rec + 2 * pr, block, 2);  // the half scale d
-      uint8_t* group = rec + kPanelScaleBytes + g * ops.chunks * kChunkBytes;
-      for (int j = 0; j < ops.chunks; ++j) {
-        uint32_t v;
-        std::memcpy(&v, block + 2 + 4 * j, 4);
-        if (ops.chunks == 8) v ^= 0x80808080u;  // int8 q to unsigned q + 128
-        std::memcpy(group + j * kChunkBytes + 4 * lane, &v, 4);
+    for (int64_t k = 0; k < num_records; ++k) {
+      const uint8_t* block = src + r * row_bytes + k * group_file_bytes;
+      uint8_t* rec = dst + (p * num_records + k) * record;
+      if (ops.affine) {
+        std::memcpy(rec + 4 * pr, block, 4);                     // scale
+        std::memcpy(rec + 4 * (kPanelRows + pr), block + 4, 4);  // bias
+      } else {
+        std::memcpy(rec + 2 * pr, block, 2);  // the half scale d
+      }
+      for (int sb = 0; sb < sub_blocks; ++sb) {
+        const uint8_t* codes = block + codes_offset + sb * ops.chunks * 4;
+        uint8_t* group =
+            rec + ops.header_bytes() + sb * ops.block_quant_bytes() + g * ops.chunks * kChunkBytes;
+        for (int j = 0; j < ops.chunks; ++j) {
+          uint32_t v;
+          std::memcpy(&v, codes + 4 * j, 4);
+          if (flip_sign) v ^= 0x80808080u;
+          std::memcpy(group + j * kChunkBytes + 4 * lane, &v, 4);
+        }
       }
     }
   }
@@ -134,7 +191,7 @@ void quantize_panel_acts(const PanelOps& ops, const float* x, int64_t cols, int6
       for (int e = 0; e < kQK; ++e) sum += b.qs[e];
       std::memcpy(qs + (k + i) * kQK, b.qs, kQK);
       d[k + i] = f16_to_f32(b.d);
-      start[k + i] = -ops.act_offset * sum;
+      start[k + i] = ops.start_factor * sum;
     }
   }
 }

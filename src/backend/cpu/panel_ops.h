@@ -7,26 +7,37 @@
 // 512-bit register belongs to one row: an activation block is broadcast 4 bytes at a time and a
 // vpdpbusd adds 4 products to each of 16 rows at once, with no shuffles and no horizontal sums.
 //
-// Panel layout of a matrix of `rows` x `cols` (nb = cols / 32 blocks per row): ceil(rows / 64)
-// panels, each nb records in block order. Record k of a panel holds block k of its 64 rows:
-//   scales: 64 IEEE halves, row order (128 bytes);
-//   quants: 4 groups of 16 rows, each `chunks` 64-byte chunks; byte 4 * r + b of chunk j of
-//           group g is weight byte 4 * j + b of row 16 * g + r, where the weight bytes are
-//     Q4_0: the block's qs bytes as stored (low nibble: element i, high nibble: element i + 16),
-//           4 chunks; chunk j's low nibbles are elements 4j..4j+3, high nibbles 16+4j..16+4j+3;
-//     Q8_0: the block's int8 values with the sign bit flipped (q + 128), 8 chunks.
-// Rows past `rows` are zero (zero scale). The size equals the file layout's whenever rows is a
-// multiple of 64, so the panels replace the file's weights as the matmul read path.
+// Panel layout of a matrix of `rows` x `cols`: ceil(rows / 64) panels, each cols / group_elems
+// records in column order. A record covers one quantization group (group_elems columns: 32 for
+// Q4_0 and Q8_0, the group size for the MLX affine types) of the panel's 64 rows:
+//   header, row order:
+//     Q4_0, Q8_0: 64 IEEE half scales (128 bytes);
+//     MLX affine: 64 f32 scales, then 64 f32 biases (512 bytes);
+//   then group_elems / 32 sub-records, one per 32-element block, each holding the quants:
+//     4 groups of 16 rows, each `chunks` 64-byte chunks; byte 4 * r + b of chunk j of group g
+//     is weight byte 4 * j + b of row 16 * g + r in the block, where the weight bytes are
+//     4-bit (Q4_0, MLX 4-bit): the block's 16 code bytes in Q4_0 order (low nibble: element i,
+//       high nibble: element i + 16), 4 chunks; chunk j's low nibbles are elements 4j..4j+3,
+//       high nibbles 16+4j..16+4j+3;
+//     Q8_0: the block's int8 values with the sign bit flipped (q + 128), 8 chunks;
+//     MLX 8-bit: the block's unsigned codes, 8 chunks.
+// Rows past `rows` are zero (zero scales and biases). The size equals the file layout's whenever
+// rows is a multiple of 64, so the panels replace the file's weights as the matmul read path.
 //
-// Activations for panel kernels (PanelActs) are Q8_0 blocks split into arrays, per token row:
+// Activations for panel kernels (PanelActs) are Q8_0 blocks split into arrays, per token row of nb
+// = cols / 32 blocks:
 //   qs: nb * 32 int8 values; d: nb floats (the Q8_0 half scale, widened); start: nb int32
-//   holding -offset * sum(qs of the block) (offset 8 for Q4_0, 128 for Q8_0), so that a
-//   block's integer dot product over the unsigned weights starts from its offset correction.
+//   holding start_factor * sum(qs of the block). For Q4_0 and Q8_0 start_factor is minus the
+//   weights' offset (8, 128), so that a block's integer dot product over the unsigned weights
+//   starts from its offset correction; for the MLX types it is 1 (start is the block's sum,
+//   which meets the bias).
 // The values are those of the Q8_0 quantization (TypeOps::from_float), bit for bit.
 //
-// Each output is sum over blocks k in order of acc = fma(float(dot_k), dw_k * da_k, acc) with
-// the exact integer dot_k, so every kernel and the scalar reference give identical results,
-// whatever the tile shape, batch or thread.
+// Each output is a float sum over blocks k in column order, with the exact integer dot_k:
+//   Q4_0, Q8_0: acc = fma(float(dot_k + start_k), dw_k * da_k, acc);
+//   MLX:        acc = fma(float(dot_k), s * da_k, acc); acc = fma(b, da_k * float(start_k), acc)
+// (s, b: the scale and bias of the block's group), so every kernel and the scalar reference give
+// identical results, whatever the tile shape, batch or thread.
 #pragma once
 
 #include <cstddef>
@@ -40,10 +51,10 @@ namespace inferd::backend::cpu {
 constexpr int kPanelRows = 64;
 constexpr int kPanelGroupRows = 16;
 constexpr int kPanelGroups = kPanelRows / kPanelGroupRows;
-constexpr int kPanelScaleBytes = kPanelRows * 2;
 
-// Tile product on panel data. For the groups [first_group, first_group + num_groups) of the
-// panel starting at `panel` and tokens t < num_acts (PanelActs rows act_stride bytes apart):
+// Tile product on panel data (nb = cols / 32 blocks per row). For the groups [first_group,
+// first_group + num_groups) of the panel starting at `panel` and tokens t < num_acts (PanelActs
+// rows act_stride bytes apart):
 //   out[t * out_stride + i] = row (16 * first_group + i) . token t, for i < num_rows,
 // REQUIRES num_rows <= 16 * num_groups, (num_groups, num_acts) one of the shapes the kernel
 // supports: (4, 1) and (1, 1..PanelOps::max_acts).
@@ -53,21 +64,29 @@ using PanelGemmFn = void(int64_t nb, const uint8_t* panel, int first_group, int 
 
 struct PanelOps {
   DType type = DType::kQ4_0;
-  int chunks = 4;       // 64-byte quant chunks per group and block
-  int act_offset = 8;   // weights are stored as unsigned q + offset
+  int chunks = 4;         // 64-byte quant chunks per group of 16 rows and block
+  int group_elems = 32;   // columns per record (the weights' quantization group)
+  bool affine = false;    // MLX affine: f32 scales and biases, unsigned codes
+  int start_factor = -8;  // PanelActs start = start_factor * block sum
   int max_acts = 1;
   PanelGemmFn* gemm = nullptr;
 
-  size_t record_bytes() const { return kPanelScaleBytes + kPanelGroups * chunks * 64; }
+  size_t header_bytes() const { return affine ? kPanelRows * 8 : kPanelRows * 2; }
+  size_t block_quant_bytes() const { return kPanelGroups * chunks * 64; }
+  size_t record_bytes() const {
+    return header_bytes() + static_cast<size_t>(group_elems / 32) * block_quant_bytes();
+  }
 };
 
 // Panel kernels for `type` at `level`: the scalar reference at kScalar, the AVX-512 kernels at
-// kAvx512; nullptr when there are none (the matrix then stays in its file layout). Only Q4_0
-// and Q8_0 have panel kernels.
+// kAvx512; nullptr when there are none (the matrix then stays in its file layout). Q4_0, Q8_0
+// and the MLX affine 4- and 8-bit types have panel kernels.
 const PanelOps* panel_ops(DType type, IsaLevel level = cpu_features().level);
 
-// Bytes of the panel form of a rows x cols matrix of a type with panel kernels.
+// Bytes of the panel form of a rows x cols matrix of a type with panel kernels
+// (REQUIRES cols % ops.group_elems == 0), and of one of its panels.
 size_t panel_matrix_bytes(const PanelOps& ops, int64_t rows, int64_t cols);
+size_t panel_bytes(const PanelOps& ops, int64_t cols);
 
 // Writes the panel form of `rows` rows of `cols` elements (file layout, rows row_bytes apart)
 // to `dst` (panel_matrix_bytes bytes, 64-byte aligned).
@@ -83,6 +102,8 @@ void quantize_panel_acts(const PanelOps& ops, const float* x, int64_t cols, int6
 
 namespace avx512 {
 PanelGemmFn panel_gemm_q4_0, panel_gemm_q8_0;
+PanelGemmFn panel_gemm_mlx_q4_g32, panel_gemm_mlx_q4_g64, panel_gemm_mlx_q4_g128;
+PanelGemmFn panel_gemm_mlx_q8_g32, panel_gemm_mlx_q8_g64, panel_gemm_mlx_q8_g128;
 constexpr int kPanelMaxActs = 8;
 }  // namespace avx512
 

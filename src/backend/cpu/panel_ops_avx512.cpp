@@ -1,11 +1,12 @@
 // AVX-512 VNNI panel kernels (layout and arithmetic in panel_ops.h).
 //
-// Per record and group of 16 rows: the 16 half scales widen to one float vector; each 64-byte
-// quant chunk gives one (Q8_0) or two (Q4_0: low and high nibbles) registers of unsigned
-// weights, 4 consecutive elements of each of the 16 rows per 32-bit lane, and one vpdpbusd with
-// the matching 4 activation bytes broadcast to every lane adds their products to each row's
-// integer dot product. Two partial sums shorten the dependency chain; integer addition is
-// exact, so the result is the reference's. The float step is the reference's fma.
+// Per record and group of 16 rows: the 16 half scales widen to one float vector (MLX: the 16
+// scales and the 16 biases load as two); per block, each 64-byte quant chunk gives one (8-bit)
+// or two (4-bit: low and high nibbles) registers of unsigned weights, 4 consecutive elements of
+// each of the 16 rows per 32-bit lane, and one vpdpbusd with the matching 4 activation bytes
+// broadcast to every lane adds their products to each row's integer dot product. Two partial sums
+// shorten the dependency chain; integer addition is exact, so the result is the reference's. The
+// float steps are the reference's fmas.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -24,9 +25,9 @@ constexpr int kQK = 32;
 constexpr int kChunkBytes = 64;
 
 // Decode streams one panel at a time from memory; the hardware prefetcher follows a single
-// sequential stream, and this software prefetch distance (in records) keeps a few more lines
-// in flight at the start of each panel.
-constexpr int kPrefetchRecords = 4;
+// sequential stream, and this software prefetch distance (in 32-element blocks, rounded to
+// whole records) keeps a few more lines in flight at the start of each panel.
+constexpr int kPrefetchBlocks = 4;
 
 inline __m512i bcast(const int8_t* p) {
   int32_t v;
@@ -34,7 +35,7 @@ inline __m512i bcast(const int8_t* p) {
   return _mm512_set1_epi32(v);
 }
 
-// Unsigned weights of chunk j (0..2*kChunks-1 for Q4_0, 0..7 for Q8_0) of a group.
+// Unsigned weights of chunk j (0..2*kChunks-1 for 4-bit, 0..7 for 8-bit) of a group.
 template <int kChunks>
 struct GroupWeights {
   __m512i w[8];
@@ -55,7 +56,7 @@ struct GroupWeights {
 };
 
 // Integer dot products of the 16 rows of a group with one activation block. Weight register j
-// covers activation bytes 4j..4j+3 (Q4_0: registers 4-7 are the high nibbles, elements 16-31).
+// covers activation bytes 4j..4j+3 (4-bit: registers 4-7 are the high nibbles, elements 16-31).
 template <int kChunks>
 [[gnu::always_inline]] inline __m512i block_dot(const GroupWeights<kChunks>& g, const int8_t* a,
                                                 int32_t start) {
@@ -68,12 +69,27 @@ template <int kChunks>
   return _mm512_add_epi32(s0, s1);
 }
 
-// G groups (from first_group) x T tokens over nb records.
-template <int kChunks, int G, int T>
+// The weight format: 64-byte quant chunks per group and block, 32-element blocks per record,
+// and whether the header holds MLX affine f32 scales and biases (else Q4_0 / Q8_0 half scales).
+template <int kChunks, int kSubBlocks, bool kAffine>
+struct Format {
+  static constexpr int kChunksPerBlock = kChunks;
+  static constexpr int kBlocks = kSubBlocks;
+  static constexpr bool kIsAffine = kAffine;
+  static constexpr size_t kHeaderBytes = kAffine ? kPanelRows * 8 : kPanelRows * 2;
+  static constexpr size_t kBlockBytes = kPanelGroups * kChunks * kChunkBytes;
+  static constexpr size_t kRecordBytes = kHeaderBytes + kSubBlocks * kBlockBytes;
+};
+
+// G groups (from first_group) x T tokens over nb blocks.
+template <class F, int G, int T>
 void tile(int64_t nb, const uint8_t* panel, int first_group, const uint8_t* act, size_t act_stride,
           float* out, size_t out_stride, int num_rows) {
-  constexpr size_t kRecord = kPanelScaleBytes + kPanelGroups * kChunks * kChunkBytes;
+  constexpr int kChunks = F::kChunksPerBlock;
+  constexpr size_t kRecord = F::kRecordBytes;
   constexpr size_t kGroupBytes = kChunks * kChunkBytes;
+  constexpr int kPrefetchRecords =
+      kPrefetchBlocks / F::kBlocks > 0 ? kPrefetchBlocks / F::kBlocks : 1;
   const int8_t* aq[T];
   const float* ad[T];
   const int32_t* as[T];
@@ -90,7 +106,7 @@ void tile(int64_t nb, const uint8_t* panel, int first_group, const uint8_t* act,
     for (int t = 0; t < T; ++t) acc[g][t] = _mm512_setzero_ps();
 
   const uint8_t* rec = panel;
-  for (int64_t k = 0; k < nb; ++k, rec += kRecord) {
+  for (int64_t k0 = 0; k0 < nb; k0 += F::kBlocks, rec += kRecord) {
     if constexpr (G == kPanelGroups) {
       const char* next = reinterpret_cast<const char*>(rec) + kPrefetchRecords * kRecord;
 #pragma GCC unroll 40
@@ -99,14 +115,34 @@ void tile(int64_t nb, const uint8_t* panel, int first_group, const uint8_t* act,
 #pragma GCC unroll 4
     for (int g = 0; g < G; ++g) {
       const int gi = first_group + g;
-      const __m512 dw = _mm512_cvtph_ps(
-          _mm256_load_si256(reinterpret_cast<const __m256i*>(rec + gi * kPanelGroupRows * 2)));
-      const GroupWeights<kChunks> w(rec + kPanelScaleBytes + gi * kGroupBytes);
+      __m512 scale_w, bias_w;
+      if constexpr (F::kIsAffine) {
+        scale_w = _mm512_load_ps(rec + gi * kPanelGroupRows * 4);
+        bias_w = _mm512_load_ps(rec + (kPanelRows + gi * kPanelGroupRows) * 4);
+      } else {
+        scale_w = _mm512_cvtph_ps(
+            _mm256_load_si256(reinterpret_cast<const __m256i*>(rec + gi * kPanelGroupRows * 2)));
+      }
+#pragma GCC unroll 4
+      for (int sb = 0; sb < F::kBlocks; ++sb) {
+        const int64_t k = k0 + sb;
+        const GroupWeights<kChunks> w(rec + F::kHeaderBytes + sb * F::kBlockBytes +
+                                      gi * kGroupBytes);
 #pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) {
-        const __m512i dot = block_dot(w, aq[t] + k * kQK, as[t][k]);
-        const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(ad[t][k]));
-        acc[g][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), scale, acc[g][t]);
+        for (int t = 0; t < T; ++t) {
+          const __m512 da = _mm512_set1_ps(ad[t][k]);
+          if constexpr (F::kIsAffine) {
+            const __m512i dot = block_dot(w, aq[t] + k * kQK, 0);
+            acc[g][t] =
+                _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(scale_w, da), acc[g][t]);
+            acc[g][t] = _mm512_fmadd_ps(
+                bias_w, _mm512_set1_ps(ad[t][k] * static_cast<float>(as[t][k])), acc[g][t]);
+          } else {
+            const __m512i dot = block_dot(w, aq[t] + k * kQK, as[t][k]);
+            acc[g][t] =
+                _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(scale_w, da), acc[g][t]);
+          }
+        }
       }
     }
   }
@@ -122,18 +158,16 @@ void tile(int64_t nb, const uint8_t* panel, int first_group, const uint8_t* act,
   }
 }
 
-template <int kChunks>
+template <class F>
 void gemm(int64_t nb, const uint8_t* panel, int first_group, int num_groups, const uint8_t* act,
           size_t act_stride, int num_acts, float* out, size_t out_stride, int num_rows) {
   if (num_groups == kPanelGroups) {
-    tile<kChunks, kPanelGroups, 1>(nb, panel, 0, act, act_stride, out, out_stride, num_rows);
+    tile<F, kPanelGroups, 1>(nb, panel, 0, act, act_stride, out, out_stride, num_rows);
     return;
   }
   switch (num_acts) {
-#define INFERD_PANEL_CASE(T)                                                                     \
-  case T:                                                                                        \
-    tile<kChunks, 1, T>(nb, panel, first_group, act, act_stride, out, out_stride, num_rows);     \
-    break;
+#define INFERD_PANEL_CASE(T) \
+  case T: tile<F, 1, T>(nb, panel, first_group, act, act_stride, out, out_stride, num_rows); break;
     INFERD_PANEL_CASE(1)
     INFERD_PANEL_CASE(2)
     INFERD_PANEL_CASE(3)
@@ -149,16 +183,20 @@ void gemm(int64_t nb, const uint8_t* panel, int first_group, int num_groups, con
 
 }  // namespace
 
-void panel_gemm_q4_0(int64_t nb, const uint8_t* panel, int first_group, int num_groups,
-                     const uint8_t* act, size_t act_stride, int num_acts, float* out,
-                     size_t out_stride, int num_rows) {
-  gemm<4>(nb, panel, first_group, num_groups, act, act_stride, num_acts, out, out_stride, num_rows);
-}
-
-void panel_gemm_q8_0(int64_t nb, const uint8_t* panel, int first_group, int num_groups,
-                     const uint8_t* act, size_t act_stride, int num_acts, float* out,
-                     size_t out_stride, int num_rows) {
-  gemm<8>(nb, panel, first_group, num_groups, act, act_stride, num_acts, out, out_stride, num_rows);
-}
+#define INFERD_PANEL_GEMM(name, chunks, blocks, affine)                                            \
+  void name(int64_t nb, const uint8_t* panel, int first_group, int num_groups, const uint8_t* act, \
+            size_t act_stride, int num_acts, float* out, size_t out_stride, int num_rows) {        \
+    gemm<Format<chunks, blocks, affine>>(nb, panel, first_group, num_groups, act, act_stride,      \
+                                         num_acts, out, out_stride, num_rows);                     \
+  }
+INFERD_PANEL_GEMM(panel_gemm_q4_0, 4, 1, false)
+INFERD_PANEL_GEMM(panel_gemm_q8_0, 8, 1, false)
+INFERD_PANEL_GEMM(panel_gemm_mlx_q4_g32, 4, 1, true)
+INFERD_PANEL_GEMM(panel_gemm_mlx_q4_g64, 4, 2, true)
+INFERD_PANEL_GEMM(panel_gemm_mlx_q4_g128, 4, 4, true)
+INFERD_PANEL_GEMM(panel_gemm_mlx_q8_g32, 8, 1, true)
+INFERD_PANEL_GEMM(panel_gemm_mlx_q8_g64, 8, 2, true)
+INFERD_PANEL_GEMM(panel_gemm_mlx_q8_g128, 8, 4, true)
+#undef INFERD_PANEL_GEMM
 
 }  // namespace inferd::backend::cpu::avx512

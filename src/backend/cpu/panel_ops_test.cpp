@@ -15,7 +15,20 @@
 namespace inferd::backend::cpu {
 namespace {
 
-constexpr DType kPanelTypes[] = {DType::kQ4_0, DType::kQ8_0};
+constexpr DType kPanelTypes[] = {DType::kQ4_0,     DType::kQ8_0,      DType::kMlxQ4G32,
+                                 DType::kMlxQ4G64, DType::kMlxQ4G128, DType::kMlxQ8G32,
+                                 DType::kMlxQ8G64, DType::kMlxQ8G128};
+
+// Columns per record (quantization group) of a panel type.
+int64_t group_elems(DType type) {
+  return panel_ops(type, IsaLevel::kScalar)->group_elems;
+}
+
+float f32_at(const uint8_t* p) {
+  float v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
 
 struct Packed {
   std::vector<uint8_t> file;  // rows in file layout, row_bytes apart
@@ -47,34 +60,61 @@ AlignedBuffer make_acts(const PanelOps& ops, const std::vector<float>& x, int64_
 }
 
 // The defining formula on the file layout: for each block, the exact integer dot product of the
-// weight values q (without the offset) and the Q8_0 activations, then fma into the sum.
-// With `magnitude`, the sum of the blocks' absolute values instead (for error bounds).
+// weight values q (Q4_0 and Q8_0: without the offset; MLX: the unsigned codes) and the Q8_0
+// activations, then fma into the sum (MLX: then the bias times the block's activation sum).
+// With `magnitude`, the sum of the terms' absolute values instead (for error bounds).
 float expected(DType type, const uint8_t* row, const BlockQ8_0* a, int64_t nb,
                bool magnitude = false) {
+  const bool affine = type != DType::kQ4_0 && type != DType::kQ8_0;
+  const int64_t sub_blocks = group_elems(type) / kQK;
+  const bool four_bit = type == DType::kQ4_0 || type == DType::kMlxQ4G32 ||
+                        type == DType::kMlxQ4G64 || type == DType::kMlxQ4G128;
+  const size_t group_bytes = affine ? 8 + sub_blocks * (four_bit ? 16 : 32)
+                                    : (four_bit ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0));
   float acc = 0.0f;
   for (int64_t k = 0; k < nb; ++k) {
-    int32_t dot = 0;
+    const uint8_t* group = row + (k / sub_blocks) * group_bytes;
+    int32_t dot = 0, asum = 0;
+    for (int j = 0; j < kQK; ++j) asum += a[k].qs[j];
+    const float da = f16_to_f32(a[k].d);
+    if (affine) {
+      const uint8_t* codes = group + 8 + (k % sub_blocks) * (four_bit ? 16 : 32);
+      for (int j = 0; j < kQK; ++j) {
+        const int q = !four_bit ? codes[j] : j < 16 ? codes[j] & 15 : codes[j - 16] >> 4;
+        dot += q * a[k].qs[j];
+      }
+      const float s = f32_at(group), b = f32_at(group + 4);
+      const float weight_term = static_cast<float>(dot) * (s * da);
+      const float bias_term = b * (da * static_cast<float>(asum));
+      if (magnitude) {
+        acc += std::fabs(weight_term) + std::fabs(bias_term);
+      } else {
+        acc = std::fma(static_cast<float>(dot), s * da, acc);
+        acc = std::fma(b, da * static_cast<float>(asum), acc);
+      }
+      continue;
+    }
     f16_t dw;
     if (type == DType::kQ4_0) {
       BlockQ4_0 b;
-      std::memcpy(&b, row + k * sizeof(BlockQ4_0), sizeof(b));
+      std::memcpy(&b, group, sizeof(b));
       for (int j = 0; j < 16; ++j)
         dot += ((b.qs[j] & 15) - 8) * a[k].qs[j] + ((b.qs[j] >> 4) - 8) * a[k].qs[j + 16];
       dw = b.d;
     } else {
       BlockQ8_0 b;
-      std::memcpy(&b, row + k * sizeof(BlockQ8_0), sizeof(b));
+      std::memcpy(&b, group, sizeof(b));
       for (int j = 0; j < 32; ++j) dot += b.qs[j] * a[k].qs[j];
       dw = b.d;
     }
-    const float scale = f16_to_f32(dw) * f16_to_f32(a[k].d);
+    const float scale = f16_to_f32(dw) * da;
     acc = magnitude ? acc + std::fabs(static_cast<float>(dot) * scale)
                     : std::fma(static_cast<float>(dot), scale, acc);
   }
   return acc;
 }
 
-TEST(PanelOps, TablesCoverQ4_0AndQ8_0) {
+TEST(PanelOps, TablesCoverLegacyAndMlxTypes) {
   for (DType type : kPanelTypes) {
     const PanelOps* ref = panel_ops(type, IsaLevel::kScalar);
     ASSERT_NE(ref, nullptr);
@@ -88,6 +128,11 @@ TEST(PanelOps, TablesCoverQ4_0AndQ8_0) {
             static_cast<size_t>(dtype_bytes(DType::kQ4_0, 2048)) * 128);
   EXPECT_EQ(panel_matrix_bytes(*panel_ops(DType::kQ8_0, IsaLevel::kScalar), 64, 96),
             static_cast<size_t>(dtype_bytes(DType::kQ8_0, 96)) * 64);
+  for (DType type : {DType::kMlxQ4G32, DType::kMlxQ4G64, DType::kMlxQ4G128, DType::kMlxQ8G32,
+                     DType::kMlxQ8G64, DType::kMlxQ8G128})
+    EXPECT_EQ(panel_matrix_bytes(*panel_ops(type, IsaLevel::kScalar), 128, 640),
+              static_cast<size_t>(dtype_bytes(type, 640)) * 128)
+        << dtype_name(type);
 }
 
 // The scalar reference on packed panels equals the defining formula on the file layout, bit for
@@ -97,8 +142,8 @@ TEST(PanelOps, ReferenceMatchesFileLayoutFormula) {
   for (DType type : kPanelTypes) {
     const PanelOps& ops = *panel_ops(type, IsaLevel::kScalar);
     for (int64_t rows : {1, 17, 64, 70}) {
-      for (int64_t cols : {32, 96, 320}) {
-        const int64_t nb = cols / kQK, tokens = 3;
+      for (int64_t groups : {1, 3, 10}) {
+        const int64_t cols = groups * group_elems(type), nb = cols / kQK, tokens = 3;
         const Packed p = pack(type, rows, cols, seed++);
         const std::vector<float> x = testing::random_floats(tokens * cols, seed++);
         const AlignedBuffer acts = make_acts(ops, x, tokens, cols);
@@ -110,7 +155,7 @@ TEST(PanelOps, ReferenceMatchesFileLayoutFormula) {
           for (int g = 0; g * kPanelGroupRows < n; ++g) {
             const int gr = std::min(kPanelGroupRows, n - g * kPanelGroupRows);
             std::vector<float> out(tokens * 16, -1.0f);
-            ops.gemm(nb, p.panels.data() + panel * nb * ops.record_bytes(), g, 1, acts.data(),
+            ops.gemm(nb, p.panels.data() + panel * panel_bytes(ops, cols), g, 1, acts.data(),
                      stride, tokens, out.data(), 16, gr);
             for (int t = 0; t < tokens; ++t) {
               for (int i = 0; i < gr; ++i) {
@@ -137,15 +182,15 @@ TEST(PanelOps, FastKernelsMatchReferenceExactly) {
     const PanelOps& ref = *panel_ops(type, IsaLevel::kScalar);
     const PanelOps& fast = *panel_ops(type, IsaLevel::kAvx512);
     ASSERT_NE(&fast, nullptr);
-    for (int64_t cols : {32, 160, 2080}) {
-      const int64_t nb = cols / kQK, rows = 64 + 37;
+    for (int64_t groups : {1, 5, 65}) {
+      const int64_t cols = groups * group_elems(type), nb = cols / kQK, rows = 64 + 37;
       const Packed p = pack(type, rows, cols, seed++);
       const int tokens = fast.max_acts;
       const std::vector<float> x = testing::random_floats(tokens * cols, seed++);
       const AlignedBuffer acts = make_acts(ref, x, tokens, cols);
       const size_t stride = panel_act_row_bytes(cols), out_stride = kPanelRows + 5;
       for (int64_t panel = 0; panel < 2; ++panel) {
-        const uint8_t* pd = p.panels.data() + panel * nb * ref.record_bytes();
+        const uint8_t* pd = p.panels.data() + panel * panel_bytes(ref, cols);
         const int n = static_cast<int>(std::min<int64_t>(kPanelRows, rows - panel * kPanelRows));
         auto run = [&](const PanelOps& ops, int g, int ng, int na, int nr) {
           std::vector<float> out(tokens * out_stride, -3.0f);
@@ -172,7 +217,8 @@ TEST(PanelOps, MatmulOnPanelsIsInvariantAndAgreesWithFileLayout) {
   for (DType type : kPanelTypes) {
     const PanelOps* ops = panel_ops(type);
     if (!ops) GTEST_SKIP() << "no panel kernels at this ISA level";
-    const int64_t rows = 150, rows2 = 37, cols = 576, tokens = 21;
+    const int64_t rows = 150, rows2 = 37, tokens = 21;
+    const int64_t cols = (576 + group_elems(type) - 1) / group_elems(type) * group_elems(type);
     const Packed p = pack(type, rows, cols, seed++);
     const Packed p2 = pack(type, rows2, cols, seed++);
     AlignedBuffer panels(panel_matrix_bytes(*ops, rows, cols));
@@ -191,7 +237,8 @@ TEST(PanelOps, MatmulOnPanelsIsInvariantAndAgreesWithFileLayout) {
     std::vector<float> fused(tokens * rows), fused2(tokens * rows2), alone2(tokens * rows2);
     matmul(packed, x.data(), tokens, batch.data(), three, scratch);
     for (int64_t t = 0; t < tokens; ++t)
-      matmul(packed, x.data() + t * cols, 1, single.data() + t * rows, t % 2 ? one : three, scratch);
+      matmul(packed, x.data() + t * cols, 1, single.data() + t * rows, t % 2 ? one : three,
+             scratch);
     EXPECT_EQ(batch, single) << dtype_name(type);
 
     const MatmulTarget targets[] = {{packed, fused.data()}, {packed2, fused2.data()}};
