@@ -25,11 +25,6 @@ constexpr TypeSpec kTypes[] = {
 
 constexpr int kChunk = 32;  // codes per chunk
 
-// Field of code e in a plane of width w: byte e % (4 * w), bit offset w * (e / (4 * w)).
-uint32_t plane_field(const uint8_t* plane, int w, int e) {
-  return (static_cast<uint32_t>(plane[e % (4 * w)]) >> (w * (e / (4 * w)))) & ((1u << w) - 1u);
-}
-
 // ORs `value` (w bits) into code e's field of a zeroed plane.
 void set_plane_field(uint8_t* plane, int w, int e, uint32_t value) {
   plane[e % (4 * w)] |= static_cast<uint8_t>(value << (w * (e / (4 * w))));
@@ -67,14 +62,6 @@ uint32_t mlx_code(const uint8_t* stream, int64_t k, int bits) {
   // A code of at most 8 bits spans at most two bytes.
   const uint32_t two = p[0] | ((bit % 8 + bits > 8) ? static_cast<uint32_t>(p[1]) << 8 : 0u);
   return (two >> (bit % 8)) & ((1u << bits) - 1u);
-}
-
-uint32_t mlx_chunk_code(const uint8_t* chunk, int bits, int e) {
-  const MlxChunkPlanes planes = mlx_chunk_planes(bits);
-  uint32_t code = plane_field(chunk, planes.low_bits, e);
-  if (planes.high_bits > 0)
-    code |= plane_field(chunk + 4 * planes.low_bits, planes.high_bits, e) << planes.low_bits;
-  return code;
 }
 
 void mlx_pack_row(const uint8_t* codes, int code_bits, const float* scales, const float* biases,

@@ -52,8 +52,19 @@ constexpr MlxChunkPlanes mlx_chunk_planes(int bits) {
   const int low = bits >= 8 ? 8 : bits >= 4 ? 4 : 2;
   return {low, bits - low};
 }
-// Code e (< 32) of a chunk of `bits`-bit codes in block layout (4 * bits bytes).
-uint32_t mlx_chunk_code(const uint8_t* chunk, int bits, int e);
+// Field of code e (< 32) in a plane of width w: bits [w * (e / (4 * w)), +w) of byte e % (4 * w).
+inline uint32_t mlx_plane_field(const uint8_t* plane, int w, int e) {
+  return (static_cast<uint32_t>(plane[e % (4 * w)]) >> (w * (e / (4 * w)))) & ((1u << w) - 1u);
+}
+// Code e (< 32) of a chunk of `bits`-bit codes in block layout (4 * bits bytes). Inline, so that
+// kernels with a constant `bits` decode without calls.
+inline uint32_t mlx_chunk_code(const uint8_t* chunk, int bits, int e) {
+  const MlxChunkPlanes planes = mlx_chunk_planes(bits);
+  uint32_t code = mlx_plane_field(chunk, planes.low_bits, e);
+  if (planes.high_bits > 0)
+    code |= mlx_plane_field(chunk + 4 * planes.low_bits, planes.high_bits, e) << planes.low_bits;
+  return code;
+}
 
 // Repacks one row from MLX layout (stream of `code_bits`-bit codes, per-group scales and biases
 // as f32) into blocks of `type`. REQUIRES mlx_affine_spec(type) with code_bits <= its bits (fewer
