@@ -180,9 +180,11 @@ void register_all() {
   benchmark::AddCustomContext("threads", std::to_string(bench_threads()));
   benchmark::AddCustomContext("read_bandwidth_gbps", std::to_string(read_bandwidth_gbps()));
   benchmark::AddCustomContext("isa", isa_level_name(cpu_features().level));
-  const DType types[] = {DType::kQ4_0, DType::kQ8_0, DType::kMlxQ4G64, DType::kMlxQ8G32,
-                         DType::kF16,  DType::kQ4_1, DType::kQ5_0,     DType::kQ5_1,
-                         DType::kBF16, DType::kF32};
+  // MLX 3 and 6-bit group 64 beside 8-bit group 64, the layout they were widened into before.
+  const DType types[] = {DType::kQ4_0,     DType::kQ8_0,     DType::kMlxQ4G64, DType::kMlxQ8G32,
+                         DType::kMlxQ3G64, DType::kMlxQ6G64, DType::kMlxQ8G64, DType::kF16,
+                         DType::kQ4_1,     DType::kQ5_0,     DType::kQ5_1,     DType::kBF16,
+                         DType::kF32};
   for (DType type : types) {
     for (const Shape& s : kShapes) {
       const std::string name = std::string("Matmul/") + dtype_name(type) + "/" + s.name;

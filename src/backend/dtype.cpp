@@ -49,6 +49,18 @@ constexpr DTypeInfo kTypes[] = {
     {DType::kMlxQ8G32, "mlx_q8_g32", 32, 8 + 32, true, false},
     {DType::kMlxQ8G64, "mlx_q8_g64", 64, 8 + 64, true, false},
     {DType::kMlxQ8G128, "mlx_q8_g128", 128, 8 + 128, true, false},
+    {DType::kMlxQ2G32, "mlx_q2_g32", 32, 8 + 8, true, false},
+    {DType::kMlxQ2G64, "mlx_q2_g64", 64, 8 + 16, true, false},
+    {DType::kMlxQ2G128, "mlx_q2_g128", 128, 8 + 32, true, false},
+    {DType::kMlxQ3G32, "mlx_q3_g32", 32, 8 + 12, true, false},
+    {DType::kMlxQ3G64, "mlx_q3_g64", 64, 8 + 24, true, false},
+    {DType::kMlxQ3G128, "mlx_q3_g128", 128, 8 + 48, true, false},
+    {DType::kMlxQ5G32, "mlx_q5_g32", 32, 8 + 20, true, false},
+    {DType::kMlxQ5G64, "mlx_q5_g64", 64, 8 + 40, true, false},
+    {DType::kMlxQ5G128, "mlx_q5_g128", 128, 8 + 80, true, false},
+    {DType::kMlxQ6G32, "mlx_q6_g32", 32, 8 + 24, true, false},
+    {DType::kMlxQ6G64, "mlx_q6_g64", 64, 8 + 48, true, false},
+    {DType::kMlxQ6G128, "mlx_q6_g128", 128, 8 + 96, true, false},
 };
 
 }  // namespace

@@ -49,6 +49,18 @@ enum class DType : uint32_t {
   kMlxQ8G32 = 1003,
   kMlxQ8G64 = 1004,
   kMlxQ8G128 = 1005,
+  kMlxQ2G32 = 1006,
+  kMlxQ2G64 = 1007,
+  kMlxQ2G128 = 1008,
+  kMlxQ3G32 = 1009,
+  kMlxQ3G64 = 1010,
+  kMlxQ3G128 = 1011,
+  kMlxQ5G32 = 1012,
+  kMlxQ5G64 = 1013,
+  kMlxQ5G128 = 1014,
+  kMlxQ6G32 = 1015,
+  kMlxQ6G64 = 1016,
+  kMlxQ6G128 = 1017,
 };
 
 struct DTypeInfo {

@@ -17,7 +17,18 @@ struct TypeSpec {
 constexpr TypeSpec kTypes[] = {
     {DType::kMlxQ4G32, {4, 32}}, {DType::kMlxQ4G64, {4, 64}}, {DType::kMlxQ4G128, {4, 128}},
     {DType::kMlxQ8G32, {8, 32}}, {DType::kMlxQ8G64, {8, 64}}, {DType::kMlxQ8G128, {8, 128}},
+    {DType::kMlxQ2G32, {2, 32}}, {DType::kMlxQ2G64, {2, 64}}, {DType::kMlxQ2G128, {2, 128}},
+    {DType::kMlxQ3G32, {3, 32}}, {DType::kMlxQ3G64, {3, 64}}, {DType::kMlxQ3G128, {3, 128}},
+    {DType::kMlxQ5G32, {5, 32}}, {DType::kMlxQ5G64, {5, 64}}, {DType::kMlxQ5G128, {5, 128}},
+    {DType::kMlxQ6G32, {6, 32}}, {DType::kMlxQ6G64, {6, 64}}, {DType::kMlxQ6G128, {6, 128}},
 };
+
+constexpr int kChunk = 32;  // codes per chunk
+
+// ORs `value` (w bits) into code e's field of a zeroed plane.
+void set_plane_field(uint8_t* plane, int w, int e, uint32_t value) {
+  plane[e % (4 * w)] |= static_cast<uint8_t>(value << (w * (e / (4 * w))));
+}
 
 }  // namespace
 
@@ -29,8 +40,7 @@ std::optional<DType> mlx_affine_type(MlxAffineSpec spec) {
 
 std::optional<DType> mlx_affine_load_type(MlxAffineSpec spec) {
   if (!mlx_affine_spec_valid(spec)) return std::nullopt;
-  if (auto exact = mlx_affine_type(spec)) return exact;
-  return mlx_affine_type({8, spec.group_size});
+  return mlx_affine_type(spec);
 }
 
 std::optional<MlxAffineSpec> mlx_affine_spec(DType type) {
@@ -65,16 +75,19 @@ void mlx_pack_row(const uint8_t* codes, int code_bits, const float* scales, cons
     uint8_t* block = out + gi * block_bytes;
     std::memcpy(block, &scales[gi], 4);
     std::memcpy(block + 4, &biases[gi], 4);
-    uint8_t* q = block + 8;
     const int64_t first = gi * g;
-    if (spec->bits == 8) {
-      for (int k = 0; k < g; ++k)
-        q[k] = static_cast<uint8_t>(mlx_code(codes, first + k, code_bits));
-    } else {
-      for (int c = 0; c < g; c += 32)
-        for (int j = 0; j < 16; ++j)
-          q[c / 2 + j] = static_cast<uint8_t>(mlx_code(codes, first + c + j, code_bits) |
-                                              mlx_code(codes, first + c + j + 16, code_bits) << 4);
+    const MlxChunkPlanes planes = mlx_chunk_planes(spec->bits);
+    const uint32_t low_mask = (1u << planes.low_bits) - 1u;
+    for (int c = 0; c < g / kChunk; ++c) {
+      uint8_t* low = block + 8 + c * 4 * spec->bits;
+      uint8_t* high = low + 4 * planes.low_bits;
+      std::memset(low, 0, static_cast<size_t>(4 * spec->bits));
+      for (int e = 0; e < kChunk; ++e) {
+        const uint32_t code = mlx_code(codes, first + c * kChunk + e, code_bits);
+        set_plane_field(low, planes.low_bits, e, code & low_mask);
+        if (planes.high_bits > 0)
+          set_plane_field(high, planes.high_bits, e, code >> planes.low_bits);
+      }
     }
   }
 }

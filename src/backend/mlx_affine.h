@@ -5,13 +5,18 @@
 // the scales and biases as separate [rows, cols / group_size] tensors.
 //
 // At load, inferd repacks each group into one block of its DType kMlx*: f32 scale, f32 bias,
-// then the codes. 8-bit codes are one byte each in order; 4-bit codes are stored per 32 codes as
-// 16 bytes, byte j holding code j in its low nibble and code j + 16 in its high nibble (the
-// order SIMD kernels unpack without shuffles, the order of Q8_0 activations). Dequantization is
-// w = fmaf(s, q, b); the matmul kernels multiply the codes with int8 activations and apply s and b
-// per 32-element block (backend/cpu/mlx_affine_ops.cpp). Model matrices of the kMlx* types are
-// also repacked at load into the row panels of backend/cpu/panel_ops.h where the CPU has those
-// kernels.
+// then the codes at their own width (bits * group_size / 8 bytes), per 32 codes one chunk of
+// 4 * bits bytes in the order of Q8_0 activations, so that SIMD kernels unpack a chunk into the
+// 32 bytes of an activation block with shifts and masks. A chunk is one or two bit planes
+// (mlx_chunk_planes): the low bits of every code, then for 3, 5 and 6 bits the remaining high
+// bits. A plane of width w holds 4 * w bytes; code e's w bits are bits [w * (e / (4 * w)),
+// w * (e / (4 * w)) + w) of byte e % (4 * w). So 8-bit codes are one byte each in order; 4-bit
+// codes share byte j as code j (low nibble) and code j + 16 (high nibble); 2-bit planes hold
+// codes j, j + 8, j + 16, j + 24 in byte j; 1-bit planes are bit e / 4 of byte e % 4.
+// Dequantization is w = fmaf(s, q, b); the matmul kernels multiply the codes with int8
+// activations and apply s and b per 32-element block (backend/cpu/mlx_affine_ops.cpp). Model
+// matrices of the 4- and 8-bit kMlx* types are also repacked at load into the row panels of
+// backend/cpu/panel_ops.h where the CPU has those kernels.
 #pragma once
 
 #include <cstdint>
@@ -28,9 +33,8 @@ struct MlxAffineSpec {
 
 // The block type for a spec, or nullopt when inferd has no kernels for it.
 std::optional<DType> mlx_affine_type(MlxAffineSpec spec);
-// The block type weights of a valid spec load into: its own type for 4 and 8 bits; for 2, 3, 5
-// and 6 bits the 8-bit type of the same group size (each code widened to a byte, the scales and
-// biases unchanged, so every weight keeps its exact value). nullopt for invalid specs.
+// The block type weights of a valid spec load into: its own type (every valid spec has one, so
+// codes keep the file's width in memory). nullopt for invalid specs.
 std::optional<DType> mlx_affine_load_type(MlxAffineSpec spec);
 // The spec of a kMlx* type; nullopt for other types.
 std::optional<MlxAffineSpec> mlx_affine_spec(DType type);
@@ -40,9 +44,34 @@ bool mlx_affine_spec_valid(MlxAffineSpec spec);
 // Code k of an LSB-first bit stream of `bits`-bit codes.
 uint32_t mlx_code(const uint8_t* stream, int64_t k, int bits);
 
+// The bit planes of a chunk of `bits`-bit codes in a block, low code bits first: 2 -> {2, 0},
+// 3 -> {2, 1}, 4 -> {4, 0}, 5 -> {4, 1}, 6 -> {4, 2}, 8 -> {8, 0} (high_bits 0: one plane).
+struct MlxChunkPlanes {
+  int low_bits;
+  int high_bits;
+};
+constexpr MlxChunkPlanes mlx_chunk_planes(int bits) {
+  const int low = bits >= 8 ? 8 : bits >= 4 ? 4 : 2;
+  return {low, bits - low};
+}
+// Field of code e (< 32) in a plane of width w: bits [w * (e / (4 * w)), +w) of byte e % (4 * w).
+inline uint32_t mlx_plane_field(const uint8_t* plane, int w, int e) {
+  return (static_cast<uint32_t>(plane[e % (4 * w)]) >> (w * (e / (4 * w)))) & ((1u << w) - 1u);
+}
+// Code e (< 32) of a chunk of `bits`-bit codes in block layout (4 * bits bytes). Inline, so that
+// kernels with a constant `bits` decode without calls.
+inline uint32_t mlx_chunk_code(const uint8_t* chunk, int bits, int e) {
+  const MlxChunkPlanes planes = mlx_chunk_planes(bits);
+  uint32_t code = mlx_plane_field(chunk, planes.low_bits, e);
+  if (planes.high_bits > 0)
+    code |= mlx_plane_field(chunk + 4 * planes.low_bits, planes.high_bits, e) << planes.low_bits;
+  return code;
+}
+
 // Repacks one row from MLX layout (stream of `code_bits`-bit codes, per-group scales and biases
-// as f32) into blocks of `type`. REQUIRES mlx_affine_spec(type) with code_bits <= its bits and
-// the same group size, cols % group_size == 0.
+// as f32) into blocks of `type`. REQUIRES mlx_affine_spec(type) with code_bits <= its bits (fewer
+// bits widen the codes: same values, wider storage) and the same group size,
+// cols % group_size == 0.
 void mlx_pack_row(const uint8_t* codes, int code_bits, const float* scales, const float* biases,
                   int64_t cols, DType type, void* dst);
 

@@ -2,9 +2,9 @@
 // generation_config.json (optional) and the safetensors weights. open() maps every HF tensor
 // name to its internal name once and fills a TensorTable: F32/F16/BF16 tensors point into the
 // mappings (copied only when not aligned to their element); MLX-quantized modules (uint32
-// "weight" with "scales" and "biases") are repacked into kMlx* blocks (2, 3, 5 and 6-bit codes
-// widened into the 8-bit blocks, see mlx_affine_load_type); Gemma norms get their
-// +1; Llama 3 rope scaling becomes a rope_freqs.weight tensor. Tokenizer files are not read here.
+// "weight" with "scales" and "biases") are repacked into kMlx* blocks (codes at the file's
+// width, see mlx_affine_load_type); Gemma norms get their +1; Llama 3 rope scaling becomes a
+// rope_freqs.weight tensor. Tokenizer files are not read here.
 // Immutable after open(); safe to share.
 #pragma once
 

@@ -1,10 +1,11 @@
 // Acceptance of Hugging Face / MLX model directories: a random model written by inferd as an MLX
-// directory (4-bit group 64, 8-bit group 32, BF16, and 2/3/5/6-bit ones) gives the same logits
-// through the directory loader and the MLX kernels as the same weights dequantized and written as a
-// GGUF F32 file give through the GGUF path (for quantized directories, up to the error of the int8
-// activations the MLX kernels use, measured against GGUF Q8_0). Covers llama (whose GGUF q/k rows
-// are permuted for interleaved RoPE while HF's are half-split), qwen3 and gemma3 (q/k norms),
-// gemma2/3 (HF's 1 + w norms), qwen2 (q/k/v biases) and phi3 (fused qkv and gate/up matrices).
+// directory (4-bit group 64, 8-bit group 32, BF16, and 2/3/5/6-bit ones, whose codes stay at
+// their width in memory) gives the same logits through the directory loader and the MLX kernels
+// as the same weights dequantized and written as a GGUF F32 file give through the GGUF path (for
+// quantized directories, up to the error of the int8 activations the MLX kernels use, measured
+// against GGUF Q8_0). Covers llama (whose GGUF q/k rows are permuted for interleaved RoPE while
+// HF's are half-split), qwen3 and gemma3 (q/k norms), gemma2/3 (HF's 1 + w norms), qwen2 (q/k/v
+// biases) and phi3 (fused qkv and gate/up matrices).
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -145,19 +146,19 @@ TEST_P(MlxModelTest, DirectoryLogitsMatchDequantizedGgufF32) {
   EXPECT_LE(orig_diff, (bits >= 8 ? 0.1f : bits >= 4 ? 0.5f : 2.0f) * scale);
 }
 
-INSTANTIATE_TEST_SUITE_P(Families, MlxModelTest,
-                         ::testing::Values(Case{"llama", "mlx_q4_g64"}, Case{"llama", "mlx_q8_g32"},
-                                           Case{"llama", "bf16"}, Case{"qwen3", "mlx_q4_g64"},
-                                           Case{"qwen3", "mlx_q8_g32"}, Case{"qwen3", "bf16"},
-                                           Case{"gemma2", "mlx_q4_g64"}, Case{"gemma2", "bf16"},
-                                           Case{"gemma3", "mlx_q4_g64"},
-                                           Case{"qwen2", "mlx_q4_g64"}, Case{"phi3", "mlx_q8_g32"},
-                                           Case{"llama", "mlx_q2_g128"},
-                                           Case{"llama", "mlx_q3_g64"}, Case{"qwen3", "mlx_q5_g32"},
-                                           Case{"llama", "mlx_q6_g64"}),
-                         [](const ::testing::TestParamInfo<Case>& info) {
-                           return std::string(info.param.arch) + "_" + info.param.type;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Families, MlxModelTest,
+    ::testing::Values(
+        Case{"llama", "mlx_q4_g64"}, Case{"llama", "mlx_q8_g32"}, Case{"llama", "bf16"},
+        Case{"qwen3", "mlx_q4_g64"}, Case{"qwen3", "mlx_q8_g32"}, Case{"qwen3", "bf16"},
+        Case{"gemma2", "mlx_q4_g64"}, Case{"gemma2", "bf16"}, Case{"gemma3", "mlx_q4_g64"},
+        Case{"qwen2", "mlx_q4_g64"}, Case{"phi3", "mlx_q8_g32"}, Case{"llama", "mlx_q2_g128"},
+        Case{"llama", "mlx_q3_g64"}, Case{"qwen3", "mlx_q5_g32"}, Case{"llama", "mlx_q6_g64"},
+        Case{"llama", "mlx_q3_g32"}, Case{"gemma3", "mlx_q3_g128"}, Case{"qwen2", "mlx_q6_g128"},
+        Case{"phi3", "mlx_q6_g32"}, Case{"qwen3", "mlx_q2_g64"}, Case{"llama", "mlx_q5_g128"}),
+    [](const ::testing::TestParamInfo<Case>& info) {
+      return std::string(info.param.arch) + "_" + info.param.type;
+    });
 
 }  // namespace
 }  // namespace inferd::model

@@ -14,6 +14,10 @@ constexpr int kMlxMaxRows = 4;
 constexpr int kMlxMaxActs = 2;
 GemmFn gemm_mlx_q4_g32, gemm_mlx_q4_g64, gemm_mlx_q4_g128;
 GemmFn gemm_mlx_q8_g32, gemm_mlx_q8_g64, gemm_mlx_q8_g128;
+GemmFn gemm_mlx_q2_g32, gemm_mlx_q2_g64, gemm_mlx_q2_g128;
+GemmFn gemm_mlx_q3_g32, gemm_mlx_q3_g64, gemm_mlx_q3_g128;
+GemmFn gemm_mlx_q5_g32, gemm_mlx_q5_g64, gemm_mlx_q5_g128;
+GemmFn gemm_mlx_q6_g32, gemm_mlx_q6_g64, gemm_mlx_q6_g128;
 
 }  // namespace inferd::backend::cpu::avx2
 
@@ -24,5 +28,9 @@ constexpr int kMlxMaxRows = 8;
 constexpr int kMlxMaxActs = 3;
 GemmFn gemm_mlx_q4_g32, gemm_mlx_q4_g64, gemm_mlx_q4_g128;
 GemmFn gemm_mlx_q8_g32, gemm_mlx_q8_g64, gemm_mlx_q8_g128;
+GemmFn gemm_mlx_q2_g32, gemm_mlx_q2_g64, gemm_mlx_q2_g128;
+GemmFn gemm_mlx_q3_g32, gemm_mlx_q3_g64, gemm_mlx_q3_g128;
+GemmFn gemm_mlx_q5_g32, gemm_mlx_q5_g64, gemm_mlx_q5_g128;
+GemmFn gemm_mlx_q6_g32, gemm_mlx_q6_g64, gemm_mlx_q6_g128;
 
 }  // namespace inferd::backend::cpu::avx512

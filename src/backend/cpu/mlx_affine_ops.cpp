@@ -30,13 +30,7 @@ struct Type {
   static constexpr size_t kBlockBytes = 8 + kG * kB / 8;
   // Code k (< kGroup) of a block's code bytes.
   static uint32_t code(const uint8_t* q, int k) {
-    if constexpr (kBits == 8) {
-      return q[k];
-    } else {
-      const int c = k / 32, j = k % 32;
-      const uint8_t byte = q[c * 16 + (j % 16)];
-      return j < 16 ? byte & 15u : byte >> 4;
-    }
+    return mlx_chunk_code(q + (k / 32) * 4 * kBits, kBits, k % 32);
   }
 };
 
@@ -46,6 +40,18 @@ using Q4G128 = Type<DType::kMlxQ4G128, 4, 128>;
 using Q8G32 = Type<DType::kMlxQ8G32, 8, 32>;
 using Q8G64 = Type<DType::kMlxQ8G64, 8, 64>;
 using Q8G128 = Type<DType::kMlxQ8G128, 8, 128>;
+using Q2G32 = Type<DType::kMlxQ2G32, 2, 32>;
+using Q2G64 = Type<DType::kMlxQ2G64, 2, 64>;
+using Q2G128 = Type<DType::kMlxQ2G128, 2, 128>;
+using Q3G32 = Type<DType::kMlxQ3G32, 3, 32>;
+using Q3G64 = Type<DType::kMlxQ3G64, 3, 64>;
+using Q3G128 = Type<DType::kMlxQ3G128, 3, 128>;
+using Q5G32 = Type<DType::kMlxQ5G32, 5, 32>;
+using Q5G64 = Type<DType::kMlxQ5G64, 5, 64>;
+using Q5G128 = Type<DType::kMlxQ5G128, 5, 128>;
+using Q6G32 = Type<DType::kMlxQ6G32, 6, 32>;
+using Q6G64 = Type<DType::kMlxQ6G64, 6, 64>;
+using Q6G128 = Type<DType::kMlxQ6G128, 6, 128>;
 
 float load_f32(const uint8_t* p) {
   float v;
@@ -119,9 +125,14 @@ constexpr TypeOps simd_ops(GemmFn* gemm_fn, int max_rows, int max_acts) {
   return ops;
 }
 
-constexpr TypeOps kScalarOps[] = {reference_ops<Q4G32>(),  reference_ops<Q4G64>(),
-                                  reference_ops<Q4G128>(), reference_ops<Q8G32>(),
-                                  reference_ops<Q8G64>(),  reference_ops<Q8G128>()};
+constexpr TypeOps kScalarOps[] = {
+    reference_ops<Q4G32>(), reference_ops<Q4G64>(), reference_ops<Q4G128>(),
+    reference_ops<Q8G32>(), reference_ops<Q8G64>(), reference_ops<Q8G128>(),
+    reference_ops<Q2G32>(), reference_ops<Q2G64>(), reference_ops<Q2G128>(),
+    reference_ops<Q3G32>(), reference_ops<Q3G64>(), reference_ops<Q3G128>(),
+    reference_ops<Q5G32>(), reference_ops<Q5G64>(), reference_ops<Q5G128>(),
+    reference_ops<Q6G32>(), reference_ops<Q6G64>(), reference_ops<Q6G128>(),
+};
 
 constexpr TypeOps kAvx2Ops[] = {
     simd_ops<Q4G32>(avx2::gemm_mlx_q4_g32, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
@@ -130,6 +141,18 @@ constexpr TypeOps kAvx2Ops[] = {
     simd_ops<Q8G32>(avx2::gemm_mlx_q8_g32, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
     simd_ops<Q8G64>(avx2::gemm_mlx_q8_g64, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
     simd_ops<Q8G128>(avx2::gemm_mlx_q8_g128, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
+    simd_ops<Q2G32>(avx2::gemm_mlx_q2_g32, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
+    simd_ops<Q2G64>(avx2::gemm_mlx_q2_g64, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
+    simd_ops<Q2G128>(avx2::gemm_mlx_q2_g128, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
+    simd_ops<Q3G32>(avx2::gemm_mlx_q3_g32, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
+    simd_ops<Q3G64>(avx2::gemm_mlx_q3_g64, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
+    simd_ops<Q3G128>(avx2::gemm_mlx_q3_g128, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
+    simd_ops<Q5G32>(avx2::gemm_mlx_q5_g32, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
+    simd_ops<Q5G64>(avx2::gemm_mlx_q5_g64, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
+    simd_ops<Q5G128>(avx2::gemm_mlx_q5_g128, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
+    simd_ops<Q6G32>(avx2::gemm_mlx_q6_g32, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
+    simd_ops<Q6G64>(avx2::gemm_mlx_q6_g64, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
+    simd_ops<Q6G128>(avx2::gemm_mlx_q6_g128, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
 };
 
 constexpr TypeOps kAvx512Ops[] = {
@@ -139,6 +162,18 @@ constexpr TypeOps kAvx512Ops[] = {
     simd_ops<Q8G32>(avx512::gemm_mlx_q8_g32, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
     simd_ops<Q8G64>(avx512::gemm_mlx_q8_g64, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
     simd_ops<Q8G128>(avx512::gemm_mlx_q8_g128, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
+    simd_ops<Q2G32>(avx512::gemm_mlx_q2_g32, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
+    simd_ops<Q2G64>(avx512::gemm_mlx_q2_g64, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
+    simd_ops<Q2G128>(avx512::gemm_mlx_q2_g128, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
+    simd_ops<Q3G32>(avx512::gemm_mlx_q3_g32, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
+    simd_ops<Q3G64>(avx512::gemm_mlx_q3_g64, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
+    simd_ops<Q3G128>(avx512::gemm_mlx_q3_g128, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
+    simd_ops<Q5G32>(avx512::gemm_mlx_q5_g32, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
+    simd_ops<Q5G64>(avx512::gemm_mlx_q5_g64, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
+    simd_ops<Q5G128>(avx512::gemm_mlx_q5_g128, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
+    simd_ops<Q6G32>(avx512::gemm_mlx_q6_g32, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
+    simd_ops<Q6G64>(avx512::gemm_mlx_q6_g64, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
+    simd_ops<Q6G128>(avx512::gemm_mlx_q6_g128, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
 };
 
 // Indexed by IsaLevel.

@@ -1,20 +1,22 @@
 // AVX2 gemm of the MLX affine block types on Q8_0 activations, one 32-element activation block
 // per step in a ymm register.
 //
-// 4-bit codes are expanded to bytes (low nibbles are elements 0-15 of the 32, high nibbles
-// 16-31: the order of Q8_0 activations) and multiplied with the int8 activations by vpmaddubsw.
-// 8-bit codes q would overflow its 16-bit pair sums, so they are made signed (q - 128, one bit
-// flip) and multiplied as |q - 128| * (a with the sign of q - 128); the 128 * sum(a) this removes
-// is added back to the int32 lanes from the activation block's lane sums. vpmaddwd gives 8 int32
-// lanes holding exact partial sums of sum(q * a); they are converted to float and accumulated with
-// s * dx, and the bias term with b * (dx * lane sums of a), computed once per activation block
-// for all rows of the tile. Lanes are summed only at the end of the row.
+// Codes of up to 6 bits are expanded to bytes in the order of Q8_0 activations (each bit plane of
+// a chunk by a broadcast, a variable shift and a mask, mlx_code_planes_simd.h) and multiplied with
+// the int8 activations by vpmaddubsw (pair sums of at most 2 * 63 * 128 fit its 16 bits). 8-bit
+// codes q would overflow its 16-bit pair sums, so they are made signed (q - 128, one bit flip) and
+// multiplied as |q - 128| * (a with the sign of q - 128); the 128 * sum(a) this removes is added
+// back to the int32 lanes from the activation block's lane sums. vpmaddwd gives 8 int32 lanes
+// holding exact partial sums of sum(q * a); they are converted to float and accumulated with s *
+// dx, and the bias term with b * (dx * lane sums of a), computed once per activation block for all
+// rows of the tile. Lanes are summed only at the end of the row.
 #include <immintrin.h>
 
 #include <cstdint>
 #include <cstring>
 
 #include "backend/cpu/mlx_affine_kernels.h"
+#include "backend/cpu/mlx_code_planes_simd.h"
 #include "backend/cpu/tile_prefetch.h"
 #include "backend/cpu/unaligned_scalars.h"
 
@@ -48,14 +50,13 @@ inline ActBlock load_act(const uint8_t* p) {
   return a;
 }
 
-// The 32 codes of a weight block: 4-bit ones as unsigned bytes, 8-bit ones as q - 128.
+// The 32 codes of a weight chunk: 8-bit ones as q - 128, narrower ones as unsigned bytes.
 template <int kBits>
 inline __m256i load_codes(const uint8_t* p) {
   if constexpr (kBits == 8) {
     return _mm256_xor_si256(load256(p), _mm256_set1_epi8(static_cast<char>(0x80)));
   } else {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(x, 4), x), _mm256_set1_epi8(0x0f));
+    return mlx_chunk_codes<kBits>(p);
   }
 }
 
@@ -169,6 +170,54 @@ void gemm_mlx_q8_g64(int64_t n, const void* w, size_t ws, int nr, const void* a,
 void gemm_mlx_q8_g128(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
                       float* out, size_t os) {
   gemm<8, 128>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q2_g32(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                     float* out, size_t os) {
+  gemm<2, 32>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q2_g64(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                     float* out, size_t os) {
+  gemm<2, 64>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q2_g128(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                      float* out, size_t os) {
+  gemm<2, 128>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q3_g32(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                     float* out, size_t os) {
+  gemm<3, 32>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q3_g64(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                     float* out, size_t os) {
+  gemm<3, 64>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q3_g128(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                      float* out, size_t os) {
+  gemm<3, 128>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q5_g32(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                     float* out, size_t os) {
+  gemm<5, 32>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q5_g64(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                     float* out, size_t os) {
+  gemm<5, 64>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q5_g128(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                      float* out, size_t os) {
+  gemm<5, 128>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q6_g32(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                     float* out, size_t os) {
+  gemm<6, 32>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q6_g64(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                     float* out, size_t os) {
+  gemm<6, 64>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q6_g128(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                      float* out, size_t os) {
+  gemm<6, 128>(n, w, ws, nr, a, as, na, out, os);
 }
 
 }  // namespace inferd::backend::cpu::avx2

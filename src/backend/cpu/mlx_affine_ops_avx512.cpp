@@ -6,17 +6,20 @@
 // dx and dx * (sums of the activations), 4 float lanes per block. The weights' codes are brought
 // into the same order as unsigned bytes: 4-bit blocks store each element's code j with code j + 16
 // in one byte, so the low nibbles of 4 blocks' code bytes are `lo` and the high nibbles `hi`;
-// 8-bit codes are permuted in 64-bit pieces. Two vpdpbusd then give each 32-bit lane an exact
-// partial sum of sum(q * a) of one block, converted to float and accumulated with s * dx, and the
-// bias term with b * dx * sums; a step spans 1, 2 or 4 groups (groups of 128, 64, 32), whose
-// scales and biases fill the matching lanes. A last partial step is copied into zero-padded
-// buffers (zero scales and biases add nothing). Lanes are summed only at the end of the row.
+// 8-bit codes are permuted in 64-bit pieces, and so are 2, 3, 5 and 6-bit codes once each
+// 32-code chunk is unpacked to bytes (mlx_code_planes_simd.h). Two vpdpbusd then give each
+// 32-bit lane an exact partial sum of sum(q * a) of one block, converted to float and accumulated
+// with s * dx, and the bias term with b * dx * sums; a step spans 1, 2 or 4 groups (groups of
+// 128, 64, 32), whose scales and biases fill the matching lanes. A last partial step is copied
+// into zero-padded buffers (zero scales and biases add nothing). Lanes are summed only at the end
+// of the row.
 #include <immintrin.h>
 
 #include <cstdint>
 #include <cstring>
 
 #include "backend/cpu/mlx_affine_kernels.h"
+#include "backend/cpu/mlx_code_planes_simd.h"
 #include "backend/cpu/tile_prefetch.h"
 #include "backend/cpu/unaligned_scalars.h"
 
@@ -88,11 +91,13 @@ template <int kBits, int kGroup>
 inline WeightStep load_weight_step(const uint8_t* p) {
   constexpr int kBlockBytes = 8 + kGroup * kBits / 8;
   WeightStep w;
-  __m512i x, y;  // code bytes of blocks 0-1 and 2-3 (8-bit), or of all four (4-bit: x)
+  // Code bytes of blocks 0-1 and 2-3 (8 bits, and narrower codes once unpacked), or of all four
+  // (4 bits: x).
+  __m512i x, y;
   if constexpr (kGroup == 32) {
     if constexpr (kBits == 4) {
       x = gather4x16(p + 8, kBlockBytes);
-    } else {
+    } else if constexpr (kBits == 8) {
       x = _mm512_inserti64x4(_mm512_castsi256_si512(load256(p + 8)), load256(p + kBlockBytes + 8),
                              1);
       y = _mm512_inserti64x4(_mm512_castsi256_si512(load256(p + 2 * kBlockBytes + 8)),
@@ -106,7 +111,7 @@ inline WeightStep load_weight_step(const uint8_t* p) {
     if constexpr (kBits == 4) {
       x = _mm512_inserti64x4(_mm512_castsi256_si512(load256(p + 8)), load256(p + kBlockBytes + 8),
                              1);
-    } else {
+    } else if constexpr (kBits == 8) {
       x = _mm512_loadu_si512(p + 8);
       y = _mm512_loadu_si512(p + kBlockBytes + 8);
     }
@@ -116,10 +121,20 @@ inline WeightStep load_weight_step(const uint8_t* p) {
     w.b = _mm512_mask_mov_ps(_mm512_set1_ps(f32_at(p + 4)), kSecondGroup,
                              _mm512_set1_ps(f32_at(p + kBlockBytes + 4)));
   } else {
-    x = _mm512_loadu_si512(p + 8);
+    if constexpr (kBits == 4 || kBits == 8) x = _mm512_loadu_si512(p + 8);
     if constexpr (kBits == 8) y = _mm512_loadu_si512(p + 72);
     w.s = _mm512_set1_ps(f32_at(p));
     w.b = _mm512_set1_ps(f32_at(p + 4));
+  }
+  if constexpr (kBits != 4 && kBits != 8) {
+    // Bit-plane chunks unpacked to bytes: x, y then hold 32-element blocks in order as for 8 bits.
+    constexpr int kChunksPerGroup = kGroup / kQK;
+    auto chunk = [p](int k) __attribute__((always_inline)) {
+      return mlx_chunk_codes<kBits>(p + (k / kChunksPerGroup) * kBlockBytes + 8 +
+                                    (k % kChunksPerGroup) * 4 * kBits);
+    };
+    x = _mm512_inserti64x4(_mm512_castsi256_si512(chunk(0)), chunk(1), 1);
+    y = _mm512_inserti64x4(_mm512_castsi256_si512(chunk(2)), chunk(3), 1);
   }
   if constexpr (kBits == 4) {
     const __m512i nibble = _mm512_set1_epi8(0x0f);
@@ -251,6 +266,54 @@ void gemm_mlx_q8_g64(int64_t n, const void* w, size_t ws, int nr, const void* a,
 void gemm_mlx_q8_g128(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
                       float* out, size_t os) {
   gemm<8, 128>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q2_g32(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                     float* out, size_t os) {
+  gemm<2, 32>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q2_g64(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                     float* out, size_t os) {
+  gemm<2, 64>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q2_g128(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                      float* out, size_t os) {
+  gemm<2, 128>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q3_g32(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                     float* out, size_t os) {
+  gemm<3, 32>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q3_g64(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                     float* out, size_t os) {
+  gemm<3, 64>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q3_g128(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                      float* out, size_t os) {
+  gemm<3, 128>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q5_g32(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                     float* out, size_t os) {
+  gemm<5, 32>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q5_g64(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                     float* out, size_t os) {
+  gemm<5, 64>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q5_g128(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                      float* out, size_t os) {
+  gemm<5, 128>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q6_g32(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                     float* out, size_t os) {
+  gemm<6, 32>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q6_g64(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                     float* out, size_t os) {
+  gemm<6, 64>(n, w, ws, nr, a, as, na, out, os);
+}
+void gemm_mlx_q6_g128(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
+                      float* out, size_t os) {
+  gemm<6, 128>(n, w, ws, nr, a, as, na, out, os);
 }
 
 }  // namespace inferd::backend::cpu::avx512

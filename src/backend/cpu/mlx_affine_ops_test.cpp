@@ -11,8 +11,11 @@
 namespace inferd::backend::cpu {
 namespace {
 
-constexpr DType kMlxTypes[] = {DType::kMlxQ4G32, DType::kMlxQ4G64, DType::kMlxQ4G128,
-                               DType::kMlxQ8G32, DType::kMlxQ8G64, DType::kMlxQ8G128};
+constexpr DType kMlxTypes[] = {
+    DType::kMlxQ4G32,  DType::kMlxQ4G64,  DType::kMlxQ4G128, DType::kMlxQ8G32,  DType::kMlxQ8G64,
+    DType::kMlxQ8G128, DType::kMlxQ2G32,  DType::kMlxQ2G64,  DType::kMlxQ2G128, DType::kMlxQ3G32,
+    DType::kMlxQ3G64,  DType::kMlxQ3G128, DType::kMlxQ5G32,  DType::kMlxQ5G64,  DType::kMlxQ5G128,
+    DType::kMlxQ6G32,  DType::kMlxQ6G64,  DType::kMlxQ6G128};
 
 float identity(float v) {
   return v;
@@ -28,10 +31,15 @@ TEST(MlxAffine, TypesAreInMemoryOnly) {
     EXPECT_FALSE(dtype_info(static_cast<uint32_t>(t)).has_value()) << "GGUF must not accept it";
     EXPECT_TRUE(dtype_info(t).computable);
   }
-  EXPECT_FALSE(mlx_affine_type({3, 64}).has_value());
-  EXPECT_EQ(mlx_affine_load_type({3, 64}), DType::kMlxQ8G64);
-  EXPECT_EQ(mlx_affine_load_type({6, 32}), DType::kMlxQ8G32);
-  EXPECT_EQ(mlx_affine_load_type({4, 128}), DType::kMlxQ4G128);
+  // Every valid spec loads into its own type, codes at the file's width.
+  for (int bits : {2, 3, 4, 5, 6, 8})
+    for (int group : {32, 64, 128}) {
+      const auto type = mlx_affine_load_type({bits, group});
+      ASSERT_TRUE(type.has_value()) << bits << "-bit g" << group;
+      EXPECT_EQ(mlx_affine_spec(*type)->bits, bits);
+      EXPECT_EQ(mlx_affine_spec(*type)->group_size, group);
+    }
+  EXPECT_EQ(mlx_affine_load_type({3, 64}), DType::kMlxQ3G64);
   EXPECT_FALSE(mlx_affine_load_type({7, 64}).has_value());
   EXPECT_TRUE(mlx_affine_spec_valid({3, 64}));
   EXPECT_FALSE(mlx_affine_spec_valid({7, 64}));
@@ -73,16 +81,130 @@ TEST(MlxAffine, QuantizeRoundTripsThroughBlocks) {
         EXPECT_LE(std::fabs(deq[k] - w[k]), 0.5f * scales[k / group] * 1.001f + 1e-6f)
             << bits << "-bit g" << group << " at " << k;
       }
-      // 2, 3, 5 and 6-bit codes load widened into the 8-bit blocks of the same group size.
-      const auto type = mlx_affine_load_type(spec);
-      ASSERT_TRUE(type.has_value());
-      EXPECT_EQ(mlx_affine_spec(*type)->bits, bits == 4 ? 4 : 8);
-      std::vector<uint8_t> blocks(dtype_bytes(*type, cols));
-      mlx_pack_row(codes.data(), bits, scales.data(), biases.data(), cols, *type, blocks.data());
-      std::vector<float> out(cols);
-      type_ops(*type, IsaLevel::kScalar).to_float(blocks.data(), out.data(), cols);
-      for (int64_t k = 0; k < cols; ++k) ASSERT_EQ(out[k], deq[k]) << dtype_name(*type) << " " << k;
+      // Into the spec's own type, and widened into the 8-bit type of the same group size.
+      for (DType type : {*mlx_affine_load_type(spec), *mlx_affine_type({8, group})}) {
+        std::vector<uint8_t> blocks(dtype_bytes(type, cols));
+        mlx_pack_row(codes.data(), bits, scales.data(), biases.data(), cols, type, blocks.data());
+        std::vector<float> out(cols);
+        type_ops(type, IsaLevel::kScalar).to_float(blocks.data(), out.data(), cols);
+        for (int64_t k = 0; k < cols; ++k)
+          ASSERT_EQ(out[k], deq[k]) << bits << "-bit into " << dtype_name(type) << " at " << k;
+      }
     }
+}
+
+// The block layout of mlx_affine.h, byte for byte: per 32 codes the low-bit plane, then the
+// high-bit plane; a w-bit plane's byte j holds the codes j, j + 4w, j + 8w, ... from its low bits.
+TEST(MlxAffine, PacksCodesIntoDocumentedBitPlanes) {
+  struct Case {
+    int bits;
+    int low_bits, high_bits;
+  };
+  for (const Case c : {Case{2, 2, 0}, Case{3, 2, 1}, Case{5, 4, 1}, Case{6, 4, 2}}) {
+    const MlxChunkPlanes planes = mlx_chunk_planes(c.bits);
+    EXPECT_EQ(planes.low_bits, c.low_bits);
+    EXPECT_EQ(planes.high_bits, c.high_bits);
+    const int64_t cols = 64;
+    // Code e = (5 * e + 3) mod 2^bits, as an MLX stream.
+    std::vector<uint32_t> want(cols);
+    std::vector<uint8_t> stream(cols * c.bits / 8, 0);
+    for (int64_t e = 0; e < cols; ++e) {
+      want[e] = static_cast<uint32_t>(5 * e + 3) & ((1u << c.bits) - 1u);
+      for (int b = 0; b < c.bits; ++b)
+        if (want[e] >> b & 1u) stream[(e * c.bits + b) / 8] |= 1u << ((e * c.bits + b) % 8);
+    }
+    const std::vector<float> scales{0.5f}, biases{-1.0f};
+    const DType type = *mlx_affine_type({c.bits, 64});
+    std::vector<uint8_t> block(dtype_bytes(type, cols));
+    ASSERT_EQ(block.size(), 8u + 64u * c.bits / 8);
+    mlx_pack_row(stream.data(), c.bits, scales.data(), biases.data(), cols, type, block.data());
+    float s, b;
+    std::memcpy(&s, block.data(), 4);
+    std::memcpy(&b, block.data() + 4, 4);
+    EXPECT_EQ(s, 0.5f);
+    EXPECT_EQ(b, -1.0f);
+    for (int chunk = 0; chunk < 2; ++chunk) {
+      const uint8_t* low = block.data() + 8 + chunk * 4 * c.bits;
+      const uint8_t* high = low + 4 * c.low_bits;
+      std::vector<uint8_t> want_low(4 * c.low_bits, 0), want_high(4 * c.high_bits, 0);
+      for (int e = 0; e < 32; ++e) {
+        const uint32_t q = want[chunk * 32 + e];
+        want_low[e % (4 * c.low_bits)] |= (q & ((1u << c.low_bits) - 1u))
+                                          << (c.low_bits * (e / (4 * c.low_bits)));
+        if (c.high_bits > 0)
+          want_high[e % (4 * c.high_bits)] |= (q >> c.low_bits)
+                                              << (c.high_bits * (e / (4 * c.high_bits)));
+        EXPECT_EQ(mlx_chunk_code(low, c.bits, e), q) << c.bits << "-bit code " << chunk * 32 + e;
+      }
+      EXPECT_EQ(std::vector<uint8_t>(low, low + want_low.size()), want_low) << c.bits;
+      EXPECT_EQ(std::vector<uint8_t>(high, high + want_high.size()), want_high) << c.bits;
+    }
+  }
+  // Hand-checked 3-bit chunk: codes e % 8. Byte j of the 2-bit plane holds codes j, j + 8,
+  // j + 16, j + 24 (all equal to j), the 1-bit plane's byte j bit i holds bit 2 of code j + 4i.
+  std::vector<uint8_t> stream(12, 0);
+  for (int e = 0; e < 32; ++e)
+    for (int b = 0; b < 3; ++b)
+      if ((e % 8) >> b & 1) stream[(e * 3 + b) / 8] |= 1u << ((e * 3 + b) % 8);
+  const std::vector<float> one{1.0f}, zero{0.0f};
+  std::vector<uint8_t> block(dtype_bytes(DType::kMlxQ3G32, 32));
+  mlx_pack_row(stream.data(), 3, one.data(), zero.data(), 32, DType::kMlxQ3G32, block.data());
+  const std::vector<uint8_t> want{0x00, 0x55, 0xaa, 0xff, 0x00, 0x55,
+                                  0xaa, 0xff, 0xaa, 0xaa, 0xaa, 0xaa};
+  EXPECT_EQ(std::vector<uint8_t>(block.begin() + 8, block.end()), want);
+}
+
+// Codes at their own width give bit for bit the results of the same codes widened into the 8-bit
+// type (the layout inferd loaded 2/3/5/6-bit files into before they had their own types): both
+// reference kernels form the same integer sums per block and add the same float terms in order.
+TEST(MlxAffine, OwnWidthMatchesWidenedCodesExactly) {
+  for (DType type : kMlxTypes) {
+    const MlxAffineSpec spec = *mlx_affine_spec(type);
+    if (spec.bits == 4 || spec.bits == 8) continue;
+    const DType wide = *mlx_affine_type({8, spec.group_size});
+    const TypeOps& ops = type_ops(type, IsaLevel::kScalar);
+    const TypeOps& wide_ops = type_ops(wide, IsaLevel::kScalar);
+    const TypeOps& q8 = type_ops(DType::kQ8_0, IsaLevel::kScalar);
+    const int64_t cols = 5 * spec.group_size;
+    const int rows = 3, acts = 2;
+    const auto wf = testing::random_floats(rows * cols, 21);
+    const auto xf = testing::random_floats(acts * cols, 22);
+    const size_t stride = dtype_bytes(type, cols), wide_stride = dtype_bytes(wide, cols);
+    std::vector<uint8_t> w(rows * stride), w_wide(rows * wide_stride);
+    for (int r = 0; r < rows; ++r) {
+      std::vector<uint8_t> codes(cols * spec.bits / 8);
+      std::vector<float> scales(cols / spec.group_size), biases(cols / spec.group_size);
+      mlx_quantize_row(wf.data() + r * cols, cols, spec, identity, codes.data(), scales.data(),
+                       biases.data());
+      mlx_pack_row(codes.data(), spec.bits, scales.data(), biases.data(), cols, type,
+                   w.data() + r * stride);
+      mlx_pack_row(codes.data(), spec.bits, scales.data(), biases.data(), cols, wide,
+                   w_wide.data() + r * wide_stride);
+    }
+    const size_t a_stride = dtype_bytes(DType::kQ8_0, cols);
+    const auto x = testing::encode_rows(q8, xf.data(), acts, cols, a_stride);
+    std::vector<float> got(rows * acts), want(rows * acts);
+    ops.gemm(cols, w.data(), stride, rows, x.data(), a_stride, acts, got.data(), rows);
+    wide_ops.gemm(cols, w_wide.data(), wide_stride, rows, x.data(), a_stride, acts, want.data(),
+                  rows);
+    for (int i = 0; i < rows * acts; ++i)
+      EXPECT_EQ(got[i], want[i]) << dtype_name(type) << " " << i;
+  }
+}
+
+// Memory: codes keep the file's width, so a b-bit group takes 8 + group * b / 8 bytes where the
+// 8-bit widening took 8 + group; the code bytes are exactly b / 8 of the widening's.
+TEST(MlxAffine, OwnWidthStoresCodesAtTheirWidth) {
+  for (DType type : kMlxTypes) {
+    const MlxAffineSpec spec = *mlx_affine_spec(type);
+    const int64_t cols = 4096, groups = cols / spec.group_size;
+    const int64_t own = dtype_bytes(type, cols);
+    const int64_t wide = dtype_bytes(*mlx_affine_type({8, spec.group_size}), cols);
+    EXPECT_EQ((own - 8 * groups) * 8, (wide - 8 * groups) * spec.bits) << dtype_name(type);
+  }
+  // 3-bit group 64: 32 bytes per group instead of 72.
+  EXPECT_EQ(dtype_bytes(DType::kMlxQ3G64, 64), 32);
+  EXPECT_EQ(dtype_bytes(DType::kMlxQ6G64, 64), 56);
 }
 
 TEST(MlxAffine, GemmMatchesExactDotsOnOddShapes) {
