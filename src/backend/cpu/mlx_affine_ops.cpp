@@ -134,46 +134,31 @@ constexpr TypeOps kScalarOps[] = {
     reference_ops<Q6G32>(), reference_ops<Q6G64>(), reference_ops<Q6G128>(),
 };
 
+template <typename T>
+constexpr TypeOps avx2_ops() {
+  return simd_ops<T>(avx2::gemm_mlx<T::kBits, T::kGroupElems>, avx2::kMlxMaxRows,
+                     avx2::kMlxMaxActs);
+}
+template <typename T>
+constexpr TypeOps avx512_ops() {
+  return simd_ops<T>(avx512::gemm_mlx<T::kBits, T::kGroupElems>, avx512::kMlxMaxRows,
+                     avx512::kMlxMaxActs);
+}
+
 constexpr TypeOps kAvx2Ops[] = {
-    simd_ops<Q4G32>(avx2::gemm_mlx_q4_g32, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
-    simd_ops<Q4G64>(avx2::gemm_mlx_q4_g64, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
-    simd_ops<Q4G128>(avx2::gemm_mlx_q4_g128, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
-    simd_ops<Q8G32>(avx2::gemm_mlx_q8_g32, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
-    simd_ops<Q8G64>(avx2::gemm_mlx_q8_g64, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
-    simd_ops<Q8G128>(avx2::gemm_mlx_q8_g128, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
-    simd_ops<Q2G32>(avx2::gemm_mlx_q2_g32, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
-    simd_ops<Q2G64>(avx2::gemm_mlx_q2_g64, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
-    simd_ops<Q2G128>(avx2::gemm_mlx_q2_g128, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
-    simd_ops<Q3G32>(avx2::gemm_mlx_q3_g32, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
-    simd_ops<Q3G64>(avx2::gemm_mlx_q3_g64, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
-    simd_ops<Q3G128>(avx2::gemm_mlx_q3_g128, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
-    simd_ops<Q5G32>(avx2::gemm_mlx_q5_g32, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
-    simd_ops<Q5G64>(avx2::gemm_mlx_q5_g64, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
-    simd_ops<Q5G128>(avx2::gemm_mlx_q5_g128, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
-    simd_ops<Q6G32>(avx2::gemm_mlx_q6_g32, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
-    simd_ops<Q6G64>(avx2::gemm_mlx_q6_g64, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
-    simd_ops<Q6G128>(avx2::gemm_mlx_q6_g128, avx2::kMlxMaxRows, avx2::kMlxMaxActs),
+    avx2_ops<Q4G32>(),  avx2_ops<Q4G64>(),  avx2_ops<Q4G128>(), avx2_ops<Q8G32>(),
+    avx2_ops<Q8G64>(),  avx2_ops<Q8G128>(), avx2_ops<Q2G32>(),  avx2_ops<Q2G64>(),
+    avx2_ops<Q2G128>(), avx2_ops<Q3G32>(),  avx2_ops<Q3G64>(),  avx2_ops<Q3G128>(),
+    avx2_ops<Q5G32>(),  avx2_ops<Q5G64>(),  avx2_ops<Q5G128>(), avx2_ops<Q6G32>(),
+    avx2_ops<Q6G64>(),  avx2_ops<Q6G128>(),
 };
 
 constexpr TypeOps kAvx512Ops[] = {
-    simd_ops<Q4G32>(avx512::gemm_mlx_q4_g32, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
-    simd_ops<Q4G64>(avx512::gemm_mlx_q4_g64, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
-    simd_ops<Q4G128>(avx512::gemm_mlx_q4_g128, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
-    simd_ops<Q8G32>(avx512::gemm_mlx_q8_g32, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
-    simd_ops<Q8G64>(avx512::gemm_mlx_q8_g64, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
-    simd_ops<Q8G128>(avx512::gemm_mlx_q8_g128, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
-    simd_ops<Q2G32>(avx512::gemm_mlx_q2_g32, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
-    simd_ops<Q2G64>(avx512::gemm_mlx_q2_g64, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
-    simd_ops<Q2G128>(avx512::gemm_mlx_q2_g128, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
-    simd_ops<Q3G32>(avx512::gemm_mlx_q3_g32, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
-    simd_ops<Q3G64>(avx512::gemm_mlx_q3_g64, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
-    simd_ops<Q3G128>(avx512::gemm_mlx_q3_g128, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
-    simd_ops<Q5G32>(avx512::gemm_mlx_q5_g32, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
-    simd_ops<Q5G64>(avx512::gemm_mlx_q5_g64, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
-    simd_ops<Q5G128>(avx512::gemm_mlx_q5_g128, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
-    simd_ops<Q6G32>(avx512::gemm_mlx_q6_g32, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
-    simd_ops<Q6G64>(avx512::gemm_mlx_q6_g64, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
-    simd_ops<Q6G128>(avx512::gemm_mlx_q6_g128, avx512::kMlxMaxRows, avx512::kMlxMaxActs),
+    avx512_ops<Q4G32>(),  avx512_ops<Q4G64>(),  avx512_ops<Q4G128>(), avx512_ops<Q8G32>(),
+    avx512_ops<Q8G64>(),  avx512_ops<Q8G128>(), avx512_ops<Q2G32>(),  avx512_ops<Q2G64>(),
+    avx512_ops<Q2G128>(), avx512_ops<Q3G32>(),  avx512_ops<Q3G64>(),  avx512_ops<Q3G128>(),
+    avx512_ops<Q5G32>(),  avx512_ops<Q5G64>(),  avx512_ops<Q5G128>(), avx512_ops<Q6G32>(),
+    avx512_ops<Q6G64>(),  avx512_ops<Q6G128>(),
 };
 
 // Indexed by IsaLevel.

@@ -128,9 +128,11 @@ void tile(int64_t n, const uint8_t* w, size_t w_stride, int num_rows, const uint
   }
 }
 
+}  // namespace
+
 template <int kBits, int kGroup>
-void gemm(int64_t n, const void* w, size_t w_stride, int num_rows, const void* act,
-          size_t act_stride, int num_acts, float* out, size_t out_stride) {
+void gemm_mlx(int64_t n, const void* w, size_t w_stride, int num_rows, const void* act,
+              size_t act_stride, int num_acts, float* out, size_t out_stride) {
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* ab = static_cast<const uint8_t*>(act);
   for (int r = 0; r < num_rows; r += 4) {
@@ -145,79 +147,6 @@ void gemm(int64_t n, const void* w, size_t w_stride, int num_rows, const void* a
   }
 }
 
-}  // namespace
-
-void gemm_mlx_q4_g32(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
-                     float* out, size_t os) {
-  gemm<4, 32>(n, w, ws, nr, a, as, na, out, os);
-}
-void gemm_mlx_q4_g64(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
-                     float* out, size_t os) {
-  gemm<4, 64>(n, w, ws, nr, a, as, na, out, os);
-}
-void gemm_mlx_q4_g128(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
-                      float* out, size_t os) {
-  gemm<4, 128>(n, w, ws, nr, a, as, na, out, os);
-}
-void gemm_mlx_q8_g32(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
-                     float* out, size_t os) {
-  gemm<8, 32>(n, w, ws, nr, a, as, na, out, os);
-}
-void gemm_mlx_q8_g64(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
-                     float* out, size_t os) {
-  gemm<8, 64>(n, w, ws, nr, a, as, na, out, os);
-}
-void gemm_mlx_q8_g128(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
-                      float* out, size_t os) {
-  gemm<8, 128>(n, w, ws, nr, a, as, na, out, os);
-}
-void gemm_mlx_q2_g32(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
-                     float* out, size_t os) {
-  gemm<2, 32>(n, w, ws, nr, a, as, na, out, os);
-}
-void gemm_mlx_q2_g64(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
-                     float* out, size_t os) {
-  gemm<2, 64>(n, w, ws, nr, a, as, na, out, os);
-}
-void gemm_mlx_q2_g128(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
-                      float* out, size_t os) {
-  gemm<2, 128>(n, w, ws, nr, a, as, na, out, os);
-}
-void gemm_mlx_q3_g32(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
-                     float* out, size_t os) {
-  gemm<3, 32>(n, w, ws, nr, a, as, na, out, os);
-}
-void gemm_mlx_q3_g64(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
-                     float* out, size_t os) {
-  gemm<3, 64>(n, w, ws, nr, a, as, na, out, os);
-}
-void gemm_mlx_q3_g128(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
-                      float* out, size_t os) {
-  gemm<3, 128>(n, w, ws, nr, a, as, na, out, os);
-}
-void gemm_mlx_q5_g32(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
-                     float* out, size_t os) {
-  gemm<5, 32>(n, w, ws, nr, a, as, na, out, os);
-}
-void gemm_mlx_q5_g64(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
-                     float* out, size_t os) {
-  gemm<5, 64>(n, w, ws, nr, a, as, na, out, os);
-}
-void gemm_mlx_q5_g128(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
-                      float* out, size_t os) {
-  gemm<5, 128>(n, w, ws, nr, a, as, na, out, os);
-}
-void gemm_mlx_q6_g32(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
-                     float* out, size_t os) {
-  gemm<6, 32>(n, w, ws, nr, a, as, na, out, os);
-}
-void gemm_mlx_q6_g64(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
-                     float* out, size_t os) {
-  gemm<6, 64>(n, w, ws, nr, a, as, na, out, os);
-}
-void gemm_mlx_q6_g128(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int na,
-                      float* out, size_t os) {
-  gemm<6, 128>(n, w, ws, nr, a, as, na, out, os);
-}
+INFERD_MLX_GEMM_INSTANCES
 
 }  // namespace inferd::backend::cpu::avx2
