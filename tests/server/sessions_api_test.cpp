@@ -519,7 +519,9 @@ TEST_P(SessionsApiTest, LongHistoriesAreSummarisedWithASummaryModel) {
       EXPECT_GE(now_covered, covered);
       EXPECT_EQ(now_covered % 2, 0) << "a summary ends at the start of a turn";
       covered = now_covered;
-      if (covered > 0) EXPECT_FALSE(r["summary"].get<std::string>().empty());
+      if (covered > 0) {
+        EXPECT_FALSE(r["summary"].get<std::string>().empty());
+      }
     }
     EXPECT_EQ(messages(id)["total"], 16);  // the store keeps every message
     if (model == "llama") {
