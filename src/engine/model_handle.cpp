@@ -34,6 +34,7 @@ ModelInfo describe(const model::Model& m) {
   info.n_ff = hp.n_ff;
   info.file_bytes = m.file_size_bytes();
   info.weight_bytes = m.weights().total_bytes;
+  info.resident_weight_bytes = m.resident_weight_bytes();
   info.weight_bytes_per_token = m.weights().bytes_per_token;
   std::map<backend::DType, uint64_t> bytes_by_type;
   for (const auto& t : m.tensors().tensors()) {

@@ -37,6 +37,11 @@ class Model {
   const std::vector<int32_t>& eos_token_ids() const { return eos_token_ids_; }
   // Bytes of the model's files (the GGUF file, or every safetensors shard).
   uint64_t file_size_bytes() const { return file_size_bytes_; }
+  // Weight memory held while serving: the tensors, plus the panel copies of matrices unless
+  // the tensors are a file mapping the system can drop (ModelInfo::resident_weight_bytes).
+  uint64_t resident_weight_bytes() const {
+    return weights().total_bytes + (gguf() ? 0 : weights().panel_bytes());
+  }
 
   const TensorTable& tensors() const { return tensors_; }
   const HParams& hparams() const { return hp_; }

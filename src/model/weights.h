@@ -52,6 +52,8 @@ class Weights {
   uint64_t bytes_per_token = 0;
   // Bytes of all tensors in the file.
   uint64_t total_bytes = 0;
+  // Bytes of the panel copies of matrices (held besides the tensors).
+  uint64_t panel_bytes() const { return panels_.size_bytes(); }
 
  private:
   void pack_panels();

@@ -6,7 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backend/cpu/panel_ops.h"
 #include "backend/dtype.h"
+#include "backend/mlx_affine.h"
 #include "engine/kv_cache_type.h"
 #include "format/gguf_file.h"
 #include "model/hf_config.h"
@@ -28,7 +30,8 @@ uint64_t bytes_per_position(const model::HParams& hp, KvCacheType type) {
 }
 
 // A model directory's hyper-parameters (config.json) and weight bytes: its safetensors files,
-// plus an eighth for MLX groups, whose scales and biases are widened to f32 at load.
+// plus an eighth for MLX groups, whose scales and biases are widened to f32 at load; twice that
+// when this CPU also keeps panel copies of matrices of the directory's (default) type.
 Result<std::pair<model::HParams, uint64_t>> read_model_dir(const std::string& dir) {
   namespace fs = std::filesystem;
   std::ifstream in(fs::path(dir) / "config.json");
@@ -39,7 +42,11 @@ Result<std::pair<model::HParams, uint64_t>> read_model_dir(const std::string& di
   std::error_code ec;
   for (const auto& f : fs::directory_iterator(dir, ec))
     if (f.path().extension() == ".safetensors") bytes += f.file_size(ec);
-  if (hf.quant) bytes += bytes / 8;
+  if (hf.quant) {
+    bytes += bytes / 8;
+    const auto type = backend::mlx_affine_load_type(hf.quant->default_spec);
+    if (type && backend::cpu::panel_ops(*type)) bytes *= 2;
+  }
   return std::make_pair(hf.hp, bytes);
 }
 
@@ -71,7 +78,7 @@ Result<ModelFootprint> estimate_footprint(const ServedModelOptions& o) {
 
 ModelFootprint measured_footprint(const ServedModel& m) {
   ModelFootprint f;
-  f.weight_bytes = m.model().info().weight_bytes;
+  f.weight_bytes = m.model().info().resident_weight_bytes;
   f.kv_bytes_per_position = bytes_per_position(m.model().core().hparams(), m.engine().kv_type());
   const EngineStats s = m.engine().stats();
   f.kv_bytes = static_cast<uint64_t>(s.kv_blocks_total * s.kv_block_size) * f.kv_bytes_per_position;
