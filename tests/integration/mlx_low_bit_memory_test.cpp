@@ -1,15 +1,20 @@
 // Memory of MLX directories with 2/3/5/6-bit weights: their codes stay at the file's width in
 // memory (no widening to bytes at load), so a 3-bit model's quantized weights take 3/8 of the
 // code bytes the same model takes at 8 bits, and every quantized tensor loads into its own type.
+// The registry's memory estimate of MLX directories covers what they hold (MlxFootprint).
 #include <cstdint>
+#include <filesystem>
+#include <memory>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "backend/cpu/panel_ops.h"
 #include "backend/mlx_affine.h"
 #include "model/model.h"
 #include "model/model_export.h"
 #include "model/synth_model.h"
+#include "server/registry/model_footprint.h"
 #include "testing/test_paths.h"
 
 namespace inferd::model {
@@ -45,8 +50,8 @@ QuantBytes quantized_bytes(const Model& source, const std::string& format, const
   return q;
 }
 
-TEST(MlxLowBitMemory, ThreeBitCodesTakeThreeEighthsOfTheEightBitBytes) {
-  const auto dir = testing::temp_dir();
+// A small random-weight F32 llama model written into `dir` and loaded.
+Result<std::unique_ptr<Model>> small_source(const std::filesystem::path& dir) {
   SynthOptions opt;
   opt.arch = "llama";
   opt.dim = 128;
@@ -59,8 +64,13 @@ TEST(MlxLowBitMemory, ThreeBitCodesTakeThreeEighthsOfTheEightBitBytes) {
   opt.type = DType::kF32;
   opt.seed = 5;
   const std::string synth = (dir / "synth.gguf").string();
-  ASSERT_TRUE(write_synth_model(opt, synth).ok());
-  auto source = Model::load(synth);
+  INFERD_RETURN_IF_ERROR(write_synth_model(opt, synth));
+  return Model::load(synth);
+}
+
+TEST(MlxLowBitMemory, ThreeBitCodesTakeThreeEighthsOfTheEightBitBytes) {
+  const auto dir = testing::temp_dir();
+  auto source = small_source(dir);
   ASSERT_TRUE(source.ok()) << source.status().to_string();
 
   const QuantBytes q3 = quantized_bytes(**source, "mlx_q3_g64", (dir / "q3").string());
@@ -75,6 +85,40 @@ TEST(MlxLowBitMemory, ThreeBitCodesTakeThreeEighthsOfTheEightBitBytes) {
   EXPECT_EQ((q6.total_bytes - q6.header_bytes) * 8, (q8.total_bytes - q8.header_bytes) * 6);
   // With the f32 scale and bias of every 64 weights: 32 of 72 bytes a group.
   EXPECT_EQ(q3.total_bytes * 72, q8.total_bytes * 32);
+}
+
+// The model registry's memory estimate of an MLX directory covers the weight memory the loaded
+// model holds: its tensors and, where this CPU has panel kernels for their type, the panel
+// copies of its matrices (which a directory's heap tensors cannot share with a file mapping).
+TEST(MlxFootprint, EstimateCoversTheResidentWeights) {
+  const auto dir = testing::temp_dir();
+  auto source = small_source(dir);
+  ASSERT_TRUE(source.ok()) << source.status().to_string();
+  for (const char* format : {"mlx_q4_g64", "mlx_q3_g64"}) {
+    SCOPED_TRACE(format);
+    const auto dir_format = parse_hf_dir_format(format);
+    ASSERT_TRUE(dir_format.has_value());
+    const std::string out = (dir / format).string();
+    ASSERT_TRUE(export_hf_dir(**source, *dir_format, out).ok());
+
+    auto loaded = Model::load(out);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().to_string();
+    const uint64_t tensors = (*loaded)->weights().total_bytes;
+    const uint64_t resident = (*loaded)->resident_weight_bytes();
+    const auto type = backend::mlx_affine_load_type(*dir_format->quant);
+    ASSERT_TRUE(type.has_value());
+    if (backend::cpu::panel_ops(*type))
+      EXPECT_GT(resident, tensors * 3 / 2);
+    else
+      EXPECT_EQ(resident, tensors);
+
+    server::ServedModelOptions o;
+    o.path = out;
+    auto estimate = server::estimate_footprint(o);
+    ASSERT_TRUE(estimate.ok()) << estimate.status().to_string();
+    EXPECT_GE(estimate->weight_bytes, resident);
+    EXPECT_LE(estimate->weight_bytes, resident * 3 / 2);
+  }
 }
 
 }  // namespace
