@@ -49,12 +49,15 @@ void for_each_token_range(ThreadPool& pool, int64_t num_tokens, int64_t n, Fn&& 
   });
 }
 
-// The attention kernels of one KV-cache row type, over rows addressed in bytes.
+// The attention kernels of one KV-cache row type, over n rows `stride` bytes apart
+// (VecOps::scores_f16 and weighted_sum_f16 state the contracts).
 struct KvRowKernels {
   backend::DType type;
   void (*store)(const backend::cpu::VecOps& vec, const float* src, uint8_t* dst, int64_t n);
-  float (*dot)(const backend::cpu::VecOps& vec, const float* q, const uint8_t* row, int64_t n);
-  void (*axpy)(const backend::cpu::VecOps& vec, float alpha, const uint8_t* row, float* y, int64_t n);
+  void (*scores)(const backend::cpu::VecOps& vec, const float* q, const uint8_t* rows,
+                 size_t stride, int64_t n, int64_t d, float* out);
+  void (*weighted_sum)(const backend::cpu::VecOps& vec, const float* p, const uint8_t* rows,
+                       size_t stride, int64_t n, int64_t d, float* y);
 };
 
 constexpr KvRowKernels kKvRowKernels[] = {
@@ -62,21 +65,23 @@ constexpr KvRowKernels kKvRowKernels[] = {
      [](const backend::cpu::VecOps& vec, const float* src, uint8_t* dst, int64_t n) {
        vec.f32_to_f16(src, reinterpret_cast<f16_t*>(dst), n);
      },
-     [](const backend::cpu::VecOps& vec, const float* q, const uint8_t* row, int64_t n) {
-       return vec.dot_f32_f16(q, reinterpret_cast<const f16_t*>(row), n);
-     },
-     [](const backend::cpu::VecOps& vec, float alpha, const uint8_t* row, float* y, int64_t n) {
-       vec.axpy_f16(alpha, reinterpret_cast<const f16_t*>(row), y, n);
-     }},
+     [](const backend::cpu::VecOps& vec, const float* q, const uint8_t* rows, size_t stride,
+        int64_t n, int64_t d, float* out) { vec.scores_f16(q, rows, stride, n, d, out); },
+     [](const backend::cpu::VecOps& vec, const float* p, const uint8_t* rows, size_t stride,
+        int64_t n, int64_t d, float* y) { vec.weighted_sum_f16(p, rows, stride, n, d, y); }},
     {backend::DType::kQ8_0,
      [](const backend::cpu::VecOps&, const float* src, uint8_t* dst, int64_t n) {
        backend::cpu::type_ops(backend::DType::kQ8_0).from_float(src, dst, n);
      },
-     [](const backend::cpu::VecOps& vec, const float* q, const uint8_t* row, int64_t n) {
-       return vec.dot_f32_q8_0(q, reinterpret_cast<const backend::BlockQ8_0*>(row), n);
+     [](const backend::cpu::VecOps& vec, const float* q, const uint8_t* rows, size_t stride,
+        int64_t n, int64_t d, float* out) {
+       for (int64_t j = 0; j < n; ++j)
+         out[j] = vec.dot_f32_q8_0(q, reinterpret_cast<const backend::BlockQ8_0*>(rows + j * stride), d);
      },
-     [](const backend::cpu::VecOps& vec, float alpha, const uint8_t* row, float* y, int64_t n) {
-       vec.axpy_q8_0(alpha, reinterpret_cast<const backend::BlockQ8_0*>(row), y, n);
+     [](const backend::cpu::VecOps& vec, const float* p, const uint8_t* rows, size_t stride,
+        int64_t n, int64_t d, float* y) {
+       for (int64_t j = 0; j < n; ++j)
+         vec.axpy_q8_0(p[j], reinterpret_cast<const backend::BlockQ8_0*>(rows + j * stride), y, d);
      }},
 };
 
@@ -313,7 +318,7 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
   const float score_scale = hp_.arch->scale_query ? 1.0f : hp_.attn_scale;
   const KvRowKernels& rows = kv_row_kernels(kv.type());
   const int64_t block_size = kv.block_size();
-  const auto k_stride = static_cast<int64_t>(kv.key_row_bytes()), v_stride = static_cast<int64_t>(kv.value_row_bytes());
+  const size_t k_stride = kv.key_row_bytes(), v_stride = kv.value_row_bytes();
   // Bytes from the start of a row to the keys (values) of one KV head.
   const int64_t k_head_bytes = backend::dtype_bytes(kv.type(), dk), v_head_bytes = backend::dtype_bytes(kv.type(), dv);
 
@@ -327,21 +332,24 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
       const int64_t first = window > 0 ? std::max<int64_t>(0, t.pos - window + 1) : 0;
       const int64_t n = t.pos - first + 1;
       const float* qsrc = q + b * hp_.q_dim() + h * dk;
-      for (int64_t i = 0; i < dk; ++i) qh[i] = f16_to_f32(f32_to_f16(qsrc[i] * query_scale));
-
-      // Rows of consecutive positions are one row apart within a KV block, so the block table
-      // is consulted once per block, not per position.
-      const uint8_t* krow = nullptr;
-      int64_t left = 0;  // positions left in krow's block
-      float max_score = -std::numeric_limits<float>::infinity();
-      for (int64_t j = 0; j < n; ++j, --left) {
-        if (left == 0) {
-          krow = kv.k(il, t.seq, first + j) + g * k_head_bytes;
-          left = block_size - (first + j) % block_size;
-        } else {
-          krow += k_stride;
+      for (int64_t i = 0; i < dk; ++i) qh[i] = qsrc[i] * query_scale;
+      vec.round_to_f16(qh, dk);
+      // Rows of consecutive positions are one row apart within a KV block: fn(j, count, pos)
+      // for each run of positions first + j .. first + j + count - 1 within one block.
+      const auto for_each_block_run = [&](auto&& fn) {
+        for (int64_t j = 0; j < n;) {
+          const int64_t pos = first + j;
+          const int64_t count = std::min(n - j, block_size - pos % block_size);
+          fn(j, count, pos);
+          j += count;
         }
-        float sc = rows.dot(vec, qh, krow, dk) * score_scale;
+      };
+      for_each_block_run([&](int64_t j, int64_t count, int64_t pos) {
+        rows.scores(vec, qh, kv.k(il, t.seq, pos) + g * k_head_bytes, k_stride, count, dk, scores + j);
+      });
+      float max_score = -std::numeric_limits<float>::infinity();
+      for (int64_t j = 0; j < n; ++j) {
+        float sc = scores[j] * score_scale;
         if (cap > 0) sc = cap * std::tanh(sc * inv_cap);
         scores[j] = sc;
         max_score = std::max(max_score, sc);
@@ -352,20 +360,13 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
         sum += scores[j];
       }
       const float inv_sum = static_cast<float>(1.0 / sum);
+      for (int64_t j = 0; j < n; ++j) scores[j] *= inv_sum;
+      vec.round_to_f16(scores, n);
       float* out = att + b * hp_.attn_out_dim() + h * dv;
       std::memset(out, 0, dv * sizeof(float));
-      const uint8_t* vrow = nullptr;
-      left = 0;
-      for (int64_t j = 0; j < n; ++j, --left) {
-        if (left == 0) {
-          vrow = kv.v(il, t.seq, first + j) + g * v_head_bytes;
-          left = block_size - (first + j) % block_size;
-        } else {
-          vrow += v_stride;
-        }
-        const float prob = f16_to_f32(f32_to_f16(scores[j] * inv_sum));
-        rows.axpy(vec, prob, vrow, out, dv);
-      }
+      for_each_block_run([&](int64_t j, int64_t count, int64_t pos) {
+        rows.weighted_sum(vec, scores + j, kv.v(il, t.seq, pos) + g * v_head_bytes, v_stride, count, dv, out);
+      });
     }
   });
 }

@@ -34,7 +34,25 @@ void axpy_q8_0_ref(float alpha, const BlockQ8_0* x, float* y, int64_t n) {
   }
 }
 
-constexpr VecOps kScalar = {dot_f32_f16_ref, axpy_f16_ref, f32_to_f16_ref, dot_f32_q8_0_ref, axpy_q8_0_ref};
+void scores_f16_ref(const float* q, const uint8_t* rows, size_t stride, int64_t n, int64_t d,
+                    float* out) {
+  for (int64_t j = 0; j < n; ++j)
+    out[j] = dot_f32_f16_ref(q, reinterpret_cast<const f16_t*>(rows + j * stride), d);
+}
+
+void weighted_sum_f16_ref(const float* p, const uint8_t* rows, size_t stride, int64_t n, int64_t d,
+                          float* y) {
+  for (int64_t j = 0; j < n; ++j)
+    axpy_f16_ref(p[j], reinterpret_cast<const f16_t*>(rows + j * stride), y, d);
+}
+
+void round_to_f16_ref(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = f16_to_f32(f32_to_f16(x[i]));
+}
+
+constexpr VecOps kScalar = {dot_f32_f16_ref,      axpy_f16_ref,     f32_to_f16_ref,
+                            dot_f32_q8_0_ref,     axpy_q8_0_ref,    scores_f16_ref,
+                            weighted_sum_f16_ref, round_to_f16_ref};
 
 }  // namespace
 

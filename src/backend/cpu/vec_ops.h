@@ -21,6 +21,17 @@ struct VecOps {
   float (*dot_f32_q8_0)(const float* a, const BlockQ8_0* x, int64_t n);
   // y[i] += alpha * x[i] over n elements of Q8_0 blocks (n a multiple of 32)
   void (*axpy_q8_0)(float alpha, const BlockQ8_0* x, float* y, int64_t n);
+  // Attention over n f16 rows of d elements, `stride` bytes apart (cached keys or values):
+  //   scores: out[j] = sum_i q[i] * row_j[i]; each row's sum is computed the same way whatever
+  //           n is, so a row's score does not depend on the rows beside it;
+  //   weighted_sum: y[i] += p[j] * row_j[i] for j = 0, 1, ..., n - 1 in that order (the axpy_f16
+  //           of each row in turn).
+  void (*scores_f16)(const float* q, const uint8_t* rows, size_t stride, int64_t n, int64_t d,
+                     float* out);
+  void (*weighted_sum_f16)(const float* p, const uint8_t* rows, size_t stride, int64_t n,
+                           int64_t d, float* y);
+  // x[i] = f16_to_f32(f32_to_f16(x[i])): the value rounded to the nearest half.
+  void (*round_to_f16)(float* x, int64_t n);
 };
 
 const VecOps& vec_ops(IsaLevel level = cpu_features().level);

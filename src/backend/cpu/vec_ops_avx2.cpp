@@ -69,7 +69,86 @@ void axpy_q8_0(float alpha, const BlockQ8_0* x, float* y, int64_t n) {
   }
 }
 
-constexpr VecOps kAvx2 = {dot_f32_f16, axpy_f16, f32_to_f16, dot_f32_q8_0, axpy_q8_0};
+__m256 load_f16(const uint8_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+// The sums of the lanes of a0..a3, in lanes 0..3. Every row is reduced the same way (pairs,
+// then quads, then the two halves), whichever rows share the call.
+__m128 hsum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+  const __m256 s = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+  return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+}
+
+// The score of one row: lanes over the first d8 = d rounded down to 8 elements, then the rest.
+float row_tail(const float* q, const uint8_t* row, int64_t d8, int64_t d, float sum) {
+  const auto* h = reinterpret_cast<const f16_t*>(row);
+  for (int64_t i = d8; i < d; ++i) sum += q[i] * _cvtsh_ss(h[i]);
+  return sum;
+}
+
+void scores_f16(const float* q, const uint8_t* rows, size_t stride, int64_t n, int64_t d,
+                float* out) {
+  const int64_t d8 = d / 8 * 8;
+  const __m256 zero = _mm256_setzero_ps();
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const uint8_t* r0 = rows + j * stride;
+    const uint8_t* r1 = r0 + stride;
+    const uint8_t* r2 = r1 + stride;
+    const uint8_t* r3 = r2 + stride;
+    __m256 a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+    for (int64_t i = 0; i < d8; i += 8) {
+      const __m256 qv = _mm256_loadu_ps(q + i);
+      a0 = _mm256_fmadd_ps(qv, load_f16(r0 + 2 * i), a0);
+      a1 = _mm256_fmadd_ps(qv, load_f16(r1 + 2 * i), a1);
+      a2 = _mm256_fmadd_ps(qv, load_f16(r2 + 2 * i), a2);
+      a3 = _mm256_fmadd_ps(qv, load_f16(r3 + 2 * i), a3);
+    }
+    alignas(16) float s[4];
+    _mm_store_ps(s, hsum4(a0, a1, a2, a3));
+    out[j] = row_tail(q, r0, d8, d, s[0]);
+    out[j + 1] = row_tail(q, r1, d8, d, s[1]);
+    out[j + 2] = row_tail(q, r2, d8, d, s[2]);
+    out[j + 3] = row_tail(q, r3, d8, d, s[3]);
+  }
+  for (; j < n; ++j) {
+    const uint8_t* r = rows + j * stride;
+    __m256 a = zero;
+    for (int64_t i = 0; i < d8; i += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), load_f16(r + 2 * i), a);
+    out[j] = row_tail(q, r, d8, d, _mm_cvtss_f32(hsum4(a, zero, zero, zero)));
+  }
+}
+
+void weighted_sum_f16(const float* p, const uint8_t* rows, size_t stride, int64_t n, int64_t d,
+                      float* y) {
+  // Columns in chunks of 64 held in registers across all rows; the rest row by row.
+  int64_t i0 = 0;
+  for (; i0 + 64 <= d; i0 += 64) {
+    __m256 acc[8];
+    for (int k = 0; k < 8; ++k) acc[k] = _mm256_loadu_ps(y + i0 + 8 * k);
+    const uint8_t* r = rows + 2 * i0;
+    for (int64_t j = 0; j < n; ++j, r += stride) {
+      const __m256 pj = _mm256_set1_ps(p[j]);
+      for (int k = 0; k < 8; ++k) acc[k] = _mm256_fmadd_ps(pj, load_f16(r + 16 * k), acc[k]);
+    }
+    for (int k = 0; k < 8; ++k) _mm256_storeu_ps(y + i0 + 8 * k, acc[k]);
+  }
+  if (i0 == d) return;
+  for (int64_t j = 0; j < n; ++j)
+    axpy_f16(p[j], reinterpret_cast<const f16_t*>(rows + j * stride + 2 * i0), y + i0, d - i0);
+}
+
+void round_to_f16(float* x, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(x + i, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT)));
+  for (; i < n; ++i) x[i] = _cvtsh_ss(_cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT));
+}
+
+constexpr VecOps kAvx2 = {dot_f32_f16,  axpy_f16,         f32_to_f16,
+                          dot_f32_q8_0, axpy_q8_0,        scores_f16,
+                          weighted_sum_f16, round_to_f16};
 
 }  // namespace
 

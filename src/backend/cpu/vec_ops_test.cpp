@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -67,6 +69,73 @@ TEST(VecOps, Q8_0KernelsMatchReferenceAndDequantizedRows) {
       EXPECT_NEAR(y_ref[i], y_plain[i], 1e-5f * (1 + std::fabs(y_plain[i])));
       EXPECT_NEAR(y_fast[i], y_plain[i], 1e-5f * (1 + std::fabs(y_plain[i])));
     }
+  }
+}
+
+// n rows of d halves, `stride` bytes apart (stride > 2 * d: other heads' data between rows).
+std::vector<uint8_t> random_f16_rows(std::mt19937& rng, int64_t n, int64_t d, size_t stride) {
+  std::normal_distribution<float> dist;
+  std::vector<uint8_t> rows(n * stride, 0xff);  // NaN halves between the rows
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t i = 0; i < d; ++i) {
+      const f16_t h = f32_to_f16(dist(rng));
+      std::memcpy(rows.data() + j * stride + 2 * i, &h, 2);
+    }
+  return rows;
+}
+
+TEST(VecOps, AttentionKernelsMatchReference) {
+  const VecOps& ref = vec_ops(IsaLevel::kScalar);
+  const VecOps& fast = vec_ops(cpu_features().level);
+  std::mt19937 rng(5);
+  std::normal_distribution<float> dist;
+  for (int64_t d : {1, 7, 8, 60, 64, 96, 128, 200, 256}) {
+    for (int64_t n : {1, 3, 4, 5, 9, 33}) {
+      const size_t stride = 2 * d + 70;
+      const std::vector<uint8_t> rows = random_f16_rows(rng, n, d, stride);
+      std::vector<float> q(d), p(n), s_ref(n), s_fast(n), y_ref(d), y_fast(d), y_rows(d);
+      for (float& v : q) v = dist(rng);
+      for (float& v : p) v = std::fabs(dist(rng));
+      for (int64_t i = 0; i < d; ++i) y_ref[i] = y_fast[i] = y_rows[i] = dist(rng);
+      ref.scores_f16(q.data(), rows.data(), stride, n, d, s_ref.data());
+      fast.scores_f16(q.data(), rows.data(), stride, n, d, s_fast.data());
+      for (int64_t j = 0; j < n; ++j) {
+        const auto* row = reinterpret_cast<const f16_t*>(rows.data() + j * stride);
+        float mag = 0;
+        for (int64_t i = 0; i < d; ++i) mag += std::fabs(q[i] * f16_to_f32(row[i]));
+        EXPECT_NEAR(s_ref[j], s_fast[j], 1e-6f * mag + 1e-7f) << "d=" << d << " n=" << n;
+        // A row's score is the same computed alone.
+        float alone;
+        fast.scores_f16(q.data(), rows.data() + j * stride, stride, 1, d, &alone);
+        EXPECT_EQ(alone, s_fast[j]);
+      }
+      ref.weighted_sum_f16(p.data(), rows.data(), stride, n, d, y_ref.data());
+      fast.weighted_sum_f16(p.data(), rows.data(), stride, n, d, y_fast.data());
+      // The same as the axpy of each row in turn, bit for bit.
+      for (int64_t j = 0; j < n; ++j)
+        fast.axpy_f16(p[j], reinterpret_cast<const f16_t*>(rows.data() + j * stride), y_rows.data(), d);
+      for (int64_t i = 0; i < d; ++i) {
+        EXPECT_NEAR(y_ref[i], y_fast[i], 1e-5f * (1 + std::fabs(y_ref[i])));
+        EXPECT_EQ(y_fast[i], y_rows[i]);
+      }
+    }
+  }
+}
+
+TEST(VecOps, RoundToF16MatchesTheScalarConversion) {
+  const VecOps& ref = vec_ops(IsaLevel::kScalar);
+  const VecOps& fast = vec_ops(cpu_features().level);
+  std::vector<float> x = {0.0f, -0.0f, 1e-8f, 6.1e-5f, 0.333333f, -2.71828f, 65519.0f, 65520.0f,
+                          1e9f, -1e9f, 5.96e-8f, 3.0e-8f, 1.0f + 1.0f / 2048, 1.0f + 3.0f / 2048};
+  std::mt19937 rng(9);
+  std::normal_distribution<float> dist(0.0f, 100.0f);
+  for (int i = 0; i < 37; ++i) x.push_back(dist(rng));
+  std::vector<float> a = x, b = x;
+  ref.round_to_f16(a.data(), static_cast<int64_t>(a.size()));
+  fast.round_to_f16(b.data(), static_cast<int64_t>(b.size()));
+  for (size_t i = 0; i < x.size(); ++i) {
+    EXPECT_EQ(a[i], f16_to_f32(f32_to_f16(x[i])));
+    EXPECT_EQ(std::bit_cast<uint32_t>(a[i]), std::bit_cast<uint32_t>(b[i])) << x[i];
   }
 }
 
