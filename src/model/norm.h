@@ -1,4 +1,5 @@
-// Normalisation and activation blocks shared by every architecture (plain loops).
+// Normalisation and activation blocks shared by every architecture (plain loops; SwiGLU is
+// backend::cpu::VecOps::silu_mul).
 #pragma once
 
 #include <cmath>
@@ -13,14 +14,6 @@ inline void rms_norm(const float* x, const float* weight, int64_t n, float eps, 
   const float mean = static_cast<float>(sum_sq / static_cast<double>(n));
   const float scale = 1.0f / std::sqrt(mean + eps);
   for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
-}
-
-// gate[i] = silu(gate[i]) * up[i]
-inline void silu_mul(float* gate, const float* up, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
 }
 
 // gate[i] = gelu(gate[i]) * up[i], with the tanh approximation of GELU.

@@ -223,7 +223,7 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
         float* g = gate + b * F + i0;
         const float* u = up + b * F + i0;
         if (hp_.arch->activation == FfnActivation::kSilu)
-          silu_mul(g, u, i1 - i0);
+          vec.silu_mul(g, u, i1 - i0);
         else
           gelu_tanh_mul(g, u, i1 - i0);
       });
@@ -284,7 +284,7 @@ void Transformer::moe_ffn(const LayerWeights& L, int64_t B, ForwardScratch& s,
     const backend::cpu::MatmulTarget gate_up[] = {{L.expert_gate[e], gate}, {L.expert_up[e], up}};
     matmul(gate_up, xg, n, pool, s.matmul_);
     for_each_token_range(pool, n, F, [&](int64_t i, int64_t i0, int64_t i1) {
-      silu_mul(gate + i * F + i0, up + i * F + i0, i1 - i0);
+      backend::cpu::vec_ops().silu_mul(gate + i * F + i0, up + i * F + i0, i1 - i0);
     });
     matmul(L.expert_down[e], gate, n, y, pool, s.matmul_);
     // A token occurs at most once per expert, so the rows written here are distinct.
@@ -354,11 +354,7 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
         scores[j] = sc;
         max_score = std::max(max_score, sc);
       }
-      double sum = 0.0;
-      for (int64_t j = 0; j < n; ++j) {
-        scores[j] = std::exp(scores[j] - max_score);
-        sum += scores[j];
-      }
+      const double sum = vec.exp_shifted(scores, n, max_score);
       const float inv_sum = static_cast<float>(1.0 / sum);
       for (int64_t j = 0; j < n; ++j) scores[j] *= inv_sum;
       vec.round_to_f16(scores, n);

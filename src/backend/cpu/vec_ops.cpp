@@ -1,5 +1,7 @@
 #include "backend/cpu/vec_ops.h"
 
+#include <cmath>
+
 namespace inferd::backend::cpu {
 namespace {
 
@@ -50,9 +52,23 @@ void round_to_f16_ref(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = f16_to_f32(f32_to_f16(x[i]));
 }
 
+double exp_shifted_ref(float* x, int64_t n, float shift) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - shift);
+    sum += x[i];
+  }
+  return sum;
+}
+
+void silu_mul_ref(float* gate, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
 constexpr VecOps kScalar = {dot_f32_f16_ref,      axpy_f16_ref,     f32_to_f16_ref,
                             dot_f32_q8_0_ref,     axpy_q8_0_ref,    scores_f16_ref,
-                            weighted_sum_f16_ref, round_to_f16_ref};
+                            weighted_sum_f16_ref, round_to_f16_ref, exp_shifted_ref,
+                            silu_mul_ref};
 
 }  // namespace
 

@@ -32,7 +32,13 @@ struct VecOps {
                            int64_t d, float* y);
   // x[i] = f16_to_f32(f32_to_f16(x[i])): the value rounded to the nearest half.
   void (*round_to_f16)(float* x, int64_t n);
+  // Softmax numerators: x[i] = exp(x[i] - shift); returns their sum, accumulated in double.
+  double (*exp_shifted)(float* x, int64_t n, float shift);
+  // SwiGLU: gate[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + exp(-g)).
+  void (*silu_mul)(float* gate, const float* up, int64_t n);
 };
+// The SIMD exp behind exp_shifted and silu_mul is within 2 ulp of std::exp (NaN stays NaN, an
+// exponent below -87.3 gives 0).
 
 const VecOps& vec_ops(IsaLevel level = cpu_features().level);
 

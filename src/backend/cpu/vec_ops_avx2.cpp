@@ -146,9 +146,82 @@ void round_to_f16(float* x, int64_t n) {
   for (; i < n; ++i) x[i] = _cvtsh_ss(_cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT));
 }
 
-constexpr VecOps kAvx2 = {dot_f32_f16,  axpy_f16,         f32_to_f16,
-                          dot_f32_q8_0, axpy_q8_0,        scores_f16,
-                          weighted_sum_f16, round_to_f16};
+// exp(x) per lane: x = n ln2 + r with |r| <= ln2 / 2, exp(r) by its Taylor polynomial to degree 7
+// (truncation below 2^-26 relative), scaled by 2^n through the exponent bits. Inputs below
+// -87.3 give 0 (no subnormal results), above 88.7 are clamped (the result stays finite, about
+// 3.3e38), NaN stays NaN (max/min return their second operand when either is NaN).
+__m256 exp_ps(__m256 x_in) {
+  const __m256 low = _mm256_set1_ps(-87.3f);
+  const __m256 x = _mm256_min_ps(_mm256_set1_ps(88.7f), _mm256_max_ps(low, x_in));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), x);  // ln2 high bits
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428606765330187045e-06f), r);  // ln2 low bits
+  __m256 p = _mm256_set1_ps(1.0f / 5040);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  // 2^n for n in [-126, 128]: built as two factors so that n = 128 does not overflow the field.
+  const __m256i ni = _mm256_cvtps_epi32(n);
+  const __m256i half = _mm256_srai_epi32(ni, 1);
+  const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(half, _mm256_set1_epi32(127)), 23));
+  const __m256 s2 = _mm256_castsi256_ps(
+      _mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(ni, half), _mm256_set1_epi32(127)), 23));
+  return _mm256_andnot_ps(_mm256_cmp_ps(x_in, low, _CMP_LT_OQ), _mm256_mul_ps(_mm256_mul_ps(p, s1), s2));
+}
+
+double exp_shifted(float* x, int64_t n, float shift) {
+  const __m256 vs = _mm256_set1_ps(shift);
+  __m256d sum = _mm256_setzero_pd();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 e = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vs));
+    _mm256_storeu_ps(x + i, e);
+    sum = _mm256_add_pd(sum, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+    sum = _mm256_add_pd(sum, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+  }
+  alignas(32) double lanes[4];
+  _mm256_store_pd(lanes, sum);
+  double total = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  if (i < n) {
+    alignas(32) float tail[8] = {};
+    for (int64_t k = i; k < n; ++k) tail[k - i] = x[k] - shift;
+    _mm256_store_ps(tail, exp_ps(_mm256_load_ps(tail)));
+    for (int64_t k = i; k < n; ++k) {
+      x[k] = tail[k - i];
+      total += x[k];
+    }
+  }
+  return total;
+}
+
+void silu_mul(float* gate, const float* up, int64_t n) {
+  const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);
+  const auto silu = [&](__m256 g, __m256 u) {
+    const __m256 e = exp_ps(_mm256_xor_ps(g, sign));
+    return _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(one, e)), u);
+  };
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(gate + i, silu(_mm256_loadu_ps(gate + i), _mm256_loadu_ps(up + i)));
+  if (i < n) {
+    alignas(32) float g[8] = {}, u[8] = {};
+    for (int64_t k = i; k < n; ++k) {
+      g[k - i] = gate[k];
+      u[k - i] = up[k];
+    }
+    _mm256_store_ps(g, silu(_mm256_load_ps(g), _mm256_load_ps(u)));
+    for (int64_t k = i; k < n; ++k) gate[k] = g[k - i];
+  }
+}
+
+constexpr VecOps kAvx2 = {dot_f32_f16,      axpy_f16,     f32_to_f16,  dot_f32_q8_0,
+                          axpy_q8_0,        scores_f16,   weighted_sum_f16,
+                          round_to_f16,     exp_shifted,  silu_mul};
 
 }  // namespace
 

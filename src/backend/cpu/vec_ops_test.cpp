@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -137,6 +139,57 @@ TEST(VecOps, RoundToF16MatchesTheScalarConversion) {
     EXPECT_EQ(a[i], f16_to_f32(f32_to_f16(x[i])));
     EXPECT_EQ(std::bit_cast<uint32_t>(a[i]), std::bit_cast<uint32_t>(b[i])) << x[i];
   }
+}
+
+// Distance in units in the last place between two finite floats of the same sign.
+int64_t ulps(float a, float b) {
+  return std::abs(static_cast<int64_t>(std::bit_cast<int32_t>(a)) - std::bit_cast<int32_t>(b));
+}
+
+TEST(VecOps, ExpAndSiluMatchTheStandardExp) {
+  const VecOps& ref = vec_ops(IsaLevel::kScalar);
+  const VecOps& fast = vec_ops(cpu_features().level);
+  std::vector<float> x;
+  for (float v = -87.0f; v <= 88.5f; v += 0.01237f) x.push_back(v);
+  for (float v : {0.0f, -0.0f, 1e-30f, -1e-30f, 0.5f * 0.6931472f, -0.5f * 0.6931472f}) x.push_back(v);
+  const int64_t n = static_cast<int64_t>(x.size());  // not a multiple of 8: the tail too
+  std::vector<float> a = x, b = x;
+  const double sum_ref = ref.exp_shifted(a.data(), n, 0.0f);
+  const double sum_fast = fast.exp_shifted(b.data(), n, 0.0f);
+  int64_t worst = 0;
+  for (int64_t i = 0; i < n; ++i) worst = std::max(worst, ulps(a[i], b[i]));
+  EXPECT_LE(worst, 2);
+  EXPECT_NEAR(sum_ref, sum_fast, 3e-7 * sum_ref);
+  // Shifted as softmax uses it; special inputs.
+  std::vector<float> s = {3.0f, 1.0f, -200.0f, -std::numeric_limits<float>::infinity(), 3.0f};
+  const double total = fast.exp_shifted(s.data(), 5, 3.0f);
+  EXPECT_EQ(s[0], 1.0f);
+  EXPECT_LE(ulps(s[1], std::exp(-2.0f)), 2);
+  EXPECT_EQ(s[2], 0.0f);
+  EXPECT_EQ(s[3], 0.0f);
+  EXPECT_NEAR(total, 2.0 + std::exp(-2.0), 1e-6);
+  std::vector<float> nan = {std::numeric_limits<float>::quiet_NaN(), 1.0f};
+  fast.exp_shifted(nan.data(), 2, 0.0f);
+  EXPECT_TRUE(std::isnan(nan[0]));
+
+  std::mt19937 rng(3);
+  std::normal_distribution<float> dist(0.0f, 4.0f);
+  for (int64_t len : {1, 7, 8, 9, 100, 5632}) {
+    std::vector<float> g(len), u(len);
+    for (int64_t i = 0; i < len; ++i) {
+      g[i] = dist(rng);
+      u[i] = dist(rng);
+    }
+    g[0] = -100.0f;  // exp(100) is clamped: silu is still -0
+    std::vector<float> g_ref = g, g_fast = g;
+    ref.silu_mul(g_ref.data(), u.data(), len);
+    fast.silu_mul(g_fast.data(), u.data(), len);
+    for (int64_t i = 0; i < len; ++i)
+      EXPECT_NEAR(g_ref[i], g_fast[i], 4e-7f * std::fabs(g_ref[i]) + 1e-30f) << g[i];
+  }
+  std::vector<float> g = {std::numeric_limits<float>::quiet_NaN()}, u = {1.0f};
+  fast.silu_mul(g.data(), u.data(), 1);
+  EXPECT_TRUE(std::isnan(g[0]));
 }
 
 }  // namespace
