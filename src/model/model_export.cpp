@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -86,6 +87,80 @@ std::vector<float> load_converted(const Model& m, const TensorInfo& t, RopeStyle
   return w;
 }
 
+// LongRoPE factor lists: GGUF tensor name and config.json rope_scaling key.
+struct LongRopeList {
+  const char* tensor;
+  const char* key;
+};
+constexpr LongRopeList kLongRopeLists[] = {{"rope_factors_long.weight", "long_factor"},
+                                           {"rope_factors_short.weight", "short_factor"}};
+
+// The source directory's config.json rope_scaling, or nullptr.
+const nlohmann::json* source_rope_scaling(const Model& m) {
+  if (!m.hf_dir()) return nullptr;
+  const nlohmann::json& c = m.hf_dir()->config_json();
+  const auto it = c.find("rope_scaling");
+  return it != c.end() && it->is_object() ? &*it : nullptr;
+}
+
+// Per-frequency RoPE factors a format records in its own way (GGUF: factor tensors; config.json:
+// rope_scaling lists or formula parameters), so they are not copied as tensors.
+bool is_rope_factor_tensor(const Model& m, const TensorInfo& t) {
+  if (t.name == "rope_freqs.weight")
+    return m.hparams().rope_scaling == RopeScaling::kLongRope || source_rope_scaling(m) != nullptr;
+  for (const LongRopeList& l : kLongRopeLists)
+    if (t.name == l.tensor) return true;
+  return false;
+}
+
+// config.json's RoPE scaling for a model whose per-frequency factors are not described by
+// hf_config_json(): a directory's own rope_scaling (and original context) is kept as written;
+// a GGUF LongRoPE model's factor tensors become the longrope lists.
+Status write_rope_config(const Model& m, nlohmann::json& c) {
+  const HParams& hp = m.hparams();
+  if (const nlohmann::json* rs = source_rope_scaling(m)) {
+    c["rope_scaling"] = *rs;
+    const nlohmann::json& src = m.hf_dir()->config_json();
+    if (src.contains("original_max_position_embeddings"))
+      c["original_max_position_embeddings"] = src["original_max_position_embeddings"];
+    return Status::ok_status();
+  }
+  if (hp.rope_scaling == RopeScaling::kLongRope) {
+    nlohmann::json rs = {{"rope_type", "longrope"}, {"attention_factor", hp.rope_attn_factor}};
+    for (const LongRopeList& l : kLongRopeLists) {
+      const TensorInfo* t = m.tensors().find_tensor(l.tensor);
+      if (!t) return invalid_argument("LongRoPE model without tensor '{}'", l.tensor);
+      std::vector<float> v(static_cast<size_t>(t->num_elements()));
+      backend::cpu::type_ops(t->type, IsaLevel::kScalar).to_float(t->data, v.data(), t->num_elements());
+      rs[l.key] = v;
+    }
+    c["rope_scaling"] = rs;
+    c["original_max_position_embeddings"] = hp.rope_orig_ctx;
+    return Status::ok_status();
+  }
+  if (m.tensors().find_tensor("rope_freqs.weight"))
+    return unsupported(
+        "the per-frequency RoPE factors of this GGUF file cannot be written to config.json, which "
+        "describes them by their formula's parameters");
+  return Status::ok_status();
+}
+
+// GGUF factor tensors for a directory's LongRoPE lists.
+Status add_longrope_tensors(const Model& m, format::GgufWriter& w) {
+  const nlohmann::json* rs = source_rope_scaling(m);
+  if (!rs) return Status::ok_status();  // a GGUF source: its tensors are copied
+  for (const LongRopeList& l : kLongRopeLists) {
+    const auto it = rs->find(l.key);
+    if (it == rs->end() || !it->is_array()) return invalid_argument("longrope without \"{}\"", l.key);
+    auto values = std::make_shared<std::vector<float>>(it->get<std::vector<float>>());
+    const auto n = static_cast<int64_t>(values->size());
+    w.add_tensor(l.tensor, DType::kF32, {n}, [values](std::span<uint8_t> out) {
+      std::memcpy(out.data(), values->data(), values->size() * sizeof(float));
+    });
+  }
+  return Status::ok_status();
+}
+
 void set_arch_metadata(const HParams& hp, format::GgufWriter& w) {
   const std::string a = std::string(hp.arch->gguf_name) + ".";
   w.set_string("general.architecture", std::string(hp.arch->gguf_name));
@@ -103,9 +178,12 @@ void set_arch_metadata(const HParams& hp, format::GgufWriter& w) {
   w.set_f32(a + "rope.freq_base", hp.rope_base);
   w.set_u32(a + "vocab_size", static_cast<uint32_t>(hp.n_vocab));
   if (hp.rope_scaling != RopeScaling::kNone) {
-    w.set_string(a + "rope.scaling.type",
-                 hp.rope_scaling == RopeScaling::kLinear ? "linear" : "yarn");
-    w.set_f32(a + "rope.scaling.factor", hp.rope_scale_factor);
+    // LongRoPE has no scaling type in GGUF: its factor tensors mark it (export_gguf).
+    if (hp.rope_scaling != RopeScaling::kLongRope) {
+      w.set_string(a + "rope.scaling.type",
+                   hp.rope_scaling == RopeScaling::kLinear ? "linear" : "yarn");
+      w.set_f32(a + "rope.scaling.factor", hp.rope_scale_factor);
+    }
     w.set_u32(a + "rope.scaling.original_context_length", static_cast<uint32_t>(hp.rope_orig_ctx));
     w.set_f32(a + "rope.scaling.attn_factor", hp.rope_attn_factor);
   }
@@ -212,8 +290,8 @@ Status export_gguf(const Model& m, DType type, const std::string& out_path) {
       !backend::cpu::type_ops(type, IsaLevel::kScalar).from_float)
     return invalid_argument("cannot write GGUF weights of type {}", info.name);
   const RopeScaling scaling = m.hparams().rope_scaling;
-  if (scaling == RopeScaling::kDynamic || scaling == RopeScaling::kLongRope)
-    return unsupported("GGUF files cannot record dynamic or longrope RoPE scaling");
+  if (scaling == RopeScaling::kDynamic)
+    return unsupported("GGUF files cannot record dynamic RoPE scaling");
   format::GgufWriter w;
   if (const format::GgufFile* src = m.gguf()) {
     // The writer lays data out at its own alignment, so the source's is not copied.
@@ -225,7 +303,10 @@ Status export_gguf(const Model& m, DType type, const std::string& out_path) {
       w.set_u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(m.eos_token_ids()[0]));
   }
   const RopeStyle target = m.hparams().arch->rope;
+  if (scaling == RopeScaling::kLongRope) INFERD_RETURN_IF_ERROR(add_longrope_tensors(m, w));
   for (const TensorInfo& t : m.tensors().tensors()) {
+    // A directory's LongRoPE factors went in as the two lists above.
+    if (!m.gguf() && scaling == RopeScaling::kLongRope && t.name == "rope_freqs.weight") continue;
     const DType out_type = is_matrix(t) && t.dims[0] % info.block_elems == 0 ? type : DType::kF32;
     std::vector<int64_t> dims(t.dims.begin(), t.dims.begin() + t.num_dims);
     INFERD_RETURN_IF_ERROR(check_convertible(m, t, target));
@@ -267,9 +348,8 @@ Status export_hf_dir(const Model& m, const HfDirFormat& format, const std::strin
   else if (format.float_type != DType::kF32)
     return invalid_argument("model directories hold f32, f16 or bf16 weights, not {}",
                             backend::dtype_name(format.float_type));
-  if (m.tensors().find_tensor("rope_freqs.weight"))
-    return unsupported(
-        "models with per-frequency RoPE factors cannot be written as a directory yet");
+  nlohmann::json rope = nlohmann::json::object();
+  INFERD_RETURN_IF_ERROR(write_rope_config(m, rope));
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) return io_error("{}: cannot create: {}", out_dir, ec.message());
@@ -279,6 +359,7 @@ Status export_hf_dir(const Model& m, const HfDirFormat& format, const std::strin
   nlohmann::json quant;
   if (spec) quant = {{"group_size", spec->group_size}, {"bits", spec->bits}};
   for (const TensorInfo& t : m.tensors().tensors()) {
+    if (is_rope_factor_tensor(m, t)) continue;  // described by config.json
     const auto hf_name = internal_to_hf_name(*hp.arch, t.name);
     if (!hf_name) return unsupported("tensor '{}' has no Hugging Face name", t.name);
     INFERD_RETURN_IF_ERROR(check_convertible(m, t, RopeStyle::kNeox));
@@ -315,6 +396,7 @@ Status export_hf_dir(const Model& m, const HfDirFormat& format, const std::strin
                       : float_type == SafetensorsDType::kF16 ? "float16"
                                                              : "float32";
   nlohmann::json config = hf_config_json(hp, tied, spec ? "float16" : dtype);
+  config.update(rope);
   if (spec) {
     config["quantization"] = quant;
     config["quantization_config"] = quant;

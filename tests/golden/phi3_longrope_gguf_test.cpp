@@ -13,10 +13,14 @@
 #include "format/gguf_writer.h"
 #include "inferd/engine.h"
 #include "model/model.h"
+#include "testing/model_logits.h"
 #include "testing/test_paths.h"
 
 namespace inferd {
 namespace {
+
+using testing::last_logits;
+using testing::max_abs_diff;
 
 constexpr const char* kFixture = "fixtures/fixture-phi3-q8_0.gguf";
 
@@ -47,31 +51,6 @@ void write_variant(const std::filesystem::path& from, const std::filesystem::pat
   ASSERT_TRUE(st.ok()) << st.to_string();
 }
 
-// Logits of the last 3 of 40 positions (far enough for the rotation to matter).
-std::vector<float> logits_of(const std::filesystem::path& path) {
-  auto model = Model::load(path.string());
-  EXPECT_TRUE(model.ok()) << model.status().to_string();
-  if (!model.ok()) return {};
-  auto ctx = Context::create(*model, {.ctx_size = 64, .max_batch = 64, .num_threads = 2});
-  EXPECT_TRUE(ctx.ok());
-  std::vector<BatchEntry> batch;
-  for (int i = 0; i < 40; ++i) batch.push_back({static_cast<TokenId>(100 + 7 * i), i, 0, i >= 37});
-  EXPECT_TRUE((*ctx)->decode(batch).ok());
-  std::vector<float> out;
-  for (int k = 0; k < 3; ++k) {
-    auto l = (*ctx)->logits(k);
-    out.insert(out.end(), l.begin(), l.end());
-  }
-  return out;
-}
-
-float max_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  float d = 0;
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) d = std::max(d, std::abs(a[i] - b[i]));
-  return d;
-}
-
 TEST(Phi3LongRopeGguf, FactorTensorsScaleTheFrequencies) {
   INFERD_REQUIRE_SHARED(fixture, kFixture);
   auto src = format::GgufFile::open(fixture.string());
@@ -91,17 +70,17 @@ TEST(Phi3LongRopeGguf, FactorTensorsScaleTheFrequencies) {
     w.set_string("phi3.rope.scaling.type", "linear");
     w.set_f32("phi3.rope.scaling.factor", 2.0f);
   }, half);
-  const auto base = logits_of(fixture), long_rope = logits_of(dir / "long.gguf"),
-             linear = logits_of(dir / "linear.gguf");
-  EXPECT_LT(max_diff(long_rope, linear), 1e-4f);
-  EXPECT_GT(max_diff(long_rope, base), 1e-2f);  // the scaling changes the outputs
+  const auto base = last_logits(fixture), long_rope = last_logits(dir / "long.gguf"),
+             linear = last_logits(dir / "linear.gguf");
+  EXPECT_LT(max_abs_diff(long_rope, linear), 1e-4f);
+  EXPECT_GT(max_abs_diff(long_rope, base), 1e-2f);  // the scaling changes the outputs
 
   // The original context: the short factors (1) apply, leaving the model as it was.
   write_variant(fixture, dir / "short.gguf", [&](format::GgufWriter& w) {
     w.set_u32("phi3.rope.scaling.original_context_length", static_cast<uint32_t>(ctx));
     w.set_f32("phi3.rope.scaling.attn_factor", 1.0f);
   }, half, 2.0f, 1.0f);
-  EXPECT_LT(max_diff(logits_of(dir / "short.gguf"), base), 1e-4f);
+  EXPECT_LT(max_abs_diff(last_logits(dir / "short.gguf"), base), 1e-4f);
 
   // Without an attention factor in the file, the published default.
   write_variant(fixture, dir / "default.gguf", [&](format::GgufWriter& w) {
