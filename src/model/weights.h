@@ -1,13 +1,14 @@
-// Weights: the tensors of a model (TensorTable) bound to the transformer's structure, with every shape
-// checked against HParams. Matrices point into the tensors; those of types with panel kernels at
-// the CPU's level (Q4_0, Q8_0, MLX 4- and 8-bit with AVX-512) are also repacked once into panels
-// owned here, which matmul reads instead.
+// Weights: the tensors of a model (TensorTable) bound to the transformer's structure, with every
+// shape checked against HParams. Matrices point into the tensors; those of types with panel
+// kernels at the CPU's level (Q4_0, Q8_0, MLX 4- and 8-bit with AVX-512) are also repacked once
+// into panels owned here, which matmul reads instead.
 // Released block forms: when bind() is asked to release packed tensors, each table-owned tensor
-// (MLX blocks of a model directory) whose every matrix got panels is released (TensorTable::release)
-// right after its panels are written, so loading never holds both forms of the whole model; its
-// matrices keep their panels and get data == nullptr, and nobody reads them through `data`. The
-// token embedding's tensor (row lookups, and the output matrix when tied) is never released, nor
-// is a tensor in a file mapping (GGUF files, unconverted safetensors), which costs nothing resident.
+// (MLX blocks of a model directory) whose every matrix got panels is released
+// (TensorTable::release) right after its panels are written, so loading never holds both forms
+// of the whole model; its matrices keep their panels and get data == nullptr, and nobody reads
+// them through `data`. The token embedding's tensor (row lookups, and the output matrix when
+// tied) is never released, nor is a tensor in a file mapping (GGUF files, unconverted
+// safetensors), which costs nothing resident.
 // Small vectors (norms, biases, RoPE factors) are converted to f32 copies owned here.
 // Immutable after bind(); safe to share between threads.
 #pragma once
@@ -65,8 +66,9 @@ class Weights {
  private:
   void pack_panels(TensorTable& tensors, PackedTensors packed);
 
-  AlignedBuffer vectors_;              // f32 copies of norms, biases and factors
-  std::vector<AlignedBuffer> panels_;  // per source tensor: its matrices' panels (MatrixRef::panels)
+  AlignedBuffer vectors_;  // f32 copies of norms, biases and factors
+  // Per source tensor: the panels of its matrices (MatrixRef::panels).
+  std::vector<AlignedBuffer> panels_;
 };
 
 }  // namespace inferd::model

@@ -140,14 +140,15 @@ TEST_P(MlxFootprint, EstimateCoversTheResidentWeights) {
   EXPECT_LE(estimate->weight_bytes, resident * 11 / 10);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Formats, MlxFootprint,
-    ::testing::Values(FootprintCase{"llama", "mlx_q4_g64"}, FootprintCase{"llama", "mlx_q8_g64"},
-                      FootprintCase{"llama", "mlx_q4_g32"}, FootprintCase{"llama", "mlx_q3_g64"},
-                      FootprintCase{"gemma3", "mlx_q4_g64"}),
-    [](const ::testing::TestParamInfo<FootprintCase>& info) {
-      return std::string(info.param.arch) + "_" + info.param.format;
-    });
+INSTANTIATE_TEST_SUITE_P(Formats, MlxFootprint,
+                         ::testing::Values(FootprintCase{"llama", "mlx_q4_g64"},
+                                           FootprintCase{"llama", "mlx_q8_g64"},
+                                           FootprintCase{"llama", "mlx_q4_g32"},
+                                           FootprintCase{"llama", "mlx_q3_g64"},
+                                           FootprintCase{"gemma3", "mlx_q4_g64"}),
+                         [](const ::testing::TestParamInfo<FootprintCase>& info) {
+                           return std::string(info.param.arch) + "_" + info.param.format;
+                         });
 
 }  // namespace
 }  // namespace inferd::model
