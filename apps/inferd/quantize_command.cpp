@@ -33,7 +33,7 @@ Command add_quantize_command(CLI::App& app) {
                            to_gguf ? "GGUF" : "model directory", type->c_str());
               return 2;
             }
-            auto model = model::Model::load(*in);
+            auto model = model::Model::load(*in, {.keep_tensors = true});
             if (!model.ok()) {
               std::fprintf(stderr, "inferd quantize: %s\n", model.status().to_string().c_str());
               return 1;

@@ -40,8 +40,9 @@ struct ModelInfo {
   int64_t n_ff = 0;
   uint64_t file_bytes = 0;
   uint64_t weight_bytes = 0;            // all tensor data
-  // Weight memory the model holds while it serves: weight_bytes, plus the repacked (panel)
-  // copies of its matrices when its tensors are not a file mapping the system can drop.
+  // Weight memory the model holds while it serves: weight_bytes for a GGUF file (a mapping the
+  // system can drop); for a model directory, the tensors it still holds plus the repacked
+  // (panel) copies of matrices, whose blocks it released.
   uint64_t resident_weight_bytes = 0;
   uint64_t weight_bytes_per_token = 0;  // read once per decoded token
   int64_t n_params = 0;

@@ -142,7 +142,7 @@ Status HfModelDir::add_tensors(TensorTable* tensors) const {
       TensorInfo t = info_for(*internal, *type, shape);
       const size_t row_bytes = static_cast<size_t>(backend::dtype_bytes(*type, cols));
       t.size_bytes = row_bytes * rows;
-      uint8_t* dst = tensors->allocate(t.size_bytes);
+      uint8_t* dst = tensors->add_owned(std::move(t));
       const int64_t groups = cols / spec->group_size;
       std::vector<float> s(groups), b(groups);
       const size_t code_row_bytes = static_cast<size_t>(st->shape[nd - 1]) * 4;
@@ -154,8 +154,6 @@ Status HfModelDir::add_tensors(TensorTable* tensors) const {
         backend::mlx_pack_row(st->bytes.data() + r * code_row_bytes, spec->bits, s.data(), b.data(),
                               cols, *type, dst + r * row_bytes);
       }
-      t.data = dst;
-      tensors->add(std::move(t));
       continue;
     }
 
@@ -171,10 +169,8 @@ Status HfModelDir::add_tensors(TensorTable* tensors) const {
     if (norm && arch.hf_norm_plus_one) {
       TensorInfo t = info_for(*internal, backend::DType::kF32, st->shape);
       t.size_bytes = static_cast<uint64_t>(n) * 4;
-      auto* dst = reinterpret_cast<float*>(tensors->allocate(t.size_bytes));
+      auto* dst = reinterpret_cast<float*>(tensors->add_owned(std::move(t)));
       for (int64_t i = 0; i < n; ++i) dst[i] = load_float(*st, i) + 1.0f;
-      t.data = reinterpret_cast<const uint8_t*>(dst);
-      tensors->add(std::move(t));
       continue;
     }
     TensorInfo t = info_for(*internal, type, st->shape);
@@ -182,22 +178,17 @@ Status HfModelDir::add_tensors(TensorTable* tensors) const {
     const size_t elem = static_cast<size_t>(format::safetensors_dtype_info(st->dtype).elem_bytes);
     if (reinterpret_cast<uintptr_t>(st->bytes.data()) % elem == 0) {
       t.data = st->bytes.data();
+      tensors->add(std::move(t));
     } else {
-      uint8_t* dst = tensors->allocate(st->bytes.size());
-      std::memcpy(dst, st->bytes.data(), st->bytes.size());
-      t.data = dst;
+      std::memcpy(tensors->add_owned(std::move(t)), st->bytes.data(), st->bytes.size());
     }
-    tensors->add(std::move(t));
   }
   if (!config_.rope_freq_factors.empty()) {
     const auto& f = config_.rope_freq_factors;
     TensorInfo t =
         info_for("rope_freqs.weight", backend::DType::kF32, {static_cast<int64_t>(f.size())});
     t.size_bytes = f.size() * 4;
-    uint8_t* dst = tensors->allocate(t.size_bytes);
-    std::memcpy(dst, f.data(), t.size_bytes);
-    t.data = dst;
-    tensors->add(std::move(t));
+    std::memcpy(tensors->add_owned(std::move(t)), f.data(), f.size() * 4);
   }
   return Status::ok_status();
 }

@@ -77,7 +77,7 @@ class HfModelDirTest : public ::testing::Test {
 
 // The loader's blocks decode to fmaf(scale, code, bias) of the file's own codes, scales and biases.
 TEST_F(HfModelDirTest, RepacksMlxCodesExactly) {
-  auto m = Model::load(dir_);
+  auto m = Model::load(dir_, {.keep_tensors = true});
   ASSERT_TRUE(m.ok()) << m.status().to_string();
   auto f = SafetensorsFile::open(dir_ + "/model.safetensors");
   ASSERT_TRUE(f.ok());

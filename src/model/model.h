@@ -21,8 +21,15 @@ class HfModelDir;
 
 class Model {
  public:
+  struct LoadOptions {
+    // Keep every tensor's data readable through tensors() (conversion: model_export.h). By
+    // default the block forms of a directory's matrices are released once their panels exist
+    // (Weights), so the model holds its weights once.
+    bool keep_tensors = false;
+  };
   // Loads a GGUF file, or a model directory when `path` is a directory.
-  static Result<std::unique_ptr<Model>> load(const std::string& path);
+  static Result<std::unique_ptr<Model>> load(const std::string& path, LoadOptions options);
+  static Result<std::unique_ptr<Model>> load(const std::string& path) { return load(path, {}); }
   // Takes ownership of an already opened file.
   static Result<std::unique_ptr<Model>> from_file(std::unique_ptr<format::GgufFile> file);
   ~Model();
@@ -37,10 +44,11 @@ class Model {
   const std::vector<int32_t>& eos_token_ids() const { return eos_token_ids_; }
   // Bytes of the model's files (the GGUF file, or every safetensors shard).
   uint64_t file_size_bytes() const { return file_size_bytes_; }
-  // Weight memory held while serving: the tensors, plus the panel copies of matrices unless
-  // the tensors are a file mapping the system can drop (ModelInfo::resident_weight_bytes).
+  // Weight memory held while serving (ModelInfo::resident_weight_bytes): a GGUF file's tensors
+  // (its panels stand in for a mapping the system can drop); a directory's tensors still held
+  // (released block forms not counted) plus the panel copies of matrices.
   uint64_t resident_weight_bytes() const {
-    return weights().total_bytes + (gguf() ? 0 : weights().panel_bytes());
+    return gguf() ? weights().total_bytes : tensors_.held_bytes() + weights().panel_bytes();
   }
 
   const TensorTable& tensors() const { return tensors_; }
@@ -50,7 +58,7 @@ class Model {
 
  private:
   Model() = default;
-  Status bind();
+  Status bind(const LoadOptions& options);
 
   std::string path_;
   std::unique_ptr<format::GgufFile> file_;

@@ -59,6 +59,10 @@ Status check_convertible(const Model& m, const TensorInfo& t, RopeStyle target_r
   const auto& info = backend::dtype_info(t.type);
   if (!info.computable)
     return unsupported("tensor '{}' has type {}, which cannot be converted", t.name, info.name);
+  if (!t.data)
+    return invalid_argument(
+        "tensor '{}' was released after packing; load the model with keep_tensors to convert it",
+        t.name);
   const HParams& hp = m.hparams();
   if (hp.rope_style != target_rope && hp.n_rot != hp.head_dim_k)
     return unsupported("converting the RoPE layout of partial-rotary heads is not supported");

@@ -10,6 +10,9 @@
 // and HF's half-split layout, and Gemma norms get HF's "w - 1" form. GGUF metadata (tokenizer
 // included) is copied when the source is a GGUF file; from a directory, only the architecture
 // keys are written (the tokenizer is not converted).
+//
+// Both read every tensor's data: the model must be loaded with Model::LoadOptions::keep_tensors
+// (a tensor released after packing is an error, not a crash).
 #pragma once
 
 #include <optional>

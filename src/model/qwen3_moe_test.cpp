@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "backend/cpu/panel_ops.h"
 #include "backend/mlx_affine.h"
 #include "base/half.h"
 #include "base/thread_pool.h"
@@ -473,7 +474,7 @@ TEST(Qwen3Moe, MlxSwitchMlpWithinQuantizationTolerance) {
   WeightMap w = random_weights(s, kMlxSeed);
   const std::string dir = (root / "mlx").string();
   write_mlx_dir(dir, s, w);  // w now holds the dequantized weights
-  auto m = Model::load(dir);
+  auto m = Model::load(dir, {.keep_tensors = true});
   ASSERT_TRUE(m.ok()) << m.status().to_string();
   const TensorInfo* stacked = (*m)->tensors().find_tensor("blk.0.ffn_down_exps.weight");
   ASSERT_NE(stacked, nullptr);
@@ -491,6 +492,16 @@ TEST(Qwen3Moe, MlxSwitchMlpWithinQuantizationTolerance) {
   for (int q = 0; q < 2; ++q)
     for (size_t t = 0; t < kSeqs[q].size(); ++t)
       ASSERT_EQ(mlx[q][t], single[q][t]) << "sequence " << q << " position " << t;
+
+  // Loaded for serving, the stacked experts' blocks are released once every expert has panels
+  // (where this CPU has panel kernels), and the logits stay the same.
+  auto served = Model::load(dir);
+  ASSERT_TRUE(served.ok()) << served.status().to_string();
+  const bool panels = backend::cpu::panel_ops(backend::DType::kMlxQ4G64) != nullptr;
+  EXPECT_EQ((*served)->tensors().find_tensor("blk.0.ffn_down_exps.weight")->data == nullptr,
+            panels);
+  EXPECT_EQ((*served)->weights().layers[0].expert_down[3].data == nullptr, panels);
+  EXPECT_EQ(engine_logits(**served, kSeqs, true), mlx);
 
   const std::string f32 = (root / "f32.gguf").string(), q8 = (root / "q8_0.gguf").string();
   ASSERT_TRUE(export_gguf(**m, backend::DType::kF32, f32).ok());
@@ -521,7 +532,7 @@ TEST(Qwen3Moe, ConvertsBetweenFormats) {
   const auto root = ::inferd::testing::temp_dir();
   const std::string dir = (root / "f32").string();
   write_float_dir(dir, s, random_weights(s, 17));
-  auto m = Model::load(dir);
+  auto m = Model::load(dir, {.keep_tensors = true});
   ASSERT_TRUE(m.ok()) << m.status().to_string();
   const auto want = engine_logits(**m, kSeqs, true);
 

@@ -1,7 +1,5 @@
 #include "model/tensor_table.h"
 
-#include <cstring>
-
 #include "base/check.h"
 
 namespace inferd::model {
@@ -16,13 +14,27 @@ void TensorTable::add(TensorInfo t) {
   const bool inserted = index_.emplace(t.name, tensors_.size()).second;
   INFERD_CHECK_MSG(inserted, "duplicate tensor name");
   tensors_.push_back(std::move(t));
+  owned_.emplace_back();
 }
 
-uint8_t* TensorTable::allocate(size_t num_bytes) {
-  owned_.push_back(std::make_unique<AlignedBuffer>());
-  owned_.back()->resize(num_bytes);
-  std::memset(owned_.back()->data(), 0, num_bytes);
-  return owned_.back()->data();
+uint8_t* TensorTable::add_owned(TensorInfo t) {
+  AlignedBuffer buf(t.size_bytes);
+  uint8_t* data = buf.data();
+  t.data = data;
+  add(std::move(t));
+  owned_.back() = std::move(buf);
+  return data;
+}
+
+uint64_t TensorTable::release(const std::string& name) {
+  auto it = index_.find(name);
+  INFERD_CHECK_MSG(it != index_.end(), "release of an unknown tensor");
+  AlignedBuffer& buf = owned_[it->second];
+  if (buf.data() == nullptr) return 0;
+  const uint64_t bytes = tensors_[it->second].size_bytes;
+  buf = AlignedBuffer();
+  tensors_[it->second].data = nullptr;
+  return bytes;
 }
 
 const TensorInfo* TensorTable::find_tensor(const std::string& name) const {
@@ -33,6 +45,13 @@ const TensorInfo* TensorTable::find_tensor(const std::string& name) const {
 uint64_t TensorTable::tensor_bytes() const {
   uint64_t n = 0;
   for (const TensorInfo& t : tensors_) n += t.size_bytes;
+  return n;
+}
+
+uint64_t TensorTable::held_bytes() const {
+  uint64_t n = 0;
+  for (const TensorInfo& t : tensors_)
+    if (t.data) n += t.size_bytes;
   return n;
 }
 

@@ -1,10 +1,13 @@
 #include "model/weights.h"
 
+#include <map>
+
 #include <fmt/format.h>
 
 #include "backend/cpu/blocks.h"
 #include "backend/cpu/panel_ops.h"
 #include "backend/cpu/type_ops.h"
+#include "base/check.h"
 
 namespace inferd::model {
 namespace {
@@ -126,7 +129,7 @@ uint64_t matrix_bytes(const MatrixRef& m) { return static_cast<uint64_t>(m.rows)
 
 }  // namespace
 
-Result<Weights> Weights::bind(const TensorTable& f, const HParams& hp) {
+Result<Weights> Weights::bind(TensorTable& f, const HParams& hp, PackedTensors packed) {
   Weights w;
   Binder b(f, hp);
   const ArchSpec& arch = *hp.arch;
@@ -223,34 +226,68 @@ Result<Weights> Weights::bind(const TensorTable& f, const HParams& hp) {
   }
   w.bytes_per_token += matrix_bytes(w.output) + w.token_embd.row_bytes;
   w.total_bytes = f.tensor_bytes();
-  w.pack_panels();
+  w.pack_panels(f, packed);
   return w;
 }
 
-void Weights::pack_panels() {
-  std::vector<MatrixRef*> matrices;
+uint64_t Weights::panel_bytes() const {
+  uint64_t n = 0;
+  for (const AlignedBuffer& p : panels_) n += p.size_bytes();
+  return n;
+}
+
+void Weights::pack_panels(TensorTable& tensors, PackedTensors packed) {
+  // Every matrix, grouped by the tensor its data lies in (row slices of fused tensors and the
+  // experts of stacked tensors share one).
+  const std::vector<TensorInfo>& all = tensors.tensors();
+  std::map<const uint8_t*, size_t> by_start;
+  for (size_t i = 0; i < all.size(); ++i)
+    if (all[i].data && all[i].size_bytes > 0) by_start.emplace(all[i].data, i);
+  auto tensor_of = [&](const MatrixRef& m) {
+    const auto* p = static_cast<const uint8_t*>(m.data);
+    auto it = by_start.upper_bound(p);
+    INFERD_CHECK_MSG(it != by_start.begin(), "matrix outside every tensor");
+    --it;
+    INFERD_CHECK_MSG(p < it->first + all[it->second].size_bytes, "matrix outside every tensor");
+    return it->second;
+  };
+  std::vector<std::vector<MatrixRef*>> slices(all.size());
+  auto add = [&](MatrixRef* m) {
+    if (m->data) slices[tensor_of(*m)].push_back(m);  // absent: the router of dense layers
+  };
   for (LayerWeights& L : layers) {
     for (MatrixRef* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down, &L.router})
-      if (m->data) matrices.push_back(m);
+      add(m);
     for (auto* experts : {&L.expert_gate, &L.expert_up, &L.expert_down})
-      for (MatrixRef& m : *experts) matrices.push_back(&m);
+      for (MatrixRef& m : *experts) add(&m);
   }
-  matrices.push_back(&output);
-  size_t total = 0;
-  for (const MatrixRef* m : matrices)
-    if (const auto* ops = backend::cpu::panel_ops(m->type);
-        ops && m->cols % ops->group_elems == 0)
-      total += backend::cpu::panel_matrix_bytes(*ops, m->rows, m->cols);
-  if (total == 0) return;
-  panels_.resize(total);
-  size_t offset = 0;
-  for (MatrixRef* m : matrices) {
-    const auto* ops = backend::cpu::panel_ops(m->type);
-    if (!ops || m->cols % ops->group_elems != 0) continue;
-    uint8_t* dst = panels_.data() + offset;
-    backend::cpu::pack_panels(*ops, m->data, m->rows, m->cols, m->row_bytes, dst);
-    m->panels = dst;
-    offset += backend::cpu::panel_matrix_bytes(*ops, m->rows, m->cols);
+  add(&output);
+  const size_t embd_idx = tensor_of(token_embd);
+
+  for (size_t i = 0; i < all.size(); ++i) {
+    size_t bytes = 0;
+    bool all_packed = !slices[i].empty();
+    for (const MatrixRef* m : slices[i]) {
+      const auto* ops = backend::cpu::panel_ops(m->type);
+      if (ops && m->cols % ops->group_elems == 0)
+        bytes += backend::cpu::panel_matrix_bytes(*ops, m->rows, m->cols);
+      else
+        all_packed = false;
+    }
+    if (bytes == 0) continue;
+    AlignedBuffer& buf = panels_.emplace_back(bytes);
+    size_t offset = 0;
+    for (MatrixRef* m : slices[i]) {
+      const auto* ops = backend::cpu::panel_ops(m->type);
+      if (!ops || m->cols % ops->group_elems != 0) continue;
+      uint8_t* dst = buf.data() + offset;
+      backend::cpu::pack_panels(*ops, m->data, m->rows, m->cols, m->row_bytes, dst);
+      m->panels = dst;
+      offset += backend::cpu::panel_matrix_bytes(*ops, m->rows, m->cols);
+    }
+    if (packed == PackedTensors::kRelease && all_packed && i != embd_idx &&
+        tensors.release(all[i].name) > 0)
+      for (MatrixRef* m : slices[i]) m->data = nullptr;
   }
 }
 

@@ -1,8 +1,14 @@
-// Weights: the tensors of a model (TensorTable) bound to the transformer's structure, with every shape
-// checked against HParams. Matrices point into the file mapping; those of types with panel
-// kernels at the CPU's level (Q4_0, Q8_0, MLX 4- and 8-bit with AVX-512) are also repacked
-// once into panels owned here, which matmul reads instead (the mapping, or for MLX directories
-// the loaded blocks, is then read only for embedding rows).
+// Weights: the tensors of a model (TensorTable) bound to the transformer's structure, with every
+// shape checked against HParams. Matrices point into the tensors; those of types with panel
+// kernels at the CPU's level (Q4_0, Q8_0, MLX 4- and 8-bit with AVX-512) are also repacked once
+// into panels owned here, which matmul reads instead.
+// Released block forms: when bind() is asked to release packed tensors, each table-owned tensor
+// (MLX blocks of a model directory) whose every matrix got panels is released
+// (TensorTable::release) right after its panels are written, so loading never holds both forms
+// of the whole model; its matrices keep their panels and get data == nullptr, and nobody reads
+// them through `data`. The token embedding's tensor (row lookups, and the output matrix when
+// tied) is never released, nor is a tensor in a file mapping (GGUF files, unconverted
+// safetensors), which costs nothing resident.
 // Small vectors (norms, biases, RoPE factors) are converted to f32 copies owned here.
 // Immutable after bind(); safe to share between threads.
 #pragma once
@@ -39,7 +45,9 @@ struct LayerWeights {
 
 class Weights {
  public:
-  static Result<Weights> bind(const TensorTable& tensors, const HParams& hp);
+  // What bind() does with a table-owned tensor once all its matrices have panels.
+  enum class PackedTensors { kKeep, kRelease };
+  static Result<Weights> bind(TensorTable& tensors, const HParams& hp, PackedTensors packed);
 
   MatrixRef token_embd;   // [n_vocab rows x n_embd]
   MatrixRef output;       // [n_vocab rows x n_embd]; token_embd when tied
@@ -50,16 +58,17 @@ class Weights {
   // Bytes of weight data read for one token (every matrix once, n_expert_used experts of each
   // sparse layer, one embedding row).
   uint64_t bytes_per_token = 0;
-  // Bytes of all tensors in the file.
+  // Bytes of all tensors in the file (as loaded, released ones included).
   uint64_t total_bytes = 0;
-  // Bytes of the panel copies of matrices (held besides the tensors).
-  uint64_t panel_bytes() const { return panels_.size_bytes(); }
+  // Bytes of the panel copies of matrices (held besides the tensors not released).
+  uint64_t panel_bytes() const;
 
  private:
-  void pack_panels();
+  void pack_panels(TensorTable& tensors, PackedTensors packed);
 
   AlignedBuffer vectors_;  // f32 copies of norms, biases and factors
-  AlignedBuffer panels_;   // panel forms of the matrices (MatrixRef::panels)
+  // Per source tensor: the panels of its matrices (MatrixRef::panels).
+  std::vector<AlignedBuffer> panels_;
 };
 
 }  // namespace inferd::model

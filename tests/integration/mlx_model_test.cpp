@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "backend/cpu/panel_ops.h"
 #include "backend/mlx_affine.h"
 #include "base/thread_pool.h"
 #include "format/safetensors_set.h"
@@ -81,7 +82,7 @@ TEST_P(MlxModelTest, DirectoryLogitsMatchDequantizedGgufF32) {
   ASSERT_TRUE(dir_format.has_value());
   Status st = export_hf_dir(**source, *dir_format, mlx_dir);
   ASSERT_TRUE(st.ok()) << st.to_string();
-  auto mlx = Model::load(mlx_dir);
+  auto mlx = Model::load(mlx_dir, {.keep_tensors = true});  // exported below
   ASSERT_TRUE(mlx.ok()) << mlx.status().to_string();
   EXPECT_EQ((*mlx)->gguf(), nullptr);
   EXPECT_EQ((*mlx)->hparams().rope_style, RopeStyle::kNeox);
@@ -106,6 +107,21 @@ TEST_P(MlxModelTest, DirectoryLogitsMatchDequantizedGgufF32) {
   const std::vector<int32_t> tokens{1, 5, 17, 42, 99, 200, 7, 3, 319, 64, 128};
   const auto want = logits_of(**reference, tokens);
   const auto got = logits_of(**mlx, tokens);
+
+  // Loaded for serving, every matrix tensor with panels (this CPU's kernels permitting) but the
+  // token embedding is released; the model computes the same logits from the panels alone.
+  auto served = Model::load(mlx_dir);
+  ASSERT_TRUE(served.ok()) << served.status().to_string();
+  for (const TensorInfo& t : (*served)->tensors().tensors()) {
+    const auto* ops = backend::cpu::panel_ops(t.type);
+    const bool packed = ops && t.num_dims == 2 && t.dims[0] % ops->group_elems == 0;
+    EXPECT_EQ(t.data == nullptr, packed && t.name != "token_embd.weight") << t.name;
+  }
+  EXPECT_EQ(logits_of(**served, tokens), got);
+  const auto export_released = export_gguf(**served, DType::kF32, (dir / "released.gguf").string());
+  if ((*served)->tensors().held_bytes() < (*served)->tensors().tensor_bytes()) {
+    EXPECT_EQ(export_released.code(), StatusCode::kInvalidArgument) << export_released.to_string();
+  }
   ASSERT_EQ(want.size(), got.size());
   float scale = 0.0f;
   for (float v : want) scale = std::max(scale, std::fabs(v));

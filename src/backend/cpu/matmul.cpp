@@ -200,6 +200,7 @@ void matmul(const MatrixRef& w, const float* x, int64_t num_tokens, float* y, Th
     matmul_panels({&target, 1}, *pops, x, num_tokens, pool, scratch);
     return;
   }
+  INFERD_CHECK_MSG(w.data, "matrix with neither data nor panels");
   const TypeOps& ops = type_ops(w.type);
   INFERD_CHECK(w.cols > 0 && w.cols % dtype_info(w.type).block_elems == 0);
   INFERD_CHECK(w.row_bytes >= static_cast<size_t>(dtype_bytes(w.type, w.cols)));

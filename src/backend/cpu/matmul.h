@@ -18,12 +18,15 @@ struct MatrixRef {
   DType type = DType::kF32;
   int64_t rows = 0;
   int64_t cols = 0;
+  // The file layout; nullptr when its owner released it after packing panels (then `panels` is
+  // set, and nothing may read rows through `data`).
   const void* data = nullptr;
   // dtype_bytes(type, cols) for a dense matrix; data and row_bytes keep each row aligned to its
   // element (4 bytes for F32, 2 for the other types, as in GGUF files).
   size_t row_bytes = 0;
   // The same matrix in the panel layout (panel_ops.h), or nullptr. When set, matmul reads the
-  // panels instead of `data` (which stays valid for row lookups such as embeddings).
+  // panels instead of `data` (which, unless released, stays valid for row lookups such as
+  // embeddings).
   const uint8_t* panels = nullptr;
 };
 
