@@ -73,6 +73,7 @@ constexpr VecOps kScalar = {dot_f32_f16_ref,      axpy_f16_ref,     f32_to_f16_r
 }  // namespace
 
 const VecOps& vec_ops(IsaLevel level) {
+  if (level >= IsaLevel::kAvx512) return *vec_ops_avx512();
   if (level >= IsaLevel::kAvx2)
     if (const VecOps* v = vec_ops_avx2()) return *v;
   return kScalar;

@@ -1,5 +1,6 @@
 // Small vector kernels used by attention (f32 queries against f16 or Q8_0 KV-cache rows),
-// dispatched once at run time between a scalar reference and AVX2 versions.
+// dispatched once at run time between a scalar reference, AVX2 versions and, for the row
+// kernels of attention, AVX-512 ones.
 #pragma once
 
 #include <cstdint>
@@ -44,5 +45,6 @@ const VecOps& vec_ops(IsaLevel level = cpu_features().level);
 
 // Per-level tables (nullptr when the level has none).
 const VecOps* vec_ops_avx2();
+const VecOps* vec_ops_avx512();
 
 }  // namespace inferd::backend::cpu

@@ -34,7 +34,8 @@ TEST(VecOps, FastMatchesReference) {
                 1e-6f * mag + 1e-7f);
     ref.axpy_f16(0.37f, b.data(), y_ref.data(), n);
     fast.axpy_f16(0.37f, b.data(), y_fast.data(), n);
-    for (int64_t i = 0; i < n; ++i) EXPECT_NEAR(y_ref[i], y_fast[i], 1e-6f * (1 + std::fabs(y_ref[i])));
+    for (int64_t i = 0; i < n; ++i)
+      EXPECT_NEAR(y_ref[i], y_fast[i], 1e-6f * (1 + std::fabs(y_ref[i])));
     ref.f32_to_f16(a.data(), h_ref.data(), n);
     fast.f32_to_f16(a.data(), h_fast.data(), n);
     EXPECT_EQ(h_ref, h_fast);
@@ -86,39 +87,51 @@ std::vector<uint8_t> random_f16_rows(std::mt19937& rng, int64_t n, int64_t d, si
   return rows;
 }
 
+// Every SIMD level this CPU has.
+std::vector<IsaLevel> simd_levels() {
+  std::vector<IsaLevel> levels;
+  for (IsaLevel l : {IsaLevel::kAvx2, IsaLevel::kAvx512})
+    if (cpu_features().level >= l) levels.push_back(l);
+  return levels;
+}
+
 TEST(VecOps, AttentionKernelsMatchReference) {
   const VecOps& ref = vec_ops(IsaLevel::kScalar);
-  const VecOps& fast = vec_ops(cpu_features().level);
-  std::mt19937 rng(5);
-  std::normal_distribution<float> dist;
-  for (int64_t d : {1, 7, 8, 60, 64, 96, 128, 200, 256}) {
-    for (int64_t n : {1, 3, 4, 5, 9, 33}) {
-      const size_t stride = 2 * d + 70;
-      const std::vector<uint8_t> rows = random_f16_rows(rng, n, d, stride);
-      std::vector<float> q(d), p(n), s_ref(n), s_fast(n), y_ref(d), y_fast(d), y_rows(d);
-      for (float& v : q) v = dist(rng);
-      for (float& v : p) v = std::fabs(dist(rng));
-      for (int64_t i = 0; i < d; ++i) y_ref[i] = y_fast[i] = y_rows[i] = dist(rng);
-      ref.scores_f16(q.data(), rows.data(), stride, n, d, s_ref.data());
-      fast.scores_f16(q.data(), rows.data(), stride, n, d, s_fast.data());
-      for (int64_t j = 0; j < n; ++j) {
-        const auto* row = reinterpret_cast<const f16_t*>(rows.data() + j * stride);
-        float mag = 0;
-        for (int64_t i = 0; i < d; ++i) mag += std::fabs(q[i] * f16_to_f32(row[i]));
-        EXPECT_NEAR(s_ref[j], s_fast[j], 1e-6f * mag + 1e-7f) << "d=" << d << " n=" << n;
-        // A row's score is the same computed alone.
-        float alone;
-        fast.scores_f16(q.data(), rows.data() + j * stride, stride, 1, d, &alone);
-        EXPECT_EQ(alone, s_fast[j]);
-      }
-      ref.weighted_sum_f16(p.data(), rows.data(), stride, n, d, y_ref.data());
-      fast.weighted_sum_f16(p.data(), rows.data(), stride, n, d, y_fast.data());
-      // The same as the axpy of each row in turn, bit for bit.
-      for (int64_t j = 0; j < n; ++j)
-        fast.axpy_f16(p[j], reinterpret_cast<const f16_t*>(rows.data() + j * stride), y_rows.data(), d);
-      for (int64_t i = 0; i < d; ++i) {
-        EXPECT_NEAR(y_ref[i], y_fast[i], 1e-5f * (1 + std::fabs(y_ref[i])));
-        EXPECT_EQ(y_fast[i], y_rows[i]);
+  for (IsaLevel level : simd_levels()) {
+    SCOPED_TRACE(isa_level_name(level));
+    const VecOps& fast = vec_ops(level);
+    std::mt19937 rng(5);
+    std::normal_distribution<float> dist;
+    for (int64_t d : {1, 7, 8, 60, 64, 96, 128, 200, 256}) {
+      for (int64_t n : {1, 3, 4, 5, 9, 33}) {
+        const size_t stride = 2 * d + 70;
+        const std::vector<uint8_t> rows = random_f16_rows(rng, n, d, stride);
+        std::vector<float> q(d), p(n), s_ref(n), s_fast(n), y_ref(d), y_fast(d), y_rows(d);
+        for (float& v : q) v = dist(rng);
+        for (float& v : p) v = std::fabs(dist(rng));
+        for (int64_t i = 0; i < d; ++i) y_ref[i] = y_fast[i] = y_rows[i] = dist(rng);
+        ref.scores_f16(q.data(), rows.data(), stride, n, d, s_ref.data());
+        fast.scores_f16(q.data(), rows.data(), stride, n, d, s_fast.data());
+        for (int64_t j = 0; j < n; ++j) {
+          const auto* row = reinterpret_cast<const f16_t*>(rows.data() + j * stride);
+          float mag = 0;
+          for (int64_t i = 0; i < d; ++i) mag += std::fabs(q[i] * f16_to_f32(row[i]));
+          EXPECT_NEAR(s_ref[j], s_fast[j], 1e-6f * mag + 1e-7f) << "d=" << d << " n=" << n;
+          // A row's score is the same computed alone.
+          float alone;
+          fast.scores_f16(q.data(), rows.data() + j * stride, stride, 1, d, &alone);
+          EXPECT_EQ(alone, s_fast[j]);
+        }
+        ref.weighted_sum_f16(p.data(), rows.data(), stride, n, d, y_ref.data());
+        fast.weighted_sum_f16(p.data(), rows.data(), stride, n, d, y_fast.data());
+        // The same as the axpy of each row in turn, bit for bit.
+        for (int64_t j = 0; j < n; ++j)
+          fast.axpy_f16(p[j], reinterpret_cast<const f16_t*>(rows.data() + j * stride),
+                        y_rows.data(), d);
+        for (int64_t i = 0; i < d; ++i) {
+          EXPECT_NEAR(y_ref[i], y_fast[i], 1e-5f * (1 + std::fabs(y_ref[i])));
+          EXPECT_EQ(y_fast[i], y_rows[i]);
+        }
       }
     }
   }
@@ -127,8 +140,9 @@ TEST(VecOps, AttentionKernelsMatchReference) {
 TEST(VecOps, RoundToF16MatchesTheScalarConversion) {
   const VecOps& ref = vec_ops(IsaLevel::kScalar);
   const VecOps& fast = vec_ops(cpu_features().level);
-  std::vector<float> x = {0.0f, -0.0f, 1e-8f, 6.1e-5f, 0.333333f, -2.71828f, 65519.0f, 65520.0f,
-                          1e9f, -1e9f, 5.96e-8f, 3.0e-8f, 1.0f + 1.0f / 2048, 1.0f + 3.0f / 2048};
+  std::vector<float> x = {
+      0.0f,     -0.0f, 1e-8f, 6.1e-5f,  0.333333f, -2.71828f,          65519.0f,
+      65520.0f, 1e9f,  -1e9f, 5.96e-8f, 3.0e-8f,   1.0f + 1.0f / 2048, 1.0f + 3.0f / 2048};
   std::mt19937 rng(9);
   std::normal_distribution<float> dist(0.0f, 100.0f);
   for (int i = 0; i < 37; ++i) x.push_back(dist(rng));
@@ -151,7 +165,8 @@ TEST(VecOps, ExpAndSiluMatchTheStandardExp) {
   const VecOps& fast = vec_ops(cpu_features().level);
   std::vector<float> x;
   for (float v = -87.0f; v <= 88.5f; v += 0.01237f) x.push_back(v);
-  for (float v : {0.0f, -0.0f, 1e-30f, -1e-30f, 0.5f * 0.6931472f, -0.5f * 0.6931472f}) x.push_back(v);
+  for (float v : {0.0f, -0.0f, 1e-30f, -1e-30f, 0.5f * 0.6931472f, -0.5f * 0.6931472f})
+    x.push_back(v);
   const int64_t n = static_cast<int64_t>(x.size());  // not a multiple of 8: the tail too
   std::vector<float> a = x, b = x;
   const double sum_ref = ref.exp_shifted(a.data(), n, 0.0f);
