@@ -1,5 +1,6 @@
 #include <immintrin.h>
 
+#include "backend/cpu/attention_rows_simd.h"
 #include "backend/cpu/vec_ops.h"
 
 namespace inferd::backend::cpu {
@@ -46,7 +47,8 @@ void f32_to_f16(const float* src, f16_t* dst, int64_t n) {
 
 // The 8 int8 values at q as floats.
 __m256 load_q8(const int8_t* q) {
-  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q))));
+  return _mm256_cvtepi32_ps(
+      _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q))));
 }
 
 float dot_f32_q8_0(const float* a, const BlockQ8_0* x, int64_t n) {
@@ -69,71 +71,27 @@ void axpy_q8_0(float alpha, const BlockQ8_0* x, float* y, int64_t n) {
   }
 }
 
-__m256 load_f16(const uint8_t* p) {
-  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-}
-
-// The sums of the lanes of a0..a3, in lanes 0..3. Every row is reduced the same way (pairs,
-// then quads, then the two halves), whichever rows share the call.
-__m128 hsum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
-  const __m256 s = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
-  return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-}
-
-// The score of one row: lanes over the first d8 = d rounded down to 8 elements, then the rest.
-float row_tail(const float* q, const uint8_t* row, int64_t d8, int64_t d, float sum) {
-  const auto* h = reinterpret_cast<const f16_t*>(row);
-  for (int64_t i = d8; i < d; ++i) sum += q[i] * _cvtsh_ss(h[i]);
-  return sum;
-}
-
-void scores_f16(const float* q, const uint8_t* rows, size_t stride, int64_t n, int64_t d,
-                float* out) {
-  const int64_t d8 = d / 8 * 8;
-  const __m256 zero = _mm256_setzero_ps();
-  int64_t j = 0;
-  for (; j + 4 <= n; j += 4) {
-    const uint8_t* r0 = rows + j * stride;
-    const uint8_t* r1 = r0 + stride;
-    const uint8_t* r2 = r1 + stride;
-    const uint8_t* r3 = r2 + stride;
-    __m256 a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-    for (int64_t i = 0; i < d8; i += 8) {
-      const __m256 qv = _mm256_loadu_ps(q + i);
-      a0 = _mm256_fmadd_ps(qv, load_f16(r0 + 2 * i), a0);
-      a1 = _mm256_fmadd_ps(qv, load_f16(r1 + 2 * i), a1);
-      a2 = _mm256_fmadd_ps(qv, load_f16(r2 + 2 * i), a2);
-      a3 = _mm256_fmadd_ps(qv, load_f16(r3 + 2 * i), a3);
-    }
-    alignas(16) float s[4];
-    _mm_store_ps(s, hsum4(a0, a1, a2, a3));
-    out[j] = row_tail(q, r0, d8, d, s[0]);
-    out[j + 1] = row_tail(q, r1, d8, d, s[1]);
-    out[j + 2] = row_tail(q, r2, d8, d, s[2]);
-    out[j + 3] = row_tail(q, r3, d8, d, s[3]);
+struct Lanes {
+  using Reg = __m256;
+  static constexpr int kWidth = 8;
+  static Reg zero() { return _mm256_setzero_ps(); }
+  static Reg load(const float* p) { return _mm256_loadu_ps(p); }
+  static Reg load_f16(const uint8_t* p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   }
-  for (; j < n; ++j) {
-    const uint8_t* r = rows + j * stride;
-    __m256 a = zero;
-    for (int64_t i = 0; i < d8; i += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), load_f16(r + 2 * i), a);
-    out[j] = row_tail(q, r, d8, d, _mm_cvtss_f32(hsum4(a, zero, zero, zero)));
+  static Reg fmadd(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
+  static Reg set1(float v) { return _mm256_set1_ps(v); }
+  static void store(float* p, Reg v) { _mm256_storeu_ps(p, v); }
+  // Pairs, then quads, then the two halves.
+  static __m128 hsum4(Reg a0, Reg a1, Reg a2, Reg a3) {
+    const __m256 s = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+    return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
   }
-}
+};
 
 void weighted_sum_f16(const float* p, const uint8_t* rows, size_t stride, int64_t n, int64_t d,
                       float* y) {
-  // Columns in chunks of 64 held in registers across all rows; the rest row by row.
-  int64_t i0 = 0;
-  for (; i0 + 64 <= d; i0 += 64) {
-    __m256 acc[8];
-    for (int k = 0; k < 8; ++k) acc[k] = _mm256_loadu_ps(y + i0 + 8 * k);
-    const uint8_t* r = rows + 2 * i0;
-    for (int64_t j = 0; j < n; ++j, r += stride) {
-      const __m256 pj = _mm256_set1_ps(p[j]);
-      for (int k = 0; k < 8; ++k) acc[k] = _mm256_fmadd_ps(pj, load_f16(r + 16 * k), acc[k]);
-    }
-    for (int k = 0; k < 8; ++k) _mm256_storeu_ps(y + i0 + 8 * k, acc[k]);
-  }
+  const int64_t i0 = weighted_sum_chunks<Lanes>(p, rows, stride, n, d, y);
   if (i0 == d) return;
   for (int64_t j = 0; j < n; ++j)
     axpy_f16(p[j], reinterpret_cast<const f16_t*>(rows + j * stride + 2 * i0), y + i0, d - i0);
@@ -142,7 +100,8 @@ void weighted_sum_f16(const float* p, const uint8_t* rows, size_t stride, int64_
 void round_to_f16(float* x, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps(x + i, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT)));
+    _mm256_storeu_ps(
+        x + i, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT)));
   for (; i < n; ++i) x[i] = _cvtsh_ss(_cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT));
 }
 
@@ -168,10 +127,12 @@ __m256 exp_ps(__m256 x_in) {
   // 2^n for n in [-126, 128]: built as two factors so that n = 128 does not overflow the field.
   const __m256i ni = _mm256_cvtps_epi32(n);
   const __m256i half = _mm256_srai_epi32(ni, 1);
-  const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(half, _mm256_set1_epi32(127)), 23));
+  const __m256 s1 =
+      _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(half, _mm256_set1_epi32(127)), 23));
   const __m256 s2 = _mm256_castsi256_ps(
       _mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(ni, half), _mm256_set1_epi32(127)), 23));
-  return _mm256_andnot_ps(_mm256_cmp_ps(x_in, low, _CMP_LT_OQ), _mm256_mul_ps(_mm256_mul_ps(p, s1), s2));
+  return _mm256_andnot_ps(_mm256_cmp_ps(x_in, low, _CMP_LT_OQ),
+                          _mm256_mul_ps(_mm256_mul_ps(p, s1), s2));
 }
 
 double exp_shifted(float* x, int64_t n, float shift) {
@@ -219,12 +180,14 @@ void silu_mul(float* gate, const float* up, int64_t n) {
   }
 }
 
-constexpr VecOps kAvx2 = {dot_f32_f16,      axpy_f16,     f32_to_f16,  dot_f32_q8_0,
-                          axpy_q8_0,        scores_f16,   weighted_sum_f16,
-                          round_to_f16,     exp_shifted,  silu_mul};
+constexpr VecOps kAvx2 = {
+    dot_f32_f16,        axpy_f16,         f32_to_f16,   dot_f32_q8_0, axpy_q8_0,
+    scores_rows<Lanes>, weighted_sum_f16, round_to_f16, exp_shifted,  silu_mul};
 
 }  // namespace
 
-const VecOps* vec_ops_avx2() { return &kAvx2; }
+const VecOps* vec_ops_avx2() {
+  return &kAvx2;
+}
 
 }  // namespace inferd::backend::cpu
