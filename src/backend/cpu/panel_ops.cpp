@@ -87,59 +87,13 @@ struct PanelEntry {
   PanelOps scalar, avx512;
 };
 
-constexpr PanelEntry panel_entry(DType type, int bits, int group_elems, bool affine,
-                                 int start_factor, PanelGemmFn* ref, PanelGemmFn* fast) {
-  return {{type, bits, group_elems, affine, start_factor, 8, ref},
-          {type, bits, group_elems, affine, start_factor, avx512::kPanelMaxActs, fast}};
-}
-
-// An MLX affine type: unsigned codes, start = block sum.
-constexpr PanelEntry mlx_entry(DType type, int bits, int group_elems, PanelGemmFn* ref,
-                               PanelGemmFn* fast) {
-  return panel_entry(type, bits, group_elems, true, 1, ref, fast);
-}
-
 constexpr PanelEntry kPanelTable[] = {
-    panel_entry(DType::kQ4_0, 4, 32, false, -8, reference_gemm<DType::kQ4_0>,
-                avx512::panel_gemm_q4_0),
-    panel_entry(DType::kQ8_0, 8, 32, false, -128, reference_gemm<DType::kQ8_0>,
-                avx512::panel_gemm_q8_0),
-    mlx_entry(DType::kMlxQ2G32, 2, 32, reference_gemm<DType::kMlxQ2G32>,
-              avx512::panel_gemm_mlx_q2_g32),
-    mlx_entry(DType::kMlxQ2G64, 2, 64, reference_gemm<DType::kMlxQ2G64>,
-              avx512::panel_gemm_mlx_q2_g64),
-    mlx_entry(DType::kMlxQ2G128, 2, 128, reference_gemm<DType::kMlxQ2G128>,
-              avx512::panel_gemm_mlx_q2_g128),
-    mlx_entry(DType::kMlxQ3G32, 3, 32, reference_gemm<DType::kMlxQ3G32>,
-              avx512::panel_gemm_mlx_q3_g32),
-    mlx_entry(DType::kMlxQ3G64, 3, 64, reference_gemm<DType::kMlxQ3G64>,
-              avx512::panel_gemm_mlx_q3_g64),
-    mlx_entry(DType::kMlxQ3G128, 3, 128, reference_gemm<DType::kMlxQ3G128>,
-              avx512::panel_gemm_mlx_q3_g128),
-    mlx_entry(DType::kMlxQ4G32, 4, 32, reference_gemm<DType::kMlxQ4G32>,
-              avx512::panel_gemm_mlx_q4_g32),
-    mlx_entry(DType::kMlxQ4G64, 4, 64, reference_gemm<DType::kMlxQ4G64>,
-              avx512::panel_gemm_mlx_q4_g64),
-    mlx_entry(DType::kMlxQ4G128, 4, 128, reference_gemm<DType::kMlxQ4G128>,
-              avx512::panel_gemm_mlx_q4_g128),
-    mlx_entry(DType::kMlxQ5G32, 5, 32, reference_gemm<DType::kMlxQ5G32>,
-              avx512::panel_gemm_mlx_q5_g32),
-    mlx_entry(DType::kMlxQ5G64, 5, 64, reference_gemm<DType::kMlxQ5G64>,
-              avx512::panel_gemm_mlx_q5_g64),
-    mlx_entry(DType::kMlxQ5G128, 5, 128, reference_gemm<DType::kMlxQ5G128>,
-              avx512::panel_gemm_mlx_q5_g128),
-    mlx_entry(DType::kMlxQ6G32, 6, 32, reference_gemm<DType::kMlxQ6G32>,
-              avx512::panel_gemm_mlx_q6_g32),
-    mlx_entry(DType::kMlxQ6G64, 6, 64, reference_gemm<DType::kMlxQ6G64>,
-              avx512::panel_gemm_mlx_q6_g64),
-    mlx_entry(DType::kMlxQ6G128, 6, 128, reference_gemm<DType::kMlxQ6G128>,
-              avx512::panel_gemm_mlx_q6_g128),
-    mlx_entry(DType::kMlxQ8G32, 8, 32, reference_gemm<DType::kMlxQ8G32>,
-              avx512::panel_gemm_mlx_q8_g32),
-    mlx_entry(DType::kMlxQ8G64, 8, 64, reference_gemm<DType::kMlxQ8G64>,
-              avx512::panel_gemm_mlx_q8_g64),
-    mlx_entry(DType::kMlxQ8G128, 8, 128, reference_gemm<DType::kMlxQ8G128>,
-              avx512::panel_gemm_mlx_q8_g128),
+#define INFERD_PANEL_ENTRY(name, type, bits, group_elems, affine, start_factor)            \
+  {{DType::type, bits, group_elems, affine, start_factor, 8, reference_gemm<DType::type>}, \
+   {DType::type, bits, group_elems, affine, start_factor, avx512::kPanelMaxActs,           \
+    avx512::panel_gemm_##name}},
+    INFERD_PANEL_TYPES(INFERD_PANEL_ENTRY)
+#undef INFERD_PANEL_ENTRY
 };
 
 }  // namespace

@@ -7,9 +7,8 @@
 // lane, and one vpdpbusd per register with the matching 4 activation bytes broadcast to every
 // lane adds their products to each row's integer dot product. The unpacking is shared by the
 // tokens of a prefill tile, so a narrower code costs a few more ALU operations per block and
-// group but no more vpdpbusd per token. Two partial sums
-// shorten the dependency chain; integer addition is exact, so the result is the reference's. The
-// float steps are the reference's fmas.
+// group but no more vpdpbusd per token. Two partial sums shorten the dependency chain; integer
+// addition is exact, so the result is the reference's. The float steps are the reference's fmas.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -102,8 +101,8 @@ template <int kChunks>
 }
 
 // The weight format: 64-byte quant chunks per group and block (the weight bits), 32-element
-// blocks per record,
-// and whether the header holds MLX affine f32 scales and biases (else Q4_0 / Q8_0 half scales).
+// blocks per record, and whether the header holds MLX affine f32 scales and biases (else Q4_0 /
+// Q8_0 half scales).
 template <int kChunks, int kSubBlocks, bool kAffine>
 struct Format {
   static constexpr int kChunksPerBlock = kChunks;
@@ -216,32 +215,14 @@ void gemm(int64_t nb, const uint8_t* panel, int first_group, int num_groups, con
 
 }  // namespace
 
-#define INFERD_PANEL_GEMM(name, chunks, blocks, affine)                                            \
-  void name(int64_t nb, const uint8_t* panel, int first_group, int num_groups, const uint8_t* act, \
-            size_t act_stride, int num_acts, float* out, size_t out_stride, int num_rows) {        \
-    gemm<Format<chunks, blocks, affine>>(nb, panel, first_group, num_groups, act, act_stride,      \
-                                         num_acts, out, out_stride, num_rows);                     \
+#define INFERD_PANEL_GEMM(name, type, bits, group_elems, affine, start_factor)                     \
+  void panel_gemm_##name(int64_t nb, const uint8_t* panel, int first_group, int num_groups,        \
+                         const uint8_t* act, size_t act_stride, int num_acts, float* out,          \
+                         size_t out_stride, int num_rows) {                                        \
+    gemm<Format<bits, group_elems / kQK, affine>>(                                                 \
+        nb, panel, first_group, num_groups, act, act_stride, num_acts, out, out_stride, num_rows); \
   }
-INFERD_PANEL_GEMM(panel_gemm_q4_0, 4, 1, false)
-INFERD_PANEL_GEMM(panel_gemm_q8_0, 8, 1, false)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q4_g32, 4, 1, true)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q4_g64, 4, 2, true)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q4_g128, 4, 4, true)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q8_g32, 8, 1, true)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q8_g64, 8, 2, true)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q8_g128, 8, 4, true)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q2_g32, 2, 1, true)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q2_g64, 2, 2, true)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q2_g128, 2, 4, true)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q3_g32, 3, 1, true)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q3_g64, 3, 2, true)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q3_g128, 3, 4, true)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q5_g32, 5, 1, true)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q5_g64, 5, 2, true)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q5_g128, 5, 4, true)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q6_g32, 6, 1, true)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q6_g64, 6, 2, true)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q6_g128, 6, 4, true)
+INFERD_PANEL_TYPES(INFERD_PANEL_GEMM)
 #undef INFERD_PANEL_GEMM
 
 }  // namespace inferd::backend::cpu::avx512

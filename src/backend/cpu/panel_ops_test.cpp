@@ -18,10 +18,10 @@ namespace inferd::backend::cpu {
 namespace {
 
 constexpr DType kPanelTypes[] = {
-    DType::kQ4_0,      DType::kQ8_0,      DType::kMlxQ2G32,  DType::kMlxQ2G64,  DType::kMlxQ2G128,
-    DType::kMlxQ3G32,  DType::kMlxQ3G64,  DType::kMlxQ3G128, DType::kMlxQ4G32,  DType::kMlxQ4G64,
-    DType::kMlxQ4G128, DType::kMlxQ5G32,  DType::kMlxQ5G64,  DType::kMlxQ5G128, DType::kMlxQ6G32,
-    DType::kMlxQ6G64,  DType::kMlxQ6G128, DType::kMlxQ8G32,  DType::kMlxQ8G64,  DType::kMlxQ8G128};
+#define INFERD_PANEL_TEST_TYPE(name, type, bits, group_elems, affine, start_factor) DType::type,
+    INFERD_PANEL_TYPES(INFERD_PANEL_TEST_TYPE)
+#undef INFERD_PANEL_TEST_TYPE
+};
 
 // Columns per record (quantization group) of a panel type.
 int64_t group_elems(DType type) {
@@ -118,6 +118,12 @@ float expected(DType type, const uint8_t* row, const BlockQ8_0* a, int64_t nb,
 }
 
 TEST(PanelOps, TablesCoverLegacyAndMlxTypes) {
+  // Q4_0, Q8_0 and every MLX affine width and group size.
+  EXPECT_EQ(std::size(kPanelTypes), 2u + 6u * 3u);
+  for (int bits : {2, 3, 4, 5, 6, 8})
+    for (int group : {32, 64, 128})
+      EXPECT_NE(panel_ops(*mlx_affine_type({bits, group}), IsaLevel::kScalar), nullptr)
+          << bits << " bits, group " << group;
   for (DType type : kPanelTypes) {
     const PanelOps* ref = panel_ops(type, IsaLevel::kScalar);
     ASSERT_NE(ref, nullptr);
