@@ -1,7 +1,9 @@
 // matmul() on the weight shapes of a 1.1B llama model (dim 2048, ffn 5632, 4 kv heads x 64,
 // vocab 32000, 22 layers), for one token (decode: bound by memory bandwidth) and 128 tokens
 // (prefill: bound by arithmetic), plus a 4096 x 4096 matrix (Square/) for the types most compared
-// (GGUF Q4_0 and Q8_0 beside MLX 4-bit group 64 and 8-bit group 32).
+// (GGUF Q4_0 and Q8_0 beside MLX 4-bit group 64 and 8-bit group 32). Matmul/ reads the file
+// layout; Panels/ the panel form that loaded models use for the types with panel kernels
+// (Q4_0, Q8_0 and MLX of every width; --benchmark_filter=Panels/ for them).
 //
 // Counters: bytes_per_second counts weight bytes, items_per_second multiply-adds, bw_frac is the
 // weight read rate as a fraction of the machine's streaming read bandwidth (measured at start
@@ -22,6 +24,7 @@
 
 #include "backend/cpu/bandwidth.h"
 #include "backend/cpu/matmul.h"
+#include "backend/cpu/panel_ops.h"
 #include "backend/cpu/type_ops.h"
 #include "backend/dtype.h"
 #include "base/aligned_buffer.h"
@@ -111,11 +114,30 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-void BM_Matmul(benchmark::State& state, DType type, Shape shape) {
+// The panel form (panel_ops.h) of every copy of `w`, each panel_matrix_bytes apart.
+AlignedBuffer make_panels(const PanelOps& ops, const Weights& w, int64_t rows, int64_t cols) {
+  const size_t bytes = panel_matrix_bytes(ops, rows, cols);
+  AlignedBuffer panels(bytes * w.copies);
+  for (int c = 0; c < w.copies; ++c)
+    pack_panels(ops, w.data.data() + c * w.matrix_bytes, rows, cols, w.row_bytes,
+                panels.data() + c * bytes);
+  return panels;
+}
+
+// `use_panels`: the matrix also has its panel form, which matmul() then reads (the path models
+// take for the types with panel kernels).
+void BM_Matmul(benchmark::State& state, DType type, Shape shape, bool use_panels) {
   const int64_t tokens = state.range(0);
   const size_t matrix_bytes = dtype_bytes(type, shape.cols) * shape.rows;
   const int copies = static_cast<int>((kMinFootprintBytes + matrix_bytes - 1) / matrix_bytes);
   const Weights w = make_weights(type, shape.rows, shape.cols, copies);
+  const PanelOps* ops = use_panels ? panel_ops(type) : nullptr;
+  if (use_panels && !ops) {
+    state.SkipWithError("no panel kernels for this type on this CPU");
+    return;
+  }
+  const AlignedBuffer panels = ops ? make_panels(*ops, w, shape.rows, shape.cols) : AlignedBuffer();
+  const size_t panel_stride = ops ? panel_matrix_bytes(*ops, shape.rows, shape.cols) : 0;
   const std::vector<float> x = random_activations(tokens * shape.cols);
   std::vector<float> y(tokens * shape.rows);
   MatmulScratch scratch;
@@ -124,8 +146,9 @@ void BM_Matmul(benchmark::State& state, DType type, Shape shape) {
   int i = 0;
   const auto start = std::chrono::steady_clock::now();
   for (auto _ : state) {
-    const MatrixRef m{type, shape.rows, shape.cols, w.data.data() + (i++ % copies) * matrix_bytes,
-                      w.row_bytes};
+    const int copy = i++ % copies;
+    MatrixRef m{type, shape.rows, shape.cols, w.data.data() + copy * matrix_bytes, w.row_bytes};
+    if (ops) m.panels = panels.data() + copy * panel_stride;
     matmul(m, x.data(), tokens, y.data(), pool(), scratch);
     benchmark::DoNotOptimize(y.data());
   }
@@ -188,7 +211,19 @@ void register_all() {
   for (DType type : types) {
     for (const Shape& s : kShapes) {
       const std::string name = std::string("Matmul/") + dtype_name(type) + "/" + s.name;
-      benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, type, s)
+      benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, type, s, false)
+          ->Arg(1)
+          ->Arg(128)
+          ->UseRealTime()
+          ->Unit(benchmark::kMicrosecond);
+    }
+  }
+  // The panel path of the types that have it, at every MLX width.
+  for (DType type : {DType::kQ4_0, DType::kQ8_0, DType::kMlxQ2G64, DType::kMlxQ3G64,
+                     DType::kMlxQ4G64, DType::kMlxQ5G64, DType::kMlxQ6G64, DType::kMlxQ8G64}) {
+    for (const Shape& s : kShapes) {
+      const std::string name = std::string("Panels/") + dtype_name(type) + "/" + s.name;
+      benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, type, s, true)
           ->Arg(1)
           ->Arg(128)
           ->UseRealTime()
@@ -197,7 +232,7 @@ void register_all() {
   }
   for (DType type : {DType::kQ4_0, DType::kQ8_0, DType::kMlxQ4G64, DType::kMlxQ8G32}) {
     const std::string name = std::string("Square/") + dtype_name(type) + "/" + kSquare.name;
-    benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, type, kSquare)
+    benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, type, kSquare, false)
         ->Arg(1)
         ->Arg(128)
         ->UseRealTime()

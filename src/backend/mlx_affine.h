@@ -15,8 +15,9 @@
 // codes j, j + 8, j + 16, j + 24 in byte j; 1-bit planes are bit e / 4 of byte e % 4.
 // Dequantization is w = fmaf(s, q, b); the matmul kernels multiply the codes with int8
 // activations and apply s and b per 32-element block (backend/cpu/mlx_affine_ops.cpp). Model
-// matrices of the 4- and 8-bit kMlx* types are also repacked at load into the row panels of
-// backend/cpu/panel_ops.h where the CPU has those kernels.
+// matrices of every kMlx* type are also repacked at load into the row panels of
+// backend/cpu/panel_ops.h where the CPU has those kernels; the panels keep these planes (same
+// bytes per row, interleaved across rows), so they stay the block form's size.
 #pragma once
 
 #include <cstdint>

@@ -6,6 +6,7 @@
 
 #include "backend/cpu/blocks.h"
 #include "backend/cpu/type_ops.h"
+#include "backend/mlx_affine.h"
 #include "base/check.h"
 
 namespace inferd::backend::cpu {
@@ -25,14 +26,15 @@ size_t act_start_offset(int64_t nb) {
   return static_cast<size_t>(nb) * (kQK + sizeof(float));
 }
 
-// The unsigned weight of element i (0..31) of row r in sub-record `block` (reference decoding).
+// The unsigned weight of element i (0..31) of row r in sub-record `block` (reference decoding):
+// the row's lane words of the chunks are its weight bytes in block order (panel_ops.h).
 int panel_weight(const PanelOps& ops, const uint8_t* block, int r, int i) {
   const uint8_t* group = block + (r / kPanelGroupRows) * ops.chunks * kChunkBytes;
   const int lane = r % kPanelGroupRows;
-  if (ops.chunks == 8) return group[(i / 4) * kChunkBytes + 4 * lane + i % 4];
-  const int byte = i % 16;  // code byte holding element i
-  const uint8_t v = group[(byte / 4) * kChunkBytes + 4 * lane + byte % 4];
-  return i < 16 ? (v & 15) : (v >> 4);
+  uint8_t bytes[4 * 8];
+  for (int j = 0; j < ops.chunks; ++j)
+    std::memcpy(bytes + 4 * j, group + j * kChunkBytes + 4 * lane, 4);
+  return static_cast<int>(mlx_chunk_code(bytes, ops.chunks, i));
 }
 
 float f32_at(const uint8_t* p) {
@@ -45,36 +47,38 @@ template <DType kType>
 void reference_gemm(int64_t nb, const uint8_t* panel, int first_group, int num_groups,
                     const uint8_t* act, size_t act_stride, int num_acts, float* out,
                     size_t out_stride, int num_rows) {
-  INFERD_CHECK(num_rows <= kPanelGroupRows * num_groups);
+  constexpr int kMaxActs = 8;
+  INFERD_CHECK(num_rows <= kPanelGroupRows * num_groups && num_acts <= kMaxActs);
   const PanelOps& ops = *panel_ops(kType, IsaLevel::kScalar);
   const int sub_blocks = ops.group_elems / kQK;
   const size_t record = ops.record_bytes();
-  for (int t = 0; t < num_acts; ++t) {
-    const uint8_t* a = act + t * act_stride;
-    const auto* aq = reinterpret_cast<const int8_t*>(a);
-    const auto* ad = reinterpret_cast<const float*>(a + act_d_offset(nb));
-    const auto* as = reinterpret_cast<const int32_t*>(a + act_start_offset(nb));
-    for (int i = 0; i < num_rows; ++i) {
-      const int r = kPanelGroupRows * first_group + i;
-      float acc = 0.0f;
-      for (int64_t k = 0; k < nb; ++k) {
-        const uint8_t* rec = panel + (k / sub_blocks) * record;
-        const uint8_t* block =
-            rec + ops.header_bytes() + (k % sub_blocks) * ops.block_quant_bytes();
+  for (int i = 0; i < num_rows; ++i) {
+    const int r = kPanelGroupRows * first_group + i;
+    float acc[kMaxActs] = {};
+    for (int64_t k = 0; k < nb; ++k) {
+      const uint8_t* rec = panel + (k / sub_blocks) * record;
+      const uint8_t* block = rec + ops.header_bytes() + (k % sub_blocks) * ops.block_quant_bytes();
+      int weights[kQK];
+      for (int e = 0; e < kQK; ++e) weights[e] = panel_weight(ops, block, r, e);
+      for (int t = 0; t < num_acts; ++t) {
+        const uint8_t* a = act + t * act_stride;
+        const auto* aq = reinterpret_cast<const int8_t*>(a) + k * kQK;
+        const float ad = reinterpret_cast<const float*>(a + act_d_offset(nb))[k];
+        const int32_t as = reinterpret_cast<const int32_t*>(a + act_start_offset(nb))[k];
         int32_t dot = 0;
-        for (int e = 0; e < kQK; ++e) dot += panel_weight(ops, block, r, e) * aq[k * kQK + e];
+        for (int e = 0; e < kQK; ++e) dot += weights[e] * aq[e];
         if (ops.affine) {
           const float s = f32_at(rec + 4 * r), b = f32_at(rec + 4 * (kPanelRows + r));
-          acc = std::fma(static_cast<float>(dot), s * ad[k], acc);
-          acc = std::fma(b, ad[k] * static_cast<float>(as[k]), acc);
+          acc[t] = std::fma(static_cast<float>(dot), s * ad, acc[t]);
+          acc[t] = std::fma(b, ad * static_cast<float>(as), acc[t]);
         } else {
           f16_t dw;
           std::memcpy(&dw, rec + 2 * r, 2);
-          acc = std::fma(static_cast<float>(dot + as[k]), f16_to_f32(dw) * ad[k], acc);
+          acc[t] = std::fma(static_cast<float>(dot + as), f16_to_f32(dw) * ad, acc[t]);
         }
       }
-      out[t * out_stride + i] = acc;
     }
+    for (int t = 0; t < num_acts; ++t) out[t * out_stride + i] = acc[t];
   }
 }
 
@@ -83,30 +87,13 @@ struct PanelEntry {
   PanelOps scalar, avx512;
 };
 
-constexpr PanelEntry panel_entry(DType type, int bits, int group_elems, bool affine,
-                                 int start_factor, PanelGemmFn* ref, PanelGemmFn* fast) {
-  const int chunks = bits == 4 ? 4 : 8;
-  return {{type, chunks, group_elems, affine, start_factor, 8, ref},
-          {type, chunks, group_elems, affine, start_factor, avx512::kPanelMaxActs, fast}};
-}
-
 constexpr PanelEntry kPanelTable[] = {
-    panel_entry(DType::kQ4_0, 4, 32, false, -8, reference_gemm<DType::kQ4_0>,
-                avx512::panel_gemm_q4_0),
-    panel_entry(DType::kQ8_0, 8, 32, false, -128, reference_gemm<DType::kQ8_0>,
-                avx512::panel_gemm_q8_0),
-    panel_entry(DType::kMlxQ4G32, 4, 32, true, 1, reference_gemm<DType::kMlxQ4G32>,
-                avx512::panel_gemm_mlx_q4_g32),
-    panel_entry(DType::kMlxQ4G64, 4, 64, true, 1, reference_gemm<DType::kMlxQ4G64>,
-                avx512::panel_gemm_mlx_q4_g64),
-    panel_entry(DType::kMlxQ4G128, 4, 128, true, 1, reference_gemm<DType::kMlxQ4G128>,
-                avx512::panel_gemm_mlx_q4_g128),
-    panel_entry(DType::kMlxQ8G32, 8, 32, true, 1, reference_gemm<DType::kMlxQ8G32>,
-                avx512::panel_gemm_mlx_q8_g32),
-    panel_entry(DType::kMlxQ8G64, 8, 64, true, 1, reference_gemm<DType::kMlxQ8G64>,
-                avx512::panel_gemm_mlx_q8_g64),
-    panel_entry(DType::kMlxQ8G128, 8, 128, true, 1, reference_gemm<DType::kMlxQ8G128>,
-                avx512::panel_gemm_mlx_q8_g128),
+#define INFERD_PANEL_ENTRY(name, type, bits, group_elems, affine, start_factor)            \
+  {{DType::type, bits, group_elems, affine, start_factor, 8, reference_gemm<DType::type>}, \
+   {DType::type, bits, group_elems, affine, start_factor, avx512::kPanelMaxActs,           \
+    avx512::panel_gemm_##name}},
+    INFERD_PANEL_TYPES(INFERD_PANEL_ENTRY)
+#undef INFERD_PANEL_ENTRY
 };
 
 }  // namespace

@@ -14,13 +14,25 @@
 //     Q4_0, Q8_0: 64 IEEE half scales (128 bytes);
 //     MLX affine: 64 f32 scales, then 64 f32 biases (512 bytes);
 //   then group_elems / 32 sub-records, one per 32-element block, each holding the quants:
-//     4 groups of 16 rows, each `chunks` 64-byte chunks; byte 4 * r + b of chunk j of group g
-//     is weight byte 4 * j + b of row 16 * g + r in the block, where the weight bytes are
-//     4-bit (Q4_0, MLX 4-bit): the block's 16 code bytes in Q4_0 order (low nibble: element i,
-//       high nibble: element i + 16), 4 chunks; chunk j's low nibbles are elements 4j..4j+3,
-//       high nibbles 16+4j..16+4j+3;
-//     Q8_0: the block's int8 values with the sign bit flipped (q + 128), 8 chunks;
-//     MLX 8-bit: the block's unsigned codes, 8 chunks.
+//     4 groups of 16 rows, each `chunks` 64-byte chunks, one chunk per bit of a weight (chunks =
+//     bits: 4 for Q4_0, 8 for Q8_0, 2..8 for MLX); byte 4 * r + b of chunk j of group g is
+//     weight byte 4 * j + b of row 16 * g + r in the block, where the block's 4 * bits weight
+//     bytes are
+//     Q4_0: its 16 code bytes (low nibble: element i, high nibble: element i + 16);
+//     Q8_0: its int8 values with the sign bit flipped (q + 128);
+//     MLX affine: its codes in the block layout of backend/mlx_affine.h, i.e. bit planes of
+//       width w = 8, 4, 2 or 1, low code bits first (2 = 2, 3 = 2+1, 4 = 4, 5 = 4+1, 6 = 4+2,
+//       8 = 8), a plane of width w being 4 * w bytes in which element e's w bits are bits
+//       [w * (e / (4w)), w * (e / (4w)) + w) of byte e % (4w); Q4_0 is the 4-bit case.
+//   So a plane of width w occupies w consecutive chunks, and in chunk c of the plane byte b of
+//   each lane holds, at bits [w * f, w * f + w) for f < 8 / w, the field of element
+//   4 * (w * f + c) + b: shifting a chunk right by w * f and masking each byte to w bits gives
+//   the plane's field of elements 4i..4i+3 (i = w * f + c) of each row in its lane, the order
+//   of 4 consecutive activation bytes. A weight is the OR of its planes' fields, the field of
+//   the plane starting at code bit l shifted left by l.
+//   Reference decoding (panel_ops.cpp): element e of row r of a block gathers the row's 4-byte
+//   lane words of the group's chunks 0..bits-1 into the 4 * bits weight bytes and reads code e
+//   with mlx_chunk_code (Q8_0: the flipped byte q + 128; start_factor corrects the offset).
 // Rows past `rows` are zero (zero scales and biases). The size equals the file layout's whenever
 // rows is a multiple of 64, so the panels replace the file's weights as the matmul read path.
 //
@@ -48,6 +60,31 @@
 
 namespace inferd::backend::cpu {
 
+// The types with panel kernels, one row each: X(name, DType, bits (= chunks), group_elems, affine,
+// start_factor) (PanelOps fields). The table of panel_ops(), the scalar reference and the AVX-512
+// kernels avx512::panel_gemm_<name> are all generated from these rows: a type is one row here.
+#define INFERD_PANEL_TYPES(X)                 \
+  X(q4_0, kQ4_0, 4, 32, false, -8)            \
+  X(q8_0, kQ8_0, 8, 32, false, -128)          \
+  X(mlx_q2_g32, kMlxQ2G32, 2, 32, true, 1)    \
+  X(mlx_q2_g64, kMlxQ2G64, 2, 64, true, 1)    \
+  X(mlx_q2_g128, kMlxQ2G128, 2, 128, true, 1) \
+  X(mlx_q3_g32, kMlxQ3G32, 3, 32, true, 1)    \
+  X(mlx_q3_g64, kMlxQ3G64, 3, 64, true, 1)    \
+  X(mlx_q3_g128, kMlxQ3G128, 3, 128, true, 1) \
+  X(mlx_q4_g32, kMlxQ4G32, 4, 32, true, 1)    \
+  X(mlx_q4_g64, kMlxQ4G64, 4, 64, true, 1)    \
+  X(mlx_q4_g128, kMlxQ4G128, 4, 128, true, 1) \
+  X(mlx_q5_g32, kMlxQ5G32, 5, 32, true, 1)    \
+  X(mlx_q5_g64, kMlxQ5G64, 5, 64, true, 1)    \
+  X(mlx_q5_g128, kMlxQ5G128, 5, 128, true, 1) \
+  X(mlx_q6_g32, kMlxQ6G32, 6, 32, true, 1)    \
+  X(mlx_q6_g64, kMlxQ6G64, 6, 64, true, 1)    \
+  X(mlx_q6_g128, kMlxQ6G128, 6, 128, true, 1) \
+  X(mlx_q8_g32, kMlxQ8G32, 8, 32, true, 1)    \
+  X(mlx_q8_g64, kMlxQ8G64, 8, 64, true, 1)    \
+  X(mlx_q8_g128, kMlxQ8G128, 8, 128, true, 1)
+
 constexpr int kPanelRows = 64;
 constexpr int kPanelGroupRows = 16;
 constexpr int kPanelGroups = kPanelRows / kPanelGroupRows;
@@ -64,7 +101,7 @@ using PanelGemmFn = void(int64_t nb, const uint8_t* panel, int first_group, int 
 
 struct PanelOps {
   DType type = DType::kQ4_0;
-  int chunks = 4;         // 64-byte quant chunks per group of 16 rows and block
+  int chunks = 4;         // 64-byte quant chunks per group of 16 rows and block: the weight bits
   int group_elems = 32;   // columns per record (the weights' quantization group)
   bool affine = false;    // MLX affine: f32 scales and biases, unsigned codes
   int start_factor = -8;  // PanelActs start = start_factor * block sum
@@ -80,7 +117,7 @@ struct PanelOps {
 
 // Panel kernels for `type` at `level`: the scalar reference at kScalar, the AVX-512 kernels at
 // kAvx512; nullptr when there are none (the matrix then stays in its file layout). Q4_0, Q8_0
-// and the MLX affine 4- and 8-bit types have panel kernels.
+// and the MLX affine types of every width (2, 3, 4, 5, 6 and 8 bits) have panel kernels.
 const PanelOps* panel_ops(DType type, IsaLevel level = cpu_features().level);
 
 // Bytes of the panel form of a rows x cols matrix of a type with panel kernels
@@ -101,9 +138,10 @@ void quantize_panel_acts(const PanelOps& ops, const float* x, int64_t cols, int6
                          uint8_t* dst);
 
 namespace avx512 {
-PanelGemmFn panel_gemm_q4_0, panel_gemm_q8_0;
-PanelGemmFn panel_gemm_mlx_q4_g32, panel_gemm_mlx_q4_g64, panel_gemm_mlx_q4_g128;
-PanelGemmFn panel_gemm_mlx_q8_g32, panel_gemm_mlx_q8_g64, panel_gemm_mlx_q8_g128;
+#define INFERD_PANEL_DECLARE(name, type, bits, group_elems, affine, start_factor) \
+  PanelGemmFn panel_gemm_##name;
+INFERD_PANEL_TYPES(INFERD_PANEL_DECLARE)
+#undef INFERD_PANEL_DECLARE
 constexpr int kPanelMaxActs = 8;
 }  // namespace avx512
 

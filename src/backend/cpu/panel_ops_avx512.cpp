@@ -1,17 +1,20 @@
 // AVX-512 VNNI panel kernels (layout and arithmetic in panel_ops.h).
 //
 // Per record and group of 16 rows: the 16 half scales widen to one float vector (MLX: the 16
-// scales and the 16 biases load as two); per block, each 64-byte quant chunk gives one (8-bit)
-// or two (4-bit: low and high nibbles) registers of unsigned weights, 4 consecutive elements of
-// each of the 16 rows per 32-bit lane, and one vpdpbusd with the matching 4 activation bytes
-// broadcast to every lane adds their products to each row's integer dot product. Two partial sums
-// shorten the dependency chain; integer addition is exact, so the result is the reference's. The
-// float steps are the reference's fmas.
+// scales and the 16 biases load as two); per block, the kBits 64-byte quant chunks unpack with
+// shifts and masks into 8 registers of unsigned weights (8-bit: the chunks themselves; narrower
+// codes: the OR of their bit planes), 4 consecutive elements of each of the 16 rows per 32-bit
+// lane, and one vpdpbusd per register with the matching 4 activation bytes broadcast to every
+// lane adds their products to each row's integer dot product. The unpacking is shared by the
+// tokens of a prefill tile, so a narrower code costs a few more ALU operations per block and
+// group but no more vpdpbusd per token. Two partial sums shorten the dependency chain; integer
+// addition is exact, so the result is the reference's. The float steps are the reference's fmas.
 #include <immintrin.h>
 
 #include <cstdint>
 
 #include "backend/cpu/panel_ops.h"
+#include "backend/mlx_affine.h"
 
 // GCC 12 reports the _mm512_undefined_* placeholders inside its own intrinsics as uninitialized
 // once they are inlined; they are not.
@@ -35,28 +38,56 @@ inline __m512i bcast(const int8_t* p) {
   return _mm512_set1_epi32(v);
 }
 
-// Unsigned weights of chunk j (0..2*kChunks-1 for 4-bit, 0..7 for 8-bit) of a group.
-template <int kChunks>
+// A w-bit plane of a group (w consecutive chunks from q) unpacked into the weight registers:
+// register i = w * f + c (elements 4i..4i+3 of each row) gets field f of chunk c, shifted into
+// code bits [low, low + w). The lowest plane sets the registers, the others OR into them.
+template <int kWidth, int kLow>
+[[gnu::always_inline]] inline void unpack_plane(const uint8_t* q, __m512i (&w)[8]) {
+  static_assert(kWidth == 1 || kWidth == 2 || kWidth == 4);
+  const __m512i mask = _mm512_set1_epi8(static_cast<char>(((1 << kWidth) - 1) << kLow));
+#pragma GCC unroll 4
+  for (int c = 0; c < kWidth; ++c) {
+    const __m512i x = _mm512_load_si512(q + c * kChunkBytes);
+#pragma GCC unroll 8
+    for (int f = 0; f < 8 / kWidth; ++f) {
+      // Field f sits at bits [kWidth * f, +kWidth) of each byte; move it to bit kLow. The shift
+      // is per 32-bit lane, so bits from the neighbouring byte enter, and the mask removes them.
+      const int right = kWidth * f - kLow;
+      const __m512i moved = right > 0   ? _mm512_srli_epi32(x, right)
+                            : right < 0 ? _mm512_slli_epi32(x, -right)
+                                        : x;
+      __m512i& dst = w[kWidth * f + c];
+      if constexpr (kLow == 0) {
+        dst = _mm512_and_si512(moved, mask);
+      } else {
+        dst = _mm512_ternarylogic_epi32(moved, mask, dst, 0xEA);  // (moved & mask) | dst
+      }
+    }
+  }
+}
+
+// Unsigned weights of a group's block (kBits chunks at q, panel_ops.h): w[i] holds elements
+// 4i..4i+3 of each of the 16 rows in its lane. 8-bit chunks are the registers themselves; narrower
+// codes are the OR of their bit planes (mlx_chunk_planes), so the weights are exact and one
+// vpdpbusd per register multiplies a whole code whatever the plane split.
+template <int kBits>
 struct GroupWeights {
   __m512i w[8];
   [[gnu::always_inline]] explicit GroupWeights(const uint8_t* q) {
-    if constexpr (kChunks == 4) {
-      const __m512i nibble = _mm512_set1_epi8(0x0f);
-#pragma GCC unroll 4
-      for (int j = 0; j < 4; ++j) {
-        const __m512i x = _mm512_load_si512(q + j * kChunkBytes);
-        w[j] = _mm512_and_si512(x, nibble);
-        w[j + 4] = _mm512_and_si512(_mm512_srli_epi16(x, 4), nibble);
-      }
-    } else {
+    constexpr MlxChunkPlanes kPlanes = mlx_chunk_planes(kBits);
+    if constexpr (kBits == 8) {
 #pragma GCC unroll 8
       for (int j = 0; j < 8; ++j) w[j] = _mm512_load_si512(q + j * kChunkBytes);
+    } else {
+      unpack_plane<kPlanes.low_bits, 0>(q, w);
+      if constexpr (kPlanes.high_bits > 0)
+        unpack_plane<kPlanes.high_bits, kPlanes.low_bits>(q + kPlanes.low_bits * kChunkBytes, w);
     }
   }
 };
 
 // Integer dot products of the 16 rows of a group with one activation block. Weight register j
-// covers activation bytes 4j..4j+3 (4-bit: registers 4-7 are the high nibbles, elements 16-31).
+// covers activation bytes 4j..4j+3.
 template <int kChunks>
 [[gnu::always_inline]] inline __m512i block_dot(const GroupWeights<kChunks>& g, const int8_t* a,
                                                 int32_t start) {
@@ -69,8 +100,9 @@ template <int kChunks>
   return _mm512_add_epi32(s0, s1);
 }
 
-// The weight format: 64-byte quant chunks per group and block, 32-element blocks per record,
-// and whether the header holds MLX affine f32 scales and biases (else Q4_0 / Q8_0 half scales).
+// The weight format: 64-byte quant chunks per group and block (the weight bits), 32-element
+// blocks per record, and whether the header holds MLX affine f32 scales and biases (else Q4_0 /
+// Q8_0 half scales).
 template <int kChunks, int kSubBlocks, bool kAffine>
 struct Format {
   static constexpr int kChunksPerBlock = kChunks;
@@ -183,20 +215,14 @@ void gemm(int64_t nb, const uint8_t* panel, int first_group, int num_groups, con
 
 }  // namespace
 
-#define INFERD_PANEL_GEMM(name, chunks, blocks, affine)                                            \
-  void name(int64_t nb, const uint8_t* panel, int first_group, int num_groups, const uint8_t* act, \
-            size_t act_stride, int num_acts, float* out, size_t out_stride, int num_rows) {        \
-    gemm<Format<chunks, blocks, affine>>(nb, panel, first_group, num_groups, act, act_stride,      \
-                                         num_acts, out, out_stride, num_rows);                     \
+#define INFERD_PANEL_GEMM(name, type, bits, group_elems, affine, start_factor)                     \
+  void panel_gemm_##name(int64_t nb, const uint8_t* panel, int first_group, int num_groups,        \
+                         const uint8_t* act, size_t act_stride, int num_acts, float* out,          \
+                         size_t out_stride, int num_rows) {                                        \
+    gemm<Format<bits, group_elems / kQK, affine>>(                                                 \
+        nb, panel, first_group, num_groups, act, act_stride, num_acts, out, out_stride, num_rows); \
   }
-INFERD_PANEL_GEMM(panel_gemm_q4_0, 4, 1, false)
-INFERD_PANEL_GEMM(panel_gemm_q8_0, 8, 1, false)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q4_g32, 4, 1, true)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q4_g64, 4, 2, true)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q4_g128, 4, 4, true)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q8_g32, 8, 1, true)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q8_g64, 8, 2, true)
-INFERD_PANEL_GEMM(panel_gemm_mlx_q8_g128, 8, 4, true)
+INFERD_PANEL_TYPES(INFERD_PANEL_GEMM)
 #undef INFERD_PANEL_GEMM
 
 }  // namespace inferd::backend::cpu::avx512

@@ -4,20 +4,24 @@
 
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "backend/cpu/blocks.h"
 #include "backend/cpu/kernel_testing.h"
 #include "backend/cpu/matmul.h"
 #include "backend/cpu/type_ops.h"
+#include "backend/mlx_affine.h"
 #include "base/aligned_buffer.h"
 
 namespace inferd::backend::cpu {
 namespace {
 
-constexpr DType kPanelTypes[] = {DType::kQ4_0,     DType::kQ8_0,      DType::kMlxQ4G32,
-                                 DType::kMlxQ4G64, DType::kMlxQ4G128, DType::kMlxQ8G32,
-                                 DType::kMlxQ8G64, DType::kMlxQ8G128};
+constexpr DType kPanelTypes[] = {
+#define INFERD_PANEL_TEST_TYPE(name, type, bits, group_elems, affine, start_factor) DType::type,
+    INFERD_PANEL_TYPES(INFERD_PANEL_TEST_TYPE)
+#undef INFERD_PANEL_TEST_TYPE
+};
 
 // Columns per record (quantization group) of a panel type.
 int64_t group_elems(DType type) {
@@ -65,24 +69,23 @@ AlignedBuffer make_acts(const PanelOps& ops, const std::vector<float>& x, int64_
 // With `magnitude`, the sum of the terms' absolute values instead (for error bounds).
 float expected(DType type, const uint8_t* row, const BlockQ8_0* a, int64_t nb,
                bool magnitude = false) {
-  const bool affine = type != DType::kQ4_0 && type != DType::kQ8_0;
+  const std::optional<MlxAffineSpec> spec = mlx_affine_spec(type);
   const int64_t sub_blocks = group_elems(type) / kQK;
-  const bool four_bit = type == DType::kQ4_0 || type == DType::kMlxQ4G32 ||
-                        type == DType::kMlxQ4G64 || type == DType::kMlxQ4G128;
-  const size_t group_bytes = affine ? 8 + sub_blocks * (four_bit ? 16 : 32)
-                                    : (four_bit ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0));
+  const size_t code_bytes = spec ? 4 * spec->bits : 0;  // per 32-element block
+  const size_t group_bytes = spec                   ? 8 + sub_blocks * code_bytes
+                             : type == DType::kQ4_0 ? sizeof(BlockQ4_0)
+                                                    : sizeof(BlockQ8_0);
   float acc = 0.0f;
   for (int64_t k = 0; k < nb; ++k) {
     const uint8_t* group = row + (k / sub_blocks) * group_bytes;
     int32_t dot = 0, asum = 0;
     for (int j = 0; j < kQK; ++j) asum += a[k].qs[j];
     const float da = f16_to_f32(a[k].d);
-    if (affine) {
-      const uint8_t* codes = group + 8 + (k % sub_blocks) * (four_bit ? 16 : 32);
-      for (int j = 0; j < kQK; ++j) {
-        const int q = !four_bit ? codes[j] : j < 16 ? codes[j] & 15 : codes[j - 16] >> 4;
-        dot += q * a[k].qs[j];
-      }
+    if (spec) {
+      // Codes decoded from the block layout of backend/mlx_affine.h.
+      const uint8_t* codes = group + 8 + (k % sub_blocks) * code_bytes;
+      for (int j = 0; j < kQK; ++j)
+        dot += static_cast<int>(mlx_chunk_code(codes, spec->bits, j)) * a[k].qs[j];
       const float s = f32_at(group), b = f32_at(group + 4);
       const float weight_term = static_cast<float>(dot) * (s * da);
       const float bias_term = b * (da * static_cast<float>(asum));
@@ -115,6 +118,12 @@ float expected(DType type, const uint8_t* row, const BlockQ8_0* a, int64_t nb,
 }
 
 TEST(PanelOps, TablesCoverLegacyAndMlxTypes) {
+  // Q4_0, Q8_0 and every MLX affine width and group size.
+  EXPECT_EQ(std::size(kPanelTypes), 2u + 6u * 3u);
+  for (int bits : {2, 3, 4, 5, 6, 8})
+    for (int group : {32, 64, 128})
+      EXPECT_NE(panel_ops(*mlx_affine_type({bits, group}), IsaLevel::kScalar), nullptr)
+          << bits << " bits, group " << group;
   for (DType type : kPanelTypes) {
     const PanelOps* ref = panel_ops(type, IsaLevel::kScalar);
     ASSERT_NE(ref, nullptr);
@@ -128,11 +137,14 @@ TEST(PanelOps, TablesCoverLegacyAndMlxTypes) {
             static_cast<size_t>(dtype_bytes(DType::kQ4_0, 2048)) * 128);
   EXPECT_EQ(panel_matrix_bytes(*panel_ops(DType::kQ8_0, IsaLevel::kScalar), 64, 96),
             static_cast<size_t>(dtype_bytes(DType::kQ8_0, 96)) * 64);
-  for (DType type : {DType::kMlxQ4G32, DType::kMlxQ4G64, DType::kMlxQ4G128, DType::kMlxQ8G32,
-                     DType::kMlxQ8G64, DType::kMlxQ8G128})
-    EXPECT_EQ(panel_matrix_bytes(*panel_ops(type, IsaLevel::kScalar), 128, 640),
-              static_cast<size_t>(dtype_bytes(type, 640)) * 128)
+  // MLX types at every width: the panel form is the block form's size (codes stay packed).
+  for (DType type : kPanelTypes) {
+    if (!mlx_affine_spec(type)) continue;
+    const PanelOps& ops = *panel_ops(type, IsaLevel::kScalar);
+    EXPECT_EQ(ops.chunks, mlx_affine_spec(type)->bits) << dtype_name(type);
+    EXPECT_EQ(panel_matrix_bytes(ops, 128, 640), static_cast<size_t>(dtype_bytes(type, 640)) * 128)
         << dtype_name(type);
+  }
 }
 
 // The scalar reference on packed panels equals the defining formula on the file layout, bit for
@@ -165,6 +177,53 @@ TEST(PanelOps, ReferenceMatchesFileLayoutFormula) {
                     << dtype_name(type) << " row " << r << " token " << t << " cols " << cols;
               }
               for (int i = gr; i < 16; ++i) EXPECT_EQ(out[t * 16 + i], -1.0f);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// The panel kernels (the reference and, where present, the fast ones; decode and prefill shapes)
+// agree with the row-block reference kernels of the file layout (TypeOps at kScalar) within
+// float summation error.
+TEST(PanelOps, AgreesWithRowBlockReferenceKernels) {
+  uint32_t seed = 700;
+  for (DType type : kPanelTypes) {
+    const TypeOps& rowblock = type_ops(type, IsaLevel::kScalar);
+    ASSERT_EQ(rowblock.act_type, DType::kQ8_0) << dtype_name(type);
+    const int64_t rows = 70, tokens = 3, cols = 3 * group_elems(type), nb = cols / kQK;
+    const Packed p = pack(type, rows, cols, seed++);
+    const std::vector<float> x = testing::random_floats(tokens * cols, seed++);
+    std::vector<BlockQ8_0> q8(tokens * nb);
+    type_ops(DType::kQ8_0, IsaLevel::kScalar).from_float(x.data(), q8.data(), tokens * cols);
+    for (const IsaLevel level : {IsaLevel::kScalar, cpu_features().level}) {
+      const PanelOps* ops = panel_ops(type, level);
+      if (!ops) continue;
+      const AlignedBuffer acts = make_acts(*ops, x, tokens, cols);
+      const size_t stride = panel_act_row_bytes(cols);
+      for (int64_t panel = 0; panel * kPanelRows < rows; ++panel) {
+        const uint8_t* pd = p.panels.data() + panel * panel_bytes(*ops, cols);
+        const int n = static_cast<int>(std::min<int64_t>(kPanelRows, rows - panel * kPanelRows));
+        std::vector<float> decode(kPanelRows), prefill(tokens * kPanelRows);
+        ops->gemm(nb, pd, 0, kPanelGroups, acts.data(), stride, 1, decode.data(), kPanelRows, n);
+        for (int g = 0; g * kPanelGroupRows < n; ++g)
+          ops->gemm(nb, pd, g, 1, acts.data(), stride, tokens, prefill.data() + g * kPanelGroupRows,
+                    kPanelRows, std::min(kPanelGroupRows, n - g * kPanelGroupRows));
+        for (int i = 0; i < n; ++i) {
+          const int64_t r = panel * kPanelRows + i;
+          const uint8_t* row = p.file.data() + r * p.row_bytes;
+          for (int t = 0; t < tokens; ++t) {
+            float want = 0.0f;
+            rowblock.gemm(cols, row, p.row_bytes, 1, &q8[t * nb], sizeof(BlockQ8_0) * nb, 1, &want,
+                          1);
+            const float mag = expected(type, row, &q8[t * nb], nb, true);
+            const double tol = 4.0 * (nb + 8) * std::ldexp(1.0, -24) * mag + 1e-30;
+            EXPECT_NEAR(prefill[t * kPanelRows + i], want, tol)
+                << dtype_name(type) << " row " << r << " token " << t;
+            if (t == 0) {
+              EXPECT_NEAR(decode[i], want, tol) << dtype_name(type) << " row " << r;
             }
           }
         }
