@@ -1,7 +1,7 @@
 // Weights: the tensors of a model (TensorTable) bound to the transformer's structure, with every
 // shape checked against HParams. Matrices point into the tensors; those of types with panel
-// kernels at the CPU's level (Q4_0, Q8_0, MLX 4- and 8-bit with AVX-512) are also repacked once
-// into panels owned here, which matmul reads instead.
+// kernels at the CPU's level (Q4_0, Q8_0 and every MLX affine type, with AVX-512) are also
+// repacked once into panels owned here, which matmul reads instead.
 // Released block forms: when bind() is asked to release packed tensors, each table-owned tensor
 // (MLX blocks of a model directory) whose every matrix got panels is released
 // (TensorTable::release) right after its panels are written, so loading never holds both forms
