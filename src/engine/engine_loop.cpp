@@ -12,6 +12,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "base/finite.h"
 #include "engine/idle_persister.h"
 #include "engine/kv_cache_type.h"
 #include "engine/model_runner.h"
@@ -47,20 +48,6 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 
 // Prompt chunks of echo requests are kept small: they need logits for every token.
 constexpr int64_t kEchoChunkTokens = 64;
-
-// Whether every value is finite (an exponent of all ones is infinity or NaN). Written on the
-// bits so that it vectorises.
-template <typename T>
-bool all_finite(std::span<const T> values) {
-  uint32_t any = 0;
-  for (const T v : values) {
-    const auto f = static_cast<float>(v);
-    uint32_t bits;
-    std::memcpy(&bits, &f, sizeof bits);
-    any |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
-  }
-  return any == 0;
-}
 
 // The error of a sequence whose model produced NaN or infinite values (damaged weights, or a
 // numeric overflow): its output would be noise, so it ends with an error instead.

@@ -6,8 +6,8 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "inferd/text_stream.h"
 #include "engine/engine_loop_testing.h"
+#include "inferd/text_stream.h"
 #include "testing/poisoned_model.h"
 
 namespace inferd {
@@ -35,45 +35,51 @@ TEST_F(EngineLoopTest, GreedyMatchesDirectDecoding) {
 // A model whose output norm is NaN computes NaN logits and embeddings: the requests end with an
 // error instead of sampling noise, and the loop goes on serving.
 TEST_F(EngineLoopTest, NonFiniteOutputsEndTheRequestWithAnError) {
-  // F16 weights: their products keep NaN (int8-quantized activations would turn it into noise).
-  const auto dir = ::inferd::testing::temp_dir();
-  ASSERT_TRUE(model::write_synth_model(synth_options(backend::DType::kF16), (dir / "f16.gguf").string()).ok());
-  const auto path = dir / "poisoned.gguf";
-  const Status st = ::inferd::testing::write_poisoned_copy(dir / "f16.gguf", path, "output_norm.weight");
-  ASSERT_TRUE(st.ok()) << st.to_string();
-  auto model = Model::load(path.string());
-  ASSERT_TRUE(model.ok()) << model.status().to_string();
-  auto loop = EngineLoop::create(*model, {.max_slots = 2, .ctx_per_slot = 128, .num_threads = 1});
-  ASSERT_TRUE(loop.ok());
-  for (int round = 0; round < 2; ++round) {
+  // F16 weights keep NaN in their products; Q8_0 ones multiply int8-quantized activations,
+  // which would turn it into ordinary values if the model did not check its hidden states.
+  for (backend::DType type : {backend::DType::kF16, backend::DType::kQ8_0}) {
+    SCOPED_TRACE(backend::dtype_name(type));
+    const auto dir = ::inferd::testing::temp_dir();
+    ASSERT_TRUE(model::write_synth_model(synth_options(type), (dir / "source.gguf").string()).ok());
+    const auto path = dir / "poisoned.gguf";
+    const Status st =
+        ::inferd::testing::write_poisoned_copy(dir / "source.gguf", path, "output_norm.weight");
+    ASSERT_TRUE(st.ok()) << st.to_string();
+    auto model = Model::load(path.string());
+    ASSERT_TRUE(model.ok()) << model.status().to_string();
+    auto loop = EngineLoop::create(*model, {.max_slots = 2, .ctx_per_slot = 128, .num_threads = 1});
+    ASSERT_TRUE(loop.ok());
+    for (int round = 0; round < 2; ++round) {
+      auto sink = std::make_shared<CollectingSink>();
+      ASSERT_TRUE((*loop)->submit(greedy({1, 300, 301}, 4), sink).ok());
+      sink->wait();
+      EXPECT_EQ(sink->result.reason, FinishReason::kError);
+      EXPECT_NE(sink->result.error.message().find("non-finite logits"), std::string::npos)
+          << sink->result.error.to_string();
+      EXPECT_TRUE(sink->tokens.empty());
+    }
+    GenerationRequest r;
+    r.prompt = {1, 300, 301};
+    r.embedding = true;
     auto sink = std::make_shared<CollectingSink>();
-    ASSERT_TRUE((*loop)->submit(greedy({1, 300, 301}, 4), sink).ok());
+    ASSERT_TRUE((*loop)->submit(std::move(r), sink).ok());
     sink->wait();
     EXPECT_EQ(sink->result.reason, FinishReason::kError);
-    EXPECT_NE(sink->result.error.message().find("non-finite logits"), std::string::npos)
-        << sink->result.error.to_string();
-    EXPECT_TRUE(sink->tokens.empty());
+    EXPECT_TRUE(sink->embedding.empty());
   }
-  GenerationRequest r;
-  r.prompt = {1, 300, 301};
-  r.embedding = true;
-  auto sink = std::make_shared<CollectingSink>();
-  ASSERT_TRUE((*loop)->submit(std::move(r), sink).ok());
-  sink->wait();
-  EXPECT_EQ(sink->result.reason, FinishReason::kError);
-  EXPECT_TRUE(sink->embedding.empty());
 }
 
 TEST_F(EngineLoopTest, ConcurrentRequestsGiveTheSameTokensAsAlone) {
   // More requests than slots, with prompts longer than the batch budget (chunked prefill).
-  auto loop = EngineLoop::create(*model_, {.max_slots = 3, .ctx_per_slot = 128, .max_batch_tokens = 16,
-                                           .num_threads = 2});
+  auto loop = EngineLoop::create(
+      *model_, {.max_slots = 3, .ctx_per_slot = 128, .max_batch_tokens = 16, .num_threads = 2});
   ASSERT_TRUE(loop.ok());
   std::vector<std::vector<TokenId>> prompts;
   std::vector<std::shared_ptr<CollectingSink>> sinks;
   for (int r = 0; r < 7; ++r) {
     std::vector<TokenId> p = {1};
-    for (int i = 0; i < 5 + 7 * r; ++i) p.push_back(static_cast<TokenId>(260 + (r * 31 + i * 7) % 300));
+    for (int i = 0; i < 5 + 7 * r; ++i)
+      p.push_back(static_cast<TokenId>(260 + (r * 31 + i * 7) % 300));
     prompts.push_back(p);
     sinks.push_back(std::make_shared<CollectingSink>());
     ASSERT_TRUE((*loop)->submit(greedy(p, 10), sinks.back()).ok());
@@ -124,7 +130,8 @@ TEST_F(EngineLoopTest, EchoReportsPromptLogprobsWithoutGenerating) {
   auto loop = EngineLoop::create(*model_, {.max_slots = 1, .ctx_per_slot = 128, .num_threads = 1});
   ASSERT_TRUE(loop.ok());
   std::vector<TokenId> prompt;
-  for (int i = 0; i < 100; ++i) prompt.push_back(static_cast<TokenId>(260 + i));  // > one echo chunk
+  for (int i = 0; i < 100; ++i)
+    prompt.push_back(static_cast<TokenId>(260 + i));  // > one echo chunk
   GenerationRequest r = greedy(prompt, 0);
   r.prompt_logprobs = 2;
   auto sink = std::make_shared<CollectingSink>();
@@ -141,8 +148,8 @@ TEST_F(EngineLoopTest, EchoReportsPromptLogprobsWithoutGenerating) {
 }
 
 TEST_F(EngineLoopTest, EmbeddingIsTheNormalisedMeanOfHiddenStates) {
-  auto loop = EngineLoop::create(*model_, {.max_slots = 2, .ctx_per_slot = 128, .max_batch_tokens = 8,
-                                           .num_threads = 1});
+  auto loop = EngineLoop::create(
+      *model_, {.max_slots = 2, .ctx_per_slot = 128, .max_batch_tokens = 8, .num_threads = 1});
   ASSERT_TRUE(loop.ok());
   const std::vector<TokenId> prompt = {1, 300, 301, 302, 303, 304, 305, 306, 307, 308, 309, 310};
   GenerationRequest r;
@@ -156,7 +163,8 @@ TEST_F(EngineLoopTest, EmbeddingIsTheNormalisedMeanOfHiddenStates) {
   // The same mean computed directly.
   auto ctx = Context::create(*model_, {.ctx_size = 128, .num_threads = 1});
   std::vector<BatchEntry> batch;
-  for (size_t i = 0; i < prompt.size(); ++i) batch.push_back({prompt[i], static_cast<int32_t>(i), 0, false, true});
+  for (size_t i = 0; i < prompt.size(); ++i)
+    batch.push_back({prompt[i], static_cast<int32_t>(i), 0, false, true});
   ASSERT_TRUE((*ctx)->decode(batch).ok());
   const int64_t n_embd = (*model_)->info().n_embd;
   std::vector<double> mean(n_embd, 0.0);
@@ -165,17 +173,20 @@ TEST_F(EngineLoopTest, EmbeddingIsTheNormalisedMeanOfHiddenStates) {
   double norm = 0;
   for (double v : mean) norm += v * v;
   ASSERT_EQ(sink->embedding.size(), static_cast<size_t>(n_embd));
-  for (int64_t i = 0; i < n_embd; ++i) EXPECT_NEAR(sink->embedding[i], mean[i] / std::sqrt(norm), 1e-5);
+  for (int64_t i = 0; i < n_embd; ++i)
+    EXPECT_NEAR(sink->embedding[i], mean[i] / std::sqrt(norm), 1e-5);
 }
 
 TEST_F(EngineLoopTest, RejectsWhatCannotRun) {
-  auto loop = EngineLoop::create(*model_, {.max_slots = 1, .ctx_per_slot = 32, .num_threads = 1, .max_waiting = 1});
+  auto loop = EngineLoop::create(
+      *model_, {.max_slots = 1, .ctx_per_slot = 32, .num_threads = 1, .max_waiting = 1});
   ASSERT_TRUE(loop.ok());
   auto sink = std::make_shared<CollectingSink>();
   std::vector<TokenId> long_prompt(40, 300);
   auto too_long = (*loop)->submit(greedy(long_prompt, 1), sink);
   ASSERT_FALSE(too_long.ok());
-  EXPECT_NE(too_long.status().message().find("32"), std::string::npos) << too_long.status().message();
+  EXPECT_NE(too_long.status().message().find("32"), std::string::npos)
+      << too_long.status().message();
   EXPECT_FALSE((*loop)->submit(greedy({}, 1), sink).ok());
   EXPECT_FALSE((*loop)->submit(greedy({100000}, 1), sink).ok());
   GenerationRequest bad = greedy({1}, 1);
@@ -223,7 +234,8 @@ TEST_F(EngineLoopTest, CancelFinishesRunningAndWaitingRequests) {
 TEST_F(EngineLoopTest, DestructionFinishesEverything) {
   auto sink = std::make_shared<CollectingSink>();
   {
-    auto loop = EngineLoop::create(*model_, {.max_slots = 1, .ctx_per_slot = 128, .num_threads = 1});
+    auto loop =
+        EngineLoop::create(*model_, {.max_slots = 1, .ctx_per_slot = 128, .num_threads = 1});
     ASSERT_TRUE(loop.ok());
     ASSERT_TRUE((*loop)->submit(greedy({1, 300}, 120), sink).ok());
   }

@@ -8,6 +8,7 @@
 #include "backend/cpu/type_ops.h"
 #include "base/check.h"
 #include "backend/cpu/vec_ops.h"
+#include "base/finite.h"
 #include "model/norm.h"
 
 namespace inferd::model {
@@ -250,6 +251,12 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
   if (num_out == 0) return {};
   matmul(w_.output, xn, num_out, logits, pool, s.matmul_);
   if (hp_.final_softcap > 0) soft_cap(logits, num_out * hp_.n_vocab, hp_.final_softcap);
+  // A hidden state that went non-finite (overflow, damaged weights) gives NaN logits, which the
+  // engine reports as an error: int8-quantized activations would otherwise turn the NaN into
+  // ordinary values and the logits into noise.
+  for (int64_t o = 0; o < num_out; ++o)
+    if (!all_finite(std::span<const float>(xn + o * E, static_cast<size_t>(E))))
+      std::fill_n(logits + o * hp_.n_vocab, hp_.n_vocab, std::numeric_limits<float>::quiet_NaN());
   return {};
 }
 
