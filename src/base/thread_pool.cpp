@@ -49,8 +49,10 @@ void ThreadPool::run_impl(Trampoline fn, void* ctx) {
   fn_ = fn;
   ctx_ = ctx;
   pending_.store(num_threads_ - 1, std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_release);
-  generation_.notify_all();
+  // Sequentially consistent with the sleeper count: either this load sees a worker about to
+  // wait, or that worker's wait sees the new generation.
+  generation_.fetch_add(1, std::memory_order_seq_cst);
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
   fn(ctx, 0, num_threads_);
   // A worker that has not started yet may be queued on this very core (a busy machine): after a
   // short spin, yield so that it can run instead of waiting out this thread's time slice.
@@ -74,7 +76,9 @@ void ThreadPool::worker_main(int idx) {
       if (++spins < kSpinIterations) {
         _mm_pause();
       } else {
-        generation_.wait(seen, std::memory_order_acquire);
+        sleepers_.fetch_add(1, std::memory_order_seq_cst);
+        generation_.wait(seen, std::memory_order_seq_cst);
+        sleepers_.fetch_sub(1, std::memory_order_relaxed);
       }
     }
     seen = now;

@@ -47,6 +47,9 @@ class ThreadPool {
   Trampoline fn_ = nullptr;
   void* ctx_ = nullptr;
   alignas(64) std::atomic<uint32_t> generation_{0};
+  // Workers blocked in generation_.wait (the caller notifies only when there are some: a
+  // notification is a system call, and regions start thousands of times per second).
+  std::atomic<int> sleepers_{0};
   alignas(64) std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};
 };
