@@ -6,8 +6,8 @@
 #include <limits>
 
 #include "backend/cpu/type_ops.h"
-#include "base/check.h"
 #include "backend/cpu/vec_ops.h"
+#include "base/check.h"
 #include "base/finite.h"
 #include "model/norm.h"
 
@@ -50,15 +50,17 @@ void for_each_token_range(ThreadPool& pool, int64_t num_tokens, int64_t n, Fn&& 
   });
 }
 
-// The attention kernels of one KV-cache row type, over n rows `stride` bytes apart
-// (VecOps::scores_f16 and weighted_sum_f16 state the contracts).
+// The attention kernels of one KV-cache row type, over n rows `stride` bytes apart for `heads`
+// query heads (VecOps::scores_f16 and weighted_sum_f16 state the contracts).
 struct KvRowKernels {
   backend::DType type;
   void (*store)(const backend::cpu::VecOps& vec, const float* src, uint8_t* dst, int64_t n);
-  void (*scores)(const backend::cpu::VecOps& vec, const float* q, const uint8_t* rows,
-                 size_t stride, int64_t n, int64_t d, float* out);
-  void (*weighted_sum)(const backend::cpu::VecOps& vec, const float* p, const uint8_t* rows,
-                       size_t stride, int64_t n, int64_t d, float* y);
+  void (*scores)(const backend::cpu::VecOps& vec, const float* q, int64_t q_stride, int heads,
+                 const uint8_t* rows, size_t stride, int64_t n, int64_t d, float* out,
+                 int64_t out_stride);
+  void (*weighted_sum)(const backend::cpu::VecOps& vec, const float* p, int64_t p_stride, int heads,
+                       const uint8_t* rows, size_t stride, int64_t n, int64_t d, float* y,
+                       int64_t y_stride);
 };
 
 constexpr KvRowKernels kKvRowKernels[] = {
@@ -66,23 +68,32 @@ constexpr KvRowKernels kKvRowKernels[] = {
      [](const backend::cpu::VecOps& vec, const float* src, uint8_t* dst, int64_t n) {
        vec.f32_to_f16(src, reinterpret_cast<f16_t*>(dst), n);
      },
-     [](const backend::cpu::VecOps& vec, const float* q, const uint8_t* rows, size_t stride,
-        int64_t n, int64_t d, float* out) { vec.scores_f16(q, rows, stride, n, d, out); },
-     [](const backend::cpu::VecOps& vec, const float* p, const uint8_t* rows, size_t stride,
-        int64_t n, int64_t d, float* y) { vec.weighted_sum_f16(p, rows, stride, n, d, y); }},
+     [](const backend::cpu::VecOps& vec, const float* q, int64_t q_stride, int heads,
+        const uint8_t* rows, size_t stride, int64_t n, int64_t d, float* out, int64_t out_stride) {
+       vec.scores_f16(q, q_stride, heads, rows, stride, n, d, out, out_stride);
+     },
+     [](const backend::cpu::VecOps& vec, const float* p, int64_t p_stride, int heads,
+        const uint8_t* rows, size_t stride, int64_t n, int64_t d, float* y, int64_t y_stride) {
+       vec.weighted_sum_f16(p, p_stride, heads, rows, stride, n, d, y, y_stride);
+     }},
     {backend::DType::kQ8_0,
      [](const backend::cpu::VecOps&, const float* src, uint8_t* dst, int64_t n) {
        backend::cpu::type_ops(backend::DType::kQ8_0).from_float(src, dst, n);
      },
-     [](const backend::cpu::VecOps& vec, const float* q, const uint8_t* rows, size_t stride,
-        int64_t n, int64_t d, float* out) {
-       for (int64_t j = 0; j < n; ++j)
-         out[j] = vec.dot_f32_q8_0(q, reinterpret_cast<const backend::BlockQ8_0*>(rows + j * stride), d);
+     [](const backend::cpu::VecOps& vec, const float* q, int64_t q_stride, int heads,
+        const uint8_t* rows, size_t stride, int64_t n, int64_t d, float* out, int64_t out_stride) {
+       for (int h = 0; h < heads; ++h)
+         for (int64_t j = 0; j < n; ++j)
+           out[h * out_stride + j] = vec.dot_f32_q8_0(
+               q + h * q_stride, reinterpret_cast<const backend::BlockQ8_0*>(rows + j * stride), d);
      },
-     [](const backend::cpu::VecOps& vec, const float* p, const uint8_t* rows, size_t stride,
-        int64_t n, int64_t d, float* y) {
-       for (int64_t j = 0; j < n; ++j)
-         vec.axpy_q8_0(p[j], reinterpret_cast<const backend::BlockQ8_0*>(rows + j * stride), y, d);
+     [](const backend::cpu::VecOps& vec, const float* p, int64_t p_stride, int heads,
+        const uint8_t* rows, size_t stride, int64_t n, int64_t d, float* y, int64_t y_stride) {
+       for (int h = 0; h < heads; ++h)
+         for (int64_t j = 0; j < n; ++j)
+           vec.axpy_q8_0(p[h * p_stride + j],
+                         reinterpret_cast<const backend::BlockQ8_0*>(rows + j * stride),
+                         y + h * y_stride, d);
      }},
 };
 
@@ -103,7 +114,9 @@ void add_bias(float* x, const float* bias, int64_t n) {
 
 ForwardScratch::ForwardScratch(const HParams& hp, int64_t max_batch, int64_t ctx, int num_threads)
     : max_batch_(max_batch), ctx_(ctx) {
-  const auto f32 = [&](int64_t per_token) { return static_cast<size_t>(max_batch * per_token) * sizeof(float); };
+  const auto f32 = [&](int64_t per_token) {
+    return static_cast<size_t>(max_batch * per_token) * sizeof(float);
+  };
   x_.resize(f32(hp.n_embd));
   xn_.resize(f32(std::max(hp.n_embd, hp.attn_out_dim())));
   q_.resize(f32(hp.q_dim()));
@@ -123,7 +136,7 @@ ForwardScratch::ForwardScratch(const HParams& hp, int64_t max_batch, int64_t ctx
   rope_cs_.resize(f32(hp.n_rot));
   rope_cs_local_.resize(f32(hp.n_rot));
   head_dim_ = hp.head_dim_k;
-  scores_.resize(static_cast<size_t>(num_threads * scores_stride()) * sizeof(float));
+  scores_.resize(static_cast<size_t>(num_threads * scores_per_thread()) * sizeof(float));
   matmul_.reserve(max_batch, std::max({hp.n_embd, ff, hp.attn_out_dim()}), num_threads);
 }
 
@@ -138,12 +151,15 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
                             ThreadPool& pool, float* logits, float* embeddings) const {
   const int64_t B = static_cast<int64_t>(batch.size());
   if (B == 0) return {};
-  if (B > s.max_batch_) return invalid_argument("batch of {} tokens exceeds the maximum {}", B, s.max_batch_);
+  if (B > s.max_batch_)
+    return invalid_argument("batch of {} tokens exceeds the maximum {}", B, s.max_batch_);
   for (const BatchToken& t : batch) {
     if (t.token < 0 || t.token >= hp_.n_vocab)
-      return invalid_argument("token id {} is outside the vocabulary [0, {})", t.token, hp_.n_vocab);
+      return invalid_argument("token id {} is outside the vocabulary [0, {})", t.token,
+                              hp_.n_vocab);
     if (t.seq < 0 || t.seq >= kv.max_seqs())
-      return out_of_range("sequence {} is outside the {} sequences of the cache", t.seq, kv.max_seqs());
+      return out_of_range("sequence {} is outside the {} sequences of the cache", t.seq,
+                          kv.max_seqs());
     if (t.pos < 0 || t.pos >= kv.capacity(t.seq) || t.pos >= s.ctx_)
       return out_of_range("position {} is outside the context of {} tokens", t.pos,
                           std::min(kv.capacity(t.seq), s.ctx_));
@@ -166,7 +182,8 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
   const auto& embd_ops = backend::cpu::type_ops(w_.token_embd.type);
   const float embd_scale = hp_.arch->embedding_scale ? std::sqrt(static_cast<float>(E)) : 1.0f;
   for_each_token(pool, B, [&](int64_t b) {
-    const auto* row = static_cast<const uint8_t*>(w_.token_embd.data) + batch[b].token * w_.token_embd.row_bytes;
+    const auto* row =
+        static_cast<const uint8_t*>(w_.token_embd.data) + batch[b].token * w_.token_embd.row_bytes;
     embd_ops.to_float(row, x + b * E, E);
     if (embd_scale != 1.0f)
       for (int64_t i = 0; i < E; ++i) x[b * E + i] *= embd_scale;
@@ -183,7 +200,8 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
     const float* angles = local && distinct_local_rope ? cs_local : cs;
 
     // Attention block.
-    for_each_token(pool, B, [&](int64_t b) { rms_norm(x + b * E, L.attn_norm, E, hp_.norm_eps, xn + b * E); });
+    for_each_token(
+        pool, B, [&](int64_t b) { rms_norm(x + b * E, L.attn_norm, E, hp_.norm_eps, xn + b * E); });
     const backend::cpu::MatmulTarget qkv[] = {{L.wq, q}, {L.wk, k}, {L.wv, v}};
     matmul(qkv, xn, B, pool, s.matmul_);
     for_each_token(pool, B, [&](int64_t b) {
@@ -195,9 +213,11 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
       add_bias(vb, L.bv, hp_.v_dim());
       if (L.q_norm) {
         for (int64_t h = 0; h < hp_.n_head; ++h)
-          rms_norm(qb + h * hp_.head_dim_k, L.q_norm, hp_.head_dim_k, hp_.norm_eps, qb + h * hp_.head_dim_k);
+          rms_norm(qb + h * hp_.head_dim_k, L.q_norm, hp_.head_dim_k, hp_.norm_eps,
+                   qb + h * hp_.head_dim_k);
         for (int64_t h = 0; h < hp_.n_head_kv; ++h)
-          rms_norm(kb + h * hp_.head_dim_k, L.k_norm, hp_.head_dim_k, hp_.norm_eps, kb + h * hp_.head_dim_k);
+          rms_norm(kb + h * hp_.head_dim_k, L.k_norm, hp_.head_dim_k, hp_.norm_eps,
+                   kb + h * hp_.head_dim_k);
       }
       rope.apply(qb, hp_.n_head, hp_.head_dim_k, angles + b * hp_.n_rot);
       rope.apply(kb, hp_.n_head_kv, hp_.head_dim_k, angles + b * hp_.n_rot);
@@ -245,7 +265,8 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
     if (!batch[b].want_logits && !batch[b].want_embedding) continue;
     float* normed = xn + num_out * E;
     rms_norm(x + b * E, w_.output_norm, E, hp_.norm_eps, normed);
-    if (batch[b].want_embedding && embeddings) std::memcpy(embeddings + (num_embd++) * E, normed, E * sizeof(float));
+    if (batch[b].want_embedding && embeddings)
+      std::memcpy(embeddings + (num_embd++) * E, normed, E * sizeof(float));
     if (batch[b].want_logits) ++num_out;
   }
   if (num_out == 0) return {};
@@ -313,10 +334,10 @@ void Transformer::moe_ffn(const LayerWeights& L, int64_t B, ForwardScratch& s,
 void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCache& kv,
                             ForwardScratch& s, ThreadPool& pool) const {
   const int64_t B = static_cast<int64_t>(batch.size());
-  const int64_t n_head = hp_.n_head, dk = hp_.head_dim_k, dv = hp_.head_dim_v;
+  const int64_t dk = hp_.head_dim_k, dv = hp_.head_dim_v;
   const int64_t group = hp_.n_head / hp_.n_head_kv;
   const int64_t window = hp_.is_sliding_layer(il) ? hp_.sliding_window : 0;
-  const int64_t per_thread = s.scores_stride();
+  const int64_t per_thread = s.scores_per_thread();
   const float* q = s.q_.as<float>();
   float* att = s.att_.as<float>();
   const auto& vec = backend::cpu::vec_ops();
@@ -327,20 +348,28 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
   const int64_t block_size = kv.block_size();
   const size_t k_stride = kv.key_row_bytes(), v_stride = kv.value_row_bytes();
   // Bytes from the start of a row to the keys (values) of one KV head.
-  const int64_t k_head_bytes = backend::dtype_bytes(kv.type(), dk), v_head_bytes = backend::dtype_bytes(kv.type(), dv);
+  const int64_t k_head_bytes = backend::dtype_bytes(kv.type(), dk),
+                v_head_bytes = backend::dtype_bytes(kv.type(), dv);
 
+  // Work item: up to kAttnHeadsPerItem query heads of one token that share a KV head, so that
+  // their cached rows are read and converted once for all of them.
+  const int64_t chunks = (group + kAttnHeadsPerItem - 1) / kAttnHeadsPerItem;
+  const int64_t items_per_token = hp_.n_head_kv * chunks;
+  const int64_t row_stride = s.score_row_stride();
   pool.run([&](int idx, int num) {
-    float* scores = s.scores_.as<float>() + idx * per_thread;
-    float* qh = scores + s.ctx_;  // [dk] rounded query
-    auto [begin, end] = ThreadPool::split(B * n_head, idx, num);
+    float* scores = s.scores_.as<float>() + idx * per_thread;  // [heads][row_stride]
+    float* qh = scores + kAttnHeadsPerItem * row_stride;       // [heads][dk] rounded queries
+    auto [begin, end] = ThreadPool::split(B * items_per_token, idx, num);
     for (int64_t item = begin; item < end; ++item) {
-      const int64_t b = item / n_head, h = item % n_head, g = h / group;
+      const int64_t b = item / items_per_token, r = item % items_per_token, g = r / chunks;
+      const int64_t h0 = g * group + (r % chunks) * kAttnHeadsPerItem;
+      const int nh = static_cast<int>(std::min<int64_t>(kAttnHeadsPerItem, (g + 1) * group - h0));
       const BatchToken& t = batch[b];
       const int64_t first = window > 0 ? std::max<int64_t>(0, t.pos - window + 1) : 0;
       const int64_t n = t.pos - first + 1;
-      const float* qsrc = q + b * hp_.q_dim() + h * dk;
-      for (int64_t i = 0; i < dk; ++i) qh[i] = qsrc[i] * query_scale;
-      vec.round_to_f16(qh, dk);
+      const float* qsrc = q + b * hp_.q_dim() + h0 * dk;
+      for (int64_t i = 0; i < nh * dk; ++i) qh[i] = qsrc[i] * query_scale;
+      vec.round_to_f16(qh, nh * dk);
       // Rows of consecutive positions are one row apart within a KV block: fn(j, count, pos)
       // for each run of positions first + j .. first + j + count - 1 within one block.
       const auto for_each_block_run = [&](auto&& fn) {
@@ -352,23 +381,28 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
         }
       };
       for_each_block_run([&](int64_t j, int64_t count, int64_t pos) {
-        rows.scores(vec, qh, kv.k(il, t.seq, pos) + g * k_head_bytes, k_stride, count, dk, scores + j);
+        rows.scores(vec, qh, dk, nh, kv.k(il, t.seq, pos) + g * k_head_bytes, k_stride, count, dk,
+                    scores + j, row_stride);
       });
-      float max_score = -std::numeric_limits<float>::infinity();
-      for (int64_t j = 0; j < n; ++j) {
-        float sc = scores[j] * score_scale;
-        if (cap > 0) sc = cap * std::tanh(sc * inv_cap);
-        scores[j] = sc;
-        max_score = std::max(max_score, sc);
+      for (int hh = 0; hh < nh; ++hh) {
+        float* sc = scores + hh * row_stride;
+        float max_score = -std::numeric_limits<float>::infinity();
+        for (int64_t j = 0; j < n; ++j) {
+          float v = sc[j] * score_scale;
+          if (cap > 0) v = cap * std::tanh(v * inv_cap);
+          sc[j] = v;
+          max_score = std::max(max_score, v);
+        }
+        const double sum = vec.exp_shifted(sc, n, max_score);
+        const float inv_sum = static_cast<float>(1.0 / sum);
+        for (int64_t j = 0; j < n; ++j) sc[j] *= inv_sum;
+        vec.round_to_f16(sc, n);
       }
-      const double sum = vec.exp_shifted(scores, n, max_score);
-      const float inv_sum = static_cast<float>(1.0 / sum);
-      for (int64_t j = 0; j < n; ++j) scores[j] *= inv_sum;
-      vec.round_to_f16(scores, n);
-      float* out = att + b * hp_.attn_out_dim() + h * dv;
-      std::memset(out, 0, dv * sizeof(float));
+      float* out = att + b * hp_.attn_out_dim() + h0 * dv;
+      std::memset(out, 0, nh * dv * sizeof(float));
       for_each_block_run([&](int64_t j, int64_t count, int64_t pos) {
-        rows.weighted_sum(vec, scores + j, kv.v(il, t.seq, pos) + g * v_head_bytes, v_stride, count, dv, out);
+        rows.weighted_sum(vec, scores + j, row_stride, nh, kv.v(il, t.seq, pos) + g * v_head_bytes,
+                          v_stride, count, dv, out, dv);
       });
     }
   });

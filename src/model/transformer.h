@@ -22,11 +22,14 @@ namespace inferd::model {
 
 struct BatchToken {
   int32_t token = 0;
-  int32_t pos = 0;   // position in its sequence
-  int32_t seq = 0;   // sequence (KV cache slot)
+  int32_t pos = 0;  // position in its sequence
+  int32_t seq = 0;  // sequence (KV cache slot)
   bool want_logits = false;
   bool want_embedding = false;  // the final normalised hidden state (for embeddings)
 };
+
+// Query heads of one KV head that attention processes together (one pass over the cached rows).
+constexpr int64_t kAttnHeadsPerItem = 4;
 
 // Buffers for one forward pass of up to `max_batch` tokens, sized once (no allocation per call).
 class ForwardScratch {
@@ -36,8 +39,12 @@ class ForwardScratch {
 
  private:
   friend class Transformer;
-  // Per-thread attention scratch: scores for every position, then the rounded query.
-  int64_t scores_stride() const { return (ctx_ + head_dim_ + 15) / 16 * 16; }
+  // Per-thread attention scratch: scores for every position of kAttnHeadsPerItem heads, then
+  // their rounded queries.
+  int64_t score_row_stride() const { return (ctx_ + 15) / 16 * 16; }
+  int64_t scores_per_thread() const {
+    return kAttnHeadsPerItem * (score_row_stride() + (head_dim_ + 15) / 16 * 16);
+  }
 
   int64_t max_batch_;
   int64_t ctx_;
@@ -68,8 +75,8 @@ class Transformer {
                  ThreadPool& pool, float* logits, float* embeddings = nullptr) const;
 
  private:
-  void attention(std::span<const BatchToken> batch, int64_t layer, KvCache& kv,
-                 ForwardScratch& s, ThreadPool& pool) const;
+  void attention(std::span<const BatchToken> batch, int64_t layer, KvCache& kv, ForwardScratch& s,
+                 ThreadPool& pool) const;
   // The sparse feed-forward block of layer L for the first `num_tokens` rows of s.xn_: writes
   // the weighted sum of each token's experts to s.tmp_. Each token's sum runs over its experts in
   // ascending expert order, whatever the batch, so results do not depend on batching.

@@ -36,16 +36,20 @@ void axpy_q8_0_ref(float alpha, const BlockQ8_0* x, float* y, int64_t n) {
   }
 }
 
-void scores_f16_ref(const float* q, const uint8_t* rows, size_t stride, int64_t n, int64_t d,
-                    float* out) {
-  for (int64_t j = 0; j < n; ++j)
-    out[j] = dot_f32_f16_ref(q, reinterpret_cast<const f16_t*>(rows + j * stride), d);
+void scores_f16_ref(const float* q, int64_t q_stride, int heads, const uint8_t* rows, size_t stride,
+                    int64_t n, int64_t d, float* out, int64_t out_stride) {
+  for (int h = 0; h < heads; ++h)
+    for (int64_t j = 0; j < n; ++j)
+      out[h * out_stride + j] =
+          dot_f32_f16_ref(q + h * q_stride, reinterpret_cast<const f16_t*>(rows + j * stride), d);
 }
 
-void weighted_sum_f16_ref(const float* p, const uint8_t* rows, size_t stride, int64_t n, int64_t d,
-                          float* y) {
-  for (int64_t j = 0; j < n; ++j)
-    axpy_f16_ref(p[j], reinterpret_cast<const f16_t*>(rows + j * stride), y, d);
+void weighted_sum_f16_ref(const float* p, int64_t p_stride, int heads, const uint8_t* rows,
+                          size_t stride, int64_t n, int64_t d, float* y, int64_t y_stride) {
+  for (int h = 0; h < heads; ++h)
+    for (int64_t j = 0; j < n; ++j)
+      axpy_f16_ref(p[h * p_stride + j], reinterpret_cast<const f16_t*>(rows + j * stride),
+                   y + h * y_stride, d);
 }
 
 void round_to_f16_ref(float* x, int64_t n) {
@@ -65,10 +69,9 @@ void silu_mul_ref(float* gate, const float* up, int64_t n) {
   for (int64_t i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
-constexpr VecOps kScalar = {dot_f32_f16_ref,      axpy_f16_ref,     f32_to_f16_ref,
-                            dot_f32_q8_0_ref,     axpy_q8_0_ref,    scores_f16_ref,
-                            weighted_sum_f16_ref, round_to_f16_ref, exp_shifted_ref,
-                            silu_mul_ref};
+constexpr VecOps kScalar = {dot_f32_f16_ref, axpy_f16_ref,   f32_to_f16_ref,       dot_f32_q8_0_ref,
+                            axpy_q8_0_ref,   scores_f16_ref, weighted_sum_f16_ref, round_to_f16_ref,
+                            exp_shifted_ref, silu_mul_ref};
 
 }  // namespace
 

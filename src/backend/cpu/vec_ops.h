@@ -5,8 +5,8 @@
 
 #include <cstdint>
 
-#include "base/cpu_features.h"
 #include "backend/cpu/blocks.h"
+#include "base/cpu_features.h"
 #include "base/half.h"
 
 namespace inferd::backend::cpu {
@@ -22,15 +22,19 @@ struct VecOps {
   float (*dot_f32_q8_0)(const float* a, const BlockQ8_0* x, int64_t n);
   // y[i] += alpha * x[i] over n elements of Q8_0 blocks (n a multiple of 32)
   void (*axpy_q8_0)(float alpha, const BlockQ8_0* x, float* y, int64_t n);
-  // Attention over n f16 rows of d elements, `stride` bytes apart (cached keys or values):
+  // Attention of `heads` query heads against the same n f16 rows of d elements, `stride` bytes
+  // apart (the cached keys or values of the KV head they share); head h's query, probabilities,
+  // scores and output start at q, p, out and y + h * (q_stride, p_stride, out_stride, y_stride):
   //   scores: out[j] = sum_i q[i] * row_j[i]; each row's sum is computed the same way whatever
   //           n is, so a row's score does not depend on the rows beside it;
   //   weighted_sum: y[i] += p[j] * row_j[i] for j = 0, 1, ..., n - 1 in that order (the axpy_f16
   //           of each row in turn).
-  void (*scores_f16)(const float* q, const uint8_t* rows, size_t stride, int64_t n, int64_t d,
-                     float* out);
-  void (*weighted_sum_f16)(const float* p, const uint8_t* rows, size_t stride, int64_t n,
-                           int64_t d, float* y);
+  // Each head's results are those of the head alone, bit for bit; several heads at once share
+  // each row's loads and conversions.
+  void (*scores_f16)(const float* q, int64_t q_stride, int heads, const uint8_t* rows,
+                     size_t stride, int64_t n, int64_t d, float* out, int64_t out_stride);
+  void (*weighted_sum_f16)(const float* p, int64_t p_stride, int heads, const uint8_t* rows,
+                           size_t stride, int64_t n, int64_t d, float* y, int64_t y_stride);
   // x[i] = f16_to_f32(f32_to_f16(x[i])): the value rounded to the nearest half.
   void (*round_to_f16)(float* x, int64_t n);
   // Softmax numerators: x[i] = exp(x[i] - shift); returns their sum, accumulated in double.

@@ -89,12 +89,18 @@ struct Lanes {
   }
 };
 
-void weighted_sum_f16(const float* p, const uint8_t* rows, size_t stride, int64_t n, int64_t d,
-                      float* y) {
-  const int64_t i0 = weighted_sum_chunks<Lanes>(p, rows, stride, n, d, y);
+// One head at a time: 16 registers hold one head's accumulators and a row.
+constexpr int kMaxHeads = 1;
+
+void weighted_sum_f16(const float* p, int64_t p_stride, int heads, const uint8_t* rows,
+                      size_t stride, int64_t n, int64_t d, float* y, int64_t y_stride) {
+  const int64_t i0 =
+      weighted_sum_chunks<Lanes, kMaxHeads>(p, p_stride, heads, rows, stride, n, d, y, y_stride);
   if (i0 == d) return;
-  for (int64_t j = 0; j < n; ++j)
-    axpy_f16(p[j], reinterpret_cast<const f16_t*>(rows + j * stride + 2 * i0), y + i0, d - i0);
+  for (int h = 0; h < heads; ++h)
+    for (int64_t j = 0; j < n; ++j)
+      axpy_f16(p[h * p_stride + j], reinterpret_cast<const f16_t*>(rows + j * stride + 2 * i0),
+               y + h * y_stride + i0, d - i0);
 }
 
 void round_to_f16(float* x, int64_t n) {
@@ -180,9 +186,10 @@ void silu_mul(float* gate, const float* up, int64_t n) {
   }
 }
 
-constexpr VecOps kAvx2 = {
-    dot_f32_f16,        axpy_f16,         f32_to_f16,   dot_f32_q8_0, axpy_q8_0,
-    scores_rows<Lanes>, weighted_sum_f16, round_to_f16, exp_shifted,  silu_mul};
+constexpr VecOps kAvx2 = {dot_f32_f16,      axpy_f16,     f32_to_f16,
+                          dot_f32_q8_0,     axpy_q8_0,    scores_rows<Lanes, kMaxHeads>,
+                          weighted_sum_f16, round_to_f16, exp_shifted,
+                          silu_mul};
 
 }  // namespace
 

@@ -35,11 +35,17 @@ struct Lanes {
   }
 };
 
+// Four heads at a time: 16 accumulators of 64 columns, a row's 4 registers and a broadcast.
+constexpr int kMaxHeads = 4;
+
 // The columns past the last chunk of 64 through the AVX2 kernel (the same fma per element).
-void weighted_sum_f16(const float* p, const uint8_t* rows, size_t stride, int64_t n, int64_t d,
-                      float* y) {
-  const int64_t i0 = weighted_sum_chunks<Lanes>(p, rows, stride, n, d, y);
-  if (i0 < d) vec_ops_avx2()->weighted_sum_f16(p, rows + 2 * i0, stride, n, d - i0, y + i0);
+void weighted_sum_f16(const float* p, int64_t p_stride, int heads, const uint8_t* rows,
+                      size_t stride, int64_t n, int64_t d, float* y, int64_t y_stride) {
+  const int64_t i0 =
+      weighted_sum_chunks<Lanes, kMaxHeads>(p, p_stride, heads, rows, stride, n, d, y, y_stride);
+  if (i0 < d)
+    vec_ops_avx2()->weighted_sum_f16(p, p_stride, heads, rows + 2 * i0, stride, n, d - i0, y + i0,
+                                     y_stride);
 }
 
 }  // namespace
@@ -47,7 +53,7 @@ void weighted_sum_f16(const float* p, const uint8_t* rows, size_t stride, int64_
 const VecOps* vec_ops_avx512() {
   static const VecOps table = [] {
     VecOps t = *vec_ops_avx2();
-    t.scores_f16 = scores_rows<Lanes>;
+    t.scores_f16 = scores_rows<Lanes, kMaxHeads>;
     t.weighted_sum_f16 = weighted_sum_f16;
     return t;
   }();

@@ -95,6 +95,7 @@ std::vector<IsaLevel> simd_levels() {
   return levels;
 }
 
+// Several heads at once (each at its own stride) give each head's single-head results exactly.
 TEST(VecOps, AttentionKernelsMatchReference) {
   const VecOps& ref = vec_ops(IsaLevel::kScalar);
   for (IsaLevel level : simd_levels()) {
@@ -104,33 +105,48 @@ TEST(VecOps, AttentionKernelsMatchReference) {
     std::normal_distribution<float> dist;
     for (int64_t d : {1, 7, 8, 60, 64, 96, 128, 200, 256}) {
       for (int64_t n : {1, 3, 4, 5, 9, 33}) {
+        const int heads = 7;  // blocks of 4, 2 and 1
+        const int64_t qs = d + 3, ps = n + 5, ys = d + 2;
         const size_t stride = 2 * d + 70;
         const std::vector<uint8_t> rows = random_f16_rows(rng, n, d, stride);
-        std::vector<float> q(d), p(n), s_ref(n), s_fast(n), y_ref(d), y_fast(d), y_rows(d);
+        std::vector<float> q(heads * qs), p(heads * ps), s_ref(heads * ps), s_fast(heads * ps);
+        std::vector<float> y_ref(heads * ys), y_fast(heads * ys), y_rows(heads * ys);
         for (float& v : q) v = dist(rng);
         for (float& v : p) v = std::fabs(dist(rng));
-        for (int64_t i = 0; i < d; ++i) y_ref[i] = y_fast[i] = y_rows[i] = dist(rng);
-        ref.scores_f16(q.data(), rows.data(), stride, n, d, s_ref.data());
-        fast.scores_f16(q.data(), rows.data(), stride, n, d, s_fast.data());
-        for (int64_t j = 0; j < n; ++j) {
-          const auto* row = reinterpret_cast<const f16_t*>(rows.data() + j * stride);
-          float mag = 0;
-          for (int64_t i = 0; i < d; ++i) mag += std::fabs(q[i] * f16_to_f32(row[i]));
-          EXPECT_NEAR(s_ref[j], s_fast[j], 1e-6f * mag + 1e-7f) << "d=" << d << " n=" << n;
-          // A row's score is the same computed alone.
-          float alone;
-          fast.scores_f16(q.data(), rows.data() + j * stride, stride, 1, d, &alone);
-          EXPECT_EQ(alone, s_fast[j]);
+        for (size_t i = 0; i < y_ref.size(); ++i) y_ref[i] = y_fast[i] = y_rows[i] = dist(rng);
+        ref.scores_f16(q.data(), qs, heads, rows.data(), stride, n, d, s_ref.data(), ps);
+        fast.scores_f16(q.data(), qs, heads, rows.data(), stride, n, d, s_fast.data(), ps);
+        for (int h = 0; h < heads; ++h) {
+          // The head alone gives the same scores.
+          std::vector<float> alone(n);
+          fast.scores_f16(q.data() + h * qs, qs, 1, rows.data(), stride, n, d, alone.data(), n);
+          for (int64_t j = 0; j < n; ++j) {
+            const auto* row = reinterpret_cast<const f16_t*>(rows.data() + j * stride);
+            float mag = 0;
+            for (int64_t i = 0; i < d; ++i) mag += std::fabs(q[h * qs + i] * f16_to_f32(row[i]));
+            EXPECT_NEAR(s_ref[h * ps + j], s_fast[h * ps + j], 1e-6f * mag + 1e-7f)
+                << "d=" << d << " n=" << n << " head " << h;
+            EXPECT_EQ(alone[j], s_fast[h * ps + j]);
+            // A row's score is the same computed alone.
+            float one;
+            fast.scores_f16(q.data() + h * qs, qs, 1, rows.data() + j * stride, stride, 1, d, &one,
+                            1);
+            EXPECT_EQ(one, s_fast[h * ps + j]);
+          }
         }
-        ref.weighted_sum_f16(p.data(), rows.data(), stride, n, d, y_ref.data());
-        fast.weighted_sum_f16(p.data(), rows.data(), stride, n, d, y_fast.data());
+        ref.weighted_sum_f16(p.data(), ps, heads, rows.data(), stride, n, d, y_ref.data(), ys);
+        fast.weighted_sum_f16(p.data(), ps, heads, rows.data(), stride, n, d, y_fast.data(), ys);
         // The same as the axpy of each row in turn, bit for bit.
-        for (int64_t j = 0; j < n; ++j)
-          fast.axpy_f16(p[j], reinterpret_cast<const f16_t*>(rows.data() + j * stride),
-                        y_rows.data(), d);
-        for (int64_t i = 0; i < d; ++i) {
-          EXPECT_NEAR(y_ref[i], y_fast[i], 1e-5f * (1 + std::fabs(y_ref[i])));
-          EXPECT_EQ(y_fast[i], y_rows[i]);
+        for (int h = 0; h < heads; ++h)
+          for (int64_t j = 0; j < n; ++j)
+            fast.axpy_f16(p[h * ps + j], reinterpret_cast<const f16_t*>(rows.data() + j * stride),
+                          y_rows.data() + h * ys, d);
+        for (int h = 0; h < heads; ++h) {
+          for (int64_t i = 0; i < d; ++i) {
+            const int64_t k = h * ys + i;
+            EXPECT_NEAR(y_ref[k], y_fast[k], 1e-5f * (1 + std::fabs(y_ref[k])));
+            EXPECT_EQ(y_fast[k], y_rows[k]) << "d=" << d << " n=" << n << " head " << h;
+          }
         }
       }
     }
