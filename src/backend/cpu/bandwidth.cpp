@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <initializer_list>
 
 #include "backend/cpu/bandwidth_kernels.h"
 #include "base/aligned_buffer.h"
@@ -18,15 +19,17 @@ constexpr int kDefaultPasses = 3;
 constexpr size_t kSegments = 16;  // 64 MiB each by default
 constexpr size_t kPage = 4096;    // each thread's part starts on its own page
 
-uint64_t read_all_scalar(const uint8_t* p, size_t bytes) {
+uint64_t read_two_scalar(const uint8_t* a, const uint8_t* b, size_t bytes) {
   uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
   for (size_t i = 0; i < bytes; i += 32) {
-    uint64_t v[4];
-    std::memcpy(v, p + i, 32);
-    a0 ^= v[0];
-    a1 ^= v[1];
-    a2 ^= v[2];
-    a3 ^= v[3];
+    for (const uint8_t* p : {a, b}) {
+      uint64_t v[4];
+      std::memcpy(v, p + i, 32);
+      a0 ^= v[0];
+      a1 ^= v[1];
+      a2 ^= v[2];
+      a3 ^= v[3];
+    }
   }
   return a0 ^ a1 ^ a2 ^ a3;
 }
@@ -41,10 +44,23 @@ void fill_distinct(uint8_t* p, size_t bytes) {
   }
 }
 
-using ReadFn = uint64_t (*)(const uint8_t*, size_t);
+using ReadFn = uint64_t (*)(const uint8_t*, const uint8_t*, size_t);
 
 // Indexed by IsaLevel.
-constexpr ReadFn kReaders[] = {read_all_scalar, avx2::read_all, avx512::read_all};
+constexpr ReadFn kReaders[] = {read_two_scalar, avx2::read_two, avx512::read_two};
+
+// Reads pages [p0, p1) of `base` as two sequential streams (its halves, read in turn): one core
+// reads memory faster with two streams in flight than with one (10-15% on the development
+// machine when the memory system is otherwise idle), so one stream would understate the ceiling.
+uint64_t read_pages(ReadFn read, const uint8_t* base, int64_t p0, int64_t p1) {
+  const int64_t half = (p1 - p0) / 2;
+  uint64_t v = read(base + p0 * kPage, base + (p0 + half) * kPage, half * kPage);
+  if ((p1 - p0) % 2) {
+    const uint8_t* last = base + (p1 - 1) * kPage;
+    v ^= read(last, last + kPage / 2, kPage / 2);
+  }
+  return v;
+}
 
 }  // namespace
 
@@ -73,11 +89,13 @@ double measure_read_bandwidth_gbps(ThreadPool& pool, size_t buffer_bytes, int pa
       const auto start = std::chrono::steady_clock::now();
       pool.run([&](int idx, int num) {
         const auto [p0, p1] = ThreadPool::split(static_cast<int64_t>(segment_pages), idx, num);
-        sink.fetch_xor(read(base + p0 * kPage, (p1 - p0) * kPage), std::memory_order_relaxed);
+        sink.fetch_xor(read_pages(read, base, p0, p1), std::memory_order_relaxed);
       });
-      pass_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      pass_seconds +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
-    if (pass > 0 && (best_pass_seconds == 0.0 || pass_seconds < best_pass_seconds)) best_pass_seconds = pass_seconds;
+    if (pass > 0 && (best_pass_seconds == 0.0 || pass_seconds < best_pass_seconds))
+      best_pass_seconds = pass_seconds;
   }
   return static_cast<double>(segment_pages * kSegments * kPage) / best_pass_seconds / 1e9;
 }

@@ -8,14 +8,19 @@
 
 namespace inferd::backend::cpu::avx512 {
 
-uint64_t read_all(const uint8_t* p, size_t bytes) {
+uint64_t read_two(const uint8_t* first, const uint8_t* second, size_t bytes) {
   __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
   for (size_t i = 0; i < bytes; i += 256) {
-    const auto* v = reinterpret_cast<const __m512i*>(p + i);
+    const auto* v = reinterpret_cast<const __m512i*>(first + i);
+    const auto* w = reinterpret_cast<const __m512i*>(second + i);
     a0 = _mm512_xor_si512(a0, _mm512_load_si512(v + 0));
     a1 = _mm512_xor_si512(a1, _mm512_load_si512(v + 1));
     a2 = _mm512_xor_si512(a2, _mm512_load_si512(v + 2));
     a3 = _mm512_xor_si512(a3, _mm512_load_si512(v + 3));
+    a0 = _mm512_xor_si512(a0, _mm512_load_si512(w + 0));
+    a1 = _mm512_xor_si512(a1, _mm512_load_si512(w + 1));
+    a2 = _mm512_xor_si512(a2, _mm512_load_si512(w + 2));
+    a3 = _mm512_xor_si512(a3, _mm512_load_si512(w + 3));
   }
   const __m512i a = _mm512_xor_si512(_mm512_xor_si512(a0, a1), _mm512_xor_si512(a2, a3));
   const __m256i h = _mm256_xor_si256(_mm512_castsi512_si256(a), _mm512_extracti64x4_epi64(a, 1));

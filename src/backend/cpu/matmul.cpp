@@ -62,14 +62,75 @@ void convert_activations(const TypeOps& act_ops, const float* x, int64_t cols, i
   }
 }
 
-void matmul_panel_run(std::span<const MatmulTarget> targets, const PanelOps& ops,
-                      const uint8_t* a, size_t act_stride, int64_t num_tokens, int64_t chunk_acts,
-                      int64_t p0, int64_t p1);
+// Panel p of the concatenated targets: its target and its index there.
+std::pair<const MatmulTarget*, int64_t> locate_panel(std::span<const MatmulTarget> targets,
+                                                     int64_t p) {
+  for (const MatmulTarget& t : targets) {
+    const int64_t n = (t.w.rows + kPanelRows - 1) / kPanelRows;
+    if (p < n) return {&t, p};
+    p -= n;
+  }
+  INFERD_CHECK_MSG(false, "panel index past the targets");
+  __builtin_unreachable();
+}
+
+PanelJob panel_job(const MatmulTarget& t, int64_t j, size_t panel_stride) {
+  return {t.w.panels + j * panel_stride, t.y + j * kPanelRows,
+          static_cast<int>(std::min<int64_t>(kPanelRows, t.w.rows - j * kPanelRows))};
+}
+
+PanelJob panel_job(std::span<const MatmulTarget> targets, size_t panel_stride, int64_t p) {
+  const auto [t, j] = locate_panel(targets, p);
+  return panel_job(*t, j, panel_stride);
+}
+
+// Decode of panels [p0, p1) of the concatenated targets: the run is split into up to
+// kPanelMaxJobs contiguous parts read in step, each a sequential stream.
+void decode_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, const uint8_t* a,
+                   int64_t p0, int64_t p1) {
+  const int64_t nb = targets[0].w.cols / kQK;
+  const size_t panel_stride = panel_bytes(ops, targets[0].w.cols);
+  const int streams = static_cast<int>(std::min<int64_t>(kPanelMaxJobs, p1 - p0));
+  const int64_t part = (p1 - p0) / streams;
+  PanelJob jobs[kPanelMaxJobs];
+  for (int64_t i = 0; i < part; ++i) {
+    for (int s = 0; s < streams; ++s) jobs[s] = panel_job(targets, panel_stride, p0 + s * part + i);
+    ops.decode(nb, jobs, streams, a);
+  }
+  const int64_t rest = p0 + streams * part;
+  for (int64_t p = rest; p < p1; ++p) jobs[p - rest] = panel_job(targets, panel_stride, p);
+  if (rest < p1) ops.decode(nb, jobs, static_cast<int>(p1 - rest), a);
+}
+
+// Prefill of panels [p0, p1) of the concatenated targets: 16-row x max_acts-token tiles, each
+// panel's weights staying in cache while a chunk of chunk_acts activation rows passes.
+void prefill_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, const uint8_t* a,
+                    size_t act_stride, int64_t num_tokens, int64_t chunk_acts, int64_t p0,
+                    int64_t p1) {
+  const int64_t nb = targets[0].w.cols / kQK;
+  const size_t panel_stride = panel_bytes(ops, targets[0].w.cols);
+  for (int64_t c0 = 0; c0 < num_tokens; c0 += chunk_acts) {
+    const int64_t c1 = std::min(num_tokens, c0 + chunk_acts);
+    for (int64_t p = p0; p < p1; ++p) {
+      const auto [target, j] = locate_panel(targets, p);
+      const PanelJob job = panel_job(*target, j, panel_stride);
+      const size_t ys = static_cast<size_t>(target->w.rows);
+      for (int g = 0; g * kPanelGroupRows < job.rows; ++g) {
+        const int gr = std::min(kPanelGroupRows, job.rows - g * kPanelGroupRows);
+        for (int64_t t = c0; t < c1; t += ops.max_acts) {
+          const int nt = static_cast<int>(std::min<int64_t>(ops.max_acts, c1 - t));
+          ops.gemm(nb, job.panel, g, a + t * act_stride, act_stride, nt,
+                   job.out + t * ys + g * kPanelGroupRows, ys, gr);
+        }
+      }
+    }
+  }
+}
 
 // Panel matmul of targets that all have panels of ops' type and the same cols. Work unit: one
-// panel of 64 rows of any target, handed out to the threads in runs. Decode (one token) runs the
-// 64-row kernel on each panel; prefill runs 16-row x max_acts-token tiles, each panel's weights
-// staying in cache while a chunk of activation rows passes.
+// panel of 64 rows of any target, handed out to the threads from a shared counter in shrinking
+// runs (guided scheduling), so that a thread slowed by the machine does not hold up the region;
+// which thread computes a panel does not change its results.
 void matmul_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, const float* x,
                    int64_t num_tokens, ThreadPool& pool, MatmulScratch& scratch) {
   const int64_t cols = targets[0].w.cols, nb = cols / kQK;
@@ -77,8 +138,9 @@ void matmul_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, c
   const int num_threads = pool.num_threads();
   INFERD_CHECK_MSG(kHeaderBytes + num_tokens * act_stride <= scratch.size_bytes(),
                    "MatmulScratch::reserve was not called for this shape");
+  const bool decode = num_tokens == 1;
   const bool private_acts =
-      num_tokens == 1 && kHeaderBytes + num_threads * act_stride <= scratch.size_bytes();
+      decode && kHeaderBytes + num_threads * act_stride <= scratch.size_bytes();
   int64_t total_panels = 0;
   for (const MatmulTarget& t : targets) {
     INFERD_CHECK(t.w.cols == cols && t.w.type == ops.type && t.w.panels);
@@ -88,9 +150,9 @@ void matmul_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, c
   *reinterpret_cast<int*>(scratch.data()) = 0;
   auto* next_panel = reinterpret_cast<int64_t*>(scratch.data() + kLineBytes);
   *next_panel = 0;
-  const int64_t chunk_acts = std::max<int64_t>(
-      ops.max_acts,
-      static_cast<int64_t>(kActChunkBytes / act_stride) / ops.max_acts * ops.max_acts);
+  const int64_t chunk_acts =
+      std::max<int64_t>(ops.max_acts, static_cast<int64_t>(kActChunkBytes / act_stride) /
+                                          ops.max_acts * ops.max_acts);
 
   pool.run([&](int idx, int num) {
     const uint8_t* a = act;
@@ -107,59 +169,20 @@ void matmul_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, c
       }
       if (num > 1) barrier(std::atomic_ref<int>(*reinterpret_cast<int*>(scratch.data())), num);
     }
-    // Panels are taken from a shared counter in shrinking runs (guided scheduling), so that a
-    // thread slowed by the machine does not hold up the region; which thread computes a panel
-    // does not change its results.
     std::atomic_ref<int64_t> next(*next_panel);
-    const int64_t min_run = num_tokens == 1 ? 2 : 1;
     for (;;) {
       const int64_t seen = next.load(std::memory_order_relaxed);
-      const int64_t run = std::max(min_run, (total_panels - seen) / (2 * num));
+      const int64_t run = std::max<int64_t>(1, (total_panels - seen) / (2 * num));
       const int64_t p0 = next.fetch_add(run, std::memory_order_relaxed);
       if (p0 >= total_panels) break;
       const int64_t p1 = std::min(total_panels, p0 + run);
-      matmul_panel_run(targets, ops, a, act_stride, num_tokens, chunk_acts, p0, p1);
-    }
-  });
-}
-
-// Panels [p0, p1) of the concatenated targets, for every token.
-void matmul_panel_run(std::span<const MatmulTarget> targets, const PanelOps& ops,
-                      const uint8_t* a, size_t act_stride, int64_t num_tokens, int64_t chunk_acts,
-                      int64_t p0, int64_t p1) {
-  const int64_t nb = targets[0].w.cols / kQK;
-  const size_t panel_stride = panel_bytes(ops, targets[0].w.cols);
-    for (int64_t c0 = 0; c0 < num_tokens; c0 += chunk_acts) {
-      const int64_t c1 = std::min(num_tokens, c0 + chunk_acts);
-      size_t ti = 0;
-      int64_t first = 0;  // index of targets[ti]'s first panel
-      for (int64_t p = p0; p < p1; ++p) {
-        int64_t target_panels = (targets[ti].w.rows + kPanelRows - 1) / kPanelRows;
-        while (p >= first + target_panels) {
-          first += target_panels;
-          target_panels = (targets[++ti].w.rows + kPanelRows - 1) / kPanelRows;
-        }
-        const MatrixRef& w = targets[ti].w;
-        const int64_t j = p - first;
-        const uint8_t* panel = w.panels + j * panel_stride;
-        const int rows = static_cast<int>(std::min<int64_t>(kPanelRows, w.rows - j * kPanelRows));
-        float* y = targets[ti].y + j * kPanelRows;
-        const size_t ys = static_cast<size_t>(w.rows);
-        if (c1 - c0 == 1) {
-          ops.gemm(nb, panel, 0, kPanelGroups, a + c0 * act_stride, act_stride, 1, y + c0 * ys, ys,
-                   rows);
-          continue;
-        }
-        for (int g = 0; g * kPanelGroupRows < rows; ++g) {
-          const int gr = std::min(kPanelGroupRows, rows - g * kPanelGroupRows);
-          for (int64_t t = c0; t < c1; t += ops.max_acts) {
-            const int nt = static_cast<int>(std::min<int64_t>(ops.max_acts, c1 - t));
-            ops.gemm(nb, panel, g, 1, a + t * act_stride, act_stride, nt,
-                     y + t * ys + g * kPanelGroupRows, ys, gr);
-          }
-        }
+      if (decode) {
+        decode_panels(targets, ops, a, p0, p1);
+      } else {
+        prefill_panels(targets, ops, a, act_stride, num_tokens, chunk_acts, p0, p1);
       }
     }
+  });
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Panel packing, activation conversion and the scalar reference panel kernels (see panel_ops.h).
 #include "backend/cpu/panel_ops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -44,16 +45,15 @@ float f32_at(const uint8_t* p) {
 }
 
 template <DType kType>
-void reference_gemm(int64_t nb, const uint8_t* panel, int first_group, int num_groups,
-                    const uint8_t* act, size_t act_stride, int num_acts, float* out,
-                    size_t out_stride, int num_rows) {
+void reference_gemm(int64_t nb, const uint8_t* panel, int group, const uint8_t* act,
+                    size_t act_stride, int num_acts, float* out, size_t out_stride, int num_rows) {
   constexpr int kMaxActs = 8;
-  INFERD_CHECK(num_rows <= kPanelGroupRows * num_groups && num_acts <= kMaxActs);
+  INFERD_CHECK(num_rows <= kPanelGroupRows && num_acts <= kMaxActs);
   const PanelOps& ops = *panel_ops(kType, IsaLevel::kScalar);
   const int sub_blocks = ops.group_elems / kQK;
   const size_t record = ops.record_bytes();
   for (int i = 0; i < num_rows; ++i) {
-    const int r = kPanelGroupRows * first_group + i;
+    const int r = kPanelGroupRows * group + i;
     float acc[kMaxActs] = {};
     for (int64_t k = 0; k < nb; ++k) {
       const uint8_t* rec = panel + (k / sub_blocks) * record;
@@ -82,16 +82,26 @@ void reference_gemm(int64_t nb, const uint8_t* panel, int first_group, int num_g
   }
 }
 
+template <DType kType>
+void reference_decode(int64_t nb, const PanelJob* jobs, int num_jobs, const uint8_t* act) {
+  INFERD_CHECK(num_jobs >= 1 && num_jobs <= kPanelMaxJobs);
+  for (int j = 0; j < num_jobs; ++j)
+    for (int g = 0; g * kPanelGroupRows < jobs[j].rows; ++g)
+      reference_gemm<kType>(nb, jobs[j].panel, g, act, 0, 1, jobs[j].out + g * kPanelGroupRows, 0,
+                            std::min(kPanelGroupRows, jobs[j].rows - g * kPanelGroupRows));
+}
+
 // The panel kernels of one type at each ISA level.
 struct PanelEntry {
   PanelOps scalar, avx512;
 };
 
 constexpr PanelEntry kPanelTable[] = {
-#define INFERD_PANEL_ENTRY(name, type, bits, group_elems, affine, start_factor)            \
-  {{DType::type, bits, group_elems, affine, start_factor, 8, reference_gemm<DType::type>}, \
-   {DType::type, bits, group_elems, affine, start_factor, avx512::kPanelMaxActs,           \
-    avx512::panel_gemm_##name}},
+#define INFERD_PANEL_ENTRY(name, type, bits, group_elems, affine, start_factor)           \
+  {{DType::type, bits, group_elems, affine, start_factor, 8, reference_gemm<DType::type>, \
+    reference_decode<DType::type>},                                                       \
+   {DType::type, bits, group_elems, affine, start_factor, avx512::kPanelMaxActs,          \
+    avx512::panel_gemm_##name, avx512::panel_decode_##name}},
     INFERD_PANEL_TYPES(INFERD_PANEL_ENTRY)
 #undef INFERD_PANEL_ENTRY
 };

@@ -89,15 +89,28 @@ constexpr int kPanelRows = 64;
 constexpr int kPanelGroupRows = 16;
 constexpr int kPanelGroups = kPanelRows / kPanelGroupRows;
 
-// Tile product on panel data (nb = cols / 32 blocks per row). For the groups [first_group,
-// first_group + num_groups) of the panel starting at `panel` and tokens t < num_acts (PanelActs
-// rows act_stride bytes apart):
-//   out[t * out_stride + i] = row (16 * first_group + i) . token t, for i < num_rows,
-// REQUIRES num_rows <= 16 * num_groups, (num_groups, num_acts) one of the shapes the kernel
-// supports: (4, 1) and (1, 1..PanelOps::max_acts).
-using PanelGemmFn = void(int64_t nb, const uint8_t* panel, int first_group, int num_groups,
-                         const uint8_t* act, size_t act_stride, int num_acts, float* out,
-                         size_t out_stride, int num_rows);
+// Prefill tile product on panel data (nb = cols / 32 blocks per row). For the group `group` of
+// the panel starting at `panel` and tokens t < num_acts (PanelActs rows act_stride bytes apart):
+//   out[t * out_stride + i] = row (16 * group + i) . token t, for i < num_rows,
+// REQUIRES num_rows <= 16, 1 <= num_acts <= PanelOps::max_acts.
+using PanelGemmFn = void(int64_t nb, const uint8_t* panel, int group, const uint8_t* act,
+                         size_t act_stride, int num_acts, float* out, size_t out_stride,
+                         int num_rows);
+
+// One whole panel of a decode product: out[i] = row i of the panel . the token, for i < rows
+// (<= 64).
+struct PanelJob {
+  const uint8_t* panel;
+  float* out;
+  int rows;
+};
+
+// Decode product of one token (PanelActs row `act`) with num_jobs whole panels, REQUIRES
+// 1 <= num_jobs <= kPanelMaxJobs. The fast kernels may read the panels in step, so that one core
+// fetches several sequential streams at once; each job's outputs are the same whichever jobs it
+// runs with.
+using PanelDecodeFn = void(int64_t nb, const PanelJob* jobs, int num_jobs, const uint8_t* act);
+constexpr int kPanelMaxJobs = 2;
 
 struct PanelOps {
   DType type = DType::kQ4_0;
@@ -107,6 +120,7 @@ struct PanelOps {
   int start_factor = -8;  // PanelActs start = start_factor * block sum
   int max_acts = 1;
   PanelGemmFn* gemm = nullptr;
+  PanelDecodeFn* decode = nullptr;
 
   size_t header_bytes() const { return affine ? kPanelRows * 8 : kPanelRows * 2; }
   size_t block_quant_bytes() const { return kPanelGroups * chunks * 64; }
@@ -139,7 +153,8 @@ void quantize_panel_acts(const PanelOps& ops, const float* x, int64_t cols, int6
 
 namespace avx512 {
 #define INFERD_PANEL_DECLARE(name, type, bits, group_elems, affine, start_factor) \
-  PanelGemmFn panel_gemm_##name;
+  PanelGemmFn panel_gemm_##name;                                                  \
+  PanelDecodeFn panel_decode_##name;
 INFERD_PANEL_TYPES(INFERD_PANEL_DECLARE)
 #undef INFERD_PANEL_DECLARE
 constexpr int kPanelMaxActs = 8;

@@ -11,7 +11,6 @@
 // addition is exact, so the result is the reference's. The float steps are the reference's fmas.
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cstdint>
 
 #include "backend/cpu/panel_ops.h"
@@ -27,7 +26,6 @@ namespace {
 
 constexpr int kQK = 32;
 constexpr int kChunkBytes = 64;
-
 
 inline __m512i bcast(const int8_t* p) {
   int32_t v;
@@ -108,101 +106,131 @@ struct Format {
   static constexpr size_t kHeaderBytes = kAffine ? kPanelRows * 8 : kPanelRows * 2;
   static constexpr size_t kBlockBytes = kPanelGroups * kChunks * kChunkBytes;
   static constexpr size_t kRecordBytes = kHeaderBytes + kSubBlocks * kBlockBytes;
-  // Decode streams each thread's panels as one sequential run. How far ahead software prefetch
-  // should reach depends on the arithmetic per byte. Measured on a 5632 x 2048 matrix, 2 threads,
-  // 60-65 GB/s machine: Q8_0 streams fastest on the hardware prefetchers alone (54 GB/s, 46 with
-  // prefetch), Q4_0 gains from 4 records (4.5 KiB) ahead (52 vs 48), and the MLX types, which do
-  // more per byte (affine terms, bit planes), from about 16 KiB ahead (3-bit 29 -> 48, 4-bit
-  // 46 -> 53, 6-bit 40 -> 61).
+  // Decode reads kStreams panels in step (several sequential streams keep more of a core's
+  // memory requests in flight) and prefetches kPrefetchRecords records ahead in each. Measured
+  // on 5632 x 2048 matrices, 2 threads: Q4_0 and Q8_0 stream 5-15% faster two panels at a time
+  // than one, with no prefetch (three panels were faster still on an idle memory system and
+  // 10% slower on a loaded one); the MLX types, which do more arithmetic per byte, are fastest one
+  // panel at a time with about 16 KiB of prefetch (3-bit 29 -> 48 GB/s, 4-bit 46 -> 53, 6-bit
+  // 40 -> 61) and slower with more panels.
+  static constexpr int kStreams = kAffine ? 1 : 2;
   static constexpr int kPrefetchRecords =
-      kAffine ? static_cast<int>(std::max<size_t>(1, 16384 / kRecordBytes)) : kChunks == 4 ? 4 : 0;
+      kAffine ? static_cast<int>((16384 + kRecordBytes - 1) / kRecordBytes) : 0;
 };
 
-// G groups (from first_group) x T tokens over nb blocks.
-template <class F, int G, int T>
-void tile(int64_t nb, const uint8_t* panel, int first_group, const uint8_t* act, size_t act_stride,
-          float* out, size_t out_stride, int num_rows) {
-  constexpr int kChunks = F::kChunksPerBlock;
-  constexpr size_t kRecord = F::kRecordBytes;
-  constexpr size_t kGroupBytes = kChunks * kChunkBytes;
-  const int8_t* aq[T];
-  const float* ad[T];
-  const int32_t* as[T];
-  for (int t = 0; t < T; ++t) {
-    const uint8_t* a = act + t * act_stride;
-    aq[t] = reinterpret_cast<const int8_t*>(a);
-    ad[t] = reinterpret_cast<const float*>(a + nb * kQK);
-    as[t] = reinterpret_cast<const int32_t*>(a + nb * (kQK + 4));
-  }
-  __m512 acc[G][T];
-#pragma GCC unroll 4
-  for (int g = 0; g < G; ++g)
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) acc[g][t] = _mm512_setzero_ps();
+// One token's PanelActs row: quants, widened scales and start terms of its blocks.
+struct TokenActs {
+  const int8_t* q = nullptr;
+  const float* d = nullptr;
+  const int32_t* start = nullptr;
+  TokenActs() = default;
+  TokenActs(const uint8_t* a, int64_t nb)
+      : q(reinterpret_cast<const int8_t*>(a)),
+        d(reinterpret_cast<const float*>(a + nb * kQK)),
+        start(reinterpret_cast<const int32_t*>(a + nb * (kQK + 4))) {}
+};
 
-  const uint8_t* rec = panel;
-  for (int64_t k0 = 0; k0 < nb; k0 += F::kBlocks, rec += kRecord) {
-    if constexpr (G == kPanelGroups && F::kPrefetchRecords > 0) {
-      const char* next = reinterpret_cast<const char*>(rec) + F::kPrefetchRecords * kRecord;
-#pragma GCC unroll 64
-      for (size_t off = 0; off < kRecord; off += 64) _mm_prefetch(next + off, _MM_HINT_T0);
-    }
+// Adds record `rec`'s contribution (blocks k0 .. k0 + kBlocks - 1) to group gi's 16 rows x T
+// tokens.
+template <class F, int T>
+[[gnu::always_inline]] inline void group_record(const uint8_t* rec, int gi, int64_t k0,
+                                                const TokenActs (&acts)[T], __m512 (&acc)[T]) {
+  constexpr size_t kGroupBytes = F::kChunksPerBlock * kChunkBytes;
+  __m512 scale_w, bias_w;
+  if constexpr (F::kIsAffine) {
+    scale_w = _mm512_load_ps(rec + gi * kPanelGroupRows * 4);
+    bias_w = _mm512_load_ps(rec + (kPanelRows + gi * kPanelGroupRows) * 4);
+  } else {
+    scale_w = _mm512_cvtph_ps(
+        _mm256_load_si256(reinterpret_cast<const __m256i*>(rec + gi * kPanelGroupRows * 2)));
+  }
 #pragma GCC unroll 4
-    for (int g = 0; g < G; ++g) {
-      const int gi = first_group + g;
-      __m512 scale_w, bias_w;
+  for (int sb = 0; sb < F::kBlocks; ++sb) {
+    const int64_t k = k0 + sb;
+    const GroupWeights<F::kChunksPerBlock> w(rec + F::kHeaderBytes + sb * F::kBlockBytes +
+                                             gi * kGroupBytes);
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) {
+      const float ad = acts[t].d[k];
+      const __m512 da = _mm512_set1_ps(ad);
       if constexpr (F::kIsAffine) {
-        scale_w = _mm512_load_ps(rec + gi * kPanelGroupRows * 4);
-        bias_w = _mm512_load_ps(rec + (kPanelRows + gi * kPanelGroupRows) * 4);
+        const __m512i dot = block_dot(w, acts[t].q + k * kQK, 0);
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(scale_w, da), acc[t]);
+        acc[t] = _mm512_fmadd_ps(bias_w, _mm512_set1_ps(ad * static_cast<float>(acts[t].start[k])),
+                                 acc[t]);
       } else {
-        scale_w = _mm512_cvtph_ps(
-            _mm256_load_si256(reinterpret_cast<const __m256i*>(rec + gi * kPanelGroupRows * 2)));
-      }
-#pragma GCC unroll 4
-      for (int sb = 0; sb < F::kBlocks; ++sb) {
-        const int64_t k = k0 + sb;
-        const GroupWeights<kChunks> w(rec + F::kHeaderBytes + sb * F::kBlockBytes +
-                                      gi * kGroupBytes);
-#pragma GCC unroll 8
-        for (int t = 0; t < T; ++t) {
-          const __m512 da = _mm512_set1_ps(ad[t][k]);
-          if constexpr (F::kIsAffine) {
-            const __m512i dot = block_dot(w, aq[t] + k * kQK, 0);
-            acc[g][t] =
-                _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(scale_w, da), acc[g][t]);
-            acc[g][t] = _mm512_fmadd_ps(
-                bias_w, _mm512_set1_ps(ad[t][k] * static_cast<float>(as[t][k])), acc[g][t]);
-          } else {
-            const __m512i dot = block_dot(w, aq[t] + k * kQK, as[t][k]);
-            acc[g][t] =
-                _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(scale_w, da), acc[g][t]);
-          }
-        }
+        const __m512i dot = block_dot(w, acts[t].q + k * kQK, acts[t].start[k]);
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(scale_w, da), acc[t]);
       }
     }
-  }
-
-#pragma GCC unroll 4
-  for (int g = 0; g < G; ++g) {
-    const int n = num_rows - g * kPanelGroupRows;
-    if (n <= 0) break;
-    const __mmask16 mask = n >= 16 ? __mmask16{0xffff} : static_cast<__mmask16>((1u << n) - 1);
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t)
-      _mm512_mask_storeu_ps(out + t * out_stride + g * kPanelGroupRows, mask, acc[g][t]);
   }
 }
 
-template <class F>
-void gemm(int64_t nb, const uint8_t* panel, int first_group, int num_groups, const uint8_t* act,
-          size_t act_stride, int num_acts, float* out, size_t out_stride, int num_rows) {
-  if (num_groups == kPanelGroups) {
-    tile<F, kPanelGroups, 1>(nb, panel, 0, act, act_stride, out, out_stride, num_rows);
-    return;
+// Stores the first n (<= 16) lanes of v.
+inline void store_rows(float* out, int n, __m512 v) {
+  if (n <= 0) return;
+  const __mmask16 mask = n >= 16 ? __mmask16{0xffff} : static_cast<__mmask16>((1u << n) - 1);
+  _mm512_mask_storeu_ps(out, mask, v);
+}
+
+// Prefill tile: group g of a panel x T tokens over nb blocks.
+template <class F, int T>
+void tile(int64_t nb, const uint8_t* panel, int g, const uint8_t* act, size_t act_stride,
+          float* out, size_t out_stride, int num_rows) {
+  TokenActs acts[T];
+  for (int t = 0; t < T; ++t) acts[t] = TokenActs(act + t * act_stride, nb);
+  __m512 acc[T];
+#pragma GCC unroll 8
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  const uint8_t* rec = panel;
+  for (int64_t k0 = 0; k0 < nb; k0 += F::kBlocks, rec += F::kRecordBytes)
+    group_record<F, T>(rec, g, k0, acts, acc);
+#pragma GCC unroll 8
+  for (int t = 0; t < T; ++t) store_rows(out + t * out_stride, num_rows, acc[t]);
+}
+
+// Decode: P whole panels x one token, their records read in step so that the core fetches P
+// sequential streams at once.
+template <class F, int P>
+void decode_panels(int64_t nb, const PanelJob* jobs, const uint8_t* act) {
+  const TokenActs acts[1] = {TokenActs(act, nb)};
+  __m512 acc[P][kPanelGroups][1];
+  const uint8_t* rec[P];
+#pragma GCC unroll 4
+  for (int p = 0; p < P; ++p) {
+    rec[p] = jobs[p].panel;
+#pragma GCC unroll 4
+    for (int g = 0; g < kPanelGroups; ++g) acc[p][g][0] = _mm512_setzero_ps();
   }
+  for (int64_t k0 = 0; k0 < nb; k0 += F::kBlocks) {
+#pragma GCC unroll 4
+    for (int p = 0; p < P; ++p) {
+      if constexpr (F::kPrefetchRecords > 0) {
+        const char* next =
+            reinterpret_cast<const char*>(rec[p]) + F::kPrefetchRecords * F::kRecordBytes;
+#pragma GCC unroll 64
+        for (size_t off = 0; off < F::kRecordBytes; off += 64)
+          _mm_prefetch(next + off, _MM_HINT_T0);
+      }
+#pragma GCC unroll 4
+      for (int g = 0; g < kPanelGroups; ++g) group_record<F, 1>(rec[p], g, k0, acts, acc[p][g]);
+      rec[p] += F::kRecordBytes;
+    }
+  }
+#pragma GCC unroll 4
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+    for (int g = 0; g < kPanelGroups; ++g)
+      store_rows(jobs[p].out + g * kPanelGroupRows, jobs[p].rows - g * kPanelGroupRows,
+                 acc[p][g][0]);
+}
+
+template <class F>
+void gemm(int64_t nb, const uint8_t* panel, int group, const uint8_t* act, size_t act_stride,
+          int num_acts, float* out, size_t out_stride, int num_rows) {
   switch (num_acts) {
 #define INFERD_PANEL_CASE(T) \
-  case T: tile<F, 1, T>(nb, panel, first_group, act, act_stride, out, out_stride, num_rows); break;
+  case T: tile<F, T>(nb, panel, group, act, act_stride, out, out_stride, num_rows); break;
     INFERD_PANEL_CASE(1)
     INFERD_PANEL_CASE(2)
     INFERD_PANEL_CASE(3)
@@ -216,16 +244,27 @@ void gemm(int64_t nb, const uint8_t* panel, int first_group, int num_groups, con
   }
 }
 
+template <class F>
+void decode(int64_t nb, const PanelJob* jobs, int num_jobs, const uint8_t* act) {
+  int j = 0;
+  if constexpr (F::kStreams == 2)
+    for (; j + 2 <= num_jobs; j += 2) decode_panels<F, 2>(nb, jobs + j, act);
+  for (; j < num_jobs; ++j) decode_panels<F, 1>(nb, jobs + j, act);
+}
+
 }  // namespace
 
-#define INFERD_PANEL_GEMM(name, type, bits, group_elems, affine, start_factor)                     \
-  void panel_gemm_##name(int64_t nb, const uint8_t* panel, int first_group, int num_groups,        \
-                         const uint8_t* act, size_t act_stride, int num_acts, float* out,          \
-                         size_t out_stride, int num_rows) {                                        \
-    gemm<Format<bits, group_elems / kQK, affine>>(                                                 \
-        nb, panel, first_group, num_groups, act, act_stride, num_acts, out, out_stride, num_rows); \
+#define INFERD_PANEL_KERNELS(name, type, bits, group_elems, affine, start_factor)                \
+  void panel_gemm_##name(int64_t nb, const uint8_t* panel, int group, const uint8_t* act,        \
+                         size_t act_stride, int num_acts, float* out, size_t out_stride,         \
+                         int num_rows) {                                                         \
+    gemm<Format<bits, group_elems / kQK, affine>>(nb, panel, group, act, act_stride, num_acts,   \
+                                                  out, out_stride, num_rows);                    \
+  }                                                                                              \
+  void panel_decode_##name(int64_t nb, const PanelJob* jobs, int num_jobs, const uint8_t* act) { \
+    decode<Format<bits, group_elems / kQK, affine>>(nb, jobs, num_jobs, act);                    \
   }
-INFERD_PANEL_TYPES(INFERD_PANEL_GEMM)
-#undef INFERD_PANEL_GEMM
+INFERD_PANEL_TYPES(INFERD_PANEL_KERNELS)
+#undef INFERD_PANEL_KERNELS
 
 }  // namespace inferd::backend::cpu::avx512

@@ -167,8 +167,8 @@ TEST(PanelOps, ReferenceMatchesFileLayoutFormula) {
           for (int g = 0; g * kPanelGroupRows < n; ++g) {
             const int gr = std::min(kPanelGroupRows, n - g * kPanelGroupRows);
             std::vector<float> out(tokens * 16, -1.0f);
-            ops.gemm(nb, p.panels.data() + panel * panel_bytes(ops, cols), g, 1, acts.data(),
-                     stride, tokens, out.data(), 16, gr);
+            ops.gemm(nb, p.panels.data() + panel * panel_bytes(ops, cols), g, acts.data(), stride,
+                     tokens, out.data(), 16, gr);
             for (int t = 0; t < tokens; ++t) {
               for (int i = 0; i < gr; ++i) {
                 const int64_t r = panel * kPanelRows + g * kPanelGroupRows + i;
@@ -207,9 +207,10 @@ TEST(PanelOps, AgreesWithRowBlockReferenceKernels) {
         const uint8_t* pd = p.panels.data() + panel * panel_bytes(*ops, cols);
         const int n = static_cast<int>(std::min<int64_t>(kPanelRows, rows - panel * kPanelRows));
         std::vector<float> decode(kPanelRows), prefill(tokens * kPanelRows);
-        ops->gemm(nb, pd, 0, kPanelGroups, acts.data(), stride, 1, decode.data(), kPanelRows, n);
+        const PanelJob job{pd, decode.data(), n};
+        ops->decode(nb, &job, 1, acts.data());
         for (int g = 0; g * kPanelGroupRows < n; ++g)
-          ops->gemm(nb, pd, g, 1, acts.data(), stride, tokens, prefill.data() + g * kPanelGroupRows,
+          ops->gemm(nb, pd, g, acts.data(), stride, tokens, prefill.data() + g * kPanelGroupRows,
                     kPanelRows, std::min(kPanelGroupRows, n - g * kPanelGroupRows));
         for (int i = 0; i < n; ++i) {
           const int64_t r = panel * kPanelRows + i;
@@ -233,7 +234,8 @@ TEST(PanelOps, AgreesWithRowBlockReferenceKernels) {
 }
 
 // Every kernel shape of the fast kernels gives the reference's results exactly and writes only
-// its rows.
+// its rows: prefill tiles of one group x 1..max_acts tokens, decode of 1..kPanelMaxJobs panels in
+// any order (whole and partial panels mixed).
 TEST(PanelOps, FastKernelsMatchReferenceExactly) {
   if (cpu_features().level < IsaLevel::kAvx512) GTEST_SKIP() << "no AVX-512 on this CPU";
   uint32_t seed = 101;
@@ -242,26 +244,47 @@ TEST(PanelOps, FastKernelsMatchReferenceExactly) {
     const PanelOps& fast = *panel_ops(type, IsaLevel::kAvx512);
     ASSERT_NE(&fast, nullptr);
     for (int64_t groups : {1, 5, 65}) {
-      const int64_t cols = groups * group_elems(type), nb = cols / kQK, rows = 64 + 37;
+      const int64_t cols = groups * group_elems(type), nb = cols / kQK, rows = 3 * 64 + 37;
+      const int64_t num_panels = (rows + kPanelRows - 1) / kPanelRows;
       const Packed p = pack(type, rows, cols, seed++);
       const int tokens = fast.max_acts;
       const std::vector<float> x = testing::random_floats(tokens * cols, seed++);
       const AlignedBuffer acts = make_acts(ref, x, tokens, cols);
       const size_t stride = panel_act_row_bytes(cols), out_stride = kPanelRows + 5;
-      for (int64_t panel = 0; panel < 2; ++panel) {
-        const uint8_t* pd = p.panels.data() + panel * panel_bytes(ref, cols);
-        const int n = static_cast<int>(std::min<int64_t>(kPanelRows, rows - panel * kPanelRows));
-        auto run = [&](const PanelOps& ops, int g, int ng, int na, int nr) {
+      const auto panel_data = [&](int64_t panel) {
+        return p.panels.data() + panel * panel_bytes(ref, cols);
+      };
+      const auto panel_rows = [&](int64_t panel) {
+        return static_cast<int>(std::min<int64_t>(kPanelRows, rows - panel * kPanelRows));
+      };
+      for (int num_jobs = 1; num_jobs <= kPanelMaxJobs; ++num_jobs) {
+        for (int64_t first = 0; first < num_panels; ++first) {
+          // Jobs on panels first, first - 1, ... (wrapping), so the partial panel takes every slot.
+          auto run = [&](const PanelOps& ops) {
+            std::vector<float> out(num_jobs * out_stride, -3.0f);
+            PanelJob jobs[kPanelMaxJobs];
+            for (int j = 0; j < num_jobs; ++j) {
+              const int64_t panel = (first + num_panels - j) % num_panels;
+              jobs[j] = {panel_data(panel), out.data() + j * out_stride, panel_rows(panel)};
+            }
+            ops.decode(nb, jobs, num_jobs, acts.data());
+            return out;
+          };
+          EXPECT_EQ(run(fast), run(ref))
+              << dtype_name(type) << " cols " << cols << " jobs " << num_jobs << " first " << first;
+        }
+      }
+      for (int64_t panel : {int64_t{0}, num_panels - 1}) {
+        const int n = panel_rows(panel);
+        auto run = [&](const PanelOps& ops, int g, int na, int nr) {
           std::vector<float> out(tokens * out_stride, -3.0f);
-          ops.gemm(nb, pd, g, ng, acts.data(), stride, na, out.data(), out_stride, nr);
+          ops.gemm(nb, panel_data(panel), g, acts.data(), stride, na, out.data(), out_stride, nr);
           return out;
         };
-        EXPECT_EQ(run(fast, 0, kPanelGroups, 1, n), run(ref, 0, kPanelGroups, 1, n))
-            << dtype_name(type) << " cols " << cols << " panel " << panel;
         for (int g = 0; g < kPanelGroups; ++g) {
           const int gr = std::clamp(n - g * kPanelGroupRows, 1, kPanelGroupRows);
           for (int na = 1; na <= fast.max_acts; ++na)
-            EXPECT_EQ(run(fast, g, 1, na, gr), run(ref, g, 1, na, gr))
+            EXPECT_EQ(run(fast, g, na, gr), run(ref, g, na, gr))
                 << dtype_name(type) << " cols " << cols << " group " << g << " acts " << na;
         }
       }
