@@ -8,9 +8,16 @@
 namespace inferd::model {
 
 // out = x / rms(x) * weight over n elements. out may alias x.
+// The squares are summed in double in 8 interleaved partial sums (independent additions the
+// processor overlaps), then the partial sums in order.
 inline void rms_norm(const float* x, const float* weight, int64_t n, float eps, float* out) {
+  double part[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) part[k] += static_cast<double>(x[i + k] * x[i + k]);
+  for (; i < n; ++i) part[0] += static_cast<double>(x[i] * x[i]);
   double sum_sq = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum_sq += static_cast<double>(x[i] * x[i]);
+  for (double p : part) sum_sq += p;
   const float mean = static_cast<float>(sum_sq / static_cast<double>(n));
   const float scale = 1.0f / std::sqrt(mean + eps);
   for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
