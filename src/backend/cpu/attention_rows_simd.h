@@ -19,6 +19,16 @@
 namespace inferd::backend::cpu {
 namespace {  // one copy per ISA level's translation unit
 
+// Cached rows are usually not in cache, and one head's part of a row is a short piece of a longer
+// row (a strided access the hardware prefetchers follow poorly): the kernels ask for the rows
+// kRowsAhead ahead.
+constexpr int64_t kRowsAhead = 8;
+
+inline void prefetch_row(const uint8_t* row, int64_t bytes) {
+  for (int64_t b = 0; b < bytes; b += 64)
+    _mm_prefetch(reinterpret_cast<const char*>(row + b), _MM_HINT_T0);
+}
+
 // A row's score: the lanes over its first d_vec elements, then the rest one by one.
 inline float score_tail(const float* q, const uint8_t* row, int64_t d_vec, int64_t d, float sum) {
   const auto* h = reinterpret_cast<const f16_t*>(row);
@@ -38,6 +48,7 @@ void scores_heads(const float* q, int64_t q_stride, const uint8_t* rows, size_t 
   for (; j + 4 <= n; j += 4) {
     const uint8_t* r[4] = {rows + j * stride, rows + (j + 1) * stride, rows + (j + 2) * stride,
                            rows + (j + 3) * stride};
+    for (int x = 0; x < 4; ++x) prefetch_row(r[x] + kRowsAhead * stride, 2 * d);
     typename L::Reg a[H][4];
     for (int h = 0; h < H; ++h) a[h][0] = a[h][1] = a[h][2] = a[h][3] = zero;
     for (int64_t i = 0; i < d_vec; i += L::kWidth) {
@@ -84,6 +95,7 @@ int64_t weighted_sum_heads(const float* p, int64_t p_stride, const uint8_t* rows
       for (int k = 0; k < kRegs; ++k) acc[h][k] = L::load(y + h * y_stride + i0 + L::kWidth * k);
     const uint8_t* r = rows + 2 * i0;
     for (int64_t j = 0; j < n; ++j, r += stride) {
+      prefetch_row(r + kRowsAhead * stride, 128);
       typename L::Reg v[kRegs];
       for (int k = 0; k < kRegs; ++k) v[k] = L::load_f16(r + 2 * L::kWidth * k);
       for (int h = 0; h < H; ++h) {
