@@ -110,7 +110,7 @@ struct PanelJob {
 // fetches several sequential streams at once; each job's outputs are the same whichever jobs it
 // runs with.
 using PanelDecodeFn = void(int64_t nb, const PanelJob* jobs, int num_jobs, const uint8_t* act);
-constexpr int kPanelMaxJobs = 2;
+constexpr int kPanelMaxJobs = 3;
 
 struct PanelOps {
   DType type = DType::kQ4_0;

@@ -108,12 +108,12 @@ struct Format {
   static constexpr size_t kRecordBytes = kHeaderBytes + kSubBlocks * kBlockBytes;
   // Decode reads kStreams panels in step (several sequential streams keep more of a core's
   // memory requests in flight) and prefetches kPrefetchRecords records ahead in each. Measured
-  // on 5632 x 2048 matrices, 2 threads: Q4_0 and Q8_0 stream 5-15% faster two panels at a time
-  // than one, with no prefetch (three panels were faster still on an idle memory system and
-  // 10% slower on a loaded one); the MLX types, which do more arithmetic per byte, are fastest one
-  // panel at a time with about 16 KiB of prefetch (3-bit 29 -> 48 GB/s, 4-bit 46 -> 53, 6-bit
-  // 40 -> 61) and slower with more panels.
-  static constexpr int kStreams = kAffine ? 1 : 2;
+  // with 2 threads: Q4_0 and Q8_0 stream 5-15% faster two panels at a time than one (5632 x 2048
+  // matrix), and decode of a 1.1B model is 3-10% faster with three than with two, with no
+  // software prefetch; the MLX types, which do more arithmetic per byte, are fastest one panel at
+  // a time with about 16 KiB of prefetch (3-bit 29 -> 48 GB/s, 4-bit 46 -> 53, 6-bit 40 -> 61)
+  // and slower with more panels.
+  static constexpr int kStreams = kAffine ? 1 : 3;
   static constexpr int kPrefetchRecords =
       kAffine ? static_cast<int>((16384 + kRecordBytes - 1) / kRecordBytes) : 0;
 };
@@ -247,7 +247,9 @@ void gemm(int64_t nb, const uint8_t* panel, int group, const uint8_t* act, size_
 template <class F>
 void decode(int64_t nb, const PanelJob* jobs, int num_jobs, const uint8_t* act) {
   int j = 0;
-  if constexpr (F::kStreams == 2)
+  if constexpr (F::kStreams == 3)
+    for (; j + 3 <= num_jobs; j += 3) decode_panels<F, 3>(nb, jobs + j, act);
+  if constexpr (F::kStreams >= 2)
     for (; j + 2 <= num_jobs; j += 2) decode_panels<F, 2>(nb, jobs + j, act);
   for (; j < num_jobs; ++j) decode_panels<F, 1>(nb, jobs + j, act);
 }
