@@ -62,7 +62,8 @@ namespace inferd::backend::cpu {
 
 // The types with panel kernels, one row each: X(name, DType, bits (= chunks), group_elems, affine,
 // start_factor) (PanelOps fields). The table of panel_ops(), the scalar reference and the AVX-512
-// kernels avx512::panel_gemm_<name> are all generated from these rows: a type is one row here.
+// kernels avx512::panel_gemm_<name> and panel_decode_<name> are all generated from these rows: a
+// type is one row here.
 #define INFERD_PANEL_TYPES(X)                 \
   X(q4_0, kQ4_0, 4, 32, false, -8)            \
   X(q8_0, kQ8_0, 8, 32, false, -128)          \
