@@ -141,7 +141,7 @@ void BM_Matmul(benchmark::State& state, DType type, Shape shape, bool use_panels
   const std::vector<float> x = random_activations(tokens * shape.cols);
   std::vector<float> y(tokens * shape.rows);
   MatmulScratch scratch;
-  scratch.reserve(tokens, shape.cols);
+  scratch.reserve(tokens, shape.cols, pool().num_threads());
   read_bandwidth_gbps();
   int i = 0;
   const auto start = std::chrono::steady_clock::now();
@@ -169,7 +169,7 @@ void BM_Model(benchmark::State& state, DType type) {
   const std::vector<float> x = random_activations(tokens * 5632);
   std::vector<float> y(tokens * 32000);
   MatmulScratch scratch;
-  scratch.reserve(tokens, 5632);
+  scratch.reserve(tokens, 5632, pool().num_threads());
   read_bandwidth_gbps();
   double bytes = 0.0, macs = 0.0;
   const auto start = std::chrono::steady_clock::now();

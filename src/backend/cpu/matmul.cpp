@@ -6,6 +6,7 @@
 #include <atomic>
 #include <thread>
 
+#include "backend/cpu/decode_schedule.h"
 #include "backend/cpu/panel_ops.h"
 #include "backend/cpu/type_ops.h"
 #include "base/check.h"
@@ -14,10 +15,14 @@ namespace inferd::backend::cpu {
 namespace {
 
 // Scratch layout: one cache line holding the barrier counter, one holding the panel work
-// counter, then activation rows, each padded to a cache line so that every row starts aligned.
+// counter, one per pool thread holding its unclaimed decode steps (decode_schedule.h), then
+// activation rows, each padded to a cache line so that every row starts aligned.
 constexpr size_t kLineBytes = 64;
 constexpr int64_t kQK = 32;
-constexpr size_t kHeaderBytes = 2 * kLineBytes;
+
+size_t header_bytes(int num_threads) {
+  return (2 + static_cast<size_t>(num_threads)) * kLineBytes;
+}
 
 // Types gemm kernels take activations in (TypeOps::act_type), other than F32 (used in place).
 constexpr DType kActTypes[] = {DType::kQ8_0, DType::kQ8_K, DType::kF16, DType::kBF16};
@@ -84,22 +89,14 @@ PanelJob panel_job(std::span<const MatmulTarget> targets, size_t panel_stride, i
   return panel_job(*t, j, panel_stride);
 }
 
-// Decode of panels [p0, p1) of the concatenated targets: the run is split into up to
-// kPanelMaxJobs contiguous parts read in step, each a sequential stream.
-void decode_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, const uint8_t* a,
-                   int64_t p0, int64_t p1) {
-  const int64_t nb = targets[0].w.cols / kQK;
+void decode_step(std::span<const MatmulTarget> targets, const PanelOps& ops, const uint8_t* a,
+                 const DecodeShare& share, int64_t step) {
   const size_t panel_stride = panel_bytes(ops, targets[0].w.cols);
-  const int streams = static_cast<int>(std::min<int64_t>(kPanelMaxJobs, p1 - p0));
-  const int64_t part = (p1 - p0) / streams;
+  int64_t panels[kPanelMaxJobs];
   PanelJob jobs[kPanelMaxJobs];
-  for (int64_t i = 0; i < part; ++i) {
-    for (int s = 0; s < streams; ++s) jobs[s] = panel_job(targets, panel_stride, p0 + s * part + i);
-    ops.decode(nb, jobs, streams, a);
-  }
-  const int64_t rest = p0 + streams * part;
-  for (int64_t p = rest; p < p1; ++p) jobs[p - rest] = panel_job(targets, panel_stride, p);
-  if (rest < p1) ops.decode(nb, jobs, static_cast<int>(p1 - rest), a);
+  const int n = share.panels(step, panels);
+  for (int j = 0; j < n; ++j) jobs[j] = panel_job(targets, panel_stride, panels[j]);
+  ops.decode(targets[0].w.cols / kQK, jobs, n, a);
 }
 
 // Prefill of panels [p0, p1) of the concatenated targets: 16-row x max_acts-token tiles, each
@@ -128,59 +125,70 @@ void prefill_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, 
 }
 
 // Panel matmul of targets that all have panels of ops' type and the same cols. Work unit: one
-// panel of 64 rows of any target, handed out to the threads from a shared counter in shrinking
-// runs (guided scheduling), so that a thread slowed by the machine does not hold up the region;
-// which thread computes a panel does not change its results.
+// panel of 64 rows of any target. Decode follows the DecodeShare schedule; prefill hands the
+// panels out from a shared counter in shrinking runs (guided scheduling). Either way a thread
+// slowed by the machine does not hold up the region, and which thread computes a panel does not
+// change its results.
 void matmul_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, const float* x,
                    int64_t num_tokens, ThreadPool& pool, MatmulScratch& scratch) {
   const int64_t cols = targets[0].w.cols, nb = cols / kQK;
   const size_t act_stride = panel_act_row_bytes(cols);
   const int num_threads = pool.num_threads();
-  INFERD_CHECK_MSG(kHeaderBytes + num_tokens * act_stride <= scratch.size_bytes(),
-                   "MatmulScratch::reserve was not called for this shape");
   const bool decode = num_tokens == 1;
-  const bool private_acts =
-      decode && kHeaderBytes + num_threads * act_stride <= scratch.size_bytes();
+  const size_t header = header_bytes(num_threads);
+  // Decode converts the token on every thread, into the thread's own row, and needs no barrier.
+  const int64_t act_rows = decode ? num_threads : num_tokens;
+  INFERD_CHECK_MSG(header + act_rows * act_stride <= scratch.size_bytes(),
+                   "MatmulScratch::reserve was not called for this shape and pool");
   int64_t total_panels = 0;
   for (const MatmulTarget& t : targets) {
     INFERD_CHECK(t.w.cols == cols && t.w.type == ops.type && t.w.panels);
     total_panels += (t.w.rows + kPanelRows - 1) / kPanelRows;
   }
-  uint8_t* act = scratch.data() + kHeaderBytes;
+  uint8_t* act = scratch.data() + header;
   *reinterpret_cast<int*>(scratch.data()) = 0;
   auto* next_panel = reinterpret_cast<int64_t*>(scratch.data() + kLineBytes);
   *next_panel = 0;
+  const auto steps_of = [&](int t) {
+    return reinterpret_cast<uint64_t*>(scratch.data() + (2 + t) * kLineBytes);
+  };
+  if (decode)
+    for (int t = 0; t < num_threads; ++t)
+      *steps_of(t) =
+          unclaimed_steps(0, DecodeShare(total_panels, t, num_threads, ops.streams).num_steps());
   const int64_t chunk_acts =
       std::max<int64_t>(ops.max_acts, static_cast<int64_t>(kActChunkBytes / act_stride) /
                                           ops.max_acts * ops.max_acts);
 
   pool.run([&](int idx, int num) {
-    const uint8_t* a = act;
-    if (private_acts) {
-      uint8_t* mine = act + idx * act_stride;
-      quantize_panel_acts(ops, x, cols, 0, nb, mine);
-      a = mine;
-    } else {
-      const auto [b0, b1] = ThreadPool::split(num_tokens * nb, idx, num);
-      for (int64_t b = b0; b < b1;) {
-        const int64_t t = b / nb, k = b % nb, n = std::min(b1 - b, nb - k);
-        quantize_panel_acts(ops, x + t * cols, cols, k, k + n, act + t * act_stride);
-        b += n;
+    if (decode) {
+      uint8_t* a = act + idx * act_stride;
+      quantize_panel_acts(ops, x, cols, 0, nb, a);
+      // Its own share from the front, then the others' from the back.
+      for (int k = 0; k < num; ++k) {
+        const int owner = (idx + k) % num;
+        const DecodeShare share(total_panels, owner, num, ops.streams);
+        int64_t step = 0;
+        while (claim_step(std::atomic_ref<uint64_t>(*steps_of(owner)), k > 0, &step))
+          decode_step(targets, ops, a, share, step);
       }
-      if (num > 1) barrier(std::atomic_ref<int>(*reinterpret_cast<int*>(scratch.data())), num);
+      return;
     }
+    const auto [b0, b1] = ThreadPool::split(num_tokens * nb, idx, num);
+    for (int64_t b = b0; b < b1;) {
+      const int64_t t = b / nb, k = b % nb, n = std::min(b1 - b, nb - k);
+      quantize_panel_acts(ops, x + t * cols, cols, k, k + n, act + t * act_stride);
+      b += n;
+    }
+    if (num > 1) barrier(std::atomic_ref<int>(*reinterpret_cast<int*>(scratch.data())), num);
     std::atomic_ref<int64_t> next(*next_panel);
     for (;;) {
       const int64_t seen = next.load(std::memory_order_relaxed);
       const int64_t run = std::max<int64_t>(1, (total_panels - seen) / (2 * num));
       const int64_t p0 = next.fetch_add(run, std::memory_order_relaxed);
       if (p0 >= total_panels) break;
-      const int64_t p1 = std::min(total_panels, p0 + run);
-      if (decode) {
-        decode_panels(targets, ops, a, p0, p1);
-      } else {
-        prefill_panels(targets, ops, a, act_stride, num_tokens, chunk_acts, p0, p1);
-      }
+      prefill_panels(targets, ops, act, act_stride, num_tokens, chunk_acts, p0,
+                     std::min(total_panels, p0 + run));
     }
   });
 }
@@ -194,7 +202,7 @@ void MatmulScratch::reserve(int64_t num_tokens, int64_t cols, int num_threads) {
       row_bytes = std::max(row_bytes, act_row_bytes(t, cols));
   if (cols % kQK == 0) row_bytes = std::max(row_bytes, panel_act_row_bytes(cols));
   const int64_t rows = std::max<int64_t>(num_tokens, num_threads);
-  const size_t need = kHeaderBytes + static_cast<size_t>(rows) * row_bytes;
+  const size_t need = header_bytes(num_threads) + static_cast<size_t>(rows) * row_bytes;
   if (need > buffer_.size_bytes()) buffer_.resize(need);
 }
 
@@ -231,15 +239,16 @@ void matmul(const MatrixRef& w, const float* x, int64_t num_tokens, float* y, Th
   // Activations in the kernel's format: F32 in place, anything else converted into scratch.
   const bool convert = ops.act_type != DType::kF32;
   const TypeOps* act_ops = convert ? &type_ops(ops.act_type) : nullptr;
+  const size_t header = header_bytes(pool.num_threads());
   const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
   size_t act_stride = static_cast<size_t>(w.cols) * sizeof(float);
   int64_t act_blocks = 0;
   if (convert) {
     INFERD_CHECK(w.cols % dtype_info(ops.act_type).block_elems == 0);
     act_stride = act_row_bytes(ops.act_type, w.cols);
-    INFERD_CHECK_MSG(kHeaderBytes + num_tokens * act_stride <= scratch.size_bytes(),
-                     "MatmulScratch::reserve was not called for this shape");
-    act = scratch.data() + kHeaderBytes;
+    INFERD_CHECK_MSG(header + num_tokens * act_stride <= scratch.size_bytes(),
+                     "MatmulScratch::reserve was not called for this shape and pool");
+    act = scratch.data() + header;
     act_blocks = num_tokens * (w.cols / dtype_info(ops.act_type).block_elems);
     *reinterpret_cast<int*>(scratch.data()) = 0;
   }
@@ -252,7 +261,7 @@ void matmul(const MatrixRef& w, const float* x, int64_t num_tokens, float* y, Th
   pool.run([&](int idx, int num) {
     if (convert) {
       const auto [b0, b1] = ThreadPool::split(act_blocks, idx, num);
-      convert_activations(*act_ops, x, w.cols, b0, b1, scratch.data() + kHeaderBytes, act_stride);
+      convert_activations(*act_ops, x, w.cols, b0, b1, scratch.data() + header, act_stride);
       if (num > 1) barrier(std::atomic_ref<int>(*reinterpret_cast<int*>(scratch.data())), num);
     }
     const auto [r0, r1] = ThreadPool::split(w.rows, idx, num, tile_rows);

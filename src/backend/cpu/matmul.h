@@ -39,10 +39,11 @@ struct MatmulTarget {
 // Scratch memory for matmul: sized once for the largest call, then reused without allocating.
 class MatmulScratch {
  public:
-  // Ensures room for `num_tokens` activation rows of `cols` elements of any activation type,
-  // and for one row per thread of a pool of `num_threads` (single-token calls then convert
-  // their input on every thread instead of sharing the work and waiting at a barrier).
-  void reserve(int64_t num_tokens, int64_t cols, int num_threads = 1);
+  // Ensures room, for calls on a pool of up to `num_threads` threads, for `num_tokens`
+  // activation rows of `cols` elements of any activation type, for one row per thread
+  // (single-token calls convert their input on every thread instead of sharing the work and
+  // waiting at a barrier) and for each thread's share of a single-token call's panels.
+  void reserve(int64_t num_tokens, int64_t cols, int num_threads);
   uint8_t* data() { return buffer_.data(); }
   size_t size_bytes() const { return buffer_.size_bytes(); }
 
@@ -51,7 +52,8 @@ class MatmulScratch {
 };
 
 // y[t * w.rows + r] = sum_k w[r, k] * x[t * w.cols + k] for t < num_tokens.
-// REQUIRES scratch.reserve(num_tokens, w.cols) was called (no allocation happens here);
+// REQUIRES scratch.reserve(num_tokens, w.cols, n) was called with n >= pool.num_threads() (no
+// allocation happens here);
 // x and y do not overlap. Runs one parallel region on `pool`: the threads first convert x to
 // the weight type's activation type (TypeOps::act_type, e.g. Q8_0 for Q4_0 weights; F32 is used
 // in place), each a share of the blocks, then each thread multiplies its own contiguous range

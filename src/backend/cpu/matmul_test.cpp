@@ -43,7 +43,7 @@ void check_matmul(DType type, const Shape& s, int num_threads, size_t row_pad, u
 
   ThreadPool pool(num_threads);
   MatmulScratch scratch;
-  scratch.reserve(s.tokens + 3, s.cols);  // larger than needed: reuse must work
+  scratch.reserve(s.tokens + 3, s.cols, num_threads);  // larger than needed: reuse must work
   std::vector<float> y(s.tokens * s.rows + 1, -777.0f);
   const MatrixRef m{type, s.rows, s.cols, w.data(), row_bytes};
   matmul(m, x.data(), s.tokens, y.data(), pool, scratch);
@@ -106,7 +106,7 @@ TEST(Matmul, ResultsDoNotDependOnBatchOrThreads) {
   const int64_t rows = 45, cols = 1056, tokens = 7;
   ThreadPool one(1), three(3);
   MatmulScratch scratch;
-  scratch.reserve(tokens, cols);
+  scratch.reserve(tokens, cols, 3);
   const std::vector<float> x = testing::random_floats(tokens * cols, 5);
   for (DType type : kTypes) {
     const TypeOps& ref = type_ops(type, IsaLevel::kScalar);

@@ -97,10 +97,10 @@ struct PanelEntry {
 };
 
 constexpr PanelEntry kPanelTable[] = {
-#define INFERD_PANEL_ENTRY(name, type, bits, group_elems, affine, start_factor)           \
-  {{DType::type, bits, group_elems, affine, start_factor, 8, reference_gemm<DType::type>, \
-    reference_decode<DType::type>},                                                       \
-   {DType::type, bits, group_elems, affine, start_factor, avx512::kPanelMaxActs,          \
+#define INFERD_PANEL_ENTRY(name, type, bits, group_elems, affine, start_factor, streams)           \
+  {{DType::type, bits, group_elems, affine, start_factor, 8, streams, reference_gemm<DType::type>, \
+    reference_decode<DType::type>},                                                                \
+   {DType::type, bits, group_elems, affine, start_factor, avx512::kPanelMaxActs, streams,          \
     avx512::panel_gemm_##name, avx512::panel_decode_##name}},
     INFERD_PANEL_TYPES(INFERD_PANEL_ENTRY)
 #undef INFERD_PANEL_ENTRY

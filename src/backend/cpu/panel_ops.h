@@ -61,30 +61,30 @@
 namespace inferd::backend::cpu {
 
 // The types with panel kernels, one row each: X(name, DType, bits (= chunks), group_elems, affine,
-// start_factor) (PanelOps fields). The table of panel_ops(), the scalar reference and the AVX-512
-// kernels avx512::panel_gemm_<name> and panel_decode_<name> are all generated from these rows: a
-// type is one row here.
-#define INFERD_PANEL_TYPES(X)                 \
-  X(q4_0, kQ4_0, 4, 32, false, -8)            \
-  X(q8_0, kQ8_0, 8, 32, false, -128)          \
-  X(mlx_q2_g32, kMlxQ2G32, 2, 32, true, 1)    \
-  X(mlx_q2_g64, kMlxQ2G64, 2, 64, true, 1)    \
-  X(mlx_q2_g128, kMlxQ2G128, 2, 128, true, 1) \
-  X(mlx_q3_g32, kMlxQ3G32, 3, 32, true, 1)    \
-  X(mlx_q3_g64, kMlxQ3G64, 3, 64, true, 1)    \
-  X(mlx_q3_g128, kMlxQ3G128, 3, 128, true, 1) \
-  X(mlx_q4_g32, kMlxQ4G32, 4, 32, true, 1)    \
-  X(mlx_q4_g64, kMlxQ4G64, 4, 64, true, 1)    \
-  X(mlx_q4_g128, kMlxQ4G128, 4, 128, true, 1) \
-  X(mlx_q5_g32, kMlxQ5G32, 5, 32, true, 1)    \
-  X(mlx_q5_g64, kMlxQ5G64, 5, 64, true, 1)    \
-  X(mlx_q5_g128, kMlxQ5G128, 5, 128, true, 1) \
-  X(mlx_q6_g32, kMlxQ6G32, 6, 32, true, 1)    \
-  X(mlx_q6_g64, kMlxQ6G64, 6, 64, true, 1)    \
-  X(mlx_q6_g128, kMlxQ6G128, 6, 128, true, 1) \
-  X(mlx_q8_g32, kMlxQ8G32, 8, 32, true, 1)    \
-  X(mlx_q8_g64, kMlxQ8G64, 8, 64, true, 1)    \
-  X(mlx_q8_g128, kMlxQ8G128, 8, 128, true, 1)
+// start_factor, streams) (PanelOps fields). The table of panel_ops(), the scalar reference and the
+// AVX-512 kernels avx512::panel_gemm_<name> and panel_decode_<name> are all generated from these
+// rows: a type is one row here.
+#define INFERD_PANEL_TYPES(X)                    \
+  X(q4_0, kQ4_0, 4, 32, false, -8, 2)            \
+  X(q8_0, kQ8_0, 8, 32, false, -128, 3)          \
+  X(mlx_q2_g32, kMlxQ2G32, 2, 32, true, 1, 1)    \
+  X(mlx_q2_g64, kMlxQ2G64, 2, 64, true, 1, 1)    \
+  X(mlx_q2_g128, kMlxQ2G128, 2, 128, true, 1, 1) \
+  X(mlx_q3_g32, kMlxQ3G32, 3, 32, true, 1, 1)    \
+  X(mlx_q3_g64, kMlxQ3G64, 3, 64, true, 1, 1)    \
+  X(mlx_q3_g128, kMlxQ3G128, 3, 128, true, 1, 1) \
+  X(mlx_q4_g32, kMlxQ4G32, 4, 32, true, 1, 1)    \
+  X(mlx_q4_g64, kMlxQ4G64, 4, 64, true, 1, 1)    \
+  X(mlx_q4_g128, kMlxQ4G128, 4, 128, true, 1, 1) \
+  X(mlx_q5_g32, kMlxQ5G32, 5, 32, true, 1, 1)    \
+  X(mlx_q5_g64, kMlxQ5G64, 5, 64, true, 1, 1)    \
+  X(mlx_q5_g128, kMlxQ5G128, 5, 128, true, 1, 1) \
+  X(mlx_q6_g32, kMlxQ6G32, 6, 32, true, 1, 1)    \
+  X(mlx_q6_g64, kMlxQ6G64, 6, 64, true, 1, 1)    \
+  X(mlx_q6_g128, kMlxQ6G128, 6, 128, true, 1, 1) \
+  X(mlx_q8_g32, kMlxQ8G32, 8, 32, true, 1, 1)    \
+  X(mlx_q8_g64, kMlxQ8G64, 8, 64, true, 1, 1)    \
+  X(mlx_q8_g128, kMlxQ8G128, 8, 128, true, 1, 1)
 
 constexpr int kPanelRows = 64;
 constexpr int kPanelGroupRows = 16;
@@ -120,6 +120,12 @@ struct PanelOps {
   bool affine = false;    // MLX affine: f32 scales and biases, unsigned codes
   int start_factor = -8;  // PanelActs start = start_factor * block sum
   int max_acts = 1;
+  // Panels a decode call reads in step (<= kPanelMaxJobs): the matmul driver splits each
+  // thread's share into this many sequential streams. Measured on a 2-core machine, decode of a
+  // 1.1B model, steps interleaved token by token: Q4_0 is fastest with 2 (3: 3-12% slower, 1:
+  // 5% slower), Q8_0 with 3 (2: 3-10% slower), the MLX types with 1 (they prefetch ahead
+  // instead; 3: 3% slower).
+  int streams = 1;
   PanelGemmFn* gemm = nullptr;
   PanelDecodeFn* decode = nullptr;
 
@@ -153,8 +159,8 @@ void quantize_panel_acts(const PanelOps& ops, const float* x, int64_t cols, int6
                          uint8_t* dst);
 
 namespace avx512 {
-#define INFERD_PANEL_DECLARE(name, type, bits, group_elems, affine, start_factor) \
-  PanelGemmFn panel_gemm_##name;                                                  \
+#define INFERD_PANEL_DECLARE(name, type, bits, group_elems, affine, start_factor, streams) \
+  PanelGemmFn panel_gemm_##name;                                                           \
   PanelDecodeFn panel_decode_##name;
 INFERD_PANEL_TYPES(INFERD_PANEL_DECLARE)
 #undef INFERD_PANEL_DECLARE

@@ -96,9 +96,9 @@ template <int kChunks>
 }
 
 // The weight format: 64-byte quant chunks per group and block (the weight bits), 32-element
-// blocks per record, and whether the header holds MLX affine f32 scales and biases (else Q4_0 /
-// Q8_0 half scales).
-template <int kChunks, int kSubBlocks, bool kAffine>
+// blocks per record, whether the header holds MLX affine f32 scales and biases (else Q4_0 / Q8_0
+// half scales), and the panels decode reads in step (PanelOps::streams).
+template <int kChunks, int kSubBlocks, bool kAffine, int kDecodeStreams>
 struct Format {
   static constexpr int kChunksPerBlock = kChunks;
   static constexpr int kBlocks = kSubBlocks;
@@ -106,14 +106,12 @@ struct Format {
   static constexpr size_t kHeaderBytes = kAffine ? kPanelRows * 8 : kPanelRows * 2;
   static constexpr size_t kBlockBytes = kPanelGroups * kChunks * kChunkBytes;
   static constexpr size_t kRecordBytes = kHeaderBytes + kSubBlocks * kBlockBytes;
-  // Decode reads kStreams panels in step (several sequential streams keep more of a core's
-  // memory requests in flight) and prefetches kPrefetchRecords records ahead in each. Measured
-  // with 2 threads: Q4_0 and Q8_0 stream 5-15% faster two panels at a time than one (5632 x 2048
-  // matrix), and decode of a 1.1B model is 3-10% faster with three than with two, with no
-  // software prefetch; the MLX types, which do more arithmetic per byte, are fastest one panel at
-  // a time with about 16 KiB of prefetch (3-bit 29 -> 48 GB/s, 4-bit 46 -> 53, 6-bit 40 -> 61)
-  // and slower with more panels.
-  static constexpr int kStreams = kAffine ? 1 : 3;
+  static constexpr int kStreams = kDecodeStreams;
+  static_assert(kStreams >= 1 && kStreams <= kPanelMaxJobs);
+  // Records prefetched ahead in each stream. The MLX types, which do more arithmetic per byte,
+  // stream one panel at a time faster with about 16 KiB of software prefetch (measured with 2
+  // threads: 3-bit 29 -> 48 GB/s, 4-bit 46 -> 53, 6-bit 40 -> 61); Q4_0 and Q8_0, read several
+  // panels at a time, gain nothing from it.
   static constexpr int kPrefetchRecords =
       kAffine ? static_cast<int>((16384 + kRecordBytes - 1) / kRecordBytes) : 0;
 };
@@ -256,15 +254,15 @@ void decode(int64_t nb, const PanelJob* jobs, int num_jobs, const uint8_t* act) 
 
 }  // namespace
 
-#define INFERD_PANEL_KERNELS(name, type, bits, group_elems, affine, start_factor)                \
+#define INFERD_PANEL_KERNELS(name, type, bits, group_elems, affine, start_factor, streams)       \
   void panel_gemm_##name(int64_t nb, const uint8_t* panel, int group, const uint8_t* act,        \
                          size_t act_stride, int num_acts, float* out, size_t out_stride,         \
                          int num_rows) {                                                         \
-    gemm<Format<bits, group_elems / kQK, affine>>(nb, panel, group, act, act_stride, num_acts,   \
-                                                  out, out_stride, num_rows);                    \
+    gemm<Format<bits, group_elems / kQK, affine, streams>>(nb, panel, group, act, act_stride,    \
+                                                           num_acts, out, out_stride, num_rows); \
   }                                                                                              \
   void panel_decode_##name(int64_t nb, const PanelJob* jobs, int num_jobs, const uint8_t* act) { \
-    decode<Format<bits, group_elems / kQK, affine>>(nb, jobs, num_jobs, act);                    \
+    decode<Format<bits, group_elems / kQK, affine, streams>>(nb, jobs, num_jobs, act);           \
   }
 INFERD_PANEL_TYPES(INFERD_PANEL_KERNELS)
 #undef INFERD_PANEL_KERNELS

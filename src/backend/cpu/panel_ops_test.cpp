@@ -18,7 +18,8 @@ namespace inferd::backend::cpu {
 namespace {
 
 constexpr DType kPanelTypes[] = {
-#define INFERD_PANEL_TEST_TYPE(name, type, bits, group_elems, affine, start_factor) DType::type,
+#define INFERD_PANEL_TEST_TYPE(name, type, bits, group_elems, affine, start_factor, streams) \
+  DType::type,
     INFERD_PANEL_TYPES(INFERD_PANEL_TEST_TYPE)
 #undef INFERD_PANEL_TEST_TYPE
 };
