@@ -122,9 +122,9 @@ struct PanelOps {
   int max_acts = 1;
   // Panels a decode call reads in step (<= kPanelMaxJobs): the matmul driver splits each
   // thread's share into this many sequential streams. Measured on a 2-core machine, decode of a
-  // 1.1B model, steps interleaved token by token: Q4_0 is fastest with 2 (3: 3-12% slower, 1:
-  // 5% slower), Q8_0 with 3 (2: 3-10% slower), the MLX types with 1 (they prefetch ahead
-  // instead; 3: 3% slower).
+  // 1.1B model with the variants alternating token by token: Q4_0 is fastest with 2 (3: 5-13%
+  // slower, 1: 3-9% slower), Q8_0 with 3 (2: 3% slower, 1: 12%), the MLX types with 1 (they
+  // prefetch ahead instead; 2 or 3: 3-4% slower).
   int streams = 1;
   PanelGemmFn* gemm = nullptr;
   PanelDecodeFn* decode = nullptr;
