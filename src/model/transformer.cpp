@@ -386,13 +386,9 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
       });
       for (int hh = 0; hh < nh; ++hh) {
         float* sc = scores + hh * row_stride;
-        float max_score = -std::numeric_limits<float>::infinity();
-        for (int64_t j = 0; j < n; ++j) {
-          float v = sc[j] * score_scale;
-          if (cap > 0) v = cap * std::tanh(v * inv_cap);
-          sc[j] = v;
-          max_score = std::max(max_score, v);
-        }
+        if (cap > 0)
+          for (int64_t j = 0; j < n; ++j) sc[j] = cap * std::tanh(sc[j] * score_scale * inv_cap);
+        const float max_score = vec.scale_max(sc, n, cap > 0 ? 1.0f : score_scale);
         const double sum = vec.exp_shifted(sc, n, max_score);
         const float inv_sum = static_cast<float>(1.0 / sum);
         for (int64_t j = 0; j < n; ++j) sc[j] *= inv_sum;

@@ -1,6 +1,8 @@
 #include "backend/cpu/vec_ops.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace inferd::backend::cpu {
 namespace {
@@ -56,6 +58,15 @@ void round_to_f16_ref(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = f16_to_f32(f32_to_f16(x[i]));
 }
 
+float scale_max_ref(float* x, int64_t n, float scale) {
+  float max = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] *= scale;
+    max = std::max(max, x[i]);  // false for a NaN x[i]: it is left out
+  }
+  return max;
+}
+
 double exp_shifted_ref(float* x, int64_t n, float shift) {
   double sum = 0.0;
   for (int64_t i = 0; i < n; ++i) {
@@ -71,7 +82,7 @@ void silu_mul_ref(float* gate, const float* up, int64_t n) {
 
 constexpr VecOps kScalar = {dot_f32_f16_ref, axpy_f16_ref,   f32_to_f16_ref,       dot_f32_q8_0_ref,
                             axpy_q8_0_ref,   scores_f16_ref, weighted_sum_f16_ref, round_to_f16_ref,
-                            exp_shifted_ref, silu_mul_ref};
+                            scale_max_ref,   exp_shifted_ref, silu_mul_ref};
 
 }  // namespace
 

@@ -37,6 +37,8 @@ struct VecOps {
                            size_t stride, int64_t n, int64_t d, float* y, int64_t y_stride);
   // x[i] = f16_to_f32(f32_to_f16(x[i])): the value rounded to the nearest half.
   void (*round_to_f16)(float* x, int64_t n);
+  // x[i] *= scale; returns the largest x[i], NaNs left out (-infinity when there is none).
+  float (*scale_max)(float* x, int64_t n, float scale);
   // Softmax numerators: x[i] = exp(x[i] - shift); returns their sum, accumulated in double.
   double (*exp_shifted)(float* x, int64_t n, float shift);
   // SwiGLU: gate[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + exp(-g)).

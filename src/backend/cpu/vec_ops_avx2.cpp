@@ -1,5 +1,8 @@
 #include <immintrin.h>
 
+#include <algorithm>
+#include <limits>
+
 #include "backend/cpu/attention_rows_simd.h"
 #include "backend/cpu/vec_ops.h"
 
@@ -111,6 +114,30 @@ void round_to_f16(float* x, int64_t n) {
   for (; i < n; ++i) x[i] = _cvtsh_ss(_cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT));
 }
 
+float scale_max(float* x, int64_t n, float scale) {
+  const __m256 vs = _mm256_set1_ps(scale);
+  // max_ps returns its second operand when either is NaN: NaN scores leave the maxima as they are.
+  __m256 m0 = _mm256_set1_ps(-std::numeric_limits<float>::infinity()), m1 = m0;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 a = _mm256_mul_ps(_mm256_loadu_ps(x + i), vs);
+    const __m256 b = _mm256_mul_ps(_mm256_loadu_ps(x + i + 8), vs);
+    _mm256_storeu_ps(x + i, a);
+    _mm256_storeu_ps(x + i + 8, b);
+    m0 = _mm256_max_ps(a, m0);
+    m1 = _mm256_max_ps(b, m1);
+  }
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, _mm256_max_ps(m0, m1));
+  float max = lanes[0];
+  for (int k = 1; k < 8; ++k) max = std::max(max, lanes[k]);
+  for (; i < n; ++i) {
+    x[i] *= scale;
+    max = std::max(max, x[i]);
+  }
+  return max;
+}
+
 // exp(x) per lane: x = n ln2 + r with |r| <= ln2 / 2, exp(r) by its Taylor polynomial to degree 7
 // (truncation below 2^-26 relative), scaled by 2^n through the exponent bits. Inputs below
 // -87.3 give 0 (no subnormal results), above 88.7 are clamped (the result stays finite, about
@@ -188,8 +215,8 @@ void silu_mul(float* gate, const float* up, int64_t n) {
 
 constexpr VecOps kAvx2 = {dot_f32_f16,      axpy_f16,     f32_to_f16,
                           dot_f32_q8_0,     axpy_q8_0,    scores_rows<Lanes, kMaxHeads>,
-                          weighted_sum_f16, round_to_f16, exp_shifted,
-                          silu_mul};
+                          weighted_sum_f16, round_to_f16, scale_max,
+                          exp_shifted,      silu_mul};
 
 }  // namespace
 

@@ -171,6 +171,41 @@ TEST(VecOps, RoundToF16MatchesTheScalarConversion) {
   }
 }
 
+TEST(VecOps, ScaleMaxScalesInPlaceAndReturnsTheLargest) {
+  const VecOps& ref = vec_ops(IsaLevel::kScalar);
+  const VecOps& fast = vec_ops(cpu_features().level);
+  std::mt19937 rng(11);
+  std::normal_distribution<float> dist(0.0f, 30.0f);
+  for (int64_t len : {0, 1, 7, 8, 15, 16, 17, 33, 116, 1000}) {
+    for (int where : {0, 1, 2}) {  // the largest first, last, or wherever it falls
+      std::vector<float> x(len);
+      for (float& v : x) v = dist(rng);
+      if (len > 0 && where < 2) x[where == 0 ? 0 : len - 1] = 500.0f;
+      std::vector<float> a = x, b = x;
+      const float max_ref = ref.scale_max(a.data(), len, 0.125f);
+      const float max_fast = fast.scale_max(b.data(), len, 0.125f);
+      float expected = -std::numeric_limits<float>::infinity();
+      for (int64_t i = 0; i < len; ++i) {
+        EXPECT_EQ(a[i], x[i] * 0.125f);
+        EXPECT_EQ(b[i], a[i]);
+        expected = std::max(expected, a[i]);
+      }
+      EXPECT_EQ(max_ref, expected) << len;
+      EXPECT_EQ(max_fast, expected) << len;
+    }
+  }
+  // NaNs are left out of the maximum (and stay NaN); all NaN gives -infinity.
+  for (const VecOps* ops : {&ref, &fast}) {
+    std::vector<float> x(20, std::numeric_limits<float>::quiet_NaN());
+    x[3] = -2.0f;
+    x[17] = 4.0f;
+    EXPECT_EQ(ops->scale_max(x.data(), 20, 2.0f), 8.0f);
+    EXPECT_TRUE(std::isnan(x[0]) && std::isnan(x[19]));
+    std::vector<float> nan(9, std::numeric_limits<float>::quiet_NaN());
+    EXPECT_EQ(ops->scale_max(nan.data(), 9, 1.0f), -std::numeric_limits<float>::infinity());
+  }
+}
+
 // Distance in units in the last place between two finite floats of the same sign.
 int64_t ulps(float a, float b) {
   return std::abs(static_cast<int64_t>(std::bit_cast<int32_t>(a)) - std::bit_cast<int32_t>(b));
