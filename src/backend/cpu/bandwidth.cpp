@@ -14,9 +14,8 @@
 namespace inferd::backend::cpu {
 namespace {
 
-constexpr size_t kDefaultBytes = size_t{1} << 30;
 constexpr int kDefaultPasses = 3;
-constexpr size_t kSegments = 16;  // 64 MiB each by default
+constexpr size_t kSegments = 16;  // 64 MiB each in the default probe
 constexpr size_t kPage = 4096;    // each thread's part starts on its own page
 
 uint64_t read_two_scalar(const uint8_t* a, const uint8_t* b, size_t bytes) {
@@ -64,40 +63,48 @@ uint64_t read_pages(ReadFn read, const uint8_t* base, int64_t p0, int64_t p1) {
 
 }  // namespace
 
+ReadBandwidthProbe::ReadBandwidthProbe(size_t buffer_bytes) {
+  const size_t num_pages = std::max<size_t>(buffer_bytes / kPage, kSegments);
+  segment_pages_ = num_pages / kSegments;
+  buffer_.resize(segment_pages_ * kSegments * kPage);
+  fill_distinct(buffer_.data(), buffer_.size_bytes());
+}
+
+double ReadBandwidthProbe::pass_gbps(ThreadPool& pool) {
+  if (!warm_) {
+    timed_pass(pool);
+    warm_ = true;
+  }
+  return static_cast<double>(buffer_.size_bytes()) / timed_pass(pool) / 1e9;
+}
+
+// Seconds for one pass, one segment per parallel region (the regions' start-up is not timed).
+double ReadBandwidthProbe::timed_pass(ThreadPool& pool) {
+  const ReadFn read = kReaders[static_cast<int>(cpu_features().level)];
+  std::atomic<uint64_t> sink{0};  // the read values go somewhere, so the loads stay
+  double seconds = 0.0;
+  for (size_t seg = 0; seg < kSegments; ++seg) {
+    const uint8_t* base = buffer_.data() + seg * segment_pages_ * kPage;
+    const auto start = std::chrono::steady_clock::now();
+    pool.run([&](int idx, int num) {
+      const auto [p0, p1] = ThreadPool::split(static_cast<int64_t>(segment_pages_), idx, num);
+      sink.fetch_xor(read_pages(read, base, p0, p1), std::memory_order_relaxed);
+    });
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  return seconds;
+}
+
 double measure_read_bandwidth_gbps(ThreadPool& pool) {
-  return measure_read_bandwidth_gbps(pool, kDefaultBytes, kDefaultPasses);
+  return measure_read_bandwidth_gbps(pool, kReadProbeBytes, kDefaultPasses);
 }
 
 double measure_read_bandwidth_gbps(ThreadPool& pool, size_t buffer_bytes, int passes) {
   INFERD_CHECK(passes >= 1);
-  const size_t num_pages = std::max<size_t>(buffer_bytes / kPage, kSegments);
-  const size_t segment_pages = num_pages / kSegments;
-  // Distinct pseudo-random contents: every page is written and no two pages are equal, so the
-  // reads hit real memory, not a shared zero page or pages merged by content deduplication.
-  AlignedBuffer buffer(segment_pages * kSegments * kPage);
-  fill_distinct(buffer.data(), buffer.size_bytes());
-  const ReadFn read = kReaders[static_cast<int>(cpu_features().level)];
-  std::atomic<uint64_t> sink{0};  // the read values go somewhere, so the loads stay
-  double best_pass_seconds = 0.0;
-  // Pass 0 is not timed: the end of the buffer may still be cached from the memset. A pass
-  // reads the whole buffer, one segment per parallel region; the best full pass is reported
-  // (a sustained figure, not the luckiest segment).
-  for (int pass = 0; pass <= passes; ++pass) {
-    double pass_seconds = 0.0;
-    for (size_t seg = 0; seg < kSegments; ++seg) {
-      const uint8_t* base = buffer.data() + seg * segment_pages * kPage;
-      const auto start = std::chrono::steady_clock::now();
-      pool.run([&](int idx, int num) {
-        const auto [p0, p1] = ThreadPool::split(static_cast<int64_t>(segment_pages), idx, num);
-        sink.fetch_xor(read_pages(read, base, p0, p1), std::memory_order_relaxed);
-      });
-      pass_seconds +=
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    }
-    if (pass > 0 && (best_pass_seconds == 0.0 || pass_seconds < best_pass_seconds))
-      best_pass_seconds = pass_seconds;
-  }
-  return static_cast<double>(segment_pages * kSegments * kPage) / best_pass_seconds / 1e9;
+  ReadBandwidthProbe probe(buffer_bytes);
+  double best = 0.0;  // the best full pass: a sustained figure, not the luckiest segment
+  for (int pass = 0; pass < passes; ++pass) best = std::max(best, probe.pass_gbps(pool));
+  return best;
 }
 
 }  // namespace inferd::backend::cpu
