@@ -9,7 +9,7 @@ namespace inferd::kv {
 namespace {
 
 constexpr char kMagic[8] = {'I', 'N', 'F', 'D', 'K', 'V', '0', '1'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8 + 4 + 4 + 4 + 4;
 constexpr uint32_t kMaxTokens = 1u << 24;
 

@@ -1,14 +1,16 @@
 // KV files: the keys and values of a token prefix saved to disk, so long system prompts and
 // conversations survive a restart. A file holds whole blocks of one model's KV cache:
 //
-//   magic "INFDKV01" | u32 version (1) | u32 block_size | u64 model fingerprint |
+//   magic "INFDKV01" | u32 version (2) | u32 block_size | u64 model fingerprint |
 //   u32 layers | u32 key row bytes | u32 value row bytes | u32 token count (a multiple of
 //   block_size) | tokens (i32 each) | per block: keys, then values (KvCache::block_keys/values
 //   layout) | u64 checksum of everything before it
 //
-// All integers little-endian. Reading checks every field against the model and cache it is
-// restored into, the sizes against the file size, and the checksum, so a corrupt, truncated or
-// foreign file is a clear error and never a partial restore.
+// Version 2 holds blocks in KvCache's head-major layout; files of version 1 (rows of all heads
+// by position) are refused like any other version. All integers little-endian. Reading checks
+// every field against the model and cache it is restored into, the sizes against the file size,
+// and the checksum, so a corrupt, truncated or foreign file is a clear error and never a partial
+// restore.
 #pragma once
 
 #include <cstdint>

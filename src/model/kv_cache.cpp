@@ -19,9 +19,12 @@ KvCache::KvCache(const HParams& hp, int64_t num_blocks, int64_t block_size, int6
     : num_blocks_(num_blocks),
       block_size_(block_size),
       n_layer_(hp.n_layer),
+      n_head_kv_(hp.n_head_kv),
       type_(type),
-      key_row_bytes_(static_cast<size_t>(backend::dtype_bytes(type, hp.kv_dim()))),
-      value_row_bytes_(static_cast<size_t>(backend::dtype_bytes(type, hp.v_dim()))),
+      key_head_bytes_(static_cast<size_t>(backend::dtype_bytes(type, hp.head_dim_k))),
+      value_head_bytes_(static_cast<size_t>(backend::dtype_bytes(type, hp.head_dim_v))),
+      key_row_bytes_(key_head_bytes_ * hp.n_head_kv),
+      value_row_bytes_(value_head_bytes_ * hp.n_head_kv),
       tables_(static_cast<size_t>(max_seqs)) {
   const auto rows = static_cast<size_t>(num_blocks * n_layer_ * block_size_);
   k_.resize(rows * key_row_bytes_);

@@ -5,8 +5,10 @@
 // [i * block_size, (i + 1) * block_size). Blocks are allocated, shared and freed by their owner
 // (src/kv's BlockPool, or a Context's fixed tables); this class only maps positions to memory.
 //
-// Layout: [block][layer][position in block][dim], so one block of every layer is one contiguous
-// range (copied or saved whole).
+// Layout: [block][layer][KV head][position in block][head dim], so one block of every layer is
+// one contiguous range (copied or saved whole), and one head's keys (values) at the positions of
+// a block are one contiguous run that attention reads as a sequential stream (each thread reads
+// the heads of its own work items; interleaved heads would have it read every row in part).
 //
 // Not thread-safe: set tables between forward passes; a forward pass writes rows of distinct
 // tokens from several threads.
@@ -42,6 +44,10 @@ class KvCache {
   // Bytes of one position's keys (all KV heads of one layer), and of its values.
   size_t key_row_bytes() const { return key_row_bytes_; }
   size_t value_row_bytes() const { return value_row_bytes_; }
+  // Bytes of one KV head's keys (values) at one position: also the distance between a head's
+  // keys (values) at consecutive positions of one block.
+  size_t key_head_bytes() const { return key_head_bytes_; }
+  size_t value_head_bytes() const { return value_head_bytes_; }
   // Bytes of one block (keys and values of every layer).
   size_t block_bytes() const { return static_cast<size_t>(n_layer_ * block_size_) * (key_row_bytes_ + value_row_bytes_); }
 
@@ -51,9 +57,14 @@ class KvCache {
   // Positions `seq` can hold.
   int64_t capacity(int64_t seq) const { return static_cast<int64_t>(tables_[seq].size()) * block_size_; }
 
-  // The key (value) row of a position: kv_dim (v_dim) elements of type().
-  uint8_t* k(int64_t layer, int64_t seq, int64_t pos) { return k_.as<uint8_t>() + row(layer, seq, pos) * key_row_bytes_; }
-  uint8_t* v(int64_t layer, int64_t seq, int64_t pos) { return v_.as<uint8_t>() + row(layer, seq, pos) * value_row_bytes_; }
+  // The keys (values) of KV head `head` at a position: head_dim_k (head_dim_v) elements of
+  // type(); those of the next position in the same block follow them directly.
+  uint8_t* k(int64_t layer, int64_t seq, int64_t pos, int64_t head) {
+    return k_.as<uint8_t>() + head_run(layer, seq, pos, head) * key_head_bytes();
+  }
+  uint8_t* v(int64_t layer, int64_t seq, int64_t pos, int64_t head) {
+    return v_.as<uint8_t>() + head_run(layer, seq, pos, head) * value_head_bytes();
+  }
 
   // Copies every layer's keys and values of block `src` to block `dst`.
   void copy_block(int32_t dst, int32_t src);
@@ -62,14 +73,15 @@ class KvCache {
   std::span<uint8_t> block_values(int32_t block);
 
  private:
-  int64_t row(int64_t layer, int64_t seq, int64_t pos) const {
+  // The index of (layer, seq, pos, head) in units of one head's keys or values.
+  int64_t head_run(int64_t layer, int64_t seq, int64_t pos, int64_t head) const {
     const int64_t block = tables_[seq][pos / block_size_];
-    return (block * n_layer_ + layer) * block_size_ + pos % block_size_;
+    return ((block * n_layer_ + layer) * n_head_kv_ + head) * block_size_ + pos % block_size_;
   }
 
-  int64_t num_blocks_, block_size_, n_layer_;
+  int64_t num_blocks_, block_size_, n_layer_, n_head_kv_;
   backend::DType type_;
-  size_t key_row_bytes_, value_row_bytes_;
+  size_t key_head_bytes_, value_head_bytes_, key_row_bytes_, value_row_bytes_;
   AlignedBuffer k_, v_;
   std::vector<std::span<const int32_t>> tables_;
 };

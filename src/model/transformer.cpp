@@ -22,6 +22,14 @@ HParams without_scaling(HParams hp) {
   return hp;
 }
 
+// Asks for the cache lines of [p, p + bytes) (a hint: it never faults).
+void prefetch_lines(const uint8_t* p, size_t bytes) {
+  constexpr uintptr_t kLine = 64;
+  const uintptr_t end = reinterpret_cast<uintptr_t>(p) + bytes;
+  for (uintptr_t a = reinterpret_cast<uintptr_t>(p) & ~(kLine - 1); a < end; a += kLine)
+    __builtin_prefetch(reinterpret_cast<const void*>(a));
+}
+
 // Runs fn(b) for every token b of the batch, spread over the pool.
 template <typename Fn>
 void for_each_token(ThreadPool& pool, int64_t num_tokens, Fn&& fn) {
@@ -221,8 +229,12 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
       }
       rope.apply(qb, hp_.n_head, hp_.head_dim_k, angles + b * hp_.n_rot);
       rope.apply(kb, hp_.n_head_kv, hp_.head_dim_k, angles + b * hp_.n_rot);
-      rows.store(vec, kb, kv.k(il, batch[b].seq, batch[b].pos), hp_.kv_dim());
-      rows.store(vec, vb, kv.v(il, batch[b].seq, batch[b].pos), hp_.v_dim());
+      for (int64_t h = 0; h < hp_.n_head_kv; ++h) {
+        rows.store(vec, kb + h * hp_.head_dim_k, kv.k(il, batch[b].seq, batch[b].pos, h),
+                   hp_.head_dim_k);
+        rows.store(vec, vb + h * hp_.head_dim_v, kv.v(il, batch[b].seq, batch[b].pos, h),
+                   hp_.head_dim_v);
+      }
     });
     attention(batch, il, kv, s, pool);
     matmul(L.wo, att, B, tmp, pool, s.matmul_);
@@ -346,10 +358,8 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
   const float score_scale = hp_.arch->scale_query ? 1.0f : hp_.attn_scale;
   const KvRowKernels& rows = kv_row_kernels(kv.type());
   const int64_t block_size = kv.block_size();
-  const size_t k_stride = kv.key_row_bytes(), v_stride = kv.value_row_bytes();
-  // Bytes from the start of a row to the keys (values) of one KV head.
-  const int64_t k_head_bytes = backend::dtype_bytes(kv.type(), dk),
-                v_head_bytes = backend::dtype_bytes(kv.type(), dv);
+  // A KV head's keys (values) at the positions of one block are one run of rows this far apart.
+  const size_t k_stride = kv.key_head_bytes(), v_stride = kv.value_head_bytes();
 
   // Work item: up to kAttnHeadsPerItem query heads of one token that share a KV head, so that
   // their cached rows are read and converted once for all of them.
@@ -367,22 +377,31 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
       const BatchToken& t = batch[b];
       const int64_t first = window > 0 ? std::max<int64_t>(0, t.pos - window + 1) : 0;
       const int64_t n = t.pos - first + 1;
+      // A head's rows at consecutive positions follow each other within a KV block: the run of
+      // positions first + j .. first + j + count - 1 within one block starts at pos = first + j.
+      const auto run_length = [&](int64_t j) {
+        return std::min(n - j, block_size - (first + j) % block_size);
+      };
+      const auto for_each_block_run = [&](auto&& fn) {
+        for (int64_t j = 0; j < n; j += run_length(j)) fn(j, run_length(j), first + j);
+      };
+      // In a decode step the cached rows have usually left the cache (the weights streamed since
+      // the previous step displace them), and a run is too short for the hardware prefetchers to
+      // get going: each run's keys and values are asked for one run ahead, the first run's before
+      // the query is prepared.
+      const auto prefetch_run = [&](int64_t j) {
+        if (j >= n) return;
+        prefetch_lines(kv.k(il, t.seq, first + j, g), run_length(j) * k_stride);
+        prefetch_lines(kv.v(il, t.seq, first + j, g), run_length(j) * v_stride);
+      };
+      prefetch_run(0);
       const float* qsrc = q + b * hp_.q_dim() + h0 * dk;
       for (int64_t i = 0; i < nh * dk; ++i) qh[i] = qsrc[i] * query_scale;
       vec.round_to_f16(qh, nh * dk);
-      // Rows of consecutive positions are one row apart within a KV block: fn(j, count, pos)
-      // for each run of positions first + j .. first + j + count - 1 within one block.
-      const auto for_each_block_run = [&](auto&& fn) {
-        for (int64_t j = 0; j < n;) {
-          const int64_t pos = first + j;
-          const int64_t count = std::min(n - j, block_size - pos % block_size);
-          fn(j, count, pos);
-          j += count;
-        }
-      };
       for_each_block_run([&](int64_t j, int64_t count, int64_t pos) {
-        rows.scores(vec, qh, dk, nh, kv.k(il, t.seq, pos) + g * k_head_bytes, k_stride, count, dk,
-                    scores + j, row_stride);
+        prefetch_run(j + count);
+        rows.scores(vec, qh, dk, nh, kv.k(il, t.seq, pos, g), k_stride, count, dk, scores + j,
+                    row_stride);
       });
       for (int hh = 0; hh < nh; ++hh) {
         float* sc = scores + hh * row_stride;
@@ -397,8 +416,8 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
       float* out = att + b * hp_.attn_out_dim() + h0 * dv;
       std::memset(out, 0, nh * dv * sizeof(float));
       for_each_block_run([&](int64_t j, int64_t count, int64_t pos) {
-        rows.weighted_sum(vec, scores + j, row_stride, nh, kv.v(il, t.seq, pos) + g * v_head_bytes,
-                          v_stride, count, dv, out, dv);
+        rows.weighted_sum(vec, scores + j, row_stride, nh, kv.v(il, t.seq, pos, g), v_stride,
+                          count, dv, out, dv);
       });
     }
   });
