@@ -117,7 +117,8 @@ int run_bench(const BenchOptions& o) {
     st = generate(**ctx, o.prompt_tokens, o.gen_tokens, prompt[0]);
     decode_s.push_back(seconds_since(t0));
     rep_gbps.push_back(std::max(before_gbps, probe_passes()));
-    rep_fraction.push_back(o.gen_tokens / decode_s.back() * bytes_per_token / 1e9 / rep_gbps.back());
+    const double rep_read_gbps = o.gen_tokens / decode_s.back() * bytes_per_token / 1e9;
+    rep_fraction.push_back(rep_read_gbps / rep_gbps.back());
   }
   if (!st.ok()) {
     std::fprintf(stderr, "inferd bench: %s\n", st.to_string().c_str());
@@ -149,7 +150,8 @@ int run_bench(const BenchOptions& o) {
               info.architecture.c_str(), info.weight_type.c_str(), info.n_params / 1e9,
               bytes_per_token / 1e6);
   std::printf("threads      %d (%s kernels)\n", threads, isa_level_name(cpu_features().level));
-  std::printf("memory       %.1f GB/s measured read bandwidth (median of %d, around each decode; %.1f-%.1f)\n",
+  std::printf("memory       %.1f GB/s measured read bandwidth (median of %d, around each "
+              "decode; %.1f-%.1f)\n",
               bandwidth_gbps, o.reps, *min_gbps, *max_gbps);
   std::printf("prefill      %d tokens: %.1f tokens/s (median of %d)\n", o.prompt_tokens, prefill_tps, o.reps);
   std::printf("decode       %d tokens: %.2f tokens/s, %.1f ms/token (median of %d)\n", o.gen_tokens,
