@@ -4,7 +4,11 @@
 //   L::Reg, L::kWidth (floats per register), L::zero(), L::load(const float*),
 //   L::load_f16(const uint8_t*) (kWidth halves widened), L::fmadd(a, b, c) = a * b + c,
 //   L::set1(float), L::store(float*, Reg), L::hsum4(a0, a1, a2, a3) (the four lane sums in
-//   lanes 0..3 of an __m128, each reduced the same way).
+//   lanes 0..3 of an __m128, each reduced the same way) and, where kMaxHeads is 4,
+//   L::hsum16(a, out) (out[h][x] = the lane sum of a[h][x] for 4 x 4 registers, each reduced as
+//   hsum4 reduces it).
+// The kernels leave prefetching to their caller, which knows where the next rows are (the
+// transformer asks for each run of cached rows one run ahead).
 // The functions have internal linkage, so each file keeps the copy compiled with its ISA flags.
 #pragma once
 
@@ -18,16 +22,6 @@
 
 namespace inferd::backend::cpu {
 namespace {  // one copy per ISA level's translation unit
-
-// Cached rows are usually not in cache, and one head's part of a row is a short piece of a longer
-// row (a strided access the hardware prefetchers follow poorly): the kernels ask for the rows
-// kRowsAhead ahead.
-constexpr int64_t kRowsAhead = 8;
-
-inline void prefetch_row(const uint8_t* row, int64_t bytes) {
-  for (int64_t b = 0; b < bytes; b += 64)
-    _mm_prefetch(reinterpret_cast<const char*>(row + b), _MM_HINT_T0);
-}
 
 // A row's score: the lanes over its first d_vec elements, then the rest one by one.
 inline float score_tail(const float* q, const uint8_t* row, int64_t d_vec, int64_t d, float sum) {
@@ -48,7 +42,6 @@ void scores_heads(const float* q, int64_t q_stride, const uint8_t* rows, size_t 
   for (; j + 4 <= n; j += 4) {
     const uint8_t* r[4] = {rows + j * stride, rows + (j + 1) * stride, rows + (j + 2) * stride,
                            rows + (j + 3) * stride};
-    for (int x = 0; x < 4; ++x) prefetch_row(r[x] + kRowsAhead * stride, 2 * d);
     typename L::Reg a[H][4];
     for (int h = 0; h < H; ++h) a[h][0] = a[h][1] = a[h][2] = a[h][3] = zero;
     for (int64_t i = 0; i < d_vec; i += L::kWidth) {
@@ -59,12 +52,15 @@ void scores_heads(const float* q, int64_t q_stride, const uint8_t* rows, size_t 
         for (int x = 0; x < 4; ++x) a[h][x] = L::fmadd(qv, k[x], a[h][x]);
       }
     }
-    for (int h = 0; h < H; ++h) {
-      alignas(16) float s[4];
-      _mm_store_ps(s, L::hsum4(a[h][0], a[h][1], a[h][2], a[h][3]));
-      for (int x = 0; x < 4; ++x)
-        out[h * out_stride + j + x] = score_tail(q + h * q_stride, r[x], d_vec, d, s[x]);
+    alignas(64) float s[H][4];
+    if constexpr (H == 4) {
+      L::hsum16(a, s);
+    } else {
+      for (int h = 0; h < H; ++h) _mm_store_ps(s[h], L::hsum4(a[h][0], a[h][1], a[h][2], a[h][3]));
     }
+    for (int h = 0; h < H; ++h)
+      for (int x = 0; x < 4; ++x)
+        out[h * out_stride + j + x] = score_tail(q + h * q_stride, r[x], d_vec, d, s[h][x]);
   }
   for (; j < n; ++j) {
     const uint8_t* r = rows + j * stride;
@@ -95,7 +91,6 @@ int64_t weighted_sum_heads(const float* p, int64_t p_stride, const uint8_t* rows
       for (int k = 0; k < kRegs; ++k) acc[h][k] = L::load(y + h * y_stride + i0 + L::kWidth * k);
     const uint8_t* r = rows + 2 * i0;
     for (int64_t j = 0; j < n; ++j, r += stride) {
-      prefetch_row(r + kRowsAhead * stride, 128);
       typename L::Reg v[kRegs];
       for (int k = 0; k < kRegs; ++k) v[k] = L::load_f16(r + 2 * L::kWidth * k);
       for (int h = 0; h < H; ++h) {

@@ -24,14 +24,29 @@ struct Lanes {
   static Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
   static Reg set1(float v) { return _mm512_set1_ps(v); }
   static void store(float* p, Reg v) { _mm512_storeu_ps(p, v); }
-  static __m256 fold(Reg a) {
-    return _mm256_add_ps(_mm512_castps512_ps256(a), _mm512_extractf32x8_ps(a, 1));
+  // Every register's lanes are summed in the same order: within each 128-bit quarter
+  // (x0 + x2) + (x1 + x3), then the quarters as (q0 + q1) + (q2 + q3). pairs() does the first
+  // step for two registers (their quarter sums interleaved), quads() the second for four.
+  static Reg pairs(Reg a, Reg b) {
+    return _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
   }
-  // The two halves of each register, then pairs, quads and halves again.
+  static Reg quads(Reg ab, Reg cd) {
+    return _mm512_add_ps(_mm512_shuffle_ps(ab, cd, 0x44), _mm512_shuffle_ps(ab, cd, 0xEE));
+  }
+  // The quarters of the result: (q0 + q1) and (q2 + q3) of t0, then the same of t1.
+  static Reg halves(Reg t0, Reg t1) {
+    return _mm512_add_ps(_mm512_shuffle_f32x4(t0, t1, 0x88), _mm512_shuffle_f32x4(t0, t1, 0xDD));
+  }
   static __m128 hsum4(Reg a0, Reg a1, Reg a2, Reg a3) {
-    const __m256 s =
-        _mm256_hadd_ps(_mm256_hadd_ps(fold(a0), fold(a1)), _mm256_hadd_ps(fold(a2), fold(a3)));
-    return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+    const Reg t = quads(pairs(a0, a1), pairs(a2, a3));
+    const Reg w = halves(t, t);
+    return _mm512_castps512_ps128(halves(w, w));
+  }
+  // out[h][x] = the lane sum of a[h][x], each in hsum4's order.
+  static void hsum16(const Reg (&a)[4][4], float (&out)[4][4]) {
+    Reg t[4];
+    for (int h = 0; h < 4; ++h) t[h] = quads(pairs(a[h][0], a[h][1]), pairs(a[h][2], a[h][3]));
+    _mm512_storeu_ps(&out[0][0], halves(halves(t[0], t[1]), halves(t[2], t[3])));
   }
 };
 
