@@ -66,7 +66,7 @@ namespace inferd::backend::cpu {
 // rows: a type is one row here.
 #define INFERD_PANEL_TYPES(X)                    \
   X(q4_0, kQ4_0, 4, 32, false, -8, 2)            \
-  X(q8_0, kQ8_0, 8, 32, false, -128, 3)          \
+  X(q8_0, kQ8_0, 8, 32, false, -128, 2)          \
   X(mlx_q2_g32, kMlxQ2G32, 2, 32, true, 1, 1)    \
   X(mlx_q2_g64, kMlxQ2G64, 2, 64, true, 1, 1)    \
   X(mlx_q2_g128, kMlxQ2G128, 2, 128, true, 1, 1) \
@@ -123,8 +123,9 @@ struct PanelOps {
   // Panels a decode call reads in step (<= kPanelMaxJobs): the matmul driver splits each
   // thread's share into this many sequential streams. Measured on a 2-core machine, decode of a
   // 1.1B model with the variants alternating token by token: Q4_0 is fastest with 2 (3: 5-13%
-  // slower, 1: 3-9% slower), Q8_0 with 3 (2: 3% slower, 1: 12%), the MLX types with 1 (they
-  // prefetch ahead instead; 2 or 3: 3-4% slower).
+  // slower, 1: 0-9% slower); Q8_0 with 2 (3: 2-12% slower; one earlier day, with other loads on
+  // the machine's memory, 3 was 3% faster); the MLX types with 1 (they prefetch ahead instead;
+  // 2 or 3: 3-4% slower).
   int streams = 1;
   PanelGemmFn* gemm = nullptr;
   PanelDecodeFn* decode = nullptr;
