@@ -72,7 +72,6 @@ int run_bench(const BenchOptions& o) {
   }
   ThreadPool probe_pool(o.threads);
   const int threads = probe_pool.num_threads();
-  backend::cpu::ReadBandwidthProbe probe(backend::cpu::kReadProbeBytes);
 
   auto model = Model::load(o.model);
   if (!model.ok()) {
@@ -93,6 +92,7 @@ int run_bench(const BenchOptions& o) {
   std::vector<TokenId> prompt(o.prompt_tokens);
   for (auto& t : prompt) t = pick(rng);
 
+  backend::cpu::ReadBandwidthProbe probe(backend::cpu::kReadProbeBytes);
   // Warm-up: fault in every weight page and the KV cache.
   Status st = prefill(**ctx, prompt);
   if (st.ok()) st = generate(**ctx, o.prompt_tokens, std::min(o.gen_tokens, 4), prompt[0]);
