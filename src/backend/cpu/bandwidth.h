@@ -16,8 +16,9 @@ namespace inferd::backend::cpu {
 // with other tenants the rate can move by 2x within seconds.
 class ReadBandwidthProbe {
  public:
-  // Allocates and fills buffer_bytes (rounded to whole pages, at least 16 of them); the first
-  // pass() reads it once untimed (the end of the buffer may still be cached from the fill).
+  // Allocates and fills buffer_bytes (rounded to whole pages, at least 16 of them). The first
+  // pass_gbps() reads the buffer once untimed before its timed pass (the end of the buffer may
+  // still be cached from the fill).
   explicit ReadBandwidthProbe(size_t buffer_bytes);
   // Reads the whole buffer once on every pool thread and returns the rate in GB/s (1e9 bytes per
   // second). The buffer is read in 16 segments, each by all threads at once (each its own
