@@ -10,6 +10,7 @@
 #include <hiredis/hiredis.h>
 
 #include <chrono>
+#include <cstdio>
 #include <csignal>
 #include <filesystem>
 #include <memory>
@@ -143,7 +144,10 @@ class RedisCluster {
         if (nl == std::string::npos) break;
         start = nl + 1;
       }
-      if (command(from, argv) != "OK") return false;
+      if (const std::string reply = command(from, argv); reply != "OK") {
+        std::fprintf(stderr, "redis cluster: MIGRATE of slot %s failed: %s\n", s.c_str(), reply.c_str());
+        return false;
+      }
     }
     // The new owner first, then the old one, then the rest.
     command(to, {"CLUSTER", "SETSLOT", s, "NODE", ids_[to]});
@@ -151,14 +155,19 @@ class RedisCluster {
     for (int i = 0; i < num_nodes(); ++i)
       if (i != to && i != from) command(i, {"CLUSTER", "SETSLOT", s, "NODE", ids_[to]});
     slot_owner_[slot] = to;
-    // Until every node agrees (gossip may briefly carry the old owner's claim).
-    for (int tries = 0; tries < 400; ++tries) {
+    // Until every node agrees. Gossip may carry the old owner's claim to a node that has not yet
+    // heard of the new owner's epoch; such a node is told again every second.
+    for (int tries = 1; tries <= 400; ++tries) {
       bool agreed = true;
-      for (int i = 0; i < num_nodes() && agreed; ++i)
-        agreed = owner_port_seen_by(i, slot) == ports_[to];
+      for (int i = 0; i < num_nodes(); ++i) {
+        if (owner_port_seen_by(i, slot) == ports_[to]) continue;
+        agreed = false;
+        if (tries % 40 == 0) command(i, {"CLUSTER", "SETSLOT", s, "NODE", ids_[to]});
+      }
       if (agreed) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
+    std::fprintf(stderr, "redis cluster: the nodes did not agree on slot %s's new owner\n", s.c_str());
     return false;
   }
   bool move_slot(uint16_t slot, int to) {
