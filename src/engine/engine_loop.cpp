@@ -525,11 +525,12 @@ Result<int64_t> EngineLoop::Impl::save_prefix_now(const std::vector<TokenId>& to
   const int64_t n = seq.adopt_cached_prefix(*pool, tokens, static_cast<int64_t>(tokens.size()));
   kv::KvFileContents contents;
   contents.tokens.assign(tokens.begin(), tokens.begin() + n);
-  for (int32_t b : seq.table()) {
-    const auto k = kv->block_keys(b), v = kv->block_values(b);
-    contents.keys.insert(contents.keys.end(), k.begin(), k.end());
-    contents.values.insert(contents.values.end(), v.begin(), v.end());
-  }
+  const size_t kb = kv->block_key_bytes(), vb = kv->block_value_bytes();
+  contents.keys.resize(seq.table().size() * kb);
+  contents.values.resize(seq.table().size() * vb);
+  for (size_t i = 0; i < seq.table().size(); ++i)
+    kv->read_block(seq.table()[i], std::span(contents.keys).subspan(i * kb, kb),
+                   std::span(contents.values).subspan(i * vb, vb));
   seq.release(*pool);
   if (n > 0) INFERD_RETURN_IF_ERROR(kv::write_kv_file(path, kv_file_shape(), contents));
   return n;
@@ -550,9 +551,9 @@ Result<int64_t> EngineLoop::Impl::restore_prefix_now(const std::string& path) {
     } else {
       const auto b = pool->allocate();
       if (!b) break;  // the pool is full of running sequences: a shorter prefix is restored
-      const auto k = kv->block_keys(*b), v = kv->block_values(*b);
-      std::memcpy(k.data(), c.keys.data() + i * k.size(), k.size());
-      std::memcpy(v.data(), c.values.data() + i * v.size(), v.size());
+      const size_t kb = kv->block_key_bytes(), vb = kv->block_value_bytes();
+      kv->write_block(*b, std::span<const uint8_t>(c.keys).subspan(i * kb, kb),
+                      std::span<const uint8_t>(c.values).subspan(i * vb, vb));
       pool->publish(*b, hash, block_tokens);
       pool->release(*b);
     }

@@ -3,11 +3,12 @@
 //
 //   magic "INFDKV01" | u32 version (2) | u32 block_size | u64 model fingerprint |
 //   u32 layers | u32 key row bytes | u32 value row bytes | u32 token count (a multiple of
-//   block_size) | tokens (i32 each) | per block: keys, then values (KvCache::block_keys/values
-//   layout) | u64 checksum of everything before it
+//   block_size) | tokens (i32 each) | per block: keys, then values (each in the order
+//   [layer][KV head][position][head dim] of KvCache::read_block) | u64 checksum of everything
+//   before it
 //
-// Version 2 holds blocks in KvCache's head-major layout; files of version 1 (rows of all heads
-// by position) are refused like any other version. All integers little-endian. Reading checks
+// Version 2 holds each block head-major as above; files of version 1 (rows of all heads by
+// position) are refused like any other version. All integers little-endian. Reading checks
 // every field against the model and cache it is restored into, the sizes against the file size,
 // and the checksum, so a corrupt, truncated or foreign file is a clear error and never a partial
 // restore.

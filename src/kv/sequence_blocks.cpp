@@ -47,7 +47,11 @@ void SequenceBlocks::append(BlockPool& pool, std::span<const TokenId> tokens) {
 }
 
 void SequenceBlocks::release(BlockPool& pool) {
-  for (int32_t b : table_) pool.release(b);
+  // Last block first: the pool hands freed blocks out again last in, first out, so the next
+  // sequence gets them in ascending order (runs of consecutive ids, which attention reads as one
+  // stream), and evicts cached blocks least recently released first, so a prefix loses its
+  // tail before its head (a block is only found after every block before it).
+  for (auto it = table_.rbegin(); it != table_.rend(); ++it) pool.release(*it);
   table_.clear();
   tokens_.clear();
   last_full_hash_ = kRootHash;

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "base/check.h"
+
 namespace inferd::model {
 
 Status KvCache::check_type(const HParams& hp, backend::DType type) {
@@ -31,19 +33,29 @@ KvCache::KvCache(const HParams& hp, int64_t num_blocks, int64_t block_size, int6
   v_.resize(rows * value_row_bytes_);
 }
 
-std::span<uint8_t> KvCache::block_keys(int32_t block) {
-  const size_t bytes = static_cast<size_t>(n_layer_ * block_size_) * key_row_bytes_;
-  return {k_.as<uint8_t>() + block * bytes, bytes};
+namespace {
+
+// Copies `runs` runs of `run` bytes, src_stride bytes apart in src, to dst_stride bytes apart in dst.
+void copy_runs(const uint8_t* src, size_t src_stride, uint8_t* dst, size_t dst_stride, int64_t runs, size_t run) {
+  for (int64_t r = 0; r < runs; ++r) std::memcpy(dst + r * dst_stride, src + r * src_stride, run);
 }
 
-std::span<uint8_t> KvCache::block_values(int32_t block) {
-  const size_t bytes = static_cast<size_t>(n_layer_ * block_size_) * value_row_bytes_;
-  return {v_.as<uint8_t>() + block * bytes, bytes};
+}  // namespace
+
+void KvCache::read_block(int32_t block, std::span<uint8_t> keys, std::span<uint8_t> values) const {
+  INFERD_CHECK(keys.size() == block_key_bytes() && values.size() == block_value_bytes());
+  const int64_t runs = n_layer_ * n_head_kv_;
+  const size_t k_run = block_size_ * key_head_bytes_, v_run = block_size_ * value_head_bytes_;
+  copy_runs(k_.data() + block * k_run, num_blocks_ * k_run, keys.data(), k_run, runs, k_run);
+  copy_runs(v_.data() + block * v_run, num_blocks_ * v_run, values.data(), v_run, runs, v_run);
 }
 
-void KvCache::copy_block(int32_t dst, int32_t src) {
-  std::memcpy(block_keys(dst).data(), block_keys(src).data(), block_keys(src).size());
-  std::memcpy(block_values(dst).data(), block_values(src).data(), block_values(src).size());
+void KvCache::write_block(int32_t block, std::span<const uint8_t> keys, std::span<const uint8_t> values) {
+  INFERD_CHECK(keys.size() == block_key_bytes() && values.size() == block_value_bytes());
+  const int64_t runs = n_layer_ * n_head_kv_;
+  const size_t k_run = block_size_ * key_head_bytes_, v_run = block_size_ * value_head_bytes_;
+  copy_runs(keys.data(), k_run, k_.data() + block * k_run, num_blocks_ * k_run, runs, k_run);
+  copy_runs(values.data(), v_run, v_.data() + block * v_run, num_blocks_ * v_run, runs, v_run);
 }
 
 }  // namespace inferd::model

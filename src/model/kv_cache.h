@@ -5,15 +5,18 @@
 // [i * block_size, (i + 1) * block_size). Blocks are allocated, shared and freed by their owner
 // (src/kv's BlockPool, or a Context's fixed tables); this class only maps positions to memory.
 //
-// Layout: [block][layer][KV head][position in block][head dim], so one block of every layer is
-// one contiguous range (copied or saved whole), and one head's keys (values) at the positions of
-// a block are one contiguous run that attention reads as a sequential stream (each thread reads
-// the heads of its own work items; interleaved heads would have it read every row in part).
+// Layout: [layer][KV head][block][position in block][head dim]. One head's keys (values) at the
+// positions of a block are one contiguous run, and so are its runs in blocks with consecutive
+// ids: a sequence whose table holds consecutive ids (a Context's always does; a BlockPool hands
+// out fresh blocks in order) has each head's rows of a layer in one range, which attention reads
+// as one sequential stream. Scattered short runs cost far more: the processor's prefetchers do
+// not follow them, and asking for them ahead in software does not make up for it.
 //
 // Not thread-safe: set tables between forward passes; a forward pass writes rows of distinct
 // tokens from several threads.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -48,8 +51,10 @@ class KvCache {
   // keys (values) at consecutive positions of one block.
   size_t key_head_bytes() const { return key_head_bytes_; }
   size_t value_head_bytes() const { return value_head_bytes_; }
-  // Bytes of one block (keys and values of every layer).
-  size_t block_bytes() const { return static_cast<size_t>(n_layer_ * block_size_) * (key_row_bytes_ + value_row_bytes_); }
+  // Bytes of one block's keys, of its values, and of both (every layer).
+  size_t block_key_bytes() const { return static_cast<size_t>(n_layer_ * block_size_) * key_row_bytes_; }
+  size_t block_value_bytes() const { return static_cast<size_t>(n_layer_ * block_size_) * value_row_bytes_; }
+  size_t block_bytes() const { return block_key_bytes() + block_value_bytes(); }
 
   // The block table of `seq` (REQUIRES: seq < max_seqs, ids < num_blocks); the span must stay
   // valid until the next set_table or the end of the forward passes that use it.
@@ -66,17 +71,26 @@ class KvCache {
     return v_.as<uint8_t>() + head_run(layer, seq, pos, head) * value_head_bytes();
   }
 
-  // Copies every layer's keys and values of block `src` to block `dst`.
-  void copy_block(int32_t dst, int32_t src);
-  // The contiguous keys and values of one block (for saving and restoring).
-  std::span<uint8_t> block_keys(int32_t block);
-  std::span<uint8_t> block_values(int32_t block);
+  // How many of the n positions from `pos` on (REQUIRES pos + n <= capacity(seq)) are one run:
+  // their rows of any layer and head follow each other, up to the end of the last block of
+  // consecutive ids.
+  int64_t run_positions(int64_t seq, int64_t pos, int64_t n) const {
+    const std::span<const int32_t> table = tables_[seq];
+    int64_t i = pos / block_size_, count = block_size_ - pos % block_size_;
+    for (; count < n && table[i + 1] == table[i] + 1; ++i) count += block_size_;
+    return std::min(count, n);
+  }
+
+  // A block's keys and values in the order [layer][KV head][position][head dim] (saving and
+  // restoring): block_key_bytes() and block_value_bytes() bytes.
+  void read_block(int32_t block, std::span<uint8_t> keys, std::span<uint8_t> values) const;
+  void write_block(int32_t block, std::span<const uint8_t> keys, std::span<const uint8_t> values);
 
  private:
   // The index of (layer, seq, pos, head) in units of one head's keys or values.
   int64_t head_run(int64_t layer, int64_t seq, int64_t pos, int64_t head) const {
     const int64_t block = tables_[seq][pos / block_size_];
-    return ((block * n_layer_ + layer) * n_head_kv_ + head) * block_size_ + pos % block_size_;
+    return ((layer * n_head_kv_ + head) * num_blocks_ + block) * block_size_ + pos % block_size_;
   }
 
   int64_t num_blocks_, block_size_, n_layer_, n_head_kv_;

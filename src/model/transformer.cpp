@@ -22,6 +22,10 @@ HParams without_scaling(HParams hp) {
   return hp;
 }
 
+// Rows of a run of cached keys or values that attention asks for ahead: all of a short run (a
+// scattered block of 16 positions), the start of a longer one.
+constexpr int64_t kPrefetchRows = 16;
+
 // Asks for the cache lines of [p, p + bytes) (a hint: it never faults).
 void prefetch_lines(const uint8_t* p, size_t bytes) {
   constexpr uintptr_t kLine = 64;
@@ -357,7 +361,6 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
   const float query_scale = hp_.arch->scale_query ? hp_.attn_scale : 1.0f;
   const float score_scale = hp_.arch->scale_query ? 1.0f : hp_.attn_scale;
   const KvRowKernels& rows = kv_row_kernels(kv.type());
-  const int64_t block_size = kv.block_size();
   // A KV head's keys (values) at the positions of one block are one run of rows this far apart.
   const size_t k_stride = kv.key_head_bytes(), v_stride = kv.value_head_bytes();
 
@@ -377,28 +380,32 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
       const BatchToken& t = batch[b];
       const int64_t first = window > 0 ? std::max<int64_t>(0, t.pos - window + 1) : 0;
       const int64_t n = t.pos - first + 1;
-      // A head's rows at consecutive positions follow each other within a KV block: the run of
-      // positions first + j .. first + j + count - 1 within one block starts at pos = first + j.
-      const auto run_length = [&](int64_t j) {
-        return std::min(n - j, block_size - (first + j) % block_size);
-      };
-      const auto for_each_block_run = [&](auto&& fn) {
-        for (int64_t j = 0; j < n; j += run_length(j)) fn(j, run_length(j), first + j);
+      // A head's rows at consecutive positions follow each other within a KV block and across
+      // blocks of consecutive ids: the run of positions first + j .. first + j + count - 1
+      // starts at pos = first + j.
+      const auto run_length = [&](int64_t j) { return kv.run_positions(t.seq, first + j, n - j); };
+      const auto for_each_run = [&](auto&& fn) {
+        for (int64_t j = 0; j < n;) {
+          const int64_t count = run_length(j);
+          fn(j, count, first + j);
+          j += count;
+        }
       };
       // In a decode step the cached rows have usually left the cache (the weights streamed since
-      // the previous step displace them), and a run is too short for the hardware prefetchers to
-      // get going: each run's keys and values are asked for one run ahead, the first run's before
-      // the query is prepared.
+      // the previous step displace them). The hardware prefetchers follow a long run, but not
+      // the jump to the next one: the start of each run's keys and values is asked for one run
+      // ahead, the first run's before the query is prepared.
       const auto prefetch_run = [&](int64_t j) {
         if (j >= n) return;
-        prefetch_lines(kv.k(il, t.seq, first + j, g), run_length(j) * k_stride);
-        prefetch_lines(kv.v(il, t.seq, first + j, g), run_length(j) * v_stride);
+        const int64_t rows = std::min(run_length(j), kPrefetchRows);
+        prefetch_lines(kv.k(il, t.seq, first + j, g), rows * k_stride);
+        prefetch_lines(kv.v(il, t.seq, first + j, g), rows * v_stride);
       };
       prefetch_run(0);
       const float* qsrc = q + b * hp_.q_dim() + h0 * dk;
       for (int64_t i = 0; i < nh * dk; ++i) qh[i] = qsrc[i] * query_scale;
       vec.round_to_f16(qh, nh * dk);
-      for_each_block_run([&](int64_t j, int64_t count, int64_t pos) {
+      for_each_run([&](int64_t j, int64_t count, int64_t pos) {
         prefetch_run(j + count);
         rows.scores(vec, qh, dk, nh, kv.k(il, t.seq, pos, g), k_stride, count, dk, scores + j,
                     row_stride);
@@ -415,7 +422,7 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
       }
       float* out = att + b * hp_.attn_out_dim() + h0 * dv;
       std::memset(out, 0, nh * dv * sizeof(float));
-      for_each_block_run([&](int64_t j, int64_t count, int64_t pos) {
+      for_each_run([&](int64_t j, int64_t count, int64_t pos) {
         rows.weighted_sum(vec, scores + j, row_stride, nh, kv.v(il, t.seq, pos, g), v_stride,
                           count, dv, out, dv);
       });
