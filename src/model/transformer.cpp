@@ -397,7 +397,7 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
       // ahead, the first run's before the query is prepared.
       const auto prefetch_run = [&](int64_t j) {
         if (j >= n) return;
-        const int64_t rows = std::min(run_length(j), kPrefetchRows);
+        const int64_t rows = kv.run_positions(t.seq, first + j, std::min(n - j, kPrefetchRows));
         prefetch_lines(kv.k(il, t.seq, first + j, g), rows * k_stride);
         prefetch_lines(kv.v(il, t.seq, first + j, g), rows * v_stride);
       };
