@@ -251,43 +251,61 @@ void Weights::pack_panels(TensorTable& tensors, PackedTensors packed) {
     INFERD_CHECK_MSG(p < it->first + all[it->second].size_bytes, "matrix outside every tensor");
     return it->second;
   };
+  // Each tensor's matrices, and the tensors in groups that share one panel buffer: a layer's
+  // dense matrices in the order a forward pass reads them (so each region's weights continue
+  // where the previous one's ended, on the same huge pages), every expert tensor on its own
+  // (a sparse layer reads only a few experts), then the output matrix.
   std::vector<std::vector<MatrixRef*>> slices(all.size());
-  auto add = [&](MatrixRef* m) {
-    if (m->data) slices[tensor_of(*m)].push_back(m);  // absent: the router of dense layers
+  std::vector<std::vector<size_t>> groups;
+  auto add = [&](MatrixRef* m, bool own_group) {
+    if (!m->data) return;  // absent: the router of dense layers
+    const size_t t = tensor_of(*m);
+    if (slices[t].empty()) {
+      if (own_group) groups.emplace_back();
+      groups.back().push_back(t);
+    }
+    slices[t].push_back(m);
   };
   for (LayerWeights& L : layers) {
+    groups.emplace_back();
     for (MatrixRef* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down, &L.router})
-      add(m);
+      add(m, false);
     for (auto* experts : {&L.expert_gate, &L.expert_up, &L.expert_down})
-      for (MatrixRef& m : *experts) add(&m);
+      for (MatrixRef& m : *experts) add(&m, true);
   }
-  add(&output);
+  add(&output, true);
   const size_t embd_idx = tensor_of(token_embd);
 
-  for (size_t i = 0; i < all.size(); ++i) {
+  const auto packable = [](const MatrixRef& m) {
+    const auto* ops = backend::cpu::panel_ops(m.type);
+    return ops && m.cols % ops->group_elems == 0 ? ops : nullptr;
+  };
+  for (const std::vector<size_t>& group : groups) {
     size_t bytes = 0;
-    bool all_packed = !slices[i].empty();
-    for (const MatrixRef* m : slices[i]) {
-      const auto* ops = backend::cpu::panel_ops(m->type);
-      if (ops && m->cols % ops->group_elems == 0)
-        bytes += backend::cpu::panel_matrix_bytes(*ops, m->rows, m->cols);
-      else
-        all_packed = false;
-    }
+    for (size_t t : group)
+      for (const MatrixRef* m : slices[t])
+        if (const auto* ops = packable(*m))
+          bytes += backend::cpu::panel_matrix_bytes(*ops, m->rows, m->cols);
     if (bytes == 0) continue;
     AlignedBuffer& buf = panels_.emplace_back(bytes);
     size_t offset = 0;
-    for (MatrixRef* m : slices[i]) {
-      const auto* ops = backend::cpu::panel_ops(m->type);
-      if (!ops || m->cols % ops->group_elems != 0) continue;
-      uint8_t* dst = buf.data() + offset;
-      backend::cpu::pack_panels(*ops, m->data, m->rows, m->cols, m->row_bytes, dst);
-      m->panels = dst;
-      offset += backend::cpu::panel_matrix_bytes(*ops, m->rows, m->cols);
+    for (size_t t : group) {
+      bool all_packed = true;
+      for (MatrixRef* m : slices[t]) {
+        const auto* ops = packable(*m);
+        if (!ops) {
+          all_packed = false;
+          continue;
+        }
+        uint8_t* dst = buf.data() + offset;
+        backend::cpu::pack_panels(*ops, m->data, m->rows, m->cols, m->row_bytes, dst);
+        m->panels = dst;
+        offset += backend::cpu::panel_matrix_bytes(*ops, m->rows, m->cols);
+      }
+      if (packed == PackedTensors::kRelease && all_packed && t != embd_idx &&
+          tensors.release(all[t].name) > 0)
+        for (MatrixRef* m : slices[t]) m->data = nullptr;
     }
-    if (packed == PackedTensors::kRelease && all_packed && i != embd_idx &&
-        tensors.release(all[i].name) > 0)
-      for (MatrixRef* m : slices[i]) m->data = nullptr;
   }
 }
 

@@ -1,7 +1,8 @@
 // Weights: the tensors of a model (TensorTable) bound to the transformer's structure, with every
 // shape checked against HParams. Matrices point into the tensors; those of types with panel
 // kernels at the CPU's level (Q4_0, Q8_0 and every MLX affine type, with AVX-512) are also
-// repacked once into panels owned here, which matmul reads instead.
+// repacked once into panels owned here, which matmul reads instead. A layer's dense matrices
+// share one panel buffer, in the order a forward pass reads them.
 // Released block forms: when bind() is asked to release packed tensors, each table-owned tensor
 // (MLX blocks of a model directory) whose every matrix got panels is released
 // (TensorTable::release) right after its panels are written, so loading never holds both forms
@@ -67,7 +68,8 @@ class Weights {
   void pack_panels(TensorTable& tensors, PackedTensors packed);
 
   AlignedBuffer vectors_;  // f32 copies of norms, biases and factors
-  // Per source tensor: the panels of its matrices (MatrixRef::panels).
+  // The panels of the matrices (MatrixRef::panels): one buffer per layer's dense matrices, per
+  // expert tensor, and for the output matrix.
   std::vector<AlignedBuffer> panels_;
 };
 
