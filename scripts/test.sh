@@ -17,10 +17,11 @@ run_preset() {
 }
 
 # The end-to-end suite on the demo model, and on a fixture with multi-byte vocabulary text.
+# (Called in an && list, where set -e does not stop at a failure: each failure returns.)
 run_e2e() {
-  scripts/e2e.sh
+  scripts/e2e.sh || return
   local fixture=../shared/fixtures/fixture-qwen2-q8_0.gguf
-  if [ -f "$fixture" ]; then INFERD_E2E_MODEL=$fixture scripts/e2e.sh; fi
+  if [ -f "$fixture" ]; then INFERD_E2E_MODEL=$fixture scripts/e2e.sh || return; fi
 }
 
 case "${1:-}" in
