@@ -224,7 +224,7 @@ describe('chat completions', () => {
 
   test('logprobs in stream chunks', async () => {
     const stream = await client.chat.completions.create({
-      model: server.modelId, messages, max_tokens: 3, logprobs: true, top_logprobs: 2, stream: true,
+      model: server.modelId, messages, max_tokens: 3, logprobs: true, top_logprobs: 2, stream: true, seed: 5,
     });
     let entries = 0;
     for await (const chunk of stream) {
@@ -240,6 +240,7 @@ describe('chat completions', () => {
     const res = await client.chat.completions.create({
       model: server.modelId,
       max_tokens: 2,
+      seed: 5,
       messages: [
         { role: 'developer', content: 'Be brief.' },
         { role: 'user', content: [{ type: 'text', text: 'What is 6 times 7?' }] },
