@@ -71,6 +71,13 @@ class RedisCluster {
         return;
       }
     for (int i = 0; i < num_nodes; ++i) {
+      // Distinct config epochs before the nodes meet. Nodes that start with equal epochs resolve
+      // the collision later by bumping one of them; if that happens to an old owner during a slot
+      // migration, its stale claim wins and the new owner drops the slot's keys.
+      if (command(i, {"CLUSTER", "SET-CONFIG-EPOCH", std::to_string(i + 1)}) != "OK") {
+        why_ = "CLUSTER SET-CONFIG-EPOCH failed on node " + std::to_string(i);
+        return;
+      }
       const int first = i * 16384 / num_nodes, last = (i + 1) * 16384 / num_nodes - 1;
       if (command(i, {"CLUSTER", "ADDSLOTSRANGE", std::to_string(first), std::to_string(last)}) !=
           "OK") {
