@@ -124,8 +124,9 @@ struct PanelOps {
   // thread's share into this many sequential streams. Measured on a 2-core machine, decode of a
   // 1.1B model with the variants alternating token by token: Q4_0 is fastest with 2 (3: 5-13%
   // slower, 1: 0-9% slower); Q8_0 with 2 (3: 2-12% slower; one earlier day, with other loads on
-  // the machine's memory, 3 was 3% faster); the MLX types with 1 (they prefetch ahead instead;
-  // 2 or 3: 3-4% slower).
+  // the machine's memory, 3 was 3% faster); the MLX types with 1 (2 or 3: 3-4% slower; with the
+  // in-order records of the decode kernels, MLX 8-bit group 64 streams at 83% of the read
+  // bandwidth with 2 against 94% with 1).
   int streams = 1;
   PanelGemmFn* gemm = nullptr;
   PanelDecodeFn* decode = nullptr;
