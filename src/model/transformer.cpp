@@ -129,8 +129,13 @@ ForwardScratch::ForwardScratch(const HParams& hp, int64_t max_batch, int64_t ctx
   const auto f32 = [&](int64_t per_token) {
     return static_cast<size_t>(max_batch * per_token) * sizeof(float);
   };
-  x_.resize(f32(hp.n_embd));
-  xn_.resize(f32(std::max(hp.n_embd, hp.attn_out_dim())));
+  // A single token's residual stream and matmul inputs have a row per thread (see forward).
+  const auto rows = [&](int64_t per_token) {
+    return static_cast<size_t>(std::max<int64_t>(max_batch, num_threads) * per_token) *
+           sizeof(float);
+  };
+  x_.resize(rows(hp.n_embd));
+  xn_.resize(rows(std::max(hp.n_embd, hp.attn_out_dim())));
   q_.resize(f32(hp.q_dim()));
   k_.resize(f32(hp.kv_dim()));
   v_.resize(f32(hp.v_dim()));
@@ -139,6 +144,7 @@ ForwardScratch::ForwardScratch(const HParams& hp, int64_t max_batch, int64_t ctx
   const int64_t ff = std::max(hp.n_ff, hp.has_moe_layers() ? hp.n_ff_expert : 0);
   gate_.resize(f32(ff));
   up_.resize(f32(ff));
+  ffn_in_.resize(static_cast<size_t>(num_threads * hp.n_ff) * sizeof(float));
   if (hp.has_moe_layers()) {
     moe_logits_.resize(f32(hp.n_expert));
     moe_x_.resize(f32(hp.n_embd));
@@ -191,6 +197,44 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
   float* cs_local = s.rope_cs_local_.as<float>();
   const bool distinct_local_rope = hp_.arch->local_rope_base > 0;
 
+  // A single token on several threads keeps a copy of its residual stream per thread (row t of
+  // x, its matmul inputs row t of xn or ffn_in): every thread updates and normalises its own
+  // copy at the start of the next matmul's region (matmul_row), so the threads exchange only the
+  // matmul outputs, and no thread waits while another does the elementwise work. Every copy
+  // gets the same operations, so they stay identical; thread 0's is the token's. A batch has a
+  // row per token, updated between regions.
+  const bool per_thread = B == 1 && pool.num_threads() > 1;
+  const int copies = per_thread ? pool.num_threads() : 1;
+  float* ffn_in = s.ffn_in_.as<float>();
+  // Runs make(b, x row, input row) to produce every token's input of `targets`, then the
+  // matmul. The input rows are `stride` floats apart, from `in` for a batch and from `copies_in`
+  // for the copies of a single token.
+  const auto stage = [&](auto&& make, std::span<const backend::cpu::MatmulTarget> targets,
+                         float* in, float* copies_in, int64_t stride) {
+    if (per_thread) {
+      backend::cpu::matmul_row(
+          targets,
+          [&](int t) {
+            float* row = copies_in + t * stride;
+            make(0, x + t * E, row);
+            return static_cast<const float*>(row);
+          },
+          pool, s.matmul_);
+      return;
+    }
+    for_each_token(pool, B, [&](int64_t b) { make(b, x + b * E, in + b * stride); });
+    backend::cpu::matmul(targets, in, B, pool, s.matmul_);
+  };
+  // The same for a consumer other than a matmul, which reads the inputs from xn (a single
+  // token's from thread 0's row).
+  const auto prepare_inputs = [&](auto&& make) {
+    if (per_thread) {
+      for (int t = 0; t < copies; ++t) make(0, x + t * E, xn + t * E);
+      return;
+    }
+    for_each_token(pool, B, [&](int64_t b) { make(b, x + b * E, xn + b * E); });
+  };
+
   const auto& embd_ops = backend::cpu::type_ops(w_.token_embd.type);
   const float embd_scale = hp_.arch->embedding_scale ? std::sqrt(static_cast<float>(E)) : 1.0f;
   for_each_token(pool, B, [&](int64_t b) {
@@ -199,80 +243,101 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
     embd_ops.to_float(row, x + b * E, E);
     if (embd_scale != 1.0f)
       for (int64_t i = 0; i < E; ++i) x[b * E + i] *= embd_scale;
+    for (int t = 1; t < copies; ++t) std::memcpy(x + t * E, x, E * sizeof(float));
     rope_.angles(batch[b].pos, cs + b * hp_.n_rot);
     if (distinct_local_rope) rope_local_.angles(batch[b].pos, cs_local + b * hp_.n_rot);
   });
+
+  // x += t (normalised by `norm` into `out` first when there is one).
+  const auto add_residual = [&](const float* t, const float* norm, float* xb, float* out) {
+    if (norm) {
+      rms_norm(t, norm, E, hp_.norm_eps, out);
+      t = out;
+    }
+    for (int64_t i = 0; i < E; ++i) xb[i] += t[i];
+  };
 
   const auto& vec = backend::cpu::vec_ops();
   const KvRowKernels& rows = kv_row_kernels(kv.type());
   for (int64_t il = 0; il < hp_.n_layer; ++il) {
     const LayerWeights& L = w_.layers[il];
+    const LayerWeights* prev = il > 0 ? &w_.layers[il - 1] : nullptr;
     const bool local = hp_.is_sliding_layer(il);
     const Rope& rope = local ? rope_local_ : rope_;
     const float* angles = local && distinct_local_rope ? cs_local : cs;
 
-    // Attention block.
-    for_each_token(
-        pool, B, [&](int64_t b) { rms_norm(x + b * E, L.attn_norm, E, hp_.norm_eps, xn + b * E); });
+    // Attention block, after the previous layer's feed-forward residual.
     const backend::cpu::MatmulTarget qkv[] = {{L.wq, q}, {L.wk, k}, {L.wv, v}};
-    matmul(qkv, xn, B, pool, s.matmul_);
-    for_each_token(pool, B, [&](int64_t b) {
-      float* qb = q + b * hp_.q_dim();
-      float* kb = k + b * hp_.kv_dim();
-      float* vb = v + b * hp_.v_dim();
-      add_bias(qb, L.bq, hp_.q_dim());
-      add_bias(kb, L.bk, hp_.kv_dim());
-      add_bias(vb, L.bv, hp_.v_dim());
+    stage(
+        [&](int64_t b, float* xb, float* in) {
+          if (prev) add_residual(tmp + b * E, prev->post_ffn_norm, xb, in);
+          rms_norm(xb, L.attn_norm, E, hp_.norm_eps, in);
+        },
+        qkv, xn, xn, E);
+    // Bias, norm and RoPE of token b's key heads [g0, g1) and of their query heads, then those
+    // keys and values into the cache.
+    const auto prepare_heads = [&](int64_t b, int64_t g0, int64_t g1) {
+      const int64_t dk = hp_.head_dim_k, dv = hp_.head_dim_v, group = hp_.n_head / hp_.n_head_kv;
+      const int64_t h0 = g0 * group, nq = (g1 - g0) * group, nk = g1 - g0;
+      const auto part = [](const float* bias, int64_t at) { return bias ? bias + at : nullptr; };
+      float* qb = q + b * hp_.q_dim() + h0 * dk;
+      float* kb = k + b * hp_.kv_dim() + g0 * dk;
+      float* vb = v + b * hp_.v_dim() + g0 * dv;
+      add_bias(qb, part(L.bq, h0 * dk), nq * dk);
+      add_bias(kb, part(L.bk, g0 * dk), nk * dk);
+      add_bias(vb, part(L.bv, g0 * dv), nk * dv);
       if (L.q_norm) {
-        for (int64_t h = 0; h < hp_.n_head; ++h)
-          rms_norm(qb + h * hp_.head_dim_k, L.q_norm, hp_.head_dim_k, hp_.norm_eps,
-                   qb + h * hp_.head_dim_k);
-        for (int64_t h = 0; h < hp_.n_head_kv; ++h)
-          rms_norm(kb + h * hp_.head_dim_k, L.k_norm, hp_.head_dim_k, hp_.norm_eps,
-                   kb + h * hp_.head_dim_k);
+        for (int64_t h = 0; h < nq; ++h)
+          rms_norm(qb + h * dk, L.q_norm, dk, hp_.norm_eps, qb + h * dk);
+        for (int64_t h = 0; h < nk; ++h)
+          rms_norm(kb + h * dk, L.k_norm, dk, hp_.norm_eps, kb + h * dk);
       }
-      rope.apply(qb, hp_.n_head, hp_.head_dim_k, angles + b * hp_.n_rot);
-      rope.apply(kb, hp_.n_head_kv, hp_.head_dim_k, angles + b * hp_.n_rot);
-      for (int64_t h = 0; h < hp_.n_head_kv; ++h) {
-        rows.store(vec, kb + h * hp_.head_dim_k, kv.k(il, batch[b].seq, batch[b].pos, h),
-                   hp_.head_dim_k);
-        rows.store(vec, vb + h * hp_.head_dim_v, kv.v(il, batch[b].seq, batch[b].pos, h),
-                   hp_.head_dim_v);
+      rope.apply(qb, nq, dk, angles + b * hp_.n_rot);
+      rope.apply(kb, nk, dk, angles + b * hp_.n_rot);
+      for (int64_t g = g0; g < g1; ++g) {
+        rows.store(vec, kb + (g - g0) * dk, kv.k(il, batch[b].seq, batch[b].pos, g), dk);
+        rows.store(vec, vb + (g - g0) * dv, kv.v(il, batch[b].seq, batch[b].pos, g), dv);
       }
-    });
-    attention(batch, il, kv, s, pool);
-    matmul(L.wo, att, B, tmp, pool, s.matmul_);
-    for_each_token(pool, B, [&](int64_t b) {
-      float* t = tmp + b * E;
-      if (L.post_attn_norm) rms_norm(t, L.post_attn_norm, E, hp_.norm_eps, t);
-      float* xb = x + b * E;
-      for (int64_t i = 0; i < E; ++i) xb[i] += t[i];
-      rms_norm(xb, L.ffn_norm, E, hp_.norm_eps, xn + b * E);
-    });
-
-    // Feed-forward block.
-    if (hp_.is_moe_layer(il)) {
-      moe_ffn(L, B, s, pool);
+    };
+    // A single token whose KV heads divide evenly among the threads: each thread prepares the
+    // heads it attends with, inside the attention region.
+    if (per_thread && hp_.n_head_kv % pool.num_threads() == 0) {
+      const auto own = [&](int64_t g0, int64_t g1) { prepare_heads(0, g0, g1); };
+      const HeadsFn own_heads = own;
+      attention(batch, il, kv, s, pool, &own_heads);
     } else {
-      const backend::cpu::MatmulTarget gate_up[] = {{L.w_gate, gate}, {L.w_up, up}};
-      matmul(gate_up, xn, B, pool, s.matmul_);
-      for_each_token_range(pool, B, F, [&](int64_t b, int64_t i0, int64_t i1) {
-        float* g = gate + b * F + i0;
-        const float* u = up + b * F + i0;
-        if (hp_.arch->activation == FfnActivation::kSilu)
-          vec.silu_mul(g, u, i1 - i0);
-        else
-          gelu_tanh_mul(g, u, i1 - i0);
-      });
-      matmul(L.w_down, gate, B, tmp, pool, s.matmul_);
+      for_each_token(pool, B, [&](int64_t b) { prepare_heads(b, 0, hp_.n_head_kv); });
+      attention(batch, il, kv, s, pool, nullptr);
     }
-    for_each_token(pool, B, [&](int64_t b) {
-      float* t = tmp + b * E;
-      if (L.post_ffn_norm) rms_norm(t, L.post_ffn_norm, E, hp_.norm_eps, t);
-      float* xb = x + b * E;
-      for (int64_t i = 0; i < E; ++i) xb[i] += t[i];
-    });
+    matmul(L.wo, att, B, tmp, pool, s.matmul_);
+
+    // Feed-forward block, after the attention residual.
+    const auto ffn_input = [&](int64_t b, float* xb, float* in) {
+      add_residual(tmp + b * E, L.post_attn_norm, xb, in);
+      rms_norm(xb, L.ffn_norm, E, hp_.norm_eps, in);
+    };
+    if (hp_.is_moe_layer(il)) {
+      prepare_inputs(ffn_input);
+      moe_ffn(L, B, s, pool);
+      continue;
+    }
+    const backend::cpu::MatmulTarget gate_up[] = {{L.w_gate, gate}, {L.w_up, up}};
+    stage(ffn_input, gate_up, xn, xn, E);
+    // The activation, in place for a batch (`in` is the token's gate row).
+    const auto activation = [&](int64_t b, float*, float* in) {
+      if (in != gate + b * F) std::memcpy(in, gate + b * F, F * sizeof(float));
+      if (hp_.arch->activation == FfnActivation::kSilu)
+        vec.silu_mul(in, up + b * F, F);
+      else
+        gelu_tanh_mul(in, up + b * F, F);
+    };
+    const backend::cpu::MatmulTarget down[] = {{L.w_down, tmp}};
+    stage(activation, down, gate, ffn_in, F);
   }
+  // The last layer's feed-forward residual.
+  for_each_token(pool, B, [&](int64_t b) {
+    add_residual(tmp + b * E, w_.layers[hp_.n_layer - 1].post_ffn_norm, x + b * E, xn + b * E);
+  });
 
   // Output: final norm, then hidden states and the vocabulary projection for the tokens that
   // want them.
@@ -348,7 +413,8 @@ void Transformer::moe_ffn(const LayerWeights& L, int64_t B, ForwardScratch& s,
 // quantized models within a few hundredths of that implementation's; each rounding changes a
 // value by at most 2^-11 relative.
 void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCache& kv,
-                            ForwardScratch& s, ThreadPool& pool) const {
+                            ForwardScratch& s, ThreadPool& pool,
+                            const HeadsFn* prepare_heads) const {
   const int64_t B = static_cast<int64_t>(batch.size());
   const int64_t dk = hp_.head_dim_k, dv = hp_.head_dim_v;
   const int64_t group = hp_.n_head / hp_.n_head_kv;
@@ -373,6 +439,12 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
     float* scores = s.scores_.as<float>() + idx * per_thread;  // [heads][row_stride]
     float* qh = scores + kAttnHeadsPerItem * row_stride;       // [heads][dk] rounded queries
     auto [begin, end] = ThreadPool::split(B * items_per_token, idx, num);
+    if (prepare_heads) {  // a single token: whole KV heads, items g * chunks .. (g + 1) * chunks
+      const auto [g0, g1] = ThreadPool::split(hp_.n_head_kv, idx, num);
+      (*prepare_heads)(g0, g1);
+      begin = g0 * chunks;
+      end = g1 * chunks;
+    }
     for (int64_t item = begin; item < end; ++item) {
       const int64_t b = item / items_per_token, r = item % items_per_token, g = r / chunks;
       const int64_t h0 = g * group + (r % chunks) * kAttnHeadsPerItem;
@@ -423,8 +495,8 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
       float* out = att + b * hp_.attn_out_dim() + h0 * dv;
       std::memset(out, 0, nh * dv * sizeof(float));
       for_each_run([&](int64_t j, int64_t count, int64_t pos) {
-        rows.weighted_sum(vec, scores + j, row_stride, nh, kv.v(il, t.seq, pos, g), v_stride,
-                          count, dv, out, dv);
+        rows.weighted_sum(vec, scores + j, row_stride, nh, kv.v(il, t.seq, pos, g), v_stride, count,
+                          dv, out, dv);
       });
     }
   });

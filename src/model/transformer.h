@@ -10,6 +10,7 @@
 
 #include "backend/cpu/matmul.h"
 #include "base/aligned_buffer.h"
+#include "base/function_ref.h"
 #include "base/status.h"
 #include "base/thread_pool.h"
 #include "model/hparams.h"
@@ -50,6 +51,8 @@ class ForwardScratch {
   int64_t ctx_;
   int64_t head_dim_ = 0;
   AlignedBuffer x_, xn_, q_, k_, v_, att_, tmp_, gate_, up_, rope_cs_, rope_cs_local_, scores_;
+  // A single token's inputs of the dense down projection, one row per thread [threads][n_ff].
+  AlignedBuffer ffn_in_;
   // Sparse layers: router logits [max_batch * n_expert], one expert's gathered inputs and its
   // outputs [max_batch * n_embd], the routing (null for models without experts).
   AlignedBuffer moe_logits_, moe_x_, moe_y_;
@@ -75,8 +78,12 @@ class Transformer {
                  ThreadPool& pool, float* logits, float* embeddings = nullptr) const;
 
  private:
+  using HeadsFn = FunctionRef<void(int64_t kv_head_begin, int64_t kv_head_end)>;
+  // Attention of every token of the batch, whose query, key and value heads are ready (keys and
+  // values in the cache), or, with `prepare_heads` (a single token), each thread takes whole KV
+  // heads and first calls (*prepare_heads)(begin, end) for them.
   void attention(std::span<const BatchToken> batch, int64_t layer, KvCache& kv, ForwardScratch& s,
-                 ThreadPool& pool) const;
+                 ThreadPool& pool, const HeadsFn* prepare_heads) const;
   // The sparse feed-forward block of layer L for the first `num_tokens` rows of s.xn_: writes
   // the weighted sum of each token's experts to s.tmp_. Each token's sum runs over its experts in
   // ascending expert order, whatever the batch, so results do not depend on batching.

@@ -9,7 +9,10 @@
 
 #include <gtest/gtest.h>
 
+#include "base/thread_pool.h"
 #include "inferd/engine_loop.h"
+#include "model/kv_cache.h"
+#include "model/model.h"
 #include "testing/test_paths.h"
 
 namespace inferd {
@@ -50,9 +53,10 @@ GenerationRequest greedy(std::vector<TokenId> prompt, int64_t n) {
 }
 
 std::vector<std::vector<TokenId>> prompts_for(const Model& m) {
-  const char* texts[] = {"Once upon a time", "The capital of France is", "def fibonacci(n):",
-                         "In 1905, Albert Einstein", "Roses are red, violets are", "The quick brown fox",
-                         "Hello, world! 123", "A long time ago in a galaxy"};
+  const char* texts[] = {"Once upon a time",           "The capital of France is",
+                         "def fibonacci(n):",          "In 1905, Albert Einstein",
+                         "Roses are red, violets are", "The quick brown fox",
+                         "Hello, world! 123",          "A long time ago in a galaxy"};
   std::vector<std::vector<TokenId>> out;
   for (const char* t : texts) out.push_back(m.tokenize(t, true, false));
   return out;
@@ -89,6 +93,45 @@ TEST(BatchDeterminismTest, GreedyTokensAloneEqualTokensAmongEightConcurrentReque
   EXPECT_GE(models, 8);
 }
 
+// Logits of each fixture model are bit-identical whether a prompt runs in one forward pass or
+// one token per pass on two threads (the single-token path, where every thread keeps its own
+// copy of the residual stream).
+TEST(BatchDeterminismTest, LogitsOfOneTokenPerPassEqualOneBatch) {
+  INFERD_REQUIRE_SHARED(dir, "fixtures");
+  int models = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".gguf") continue;
+    auto model = model::Model::load(entry.path().string());
+    ASSERT_TRUE(model.ok()) << model.status().to_string();
+    const model::HParams& hp = (*model)->hparams();
+    const int64_t n = 12;
+    std::vector<int32_t> prompt;
+    for (int64_t i = 0; i < n; ++i)
+      prompt.push_back(static_cast<int32_t>((1 + 37 * i) % hp.n_vocab));
+    ThreadPool pool(2);
+    const auto logits = [&](bool one_batch) {
+      model::KvCache kv(hp, 2, 16, 1);
+      const std::vector<int32_t> blocks{0, 1};
+      kv.set_table(0, blocks);
+      model::ForwardScratch scratch(hp, n, 32, 2);
+      std::vector<model::BatchToken> batch;
+      for (int64_t i = 0; i < n; ++i)
+        batch.push_back({.token = prompt[i], .pos = static_cast<int32_t>(i), .want_logits = true});
+      std::vector<float> out(static_cast<size_t>(n * hp.n_vocab));
+      for (int64_t i = 0; i < n; i += one_batch ? n : 1) {
+        const int64_t count = one_batch ? n : 1;
+        const Status st = (*model)->transformer().forward(
+            std::span(batch).subspan(i, count), kv, scratch, pool, out.data() + i * hp.n_vocab);
+        EXPECT_TRUE(st.ok()) << st.to_string();
+      }
+      return out;
+    };
+    EXPECT_EQ(logits(false), logits(true)) << entry.path().filename();
+    ++models;
+  }
+  EXPECT_GE(models, 8);
+}
+
 TEST(BatchDeterminismTest, RandomSubmitAndCancelLeaveThePoolWhole) {
   INFERD_REQUIRE_SHARED(path, "fixtures/llama-2-tiny-random.gguf");
   auto model = Model::load(path.string());
@@ -107,8 +150,10 @@ TEST(BatchDeterminismTest, RandomSubmitAndCancelLeaveThePoolWhole) {
     if (live.empty() || rng() % 3 != 0) {
       std::vector<TokenId> prompt = {1};
       const auto& base = bases[rng() % bases.size()];
-      prompt.insert(prompt.end(), base.begin(), base.begin() + static_cast<std::ptrdiff_t>(rng() % base.size()));
-      for (int i = static_cast<int>(rng() % 8); i > 0; --i) prompt.push_back(static_cast<TokenId>(300 + rng() % 50));
+      prompt.insert(prompt.end(), base.begin(),
+                    base.begin() + static_cast<std::ptrdiff_t>(rng() % base.size()));
+      for (int i = static_cast<int>(rng() % 8); i > 0; --i)
+        prompt.push_back(static_cast<TokenId>(300 + rng() % 50));
       auto sink = std::make_shared<Collect>();
       auto id = (*loop)->submit(greedy(prompt, 1 + static_cast<int64_t>(rng() % 40)), sink);
       if (id.ok()) live.emplace_back(*id, sink);

@@ -124,12 +124,13 @@ void prefill_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, 
   }
 }
 
-// Panel matmul of targets that all have panels of ops' type and the same cols. Work unit: one
+// Panel matmul of targets that all have panels of ops' type and the same cols, on the input rows
+// input(thread) (see matmul_row). Work unit: one
 // panel of 64 rows of any target. Decode follows the DecodeShare schedule; prefill hands the
 // panels out from a shared counter in shrinking runs (guided scheduling). Either way a thread
 // slowed by the machine does not hold up the region, and which thread computes a panel does not
 // change its results.
-void matmul_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, const float* x,
+void matmul_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, RowSource input,
                    int64_t num_tokens, ThreadPool& pool, MatmulScratch& scratch) {
   const int64_t cols = targets[0].w.cols, nb = cols / kQK;
   const size_t act_stride = panel_act_row_bytes(cols);
@@ -161,6 +162,7 @@ void matmul_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, c
                                           ops.max_acts * ops.max_acts);
 
   pool.run([&](int idx, int num) {
+    const float* x = input(idx);
     if (decode) {
       uint8_t* a = act + idx * act_stride;
       quantize_panel_acts(ops, x, cols, 0, nb, a);
@@ -214,10 +216,28 @@ void matmul(std::span<const MatmulTarget> targets, const float* x, int64_t num_t
   for (const MatmulTarget& t : targets)
     fused = fused && t.w.panels && t.w.type == targets[0].w.type && t.w.cols == targets[0].w.cols;
   if (fused) {
-    matmul_panels(targets, *ops, x, num_tokens, pool, scratch);
+    matmul_panels(
+        targets, *ops, [x](int) { return x; }, num_tokens, pool, scratch);
     return;
   }
   for (const MatmulTarget& t : targets) matmul(t.w, x, num_tokens, t.y, pool, scratch);
+}
+
+void matmul_row(std::span<const MatmulTarget> targets, RowSource input, ThreadPool& pool,
+                MatmulScratch& scratch) {
+  if (targets.empty()) return;
+  const PanelOps* ops = panel_ops(targets[0].w.type);
+  bool fused = ops != nullptr && pool.num_threads() > 1;
+  for (const MatmulTarget& t : targets)
+    fused = fused && t.w.panels && t.w.type == targets[0].w.type && t.w.cols == targets[0].w.cols;
+  if (fused) {
+    matmul_panels(targets, *ops, input, 1, pool, scratch);
+    return;
+  }
+  // Without a shared region, this thread produces every thread's copy (thread 0's last).
+  const float* x = nullptr;
+  for (int t = pool.num_threads() - 1; t >= 0; --t) x = input(t);
+  matmul(targets, x, 1, pool, scratch);
 }
 
 void matmul(const MatrixRef& w, const float* x, int64_t num_tokens, float* y, ThreadPool& pool,
@@ -228,7 +248,8 @@ void matmul(const MatrixRef& w, const float* x, int64_t num_tokens, float* y, Th
     INFERD_CHECK_MSG(pops && w.cols % pops->group_elems == 0,
                      "panels of a type without panel kernels");
     const MatmulTarget target{w, y};
-    matmul_panels({&target, 1}, *pops, x, num_tokens, pool, scratch);
+    matmul_panels(
+        {&target, 1}, *pops, [x](int) { return x; }, num_tokens, pool, scratch);
     return;
   }
   INFERD_CHECK_MSG(w.data, "matrix with neither data nor panels");

@@ -9,6 +9,7 @@
 
 #include "backend/dtype.h"
 #include "base/aligned_buffer.h"
+#include "base/function_ref.h"
 #include "base/thread_pool.h"
 
 namespace inferd::backend::cpu {
@@ -71,5 +72,18 @@ void matmul(const MatrixRef& w, const float* x, int64_t num_tokens, float* y, Th
 // parallel region and one conversion of x (the q/k/v or gate/up projections of a layer).
 void matmul(std::span<const MatmulTarget> targets, const float* x, int64_t num_tokens,
             ThreadPool& pool, MatmulScratch& scratch);
+
+// The input row of a single-token matmul_row as thread `idx` of the region sees it.
+using RowSource = FunctionRef<const float*(int idx)>;
+
+// matmul() of a single token whose input every thread of the region produces itself: each
+// thread first calls input(idx) and converts the row it returns. Every call must return the same
+// values (e.g. each thread updating and normalising its own copy of the residual stream), so
+// that the elementwise work before a matmul runs inside its region, on all threads at once,
+// instead of on one thread between regions while the others wait. Where the targets share no
+// region (no panels, or one thread) the calling thread calls input for every idx, idx 0 last,
+// and multiplies that row. Results are those of matmul() on that row.
+void matmul_row(std::span<const MatmulTarget> targets, RowSource input, ThreadPool& pool,
+                MatmulScratch& scratch);
 
 }  // namespace inferd::backend::cpu

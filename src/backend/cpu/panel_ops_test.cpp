@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -287,6 +288,50 @@ TEST(PanelOps, FastKernelsMatchReferenceExactly) {
           for (int na = 1; na <= fast.max_acts; ++na)
             EXPECT_EQ(run(fast, g, na, gr), run(ref, g, na, gr))
                 << dtype_name(type) << " cols " << cols << " group " << g << " acts " << na;
+        }
+      }
+    }
+  }
+}
+
+// matmul_row: every thread produces its own copy of a single token's input (once), and the
+// results are those of matmul() on the row, on panels (a shared region) and on the file layout
+// (the calling thread produces every copy, thread 0's last, and multiplies that one).
+TEST(PanelOps, MatmulRowTakesEachThreadsOwnInput) {
+  uint32_t seed = 400;
+  for (DType type : kPanelTypes) {
+    const PanelOps* ops = panel_ops(type);
+    if (!ops) GTEST_SKIP() << "no panel kernels at this ISA level";
+    const int64_t rows = 150, cols = 8 * group_elems(type);
+    const Packed p = pack(type, rows, cols, seed++);
+    const MatrixRef file{type, rows, cols, p.file.data(), p.row_bytes};
+    MatrixRef packed = file;
+    packed.panels = p.panels.data();
+    const std::vector<float> x = testing::random_floats(cols, seed++);
+    for (const int threads : {1, 3}) {
+      ThreadPool pool(threads);
+      MatmulScratch scratch;
+      scratch.reserve(1, cols, threads);
+      for (const MatrixRef& m : {packed, file}) {
+        std::vector<float> want(rows), got(rows, -1.0f);
+        matmul(m, x.data(), 1, want.data(), pool, scratch);
+        std::vector<std::vector<float>> copies(threads);
+        std::vector<int> calls(threads);
+        std::atomic<int> last{-1};
+        const MatmulTarget target{m, got.data()};
+        matmul_row(
+            {&target, 1},
+            [&](int idx) {
+              ++calls[idx];
+              last = idx;
+              copies[idx] = x;
+              return static_cast<const float*>(copies[idx].data());
+            },
+            pool, scratch);
+        EXPECT_EQ(got, want) << dtype_name(type) << " threads " << threads;
+        EXPECT_EQ(calls, std::vector<int>(threads, 1)) << dtype_name(type);
+        if (threads == 1 || !m.panels) {
+          EXPECT_EQ(last, 0) << "thread 0's copy is produced last";
         }
       }
     }
