@@ -41,19 +41,18 @@ std::pair<int64_t, int64_t> ThreadPool::split(int64_t n, int idx, int num, int64
   return {std::min(n, begin_units * align), std::min(n, end_units * align)};
 }
 
-void ThreadPool::run_impl(Trampoline fn, void* ctx) {
+void ThreadPool::run(FunctionRef<void(int, int)> fn) {
   if (num_threads_ == 1) {
-    fn(ctx, 0, 1);
+    fn(0, 1);
     return;
   }
-  fn_ = fn;
-  ctx_ = ctx;
+  fn_ = &fn;
   pending_.store(num_threads_ - 1, std::memory_order_relaxed);
   // Sequentially consistent with the sleeper count: either this load sees a worker about to
   // wait, or that worker's wait sees the new generation.
   generation_.fetch_add(1, std::memory_order_seq_cst);
   if (sleepers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
-  fn(ctx, 0, num_threads_);
+  fn(0, num_threads_);
   // A worker that has not started yet may be queued on this very core (a busy machine): after a
   // short spin, yield so that it can run instead of waiting out this thread's time slice.
   for (int spins = 0; pending_.load(std::memory_order_acquire) != 0;) {
@@ -83,7 +82,7 @@ void ThreadPool::worker_main(int idx) {
     }
     seen = now;
     if (stop_.load(std::memory_order_acquire)) return;
-    fn_(ctx_, idx, num_threads_);
+    (*fn_)(idx, num_threads_);
     pending_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }

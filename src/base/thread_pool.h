@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/function_ref.h"
+
 namespace inferd {
 
 class ThreadPool {
@@ -24,12 +26,7 @@ class ThreadPool {
 
   int num_threads() const { return num_threads_; }
 
-  template <typename F>
-  void run(F&& fn) {
-    using Fn = std::remove_reference_t<F>;
-    run_impl([](void* ctx, int idx, int n) { (*static_cast<Fn*>(ctx))(idx, n); },
-             const_cast<void*>(static_cast<const void*>(&fn)));
-  }
+  void run(FunctionRef<void(int thread_idx, int num_threads)> fn);
 
   // [begin, end) of `n` items for thread `idx` of `num`, in multiples of `align` items
   // (the last range takes the remainder).
@@ -38,14 +35,11 @@ class ThreadPool {
   static int default_num_threads();
 
  private:
-  using Trampoline = void (*)(void*, int, int);
-  void run_impl(Trampoline fn, void* ctx);
   void worker_main(int idx);
 
   int num_threads_;
   std::vector<std::thread> workers_;
-  Trampoline fn_ = nullptr;
-  void* ctx_ = nullptr;
+  const FunctionRef<void(int, int)>* fn_ = nullptr;  // the current region's
   alignas(64) std::atomic<uint32_t> generation_{0};
   // Workers blocked in generation_.wait (the caller notifies only when there are some: a
   // notification is a system call, and regions start thousands of times per second).
