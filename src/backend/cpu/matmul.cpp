@@ -125,11 +125,10 @@ void prefill_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, 
 }
 
 // Panel matmul of targets that all have panels of ops' type and the same cols, on the input rows
-// input(thread) (see matmul_row). Work unit: one
-// panel of 64 rows of any target. Decode follows the DecodeShare schedule; prefill hands the
-// panels out from a shared counter in shrinking runs (guided scheduling). Either way a thread
-// slowed by the machine does not hold up the region, and which thread computes a panel does not
-// change its results.
+// input(thread) (see matmul_row). Work unit: one panel of 64 rows of any target. Decode follows the
+// DecodeShare schedule; prefill hands the panels out from a shared counter in shrinking runs
+// (guided scheduling). Either way a thread slowed by the machine does not hold up the region, and
+// which thread computes a panel does not change its results.
 void matmul_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, RowSource input,
                    int64_t num_tokens, ThreadPool& pool, MatmulScratch& scratch) {
   const int64_t cols = targets[0].w.cols, nb = cols / kQK;
@@ -195,6 +194,16 @@ void matmul_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, R
   });
 }
 
+// The panel kernels of `targets` when they can share one panel region (all have panels, of one
+// type, with the same cols); nullptr otherwise.
+const PanelOps* shared_panel_ops(std::span<const MatmulTarget> targets) {
+  const MatrixRef& w0 = targets[0].w;
+  const PanelOps* ops = panel_ops(w0.type);
+  for (const MatmulTarget& t : targets)
+    if (!ops || !t.w.panels || t.w.type != w0.type || t.w.cols != w0.cols) return nullptr;
+  return ops;
+}
+
 }  // namespace
 
 void MatmulScratch::reserve(int64_t num_tokens, int64_t cols, int num_threads) {
@@ -211,11 +220,7 @@ void MatmulScratch::reserve(int64_t num_tokens, int64_t cols, int num_threads) {
 void matmul(std::span<const MatmulTarget> targets, const float* x, int64_t num_tokens,
             ThreadPool& pool, MatmulScratch& scratch) {
   if (num_tokens <= 0 || targets.empty()) return;
-  const PanelOps* ops = panel_ops(targets[0].w.type);
-  bool fused = ops != nullptr;
-  for (const MatmulTarget& t : targets)
-    fused = fused && t.w.panels && t.w.type == targets[0].w.type && t.w.cols == targets[0].w.cols;
-  if (fused) {
+  if (const PanelOps* ops = shared_panel_ops(targets)) {
     matmul_panels(
         targets, *ops, [x](int) { return x; }, num_tokens, pool, scratch);
     return;
@@ -226,11 +231,8 @@ void matmul(std::span<const MatmulTarget> targets, const float* x, int64_t num_t
 void matmul_row(std::span<const MatmulTarget> targets, RowSource input, ThreadPool& pool,
                 MatmulScratch& scratch) {
   if (targets.empty()) return;
-  const PanelOps* ops = panel_ops(targets[0].w.type);
-  bool fused = ops != nullptr && pool.num_threads() > 1;
-  for (const MatmulTarget& t : targets)
-    fused = fused && t.w.panels && t.w.type == targets[0].w.type && t.w.cols == targets[0].w.cols;
-  if (fused) {
+  const PanelOps* ops = pool.num_threads() > 1 ? shared_panel_ops(targets) : nullptr;
+  if (ops) {
     matmul_panels(targets, *ops, input, 1, pool, scratch);
     return;
   }
