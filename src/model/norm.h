@@ -1,26 +1,18 @@
-// Normalisation and activation blocks shared by every architecture (plain loops; SwiGLU is
-// backend::cpu::VecOps::silu_mul).
+// Normalisation and activation blocks shared by every architecture (RMSNorm and SwiGLU are
+// backend::cpu::VecOps kernels, the others plain loops).
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 
+#include "backend/cpu/vec_ops.h"
+
 namespace inferd::model {
 
-// out = x / rms(x) * weight over n elements. out may alias x.
-// The squares are summed in double in 8 interleaved partial sums (independent additions the
-// processor overlaps), then the partial sums in order.
+// out = x / rms(x) * weight over n elements (VecOps::rms_norm, which states the summation
+// order). out may alias x.
 inline void rms_norm(const float* x, const float* weight, int64_t n, float eps, float* out) {
-  double part[8] = {};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; ++k) part[k] += static_cast<double>(x[i + k] * x[i + k]);
-  for (; i < n; ++i) part[0] += static_cast<double>(x[i] * x[i]);
-  double sum_sq = 0.0;
-  for (double p : part) sum_sq += p;
-  const float mean = static_cast<float>(sum_sq / static_cast<double>(n));
-  const float scale = 1.0f / std::sqrt(mean + eps);
-  for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
+  backend::cpu::vec_ops().rms_norm(x, weight, n, eps, out);
 }
 
 // gate[i] = gelu(gate[i]) * up[i], with the tanh approximation of GELU.

@@ -91,6 +91,30 @@ void reference_decode(int64_t nb, const PanelJob* jobs, int num_jobs, const uint
                             std::min(kPanelGroupRows, jobs[j].rows - g * kPanelGroupRows));
 }
 
+// The reference PanelActs conversion: whichever Q8_0 from_float the machine selects (all give
+// the reference's bits), then each block split into the arrays.
+void reference_quantize_acts(const float* x, int64_t nb, int64_t k0, int64_t k1, int start_factor,
+                             uint8_t* dst) {
+  const TypeOps& q8 = type_ops(DType::kQ8_0);
+  auto* qs = reinterpret_cast<int8_t*>(dst);
+  auto* d = reinterpret_cast<float*>(dst + act_d_offset(nb));
+  auto* start = reinterpret_cast<int32_t*>(dst + act_start_offset(nb));
+  constexpr int64_t kBatch = 8;
+  BlockQ8_0 blocks[kBatch];
+  for (int64_t k = k0; k < k1; k += kBatch) {
+    const int64_t n = k1 - k < kBatch ? k1 - k : kBatch;
+    q8.from_float(x + k * kQK, blocks, n * kQK);
+    for (int64_t i = 0; i < n; ++i) {
+      const BlockQ8_0& b = blocks[i];
+      int32_t sum = 0;
+      for (int e = 0; e < kQK; ++e) sum += b.qs[e];
+      std::memcpy(qs + (k + i) * kQK, b.qs, kQK);
+      d[k + i] = f16_to_f32(b.d);
+      start[k + i] = start_factor * sum;
+    }
+  }
+}
+
 // The panel kernels of one type at each ISA level.
 struct PanelEntry {
   PanelOps scalar, avx512;
@@ -99,9 +123,9 @@ struct PanelEntry {
 constexpr PanelEntry kPanelTable[] = {
 #define INFERD_PANEL_ENTRY(name, type, bits, group_elems, affine, start_factor, streams)           \
   {{DType::type, bits, group_elems, affine, start_factor, 8, streams, reference_gemm<DType::type>, \
-    reference_decode<DType::type>},                                                                \
+    reference_decode<DType::type>, reference_quantize_acts},                                       \
    {DType::type, bits, group_elems, affine, start_factor, avx512::kPanelMaxActs, streams,          \
-    avx512::panel_gemm_##name, avx512::panel_decode_##name}},
+    avx512::panel_gemm_##name, avx512::panel_decode_##name, avx512::quantize_panel_acts}},
     INFERD_PANEL_TYPES(INFERD_PANEL_ENTRY)
 #undef INFERD_PANEL_ENTRY
 };
@@ -172,25 +196,7 @@ size_t panel_act_row_bytes(int64_t cols) {
 
 void quantize_panel_acts(const PanelOps& ops, const float* x, int64_t cols, int64_t k0, int64_t k1,
                          uint8_t* dst) {
-  const int64_t nb = cols / kQK;
-  const TypeOps& q8 = type_ops(DType::kQ8_0);
-  auto* qs = reinterpret_cast<int8_t*>(dst);
-  auto* d = reinterpret_cast<float*>(dst + act_d_offset(nb));
-  auto* start = reinterpret_cast<int32_t*>(dst + act_start_offset(nb));
-  constexpr int64_t kBatch = 8;
-  BlockQ8_0 blocks[kBatch];
-  for (int64_t k = k0; k < k1; k += kBatch) {
-    const int64_t n = k1 - k < kBatch ? k1 - k : kBatch;
-    q8.from_float(x + k * kQK, blocks, n * kQK);
-    for (int64_t i = 0; i < n; ++i) {
-      const BlockQ8_0& b = blocks[i];
-      int32_t sum = 0;
-      for (int e = 0; e < kQK; ++e) sum += b.qs[e];
-      std::memcpy(qs + (k + i) * kQK, b.qs, kQK);
-      d[k + i] = f16_to_f32(b.d);
-      start[k + i] = ops.start_factor * sum;
-    }
-  }
+  ops.quantize(x, cols / kQK, k0, k1, ops.start_factor, dst);
 }
 
 }  // namespace inferd::backend::cpu

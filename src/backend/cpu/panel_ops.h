@@ -113,6 +113,12 @@ struct PanelJob {
 using PanelDecodeFn = void(int64_t nb, const PanelJob* jobs, int num_jobs, const uint8_t* act);
 constexpr int kPanelMaxJobs = 3;
 
+// Blocks [k0, k1) of the float row x into the PanelActs row `dst` of nb blocks, `start_factor`
+// times each block's sum in its start: the values of the Q8_0 quantization, bit for bit, at every
+// level.
+using PanelActsFn = void(const float* x, int64_t nb, int64_t k0, int64_t k1, int start_factor,
+                         uint8_t* dst);
+
 struct PanelOps {
   DType type = DType::kQ4_0;
   int chunks = 4;         // 64-byte quant chunks per group of 16 rows and block: the weight bits
@@ -130,6 +136,7 @@ struct PanelOps {
   int streams = 1;
   PanelGemmFn* gemm = nullptr;
   PanelDecodeFn* decode = nullptr;
+  PanelActsFn* quantize = nullptr;
 
   size_t header_bytes() const { return affine ? kPanelRows * 8 : kPanelRows * 2; }
   size_t block_quant_bytes() const { return kPanelGroups * chunks * 64; }
@@ -166,6 +173,7 @@ namespace avx512 {
   PanelDecodeFn panel_decode_##name;
 INFERD_PANEL_TYPES(INFERD_PANEL_DECLARE)
 #undef INFERD_PANEL_DECLARE
+PanelActsFn quantize_panel_acts;
 constexpr int kPanelMaxActs = 8;
 }  // namespace avx512
 

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <bit>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -117,6 +119,52 @@ float expected(DType type, const uint8_t* row, const BlockQ8_0* a, int64_t nb,
                     : std::fma(static_cast<float>(dot), scale, acc);
   }
   return acc;
+}
+
+// The activation conversion of every level gives the Q8_0 quantization's values (the scalar
+// reference's blocks) split into the arrays, for the blocks asked for and no others; zero blocks,
+// NaN, infinities and huge values included.
+TEST(PanelOps, ActivationConversionMatchesQ8_0AtEveryLevel) {
+  constexpr int64_t kCols = 32 * 37;
+  constexpr int64_t nb = kCols / kQK;
+  std::vector<float> x = testing::random_floats(kCols, 9);
+  for (int i = 0; i < kQK; ++i) x[5 * kQK + i] = 0.0f;  // an all-zero block
+  x[7 * kQK + 3] = std::numeric_limits<float>::quiet_NaN();
+  x[8 * kQK + 1] = std::numeric_limits<float>::infinity();
+  x[9 * kQK + 30] = -3e38f;
+  x[10 * kQK] = 1e-40f;  // subnormal
+  std::vector<BlockQ8_0> blocks(nb);
+  type_ops(DType::kQ8_0, IsaLevel::kScalar).from_float(x.data(), blocks.data(), kCols);
+  const size_t stride = panel_act_row_bytes(kCols);
+  for (DType type : {DType::kQ4_0, DType::kMlxQ4G64})
+    for (IsaLevel level : {IsaLevel::kScalar, IsaLevel::kAvx512}) {
+      const PanelOps* ops = panel_ops(type, level);
+      if (!ops) continue;  // no AVX-512 on this CPU
+      for (auto [k0, k1] : {std::pair<int64_t, int64_t>{0, nb}, {3, 4}, {11, nb}}) {
+        AlignedBuffer got(stride);
+        std::memset(got.data(), 0x5A, stride);
+        ops->quantize(x.data(), nb, k0, k1, ops->start_factor, got.data());
+        const auto* qs = reinterpret_cast<const int8_t*>(got.data());
+        const auto* d = reinterpret_cast<const float*>(got.data() + nb * kQK);
+        const auto* start = reinterpret_cast<const int32_t*>(got.data() + nb * (kQK + 4));
+        for (int64_t k = 0; k < nb; ++k) {
+          if (k < k0 || k >= k1) {  // untouched
+            uint32_t dw;
+            std::memcpy(&dw, &d[k], 4);
+            EXPECT_EQ(dw, 0x5A5A5A5Au) << "block " << k;
+            continue;
+          }
+          int32_t sum = 0;
+          for (int e = 0; e < kQK; ++e) {
+            ASSERT_EQ(qs[k * kQK + e], blocks[k].qs[e]) << "block " << k << " element " << e;
+            sum += blocks[k].qs[e];
+          }
+          EXPECT_EQ(std::bit_cast<uint32_t>(d[k]), std::bit_cast<uint32_t>(f16_to_f32(blocks[k].d)))
+              << "block " << k;
+          EXPECT_EQ(start[k], ops->start_factor * sum) << "block " << k;
+        }
+      }
+    }
 }
 
 TEST(PanelOps, TablesCoverLegacyAndMlxTypes) {

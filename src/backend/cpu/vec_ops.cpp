@@ -80,9 +80,20 @@ void silu_mul_ref(float* gate, const float* up, int64_t n) {
   for (int64_t i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
-constexpr VecOps kScalar = {dot_f32_f16_ref, axpy_f16_ref,   f32_to_f16_ref,       dot_f32_q8_0_ref,
-                            axpy_q8_0_ref,   scores_f16_ref, weighted_sum_f16_ref, round_to_f16_ref,
-                            scale_max_ref,   exp_shifted_ref, silu_mul_ref};
+void rms_norm_ref(const float* x, const float* weight, int64_t n, float eps, float* out) {
+  double part[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) part[k] += static_cast<double>(x[i + k] * x[i + k]);
+  for (; i < n; ++i) part[0] += static_cast<double>(x[i] * x[i]);
+  const float scale = rms_scale(part, n, eps);
+  for (i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
+}
+
+constexpr VecOps kScalar = {dot_f32_f16_ref,      axpy_f16_ref,     f32_to_f16_ref,
+                            dot_f32_q8_0_ref,     axpy_q8_0_ref,    scores_f16_ref,
+                            weighted_sum_f16_ref, round_to_f16_ref, scale_max_ref,
+                            exp_shifted_ref,      silu_mul_ref,     rms_norm_ref};
 
 }  // namespace
 

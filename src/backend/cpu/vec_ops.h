@@ -3,6 +3,7 @@
 // kernels of attention, AVX-512 ones.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #include "backend/cpu/blocks.h"
@@ -43,11 +44,24 @@ struct VecOps {
   double (*exp_shifted)(float* x, int64_t n, float shift);
   // SwiGLU: gate[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + exp(-g)).
   void (*silu_mul)(float* gate, const float* up, int64_t n);
+  // RMSNorm: out[i] = x[i] * scale * weight[i], scale = 1 / sqrt(mean of the squares + eps);
+  // out may alias x. The squares (each rounded to float) are summed in double in 8 interleaved
+  // partial sums, element i in partial i % 8 (the tail past the last 8 in partial 0), then the
+  // partial sums in order; every level gives the same bits.
+  void (*rms_norm)(const float* x, const float* weight, int64_t n, float eps, float* out);
 };
 // The SIMD exp behind exp_shifted and silu_mul is within 2 ulp of std::exp (NaN stays NaN, an
-// exponent below -87.3 gives 0).
+// exponent below -87.3 gives 0); the AVX-512 versions give the AVX2 versions' bits.
 
 const VecOps& vec_ops(IsaLevel level = cpu_features().level);
+
+// rms_norm's scale from its 8 partial sums of squares (shared by every level).
+inline float rms_scale(const double (&part)[8], int64_t n, float eps) {
+  double sum_sq = 0.0;
+  for (double p : part) sum_sq += p;
+  const float mean = static_cast<float>(sum_sq / static_cast<double>(n));
+  return 1.0f / std::sqrt(mean + eps);
+}
 
 // Per-level tables (nullptr when the level has none).
 const VecOps* vec_ops_avx2();

@@ -213,10 +213,32 @@ void silu_mul(float* gate, const float* up, int64_t n) {
   }
 }
 
+// Partials 0-3 in lo, 4-7 in hi.
+void rms_norm(const float* x, const float* weight, int64_t n, float eps, float* out) {
+  __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    const __m256 sq = _mm256_mul_ps(v, v);
+    lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(sq)));
+    hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(sq, 1)));
+  }
+  alignas(32) double part[8];
+  _mm256_store_pd(part, lo);
+  _mm256_store_pd(part + 4, hi);
+  for (; i < n; ++i) part[0] += static_cast<double>(x[i] * x[i]);
+  const float scale = rms_scale(part, n, eps);
+  const __m256 vs = _mm256_set1_ps(scale);
+  for (i = 0; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), vs),
+                                            _mm256_loadu_ps(weight + i)));
+  for (; i < n; ++i) out[i] = x[i] * scale * weight[i];
+}
+
 constexpr VecOps kAvx2 = {dot_f32_f16,      axpy_f16,     f32_to_f16,
                           dot_f32_q8_0,     axpy_q8_0,    scores_rows<Lanes, kMaxHeads>,
                           weighted_sum_f16, round_to_f16, scale_max,
-                          exp_shifted,      silu_mul};
+                          exp_shifted,      silu_mul,     rms_norm};
 
 }  // namespace
 

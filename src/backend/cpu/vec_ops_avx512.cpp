@@ -1,5 +1,6 @@
-// AVX-512 versions of the attention kernels that gain from wider registers (16 halves of a
-// cached row per instruction); every other VecOps entry is the AVX2 one.
+// AVX-512 versions of the VecOps kernels that gain from wider registers: the attention row
+// kernels (16 halves of a cached row per instruction) and the elementwise ones (exp_shifted,
+// silu_mul, rms_norm, each giving the AVX2 version's bits); every other entry is the AVX2 one.
 #include <immintrin.h>
 
 // GCC 12 reports the _mm512_undefined_* placeholders inside its own intrinsics as uninitialized
@@ -63,6 +64,112 @@ void weighted_sum_f16(const float* p, int64_t p_stride, int heads, const uint8_t
                                      y_stride);
 }
 
+// The AVX2 exp (vec_ops_avx2.cpp) on 16 lanes: the same operations, so the same bits per lane.
+__m512 exp_ps(__m512 x_in) {
+  const __m512 low = _mm512_set1_ps(-87.3f);
+  const __m512 x = _mm512_min_ps(_mm512_set1_ps(88.7f), _mm512_max_ps(low, x_in));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187045e-06f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 5040);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  const __m512i ni = _mm512_cvtps_epi32(n);
+  const __m512i half = _mm512_srai_epi32(ni, 1);
+  const __m512 s1 =
+      _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(half, _mm512_set1_epi32(127)), 23));
+  const __m512 s2 = _mm512_castsi512_ps(
+      _mm512_slli_epi32(_mm512_add_epi32(_mm512_sub_epi32(ni, half), _mm512_set1_epi32(127)), 23));
+  const __mmask16 below = _mm512_cmp_ps_mask(x_in, low, _CMP_LT_OQ);
+  return _mm512_maskz_mov_ps(static_cast<__mmask16>(~below),
+                             _mm512_mul_ps(_mm512_mul_ps(p, s1), s2));
+}
+
+// The lanes of the first n (< 16) elements, the others zero.
+__mmask16 first_lanes(int64_t n) {
+  return static_cast<__mmask16>((1u << n) - 1);
+}
+
+// The AVX2 version's order: its four double lanes take each group of 8 exponentials' halves in
+// turn, then (l0 + l1) + (l2 + l3), then the last n % 8 one by one.
+double exp_shifted(float* x, int64_t n, float shift) {
+  const __m512 vs = _mm512_set1_ps(shift);
+  __m256d sum = _mm256_setzero_pd();
+  const auto add_quarters = [&](__m512 e, int quarters) {
+    const __m256 lo = _mm512_castps512_ps256(e);
+    sum = _mm256_add_pd(sum, _mm256_cvtps_pd(_mm256_castps256_ps128(lo)));
+    sum = _mm256_add_pd(sum, _mm256_cvtps_pd(_mm256_extractf128_ps(lo, 1)));
+    if (quarters < 4) return;
+    const __m256 hi = _mm512_extractf32x8_ps(e, 1);
+    sum = _mm256_add_pd(sum, _mm256_cvtps_pd(_mm256_castps256_ps128(hi)));
+    sum = _mm256_add_pd(sum, _mm256_cvtps_pd(_mm256_extractf128_ps(hi, 1)));
+  };
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_loadu_ps(x + i), vs));
+    _mm512_storeu_ps(x + i, e);
+    add_quarters(e, 4);
+  }
+  if (i + 8 <= n) {
+    const __mmask16 m = first_lanes(8);
+    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), vs));
+    _mm512_mask_storeu_ps(x + i, m, e);
+    add_quarters(e, 2);
+    i += 8;
+  }
+  alignas(32) double lanes[4];
+  _mm256_store_pd(lanes, sum);
+  double total = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  if (i < n) {
+    const __mmask16 m = first_lanes(n - i);
+    _mm512_mask_storeu_ps(x + i, m, exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), vs)));
+    for (; i < n; ++i) total += x[i];
+  }
+  return total;
+}
+
+void silu_mul(float* gate, const float* up, int64_t n) {
+  const __m512 one = _mm512_set1_ps(1.0f), sign = _mm512_set1_ps(-0.0f);
+  const auto silu = [&](__m512 g, __m512 u) {
+    const __m512 e = exp_ps(_mm512_xor_ps(g, sign));
+    return _mm512_mul_ps(_mm512_div_ps(g, _mm512_add_ps(one, e)), u);
+  };
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(gate + i, silu(_mm512_loadu_ps(gate + i), _mm512_loadu_ps(up + i)));
+  if (i < n) {
+    const __mmask16 m = first_lanes(n - i);
+    _mm512_mask_storeu_ps(
+        gate + i, m, silu(_mm512_maskz_loadu_ps(m, gate + i), _mm512_maskz_loadu_ps(m, up + i)));
+  }
+}
+
+// The 8 partial sums are the 8 double lanes.
+void rms_norm(const float* x, const float* weight, int64_t n, float eps, float* out) {
+  __m512d acc = _mm512_setzero_pd();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    acc = _mm512_add_pd(acc, _mm512_cvtps_pd(_mm256_mul_ps(v, v)));
+  }
+  alignas(64) double part[8];
+  _mm512_store_pd(part, acc);
+  for (; i < n; ++i) part[0] += static_cast<double>(x[i] * x[i]);
+  const __m512 vs = _mm512_set1_ps(rms_scale(part, n, eps));
+  for (i = 0; i < n; i += 16) {
+    const __mmask16 m = n - i >= 16 ? __mmask16{0xffff} : first_lanes(n - i);
+    _mm512_mask_storeu_ps(out + i, m,
+                          _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), vs),
+                                        _mm512_maskz_loadu_ps(m, weight + i)));
+  }
+}
+
 }  // namespace
 
 const VecOps* vec_ops_avx512() {
@@ -70,6 +177,9 @@ const VecOps* vec_ops_avx512() {
     VecOps t = *vec_ops_avx2();
     t.scores_f16 = scores_rows<Lanes, kMaxHeads>;
     t.weighted_sum_f16 = weighted_sum_f16;
+    t.exp_shifted = exp_shifted;
+    t.silu_mul = silu_mul;
+    t.rms_norm = rms_norm;
     return t;
   }();
   return &table;

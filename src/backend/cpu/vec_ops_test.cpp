@@ -258,5 +258,67 @@ TEST(VecOps, ExpAndSiluMatchTheStandardExp) {
   EXPECT_TRUE(std::isnan(g[0]));
 }
 
+// RMSNorm gives the reference's bits at every level: the same squares in the same 8 partial sums.
+TEST(VecOps, RmsNormEqualsTheReferenceAtEveryLevel) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> dist(0.0f, 3.0f);
+  for (int64_t n : {1, 7, 8, 9, 15, 16, 17, 64, 100, 2048, 5633}) {
+    std::vector<float> x(n), w(n);
+    for (int64_t i = 0; i < n; ++i) {
+      x[i] = dist(rng);
+      w[i] = dist(rng);
+    }
+    std::vector<float> want(n);
+    vec_ops(IsaLevel::kScalar).rms_norm(x.data(), w.data(), n, 1e-5f, want.data());
+    // out[i] = x[i] / rms * w[i]
+    double sq = 0;
+    for (float v : x) sq += static_cast<double>(v) * v;
+    const double inv_rms = 1.0 / std::sqrt(sq / static_cast<double>(n) + 1e-5);
+    for (int64_t i = 0; i < n; ++i)
+      EXPECT_NEAR(want[i], x[i] * inv_rms * w[i], 1e-5 * (1 + std::fabs(want[i])));
+    for (IsaLevel level : {IsaLevel::kAvx2, IsaLevel::kAvx512}) {
+      if (cpu_features().level < level) continue;
+      std::vector<float> got = x;  // in place: out aliases x
+      vec_ops(level).rms_norm(got.data(), w.data(), n, 1e-5f, got.data());
+      for (int64_t i = 0; i < n; ++i)
+        ASSERT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(want[i]))
+            << "n " << n << " element " << i << " level " << static_cast<int>(level);
+    }
+  }
+}
+
+// The AVX-512 exp_shifted and silu_mul give the AVX2 versions' bits (values and sum), tails
+// included.
+TEST(VecOps, Avx512ElementwiseKernelsEqualAvx2) {
+  if (cpu_features().level < IsaLevel::kAvx512) GTEST_SKIP() << "no AVX-512 on this CPU";
+  const VecOps& avx2 = vec_ops(IsaLevel::kAvx2);
+  const VecOps& avx512 = vec_ops(IsaLevel::kAvx512);
+  std::mt19937 rng(5);
+  std::normal_distribution<float> dist(0.0f, 6.0f);
+  for (int64_t n : {1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 100, 160, 5632}) {
+    std::vector<float> x(n), u(n);
+    for (int64_t i = 0; i < n; ++i) {
+      x[i] = dist(rng);
+      u[i] = dist(rng);
+    }
+    x[0] = -100.0f;
+    if (n > 2) x[2] = std::numeric_limits<float>::quiet_NaN();
+    std::vector<float> a = x, b = x;
+    const double sa = avx2.exp_shifted(a.data(), n, 1.5f);
+    const double sb = avx512.exp_shifted(b.data(), n, 1.5f);
+    EXPECT_EQ(std::bit_cast<uint64_t>(sa), std::bit_cast<uint64_t>(sb)) << "n " << n;
+    for (int64_t i = 0; i < n; ++i)
+      ASSERT_EQ(std::bit_cast<uint32_t>(a[i]), std::bit_cast<uint32_t>(b[i]))
+          << "n " << n << " i " << i;
+    a = x;
+    b = x;
+    avx2.silu_mul(a.data(), u.data(), n);
+    avx512.silu_mul(b.data(), u.data(), n);
+    for (int64_t i = 0; i < n; ++i)
+      ASSERT_EQ(std::bit_cast<uint32_t>(a[i]), std::bit_cast<uint32_t>(b[i]))
+          << "n " << n << " i " << i;
+  }
+}
+
 }  // namespace
 }  // namespace inferd::backend::cpu
