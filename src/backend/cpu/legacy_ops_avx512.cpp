@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "backend/cpu/legacy_kernels.h"
+#include "backend/cpu/q8_0_block_avx512.h"
 #include "backend/cpu/tile_prefetch.h"
 
 // GCC 12 reports the _mm512_undefined_* placeholders inside its own intrinsics (cvtph_ps,
@@ -313,28 +314,14 @@ void gemm_q8_0(int64_t n, const void* w, size_t ws, int nr, const void* a, size_
   gemm<Q8_0L>(n, w, ws, nr, a, as, na, out, os);
 }
 
-// Bit-identical to the reference Q8_0 from_float (legacy_ops.cpp): the same scale and its half
-// rounding, values scaled by 127 / amax, the same clamps (NaN to -127), round-to-nearest-even.
+// quantize_q8_0_block (q8_0_block_avx512.h) over every block.
 void quantize_q8_0(const float* src, void* dst, int64_t n) {
   auto* out = static_cast<uint8_t*>(dst);
-  const __m512 abs_mask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
-  const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
   for (int64_t i = 0; i < n / kQK; ++i, src += kQK, out += 2 * kQ8Words) {
-    const __m512 x0 = _mm512_loadu_ps(src), x1 = _mm512_loadu_ps(src + 16);
-    // max_ps(a, b) returns b when a is NaN, so NaNs drop out as in the reference.
-    const __m512 a0 = _mm512_max_ps(_mm512_and_ps(x0, abs_mask), _mm512_setzero_ps());
-    const __m512 a1 = _mm512_max_ps(_mm512_and_ps(x1, abs_mask), _mm512_setzero_ps());
-    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(a0, a1));
-    const uint16_t dh = _cvtss_sh(amax / 127.0f, _MM_FROUND_TO_NEAREST_INT);
-    const float id = amax > 0.0f && amax - amax == 0.0f ? 127.0f / amax : 0.0f;
-    const __m512 vid = _mm512_set1_ps(id);
-    const __m512 v0 = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(x0, vid), lo), hi);
-    const __m512 v1 = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(x1, vid), lo), hi);
-    const __m128i q0 = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v0));
-    const __m128i q1 = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v1));
-    __builtin_memcpy(out, &dh, 2);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2), q0);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 18), q1);
+    const Q8Block b = quantize_q8_0_block(src);
+    __builtin_memcpy(out, &b.d, 2);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2), _mm512_cvtepi32_epi8(b.q0));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 18), _mm512_cvtepi32_epi8(b.q1));
   }
 }
 

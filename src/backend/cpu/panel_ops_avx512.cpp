@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "backend/cpu/panel_ops.h"
+#include "backend/cpu/q8_0_block_avx512.h"
 #include "backend/mlx_affine.h"
 
 // GCC 12 reports the _mm512_undefined_* placeholders inside its own intrinsics as uninitialized
@@ -306,34 +307,19 @@ void decode(int64_t nb, const PanelJob* jobs, int num_jobs, const uint8_t* act) 
 INFERD_PANEL_TYPES(INFERD_PANEL_KERNELS)
 #undef INFERD_PANEL_KERNELS
 
-// The steps of the AVX-512 Q8_0 quantizer (legacy_ops_avx512.cpp, bit-identical to the
-// reference): the scale from the largest magnitude (NaNs left out), its half rounding, values
-// times 127 / amax clamped to [-127, 127] (NaN to -127) and rounded to nearest even; the block's
-// sum is that of the same integers, before they narrow to bytes.
+// quantize_q8_0_block (q8_0_block_avx512.h) per block, its values split into the arrays; the
+// block's sum is that of the same integers before they narrow to bytes.
 void quantize_panel_acts(const float* x, int64_t nb, int64_t k0, int64_t k1, int start_factor,
                          uint8_t* dst) {
   auto* qs = reinterpret_cast<int8_t*>(dst);
   auto* d = reinterpret_cast<float*>(dst + nb * kQK);
   auto* start = reinterpret_cast<int32_t*>(dst + nb * (kQK + sizeof(float)));
-  const __m512 abs_mask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
-  const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
   for (int64_t k = k0; k < k1; ++k) {
-    const float* src = x + k * kQK;
-    const __m512 x0 = _mm512_loadu_ps(src), x1 = _mm512_loadu_ps(src + 16);
-    const __m512 a0 = _mm512_max_ps(_mm512_and_ps(x0, abs_mask), _mm512_setzero_ps());
-    const __m512 a1 = _mm512_max_ps(_mm512_and_ps(x1, abs_mask), _mm512_setzero_ps());
-    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(a0, a1));
-    const uint16_t dh = _cvtss_sh(amax / 127.0f, _MM_FROUND_TO_NEAREST_INT);
-    const float id = amax > 0.0f && amax - amax == 0.0f ? 127.0f / amax : 0.0f;
-    const __m512 vid = _mm512_set1_ps(id);
-    const __m512i q0 =
-        _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(x0, vid), lo), hi));
-    const __m512i q1 =
-        _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(x1, vid), lo), hi));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + k * kQK), _mm512_cvtepi32_epi8(q0));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + k * kQK + 16), _mm512_cvtepi32_epi8(q1));
-    d[k] = _cvtsh_ss(dh);
-    start[k] = start_factor * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+    const Q8Block b = quantize_q8_0_block(x + k * kQK);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + k * kQK), _mm512_cvtepi32_epi8(b.q0));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + k * kQK + 16), _mm512_cvtepi32_epi8(b.q1));
+    d[k] = _cvtsh_ss(b.d);
+    start[k] = start_factor * _mm512_reduce_add_epi32(_mm512_add_epi32(b.q0, b.q1));
   }
 }
 

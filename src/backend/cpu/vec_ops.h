@@ -1,6 +1,7 @@
-// Small vector kernels used by attention (f32 queries against f16 or Q8_0 KV-cache rows),
-// dispatched once at run time between a scalar reference, AVX2 versions and, for the row
-// kernels of attention, AVX-512 ones.
+// Small vector kernels: attention (f32 queries against f16 or Q8_0 KV-cache rows) and the
+// elementwise work around the matmuls (softmax numerators, SwiGLU, RMSNorm), dispatched once at
+// run time between a scalar reference, AVX2 versions and, where wider registers gain, AVX-512
+// ones.
 #pragma once
 
 #include <cmath>

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "backend/cpu/attention_rows_simd.h"
+#include "backend/cpu/exp_simd.h"
 #include "backend/cpu/vec_ops.h"
 
 namespace inferd::backend::cpu {
@@ -138,34 +139,32 @@ float scale_max(float* x, int64_t n, float scale) {
   return max;
 }
 
-// exp(x) per lane: x = n ln2 + r with |r| <= ln2 / 2, exp(r) by its Taylor polynomial to degree 7
-// (truncation below 2^-26 relative), scaled by 2^n through the exponent bits. Inputs below
-// -87.3 give 0 (no subnormal results), above 88.7 are clamped (the result stays finite, about
-// 3.3e38), NaN stays NaN (max/min return their second operand when either is NaN).
-__m256 exp_ps(__m256 x_in) {
-  const __m256 low = _mm256_set1_ps(-87.3f);
-  const __m256 x = _mm256_min_ps(_mm256_set1_ps(88.7f), _mm256_max_ps(low, x_in));
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), x);  // ln2 high bits
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428606765330187045e-06f), r);  // ln2 low bits
-  __m256 p = _mm256_set1_ps(1.0f / 5040);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  // 2^n for n in [-126, 128]: built as two factors so that n = 128 does not overflow the field.
-  const __m256i ni = _mm256_cvtps_epi32(n);
-  const __m256i half = _mm256_srai_epi32(ni, 1);
-  const __m256 s1 =
-      _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(half, _mm256_set1_epi32(127)), 23));
-  const __m256 s2 = _mm256_castsi256_ps(
-      _mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(ni, half), _mm256_set1_epi32(127)), 23));
-  return _mm256_andnot_ps(_mm256_cmp_ps(x_in, low, _CMP_LT_OQ),
-                          _mm256_mul_ps(_mm256_mul_ps(p, s1), s2));
+// exp_lanes' operations on 8 lanes.
+struct ExpLanes {
+  using Reg = __m256;
+  using Int = __m256i;
+  static Reg set1(float v) { return _mm256_set1_ps(v); }
+  static Int set1i(int32_t v) { return _mm256_set1_epi32(v); }
+  static Reg min(Reg a, Reg b) { return _mm256_min_ps(a, b); }
+  static Reg max(Reg a, Reg b) { return _mm256_max_ps(a, b); }
+  static Reg mul(Reg a, Reg b) { return _mm256_mul_ps(a, b); }
+  static Reg fmadd(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
+  static Reg fnmadd(Reg a, Reg b, Reg c) { return _mm256_fnmadd_ps(a, b, c); }
+  static Reg round(Reg a) {
+    return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  }
+  static Int to_int(Reg a) { return _mm256_cvtps_epi32(a); }
+  static Int half(Int a) { return _mm256_srai_epi32(a, 1); }
+  static Int add_i(Int a, Int b) { return _mm256_add_epi32(a, b); }
+  static Int sub_i(Int a, Int b) { return _mm256_sub_epi32(a, b); }
+  static Reg as_exponent(Int a) { return _mm256_castsi256_ps(_mm256_slli_epi32(a, 23)); }
+  static Reg zero_below(Reg x, Reg low, Reg v) {
+    return _mm256_andnot_ps(_mm256_cmp_ps(x, low, _CMP_LT_OQ), v);
+  }
+};
+
+__m256 exp_ps(__m256 x) {
+  return exp_lanes<ExpLanes>(x);
 }
 
 double exp_shifted(float* x, int64_t n, float shift) {

@@ -9,6 +9,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include "backend/cpu/attention_rows_simd.h"
+#include "backend/cpu/exp_simd.h"
 #include "backend/cpu/vec_ops.h"
 
 namespace inferd::backend::cpu {
@@ -64,31 +65,32 @@ void weighted_sum_f16(const float* p, int64_t p_stride, int heads, const uint8_t
                                      y_stride);
 }
 
-// The AVX2 exp (vec_ops_avx2.cpp) on 16 lanes: the same operations, so the same bits per lane.
-__m512 exp_ps(__m512 x_in) {
-  const __m512 low = _mm512_set1_ps(-87.3f);
-  const __m512 x = _mm512_min_ps(_mm512_set1_ps(88.7f), _mm512_max_ps(low, x_in));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187045e-06f), r);
-  __m512 p = _mm512_set1_ps(1.0f / 5040);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  const __m512i ni = _mm512_cvtps_epi32(n);
-  const __m512i half = _mm512_srai_epi32(ni, 1);
-  const __m512 s1 =
-      _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(half, _mm512_set1_epi32(127)), 23));
-  const __m512 s2 = _mm512_castsi512_ps(
-      _mm512_slli_epi32(_mm512_add_epi32(_mm512_sub_epi32(ni, half), _mm512_set1_epi32(127)), 23));
-  const __mmask16 below = _mm512_cmp_ps_mask(x_in, low, _CMP_LT_OQ);
-  return _mm512_maskz_mov_ps(static_cast<__mmask16>(~below),
-                             _mm512_mul_ps(_mm512_mul_ps(p, s1), s2));
+// exp_lanes' operations on 16 lanes.
+struct ExpLanes {
+  using Reg = __m512;
+  using Int = __m512i;
+  static Reg set1(float v) { return _mm512_set1_ps(v); }
+  static Int set1i(int32_t v) { return _mm512_set1_epi32(v); }
+  static Reg min(Reg a, Reg b) { return _mm512_min_ps(a, b); }
+  static Reg max(Reg a, Reg b) { return _mm512_max_ps(a, b); }
+  static Reg mul(Reg a, Reg b) { return _mm512_mul_ps(a, b); }
+  static Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
+  static Reg fnmadd(Reg a, Reg b, Reg c) { return _mm512_fnmadd_ps(a, b, c); }
+  static Reg round(Reg a) {
+    return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  }
+  static Int to_int(Reg a) { return _mm512_cvtps_epi32(a); }
+  static Int half(Int a) { return _mm512_srai_epi32(a, 1); }
+  static Int add_i(Int a, Int b) { return _mm512_add_epi32(a, b); }
+  static Int sub_i(Int a, Int b) { return _mm512_sub_epi32(a, b); }
+  static Reg as_exponent(Int a) { return _mm512_castsi512_ps(_mm512_slli_epi32(a, 23)); }
+  static Reg zero_below(Reg x, Reg low, Reg v) {
+    return _mm512_maskz_mov_ps(static_cast<__mmask16>(~_mm512_cmp_ps_mask(x, low, _CMP_LT_OQ)), v);
+  }
+};
+
+__m512 exp_ps(__m512 x) {
+  return exp_lanes<ExpLanes>(x);
 }
 
 // The lanes of the first n (< 16) elements, the others zero.
