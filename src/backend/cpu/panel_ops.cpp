@@ -19,14 +19,6 @@ size_t round_up(size_t v, size_t to) {
   return (v + to - 1) / to * to;
 }
 
-// Offsets of the PanelActs arrays in a row of nb blocks.
-size_t act_d_offset(int64_t nb) {
-  return static_cast<size_t>(nb) * kQK;
-}
-size_t act_start_offset(int64_t nb) {
-  return static_cast<size_t>(nb) * (kQK + sizeof(float));
-}
-
 // The unsigned weight of element i (0..31) of row r in sub-record `block` (reference decoding):
 // the row's lane words of the chunks are its weight bytes in block order (panel_ops.h).
 int panel_weight(const PanelOps& ops, const uint8_t* block, int r, int i) {
@@ -63,8 +55,8 @@ void reference_gemm(int64_t nb, const uint8_t* panel, int group, const uint8_t* 
       for (int t = 0; t < num_acts; ++t) {
         const uint8_t* a = act + t * act_stride;
         const auto* aq = reinterpret_cast<const int8_t*>(a) + k * kQK;
-        const float ad = reinterpret_cast<const float*>(a + act_d_offset(nb))[k];
-        const int32_t as = reinterpret_cast<const int32_t*>(a + act_start_offset(nb))[k];
+        const float ad = reinterpret_cast<const float*>(a + panel_act_d_offset(nb))[k];
+        const int32_t as = reinterpret_cast<const int32_t*>(a + panel_act_start_offset(nb))[k];
         int32_t dot = 0;
         for (int e = 0; e < kQK; ++e) dot += weights[e] * aq[e];
         if (ops.affine) {
@@ -97,8 +89,8 @@ void reference_quantize_acts(const float* x, int64_t nb, int64_t k0, int64_t k1,
                              uint8_t* dst) {
   const TypeOps& q8 = type_ops(DType::kQ8_0);
   auto* qs = reinterpret_cast<int8_t*>(dst);
-  auto* d = reinterpret_cast<float*>(dst + act_d_offset(nb));
-  auto* start = reinterpret_cast<int32_t*>(dst + act_start_offset(nb));
+  auto* d = reinterpret_cast<float*>(dst + panel_act_d_offset(nb));
+  auto* start = reinterpret_cast<int32_t*>(dst + panel_act_start_offset(nb));
   constexpr int64_t kBatch = 8;
   BlockQ8_0 blocks[kBatch];
   for (int64_t k = k0; k < k1; k += kBatch) {

@@ -163,6 +163,14 @@ void pack_panels(const PanelOps& ops, const void* data, int64_t rows, int64_t co
 // Bytes of one PanelActs row of `cols` elements, a multiple of 64.
 size_t panel_act_row_bytes(int64_t cols);
 
+// Offsets of the arrays d and start in a PanelActs row of nb blocks (qs is at 0).
+inline size_t panel_act_d_offset(int64_t nb) {
+  return static_cast<size_t>(nb) * 32;
+}
+inline size_t panel_act_start_offset(int64_t nb) {
+  return static_cast<size_t>(nb) * (32 + sizeof(float));
+}
+
 // Converts blocks [k0, k1) of the float row x (cols elements) into the PanelActs row `dst`.
 void quantize_panel_acts(const PanelOps& ops, const float* x, int64_t cols, int64_t k0, int64_t k1,
                          uint8_t* dst);

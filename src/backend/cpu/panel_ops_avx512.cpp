@@ -119,8 +119,8 @@ struct TokenActs {
   TokenActs() = default;
   TokenActs(const uint8_t* a, int64_t nb)
       : q(reinterpret_cast<const int8_t*>(a)),
-        d(reinterpret_cast<const float*>(a + nb * kQK)),
-        start(reinterpret_cast<const int32_t*>(a + nb * (kQK + 4))) {}
+        d(reinterpret_cast<const float*>(a + panel_act_d_offset(nb))),
+        start(reinterpret_cast<const int32_t*>(a + panel_act_start_offset(nb))) {}
 };
 
 // Group gi's 16 scales in record `rec`, and its 16 biases (MLX; zero for the other types).
@@ -312,8 +312,8 @@ INFERD_PANEL_TYPES(INFERD_PANEL_KERNELS)
 void quantize_panel_acts(const float* x, int64_t nb, int64_t k0, int64_t k1, int start_factor,
                          uint8_t* dst) {
   auto* qs = reinterpret_cast<int8_t*>(dst);
-  auto* d = reinterpret_cast<float*>(dst + nb * kQK);
-  auto* start = reinterpret_cast<int32_t*>(dst + nb * (kQK + sizeof(float)));
+  auto* d = reinterpret_cast<float*>(dst + panel_act_d_offset(nb));
+  auto* start = reinterpret_cast<int32_t*>(dst + panel_act_start_offset(nb));
   for (int64_t k = k0; k < k1; ++k) {
     const Q8Block b = quantize_q8_0_block(x + k * kQK);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + k * kQK), _mm512_cvtepi32_epi8(b.q0));

@@ -145,8 +145,9 @@ TEST(PanelOps, ActivationConversionMatchesQ8_0AtEveryLevel) {
         std::memset(got.data(), 0x5A, stride);
         ops->quantize(x.data(), nb, k0, k1, ops->start_factor, got.data());
         const auto* qs = reinterpret_cast<const int8_t*>(got.data());
-        const auto* d = reinterpret_cast<const float*>(got.data() + nb * kQK);
-        const auto* start = reinterpret_cast<const int32_t*>(got.data() + nb * (kQK + 4));
+        const auto* d = reinterpret_cast<const float*>(got.data() + panel_act_d_offset(nb));
+        const auto* start =
+            reinterpret_cast<const int32_t*>(got.data() + panel_act_start_offset(nb));
         for (int64_t k = 0; k < nb; ++k) {
           if (k < k0 || k >= k1) {  // untouched
             uint32_t dw;
