@@ -144,7 +144,6 @@ ForwardScratch::ForwardScratch(const HParams& hp, int64_t max_batch, int64_t ctx
   const int64_t ff = std::max(hp.n_ff, hp.has_moe_layers() ? hp.n_ff_expert : 0);
   gate_.resize(f32(ff));
   up_.resize(f32(ff));
-  ffn_in_.resize(static_cast<size_t>(num_threads * hp.n_ff) * sizeof(float));
   if (hp.has_moe_layers()) {
     moe_logits_.resize(f32(hp.n_expert));
     moe_x_.resize(f32(hp.n_embd));
@@ -198,28 +197,28 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
   const bool distinct_local_rope = hp_.arch->local_rope_base > 0;
 
   // A single token on several threads keeps a copy of its residual stream per thread (row t of
-  // x, its matmul inputs row t of xn or ffn_in): every thread updates and normalises its own
-  // copy at the start of the next matmul's region (matmul_row), so the threads exchange only the
-  // matmul outputs, and no thread waits while another does the elementwise work. Every copy
-  // gets the same operations, so they stay identical; thread 0's is the token's. A batch has a
-  // row per token, updated between regions.
+  // x, its matmul inputs row t of xn): every thread updates and normalises its own
+  // copy at the start of the next matmul's region (matmul_row, gated_ffn_row), so the threads
+  // exchange only the matmul outputs, and no thread waits while another does the elementwise work.
+  // Every copy gets the same operations, so they stay identical; thread 0's is the token's. A batch
+  // has a row per token, updated between regions.
   const bool per_thread = B == 1 && pool.num_threads() > 1;
   const int copies = per_thread ? pool.num_threads() : 1;
-  float* ffn_in = s.ffn_in_.as<float>();
-  // Runs make(b, x row, input row) to produce every token's input of `targets`, then the
-  // matmul. The input rows are `stride` floats apart, from `in` for a batch and from `copies_in`
-  // for the copies of a single token.
+  // The input rows of a single token's matmul region: thread t runs make(0, its x row, its input
+  // row), the rows `stride` floats apart from `copies_in`.
+  const auto row_input = [&](auto&& make, float* copies_in, int64_t stride) {
+    return [&make, copies_in, stride, x, E](int t) {
+      float* row = copies_in + t * stride;
+      make(0, x + t * E, row);
+      return static_cast<const float*>(row);
+    };
+  };
+  // Runs make(b, x row, input row) to produce every token's input of `targets` (the input rows
+  // `stride` floats apart from `in`), then the matmul.
   const auto stage = [&](auto&& make, std::span<const backend::cpu::MatmulTarget> targets,
-                         float* in, float* copies_in, int64_t stride) {
+                         float* in, int64_t stride) {
     if (per_thread) {
-      backend::cpu::matmul_row(
-          targets,
-          [&](int t) {
-            float* row = copies_in + t * stride;
-            make(0, x + t * E, row);
-            return static_cast<const float*>(row);
-          },
-          pool, s.matmul_);
+      backend::cpu::matmul_row(targets, row_input(make, in, stride), pool, s.matmul_);
       return;
     }
     for_each_token(pool, B, [&](int64_t b) { make(b, x + b * E, in + b * stride); });
@@ -273,7 +272,7 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
           if (prev) add_residual(tmp + b * E, prev->post_ffn_norm, xb, in);
           rms_norm(xb, L.attn_norm, E, hp_.norm_eps, in);
         },
-        qkv, xn, xn, E);
+        qkv, xn, E);
     // Bias, norm and RoPE of token b's key heads [g0, g1) and of their query heads, then those
     // keys and values into the cache.
     const auto prepare_heads = [&](int64_t b, int64_t g0, int64_t g1) {
@@ -322,17 +321,21 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
       continue;
     }
     const backend::cpu::MatmulTarget gate_up[] = {{L.w_gate, gate}, {L.w_up, up}};
-    stage(ffn_input, gate_up, xn, xn, E);
-    // The activation, in place for a batch (`in` is the token's gate row).
-    const auto activation = [&](int64_t b, float*, float* in) {
-      if (in != gate + b * F) std::memcpy(in, gate + b * F, F * sizeof(float));
-      if (hp_.arch->activation == FfnActivation::kSilu)
-        vec.silu_mul(in, up + b * F, F);
-      else
-        gelu_tanh_mul(in, up + b * F, F);
-    };
     const backend::cpu::MatmulTarget down[] = {{L.w_down, tmp}};
-    stage(activation, down, gate, ffn_in, F);
+    const auto act = [&](float* g, const float* u, int64_t n) {
+      if (hp_.arch->activation == FfnActivation::kSilu)
+        vec.silu_mul(g, u, n);
+      else
+        gelu_tanh_mul(g, u, n);
+    };
+    if (per_thread) {
+      backend::cpu::gated_ffn_row(gate_up[0], gate_up[1], down[0], row_input(ffn_input, xn, E), act,
+                                  pool, s.matmul_);
+      continue;
+    }
+    stage(ffn_input, gate_up, xn, E);
+    // The activation, in place (`in` is the token's gate row).
+    stage([&](int64_t b, float*, float* in) { act(in, up + b * F, F); }, down, gate, F);
   }
   // The last layer's feed-forward residual.
   for_each_token(pool, B, [&](int64_t b) {

@@ -52,7 +52,6 @@ class ForwardScratch {
   int64_t head_dim_ = 0;
   AlignedBuffer x_, xn_, q_, k_, v_, att_, tmp_, gate_, up_, rope_cs_, rope_cs_local_, scores_;
   // A single token's inputs of the dense down projection, one row per thread [threads][n_ff].
-  AlignedBuffer ffn_in_;
   // Sparse layers: router logits [max_batch * n_expert], one expert's gathered inputs and its
   // outputs [max_batch * n_embd], the routing (null for models without experts).
   AlignedBuffer moe_logits_, moe_x_, moe_y_;

@@ -124,11 +124,50 @@ void prefill_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, 
   }
 }
 
+// The word holding thread t's unclaimed decode steps (decode_schedule.h).
+std::atomic_ref<uint64_t> steps_of(MatmulScratch& scratch, int t) {
+  return std::atomic_ref<uint64_t>(
+      *reinterpret_cast<uint64_t*>(scratch.data() + (2 + t) * kLineBytes));
+}
+
+// A single-token region over `units` work units under the DecodeShare schedule: each thread
+// takes its activation row from acts(idx), then claims its own share's steps from the front and
+// the others' from the back, running step(a, share, step) for each, and done(share, s0, s1) for
+// each run [s0, s1) of consecutive steps of one share it ran, once the run ends.
+template <typename Acts, typename Step, typename Done>
+void decode_region(int64_t units, int streams, Acts&& acts, Step&& step, Done&& done,
+                   ThreadPool& pool, MatmulScratch& scratch) {
+  const int num_threads = pool.num_threads();
+  for (int t = 0; t < num_threads; ++t)
+    steps_of(scratch, t)
+        .store(unclaimed_steps(0, DecodeShare(units, t, num_threads, streams).num_steps()),
+               std::memory_order_relaxed);
+  pool.run([&](int idx, int num) {
+    const uint8_t* a = acts(idx);
+    for (int k = 0; k < num; ++k) {
+      const int owner = (idx + k) % num;
+      const DecodeShare share(units, owner, num, streams);
+      int64_t s = 0, s0 = 0, s1 = 0;  // the current run
+      while (claim_step(steps_of(scratch, owner), k > 0, &s)) {
+        if (s != s1 && s + 1 != s0) {
+          if (s0 < s1) done(share, s0, s1);
+          s0 = s1 = s;
+        }
+        step(a, share, s);
+        s0 = std::min(s0, s);
+        s1 = std::max(s1, s + 1);
+      }
+      if (s0 < s1) done(share, s0, s1);
+    }
+  });
+}
+
 // Panel matmul of targets that all have panels of ops' type and the same cols, on the input rows
 // input(thread) (see matmul_row). Work unit: one panel of 64 rows of any target. Decode follows the
-// DecodeShare schedule; prefill hands the panels out from a shared counter in shrinking runs
-// (guided scheduling). Either way a thread slowed by the machine does not hold up the region, and
-// which thread computes a panel does not change its results.
+// DecodeShare schedule, each thread converting its own input row; prefill hands the panels out
+// from a shared counter in shrinking runs (guided scheduling). Either way a thread slowed by the
+// machine does not hold up the region, and which thread computes a panel does not change its
+// results.
 void matmul_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, RowSource input,
                    int64_t num_tokens, ThreadPool& pool, MatmulScratch& scratch) {
   const int64_t cols = targets[0].w.cols, nb = cols / kQK;
@@ -146,35 +185,29 @@ void matmul_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, R
     total_panels += (t.w.rows + kPanelRows - 1) / kPanelRows;
   }
   uint8_t* act = scratch.data() + header;
+  if (decode) {
+    decode_region(
+        total_panels, ops.streams,
+        [&](int idx) {
+          uint8_t* a = act + idx * act_stride;
+          quantize_panel_acts(ops, input(idx), cols, 0, nb, a);
+          return a;
+        },
+        [&](const uint8_t* a, const DecodeShare& share, int64_t step) {
+          decode_step(targets, ops, a, share, step);
+        },
+        [](const DecodeShare&, int64_t, int64_t) {}, pool, scratch);
+    return;
+  }
   *reinterpret_cast<int*>(scratch.data()) = 0;
   auto* next_panel = reinterpret_cast<int64_t*>(scratch.data() + kLineBytes);
   *next_panel = 0;
-  const auto steps_of = [&](int t) {
-    return reinterpret_cast<uint64_t*>(scratch.data() + (2 + t) * kLineBytes);
-  };
-  if (decode)
-    for (int t = 0; t < num_threads; ++t)
-      *steps_of(t) =
-          unclaimed_steps(0, DecodeShare(total_panels, t, num_threads, ops.streams).num_steps());
   const int64_t chunk_acts =
       std::max<int64_t>(ops.max_acts, static_cast<int64_t>(kActChunkBytes / act_stride) /
                                           ops.max_acts * ops.max_acts);
 
   pool.run([&](int idx, int num) {
     const float* x = input(idx);
-    if (decode) {
-      uint8_t* a = act + idx * act_stride;
-      quantize_panel_acts(ops, x, cols, 0, nb, a);
-      // Its own share from the front, then the others' from the back.
-      for (int k = 0; k < num; ++k) {
-        const int owner = (idx + k) % num;
-        const DecodeShare share(total_panels, owner, num, ops.streams);
-        int64_t step = 0;
-        while (claim_step(std::atomic_ref<uint64_t>(*steps_of(owner)), k > 0, &step))
-          decode_step(targets, ops, a, share, step);
-      }
-      return;
-    }
     const auto [b0, b1] = ThreadPool::split(num_tokens * nb, idx, num);
     for (int64_t b = b0; b < b1;) {
       const int64_t t = b / nb, k = b % nb, n = std::min(b1 - b, nb - k);
@@ -204,6 +237,55 @@ const PanelOps* shared_panel_ops(std::span<const MatmulTarget> targets) {
   return ops;
 }
 
+// gated_ffn_row on panels: `ops` are gate's and up's kernels, `down_ops` down's.
+void gated_ffn_panels(const MatmulTarget& gate, const MatmulTarget& up, const MatmulTarget& down,
+                      const PanelOps& ops, const PanelOps& down_ops, RowSource input, GateFn act,
+                      ThreadPool& pool, MatmulScratch& scratch) {
+  const int64_t cols = gate.w.cols, ff = gate.w.rows;
+  const size_t act_stride = panel_act_row_bytes(cols);
+  const size_t header = header_bytes(pool.num_threads());
+  uint8_t* rows = scratch.data() + header;
+  // The activations of down, after the threads' own rows.
+  uint8_t* hidden = rows + pool.num_threads() * act_stride;
+  INFERD_CHECK_MSG(hidden + panel_act_row_bytes(ff) <= scratch.data() + scratch.size_bytes(),
+                   "MatmulScratch::reserve was not called for this shape and pool");
+  const size_t panel_stride = panel_bytes(ops, cols);
+  // Work unit: panel j of gate and of up. The thread that computes a run of them then finishes
+  // those rows of the hidden row while they are in its cache (after the run rather than after
+  // each step: a pause between steps would break the streams the core is fetching).
+  decode_region(
+      (ff + kPanelRows - 1) / kPanelRows, 1,
+      [&](int idx) {
+        uint8_t* a = rows + idx * act_stride;
+        quantize_panel_acts(ops, input(idx), cols, 0, cols / kQK, a);
+        return a;
+      },
+      [&](const uint8_t* a, const DecodeShare& share, int64_t step) {
+        const int64_t j = share.first + step;
+        const PanelJob jobs[] = {panel_job(gate, j, panel_stride), panel_job(up, j, panel_stride)};
+        if (ops.streams >= 2) {
+          ops.decode(cols / kQK, jobs, 2, a);
+        } else {
+          ops.decode(cols / kQK, &jobs[0], 1, a);
+          ops.decode(cols / kQK, &jobs[1], 1, a);
+        }
+      },
+      [&](const DecodeShare& share, int64_t s0, int64_t s1) {
+        const int64_t r0 = (share.first + s0) * kPanelRows;
+        const int64_t r1 = std::min(ff, (share.first + s1) * kPanelRows);
+        act(gate.y + r0, up.y + r0, r1 - r0);
+        quantize_panel_acts(down_ops, gate.y, ff, r0 / kQK, r1 / kQK, hidden);
+      },
+      pool, scratch);
+  const int64_t down_panels = (down.w.rows + kPanelRows - 1) / kPanelRows;
+  decode_region(
+      down_panels, down_ops.streams, [&](int) { return hidden; },
+      [&](const uint8_t* a, const DecodeShare& share, int64_t step) {
+        decode_step({&down, 1}, down_ops, a, share, step);
+      },
+      [](const DecodeShare&, int64_t, int64_t) {}, pool, scratch);
+}
+
 }  // namespace
 
 void MatmulScratch::reserve(int64_t num_tokens, int64_t cols, int num_threads) {
@@ -212,7 +294,8 @@ void MatmulScratch::reserve(int64_t num_tokens, int64_t cols, int num_threads) {
     if (cols % dtype_info(t).block_elems == 0)
       row_bytes = std::max(row_bytes, act_row_bytes(t, cols));
   if (cols % kQK == 0) row_bytes = std::max(row_bytes, panel_act_row_bytes(cols));
-  const int64_t rows = std::max<int64_t>(num_tokens, num_threads);
+  // A single token's regions use a row per thread and one more (gated_ffn_row's hidden row).
+  const int64_t rows = std::max<int64_t>(num_tokens, num_threads + 1);
   const size_t need = header_bytes(num_threads) + static_cast<size_t>(rows) * row_bytes;
   if (need > buffer_.size_bytes()) buffer_.resize(need);
 }
@@ -300,6 +383,21 @@ void matmul(const MatrixRef& w, const float* x, int64_t num_tokens, float* y, Th
       }
     }
   });
+}
+
+void gated_ffn_row(const MatmulTarget& gate, const MatmulTarget& up, const MatmulTarget& down,
+                   RowSource input, GateFn act, ThreadPool& pool, MatmulScratch& scratch) {
+  const MatmulTarget gate_up[] = {gate, up};
+  const PanelOps* ops = shared_panel_ops(gate_up);
+  const PanelOps* down_ops = shared_panel_ops({&down, 1});
+  INFERD_CHECK(gate.w.rows == up.w.rows && down.w.cols == gate.w.rows);
+  if (ops && down_ops && pool.num_threads() > 1) {
+    gated_ffn_panels(gate, up, down, *ops, *down_ops, input, act, pool, scratch);
+    return;
+  }
+  matmul_row(gate_up, input, pool, scratch);
+  act(gate.y, up.y, gate.w.rows);
+  matmul(down.w, gate.y, 1, down.y, pool, scratch);
 }
 
 }  // namespace inferd::backend::cpu

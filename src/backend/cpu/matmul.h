@@ -41,9 +41,10 @@ struct MatmulTarget {
 class MatmulScratch {
  public:
   // Ensures room, for calls on a pool of up to `num_threads` threads, for `num_tokens`
-  // activation rows of `cols` elements of any activation type, for one row per thread
-  // (single-token calls convert their input on every thread instead of sharing the work and
-  // waiting at a barrier) and for each thread's share of a single-token call's panels.
+  // activation rows of `cols` elements of any activation type, and for one row per thread and
+  // one more (single-token calls convert their input on every thread instead of sharing the
+  // work and waiting at a barrier; gated_ffn_row hands a converted row from one region to the
+  // next).
   void reserve(int64_t num_tokens, int64_t cols, int num_threads);
   uint8_t* data() { return buffer_.data(); }
   size_t size_bytes() const { return buffer_.size_bytes(); }
@@ -85,5 +86,21 @@ using RowSource = FunctionRef<const float*(int idx)>;
 // and multiplies that row. Results are those of matmul() on that row.
 void matmul_row(std::span<const MatmulTarget> targets, RowSource input, ThreadPool& pool,
                 MatmulScratch& scratch);
+
+// An elementwise gate activation: gate[i] = f(gate[i], up[i]) for i < n, each element's result
+// independent of n and of the other elements.
+using GateFn = FunctionRef<void(float* gate, const float* up, int64_t n)>;
+
+// The gated feed-forward block of a single token whose input every thread produces itself (as
+// in matmul_row): up.y = up.w x, gate.y = act(gate.w x, up.y), then down.y = down.w gate.y
+// (REQUIRES gate.w.rows == up.w.rows == down.w.cols). Results are those of matmul_row on gate
+// and up, act on the whole row, then matmul on it. When all three matrices have panels (gate and
+// up of one type) and the pool has several threads, the threads split gate and up by pairs of
+// panels (panel j of both), and a thread that has computed a run of pairs applies act to their
+// rows and converts them for down's kernels while they are in its cache: down's region then
+// starts on one converted row, instead of each thread reading the others' outputs to convert the
+// whole row itself.
+void gated_ffn_row(const MatmulTarget& gate, const MatmulTarget& up, const MatmulTarget& down,
+                   RowSource input, GateFn act, ThreadPool& pool, MatmulScratch& scratch);
 
 }  // namespace inferd::backend::cpu

@@ -2,18 +2,21 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "backend/cpu/blocks.h"
 #include "backend/cpu/kernel_testing.h"
 #include "backend/cpu/matmul.h"
 #include "backend/cpu/type_ops.h"
+#include "backend/cpu/vec_ops.h"
 #include "backend/mlx_affine.h"
 #include "base/aligned_buffer.h"
 
@@ -381,6 +384,64 @@ TEST(PanelOps, MatmulRowTakesEachThreadsOwnInput) {
         EXPECT_EQ(calls, std::vector<int>(threads, 1)) << dtype_name(type);
         if (threads == 1 || !m.panels) {
           EXPECT_EQ(last, 0) << "thread 0's copy is produced last";
+        }
+      }
+    }
+  }
+}
+
+// gated_ffn_row gives the results of its unfused steps, bit for bit, on panels of every type (down
+// of the same type, and of another), with a last panel of 32 rows where the types allow it, on
+// 1 to 3 threads (3: runs of steps that other threads interrupt), and on the file layout.
+TEST(PanelOps, GatedFeedForwardRowEqualsItsSteps) {
+  uint32_t seed = 500;
+  const auto silu = [](float* g, const float* u, int64_t n) { vec_ops().silu_mul(g, u, n); };
+  for (DType type : kPanelTypes) {
+    if (!panel_ops(type)) GTEST_SKIP() << "no panel kernels at this ISA level";
+    for (DType down_type : {type, DType::kQ8_0}) {
+      const int64_t g = std::max(group_elems(type), group_elems(down_type));
+      const int64_t cols = 4 * group_elems(type), ff = g == 32 ? 160 : 3 * g, rows = 96;
+      const Packed pg = pack(type, ff, cols, seed++), pu = pack(type, ff, cols, seed++);
+      const Packed pd = pack(down_type, rows, ff, seed++);
+      // Small enough that the hidden row's Q8_0 scales stay within half range.
+      std::vector<float> x = testing::random_floats(cols, seed++);
+      for (float& v : x) v *= 1.0f / 64;
+      const auto matrix = [](DType t, const Packed& p, int64_t r, int64_t c, bool panels) {
+        return MatrixRef{t, r, c, p.file.data(), p.row_bytes, panels ? p.panels.data() : nullptr};
+      };
+      for (const bool panels : {true, false}) {
+        const MatrixRef wg = matrix(type, pg, ff, cols, panels);
+        const MatrixRef wu = matrix(type, pu, ff, cols, panels);
+        const MatrixRef wd = matrix(down_type, pd, rows, ff, panels);
+        ThreadPool one(1);
+        MatmulScratch scratch;
+        scratch.reserve(1, ff, 3);
+        std::vector<float> want_gate(ff), want_up(ff), want(rows);
+        const MatmulTarget unfused[] = {{wg, want_gate.data()}, {wu, want_up.data()}};
+        matmul(unfused, x.data(), 1, one, scratch);
+        silu(want_gate.data(), want_up.data(), ff);
+        matmul(wd, want_gate.data(), 1, want.data(), one, scratch);
+        for (const int threads : {1, 2, 3}) {
+          ThreadPool pool(threads);
+          MatmulScratch fresh;  // nothing left from an earlier call
+          fresh.reserve(1, ff, threads);
+          std::memset(fresh.data(), 0x5A, fresh.size_bytes());
+          std::vector<float> gate(ff, -1.0f), up(ff, -1.0f), got(rows, -1.0f);
+          std::vector<int> calls(threads);
+          gated_ffn_row(
+              {wg, gate.data()}, {wu, up.data()}, {wd, got.data()},
+              [&](int idx) {
+                ++calls[idx];
+                return x.data();
+              },
+              silu, pool, fresh);
+          const std::string what = std::string(dtype_name(type)) + " down " +
+                                   std::string(dtype_name(down_type)) + " threads " +
+                                   std::to_string(threads) + (panels ? "" : " file layout");
+          EXPECT_EQ(got, want) << what;
+          EXPECT_EQ(gate, want_gate) << what;
+          EXPECT_EQ(up, want_up) << what;
+          EXPECT_EQ(calls, std::vector<int>(threads, 1)) << what;
         }
       }
     }
