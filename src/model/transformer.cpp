@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 
 #include "backend/cpu/type_ops.h"
@@ -15,6 +16,8 @@ namespace inferd::model {
 namespace {
 
 using backend::cpu::matmul;
+using backend::cpu::MatmulTarget;
+using backend::cpu::TokenRegion;
 
 HParams without_scaling(HParams hp) {
   hp.rope_scaling = RopeScaling::kNone;
@@ -162,7 +165,20 @@ Transformer::Transformer(const HParams& hp, const Weights& w)
       w_(w),
       rope_(hp, hp.rope_base, w.rope_freq_factors),
       rope_local_(hp.arch->local_rope_base > 0 ? without_scaling(hp) : hp, hp.rope_base_local,
-                  hp.arch->local_rope_base > 0 ? nullptr : w.rope_freq_factors) {}
+                  hp.arch->local_rope_base > 0 ? nullptr : w.rope_freq_factors) {
+  // Every layer is dense, and its matmuls and the output projection share panel regions.
+  const auto panels = [](std::initializer_list<MatrixRef> ws) {
+    MatmulTarget t[3];
+    std::transform(ws.begin(), ws.end(), t, [](const MatrixRef& w) { return MatmulTarget{w}; });
+    return backend::cpu::runs_in_token_region({t, ws.size()});
+  };
+  token_region_ = panels({w.output});
+  for (int64_t il = 0; il < hp.n_layer && token_region_; ++il) {
+    const LayerWeights& L = w.layers[il];
+    token_region_ = !hp.is_moe_layer(il) && panels({L.wq, L.wk, L.wv}) && panels({L.wo}) &&
+                    panels({L.w_gate, L.w_up}) && panels({L.w_down});
+  }
+}
 
 Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, ForwardScratch& s,
                             ThreadPool& pool, float* logits, float* embeddings) const {
@@ -204,6 +220,13 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
   // has a row per token, updated between regions.
   const bool per_thread = B == 1 && pool.num_threads() > 1;
   const int copies = per_thread ? pool.num_threads() : 1;
+  // Such a token whose layers have panels throughout (and whose KV heads divide evenly among the
+  // threads) runs its whole forward pass as one token region (matmul.h): the threads meet at a
+  // barrier after each step instead of starting a parallel region for every matmul and for
+  // attention (about 4 a layer). The steps below take the thread's TokenRegion there, null
+  // otherwise.
+  const bool one_region = per_thread && token_region_ && hp_.n_head_kv % pool.num_threads() == 0 &&
+                          batch[0].want_logits && !batch[0].want_embedding;
   // The input rows of a single token's matmul region: thread t runs make(0, its x row, its input
   // row), the rows `stride` floats apart from `copies_in`.
   const auto row_input = [&](auto&& make, float* copies_in, int64_t stride) {
@@ -215,8 +238,14 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
   };
   // Runs make(b, x row, input row) to produce every token's input of `targets` (the input rows
   // `stride` floats apart from `in`), then the matmul.
-  const auto stage = [&](auto&& make, std::span<const backend::cpu::MatmulTarget> targets,
+  const auto stage = [&](TokenRegion* region, auto&& make, std::span<const MatmulTarget> targets,
                          float* in, int64_t stride) {
+    if (region) {
+      float* row = in + region->idx() * stride;
+      make(0, x + region->idx() * E, row);
+      backend::cpu::matmul_row(targets, row, *region);
+      return;
+    }
     if (per_thread) {
       backend::cpu::matmul_row(targets, row_input(make, in, stride), pool, s.matmul_);
       return;
@@ -258,103 +287,134 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
 
   const auto& vec = backend::cpu::vec_ops();
   const KvRowKernels& rows = kv_row_kernels(kv.type());
-  for (int64_t il = 0; il < hp_.n_layer; ++il) {
-    const LayerWeights& L = w_.layers[il];
-    const LayerWeights* prev = il > 0 ? &w_.layers[il - 1] : nullptr;
-    const bool local = hp_.is_sliding_layer(il);
-    const Rope& rope = local ? rope_local_ : rope_;
-    const float* angles = local && distinct_local_rope ? cs_local : cs;
+  const auto layers = [&](TokenRegion* region) {
+    for (int64_t il = 0; il < hp_.n_layer; ++il) {
+      const LayerWeights& L = w_.layers[il];
+      const LayerWeights* prev = il > 0 ? &w_.layers[il - 1] : nullptr;
+      const bool local = hp_.is_sliding_layer(il);
+      const Rope& rope = local ? rope_local_ : rope_;
+      const float* angles = local && distinct_local_rope ? cs_local : cs;
 
-    // Attention block, after the previous layer's feed-forward residual.
-    const backend::cpu::MatmulTarget qkv[] = {{L.wq, q}, {L.wk, k}, {L.wv, v}};
-    stage(
-        [&](int64_t b, float* xb, float* in) {
-          if (prev) add_residual(tmp + b * E, prev->post_ffn_norm, xb, in);
-          rms_norm(xb, L.attn_norm, E, hp_.norm_eps, in);
-        },
-        qkv, xn, E);
-    // Bias, norm and RoPE of token b's key heads [g0, g1) and of their query heads, then those
-    // keys and values into the cache.
-    const auto prepare_heads = [&](int64_t b, int64_t g0, int64_t g1) {
-      const int64_t dk = hp_.head_dim_k, dv = hp_.head_dim_v, group = hp_.n_head / hp_.n_head_kv;
-      const int64_t h0 = g0 * group, nq = (g1 - g0) * group, nk = g1 - g0;
-      const auto part = [](const float* bias, int64_t at) { return bias ? bias + at : nullptr; };
-      float* qb = q + b * hp_.q_dim() + h0 * dk;
-      float* kb = k + b * hp_.kv_dim() + g0 * dk;
-      float* vb = v + b * hp_.v_dim() + g0 * dv;
-      add_bias(qb, part(L.bq, h0 * dk), nq * dk);
-      add_bias(kb, part(L.bk, g0 * dk), nk * dk);
-      add_bias(vb, part(L.bv, g0 * dv), nk * dv);
-      if (L.q_norm) {
-        for (int64_t h = 0; h < nq; ++h)
-          rms_norm(qb + h * dk, L.q_norm, dk, hp_.norm_eps, qb + h * dk);
-        for (int64_t h = 0; h < nk; ++h)
-          rms_norm(kb + h * dk, L.k_norm, dk, hp_.norm_eps, kb + h * dk);
-      }
-      rope.apply(qb, nq, dk, angles + b * hp_.n_rot);
-      rope.apply(kb, nk, dk, angles + b * hp_.n_rot);
-      for (int64_t g = g0; g < g1; ++g) {
-        rows.store(vec, kb + (g - g0) * dk, kv.k(il, batch[b].seq, batch[b].pos, g), dk);
-        rows.store(vec, vb + (g - g0) * dv, kv.v(il, batch[b].seq, batch[b].pos, g), dv);
-      }
-    };
-    // A single token whose KV heads divide evenly among the threads: each thread prepares the
-    // heads it attends with, inside the attention region.
-    if (per_thread && hp_.n_head_kv % pool.num_threads() == 0) {
+      // Attention block, after the previous layer's feed-forward residual.
+      const MatmulTarget qkv[] = {{L.wq, q}, {L.wk, k}, {L.wv, v}};
+      stage(
+          region,
+          [&](int64_t b, float* xb, float* in) {
+            if (prev) add_residual(tmp + b * E, prev->post_ffn_norm, xb, in);
+            rms_norm(xb, L.attn_norm, E, hp_.norm_eps, in);
+          },
+          qkv, xn, E);
+      // Bias, norm and RoPE of token b's key heads [g0, g1) and of their query heads, then those
+      // keys and values into the cache.
+      const auto prepare_heads = [&](int64_t b, int64_t g0, int64_t g1) {
+        const int64_t dk = hp_.head_dim_k, dv = hp_.head_dim_v, group = hp_.n_head / hp_.n_head_kv;
+        const int64_t h0 = g0 * group, nq = (g1 - g0) * group, nk = g1 - g0;
+        const auto part = [](const float* bias, int64_t at) { return bias ? bias + at : nullptr; };
+        float* qb = q + b * hp_.q_dim() + h0 * dk;
+        float* kb = k + b * hp_.kv_dim() + g0 * dk;
+        float* vb = v + b * hp_.v_dim() + g0 * dv;
+        add_bias(qb, part(L.bq, h0 * dk), nq * dk);
+        add_bias(kb, part(L.bk, g0 * dk), nk * dk);
+        add_bias(vb, part(L.bv, g0 * dv), nk * dv);
+        if (L.q_norm) {
+          for (int64_t h = 0; h < nq; ++h)
+            rms_norm(qb + h * dk, L.q_norm, dk, hp_.norm_eps, qb + h * dk);
+          for (int64_t h = 0; h < nk; ++h)
+            rms_norm(kb + h * dk, L.k_norm, dk, hp_.norm_eps, kb + h * dk);
+        }
+        rope.apply(qb, nq, dk, angles + b * hp_.n_rot);
+        rope.apply(kb, nk, dk, angles + b * hp_.n_rot);
+        for (int64_t g = g0; g < g1; ++g) {
+          rows.store(vec, kb + (g - g0) * dk, kv.k(il, batch[b].seq, batch[b].pos, g), dk);
+          rows.store(vec, vb + (g - g0) * dv, kv.v(il, batch[b].seq, batch[b].pos, g), dv);
+        }
+      };
+      // A single token whose KV heads divide evenly among the threads: each thread prepares the
+      // heads it attends with, inside the attention region.
       const auto own = [&](int64_t g0, int64_t g1) { prepare_heads(0, g0, g1); };
       const HeadsFn own_heads = own;
-      attention(batch, il, kv, s, pool, &own_heads);
-    } else {
-      for_each_token(pool, B, [&](int64_t b) { prepare_heads(b, 0, hp_.n_head_kv); });
-      attention(batch, il, kv, s, pool, nullptr);
-    }
-    matmul(L.wo, att, B, tmp, pool, s.matmul_);
+      if (region) {
+        attention_part(batch, il, kv, s, &own_heads, region->idx(), region->num());
+        region->sync();
+      } else if (per_thread && hp_.n_head_kv % pool.num_threads() == 0) {
+        attention(batch, il, kv, s, pool, &own_heads);
+      } else {
+        for_each_token(pool, B, [&](int64_t b) { prepare_heads(b, 0, hp_.n_head_kv); });
+        attention(batch, il, kv, s, pool, nullptr);
+      }
+      const MatmulTarget wo[] = {{L.wo, tmp}};
+      if (region) {
+        backend::cpu::matmul_row(wo, att, *region);
+      } else {
+        backend::cpu::matmul(wo, att, B, pool, s.matmul_);
+      }
 
-    // Feed-forward block, after the attention residual.
-    const auto ffn_input = [&](int64_t b, float* xb, float* in) {
-      add_residual(tmp + b * E, L.post_attn_norm, xb, in);
-      rms_norm(xb, L.ffn_norm, E, hp_.norm_eps, in);
-    };
-    if (hp_.is_moe_layer(il)) {
-      prepare_inputs(ffn_input);
-      moe_ffn(L, B, s, pool);
-      continue;
+      // Feed-forward block, after the attention residual.
+      const auto ffn_input = [&](int64_t b, float* xb, float* in) {
+        add_residual(tmp + b * E, L.post_attn_norm, xb, in);
+        rms_norm(xb, L.ffn_norm, E, hp_.norm_eps, in);
+      };
+      if (hp_.is_moe_layer(il)) {  // never in a token region (token_region_)
+        prepare_inputs(ffn_input);
+        moe_ffn(L, B, s, pool);
+        continue;
+      }
+      const MatmulTarget gate_up[] = {{L.w_gate, gate}, {L.w_up, up}};
+      const MatmulTarget down[] = {{L.w_down, tmp}};
+      const auto act = [&](float* g, const float* u, int64_t n) {
+        if (hp_.arch->activation == FfnActivation::kSilu)
+          vec.silu_mul(g, u, n);
+        else
+          gelu_tanh_mul(g, u, n);
+      };
+      if (region) {
+        float* in = xn + region->idx() * E;
+        ffn_input(0, x + region->idx() * E, in);
+        backend::cpu::gated_ffn_row(gate_up[0], gate_up[1], down[0], in, act, *region);
+      } else if (per_thread) {
+        backend::cpu::gated_ffn_row(gate_up[0], gate_up[1], down[0], row_input(ffn_input, xn, E),
+                                    act, pool, s.matmul_);
+      } else {
+        stage(nullptr, ffn_input, gate_up, xn, E);
+        // The activation, in place (`in` is the token's gate row).
+        stage(
+            nullptr, [&](int64_t b, float*, float* in) { act(in, up + b * F, F); }, down, gate, F);
+      }
     }
-    const backend::cpu::MatmulTarget gate_up[] = {{L.w_gate, gate}, {L.w_up, up}};
-    const backend::cpu::MatmulTarget down[] = {{L.w_down, tmp}};
-    const auto act = [&](float* g, const float* u, int64_t n) {
-      if (hp_.arch->activation == FfnActivation::kSilu)
-        vec.silu_mul(g, u, n);
-      else
-        gelu_tanh_mul(g, u, n);
-    };
-    if (per_thread) {
-      backend::cpu::gated_ffn_row(gate_up[0], gate_up[1], down[0], row_input(ffn_input, xn, E), act,
-                                  pool, s.matmul_);
-      continue;
-    }
-    stage(ffn_input, gate_up, xn, E);
-    // The activation, in place (`in` is the token's gate row).
-    stage([&](int64_t b, float*, float* in) { act(in, up + b * F, F); }, down, gate, F);
-  }
-  // The last layer's feed-forward residual.
-  for_each_token(pool, B, [&](int64_t b) {
-    add_residual(tmp + b * E, w_.layers[hp_.n_layer - 1].post_ffn_norm, x + b * E, xn + b * E);
-  });
+  };
+  // The last layer's feed-forward residual (into `in`, which it then overwrites).
+  const auto last_residual = [&](int64_t b, float* xb, float* in) {
+    add_residual(tmp + b * E, w_.layers[hp_.n_layer - 1].post_ffn_norm, xb, in);
+  };
 
   // Output: final norm, then hidden states and the vocabulary projection for the tokens that
   // want them.
   int64_t num_out = 0, num_embd = 0;
-  for (int64_t b = 0; b < B; ++b) {
-    if (!batch[b].want_logits && !batch[b].want_embedding) continue;
-    float* normed = xn + num_out * E;
-    rms_norm(x + b * E, w_.output_norm, E, hp_.norm_eps, normed);
-    if (batch[b].want_embedding && embeddings)
-      std::memcpy(embeddings + (num_embd++) * E, normed, E * sizeof(float));
-    if (batch[b].want_logits) ++num_out;
+  if (one_region) {
+    const MatmulTarget output[] = {{w_.output, logits}};
+    backend::cpu::run_token_region(pool, s.matmul_, [&](TokenRegion& region) {
+      layers(&region);
+      const auto final_input = [&](int64_t b, float* xb, float* in) {
+        last_residual(b, xb, in);
+        rms_norm(xb, w_.output_norm, E, hp_.norm_eps, in);
+      };
+      stage(&region, final_input, output, xn, E);
+    });
+    num_out = 1;  // its normalised row is thread 0's, row 0 of xn
+  } else {
+    layers(nullptr);
+    for_each_token(pool, B, [&](int64_t b) { last_residual(b, x + b * E, xn + b * E); });
+    for (int64_t b = 0; b < B; ++b) {
+      if (!batch[b].want_logits && !batch[b].want_embedding) continue;
+      float* normed = xn + num_out * E;
+      rms_norm(x + b * E, w_.output_norm, E, hp_.norm_eps, normed);
+      if (batch[b].want_embedding && embeddings)
+        std::memcpy(embeddings + (num_embd++) * E, normed, E * sizeof(float));
+      if (batch[b].want_logits) ++num_out;
+    }
+    if (num_out == 0) return {};
+    matmul(w_.output, xn, num_out, logits, pool, s.matmul_);
   }
-  if (num_out == 0) return {};
-  matmul(w_.output, xn, num_out, logits, pool, s.matmul_);
   if (hp_.final_softcap > 0) soft_cap(logits, num_out * hp_.n_vocab, hp_.final_softcap);
   // A hidden state that went non-finite (overflow, damaged weights) gives NaN logits, which the
   // engine reports as an error: int8-quantized activations would otherwise turn the NaN into
@@ -418,6 +478,12 @@ void Transformer::moe_ffn(const LayerWeights& L, int64_t B, ForwardScratch& s,
 void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCache& kv,
                             ForwardScratch& s, ThreadPool& pool,
                             const HeadsFn* prepare_heads) const {
+  pool.run([&](int idx, int num) { attention_part(batch, il, kv, s, prepare_heads, idx, num); });
+}
+
+void Transformer::attention_part(std::span<const BatchToken> batch, int64_t il, KvCache& kv,
+                                 ForwardScratch& s, const HeadsFn* prepare_heads, int idx,
+                                 int num) const {
   const int64_t B = static_cast<int64_t>(batch.size());
   const int64_t dk = hp_.head_dim_k, dv = hp_.head_dim_v;
   const int64_t group = hp_.n_head / hp_.n_head_kv;
@@ -438,71 +504,69 @@ void Transformer::attention(std::span<const BatchToken> batch, int64_t il, KvCac
   const int64_t chunks = (group + kAttnHeadsPerItem - 1) / kAttnHeadsPerItem;
   const int64_t items_per_token = hp_.n_head_kv * chunks;
   const int64_t row_stride = s.score_row_stride();
-  pool.run([&](int idx, int num) {
-    float* scores = s.scores_.as<float>() + idx * per_thread;  // [heads][row_stride]
-    float* qh = scores + kAttnHeadsPerItem * row_stride;       // [heads][dk] rounded queries
-    auto [begin, end] = ThreadPool::split(B * items_per_token, idx, num);
-    if (prepare_heads) {  // a single token: whole KV heads, items g * chunks .. (g + 1) * chunks
-      const auto [g0, g1] = ThreadPool::split(hp_.n_head_kv, idx, num);
-      (*prepare_heads)(g0, g1);
-      begin = g0 * chunks;
-      end = g1 * chunks;
-    }
-    for (int64_t item = begin; item < end; ++item) {
-      const int64_t b = item / items_per_token, r = item % items_per_token, g = r / chunks;
-      const int64_t h0 = g * group + (r % chunks) * kAttnHeadsPerItem;
-      const int nh = static_cast<int>(std::min<int64_t>(kAttnHeadsPerItem, (g + 1) * group - h0));
-      const BatchToken& t = batch[b];
-      const int64_t first = window > 0 ? std::max<int64_t>(0, t.pos - window + 1) : 0;
-      const int64_t n = t.pos - first + 1;
-      // A head's rows at consecutive positions follow each other within a KV block and across
-      // blocks of consecutive ids: the run of positions first + j .. first + j + count - 1
-      // starts at pos = first + j.
-      const auto run_length = [&](int64_t j) { return kv.run_positions(t.seq, first + j, n - j); };
-      const auto for_each_run = [&](auto&& fn) {
-        for (int64_t j = 0; j < n;) {
-          const int64_t count = run_length(j);
-          fn(j, count, first + j);
-          j += count;
-        }
-      };
-      // In a decode step the cached rows have usually left the cache (the weights streamed since
-      // the previous step displace them). The hardware prefetchers follow a long run, but not
-      // the jump to the next one: the start of each run's keys and values is asked for one run
-      // ahead, the first run's before the query is prepared.
-      const auto prefetch_run = [&](int64_t j) {
-        if (j >= n) return;
-        const int64_t rows = kv.run_positions(t.seq, first + j, std::min(n - j, kPrefetchRows));
-        prefetch_lines(kv.k(il, t.seq, first + j, g), rows * k_stride);
-        prefetch_lines(kv.v(il, t.seq, first + j, g), rows * v_stride);
-      };
-      prefetch_run(0);
-      const float* qsrc = q + b * hp_.q_dim() + h0 * dk;
-      for (int64_t i = 0; i < nh * dk; ++i) qh[i] = qsrc[i] * query_scale;
-      vec.round_to_f16(qh, nh * dk);
-      for_each_run([&](int64_t j, int64_t count, int64_t pos) {
-        prefetch_run(j + count);
-        rows.scores(vec, qh, dk, nh, kv.k(il, t.seq, pos, g), k_stride, count, dk, scores + j,
-                    row_stride);
-      });
-      for (int hh = 0; hh < nh; ++hh) {
-        float* sc = scores + hh * row_stride;
-        if (cap > 0)
-          for (int64_t j = 0; j < n; ++j) sc[j] = cap * std::tanh(sc[j] * score_scale * inv_cap);
-        const float max_score = vec.scale_max(sc, n, cap > 0 ? 1.0f : score_scale);
-        const double sum = vec.exp_shifted(sc, n, max_score);
-        const float inv_sum = static_cast<float>(1.0 / sum);
-        for (int64_t j = 0; j < n; ++j) sc[j] *= inv_sum;
-        vec.round_to_f16(sc, n);
+  float* scores = s.scores_.as<float>() + idx * per_thread;  // [heads][row_stride]
+  float* qh = scores + kAttnHeadsPerItem * row_stride;       // [heads][dk] rounded queries
+  auto [begin, end] = ThreadPool::split(B * items_per_token, idx, num);
+  if (prepare_heads) {  // a single token: whole KV heads, items g * chunks .. (g + 1) * chunks
+    const auto [g0, g1] = ThreadPool::split(hp_.n_head_kv, idx, num);
+    (*prepare_heads)(g0, g1);
+    begin = g0 * chunks;
+    end = g1 * chunks;
+  }
+  for (int64_t item = begin; item < end; ++item) {
+    const int64_t b = item / items_per_token, r = item % items_per_token, g = r / chunks;
+    const int64_t h0 = g * group + (r % chunks) * kAttnHeadsPerItem;
+    const int nh = static_cast<int>(std::min<int64_t>(kAttnHeadsPerItem, (g + 1) * group - h0));
+    const BatchToken& t = batch[b];
+    const int64_t first = window > 0 ? std::max<int64_t>(0, t.pos - window + 1) : 0;
+    const int64_t n = t.pos - first + 1;
+    // A head's rows at consecutive positions follow each other within a KV block and across
+    // blocks of consecutive ids: the run of positions first + j .. first + j + count - 1
+    // starts at pos = first + j.
+    const auto run_length = [&](int64_t j) { return kv.run_positions(t.seq, first + j, n - j); };
+    const auto for_each_run = [&](auto&& fn) {
+      for (int64_t j = 0; j < n;) {
+        const int64_t count = run_length(j);
+        fn(j, count, first + j);
+        j += count;
       }
-      float* out = att + b * hp_.attn_out_dim() + h0 * dv;
-      std::memset(out, 0, nh * dv * sizeof(float));
-      for_each_run([&](int64_t j, int64_t count, int64_t pos) {
-        rows.weighted_sum(vec, scores + j, row_stride, nh, kv.v(il, t.seq, pos, g), v_stride, count,
-                          dv, out, dv);
-      });
+    };
+    // In a decode step the cached rows have usually left the cache (the weights streamed since
+    // the previous step displace them). The hardware prefetchers follow a long run, but not
+    // the jump to the next one: the start of each run's keys and values is asked for one run
+    // ahead, the first run's before the query is prepared.
+    const auto prefetch_run = [&](int64_t j) {
+      if (j >= n) return;
+      const int64_t rows = kv.run_positions(t.seq, first + j, std::min(n - j, kPrefetchRows));
+      prefetch_lines(kv.k(il, t.seq, first + j, g), rows * k_stride);
+      prefetch_lines(kv.v(il, t.seq, first + j, g), rows * v_stride);
+    };
+    prefetch_run(0);
+    const float* qsrc = q + b * hp_.q_dim() + h0 * dk;
+    for (int64_t i = 0; i < nh * dk; ++i) qh[i] = qsrc[i] * query_scale;
+    vec.round_to_f16(qh, nh * dk);
+    for_each_run([&](int64_t j, int64_t count, int64_t pos) {
+      prefetch_run(j + count);
+      rows.scores(vec, qh, dk, nh, kv.k(il, t.seq, pos, g), k_stride, count, dk, scores + j,
+                  row_stride);
+    });
+    for (int hh = 0; hh < nh; ++hh) {
+      float* sc = scores + hh * row_stride;
+      if (cap > 0)
+        for (int64_t j = 0; j < n; ++j) sc[j] = cap * std::tanh(sc[j] * score_scale * inv_cap);
+      const float max_score = vec.scale_max(sc, n, cap > 0 ? 1.0f : score_scale);
+      const double sum = vec.exp_shifted(sc, n, max_score);
+      const float inv_sum = static_cast<float>(1.0 / sum);
+      for (int64_t j = 0; j < n; ++j) sc[j] *= inv_sum;
+      vec.round_to_f16(sc, n);
     }
-  });
+    float* out = att + b * hp_.attn_out_dim() + h0 * dv;
+    std::memset(out, 0, nh * dv * sizeof(float));
+    for_each_run([&](int64_t j, int64_t count, int64_t pos) {
+      rows.weighted_sum(vec, scores + j, row_stride, nh, kv.v(il, t.seq, pos, g), v_stride, count,
+                        dv, out, dv);
+    });
+  }
 }
 
 }  // namespace inferd::model

@@ -83,6 +83,9 @@ class Transformer {
   // heads and first calls (*prepare_heads)(begin, end) for them.
   void attention(std::span<const BatchToken> batch, int64_t layer, KvCache& kv, ForwardScratch& s,
                  ThreadPool& pool, const HeadsFn* prepare_heads) const;
+  // Thread idx of num's part of attention(), as run on every thread of the pool.
+  void attention_part(std::span<const BatchToken> batch, int64_t layer, KvCache& kv,
+                      ForwardScratch& s, const HeadsFn* prepare_heads, int idx, int num) const;
   // The sparse feed-forward block of layer L for the first `num_tokens` rows of s.xn_: writes
   // the weighted sum of each token's experts to s.tmp_. Each token's sum runs over its experts in
   // ascending expert order, whatever the batch, so results do not depend on batching.
@@ -93,6 +96,9 @@ class Transformer {
   const Weights& w_;
   Rope rope_;
   Rope rope_local_;  // sliding-window layers (a different base in some families)
+  // Whether a single token can run as one token region: every layer dense, and its matmuls and the
+  // output projection on panels that share regions.
+  bool token_region_ = false;
 };
 
 }  // namespace inferd::model

@@ -30,11 +30,17 @@ struct DecodeShare {
   int panels(int64_t step, int64_t* out) const;
 };
 
-// The unclaimed steps [front, back) of one share, kept in one word (front in the low half) so
-// that the owner and the other threads claim steps without overlap.
-uint64_t unclaimed_steps(int64_t front, int64_t back);
+// The unclaimed steps [front, back) of one share in region `gen`, kept in one word (the low 16
+// bits of gen, then back and front, 24 bits each) so that the owner and the other threads claim
+// steps without overlap. REQUIRES 0 <= front, back < 2^24.
+uint64_t unclaimed_steps(uint32_t gen, int64_t front, int64_t back);
 
-// Claims the first (from_back: the last) unclaimed step of `word`; false when none is left.
-bool claim_step(std::atomic_ref<uint64_t> word, bool from_back, int64_t* step);
+// Claims the first (from_back: the last) unclaimed step of `word` in region `gen`; false when
+// none is left. A word last used by another region (its generation differs) first becomes
+// unclaimed_steps(gen, 0, num_steps), whichever thread finds it so: successive regions reuse the
+// words without anyone resetting them in between, as long as no two successive regions on a word
+// have the same generation.
+bool claim_step(std::atomic_ref<uint64_t> word, uint32_t gen, int64_t num_steps, bool from_back,
+                int64_t* step);
 
 }  // namespace inferd::backend::cpu

@@ -43,34 +43,56 @@ TEST(DecodeSchedule, SharesCoverEveryPanelOnce) {
 }
 
 TEST(DecodeSchedule, OwnerClaimsFromTheFrontOthersFromTheBack) {
-  uint64_t word = unclaimed_steps(0, 4);
+  uint64_t word = unclaimed_steps(7, 0, 4);
   std::atomic_ref<uint64_t> ref(word);
   int64_t step = -1;
-  ASSERT_TRUE(claim_step(ref, false, &step));
+  ASSERT_TRUE(claim_step(ref, 7, 4, false, &step));
   EXPECT_EQ(step, 0);
-  ASSERT_TRUE(claim_step(ref, true, &step));
+  ASSERT_TRUE(claim_step(ref, 7, 4, true, &step));
   EXPECT_EQ(step, 3);
-  ASSERT_TRUE(claim_step(ref, false, &step));
+  ASSERT_TRUE(claim_step(ref, 7, 4, false, &step));
   EXPECT_EQ(step, 1);
-  ASSERT_TRUE(claim_step(ref, true, &step));
+  ASSERT_TRUE(claim_step(ref, 7, 4, true, &step));
   EXPECT_EQ(step, 2);
-  EXPECT_FALSE(claim_step(ref, false, &step));
-  EXPECT_FALSE(claim_step(ref, true, &step));
-  uint64_t empty = unclaimed_steps(0, 0);
-  EXPECT_FALSE(claim_step(std::atomic_ref<uint64_t>(empty), true, &step));
+  EXPECT_FALSE(claim_step(ref, 7, 4, false, &step));
+  EXPECT_FALSE(claim_step(ref, 7, 4, true, &step));
+  uint64_t empty = unclaimed_steps(1, 0, 0);
+  EXPECT_FALSE(claim_step(std::atomic_ref<uint64_t>(empty), 1, 0, true, &step));
+}
+
+// A word left by an earlier region (another generation, whatever its steps) starts afresh with
+// the new region's steps, whichever thread claims first; within a generation it is not reset.
+TEST(DecodeSchedule, AWordOfAnotherGenerationStartsAfresh) {
+  for (const uint64_t stale : {unclaimed_steps(3, 2, 2), unclaimed_steps(3, 0, 9), uint64_t{0}}) {
+    uint64_t word = stale;
+    std::atomic_ref<uint64_t> ref(word);
+    int64_t step = -1;
+    ASSERT_TRUE(claim_step(ref, 4, 3, true, &step));
+    EXPECT_EQ(step, 2);
+    ASSERT_TRUE(claim_step(ref, 4, 3, false, &step));
+    EXPECT_EQ(step, 0);
+    ASSERT_TRUE(claim_step(ref, 4, 3, false, &step));
+    EXPECT_EQ(step, 1);
+    EXPECT_FALSE(claim_step(ref, 4, 3, false, &step));
+    // The generation is kept modulo 2^16.
+    ASSERT_TRUE(claim_step(ref, 4 + 65536 + 1, 1, false, &step));
+    EXPECT_EQ(step, 0);
+    EXPECT_FALSE(claim_step(ref, 5, 1, true, &step));
+  }
 }
 
 // An owner and two other threads racing over one share claim every step exactly once.
 TEST(DecodeSchedule, ConcurrentClaimsTakeEachStepOnce) {
   constexpr int64_t kSteps = 20000;
   for (int round = 0; round < 5; ++round) {
-    alignas(64) uint64_t word = unclaimed_steps(0, kSteps);
+    alignas(64) uint64_t word = 0;  // generation 0: every thread may be the one that sets it up
     std::vector<std::vector<int64_t>> taken(3);
     std::vector<std::thread> threads;
     for (int t = 0; t < 3; ++t)
       threads.emplace_back([&, t] {
         int64_t step = 0;
-        while (claim_step(std::atomic_ref<uint64_t>(word), t > 0, &step)) taken[t].push_back(step);
+        while (claim_step(std::atomic_ref<uint64_t>(word), round + 1, kSteps, t > 0, &step))
+          taken[t].push_back(step);
       });
     for (auto& th : threads) th.join();
     std::vector<int> count(kSteps, 0);

@@ -14,14 +14,32 @@
 namespace inferd::backend::cpu {
 namespace {
 
-// Scratch layout: one cache line holding the barrier counter, one holding the panel work
-// counter, one per pool thread holding its unclaimed decode steps (decode_schedule.h), then
-// activation rows, each padded to a cache line so that every row starts aligned.
 constexpr size_t kLineBytes = 64;
 constexpr int64_t kQK = 32;
 
+}  // namespace
+
+// Scratch layout: this header (a cache line for the barrier, one for the prefill panel counter
+// and the generation of the last single-token step), then a cache line per pool thread whose
+// first word holds its unclaimed decode steps (decode_schedule.h), then activation rows, each
+// padded to a cache line so that every row starts aligned. All zero when allocated.
+struct MatmulScratch::Header {
+  alignas(kLineBytes) int arrived;  // threads waiting at the barrier
+  uint32_t phase;                   // barriers passed
+  alignas(kLineBytes) int64_t next_panel;
+  uint32_t generation;
+};
+
+namespace {
+
 size_t header_bytes(int num_threads) {
-  return (2 + static_cast<size_t>(num_threads)) * kLineBytes;
+  return sizeof(MatmulScratch::Header) + static_cast<size_t>(num_threads) * kLineBytes;
+}
+
+// The word holding thread t's unclaimed decode steps.
+std::atomic_ref<uint64_t> steps_word(MatmulScratch::Header& h, int t) {
+  return std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(
+      reinterpret_cast<uint8_t*>(&h) + sizeof(MatmulScratch::Header) + t * kLineBytes));
 }
 
 // Types gemm kernels take activations in (TypeOps::act_type), other than F32 (used in place).
@@ -39,11 +57,20 @@ size_t act_row_bytes(DType act_type, int64_t cols) {
   return round_up(static_cast<size_t>(dtype_bytes(act_type, cols)), kLineBytes);
 }
 
-// Waits until all `num` threads of the region have arrived. `counter` is 0 before the region.
-void barrier(std::atomic_ref<int> counter, int num) {
-  counter.fetch_add(1, std::memory_order_acq_rel);
-  int spins = 0;
-  while (counter.load(std::memory_order_acquire) < num) {
+// Waits until all `num` threads of the region have arrived; what each wrote before is then
+// visible to all. Successive barriers of one region reuse the header's counter, which the caller
+// sets to 0 before the region.
+void barrier(MatmulScratch::Header& h, int num) {
+  if (num == 1) return;
+  std::atomic_ref<int> arrived(h.arrived);
+  std::atomic_ref<uint32_t> phase(h.phase);
+  const uint32_t passed = phase.load(std::memory_order_acquire);
+  if (arrived.fetch_add(1, std::memory_order_acq_rel) == num - 1) {
+    arrived.store(0, std::memory_order_relaxed);
+    phase.store(passed + 1, std::memory_order_release);
+    return;
+  }
+  for (int spins = 0; phase.load(std::memory_order_acquire) == passed;) {
     if (++spins < 4096) {
       _mm_pause();
     } else {
@@ -124,31 +151,56 @@ void prefill_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, 
   }
 }
 
-// The word holding thread t's unclaimed decode steps (decode_schedule.h).
-std::atomic_ref<uint64_t> steps_of(MatmulScratch& scratch, int t) {
-  return std::atomic_ref<uint64_t>(
-      *reinterpret_cast<uint64_t*>(scratch.data() + (2 + t) * kLineBytes));
-}
+}  // namespace
 
-// A single-token region over `units` work units under the DecodeShare schedule: each thread
+// The threads that run a single-token step: a region of its own on the pool, or every thread of
+// a token region, each calling with its own index (the step then ends at the region's barrier).
+// Either way a step gets a generation of its own for its decode words (decode_schedule.h): the
+// scratch counts the steps of pool regions and token regions alike.
+class StepThreads {
+ public:
+  StepThreads(ThreadPool& pool, MatmulScratch& scratch) : pool_(&pool), scratch_(scratch) {}
+  explicit StepThreads(TokenRegion& region) : region_(&region), scratch_(region.scratch_) {}
+
+  int num() const { return region_ ? region_->num() : pool_->num_threads(); }
+  MatmulScratch& scratch() const { return scratch_; }
+
+  // Calls fn(idx, num, generation) on every thread and returns when all calls have finished.
+  template <typename Fn>
+  void run(Fn&& fn) {
+    if (region_) {
+      fn(region_->idx(), region_->num(), ++region_->generation_);
+      region_->sync();
+      return;
+    }
+    const uint32_t generation = ++scratch_.header()->generation;
+    pool_->run([&](int idx, int num) { fn(idx, num, generation); });
+  }
+
+ private:
+  ThreadPool* pool_ = nullptr;
+  TokenRegion* region_ = nullptr;
+  MatmulScratch& scratch_;
+};
+
+namespace {
+
+// A single-token step over `units` work units under the DecodeShare schedule: each thread
 // takes its activation row from acts(idx), then claims its own share's steps from the front and
 // the others' from the back, running step(a, share, step) for each, and done(share, s0, s1) for
 // each run [s0, s1) of consecutive steps of one share it ran, once the run ends.
 template <typename Acts, typename Step, typename Done>
 void decode_region(int64_t units, int streams, Acts&& acts, Step&& step, Done&& done,
-                   ThreadPool& pool, MatmulScratch& scratch) {
-  const int num_threads = pool.num_threads();
-  for (int t = 0; t < num_threads; ++t)
-    steps_of(scratch, t)
-        .store(unclaimed_steps(0, DecodeShare(units, t, num_threads, streams).num_steps()),
-               std::memory_order_relaxed);
-  pool.run([&](int idx, int num) {
+                   StepThreads& threads) {
+  MatmulScratch::Header& h = *threads.scratch().header();
+  threads.run([&](int idx, int num, uint32_t generation) {
     const uint8_t* a = acts(idx);
     for (int k = 0; k < num; ++k) {
       const int owner = (idx + k) % num;
       const DecodeShare share(units, owner, num, streams);
+      const std::atomic_ref<uint64_t> word = steps_word(h, owner);
       int64_t s = 0, s0 = 0, s1 = 0;  // the current run
-      while (claim_step(steps_of(scratch, owner), k > 0, &s)) {
+      while (claim_step(word, generation, share.num_steps(), k > 0, &s)) {
         if (s != s1 && s + 1 != s0) {
           if (s0 < s1) done(share, s0, s1);
           s0 = s1 = s;
@@ -162,46 +214,63 @@ void decode_region(int64_t units, int streams, Acts&& acts, Step&& step, Done&& 
   });
 }
 
-// Panel matmul of targets that all have panels of ops' type and the same cols, on the input rows
-// input(thread) (see matmul_row). Work unit: one panel of 64 rows of any target. Decode follows the
-// DecodeShare schedule, each thread converting its own input row; prefill hands the panels out
-// from a shared counter in shrinking runs (guided scheduling). Either way a thread slowed by the
-// machine does not hold up the region, and which thread computes a panel does not change its
-// results.
-void matmul_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, RowSource input,
-                   int64_t num_tokens, ThreadPool& pool, MatmulScratch& scratch) {
-  const int64_t cols = targets[0].w.cols, nb = cols / kQK;
-  const size_t act_stride = panel_act_row_bytes(cols);
-  const int num_threads = pool.num_threads();
-  const bool decode = num_tokens == 1;
-  const size_t header = header_bytes(num_threads);
-  // Decode converts the token on every thread, into the thread's own row, and needs no barrier.
-  const int64_t act_rows = decode ? num_threads : num_tokens;
-  INFERD_CHECK_MSG(header + act_rows * act_stride <= scratch.size_bytes(),
-                   "MatmulScratch::reserve was not called for this shape and pool");
-  int64_t total_panels = 0;
+// Panels of the targets (all have panels of ops' type and the same cols) and the activation rows
+// after the scratch header, checked against the scratch's size.
+int64_t total_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, int64_t act_rows,
+                     int num_threads, const MatmulScratch& scratch) {
+  const int64_t cols = targets[0].w.cols;
+  INFERD_CHECK_MSG(
+      header_bytes(num_threads) + act_rows * panel_act_row_bytes(cols) <= scratch.size_bytes(),
+      "MatmulScratch::reserve was not called for this shape and pool");
+  int64_t total = 0;
   for (const MatmulTarget& t : targets) {
     INFERD_CHECK(t.w.cols == cols && t.w.type == ops.type && t.w.panels);
-    total_panels += (t.w.rows + kPanelRows - 1) / kPanelRows;
+    total += (t.w.rows + kPanelRows - 1) / kPanelRows;
   }
-  uint8_t* act = scratch.data() + header;
-  if (decode) {
-    decode_region(
-        total_panels, ops.streams,
-        [&](int idx) {
-          uint8_t* a = act + idx * act_stride;
-          quantize_panel_acts(ops, input(idx), cols, 0, nb, a);
-          return a;
-        },
-        [&](const uint8_t* a, const DecodeShare& share, int64_t step) {
-          decode_step(targets, ops, a, share, step);
-        },
-        [](const DecodeShare&, int64_t, int64_t) {}, pool, scratch);
+  return total;
+}
+
+// The single-token panel matmul (see matmul_panels): each thread converts its own input row into
+// its own activation row (no barrier), then claims steps under the DecodeShare schedule.
+void decode_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, RowSource input,
+                   StepThreads& threads) {
+  const int64_t cols = targets[0].w.cols;
+  const size_t act_stride = panel_act_row_bytes(cols);
+  const int64_t panels =
+      total_panels(targets, ops, threads.num(), threads.num(), threads.scratch());
+  uint8_t* act = threads.scratch().data() + header_bytes(threads.num());
+  decode_region(
+      panels, ops.streams,
+      [&](int idx) {
+        uint8_t* a = act + idx * act_stride;
+        quantize_panel_acts(ops, input(idx), cols, 0, cols / kQK, a);
+        return a;
+      },
+      [&](const uint8_t* a, const DecodeShare& share, int64_t step) {
+        decode_step(targets, ops, a, share, step);
+      },
+      [](const DecodeShare&, int64_t, int64_t) {}, threads);
+}
+
+// Panel matmul of targets that all have panels of ops' type and the same cols, on the input rows
+// input(thread) (see matmul_row). Work unit: one panel of 64 rows of any target. Decode follows the
+// DecodeShare schedule (decode_panels); prefill hands the panels out from a shared counter in
+// shrinking runs (guided scheduling). Either way a thread slowed by the machine does not hold up
+// the region, and which thread computes a panel does not change its results.
+void matmul_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, RowSource input,
+                   int64_t num_tokens, ThreadPool& pool, MatmulScratch& scratch) {
+  if (num_tokens == 1) {
+    StepThreads threads(pool, scratch);
+    decode_panels(targets, ops, input, threads);
     return;
   }
-  *reinterpret_cast<int*>(scratch.data()) = 0;
-  auto* next_panel = reinterpret_cast<int64_t*>(scratch.data() + kLineBytes);
-  *next_panel = 0;
+  const int64_t cols = targets[0].w.cols, nb = cols / kQK;
+  const size_t act_stride = panel_act_row_bytes(cols);
+  const int64_t panels = total_panels(targets, ops, num_tokens, pool.num_threads(), scratch);
+  MatmulScratch::Header& h = *scratch.header();
+  uint8_t* act = scratch.data() + header_bytes(pool.num_threads());
+  h.arrived = 0;
+  h.next_panel = 0;
   const int64_t chunk_acts =
       std::max<int64_t>(ops.max_acts, static_cast<int64_t>(kActChunkBytes / act_stride) /
                                           ops.max_acts * ops.max_acts);
@@ -214,15 +283,15 @@ void matmul_panels(std::span<const MatmulTarget> targets, const PanelOps& ops, R
       quantize_panel_acts(ops, x + t * cols, cols, k, k + n, act + t * act_stride);
       b += n;
     }
-    if (num > 1) barrier(std::atomic_ref<int>(*reinterpret_cast<int*>(scratch.data())), num);
-    std::atomic_ref<int64_t> next(*next_panel);
+    barrier(h, num);
+    std::atomic_ref<int64_t> next(h.next_panel);
     for (;;) {
       const int64_t seen = next.load(std::memory_order_relaxed);
-      const int64_t run = std::max<int64_t>(1, (total_panels - seen) / (2 * num));
+      const int64_t run = std::max<int64_t>(1, (panels - seen) / (2 * num));
       const int64_t p0 = next.fetch_add(run, std::memory_order_relaxed);
-      if (p0 >= total_panels) break;
+      if (p0 >= panels) break;
       prefill_panels(targets, ops, act, act_stride, num_tokens, chunk_acts, p0,
-                     std::min(total_panels, p0 + run));
+                     std::min(panels, p0 + run));
     }
   });
 }
@@ -240,13 +309,13 @@ const PanelOps* shared_panel_ops(std::span<const MatmulTarget> targets) {
 // gated_ffn_row on panels: `ops` are gate's and up's kernels, `down_ops` down's.
 void gated_ffn_panels(const MatmulTarget& gate, const MatmulTarget& up, const MatmulTarget& down,
                       const PanelOps& ops, const PanelOps& down_ops, RowSource input, GateFn act,
-                      ThreadPool& pool, MatmulScratch& scratch) {
+                      StepThreads& threads) {
+  MatmulScratch& scratch = threads.scratch();
   const int64_t cols = gate.w.cols, ff = gate.w.rows;
   const size_t act_stride = panel_act_row_bytes(cols);
-  const size_t header = header_bytes(pool.num_threads());
-  uint8_t* rows = scratch.data() + header;
+  uint8_t* rows = scratch.data() + header_bytes(threads.num());
   // The activations of down, after the threads' own rows.
-  uint8_t* hidden = rows + pool.num_threads() * act_stride;
+  uint8_t* hidden = rows + threads.num() * act_stride;
   INFERD_CHECK_MSG(hidden + panel_act_row_bytes(ff) <= scratch.data() + scratch.size_bytes(),
                    "MatmulScratch::reserve was not called for this shape and pool");
   const size_t panel_stride = panel_bytes(ops, cols);
@@ -276,14 +345,14 @@ void gated_ffn_panels(const MatmulTarget& gate, const MatmulTarget& up, const Ma
         act(gate.y + r0, up.y + r0, r1 - r0);
         quantize_panel_acts(down_ops, gate.y, ff, r0 / kQK, r1 / kQK, hidden);
       },
-      pool, scratch);
+      threads);
   const int64_t down_panels = (down.w.rows + kPanelRows - 1) / kPanelRows;
   decode_region(
       down_panels, down_ops.streams, [&](int) { return hidden; },
       [&](const uint8_t* a, const DecodeShare& share, int64_t step) {
         decode_step({&down, 1}, down_ops, a, share, step);
       },
-      [](const DecodeShare&, int64_t, int64_t) {}, pool, scratch);
+      [](const DecodeShare&, int64_t, int64_t) {}, threads);
 }
 
 }  // namespace
@@ -356,7 +425,7 @@ void matmul(const MatrixRef& w, const float* x, int64_t num_tokens, float* y, Th
                      "MatmulScratch::reserve was not called for this shape and pool");
     act = scratch.data() + header;
     act_blocks = num_tokens * (w.cols / dtype_info(ops.act_type).block_elems);
-    *reinterpret_cast<int*>(scratch.data()) = 0;
+    scratch.header()->arrived = 0;
   }
 
   const int64_t tile_rows = ops.max_rows, tile_acts = ops.max_acts;
@@ -368,7 +437,7 @@ void matmul(const MatrixRef& w, const float* x, int64_t num_tokens, float* y, Th
     if (convert) {
       const auto [b0, b1] = ThreadPool::split(act_blocks, idx, num);
       convert_activations(*act_ops, x, w.cols, b0, b1, scratch.data() + header, act_stride);
-      if (num > 1) barrier(std::atomic_ref<int>(*reinterpret_cast<int*>(scratch.data())), num);
+      barrier(*scratch.header(), num);
     }
     const auto [r0, r1] = ThreadPool::split(w.rows, idx, num, tile_rows);
     for (int64_t c0 = 0; c0 < num_tokens; c0 += chunk_acts) {
@@ -392,12 +461,56 @@ void gated_ffn_row(const MatmulTarget& gate, const MatmulTarget& up, const Matmu
   const PanelOps* down_ops = shared_panel_ops({&down, 1});
   INFERD_CHECK(gate.w.rows == up.w.rows && down.w.cols == gate.w.rows);
   if (ops && down_ops && pool.num_threads() > 1) {
-    gated_ffn_panels(gate, up, down, *ops, *down_ops, input, act, pool, scratch);
+    StepThreads threads(pool, scratch);
+    gated_ffn_panels(gate, up, down, *ops, *down_ops, input, act, threads);
     return;
   }
   matmul_row(gate_up, input, pool, scratch);
   act(gate.y, up.y, gate.w.rows);
   matmul(down.w, gate.y, 1, down.y, pool, scratch);
+}
+
+void run_token_region(ThreadPool& pool, MatmulScratch& scratch,
+                      FunctionRef<void(TokenRegion& region)> fn) {
+  INFERD_CHECK_MSG(scratch.size_bytes() >= header_bytes(pool.num_threads()),
+                   "MatmulScratch::reserve was not called for this pool");
+  scratch.header()->arrived = 0;
+  uint32_t& generation = scratch.header()->generation;
+  uint32_t last = generation;
+  pool.run([&, first = generation](int idx, int num) {
+    TokenRegion region(idx, num, scratch, first);
+    fn(region);
+    if (idx == 0) last = region.generation_;  // every thread ran the same steps
+  });
+  generation = last;
+}
+
+void TokenRegion::sync() {
+  barrier(*scratch_.header(), num_);
+}
+
+bool runs_in_token_region(std::span<const MatmulTarget> targets) {
+  return !targets.empty() && shared_panel_ops(targets);
+}
+
+void matmul_row(std::span<const MatmulTarget> targets, const float* x, TokenRegion& region) {
+  const PanelOps* ops = shared_panel_ops(targets);
+  INFERD_CHECK_MSG(ops, "matmul_row in a token region on targets without a shared panel region");
+  StepThreads threads(region);
+  decode_panels(
+      targets, *ops, [x](int) { return x; }, threads);
+}
+
+void gated_ffn_row(const MatmulTarget& gate, const MatmulTarget& up, const MatmulTarget& down,
+                   const float* x, GateFn act, TokenRegion& region) {
+  const MatmulTarget gate_up[] = {gate, up};
+  const PanelOps* ops = shared_panel_ops(gate_up);
+  const PanelOps* down_ops = shared_panel_ops({&down, 1});
+  INFERD_CHECK(gate.w.rows == up.w.rows && down.w.cols == gate.w.rows);
+  INFERD_CHECK_MSG(ops && down_ops, "gated_ffn_row in a token region on matrices without panels");
+  StepThreads threads(region);
+  gated_ffn_panels(
+      gate, up, down, *ops, *down_ops, [x](int) { return x; }, act, threads);
 }
 
 }  // namespace inferd::backend::cpu

@@ -49,6 +49,9 @@ class MatmulScratch {
   uint8_t* data() { return buffer_.data(); }
   size_t size_bytes() const { return buffer_.size_bytes(); }
 
+  struct Header;  // at the start of data() (matmul.cpp)
+  Header* header() { return reinterpret_cast<Header*>(buffer_.data()); }
+
  private:
   AlignedBuffer buffer_;
 };
@@ -102,5 +105,45 @@ using GateFn = FunctionRef<void(float* gate, const float* up, int64_t n)>;
 // whole row itself.
 void gated_ffn_row(const MatmulTarget& gate, const MatmulTarget& up, const MatmulTarget& down,
                    RowSource input, GateFn act, ThreadPool& pool, MatmulScratch& scratch);
+
+// One thread's part of a token region: a single parallel region in which every thread of the pool
+// runs a single token's whole sequence of steps (its forward pass) instead of one region per
+// matmul. Each thread makes the same calls in the same order, passing its own TokenRegion; a call
+// returns once every thread has finished its work, so what one thread wrote before a call is
+// visible to all after it. The calls below are the token region forms of the functions above,
+// with the same results; the matrices must have panels (runs_in_token_region).
+class TokenRegion {
+ public:
+  int idx() const { return idx_; }
+  int num() const { return num_; }
+  // Waits until every thread of the region has called sync as often as this one.
+  void sync();
+
+ private:
+  friend class StepThreads;
+  friend void run_token_region(ThreadPool&, MatmulScratch&, FunctionRef<void(TokenRegion&)>);
+  TokenRegion(int idx, int num, MatmulScratch& scratch, uint32_t generation)
+      : idx_(idx), num_(num), scratch_(scratch), generation_(generation) {}
+
+  int idx_;
+  int num_;
+  MatmulScratch& scratch_;
+  uint32_t generation_;  // of this thread's last step (every thread counts the same steps)
+};
+
+// Runs fn(region) on every thread of the pool as one parallel region (REQUIRES
+// scratch.reserve(1, cols, n) for every cols of the calls, with n >= pool.num_threads()).
+void run_token_region(ThreadPool& pool, MatmulScratch& scratch,
+                      FunctionRef<void(TokenRegion& region)> fn);
+
+// Whether the targets can share one panel region, which the token region calls require.
+bool runs_in_token_region(std::span<const MatmulTarget> targets);
+
+// matmul_row in a token region: x is this thread's copy of the input row.
+void matmul_row(std::span<const MatmulTarget> targets, const float* x, TokenRegion& region);
+
+// gated_ffn_row in a token region: x is this thread's copy of the input row.
+void gated_ffn_row(const MatmulTarget& gate, const MatmulTarget& up, const MatmulTarget& down,
+                   const float* x, GateFn act, TokenRegion& region);
 
 }  // namespace inferd::backend::cpu

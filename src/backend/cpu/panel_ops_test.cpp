@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <bit>
 #include <cmath>
@@ -443,6 +444,95 @@ TEST(PanelOps, GatedFeedForwardRowEqualsItsSteps) {
           EXPECT_EQ(up, want_up) << what;
           EXPECT_EQ(calls, std::vector<int>(threads, 1)) << what;
         }
+      }
+    }
+  }
+}
+
+// A token region runs a chain of single-token steps, each thread computing its own copy of a
+// step's input from the outputs that all threads wrote in the step before (so every step must
+// end with all outputs visible to all), and gives the results of the same steps each run as a
+// parallel region of its own. The scratch is shared with such regions before and between token
+// regions, and the steps' matrices differ in size (the decode words carry over, stale, from one
+// step to the next).
+TEST(PanelOps, TokenRegionStepsEqualRegionsOfTheirOwn) {
+  uint32_t seed = 600;
+  const auto silu = [](float* g, const float* u, int64_t n) { vec_ops().silu_mul(g, u, n); };
+  for (DType type : kPanelTypes) {
+    if (!panel_ops(type)) GTEST_SKIP() << "no panel kernels at this ISA level";
+    const int64_t g = group_elems(type);
+    const int64_t cols = 4 * g, ff = g == 32 ? 160 : 3 * g, extra = 96;
+    const auto matrix = [&](int64_t r, int64_t c, std::vector<Packed>& keep) {
+      const Packed& p = keep.emplace_back(pack(type, r, c, seed++));
+      return MatrixRef{type, r, c, p.file.data(), p.row_bytes, p.panels.data()};
+    };
+    std::vector<Packed> keep;
+    keep.reserve(5);
+    const MatrixRef a = matrix(cols, cols, keep), b = matrix(extra, cols, keep);
+    const MatrixRef wg = matrix(ff, cols, keep), wu = matrix(ff, cols, keep);
+    const MatrixRef wd = matrix(cols, ff, keep);
+    const std::vector<float> x0 = testing::random_floats(cols, seed++);
+    constexpr int kRounds = 4;
+    for (const int threads : {2, 3}) {
+      ThreadPool pool(threads);
+      MatmulScratch scratch;
+      scratch.reserve(1, ff, threads);
+      // Outputs of every step: [round][a, b, gate, up, down].
+      using Outputs = std::vector<std::array<std::vector<float>, 5>>;
+      const auto fresh = [&] {
+        Outputs out(kRounds);
+        for (auto& r : out)
+          r = {std::vector<float>(cols), std::vector<float>(extra), std::vector<float>(ff),
+               std::vector<float>(ff), std::vector<float>(cols)};
+        return out;
+      };
+      // Input of round r's first step: x0, then the last round's down output; the second
+      // step's: the first's output. Scaled to at most 1/64 in magnitude, so that values stay in
+      // range.
+      const auto scaled = [](const std::vector<float>& v, std::vector<float>& in) {
+        float m = 0;
+        for (float e : v) m = std::max(m, std::fabs(e));
+        in = v;
+        for (float& e : in) e *= 1.0f / (64 * std::max(m, 1.0f));
+      };
+      const auto first_input = [&](const Outputs& out, int r, std::vector<float>& in) {
+        scaled(r == 0 ? x0 : out[r - 1][4], in);
+      };
+      const auto second_input = [&](const Outputs& out, int r, std::vector<float>& in) {
+        scaled(out[r][0], in);
+      };
+      const auto targets = [&](Outputs& out, int r) {
+        return std::array<MatmulTarget, 2>{{{a, out[r][0].data()}, {b, out[r][1].data()}}};
+      };
+      Outputs want = fresh();
+      std::vector<float> in;
+      for (int r = 0; r < kRounds; ++r) {
+        first_input(want, r, in);
+        const auto t = targets(want, r);
+        matmul_row(
+            t, [&](int) { return static_cast<const float*>(in.data()); }, pool, scratch);
+        second_input(want, r, in);
+        gated_ffn_row(
+            {wg, want[r][2].data()}, {wu, want[r][3].data()}, {wd, want[r][4].data()},
+            [&](int) { return static_cast<const float*>(in.data()); }, silu, pool, scratch);
+      }
+      for (int repeat = 0; repeat < 3; ++repeat) {
+        Outputs got = fresh();
+        std::vector<std::vector<float>> copies(threads);
+        run_token_region(pool, scratch, [&](TokenRegion& region) {
+          std::vector<float>& mine = copies[region.idx()];
+          for (int r = 0; r < kRounds; ++r) {
+            first_input(got, r, mine);
+            matmul_row(targets(got, r), mine.data(), region);
+            second_input(got, r, mine);
+            gated_ffn_row({wg, got[r][2].data()}, {wu, got[r][3].data()}, {wd, got[r][4].data()},
+                          mine.data(), silu, region);
+          }
+        });
+        EXPECT_EQ(got, want) << dtype_name(type) << " threads " << threads << " repeat " << repeat;
+        // A region of its own between token regions, on the same scratch.
+        std::vector<float> y(cols);
+        matmul(a, x0.data(), 1, y.data(), pool, scratch);
       }
     }
   }
