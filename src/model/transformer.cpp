@@ -168,9 +168,9 @@ Transformer::Transformer(const HParams& hp, const Weights& w)
                   hp.arch->local_rope_base > 0 ? nullptr : w.rope_freq_factors) {
   // Every layer is dense, and its matmuls and the output projection share panel regions.
   const auto panels = [](std::initializer_list<MatrixRef> ws) {
-    MatmulTarget t[3];
-    std::transform(ws.begin(), ws.end(), t, [](const MatrixRef& w) { return MatmulTarget{w}; });
-    return backend::cpu::runs_in_token_region({t, ws.size()});
+    std::vector<MatmulTarget> targets;
+    for (const MatrixRef& w : ws) targets.push_back({w});
+    return backend::cpu::runs_in_token_region(targets);
   };
   token_region_ = panels({w.output});
   for (int64_t il = 0; il < hp.n_layer && token_region_; ++il) {
