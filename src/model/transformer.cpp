@@ -223,7 +223,7 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
   // Such a token whose layers have panels throughout (and whose KV heads divide evenly among the
   // threads) runs its whole forward pass as one token region (matmul.h): the threads meet at a
   // barrier after each step instead of starting a parallel region for every matmul and for
-  // attention (about 4 a layer). The steps below take the thread's TokenRegion there, null
+  // attention (five a layer). The steps below take the thread's TokenRegion there, null
   // otherwise.
   const bool one_region = per_thread && token_region_ && hp_.n_head_kv % pool.num_threads() == 0 &&
                           batch[0].want_logits && !batch[0].want_embedding;
