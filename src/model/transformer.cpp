@@ -220,13 +220,15 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
   // has a row per token, updated between regions.
   const bool per_thread = B == 1 && pool.num_threads() > 1;
   const int copies = per_thread ? pool.num_threads() : 1;
-  // Such a token whose layers have panels throughout (and whose KV heads divide evenly among the
-  // threads) runs its whole forward pass as one token region (matmul.h): the threads meet at a
-  // barrier after each step instead of starting a parallel region for every matmul and for
-  // attention (five a layer). The steps below take the thread's TokenRegion there, null
-  // otherwise.
-  const bool one_region = per_thread && token_region_ && hp_.n_head_kv % pool.num_threads() == 0 &&
-                          batch[0].want_logits && !batch[0].want_embedding;
+  // Such a token whose KV heads divide evenly among the threads: each thread prepares and attends
+  // with its own heads.
+  const bool own_heads = per_thread && hp_.n_head_kv % pool.num_threads() == 0;
+  // Such a token whose layers have panels throughout (and own_heads) runs its whole forward pass as
+  // one token region (matmul.h): the threads meet at a barrier after each step instead of starting
+  // a parallel region for every matmul and for attention (five a layer). The steps below take the
+  // thread's TokenRegion there, null otherwise.
+  const bool one_region =
+      own_heads && token_region_ && batch[0].want_logits && !batch[0].want_embedding;
   // The input rows of a single token's matmul region: thread t runs make(0, its x row, its input
   // row), the rows `stride` floats apart from `copies_in`.
   const auto row_input = [&](auto&& make, float* copies_in, int64_t stride) {
@@ -329,15 +331,15 @@ Status Transformer::forward(std::span<const BatchToken> batch, KvCache& kv, Forw
           rows.store(vec, vb + (g - g0) * dv, kv.v(il, batch[b].seq, batch[b].pos, g), dv);
         }
       };
-      // A single token whose KV heads divide evenly among the threads: each thread prepares the
-      // heads it attends with, inside the attention region.
+      // With own_heads, each thread prepares the heads it attends with, inside the attention
+      // region.
       const auto own = [&](int64_t g0, int64_t g1) { prepare_heads(0, g0, g1); };
-      const HeadsFn own_heads = own;
+      const HeadsFn prepare_own = own;
       if (region) {
-        attention_part(batch, il, kv, s, &own_heads, region->idx(), region->num());
+        attention_part(batch, il, kv, s, &prepare_own, region->idx(), region->num());
         region->sync();
-      } else if (per_thread && hp_.n_head_kv % pool.num_threads() == 0) {
-        attention(batch, il, kv, s, pool, &own_heads);
+      } else if (own_heads) {
+        attention(batch, il, kv, s, pool, &prepare_own);
       } else {
         for_each_token(pool, B, [&](int64_t b) { prepare_heads(b, 0, hp_.n_head_kv); });
         attention(batch, il, kv, s, pool, nullptr);

@@ -47,9 +47,9 @@ bool claim_step(std::atomic_ref<uint64_t> word, uint32_t gen, int64_t num_steps,
   // Relaxed: the word only divides the work; the region's join or barrier orders the outputs.
   uint64_t w = word.load(std::memory_order_relaxed);
   for (;;) {
-    if ((w >> (2 * kStepBits)) != (gen & kGenMask)) {
-      word.compare_exchange_weak(w, unclaimed_steps(gen, 0, num_steps), std::memory_order_relaxed);
-      w = word.load(std::memory_order_relaxed);
+    if ((w >> (2 * kStepBits)) != (gen & kGenMask)) {  // another region's: set it up
+      const uint64_t fresh = unclaimed_steps(gen, 0, num_steps);
+      if (word.compare_exchange_weak(w, fresh, std::memory_order_relaxed)) w = fresh;
       continue;
     }
     const int64_t front = static_cast<int64_t>(w & kStepMask);
